@@ -1,0 +1,65 @@
+//! What a rule sees: the inventory, the settings, and which part of the cluster to judge.
+
+use crate::inventory::Inventory;
+use crate::settings::Settings;
+use std::collections::BTreeSet;
+
+/// The part of the cluster an evaluation covers. The operator re-evaluates only the
+/// namespaces a change touched; cluster-scoped rules run when `cluster` is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Scope {
+    #[default]
+    All,
+    Only {
+        namespaces: BTreeSet<String>,
+        cluster: bool,
+    },
+}
+
+pub struct Context<'a> {
+    pub inventory: &'a Inventory,
+    pub settings: &'a Settings,
+    pub scope: &'a Scope,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(inventory: &'a Inventory, settings: &'a Settings, scope: &'a Scope) -> Self {
+        Context {
+            inventory,
+            settings,
+            scope,
+        }
+    }
+
+    /// Whether cluster-scoped objects (ClusterRoles, ClusterRoleBindings, Namespaces,
+    /// encryption) are judged in this evaluation.
+    pub fn cluster_in_scope(&self) -> bool {
+        match self.scope {
+            Scope::All => true,
+            Scope::Only { cluster, .. } => *cluster,
+        }
+    }
+
+    pub fn namespace_in_scope(&self, ns: &str) -> bool {
+        match self.scope {
+            Scope::All => true,
+            Scope::Only { namespaces, .. } => namespaces.contains(ns),
+        }
+    }
+
+    /// Namespaces to judge: every known one, or those in scope.
+    pub fn namespaces(&self) -> Box<dyn Iterator<Item = &'a str> + 'a> {
+        match self.scope {
+            Scope::All => Box::new(self.inventory.namespace_names()),
+            Scope::Only { namespaces, .. } => {
+                let inv = self.inventory;
+                Box::new(
+                    namespaces
+                        .iter()
+                        .map(String::as_str)
+                        .filter(move |ns| inv.namespace_names().any(|n| n == *ns)),
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,857 @@
+//! The inventory: a snapshot of cluster objects, indexed once so that no rule is quadratic.
+//!
+//! Objects are stored by kind, keyed by (namespace, name), so a namespace's objects are a
+//! range. Derived indexes (bindings by subject and by role, resolved ClusterRole rules,
+//! top-level workloads) are rebuilt by [`Inventory::reindex`], which `insert`/`remove`
+//! callers run once after a batch of changes.
+
+use crate::bootstrap;
+use crate::encryption_config::EncryptionConfiguration;
+use crate::kinds::{Object, SecretMeta};
+use crate::object::{ObjectRef, RBAC_V1, Source, Subject};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{
+    LimitRange, Namespace, Pod, PodSpec, PodTemplateSpec, ResourceQuota, ServiceAccount,
+};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::rbac::v1::{
+    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::selector;
+
+type Key = (String, String);
+type Namespaced<T> = BTreeMap<Key, T>;
+
+/// Facts about a kube-apiserver read from its static (mirror) pod in kube-system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiServerFacts {
+    pub pod: ObjectRef,
+    /// `--flag` -> value (`""` for a bare flag); the last occurrence wins, as in the binary.
+    pub flags: BTreeMap<String, String>,
+}
+
+/// A Role or ClusterRole a binding points at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RoleKey {
+    ClusterRole(String),
+    Role { namespace: String, name: String },
+}
+
+impl RoleKey {
+    /// `namespace` is the binding's: a RoleBinding's `Role` reference lives there.
+    pub fn from_ref(role_ref: &RoleRef, namespace: Option<&str>) -> Option<RoleKey> {
+        match (role_ref.kind.as_str(), namespace) {
+            ("ClusterRole", _) => Some(RoleKey::ClusterRole(role_ref.name.clone())),
+            ("Role", Some(ns)) => Some(RoleKey::Role {
+                namespace: ns.to_owned(),
+                name: role_ref.name.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn to_ref(&self) -> ObjectRef {
+        match self {
+            RoleKey::ClusterRole(n) => ObjectRef::cluster_role(n),
+            RoleKey::Role { namespace, name } => ObjectRef::role(namespace, name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum BindingKey {
+    Cluster(String),
+    Namespaced(Key),
+}
+
+/// A RoleBinding or ClusterRoleBinding, seen the same way.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding<'a> {
+    pub metadata: &'a ObjectMeta,
+    /// `None` for a ClusterRoleBinding.
+    pub namespace: Option<&'a str>,
+    pub name: &'a str,
+    pub role_ref: &'a RoleRef,
+    pub subjects: &'a [k8s_openapi::api::rbac::v1::Subject],
+}
+
+impl<'a> Binding<'a> {
+    pub fn to_ref(&self) -> ObjectRef {
+        let kind = if self.namespace.is_some() {
+            "RoleBinding"
+        } else {
+            "ClusterRoleBinding"
+        };
+        ObjectRef::new(RBAC_V1, kind, self.namespace, self.name)
+    }
+
+    pub fn role_key(&self) -> Option<RoleKey> {
+        RoleKey::from_ref(self.role_ref, self.namespace)
+    }
+
+    /// Subjects the authorizer would recognise (unknown kinds are left out).
+    pub fn subjects(&self) -> impl Iterator<Item = Subject> + '_ {
+        self.subjects
+            .iter()
+            .filter_map(|s| Subject::from_rbac(s, self.namespace))
+    }
+}
+
+/// A pod or the top-level controller that owns its template.
+#[derive(Debug, Clone)]
+pub struct Workload<'a> {
+    pub object: ObjectRef,
+    pub metadata: &'a ObjectMeta,
+    /// Labels its pods carry (the pod's own, or the template's).
+    pub pod_labels: Option<&'a BTreeMap<String, String>>,
+    pub spec: &'a PodSpec,
+    /// JSON path of the pod spec within the object, e.g. `spec.template.spec`.
+    pub spec_path: &'static str,
+}
+
+impl Workload<'_> {
+    pub fn namespace(&self) -> &str {
+        self.object.namespace.as_deref().unwrap_or("")
+    }
+
+    pub fn service_account_name(&self) -> &str {
+        self.spec
+            .service_account_name
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("default")
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+struct Index {
+    namespaces: BTreeSet<String>,
+    bindings_by_subject: HashMap<Subject, Vec<BindingKey>>,
+    bindings_by_role: HashMap<RoleKey, Vec<BindingKey>>,
+    /// Effective rules of every ClusterRole known (input and bootstrap), aggregation resolved.
+    cluster_role_rules: HashMap<String, Vec<PolicyRule>>,
+    /// Top-level workloads per namespace: (kind, name).
+    workloads: BTreeMap<String, Vec<(WorkloadKind, String)>>,
+    api_servers: Vec<ApiServerFacts>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum WorkloadKind {
+    Pod,
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    ReplicaSet,
+    Job,
+    CronJob,
+}
+
+/// Counts of what a scan read, by kind.
+pub type KindCounts = BTreeMap<String, usize>;
+
+#[derive(Debug, Default, Clone)]
+pub struct Inventory {
+    namespaces: BTreeMap<String, Namespace>,
+    service_accounts: Namespaced<ServiceAccount>,
+    roles: Namespaced<Role>,
+    cluster_roles: BTreeMap<String, ClusterRole>,
+    role_bindings: Namespaced<RoleBinding>,
+    cluster_role_bindings: BTreeMap<String, ClusterRoleBinding>,
+    network_policies: Namespaced<NetworkPolicy>,
+    pods: Namespaced<Pod>,
+    deployments: Namespaced<Deployment>,
+    stateful_sets: Namespaced<StatefulSet>,
+    daemon_sets: Namespaced<DaemonSet>,
+    replica_sets: Namespaced<ReplicaSet>,
+    jobs: Namespaced<Job>,
+    cron_jobs: Namespaced<CronJob>,
+    resource_quotas: Namespaced<ResourceQuota>,
+    limit_ranges: Namespaced<LimitRange>,
+    secrets: Namespaced<SecretMeta>,
+    encryption_config: Option<(EncryptionConfiguration, Option<Source>)>,
+    sources: HashMap<ObjectRef, Source>,
+    index: Index,
+}
+
+fn key(meta: &ObjectMeta) -> Key {
+    (
+        meta.namespace.clone().unwrap_or_default(),
+        meta.name.clone().unwrap_or_default(),
+    )
+}
+
+fn name(meta: &ObjectMeta) -> String {
+    meta.name.clone().unwrap_or_default()
+}
+
+/// The objects of namespace `ns` in a namespaced map.
+fn in_ns<'a, T>(map: &'a Namespaced<T>, ns: &str) -> impl Iterator<Item = &'a T> + 'a {
+    let start = (ns.to_owned(), String::new());
+    let ns = ns.to_owned();
+    map.range(start..)
+        .take_while(move |((n, _), _)| *n == ns)
+        .map(|(_, v)| v)
+}
+
+impl Inventory {
+    pub fn new() -> Self {
+        Inventory::default()
+    }
+
+    /// Builds an indexed inventory from objects.
+    pub fn from_objects(objects: impl IntoIterator<Item = Object>) -> Self {
+        let mut inv = Inventory::new();
+        for o in objects {
+            inv.insert(o, None);
+        }
+        inv.reindex();
+        inv
+    }
+
+    /// Adds or replaces an object. Run [`Inventory::reindex`] after a batch.
+    pub fn insert(&mut self, object: Object, source: Option<Source>) {
+        let reference = object_ref(&object);
+        if let (Some(r), Some(s)) = (&reference, source.clone()) {
+            self.sources.insert(r.clone(), s);
+        }
+        match object {
+            Object::Namespace(o) => {
+                self.namespaces.insert(name(&o.metadata), o);
+            }
+            Object::ServiceAccount(o) => {
+                self.service_accounts.insert(key(&o.metadata), o);
+            }
+            Object::Role(o) => {
+                self.roles.insert(key(&o.metadata), o);
+            }
+            Object::ClusterRole(o) => {
+                self.cluster_roles.insert(name(&o.metadata), o);
+            }
+            Object::RoleBinding(o) => {
+                self.role_bindings.insert(key(&o.metadata), o);
+            }
+            Object::ClusterRoleBinding(o) => {
+                self.cluster_role_bindings.insert(name(&o.metadata), o);
+            }
+            Object::NetworkPolicy(o) => {
+                self.network_policies.insert(key(&o.metadata), o);
+            }
+            Object::Pod(o) => {
+                self.pods.insert(key(&o.metadata), o);
+            }
+            Object::Deployment(o) => {
+                self.deployments.insert(key(&o.metadata), o);
+            }
+            Object::StatefulSet(o) => {
+                self.stateful_sets.insert(key(&o.metadata), o);
+            }
+            Object::DaemonSet(o) => {
+                self.daemon_sets.insert(key(&o.metadata), o);
+            }
+            Object::ReplicaSet(o) => {
+                self.replica_sets.insert(key(&o.metadata), o);
+            }
+            Object::Job(o) => {
+                self.jobs.insert(key(&o.metadata), o);
+            }
+            Object::CronJob(o) => {
+                self.cron_jobs.insert(key(&o.metadata), o);
+            }
+            Object::ResourceQuota(o) => {
+                self.resource_quotas.insert(key(&o.metadata), o);
+            }
+            Object::LimitRange(o) => {
+                self.limit_ranges.insert(key(&o.metadata), o);
+            }
+            Object::Secret(o) => {
+                self.secrets.insert(key(&o.metadata), o);
+            }
+            Object::EncryptionConfiguration(c) => {
+                self.encryption_config = Some((c, source));
+            }
+        }
+    }
+
+    /// Removes an object by reference. Run [`Inventory::reindex`] after a batch.
+    pub fn remove(&mut self, r: &ObjectRef) -> bool {
+        self.sources.remove(r);
+        let k = (r.namespace.clone().unwrap_or_default(), r.name.clone());
+        match r.kind.as_str() {
+            "Namespace" => self.namespaces.remove(&r.name).is_some(),
+            "ServiceAccount" => self.service_accounts.remove(&k).is_some(),
+            "Role" => self.roles.remove(&k).is_some(),
+            "ClusterRole" => self.cluster_roles.remove(&r.name).is_some(),
+            "RoleBinding" => self.role_bindings.remove(&k).is_some(),
+            "ClusterRoleBinding" => self.cluster_role_bindings.remove(&r.name).is_some(),
+            "NetworkPolicy" => self.network_policies.remove(&k).is_some(),
+            "Pod" => self.pods.remove(&k).is_some(),
+            "Deployment" => self.deployments.remove(&k).is_some(),
+            "StatefulSet" => self.stateful_sets.remove(&k).is_some(),
+            "DaemonSet" => self.daemon_sets.remove(&k).is_some(),
+            "ReplicaSet" => self.replica_sets.remove(&k).is_some(),
+            "Job" => self.jobs.remove(&k).is_some(),
+            "CronJob" => self.cron_jobs.remove(&k).is_some(),
+            "ResourceQuota" => self.resource_quotas.remove(&k).is_some(),
+            "LimitRange" => self.limit_ranges.remove(&k).is_some(),
+            "Secret" => self.secrets.remove(&k).is_some(),
+            "EncryptionConfiguration" => self.encryption_config.take().is_some(),
+            _ => false,
+        }
+    }
+
+    /// Rebuilds the derived indexes. Linear in the number of objects.
+    pub fn reindex(&mut self) {
+        let mut index = Index::default();
+        self.index_namespaces(&mut index);
+        for (k, b) in &self.role_bindings {
+            let bk = BindingKey::Namespaced(k.clone());
+            self.index_binding(&mut index, bk, self.binding_view_rb(b));
+        }
+        for (n, b) in &self.cluster_role_bindings {
+            let bk = BindingKey::Cluster(n.clone());
+            self.index_binding(&mut index, bk, self.binding_view_crb(b));
+        }
+        index.cluster_role_rules = self.resolve_cluster_roles();
+        index.workloads = self.top_level_workloads();
+        index.api_servers = self.find_api_servers();
+        self.index = index;
+    }
+
+    fn index_namespaces(&self, index: &mut Index) {
+        index.namespaces.extend(self.namespaces.keys().cloned());
+        macro_rules! add {
+            ($($map:ident),*) => {$(
+                index.namespaces.extend(self.$map.keys().map(|(ns, _)| ns.clone()).filter(|ns| !ns.is_empty()));
+            )*};
+        }
+        add!(
+            service_accounts,
+            roles,
+            role_bindings,
+            network_policies,
+            pods,
+            deployments,
+            stateful_sets,
+            daemon_sets,
+            replica_sets,
+            jobs,
+            cron_jobs,
+            resource_quotas,
+            limit_ranges,
+            secrets
+        );
+    }
+
+    fn index_binding(&self, index: &mut Index, bk: BindingKey, b: Binding<'_>) {
+        for s in b.subjects() {
+            index
+                .bindings_by_subject
+                .entry(s)
+                .or_default()
+                .push(bk.clone());
+        }
+        if let Some(rk) = b.role_key() {
+            index.bindings_by_role.entry(rk).or_default().push(bk);
+        }
+    }
+
+    /// ClusterRole rules as kube-controller-manager's aggregation controller would fill them:
+    /// a role with an `aggregationRule` gets the union of the rules of every ClusterRole that
+    /// one of its selectors matches. Input roles shadow bootstrap roles of the same name.
+    fn resolve_cluster_roles(&self) -> HashMap<String, Vec<PolicyRule>> {
+        let boot = &bootstrap::policy().cluster_roles;
+        let all: BTreeMap<&str, &ClusterRole> = boot
+            .iter()
+            .chain(self.cluster_roles.iter())
+            .map(|(n, r)| (n.as_str(), r))
+            .collect();
+        let mut out = HashMap::with_capacity(all.len());
+        for (name, role) in &all {
+            let selectors: &[LabelSelector] = role
+                .aggregation_rule
+                .as_ref()
+                .and_then(|a| a.cluster_role_selectors.as_deref())
+                .unwrap_or(&[]);
+            let rules = if selectors.is_empty() {
+                role.rules.clone().unwrap_or_default()
+            } else {
+                let mut rules: Vec<PolicyRule> = Vec::new();
+                for (other_name, other) in &all {
+                    // The controller never aggregates a role into itself.
+                    if other_name == name || other.aggregation_rule.is_some() {
+                        continue;
+                    }
+                    let labels = other.metadata.labels.as_ref();
+                    if selectors.iter().any(|s| selector::matches(s, labels)) {
+                        for r in other.rules.iter().flatten() {
+                            if !rules.contains(r) {
+                                rules.push(r.clone());
+                            }
+                        }
+                    }
+                }
+                rules
+            };
+            out.insert((*name).to_owned(), rules);
+        }
+        out
+    }
+
+    fn top_level_workloads(&self) -> BTreeMap<String, Vec<(WorkloadKind, String)>> {
+        let mut out: BTreeMap<String, Vec<(WorkloadKind, String)>> = BTreeMap::new();
+        // An owner present in the inventory stands for the objects it controls.
+        let controlled = |meta: &ObjectMeta, kind: &str, present: &dyn Fn(&Key) -> bool| -> bool {
+            let ns = meta.namespace.clone().unwrap_or_default();
+            meta.owner_references.iter().flatten().any(|o| {
+                o.controller == Some(true)
+                    && o.kind == kind
+                    && present(&(ns.clone(), o.name.clone()))
+            })
+        };
+        let mut add = |meta: &ObjectMeta, kind: WorkloadKind| {
+            let (ns, n) = key(meta);
+            out.entry(ns).or_default().push((kind, n));
+        };
+        for p in self.pods.values() {
+            let owned = ["ReplicaSet", "StatefulSet", "DaemonSet", "Job"]
+                .iter()
+                .any(|k| controlled(&p.metadata, k, &|key| self.has_controller(k, key)));
+            if !owned {
+                add(&p.metadata, WorkloadKind::Pod);
+            }
+        }
+        for d in self.deployments.values() {
+            add(&d.metadata, WorkloadKind::Deployment);
+        }
+        for s in self.stateful_sets.values() {
+            add(&s.metadata, WorkloadKind::StatefulSet);
+        }
+        for d in self.daemon_sets.values() {
+            add(&d.metadata, WorkloadKind::DaemonSet);
+        }
+        for r in self.replica_sets.values() {
+            if !controlled(&r.metadata, "Deployment", &|k| {
+                self.deployments.contains_key(k)
+            }) {
+                add(&r.metadata, WorkloadKind::ReplicaSet);
+            }
+        }
+        for j in self.jobs.values() {
+            if !controlled(&j.metadata, "CronJob", &|k| self.cron_jobs.contains_key(k)) {
+                add(&j.metadata, WorkloadKind::Job);
+            }
+        }
+        for c in self.cron_jobs.values() {
+            add(&c.metadata, WorkloadKind::CronJob);
+        }
+        for v in out.values_mut() {
+            v.sort();
+        }
+        out
+    }
+
+    fn has_controller(&self, kind: &str, k: &Key) -> bool {
+        match kind {
+            "ReplicaSet" => self.replica_sets.contains_key(k),
+            "StatefulSet" => self.stateful_sets.contains_key(k),
+            "DaemonSet" => self.daemon_sets.contains_key(k),
+            "Job" => self.jobs.contains_key(k),
+            _ => false,
+        }
+    }
+
+    fn find_api_servers(&self) -> Vec<ApiServerFacts> {
+        in_ns(&self.pods, "kube-system")
+            .filter(|p| {
+                p.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("component"))
+                    .is_some_and(|c| c == "kube-apiserver")
+            })
+            .filter_map(|p| {
+                let spec = p.spec.as_ref()?;
+                let c = spec
+                    .containers
+                    .iter()
+                    .find(|c| c.name == "kube-apiserver")
+                    .or_else(|| spec.containers.first())?;
+                let args = c.command.iter().flatten().chain(c.args.iter().flatten());
+                Some(ApiServerFacts {
+                    pod: ObjectRef::new("v1", "Pod", Some("kube-system"), &name(&p.metadata)),
+                    flags: parse_flags(args),
+                })
+            })
+            .collect()
+    }
+
+    fn binding_view_rb<'a>(&self, b: &'a RoleBinding) -> Binding<'a> {
+        Binding {
+            metadata: &b.metadata,
+            namespace: Some(b.metadata.namespace.as_deref().unwrap_or("")),
+            name: b.metadata.name.as_deref().unwrap_or(""),
+            role_ref: &b.role_ref,
+            subjects: b.subjects.as_deref().unwrap_or(&[]),
+        }
+    }
+
+    fn binding_view_crb<'a>(&self, b: &'a ClusterRoleBinding) -> Binding<'a> {
+        Binding {
+            metadata: &b.metadata,
+            namespace: None,
+            name: b.metadata.name.as_deref().unwrap_or(""),
+            role_ref: &b.role_ref,
+            subjects: b.subjects.as_deref().unwrap_or(&[]),
+        }
+    }
+
+    fn binding(&self, k: &BindingKey) -> Option<Binding<'_>> {
+        match k {
+            BindingKey::Cluster(n) => self
+                .cluster_role_bindings
+                .get(n)
+                .map(|b| self.binding_view_crb(b)),
+            BindingKey::Namespaced(k) => self.role_bindings.get(k).map(|b| self.binding_view_rb(b)),
+        }
+    }
+
+    // ---- read access -------------------------------------------------------------------
+
+    /// Every namespace the inventory knows of, from Namespace objects or from objects in it.
+    pub fn namespace_names(&self) -> impl Iterator<Item = &str> {
+        self.index.namespaces.iter().map(String::as_str)
+    }
+
+    pub fn namespace(&self, name: &str) -> Option<&Namespace> {
+        self.namespaces.get(name)
+    }
+
+    pub fn namespaces(&self) -> impl Iterator<Item = &Namespace> {
+        self.namespaces.values()
+    }
+
+    pub fn service_accounts_in(&self, ns: &str) -> impl Iterator<Item = &ServiceAccount> {
+        in_ns(&self.service_accounts, ns)
+    }
+
+    pub fn service_account(&self, ns: &str, name: &str) -> Option<&ServiceAccount> {
+        self.service_accounts.get(&(ns.to_owned(), name.to_owned()))
+    }
+
+    pub fn roles_in(&self, ns: &str) -> impl Iterator<Item = &Role> {
+        in_ns(&self.roles, ns)
+    }
+
+    pub fn role(&self, ns: &str, name: &str) -> Option<&Role> {
+        self.roles.get(&(ns.to_owned(), name.to_owned()))
+    }
+
+    /// ClusterRoles of the input (not the embedded bootstrap ones).
+    pub fn cluster_roles(&self) -> impl Iterator<Item = &ClusterRole> {
+        self.cluster_roles.values()
+    }
+
+    pub fn cluster_role(&self, name: &str) -> Option<&ClusterRole> {
+        self.cluster_roles.get(name)
+    }
+
+    /// Whether a ClusterRole is known, from the input or the bootstrap policy.
+    pub fn cluster_role_exists(&self, name: &str) -> bool {
+        self.index.cluster_role_rules.contains_key(name)
+    }
+
+    /// Whether a ClusterRole is known only from the embedded bootstrap policy.
+    pub fn is_bootstrap_only(&self, name: &str) -> bool {
+        !self.cluster_roles.contains_key(name)
+            && bootstrap::policy().cluster_roles.contains_key(name)
+    }
+
+    /// Effective rules of a ClusterRole, aggregation resolved; `None` if it does not exist.
+    pub fn cluster_role_rules(&self, name: &str) -> Option<&[PolicyRule]> {
+        self.index.cluster_role_rules.get(name).map(Vec::as_slice)
+    }
+
+    /// Effective rules of the role a binding points at; `None` if the role does not exist.
+    pub fn role_rules(&self, key: &RoleKey) -> Option<&[PolicyRule]> {
+        match key {
+            RoleKey::ClusterRole(n) => self.cluster_role_rules(n),
+            RoleKey::Role { namespace, name } => self
+                .role(namespace, name)
+                .map(|r| r.rules.as_deref().unwrap_or(&[])),
+        }
+    }
+
+    pub fn role_bindings_in(&self, ns: &str) -> impl Iterator<Item = Binding<'_>> {
+        in_ns(&self.role_bindings, ns).map(|b| self.binding_view_rb(b))
+    }
+
+    pub fn cluster_role_bindings(&self) -> impl Iterator<Item = Binding<'_>> {
+        self.cluster_role_bindings
+            .values()
+            .map(|b| self.binding_view_crb(b))
+    }
+
+    /// Bindings that reference a role.
+    pub fn bindings_to(&self, role: &RoleKey) -> impl Iterator<Item = Binding<'_>> {
+        self.index
+            .bindings_by_role
+            .get(role)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.binding(k))
+    }
+
+    /// Bindings that name a subject directly (not through its groups).
+    pub fn bindings_of(&self, subject: &Subject) -> impl Iterator<Item = Binding<'_>> {
+        self.index
+            .bindings_by_subject
+            .get(subject)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.binding(k))
+    }
+
+    /// Every subject named by some binding.
+    pub fn bound_subjects(&self) -> impl Iterator<Item = &Subject> {
+        self.index.bindings_by_subject.keys()
+    }
+
+    pub fn network_policies_in(&self, ns: &str) -> impl Iterator<Item = &NetworkPolicy> {
+        in_ns(&self.network_policies, ns)
+    }
+
+    pub fn resource_quotas_in(&self, ns: &str) -> impl Iterator<Item = &ResourceQuota> {
+        in_ns(&self.resource_quotas, ns)
+    }
+
+    pub fn limit_ranges_in(&self, ns: &str) -> impl Iterator<Item = &LimitRange> {
+        in_ns(&self.limit_ranges, ns)
+    }
+
+    pub fn secrets_in(&self, ns: &str) -> impl Iterator<Item = &SecretMeta> {
+        in_ns(&self.secrets, ns)
+    }
+
+    pub fn encryption_config(&self) -> Option<&EncryptionConfiguration> {
+        self.encryption_config.as_ref().map(|(c, _)| c)
+    }
+
+    pub fn encryption_config_source(&self) -> Option<&Source> {
+        self.encryption_config
+            .as_ref()
+            .and_then(|(_, s)| s.as_ref())
+    }
+
+    /// kube-apiserver static pods found in kube-system.
+    pub fn api_servers(&self) -> &[ApiServerFacts] {
+        &self.index.api_servers
+    }
+
+    /// Pods and top-level controllers in a namespace; a pod whose controller is in the
+    /// inventory is represented by that controller, so one Deployment is one workload.
+    pub fn workloads_in(&self, ns: &str) -> impl Iterator<Item = Workload<'_>> {
+        self.index
+            .workloads
+            .get(ns)
+            .into_iter()
+            .flatten()
+            .filter_map(move |(kind, n)| self.workload(ns, *kind, n))
+    }
+
+    /// Namespaces that have at least one workload.
+    pub fn namespaces_with_workloads(&self) -> impl Iterator<Item = &str> {
+        self.index.workloads.keys().map(String::as_str)
+    }
+
+    fn workload(&self, ns: &str, kind: WorkloadKind, n: &str) -> Option<Workload<'_>> {
+        let k = (ns.to_owned(), n.to_owned());
+        let apps = "apps/v1";
+        let batch = "batch/v1";
+        let w = match kind {
+            WorkloadKind::Pod => {
+                let p = self.pods.get(&k)?;
+                (
+                    ("v1", "Pod"),
+                    &p.metadata,
+                    p.metadata.labels.as_ref(),
+                    p.spec.as_ref()?,
+                    "spec",
+                )
+            }
+            WorkloadKind::Deployment => {
+                let d = self.deployments.get(&k)?;
+                let t = &d.spec.template;
+                (
+                    (apps, "Deployment"),
+                    &d.metadata,
+                    template_labels(t),
+                    t.spec.as_ref()?,
+                    "spec.template.spec",
+                )
+            }
+            WorkloadKind::StatefulSet => {
+                let d = self.stateful_sets.get(&k)?;
+                let t = &d.spec.template;
+                (
+                    (apps, "StatefulSet"),
+                    &d.metadata,
+                    template_labels(t),
+                    t.spec.as_ref()?,
+                    "spec.template.spec",
+                )
+            }
+            WorkloadKind::DaemonSet => {
+                let d = self.daemon_sets.get(&k)?;
+                let t = &d.spec.template;
+                (
+                    (apps, "DaemonSet"),
+                    &d.metadata,
+                    template_labels(t),
+                    t.spec.as_ref()?,
+                    "spec.template.spec",
+                )
+            }
+            WorkloadKind::ReplicaSet => {
+                let d = self.replica_sets.get(&k)?;
+                let t = d.spec.template.as_ref()?;
+                (
+                    (apps, "ReplicaSet"),
+                    &d.metadata,
+                    template_labels(t),
+                    t.spec.as_ref()?,
+                    "spec.template.spec",
+                )
+            }
+            WorkloadKind::Job => {
+                let d = self.jobs.get(&k)?;
+                let t = &d.spec.as_ref()?.template;
+                (
+                    (batch, "Job"),
+                    &d.metadata,
+                    template_labels(t),
+                    t.spec.as_ref()?,
+                    "spec.template.spec",
+                )
+            }
+            WorkloadKind::CronJob => {
+                let d = self.cron_jobs.get(&k)?;
+                let t = &d.spec.job_template.spec.as_ref()?.template;
+                (
+                    (batch, "CronJob"),
+                    &d.metadata,
+                    template_labels(t),
+                    t.spec.as_ref()?,
+                    "spec.jobTemplate.spec.template.spec",
+                )
+            }
+        };
+        let ((api_version, kind_name), metadata, pod_labels, spec, spec_path) = w;
+        Some(Workload {
+            object: ObjectRef::new(api_version, kind_name, Some(ns), n),
+            metadata,
+            pod_labels,
+            spec,
+            spec_path,
+        })
+    }
+
+    /// Where an object came from, when it was read from a file.
+    pub fn source(&self, r: &ObjectRef) -> Option<&Source> {
+        self.sources.get(r)
+    }
+
+    /// How many objects of each kind the inventory holds.
+    pub fn counts(&self) -> KindCounts {
+        let mut c = KindCounts::new();
+        let mut put = |k: &str, n: usize| {
+            if n > 0 {
+                c.insert(k.to_owned(), n);
+            }
+        };
+        put("Namespace", self.namespaces.len());
+        put("ServiceAccount", self.service_accounts.len());
+        put("Role", self.roles.len());
+        put("ClusterRole", self.cluster_roles.len());
+        put("RoleBinding", self.role_bindings.len());
+        put("ClusterRoleBinding", self.cluster_role_bindings.len());
+        put("NetworkPolicy", self.network_policies.len());
+        put("Pod", self.pods.len());
+        put("Deployment", self.deployments.len());
+        put("StatefulSet", self.stateful_sets.len());
+        put("DaemonSet", self.daemon_sets.len());
+        put("ReplicaSet", self.replica_sets.len());
+        put("Job", self.jobs.len());
+        put("CronJob", self.cron_jobs.len());
+        put("ResourceQuota", self.resource_quotas.len());
+        put("LimitRange", self.limit_ranges.len());
+        put("Secret", self.secrets.len());
+        put(
+            "EncryptionConfiguration",
+            usize::from(self.encryption_config.is_some()),
+        );
+        c
+    }
+}
+
+fn template_labels(t: &PodTemplateSpec) -> Option<&BTreeMap<String, String>> {
+    t.metadata.as_ref().and_then(|m| m.labels.as_ref())
+}
+
+/// Reads `--flag=value`, `--flag value` and bare `--flag` forms of a command line.
+pub fn parse_flags<'a>(args: impl IntoIterator<Item = &'a String>) -> BTreeMap<String, String> {
+    let mut flags = BTreeMap::new();
+    let args: Vec<&String> = args.into_iter().collect();
+    let mut i = 0;
+    while i < args.len() {
+        if let Some(flag) = args[i].strip_prefix("--") {
+            if let Some((k, v)) = flag.split_once('=') {
+                flags.insert(k.to_owned(), v.to_owned());
+            } else if args.get(i + 1).is_some_and(|n| !n.starts_with('-')) {
+                flags.insert(flag.to_owned(), args[i + 1].clone());
+                i += 1;
+            } else {
+                flags.insert(flag.to_owned(), String::new());
+            }
+        }
+        i += 1;
+    }
+    flags
+}
+
+fn object_ref(o: &Object) -> Option<ObjectRef> {
+    let (api_version, kind, meta) = match o {
+        Object::Namespace(x) => ("v1", "Namespace", &x.metadata),
+        Object::ServiceAccount(x) => ("v1", "ServiceAccount", &x.metadata),
+        Object::Role(x) => (RBAC_V1, "Role", &x.metadata),
+        Object::ClusterRole(x) => (RBAC_V1, "ClusterRole", &x.metadata),
+        Object::RoleBinding(x) => (RBAC_V1, "RoleBinding", &x.metadata),
+        Object::ClusterRoleBinding(x) => (RBAC_V1, "ClusterRoleBinding", &x.metadata),
+        Object::NetworkPolicy(x) => ("networking.k8s.io/v1", "NetworkPolicy", &x.metadata),
+        Object::Pod(x) => ("v1", "Pod", &x.metadata),
+        Object::Deployment(x) => ("apps/v1", "Deployment", &x.metadata),
+        Object::StatefulSet(x) => ("apps/v1", "StatefulSet", &x.metadata),
+        Object::DaemonSet(x) => ("apps/v1", "DaemonSet", &x.metadata),
+        Object::ReplicaSet(x) => ("apps/v1", "ReplicaSet", &x.metadata),
+        Object::Job(x) => ("batch/v1", "Job", &x.metadata),
+        Object::CronJob(x) => ("batch/v1", "CronJob", &x.metadata),
+        Object::ResourceQuota(x) => ("v1", "ResourceQuota", &x.metadata),
+        Object::LimitRange(x) => ("v1", "LimitRange", &x.metadata),
+        Object::Secret(x) => ("v1", "Secret", &x.metadata),
+        Object::EncryptionConfiguration(_) => return None,
+    };
+    Some(ObjectRef::new(
+        api_version,
+        kind,
+        meta.namespace.as_deref(),
+        meta.name.as_deref().unwrap_or(""),
+    ))
+}
+
+/// The reference of an object, as findings name it.
+pub fn reference_of(o: &Object) -> Option<ObjectRef> {
+    object_ref(o)
+}

@@ -1,0 +1,210 @@
+//! The kinds the engine reads, and their decoding from generic JSON documents.
+
+use crate::encryption_config::{EncryptionConfigError, EncryptionConfiguration};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{LimitRange, Namespace, Pod, ResourceQuota, ServiceAccount};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+/// A Secret without its values: Rampart never keeps Secret data, even when a manifest has it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecretMeta {
+    pub metadata: ObjectMeta,
+    /// `type`, where the source provides it (metadata-only watches do not).
+    pub type_: Option<String>,
+}
+
+/// One object of a kind the engine reads.
+#[derive(Debug, Clone)]
+pub enum Object {
+    Namespace(Namespace),
+    ServiceAccount(ServiceAccount),
+    Role(Role),
+    ClusterRole(ClusterRole),
+    RoleBinding(RoleBinding),
+    ClusterRoleBinding(ClusterRoleBinding),
+    NetworkPolicy(NetworkPolicy),
+    Pod(Pod),
+    Deployment(Deployment),
+    StatefulSet(StatefulSet),
+    DaemonSet(DaemonSet),
+    ReplicaSet(ReplicaSet),
+    Job(Job),
+    CronJob(CronJob),
+    ResourceQuota(ResourceQuota),
+    LimitRange(LimitRange),
+    Secret(SecretMeta),
+    EncryptionConfiguration(EncryptionConfiguration),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("document has no kind")]
+    MissingKind,
+    #[error("document of kind {kind} has no apiVersion")]
+    MissingApiVersion { kind: String },
+    #[error("{kind} has no metadata.name")]
+    MissingName { kind: String },
+    #[error("{kind} {name:?} does not match its schema: {source}")]
+    Schema {
+        kind: String,
+        name: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(transparent)]
+    Encryption(#[from] EncryptionConfigError),
+}
+
+/// What a document turned out to be.
+#[derive(Debug)]
+pub enum Decoded {
+    Object(Box<Object>),
+    /// A kind the engine does not read; counted and skipped.
+    Unknown {
+        kind: String,
+    },
+}
+
+fn typed<T: serde::de::DeserializeOwned>(
+    kind: &str,
+    name: &str,
+    value: serde_json::Value,
+) -> Result<T, DecodeError> {
+    serde_json::from_value(value).map_err(|source| DecodeError::Schema {
+        kind: kind.to_owned(),
+        name: name.to_owned(),
+        source,
+    })
+}
+
+/// The api groups a kind is accepted from; other groups are a different kind that shares a name.
+fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(g, _)| g)
+}
+
+/// Decodes one (non-list) document. `kind` and `apiVersion` decide the type.
+pub fn decode(value: serde_json::Value) -> Result<Decoded, DecodeError> {
+    let kind = value
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .ok_or(DecodeError::MissingKind)?
+        .to_owned();
+    let api_version = value
+        .get("apiVersion")
+        .and_then(|k| k.as_str())
+        .ok_or_else(|| DecodeError::MissingApiVersion { kind: kind.clone() })?
+        .to_owned();
+    let group = group_of(&api_version);
+    if kind == "EncryptionConfiguration" && group == "apiserver.config.k8s.io" {
+        let config = EncryptionConfiguration::from_value(value)?;
+        return Ok(Decoded::Object(Box::new(Object::EncryptionConfiguration(
+            config,
+        ))));
+    }
+    let name = value
+        .pointer("/metadata/name")
+        .and_then(|n| n.as_str())
+        .unwrap_or("")
+        .to_owned();
+    let known = matches!(
+        (group, kind.as_str()),
+        (
+            "",
+            "Namespace" | "ServiceAccount" | "Pod" | "ResourceQuota" | "LimitRange" | "Secret"
+        ) | (
+            "rbac.authorization.k8s.io",
+            "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
+        ) | ("networking.k8s.io", "NetworkPolicy")
+            | (
+                "apps",
+                "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+            )
+            | ("batch", "Job" | "CronJob")
+    );
+    if !known {
+        return Ok(Decoded::Unknown { kind });
+    }
+    if name.is_empty() {
+        return Err(DecodeError::MissingName { kind });
+    }
+    let object = match kind.as_str() {
+        "Namespace" => Object::Namespace(typed(&kind, &name, value)?),
+        "ServiceAccount" => Object::ServiceAccount(typed(&kind, &name, value)?),
+        "Pod" => Object::Pod(typed(&kind, &name, value)?),
+        "ResourceQuota" => Object::ResourceQuota(typed(&kind, &name, value)?),
+        "LimitRange" => Object::LimitRange(typed(&kind, &name, value)?),
+        "Secret" => Object::Secret(secret_meta(&kind, &name, value)?),
+        "Role" => Object::Role(typed(&kind, &name, value)?),
+        "ClusterRole" => Object::ClusterRole(typed(&kind, &name, value)?),
+        "RoleBinding" => Object::RoleBinding(typed(&kind, &name, value)?),
+        "ClusterRoleBinding" => Object::ClusterRoleBinding(typed(&kind, &name, value)?),
+        "NetworkPolicy" => Object::NetworkPolicy(typed(&kind, &name, value)?),
+        "Deployment" => Object::Deployment(typed(&kind, &name, value)?),
+        "StatefulSet" => Object::StatefulSet(typed(&kind, &name, value)?),
+        "DaemonSet" => Object::DaemonSet(typed(&kind, &name, value)?),
+        "ReplicaSet" => Object::ReplicaSet(typed(&kind, &name, value)?),
+        "Job" => Object::Job(typed(&kind, &name, value)?),
+        "CronJob" => Object::CronJob(typed(&kind, &name, value)?),
+        _ => return Ok(Decoded::Unknown { kind }),
+    };
+    Ok(Decoded::Object(Box::new(object)))
+}
+
+/// Keeps only what a metadata-only request would return, plus `type`.
+fn secret_meta(
+    kind: &str,
+    name: &str,
+    mut value: serde_json::Value,
+) -> Result<SecretMeta, DecodeError> {
+    let type_ = value
+        .get("type")
+        .and_then(|t| t.as_str())
+        .map(str::to_owned);
+    let metadata = value
+        .get_mut("metadata")
+        .map(serde_json::Value::take)
+        .unwrap_or_default();
+    let metadata: ObjectMeta = typed(kind, name, metadata)?;
+    Ok(SecretMeta { metadata, type_ })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secret_values_are_dropped() {
+        let d = decode(json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "s", "namespace": "a"}, "type": "Opaque",
+            "data": {"password": "aHVudGVyMg=="}}))
+        .expect("decodes");
+        let Decoded::Object(o) = d else {
+            panic!("expected an object")
+        };
+        let Object::Secret(s) = *o else {
+            panic!("expected a secret")
+        };
+        assert_eq!(s.type_.as_deref(), Some("Opaque"));
+        assert_eq!(format!("{s:?}").contains("aHVudGVyMg"), false);
+    }
+
+    #[test]
+    fn same_name_in_other_group_is_unknown() {
+        let d = decode(
+            json!({"apiVersion": "example.com/v1", "kind": "Role", "metadata": {"name": "x"}}),
+        )
+        .expect("decodes");
+        assert!(matches!(d, Decoded::Unknown { kind } if kind == "Role"));
+    }
+
+    #[test]
+    fn schema_errors_name_the_object() {
+        let err = decode(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": 3}}))
+            .unwrap_err();
+        assert!(err.to_string().contains("Pod \"p\""), "{err}");
+    }
+}

@@ -1,0 +1,197 @@
+//! The shared shape of "dangerous permission" rules: find where a permission is granted
+//! and report it where it can be fixed.
+//!
+//! - A custom Role or ClusterRole that grants it is reported on the role, with the
+//!   bindings and subjects that use it as related objects; an unbound role is at most `low`.
+//! - A built-in ClusterRole (bootstrap policy, or one filled by aggregation) cannot be
+//!   fixed; a binding that gives it to a subject other than the platform's own is
+//!   reported on the binding instead.
+
+use crate::context::Context;
+use crate::emit::{Draft, Emitter};
+use crate::inventory::{Binding, RoleKey};
+use crate::object::{ObjectRef, Subject};
+use crate::rule::Severity;
+use k8s_openapi::api::rbac::v1::PolicyRule;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+/// What a rule's matcher found in a list of PolicyRules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matched {
+    /// Human wording of the grant, e.g. `list, watch on secrets`.
+    pub what: String,
+    /// Index of the PolicyRule that grants it (the first, when several do).
+    pub rule_index: usize,
+    /// A severity other than the rule's default (e.g. narrowed by `resourceNames`).
+    pub severity: Option<Severity>,
+}
+
+/// Most subjects a message names before it says "and N more".
+const MAX_NAMED: usize = 3;
+
+fn bootstrap_labelled(meta: &ObjectMeta) -> bool {
+    let (k, v) = crate::bootstrap::BOOTSTRAP_LABEL;
+    meta.labels
+        .as_ref()
+        .and_then(|l| l.get(k))
+        .is_some_and(|x| x == v)
+}
+
+/// Whether a ClusterRole is the platform's, not the user's: bootstrap-labelled, known only from
+/// the embedded bootstrap policy, or filled by aggregation (its constituents are judged instead).
+pub fn is_builtin_cluster_role(ctx: &Context<'_>, name: &str) -> bool {
+    let inv = ctx.inventory;
+    match inv.cluster_role(name) {
+        Some(r) => bootstrap_labelled(&r.metadata) || r.aggregation_rule.is_some(),
+        None => inv.is_bootstrap_only(name),
+    }
+}
+
+/// Subjects named in a message: the first few, then a count.
+pub fn describe_subjects(subjects: &[Subject]) -> String {
+    if subjects.is_empty() {
+        return "no subject".to_owned();
+    }
+    let mut s: Vec<String> = subjects
+        .iter()
+        .take(MAX_NAMED)
+        .map(|x| x.to_string())
+        .collect();
+    if subjects.len() > MAX_NAMED {
+        s.push(format!("{} more", subjects.len() - MAX_NAMED));
+    }
+    s.join(", ")
+}
+
+/// Runs `matcher` over every role and binding in scope and reports as the module doc says.
+pub fn report_grants(
+    ctx: &Context<'_>,
+    emit: &mut Emitter<'_>,
+    matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
+) {
+    let inv = ctx.inventory;
+    for ns in ctx.namespaces() {
+        for role in inv.roles_in(ns) {
+            let name = role.metadata.name.as_deref().unwrap_or("");
+            let key = RoleKey::Role {
+                namespace: ns.to_owned(),
+                name: name.to_owned(),
+            };
+            let rules = role.rules.as_deref().unwrap_or(&[]);
+            report_role(ctx, emit, &key, &role.metadata, rules, matcher);
+        }
+        for b in inv.role_bindings_in(ns) {
+            report_builtin_binding(ctx, emit, &b, matcher);
+        }
+    }
+    if ctx.cluster_in_scope() {
+        for role in inv.cluster_roles() {
+            let name = role.metadata.name.as_deref().unwrap_or("");
+            if is_builtin_cluster_role(ctx, name) {
+                continue;
+            }
+            let key = RoleKey::ClusterRole(name.to_owned());
+            let rules = role.rules.as_deref().unwrap_or(&[]);
+            report_role(ctx, emit, &key, &role.metadata, rules, matcher);
+        }
+        for b in inv.cluster_role_bindings() {
+            report_builtin_binding(ctx, emit, &b, matcher);
+        }
+    }
+}
+
+fn report_role(
+    ctx: &Context<'_>,
+    emit: &mut Emitter<'_>,
+    key: &RoleKey,
+    meta: &ObjectMeta,
+    rules: &[PolicyRule],
+    matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
+) {
+    let Some(m) = matcher(rules) else { return };
+    let role = key.to_ref();
+    let mut draft =
+        Draft::new(role.clone(), String::new()).path(format!("rules[{}]", m.rule_index));
+    let mut subjects: Vec<Subject> = Vec::new();
+    for b in ctx.inventory.bindings_to(key) {
+        draft = draft.related("binding", b.to_ref());
+        for s in b.subjects() {
+            if !subjects.contains(&s) {
+                subjects.push(s);
+            }
+        }
+    }
+    subjects.sort();
+    for s in &subjects {
+        draft = draft.related("subject", s.to_ref());
+    }
+    let mut severity = m.severity.unwrap_or(emit.rule().severity);
+    let message = if subjects.is_empty() {
+        severity = severity.min(Severity::Low);
+        format!(
+            "{role} grants {}; it is not bound to any subject yet",
+            m.what
+        )
+    } else {
+        format!(
+            "{role} grants {} to {}",
+            m.what,
+            describe_subjects(&subjects)
+        )
+    };
+    let all_system =
+        !subjects.is_empty() && subjects.iter().all(|s| ctx.settings.is_system_subject(s));
+    emit.push(
+        draft
+            .message(message)
+            .severity(severity)
+            .system(all_system || bootstrap_labelled(meta)),
+    );
+}
+
+fn report_builtin_binding(
+    ctx: &Context<'_>,
+    emit: &mut Emitter<'_>,
+    b: &Binding<'_>,
+    matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
+) {
+    let Some(RoleKey::ClusterRole(role_name)) = b.role_key() else {
+        return;
+    };
+    if !is_builtin_cluster_role(ctx, &role_name) {
+        return;
+    }
+    let Some(rules) = ctx.inventory.cluster_role_rules(&role_name) else {
+        return;
+    };
+    let Some(m) = matcher(rules) else { return };
+    let subjects: Vec<Subject> = b
+        .subjects()
+        .filter(|s| !ctx.settings.is_system_subject(s))
+        .collect();
+    if subjects.is_empty() {
+        return;
+    }
+    let scope = match b.namespace {
+        Some(ns) => format!(" in namespace {ns}"),
+        None => String::new(),
+    };
+    let mut draft = Draft::new(
+        b.to_ref(),
+        format!(
+            "{} grants {}{scope} to {} through built-in ClusterRole {role_name}",
+            b.to_ref(),
+            m.what,
+            describe_subjects(&subjects)
+        ),
+    )
+    .path("roleRef")
+    .related("role", ObjectRef::cluster_role(&role_name));
+    for s in &subjects {
+        draft = draft.related("subject", s.to_ref());
+    }
+    if let Some(sev) = m.severity {
+        draft = draft.severity(sev);
+    }
+    emit.push(draft);
+}

@@ -1,0 +1,90 @@
+//! Label selectors with full `matchLabels` + `matchExpressions` semantics.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use std::collections::BTreeMap;
+
+/// Whether `selector` selects an object with `labels`. An empty selector selects everything;
+/// an unknown operator selects nothing (the API server would have rejected it).
+pub fn matches(selector: &LabelSelector, labels: Option<&BTreeMap<String, String>>) -> bool {
+    let get = |k: &str| labels.and_then(|l| l.get(k));
+    let labels_ok = selector
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(k, v)| get(k) == Some(v));
+    labels_ok
+        && selector.match_expressions.iter().flatten().all(|e| {
+            let values = e.values.as_deref().unwrap_or(&[]);
+            match e.operator.as_str() {
+                "In" => get(&e.key).is_some_and(|v| values.contains(v)),
+                "NotIn" => get(&e.key).is_none_or(|v| !values.contains(v)),
+                "Exists" => get(&e.key).is_some(),
+                "DoesNotExist" => get(&e.key).is_none(),
+                _ => false,
+            }
+        })
+}
+
+/// Whether a selector is empty, i.e. selects everything.
+pub fn is_empty(selector: &LabelSelector) -> bool {
+    selector
+        .match_labels
+        .as_ref()
+        .is_none_or(BTreeMap::is_empty)
+        && selector
+            .match_expressions
+            .as_ref()
+            .is_none_or(Vec::is_empty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    }
+
+    fn expr(key: &str, op: &str, values: &[&str]) -> LabelSelectorRequirement {
+        LabelSelectorRequirement {
+            key: key.into(),
+            operator: op.into(),
+            values: Some(values.iter().map(|v| (*v).into()).collect()),
+        }
+    }
+
+    #[test]
+    fn empty_selects_all() {
+        assert!(matches(&LabelSelector::default(), None));
+        assert!(is_empty(&LabelSelector::default()));
+    }
+
+    #[test]
+    fn expressions() {
+        let l = labels(&[("app", "web"), ("tier", "front")]);
+        let sel = |e| LabelSelector {
+            match_expressions: Some(vec![e]),
+            ..Default::default()
+        };
+        assert!(matches(&sel(expr("app", "In", &["web", "api"])), Some(&l)));
+        assert!(!matches(&sel(expr("app", "NotIn", &["web"])), Some(&l)));
+        assert!(matches(&sel(expr("zone", "NotIn", &["a"])), Some(&l)));
+        assert!(matches(&sel(expr("tier", "Exists", &[])), Some(&l)));
+        assert!(!matches(&sel(expr("tier", "DoesNotExist", &[])), Some(&l)));
+        assert!(!matches(&sel(expr("tier", "Bogus", &[])), Some(&l)));
+    }
+
+    #[test]
+    fn match_labels_and_expressions_are_anded() {
+        let l = labels(&[("app", "web")]);
+        let s = LabelSelector {
+            match_labels: Some(labels(&[("app", "web")])),
+            match_expressions: Some(vec![expr("tier", "Exists", &[])]),
+        };
+        assert!(!matches(&s, Some(&l)));
+    }
+}
