@@ -57,7 +57,7 @@ impl<'a> Context<'a> {
                     namespaces
                         .iter()
                         .map(String::as_str)
-                        .filter(move |ns| inv.namespace_names().any(|n| n == *ns)),
+                        .filter(move |ns| inv.has_namespace(ns)),
                 )
             }
         }

@@ -526,6 +526,11 @@ impl Inventory {
         self.index.namespaces.iter().map(String::as_str)
     }
 
+    /// Whether a namespace is known, as a Namespace object or through objects in it.
+    pub fn has_namespace(&self, name: &str) -> bool {
+        self.index.namespaces.contains(name)
+    }
+
     pub fn namespace(&self, name: &str) -> Option<&Namespace> {
         self.namespaces.get(name)
     }

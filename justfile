@@ -1,0 +1,41 @@
+# Rampart tasks. `pip install rust-just` where `just` is missing.
+
+# List the recipes.
+default:
+    @just --list
+
+# Scan the built-in demo cluster.
+demo:
+    cargo run -p rampart -- scan --demo
+
+# Format the code.
+fmt:
+    cargo fmt --all
+
+# Lints, warnings as errors.
+lint:
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Everything CI runs: fmt check, clippy, offline tests, end-to-end tests on a real control plane.
+test:
+    scripts/test
+
+# Only the offline tests (no control plane).
+test-offline:
+    cargo test --workspace --exclude rampart-e2e
+
+# Build the control plane (cached), start it, run the e2e tests, stop it.
+e2e:
+    scripts/test
+
+# Regenerate the committed docs (rules catalogue).
+docs:
+    cargo run -p rampart -- docs rules --output docs/rules.md
+
+# Benchmark a synthetic cluster (1k namespaces, 60k pods); prints time and peak memory.
+bench:
+    cargo bench -p rampart-rules --bench evaluate
+
+# Start a throwaway control plane and print how to use it.
+cluster-up:
+    bash e2e/controlplane/cluster.sh up
