@@ -2,6 +2,7 @@
 
 use crate::context::Context;
 use crate::emit::{Draft, Emitter};
+use crate::rules::rbac::grants::for_each_binding;
 use crate::inventory::{Binding, RoleKey};
 use crate::rbac::is_full_wildcard;
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
@@ -79,14 +80,5 @@ fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, b: &Binding<'_>) {
 }
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
-    if ctx.cluster_in_scope() {
-        for b in ctx.inventory.cluster_role_bindings() {
-            report(ctx, emit, &b);
-        }
-    }
-    for ns in ctx.namespaces() {
-        for b in ctx.inventory.role_bindings_in(ns) {
-            report(ctx, emit, &b);
-        }
-    }
+    for_each_binding(ctx, |b| report(ctx, emit, b));
 }

@@ -11,6 +11,7 @@ use crate::context::Context;
 use crate::emit::{Draft, Emitter};
 use crate::inventory::{Binding, RoleKey};
 use crate::object::{ObjectRef, Subject};
+use crate::rbac::Permission;
 use crate::rule::Severity;
 use k8s_openapi::api::rbac::v1::PolicyRule;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -69,6 +70,25 @@ pub fn report_grants(
     emit: &mut Emitter<'_>,
     matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
 ) {
+    report(ctx, emit, matcher, true);
+}
+
+/// Like [`report_grants`], for rules about how a role is written rather than what it
+/// grants: built-in roles are written by the platform and their bindings are left alone.
+pub fn report_custom_roles(
+    ctx: &Context<'_>,
+    emit: &mut Emitter<'_>,
+    matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
+) {
+    report(ctx, emit, matcher, false);
+}
+
+fn report(
+    ctx: &Context<'_>,
+    emit: &mut Emitter<'_>,
+    matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
+    builtin_bindings: bool,
+) {
     let inv = ctx.inventory;
     for ns in ctx.namespaces() {
         for role in inv.roles_in(ns) {
@@ -80,8 +100,10 @@ pub fn report_grants(
             let rules = role.rules.as_deref().unwrap_or(&[]);
             report_role(ctx, emit, &key, &role.metadata, rules, matcher);
         }
-        for b in inv.role_bindings_in(ns) {
-            report_builtin_binding(ctx, emit, &b, matcher);
+        if builtin_bindings {
+            for b in inv.role_bindings_in(ns) {
+                report_builtin_binding(ctx, emit, &b, matcher);
+            }
         }
     }
     if ctx.cluster_in_scope() {
@@ -94,8 +116,10 @@ pub fn report_grants(
             let rules = role.rules.as_deref().unwrap_or(&[]);
             report_role(ctx, emit, &key, &role.metadata, rules, matcher);
         }
-        for b in inv.cluster_role_bindings() {
-            report_builtin_binding(ctx, emit, &b, matcher);
+        if builtin_bindings {
+            for b in inv.cluster_role_bindings() {
+                report_builtin_binding(ctx, emit, &b, matcher);
+            }
         }
     }
 }
@@ -194,4 +218,60 @@ fn report_builtin_binding(
         draft = draft.severity(sev);
     }
     emit.push(draft);
+}
+
+/// Names a permission as users read it: `create on pods/exec`.
+pub fn describe(verbs: &[String], perm: &Permission<'_>) -> String {
+    let resource = match perm.subresource {
+        Some(sub) => format!("{}/{sub}", perm.resource),
+        None => perm.resource.to_owned(),
+    };
+    let group = if perm.group.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", perm.group)
+    };
+    format!("{} on {resource}{group}", verbs.join(", "))
+}
+
+/// The first PolicyRule that grants any of `perms`, as a [`Matched`] at the rule's default
+/// severity; a grant narrowed by `resourceNames` is one step less severe than `base`.
+pub fn first_match(
+    rules: &[PolicyRule],
+    perms: &[Permission<'_>],
+    base: Severity,
+) -> Option<Matched> {
+    for (i, r) in rules.iter().enumerate() {
+        for perm in perms {
+            if let Some(g) = crate::rbac::grants(r, perm) {
+                let mut what = describe(&g.verbs, perm);
+                let mut severity = base;
+                if g.is_narrowed() {
+                    what.push_str(&format!(" (only {})", g.names.join(", ")));
+                    severity = base.lowered();
+                }
+                return Some(Matched {
+                    what,
+                    rule_index: i,
+                    severity: Some(severity),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// Calls `f` for every binding in scope: ClusterRoleBindings when the cluster is in scope,
+/// RoleBindings of the namespaces in scope.
+pub fn for_each_binding<'a>(ctx: &Context<'a>, mut f: impl FnMut(&Binding<'a>)) {
+    if ctx.cluster_in_scope() {
+        for b in ctx.inventory.cluster_role_bindings() {
+            f(&b);
+        }
+    }
+    for ns in ctx.namespaces() {
+        for b in ctx.inventory.role_bindings_in(ns) {
+            f(&b);
+        }
+    }
 }

@@ -37,7 +37,7 @@ const PERM: Permission<'static> = Permission {
 
 /// `list`/`watch` expose every Secret (high); `get` alone needs names (medium); a grant
 /// narrowed by `resourceNames` exposes only the named Secrets (low).
-fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
+pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
     let mut best: Option<Matched> = None;
     for (i, r) in rules.iter().enumerate() {
         let Some(g) = grants(r, &PERM) else { continue };

@@ -1,0 +1,67 @@
+//! RBAC018 binding-to-missing-serviceaccount.
+
+use crate::context::Context;
+use crate::emit::{Draft, Emitter};
+use crate::rules::rbac::grants::for_each_binding;
+use crate::inventory::Binding;
+use crate::object::Subject;
+use crate::rule::{Category, Rule, Severity, mitre, nsa};
+
+pub const RULE: Rule = Rule {
+    id: "RBAC018",
+    name: "binding-to-missing-serviceaccount",
+    title: "Binding grants to a ServiceAccount that does not exist",
+    category: Category::Rbac,
+    severity: Severity::Medium,
+    rationale: "RBAC binds names, not objects. A binding to a ServiceAccount that does not exist \
+        waits for it: anyone allowed to create ServiceAccounts in that namespace can create one of \
+        that name and inherit the grant. Such bindings are usually left over from removed \
+        workloads. Rampart judges only namespaces whose ServiceAccounts it sees, so a partial \
+        set of manifests does not raise false alarms.",
+    remediation: "Remove the subject from the binding (or delete the binding), or create the \
+        ServiceAccount it was meant for.",
+    references: &[
+        nsa("RBAC", "Periodically review RBAC settings"),
+        mitre("T1098", "Account Manipulation"),
+    ],
+    check,
+};
+
+/// Whether the inventory shows a namespace's ServiceAccounts: the Namespace object or at
+/// least one of its ServiceAccounts is present.
+fn knows_service_accounts(ctx: &Context<'_>, ns: &str) -> bool {
+    ctx.inventory.namespace(ns).is_some() || ctx.inventory.service_accounts_in(ns).next().is_some()
+}
+
+fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, b: &Binding<'_>) {
+    for s in b.subjects() {
+        let Subject::ServiceAccount { namespace, name } = &s else {
+            continue;
+        };
+        if !knows_service_accounts(ctx, namespace)
+            || ctx.inventory.service_account(namespace, name).is_some()
+        {
+            continue;
+        }
+        let mut d = Draft::new(
+            b.to_ref(),
+            format!(
+                "{} grants {} {} to {s}, which does not exist",
+                b.to_ref(),
+                b.role_ref.kind,
+                b.role_ref.name
+            ),
+        )
+        .path("subjects")
+        .discriminator(s.user_name())
+        .related("subject", s.to_ref());
+        if let Some(k) = b.role_key() {
+            d = d.related("role", k.to_ref());
+        }
+        emit.push(d);
+    }
+}
+
+fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+    for_each_binding(ctx, |b| report(ctx, emit, b));
+}

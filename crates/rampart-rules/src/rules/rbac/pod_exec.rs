@@ -1,0 +1,43 @@
+//! RBAC014 pod-exec.
+
+use crate::context::Context;
+use crate::emit::Emitter;
+use crate::rbac::Permission;
+use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::rbac::grants::{Matched, first_match, report_grants};
+use k8s_openapi::api::rbac::v1::PolicyRule;
+
+pub const RULE: Rule = Rule {
+    id: "RBAC014",
+    name: "pod-exec",
+    title: "Role can exec into, attach to or port-forward pods",
+    category: Category::Rbac,
+    severity: Severity::Medium,
+    rationale: "`pods/exec` and `pods/attach` run commands inside running containers, with the container's ServiceAccount token, mounted Secrets and network position; `pods/portforward` reaches services the pod can reach; `pods/ephemeralcontainers` adds a debugging container to a running pod. exec, attach and port-forward are authorised as `create` on the subresource; clients that open them over websockets send a GET, which older API servers authorised as `get`, so both verbs are judged.",
+    remediation: "Keep interactive access to pods for break-glass roles, scoped to the namespaces they operate, and prefer logs, metrics and debugging in non-production copies. Audit exec and attach.",
+    references: &[
+        cis("5.1.4", "Minimize access to create pods"),
+        nsa("RBAC", "Use RBAC to grant least privilege"),
+        mitre("T1609", "Container Administration Command"),
+    ],
+    check,
+};
+
+const fn sub(verbs: &'static [&'static str], subresource: &'static str) -> Permission<'static> {
+    Permission { verbs, group: "", resource: "pods", subresource: Some(subresource) }
+}
+
+const PERMS: &[Permission<'static>] = &[
+    sub(&["create", "get"], "exec"),
+    sub(&["create", "get"], "attach"),
+    sub(&["create", "get"], "portforward"),
+    sub(&["update", "patch"], "ephemeralcontainers"),
+];
+
+pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
+    first_match(rules, PERMS, RULE.severity)
+}
+
+fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+    report_grants(ctx, emit, &matcher);
+}

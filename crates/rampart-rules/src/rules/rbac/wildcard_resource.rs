@@ -1,0 +1,49 @@
+//! RBAC003 wildcard-resource.
+
+use crate::context::Context;
+use crate::emit::Emitter;
+use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::rbac::grants::{Matched, report_custom_roles};
+use k8s_openapi::api::rbac::v1::PolicyRule;
+
+pub const RULE: Rule = Rule {
+    id: "RBAC003",
+    name: "wildcard-resource",
+    title: "Role uses a wildcard resource",
+    category: Category::Rbac,
+    severity: Severity::Medium,
+    rationale: "`*` in resources grants access to every resource of the listed API groups, including Secrets, subresources such as `pods/exec` and `serviceaccounts/token`, and every custom resource installed later.",
+    remediation: "List the verbs, resources and API groups the subject needs. `kubectl auth can-i --list --as=<subject>` and the API server's audit log show what is used.",
+    references: &[
+        cis("5.1.3", "Minimize wildcard use in Roles and ClusterRoles"),
+        nsa("RBAC", "Use RBAC to grant least privilege"),
+        mitre("T1078", "Valid Accounts"),
+    ],
+    check,
+};
+
+/// The first PolicyRule with `*` among its resources.
+pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
+    let (i, r) = rules
+        .iter()
+        .enumerate()
+        .find(|(_, r)| crate::rbac::has_wildcard(r.resources.as_deref().unwrap_or(&[])))?;
+    let list = |x: Option<&Vec<String>>| x.map(|v| v.join(", ")).unwrap_or_default();
+    let target = match r.non_resource_urls.as_ref().filter(|u| !u.is_empty()) {
+        Some(urls) => format!("non-resource URLs {}", urls.join(", ")),
+        None => format!(
+            "resources [{}] in API groups [{}]",
+            list(r.resources.as_ref()),
+            list(r.api_groups.as_ref())
+        ),
+    };
+    Some(Matched {
+        what: format!("verbs [{}] on {target}", r.verbs.join(", ")),
+        rule_index: i,
+        severity: None,
+    })
+}
+
+fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+    report_custom_roles(ctx, emit, &matcher);
+}
