@@ -113,12 +113,13 @@ pub struct Workload<'a> {
     pub spec_path: &'static str,
 }
 
-impl Workload<'_> {
+impl<'a> Workload<'a> {
     pub fn namespace(&self) -> &str {
         self.object.namespace.as_deref().unwrap_or("")
     }
 
-    pub fn service_account_name(&self) -> &str {
+    /// The ServiceAccount its pods run as (`default` when unset).
+    pub fn service_account_name(&self) -> &'a str {
         self.spec
             .service_account_name
             .as_deref()

@@ -2,10 +2,10 @@
 
 use crate::context::Context;
 use crate::emit::{Draft, Emitter};
-use crate::rules::rbac::grants::for_each_binding;
 use crate::inventory::{Binding, RoleKey};
 use crate::object::Subject;
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::rbac::grants::for_each_binding;
 
 pub const RULE: Rule = Rule {
     id: "RBAC015",
@@ -23,7 +23,10 @@ pub const RULE: Rule = Rule {
         anonymous requests are not needed at all, start kube-apiserver with `--anonymous-auth=false` \
         or restrict anonymous access to health endpoints with the authentication configuration.",
     references: &[
-        cis("1.2.1", "Ensure that the --anonymous-auth argument is set to false"),
+        cis(
+            "1.2.1",
+            "Ensure that the --anonymous-auth argument is set to false",
+        ),
         nsa("Authentication", "Disable anonymous access"),
         mitre("T1078.001", "Valid Accounts: Default Accounts"),
     ],
@@ -64,7 +67,11 @@ fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, b: &Binding<'_>) {
         let role_name = &b.role_ref.name;
         let mut d = Draft::new(
             b.to_ref(),
-            format!("{} grants {} {role_name} to {s}, i.e. to {who}", b.to_ref(), b.role_ref.kind),
+            format!(
+                "{} grants {} {role_name} to {s}, i.e. to {who}",
+                b.to_ref(),
+                b.role_ref.kind
+            ),
         )
         .path("subjects")
         .severity(severity)

@@ -2,10 +2,10 @@
 
 use crate::context::Context;
 use crate::emit::{Draft, Emitter};
-use crate::rules::rbac::grants::for_each_binding;
 use crate::inventory::Binding;
 use crate::object::Subject;
 use crate::rule::{Category, Rule, Severity, mitre, nsa};
+use crate::rules::rbac::grants::for_each_binding;
 
 pub const RULE: Rule = Rule {
     id: "RBAC018",

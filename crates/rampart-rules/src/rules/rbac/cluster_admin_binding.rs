@@ -2,11 +2,11 @@
 
 use crate::context::Context;
 use crate::emit::{Draft, Emitter};
-use crate::rules::rbac::grants::for_each_binding;
 use crate::inventory::{Binding, RoleKey};
 use crate::rbac::is_full_wildcard;
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
 use crate::rules::rbac::grants::describe_subjects;
+use crate::rules::rbac::grants::for_each_binding;
 
 pub const RULE: Rule = Rule {
     id: "RBAC001",

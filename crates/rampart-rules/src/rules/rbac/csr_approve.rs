@@ -22,7 +22,10 @@ pub const RULE: Rule = Rule {
         and to a small set of administrators. Restrict `approve` on `signers` with `resourceNames` \
         to the signers a component really serves, never `kubernetes.io/kube-apiserver-client`.",
     references: &[
-        cis("5.1.11", "Minimize access to the approval sub-resource of certificatesigningrequests objects"),
+        cis(
+            "5.1.11",
+            "Minimize access to the approval sub-resource of certificatesigningrequests objects",
+        ),
         nsa("RBAC", "Use RBAC to grant least privilege"),
         mitre("T1649", "Steal or Forge Authentication Certificates"),
     ],
@@ -59,7 +62,10 @@ pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
             ..a
         }),
         (None, Some(s)) => Some(Matched {
-            what: format!("{} (but not update on certificatesigningrequests/approval)", s.what),
+            what: format!(
+                "{} (but not update on certificatesigningrequests/approval)",
+                s.what
+            ),
             severity: Some(Severity::Medium),
             ..s
         }),

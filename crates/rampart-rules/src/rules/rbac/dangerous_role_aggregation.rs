@@ -30,7 +30,10 @@ pub const RULE: Rule = Rule {
     references: &[
         cis("5.1.3", "Minimize wildcard use in Roles and ClusterRoles"),
         nsa("RBAC", "Use RBAC to grant least privilege"),
-        mitre("T1098.006", "Account Manipulation: Additional Container Cluster Roles"),
+        mitre(
+            "T1098.006",
+            "Account Manipulation: Additional Container Cluster Roles",
+        ),
     ],
     check,
 };
@@ -79,10 +82,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
                 continue;
             }
             let extra: &[Matcher] = if *target == "view" { FOR_VIEW } else { &[] };
-            let found = ALWAYS
-                .iter()
-                .chain(extra)
-                .find_map(|m| m(rules));
+            let found = ALWAYS.iter().chain(extra).find_map(|m| m(rules));
             let Some(m) = found else { continue };
             emit.push(
                 Draft::new(

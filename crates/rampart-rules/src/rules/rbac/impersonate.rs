@@ -16,7 +16,10 @@ pub const RULE: Rule = Rule {
     rationale: "Impersonation lets a subject send requests as another user, group or ServiceAccount, with all of that identity's permissions. Impersonating `system:masters` or any ServiceAccount bound to cluster-admin is full control of the cluster. Unrestricted impersonation of users and groups is critical; impersonation limited by `resourceNames` is as dangerous as the named identities.",
     remediation: "Grant `impersonate` only to the proxies and tools that need it (for example an authenticating gateway), restrict it with `resourceNames` to the identities they act for, and audit its use.",
     references: &[
-        cis("5.1.8", "Limit use of the Bind, Impersonate and Escalate permissions in the Kubernetes cluster"),
+        cis(
+            "5.1.8",
+            "Limit use of the Bind, Impersonate and Escalate permissions in the Kubernetes cluster",
+        ),
         nsa("RBAC", "Use RBAC to grant least privilege"),
         mitre("T1078", "Valid Accounts"),
     ],
@@ -24,7 +27,12 @@ pub const RULE: Rule = Rule {
 };
 
 const fn imp(group: &'static str, resource: &'static str) -> Permission<'static> {
-    Permission { verbs: &["impersonate"], group, resource, subresource: None }
+    Permission {
+        verbs: &["impersonate"],
+        group,
+        resource,
+        subresource: None,
+    }
 }
 
 const IDENTITIES: &[Permission<'static>] = &[
@@ -38,9 +46,9 @@ const IDENTITIES: &[Permission<'static>] = &[
 ];
 
 fn unrestricted(rules: &[PolicyRule], resource: &'static str) -> bool {
-    rules.iter().any(|r| {
-        crate::rbac::grants(r, &imp("", resource)).is_some_and(|g| !g.is_narrowed())
-    })
+    rules
+        .iter()
+        .any(|r| crate::rbac::grants(r, &imp("", resource)).is_some_and(|g| !g.is_narrowed()))
 }
 
 /// Unrestricted impersonation of users AND groups is critical (any identity, including

@@ -16,7 +16,10 @@ pub const RULE: Rule = Rule {
     rationale: "`nodes/proxy` forwards requests to the kubelet API of any node. The kubelet API runs commands in any container on the node and reads its logs, bypassing admission and the API server's record of which pod was entered; even `get` reaches the kubelet's exec endpoints over websockets.",
     remediation: "Remove `nodes/proxy` from every role except the monitoring components that need kubelet metrics, and give those `nodes/metrics` or `nodes/stats` instead where possible.",
     references: &[
-        cis("5.1.10", "Minimize access to the proxy sub-resource of nodes"),
+        cis(
+            "5.1.10",
+            "Minimize access to the proxy sub-resource of nodes",
+        ),
         nsa("RBAC", "Use RBAC to grant least privilege"),
         mitre("T1609", "Container Administration Command"),
     ],

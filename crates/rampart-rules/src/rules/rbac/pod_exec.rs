@@ -24,7 +24,12 @@ pub const RULE: Rule = Rule {
 };
 
 const fn sub(verbs: &'static [&'static str], subresource: &'static str) -> Permission<'static> {
-    Permission { verbs, group: "", resource: "pods", subresource: Some(subresource) }
+    Permission {
+        verbs,
+        group: "",
+        resource: "pods",
+        subresource: Some(subresource),
+    }
 }
 
 const PERMS: &[Permission<'static>] = &[

@@ -16,16 +16,32 @@ pub const RULE: Rule = Rule {
     rationale: "RBAC stops a subject from granting permissions it does not hold, unless it has `escalate` (edit a role to add any permission) or `bind` (bind any role, even one more powerful than itself). Either verb on roles or clusterroles turns the holder into a potential cluster-admin.",
     remediation: "Remove `escalate` and `bind` from roles of people and workloads. Tools that manage RBAC should be few, audited and named explicitly; restrict `bind` with `resourceNames` to the roles they are meant to hand out.",
     references: &[
-        cis("5.1.8", "Limit use of the Bind, Impersonate and Escalate permissions in the Kubernetes cluster"),
+        cis(
+            "5.1.8",
+            "Limit use of the Bind, Impersonate and Escalate permissions in the Kubernetes cluster",
+        ),
         nsa("RBAC", "Use RBAC to grant least privilege"),
-        mitre("T1098.006", "Account Manipulation: Additional Container Cluster Roles"),
+        mitre(
+            "T1098.006",
+            "Account Manipulation: Additional Container Cluster Roles",
+        ),
     ],
     check,
 };
 
 const PERMS: &[Permission<'static>] = &[
-    Permission { verbs: &["escalate", "bind"], group: "rbac.authorization.k8s.io", resource: "clusterroles", subresource: None },
-    Permission { verbs: &["escalate", "bind"], group: "rbac.authorization.k8s.io", resource: "roles", subresource: None },
+    Permission {
+        verbs: &["escalate", "bind"],
+        group: "rbac.authorization.k8s.io",
+        resource: "clusterroles",
+        subresource: None,
+    },
+    Permission {
+        verbs: &["escalate", "bind"],
+        group: "rbac.authorization.k8s.io",
+        resource: "roles",
+        subresource: None,
+    },
 ];
 
 pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {

@@ -16,7 +16,10 @@ pub const RULE: Rule = Rule {
     rationale: "`create` on `serviceaccounts/token` issues a token for any ServiceAccount in scope through the TokenRequest API. The holder can then act as the most privileged ServiceAccount in the namespace (or cluster), without running a pod and without leaving a Secret behind.",
     remediation: "Remove `create` on `serviceaccounts/token` from roles that do not issue tokens; where a component needs it, restrict it with `resourceNames` to the ServiceAccounts it serves.",
     references: &[
-        cis("5.1.13", "Minimize access to the service account token creation"),
+        cis(
+            "5.1.13",
+            "Minimize access to the service account token creation",
+        ),
         nsa("RBAC", "Use RBAC to grant least privilege"),
         mitre("T1528", "Steal Application Access Token"),
     ],

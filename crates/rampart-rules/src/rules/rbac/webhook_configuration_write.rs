@@ -24,8 +24,18 @@ pub const RULE: Rule = Rule {
 
 const VERBS: &[&str] = &["create", "update", "patch", "delete"];
 const PERMS: &[Permission<'static>] = &[
-    Permission { verbs: VERBS, group: "admissionregistration.k8s.io", resource: "mutatingwebhookconfigurations", subresource: None },
-    Permission { verbs: VERBS, group: "admissionregistration.k8s.io", resource: "validatingwebhookconfigurations", subresource: None },
+    Permission {
+        verbs: VERBS,
+        group: "admissionregistration.k8s.io",
+        resource: "mutatingwebhookconfigurations",
+        subresource: None,
+    },
+    Permission {
+        verbs: VERBS,
+        group: "admissionregistration.k8s.io",
+        resource: "validatingwebhookconfigurations",
+        subresource: None,
+    },
 ];
 
 pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {

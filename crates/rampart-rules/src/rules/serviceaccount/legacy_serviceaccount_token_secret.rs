@@ -1,0 +1,83 @@
+//! SA003 legacy-serviceaccount-token-secret.
+
+use crate::context::Context;
+use crate::emit::{Draft, Emitter};
+use crate::object::ObjectRef;
+use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+
+pub const RULE: Rule = Rule {
+    id: "SA003",
+    name: "legacy-serviceaccount-token-secret",
+    title: "Long-lived ServiceAccount token stored in a Secret",
+    category: Category::ServiceAccount,
+    severity: Severity::Medium,
+    rationale: "A Secret of type `kubernetes.io/service-account-token` holds a token that never \
+        expires and is not bound to a pod: whoever reads the Secret, or finds a copy of it in a CI \
+        system or a laptop, can act as the ServiceAccount until the Secret is deleted. Since \
+        Kubernetes 1.24 pods get short-lived projected tokens instead; the API server records the \
+        last use of legacy tokens in the `kubernetes.io/legacy-token-last-used` label, and marks \
+        ones it has invalidated with `kubernetes.io/legacy-token-invalid-since`.",
+    remediation: "Move clients to short-lived tokens (`kubectl create token`, the TokenRequest API, \
+        or projected volumes in pods), then delete the Secret. A token with no record of use can \
+        usually be deleted at once.",
+    references: &[
+        cis(
+            "5.1.6",
+            "Ensure that Service Account Tokens are only mounted where necessary",
+        ),
+        nsa("Authentication", "Use short-lived credentials"),
+        mitre("T1528", "Steal Application Access Token"),
+    ],
+    check,
+};
+
+const TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
+const SA_ANNOTATION: &str = "kubernetes.io/service-account.name";
+const LAST_USED: &str = "kubernetes.io/legacy-token-last-used";
+const INVALID_SINCE: &str = "kubernetes.io/legacy-token-invalid-since";
+
+fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+    for ns in ctx.namespaces() {
+        for s in ctx.inventory.secrets_in(ns) {
+            let annotations = s.metadata.annotations.as_ref();
+            let sa_name = annotations.and_then(|a| a.get(SA_ANNOTATION));
+            // Metadata-only sources have no type; the annotation is the evidence then.
+            let is_token =
+                s.type_.as_deref() == Some(TOKEN_TYPE) || (s.type_.is_none() && sa_name.is_some());
+            if !is_token {
+                continue;
+            }
+            let name = s.metadata.name.as_deref().unwrap_or("");
+            let labels = s.metadata.labels.as_ref();
+            let label = |k: &str| labels.and_then(|l| l.get(k)).map(String::as_str);
+            let owner = sa_name.map_or_else(
+                || "an unnamed ServiceAccount".to_owned(),
+                |n| format!("ServiceAccount {ns}/{n}"),
+            );
+            let usage = match label(LAST_USED) {
+                Some(day) => format!("last used {day}"),
+                None => "no record of use".to_owned(),
+            };
+            let mut d = Draft::new(
+                ObjectRef::new("v1", "Secret", Some(ns), name),
+                String::new(),
+            )
+            .path("type");
+            let state = match label(INVALID_SINCE) {
+                Some(day) => {
+                    d = d.severity(Severity::Low);
+                    format!(
+                        "; invalidated since {day}, so only the Secret itself is left to delete"
+                    )
+                }
+                None => String::new(),
+            };
+            if let Some(n) = sa_name {
+                d = d.related("subject", ObjectRef::service_account(ns, n));
+            }
+            emit.push(d.message(format!(
+                "Secret {ns}/{name} holds a non-expiring token for {owner} ({usage}){state}"
+            )));
+        }
+    }
+}
