@@ -13,7 +13,7 @@ pub struct Draft {
     path: Option<String>,
     related: Vec<Related>,
     discriminator: String,
-    system: bool,
+    system: Option<bool>,
 }
 
 impl Draft {
@@ -25,7 +25,7 @@ impl Draft {
             path: None,
             related: Vec::new(),
             discriminator: String::new(),
-            system: false,
+            system: None,
         }
     }
 
@@ -59,14 +59,16 @@ impl Draft {
         self
     }
 
-    /// Marks the finding as about the platform's own objects or identities, which settings
-    /// cap (at `info` by default) even when the resource itself does not look like a system object.
+    /// Says whether the finding is about the platform's own objects or identities, which
+    /// settings cap (at `info` by default). Without it the engine decides from the resource;
+    /// `false` keeps a finding on a system object, such as the API server's own flags, at
+    /// its severity.
     pub fn system(mut self, system: bool) -> Self {
-        self.system = system;
+        self.system = Some(system);
         self
     }
 
-    pub(crate) fn is_system(&self) -> bool {
+    pub(crate) fn system_hint(&self) -> Option<bool> {
         self.system
     }
 

@@ -94,7 +94,10 @@ pub fn evaluate_scope(
                 .severity_override(rule.id, rule.name)
                 .or(draft.requested_severity())
                 .unwrap_or(rule.severity);
-            if draft.is_system() || settings.is_system_object(draft.resource()) {
+            let system = draft
+                .system_hint()
+                .unwrap_or_else(|| settings.is_system_object(draft.resource()));
+            if system {
                 severity = severity.min(settings.system_max_severity);
             }
             if settings

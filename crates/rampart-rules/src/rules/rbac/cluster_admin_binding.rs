@@ -36,10 +36,11 @@ pub const RULE: Rule = Rule {
 fn grants_everything(ctx: &Context<'_>, b: &Binding<'_>) -> Option<String> {
     let key = b.role_key()?;
     let rules = ctx.inventory.role_rules(&key)?;
-    rules.iter().any(is_full_wildcard).then(|| match key {
+    let name = match key {
         RoleKey::ClusterRole(n) => n,
         RoleKey::Role { name, .. } => name,
-    })
+    };
+    rules.iter().any(is_full_wildcard).then_some(name)
 }
 
 fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, b: &Binding<'_>) {

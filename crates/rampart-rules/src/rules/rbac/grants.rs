@@ -165,12 +165,11 @@ fn report_role(
     };
     let all_system =
         !subjects.is_empty() && subjects.iter().all(|s| ctx.settings.is_system_subject(s));
-    emit.push(
-        draft
-            .message(message)
-            .severity(severity)
-            .system(all_system || bootstrap_labelled(meta)),
-    );
+    let mut draft = draft.message(message).severity(severity);
+    if all_system || bootstrap_labelled(meta) {
+        draft = draft.system(true);
+    }
+    emit.push(draft);
 }
 
 fn report_builtin_binding(

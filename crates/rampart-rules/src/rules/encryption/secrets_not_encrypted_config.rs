@@ -1,0 +1,54 @@
+//! ENC001 secrets-not-encrypted-config.
+
+use crate::context::Context;
+use crate::emit::{Draft, Emitter};
+use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::encryption::{config_ref, secrets_entry};
+
+pub const RULE: Rule = Rule {
+    id: "ENC001",
+    name: "secrets-not-encrypted-config",
+    title: "EncryptionConfiguration does not cover Secrets",
+    category: Category::Encryption,
+    severity: Severity::High,
+    rationale: "The API server encrypts only the resources an EncryptionConfiguration entry names \
+        (`secrets`, or the `*.` and `*.*` wildcards). A configuration without such an entry leaves \
+        every Secret in plaintext in etcd and in its backups, where anyone with access to the \
+        storage can read them.",
+    remediation: "Add an entry with `resources: [secrets]` and a strong provider first (KMS v2, \
+        or aesgcm/secretbox with a rotated key), restart the API servers, then rewrite all Secrets \
+        (`kubectl get secrets -A -o json | kubectl replace -f -`) so that existing ones are \
+        encrypted too.",
+    references: &[
+        cis(
+            "1.2.28",
+            "Ensure that encryption providers are appropriately configured",
+        ),
+        nsa("Secrets", "Encrypt Secrets at rest"),
+        mitre("T1552", "Unsecured Credentials"),
+    ],
+    check,
+};
+
+fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+    let Some((config, None)) = secrets_entry(ctx) else {
+        return;
+    };
+    let covered: Vec<String> = config
+        .resources
+        .iter()
+        .flat_map(|r| r.resources.iter().cloned())
+        .collect();
+    let listed = if covered.is_empty() {
+        "no resources at all".to_owned()
+    } else {
+        covered.join(", ")
+    };
+    emit.push(
+        Draft::new(
+            config_ref(),
+            format!("The EncryptionConfiguration covers {listed} but not secrets: Secrets are stored in plaintext"),
+        )
+        .path("resources"),
+    );
+}
