@@ -173,7 +173,8 @@ pub struct Inventory {
     resource_quotas: Namespaced<ResourceQuota>,
     limit_ranges: Namespaced<LimitRange>,
     secrets: Namespaced<SecretMeta>,
-    encryption_config: Option<(EncryptionConfiguration, Option<Source>)>,
+    /// One per API server in an HA control plane; keyed by the name findings give them.
+    encryption_configs: BTreeMap<String, EncryptionConfiguration>,
     sources: HashMap<ObjectRef, Source>,
     index: Index,
 }
@@ -272,7 +273,15 @@ impl Inventory {
                 self.secrets.insert(key(&o.metadata), o);
             }
             Object::EncryptionConfiguration(c) => {
-                self.encryption_config = Some((c, source));
+                // The file has no metadata; where it was read from names it.
+                let name = source.as_ref().map_or_else(
+                    || "encryption-config".to_owned(),
+                    |s| format!("{}:{}", s.file, s.line),
+                );
+                if let Some(s) = source {
+                    self.sources.insert(encryption_config_ref(&name), s);
+                }
+                self.encryption_configs.insert(name, c);
             }
         }
     }
@@ -299,7 +308,7 @@ impl Inventory {
             "ResourceQuota" => self.resource_quotas.remove(&k).is_some(),
             "LimitRange" => self.limit_ranges.remove(&k).is_some(),
             "Secret" => self.secrets.remove(&k).is_some(),
-            "EncryptionConfiguration" => self.encryption_config.take().is_some(),
+            "EncryptionConfiguration" => self.encryption_configs.remove(&r.name).is_some(),
             _ => false,
         }
     }
@@ -642,14 +651,9 @@ impl Inventory {
         in_ns(&self.secrets, ns)
     }
 
-    pub fn encryption_config(&self) -> Option<&EncryptionConfiguration> {
-        self.encryption_config.as_ref().map(|(c, _)| c)
-    }
-
-    pub fn encryption_config_source(&self) -> Option<&Source> {
-        self.encryption_config
-            .as_ref()
-            .and_then(|(_, s)| s.as_ref())
+    /// EncryptionConfigurations given, by name (usually one; one per API server in HA).
+    pub fn encryption_configs(&self) -> impl Iterator<Item = (&str, &EncryptionConfiguration)> {
+        self.encryption_configs.iter().map(|(n, c)| (n.as_str(), c))
     }
 
     /// kube-apiserver static pods found in kube-system.
@@ -795,10 +799,7 @@ impl Inventory {
         put("ResourceQuota", self.resource_quotas.len());
         put("LimitRange", self.limit_ranges.len());
         put("Secret", self.secrets.len());
-        put(
-            "EncryptionConfiguration",
-            usize::from(self.encryption_config.is_some()),
-        );
+        put("EncryptionConfiguration", self.encryption_configs.len());
         c
     }
 }
@@ -855,6 +856,16 @@ fn object_ref(o: &Object) -> Option<ObjectRef> {
         meta.namespace.as_deref(),
         meta.name.as_deref().unwrap_or(""),
     ))
+}
+
+/// How findings name an EncryptionConfiguration.
+pub fn encryption_config_ref(name: &str) -> ObjectRef {
+    ObjectRef::new(
+        "apiserver.config.k8s.io/v1",
+        "EncryptionConfiguration",
+        None,
+        name,
+    )
 }
 
 /// The reference of an object, as findings name it.

@@ -1,1 +1,28 @@
-fn main() {}
+//! `rampart`: scan manifests or a cluster for security posture findings.
+
+mod cli;
+mod demo;
+mod docs;
+mod input;
+mod output;
+mod rules_cmd;
+mod scan;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Scan(args) => scan::run(&args),
+        cli::Command::Rules(args) => rules_cmd::run(&args),
+        cli::Command::Docs(args) => docs::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -2,9 +2,9 @@
 
 use crate::context::Context;
 use crate::emit::{Draft, Emitter};
+use crate::inventory::encryption_config_ref;
 use crate::object::ObjectRef;
 use crate::rule::{Category, Rule, Severity, cis, nsa};
-use crate::rules::encryption::config_ref;
 
 pub const RULE: Rule = Rule {
     id: "ENC005",
@@ -33,13 +33,13 @@ pub const RULE: Rule = Rule {
 const FLAG: &str = "encryption-provider-config";
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
-    if !ctx.cluster_in_scope() || ctx.inventory.encryption_config().is_some() {
+    if !ctx.cluster_in_scope() || ctx.inventory.encryption_configs().next().is_some() {
         return;
     }
     let apis = ctx.inventory.api_servers();
     if apis.is_empty() {
         emit.push(Draft::new(
-            config_ref(),
+            encryption_config_ref("encryption-config"),
             "Encryption at rest could not be determined: no EncryptionConfiguration was given and no kube-apiserver pod is in kube-system; pass --encryption-config FILE or scan the kube-system kube-apiserver pod",
         ));
         return;

@@ -4,7 +4,7 @@ use crate::context::Context;
 use crate::emit::{Draft, Emitter};
 use crate::encryption_config::ProviderKind;
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
-use crate::rules::encryption::{config_ref, secrets_entry};
+use crate::rules::encryption::configs;
 
 pub const RULE: Rule = Rule {
     id: "ENC002",
@@ -31,28 +31,28 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
-    let Some((_, Some((i, entry)))) = secrets_entry(ctx) else {
-        return;
-    };
-    if entry.providers.first().map(|p| p.kind) != Some(ProviderKind::Identity) {
-        return;
+    for (config_ref, _, entry) in configs(ctx) {
+        let Some((i, entry)) = entry else { continue };
+        if entry.providers.first().map(|p| p.kind) != Some(ProviderKind::Identity) {
+            continue;
+        }
+        let rest: Vec<&str> = entry
+            .providers
+            .iter()
+            .skip(1)
+            .map(|p| p.kind.as_str())
+            .collect();
+        let readers = if rest.is_empty() {
+            "no other provider".to_owned()
+        } else {
+            format!("{} only for reading", rest.join(", "))
+        };
+        emit.push(
+            Draft::new(
+                config_ref.clone(),
+                format!("{config_ref}: the entry for secrets writes with identity (plaintext) and uses {readers}"),
+            )
+            .path(format!("resources[{i}].providers[0]")),
+        );
     }
-    let rest: Vec<&str> = entry
-        .providers
-        .iter()
-        .skip(1)
-        .map(|p| p.kind.as_str())
-        .collect();
-    let readers = if rest.is_empty() {
-        "no other provider".to_owned()
-    } else {
-        format!("{} only for reading", rest.join(", "))
-    };
-    emit.push(
-        Draft::new(
-            config_ref(),
-            format!("The EncryptionConfiguration entry for secrets writes with identity (plaintext) and uses {readers}"),
-        )
-        .path(format!("resources[{i}].providers[0]")),
-    );
 }

@@ -4,6 +4,7 @@
 
 use crate::context::Context;
 use crate::encryption_config::{EncryptionConfiguration, ResourceEncryption};
+use crate::inventory::encryption_config_ref;
 use crate::object::ObjectRef;
 use crate::rule::Rule;
 
@@ -21,33 +22,27 @@ pub const RULES: &[Rule] = &[
     encryption_at_rest_unknown::RULE,
 ];
 
-/// The name findings give the EncryptionConfiguration, which has no metadata of its own.
-pub const CONFIG_NAME: &str = "encryption-config";
-
-pub fn config_ref() -> ObjectRef {
-    ObjectRef::new(
-        "apiserver.config.k8s.io/v1",
-        "EncryptionConfiguration",
-        None,
-        CONFIG_NAME,
-    )
-}
-
-/// The configuration and its entry for Secrets (with index), when the cluster is in scope.
-fn secrets_entry<'a>(
-    ctx: &Context<'a>,
-) -> Option<(
+/// Each configuration given, with its reference and its entry for Secrets (with index),
+/// when the cluster is in scope.
+type ConfigView<'a> = (
+    ObjectRef,
     &'a EncryptionConfiguration,
     Option<(usize, &'a ResourceEncryption)>,
-)> {
+);
+
+fn configs<'a>(ctx: &Context<'a>) -> Vec<ConfigView<'a>> {
     if !ctx.cluster_in_scope() {
-        return None;
+        return Vec::new();
     }
-    let config = ctx.inventory.encryption_config()?;
-    let entry = config
-        .resources
-        .iter()
-        .enumerate()
-        .find(|(_, r)| r.covers_secrets());
-    Some((config, entry))
+    ctx.inventory
+        .encryption_configs()
+        .map(|(name, config)| {
+            let entry = config
+                .resources
+                .iter()
+                .enumerate()
+                .find(|(_, r)| r.covers_secrets());
+            (encryption_config_ref(name), config, entry)
+        })
+        .collect()
 }

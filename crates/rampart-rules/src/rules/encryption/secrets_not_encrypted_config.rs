@@ -3,7 +3,7 @@
 use crate::context::Context;
 use crate::emit::{Draft, Emitter};
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
-use crate::rules::encryption::{config_ref, secrets_entry};
+use crate::rules::encryption::configs;
 
 pub const RULE: Rule = Rule {
     id: "ENC001",
@@ -31,24 +31,28 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
-    let Some((config, None)) = secrets_entry(ctx) else {
-        return;
-    };
-    let covered: Vec<String> = config
-        .resources
-        .iter()
-        .flat_map(|r| r.resources.iter().cloned())
-        .collect();
-    let listed = if covered.is_empty() {
-        "no resources at all".to_owned()
-    } else {
-        covered.join(", ")
-    };
-    emit.push(
-        Draft::new(
-            config_ref(),
-            format!("The EncryptionConfiguration covers {listed} but not secrets: Secrets are stored in plaintext"),
-        )
-        .path("resources"),
-    );
+    for (config_ref, config, entry) in configs(ctx) {
+        if entry.is_some() {
+            continue;
+        }
+        let covered: Vec<String> = config
+            .resources
+            .iter()
+            .flat_map(|r| r.resources.iter().cloned())
+            .collect();
+        let listed = if covered.is_empty() {
+            "no resources at all".to_owned()
+        } else {
+            covered.join(", ")
+        };
+        emit.push(
+            Draft::new(
+                config_ref.clone(),
+                format!(
+                    "{config_ref} covers {listed} but not secrets: Secrets are stored in plaintext"
+                ),
+            )
+            .path("resources"),
+        );
+    }
 }

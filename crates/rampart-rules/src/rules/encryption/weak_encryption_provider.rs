@@ -4,7 +4,7 @@ use crate::context::Context;
 use crate::emit::{Draft, Emitter};
 use crate::encryption_config::{Provider, ProviderKind};
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
-use crate::rules::encryption::{config_ref, secrets_entry};
+use crate::rules::encryption::configs;
 
 pub const RULE: Rule = Rule {
     id: "ENC003",
@@ -45,19 +45,19 @@ fn judge(p: &Provider) -> Option<(Severity, String)> {
 }
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
-    let Some((_, Some((i, entry)))) = secrets_entry(ctx) else {
-        return;
-    };
-    // Only the first provider writes; identity first is ENC002's finding.
-    let Some(first) = entry.providers.first() else {
-        return;
-    };
-    let Some((severity, why)) = judge(first) else {
-        return;
-    };
-    emit.push(
-        Draft::new(config_ref(), format!("Secrets are encrypted with {why}"))
+    for (config_ref, _, entry) in configs(ctx) {
+        let Some((i, entry)) = entry else { continue };
+        // Only the first provider writes; identity first is ENC002's finding.
+        let Some((severity, why)) = entry.providers.first().and_then(judge) else {
+            continue;
+        };
+        emit.push(
+            Draft::new(
+                config_ref.clone(),
+                format!("{config_ref}: Secrets are encrypted with {why}"),
+            )
             .path(format!("resources[{i}].providers[0]"))
             .severity(severity),
-    );
+        );
+    }
 }

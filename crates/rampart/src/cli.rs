@@ -1,0 +1,105 @@
+//! Command-line interface: every command, flag and exit code in one place.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rampart_rules::Severity;
+use std::path::PathBuf;
+
+/// Kubernetes security posture: RBAC, ServiceAccounts, namespaces, NetworkPolicies and
+/// Secrets encryption, judged by one rule engine.
+#[derive(Debug, Parser)]
+#[command(name = "rampart", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan manifests (files, directories, `-` for stdin) or the built-in demo.
+    ///
+    /// Exit codes: 0 = no finding at or above --fail-on; 1 = findings at or above --fail-on;
+    /// 2 = usage or input error (with --strict, any unreadable file or document).
+    Scan(ScanArgs),
+    /// List the rule catalogue, or explain one rule.
+    Rules(RulesArgs),
+    /// Generate documentation from the rule registry.
+    Docs(DocsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories of YAML/JSON manifests; `-` reads stdin.
+    #[arg(required_unless_present = "demo")]
+    pub paths: Vec<PathBuf>,
+    /// Scan the built-in demo cluster instead of PATHs.
+    #[arg(long, conflicts_with = "paths")]
+    pub demo: bool,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Exit with 1 when a finding is at or above this severity.
+    #[arg(long, value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+    /// Leave findings below this severity out of the report (counts stay exact).
+    #[arg(long, value_parser = parse_severity)]
+    pub min_severity: Option<Severity>,
+    /// The API server's EncryptionConfiguration, to judge Secrets encryption at rest.
+    #[arg(long)]
+    pub encryption_config: Option<PathBuf>,
+    /// Settings file: severity overrides, disabled rules, exceptions.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Exit with 2 when any file or document could not be read.
+    #[arg(long)]
+    pub strict: bool,
+    /// Largest file read, in bytes; larger files are refused rather than exhausting memory.
+    #[arg(long, default_value_t = 256 * 1024 * 1024)]
+    pub max_file_size: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub command: Option<RulesCommand>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Print one rule's documentation.
+    Explain {
+        /// Rule id (RBAC001) or name (cluster-admin-binding).
+        rule: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DocsArgs {
+    #[command(subcommand)]
+    pub command: DocsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DocsCommand {
+    /// The rule catalogue as Markdown.
+    Rules {
+        /// Write to FILE instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+        .map_err(|e: rampart_rules::rule::UnknownSeverity| e.to_string())
+}

@@ -1,0 +1,32 @@
+//! Report formats. Each renders the same [`Report`] to a string.
+
+use rampart_rules::manifest::ManifestError;
+use rampart_rules::{Evaluation, Finding, Inventory, Severity};
+use std::collections::BTreeMap;
+
+pub mod json;
+pub mod sarif;
+pub mod table;
+
+pub struct Report<'a> {
+    pub evaluation: &'a Evaluation,
+    pub inventory: &'a Inventory,
+    pub unknown_kinds: &'a BTreeMap<String, usize>,
+    pub errors: &'a [ManifestError],
+    /// Findings below it are left out of the listing; summary counts stay exact.
+    pub min_severity: Option<Severity>,
+}
+
+impl Report<'_> {
+    pub fn visible(&self) -> impl Iterator<Item = &Finding> {
+        let min = self.min_severity.unwrap_or(Severity::Info);
+        self.evaluation
+            .findings
+            .iter()
+            .filter(move |f| f.severity >= min)
+    }
+
+    pub fn suppressed(&self) -> usize {
+        self.evaluation.suppressed.values().sum()
+    }
+}

@@ -1,0 +1,95 @@
+//! Human-readable table: grouped by namespace (cluster-scoped first), most severe first.
+
+use super::Report;
+use rampart_rules::{Finding, Severity};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+fn colour_of(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "\x1b[1;31m",
+        Severity::High => "\x1b[31m",
+        Severity::Medium => "\x1b[33m",
+        Severity::Low => "\x1b[36m",
+        Severity::Info => "\x1b[2m",
+    }
+}
+
+const RESET: &str = "\x1b[0m";
+const BOLD: &str = "\x1b[1m";
+
+pub fn render(report: &Report<'_>, colour: bool) -> String {
+    let paint = |code: &str, text: &str| {
+        if colour {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_owned()
+        }
+    };
+    // `None` (cluster-scoped) sorts before every namespace.
+    let mut groups: BTreeMap<Option<&str>, Vec<&Finding>> = BTreeMap::new();
+    for f in report.visible() {
+        groups.entry(f.namespace()).or_default().push(f);
+    }
+    let mut out = String::new();
+    for (ns, mut findings) in groups {
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let title = match ns {
+            Some(ns) => format!("namespace {ns}"),
+            None => "cluster".to_owned(),
+        };
+        let _ = writeln!(out, "{} ({} findings)", paint(BOLD, &title), findings.len());
+        for f in findings {
+            let sev = format!("{:<8}", f.severity.as_str().to_uppercase());
+            let _ = writeln!(
+                out,
+                "  {} {:<9} {}",
+                paint(colour_of(f.severity), &sev),
+                f.rule_id,
+                f.message
+            );
+        }
+        out.push('\n');
+    }
+    let s = &report.evaluation.summary;
+    let counts: Vec<String> = Severity::DESCENDING
+        .iter()
+        .map(|sev| format!("{} {}", s.get(*sev), sev))
+        .collect();
+    let _ = writeln!(
+        out,
+        "{} findings: {}. Score {}/100.",
+        s.total(),
+        counts.join(", "),
+        report.evaluation.score
+    );
+    let scanned: Vec<String> = report
+        .inventory
+        .counts()
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "Scanned: {}.",
+        if scanned.is_empty() {
+            "nothing".to_owned()
+        } else {
+            scanned.join(", ")
+        }
+    );
+    if let Some(min) = report.min_severity {
+        let hidden = s.total() - report.visible().count();
+        if hidden > 0 {
+            let _ = writeln!(
+                out,
+                "{hidden} findings below {min} not listed (--min-severity)."
+            );
+        }
+    }
+    let suppressed = report.suppressed();
+    if suppressed > 0 {
+        let _ = writeln!(out, "{suppressed} findings suppressed by exceptions.");
+    }
+    out
+}

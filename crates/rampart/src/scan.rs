@@ -1,0 +1,113 @@
+//! `rampart scan`: read -> inventory -> evaluate -> report -> exit code.
+
+use crate::cli::{Format, ScanArgs};
+use crate::demo;
+use crate::input::{self, Loaded};
+use crate::output::{self, Report};
+use anyhow::{Context as _, Result};
+use rampart_rules::{Inventory, Settings, evaluate};
+use std::fs;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+pub fn run(args: &ScanArgs) -> Result<ExitCode> {
+    // Read: files, stdin or the demo; problems are collected, not fatal.
+    let mut loaded = if args.demo {
+        let mut l = Loaded::default();
+        for (name, text) in demo::PARTS {
+            l.add_text(name, text);
+        }
+        l
+    } else {
+        input::load(&args.paths, args.max_file_size)?
+    };
+    if let Some(path) = &args.encryption_config {
+        let text = fs::read_to_string(path)
+            .with_context(|| format!("reading encryption config {}", path.display()))?;
+        loaded.add_text(&path.display().to_string(), &text);
+    }
+    let settings = match &args.config {
+        Some(path) => {
+            let text = fs::read_to_string(path)
+                .with_context(|| format!("reading settings {}", path.display()))?;
+            Settings::from_yaml(&text).with_context(|| format!("settings {}", path.display()))?
+        }
+        None => Settings::default(),
+    };
+
+    // Build the inventory and evaluate.
+    let mut inventory = Inventory::new();
+    let parsed = std::mem::take(&mut loaded.parsed);
+    for (object, source) in parsed.objects {
+        inventory.insert(object, Some(source));
+    }
+    inventory.reindex();
+    let evaluation = evaluate(&inventory, &settings);
+
+    // Tell the user about input problems on stderr, whatever the format.
+    for e in &parsed.errors {
+        if e.line > 0 {
+            eprintln!("warning: {}:{}: {}", e.file, e.line, e.message);
+        } else {
+            eprintln!("warning: {}: {}", e.file, e.message);
+        }
+    }
+    if !parsed.unknown_kinds.is_empty() {
+        let kinds: Vec<String> = parsed
+            .unknown_kinds
+            .iter()
+            .map(|(k, n)| format!("{k} ({n})"))
+            .collect();
+        eprintln!(
+            "note: skipped kinds Rampart does not judge: {}",
+            kinds.join(", ")
+        );
+    }
+    if loaded.files > 0 && inventory.counts().is_empty() {
+        eprintln!("warning: no Kubernetes objects that Rampart judges were found in the input");
+    }
+
+    // Report.
+    let report = Report {
+        evaluation: &evaluation,
+        inventory: &inventory,
+        unknown_kinds: &parsed.unknown_kinds,
+        errors: &parsed.errors,
+        min_severity: args.min_severity,
+    };
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let text = match args.format {
+        Format::Table => {
+            let colour = to_terminal && std::env::var_os("NO_COLOR").is_none();
+            let mut t = String::new();
+            if args.demo {
+                t.push_str("Scanning Rampart's built-in demo cluster. Scan your own manifests with `rampart scan PATH...` (or `-` for stdin).\n\n");
+            }
+            t.push_str(&output::table::render(&report, colour));
+            t
+        }
+        Format::Json => output::json::render(&report)?,
+        Format::Sarif => output::sarif::render(&report)?,
+    };
+    match &args.output {
+        Some(path) => {
+            fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .context("writing to stdout")?;
+        }
+    }
+
+    // Exit code: input problems under --strict, then --fail-on.
+    if args.strict && !parsed.errors.is_empty() {
+        return Ok(ExitCode::from(2));
+    }
+    if let Some(threshold) = args.fail_on
+        && evaluation.findings.iter().any(|f| f.severity >= threshold)
+    {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
