@@ -6,12 +6,15 @@
 //! - A built-in ClusterRole (bootstrap policy, or one filled by aggregation) cannot be
 //!   fixed; a binding that gives it to a subject other than the platform's own is
 //!   reported on the binding instead.
+//! - A role that allows everything (`*` verbs, resources and groups) is left to RBAC001
+//!   and the wildcard rules: listing each dangerous permission it implies would bury the
+//!   one finding that matters under a dozen that say the same.
 
 use crate::context::Context;
 use crate::emit::{Draft, Emitter};
 use crate::inventory::{Binding, RoleKey};
 use crate::object::{ObjectRef, Subject};
-use crate::rbac::Permission;
+use crate::rbac::{Permission, is_full_wildcard};
 use crate::rule::Severity;
 use k8s_openapi::api::rbac::v1::PolicyRule;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -98,6 +101,9 @@ fn report(
                 name: name.to_owned(),
             };
             let rules = role.rules.as_deref().unwrap_or(&[]);
+            if builtin_bindings && rules.iter().any(is_full_wildcard) {
+                continue;
+            }
             report_role(ctx, emit, &key, &role.metadata, rules, matcher);
         }
         if builtin_bindings {
@@ -114,6 +120,9 @@ fn report(
             }
             let key = RoleKey::ClusterRole(name.to_owned());
             let rules = role.rules.as_deref().unwrap_or(&[]);
+            if builtin_bindings && rules.iter().any(is_full_wildcard) {
+                continue;
+            }
             report_role(ctx, emit, &key, &role.metadata, rules, matcher);
         }
         if builtin_bindings {
@@ -187,6 +196,9 @@ fn report_builtin_binding(
     let Some(rules) = ctx.inventory.cluster_role_rules(&role_name) else {
         return;
     };
+    if rules.iter().any(is_full_wildcard) {
+        return;
+    }
     let Some(m) = matcher(rules) else { return };
     let subjects: Vec<Subject> = b
         .subjects()

@@ -1,0 +1,356 @@
+//! `rampart scan` end to end, through the real binary.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn json_report_has_findings_summary_score_and_scanned() {
+    let dir = TempDir::new("json");
+    let f = dir.write("rbac.yaml", CLUSTER_ADMIN_BINDING);
+    let out = rampart(&["scan", "--format", "json", f.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    let findings = v["findings"].as_array().expect("findings");
+    let rbac001 = findings
+        .iter()
+        .find(|f| f["ruleId"] == "RBAC001")
+        .expect("RBAC001 reported");
+    assert_eq!(rbac001["severity"], "critical");
+    assert_eq!(rbac001["resource"]["kind"], "ClusterRoleBinding");
+    assert_eq!(rbac001["resource"]["name"], "ci-admin");
+    assert_eq!(rbac001["fingerprint"].as_str().map(str::len), Some(16));
+    assert!(v["summary"]["critical"].as_u64() >= Some(1));
+    assert!(v["score"].as_u64() < Some(100));
+    assert_eq!(v["scanned"]["ClusterRoleBinding"], 1);
+}
+
+#[test]
+fn fingerprints_are_stable_across_runs() {
+    let dir = TempDir::new("fp");
+    let f = dir.write("rbac.yaml", CLUSTER_ADMIN_BINDING);
+    let fp = |_| {
+        let v = json(&rampart(&[
+            "scan",
+            "--format",
+            "json",
+            f.to_str().expect("path"),
+        ]));
+        v["findings"][0]["fingerprint"]
+            .as_str()
+            .expect("fp")
+            .to_owned()
+    };
+    assert_eq!(fp(1), fp(2));
+}
+
+#[test]
+fn sarif_points_at_file_and_line() {
+    let dir = TempDir::new("sarif");
+    let text = format!("{UNLABELLED_NAMESPACE}---\n# the binding\n{CLUSTER_ADMIN_BINDING}");
+    let f = dir.write("all.yaml", text);
+    let path = f.to_str().expect("path");
+    let out = rampart(&["scan", "--format", "sarif", path]);
+    let v = json(&out);
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    assert!(
+        rules
+            .iter()
+            .any(|r| r["id"] == "RBAC001" && r["properties"]["security-severity"] == "9.5")
+    );
+    let results = run["results"].as_array().expect("results");
+    let r = results
+        .iter()
+        .find(|r| r["ruleId"] == "RBAC001")
+        .expect("RBAC001 result");
+    assert_eq!(r["level"], "error");
+    let loc = &r["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], path);
+    assert_eq!(
+        loc["region"]["startLine"], 6,
+        "binding document starts on line 6"
+    );
+    let ns = results
+        .iter()
+        .find(|r| r["ruleId"] == "NS001")
+        .expect("NS001 result");
+    assert_eq!(
+        ns["locations"][0]["physicalLocation"]["region"]["startLine"],
+        1
+    );
+    let idx = r["ruleIndex"].as_u64().expect("index") as usize;
+    assert_eq!(rules[idx]["id"], "RBAC001");
+}
+
+#[test]
+fn table_groups_cluster_first_then_namespaces() {
+    let dir = TempDir::new("table");
+    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r, namespace: zeta}\nrules:\n- {apiGroups: [\"\"], resources: [secrets], verbs: [list]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: r, namespace: zeta}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}\nsubjects: [{kind: User, name: u, apiGroup: rbac.authorization.k8s.io}]\n";
+    dir.write("a.yaml", format!("{CLUSTER_ADMIN_BINDING}---\n{role}"));
+    let out = stdout(&rampart(&["scan", dir.path()]));
+    let cluster = out.find("cluster (").expect("cluster group");
+    let zeta = out.find("namespace zeta").expect("zeta group");
+    assert!(cluster < zeta, "{out}");
+    let critical = out.find("CRITICAL").expect("critical line");
+    let info = out.find("INFO").expect("info line");
+    assert!(critical < info, "most severe first: {out}");
+    assert!(out.contains("Score "), "{out}");
+    assert!(!out.contains('\u{1b}'), "no colour when not a terminal");
+}
+
+#[test]
+fn fail_on_sets_exit_code() {
+    let dir = TempDir::new("failon");
+    let f = dir.write("rbac.yaml", CLUSTER_ADMIN_BINDING);
+    let p = f.to_str().expect("path");
+    assert_eq!(
+        rampart(&["scan", p, "--fail-on", "critical"]).status.code(),
+        Some(1)
+    );
+    let ns = dir.write("ns.yaml", UNLABELLED_NAMESPACE);
+    let n = ns.to_str().expect("path");
+    assert_eq!(
+        rampart(&["scan", n, "--fail-on", "critical"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        rampart(&["scan", n, "--fail-on", "high"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        rampart(&["scan", n, "--fail-on", "bogus"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn min_severity_hides_but_counts_stay_exact() {
+    let dir = TempDir::new("minsev");
+    let f = dir.write("ns.yaml", UNLABELLED_NAMESPACE);
+    let v = json(&rampart(&[
+        "scan",
+        "--format",
+        "json",
+        "--min-severity",
+        "critical",
+        f.to_str().expect("path"),
+    ]));
+    assert_eq!(v["findings"].as_array().map(Vec::len), Some(0));
+    assert_eq!(v["summary"]["high"], 1);
+}
+
+#[test]
+fn reads_stdin() {
+    let out = rampart_with_stdin(
+        &["scan", "--format", "json", "-"],
+        Some(CLUSTER_ADMIN_BINDING),
+    );
+    let v = json(&out);
+    assert!(
+        v["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["ruleId"] == "RBAC001")
+    );
+}
+
+#[test]
+fn walks_directories_recursively_and_skips_hidden() {
+    let dir = TempDir::new("walk");
+    dir.write("a/b/c/rbac.yml", CLUSTER_ADMIN_BINDING);
+    dir.write(
+        "a/ns.json",
+        r#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop"}}"#,
+    );
+    dir.write(".git/config.yaml", "this: [is not: parsed");
+    dir.write("a/README.md", "not a manifest");
+    let out = rampart(&["scan", "--format", "json", "--strict", dir.path()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["scanned"]["ClusterRoleBinding"], 1);
+    assert_eq!(v["scanned"]["Namespace"], 1);
+}
+
+#[test]
+fn malformed_document_is_reported_and_the_rest_scanned() {
+    let dir = TempDir::new("malformed");
+    let f = dir.write(
+        "mixed.yaml",
+        format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {{name: [oops\n---\n{CLUSTER_ADMIN_BINDING}"
+        ),
+    );
+    let p = f.to_str().expect("path");
+    let out = rampart(&["scan", "--format", "json", p]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{p}:")) && err.contains("malformed YAML"),
+        "{err}"
+    );
+    let v = json(&out);
+    assert_eq!(v["errors"].as_array().map(Vec::len), Some(1));
+    assert!(
+        v["findings"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .any(|f| f["ruleId"] == "RBAC001")
+    );
+    assert_eq!(rampart(&["scan", "--strict", p]).status.code(), Some(2));
+}
+
+#[test]
+fn unknown_kinds_are_counted_not_errors() {
+    let dir = TempDir::new("unknown");
+    let f = dir.write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n");
+    let out = rampart(&[
+        "scan",
+        "--format",
+        "json",
+        "--strict",
+        f.to_str().expect("path"),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["unknownKinds"]["ConfigMap"], 1);
+    assert_eq!(v["unknownKinds"]["Widget"], 1);
+    assert!(stderr(&out).contains("skipped kinds"));
+}
+
+#[test]
+fn empty_directory_warns() {
+    let dir = TempDir::new("empty");
+    let out = rampart(&["scan", dir.path()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("holds no .yaml"), "{}", stderr(&out));
+    assert_eq!(
+        rampart(&["scan", "--strict", dir.path()]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn missing_path_is_an_error() {
+    let out = rampart(&["scan", "/definitely/not/here.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no such file"), "{}", stderr(&out));
+}
+
+#[test]
+fn binary_garbage_is_reported_without_panic() {
+    let dir = TempDir::new("garbage");
+    let bytes: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    dir.write("garbage.yaml", &bytes);
+    dir.write("ok.yaml", CLUSTER_ADMIN_BINDING);
+    let out = rampart(&["scan", "--format", "json", dir.path()]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(
+        err.contains("garbage.yaml") && !err.contains("panicked"),
+        "{err}"
+    );
+    assert!(
+        json(&out)["findings"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .any(|f| f["ruleId"] == "RBAC001")
+    );
+}
+
+#[test]
+fn fifty_megabyte_file_scans() {
+    let dir = TempDir::new("big");
+    let mut text = String::with_capacity(52 * 1024 * 1024);
+    let mut i = 0;
+    while text.len() < 50 * 1024 * 1024 {
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa-{i}\n  namespace: ns-{}\n  annotations: {{note: \"{}\"}}\n",
+            i % 100,
+            "x".repeat(400)
+        ));
+        i += 1;
+    }
+    let f = dir.write("big.yaml", &text);
+    let out = rampart(&[
+        "scan",
+        "--format",
+        "json",
+        "--strict",
+        f.to_str().expect("path"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["scanned"]["ServiceAccount"], i);
+    let refused = rampart(&["scan", "--max-file-size", "1000", f.to_str().expect("path")]);
+    assert!(
+        stderr(&refused).contains("over the limit"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+#[test]
+fn settings_exception_suppresses_and_override_changes_severity() {
+    let dir = TempDir::new("settings");
+    let f = dir.write("rbac.yaml", CLUSTER_ADMIN_BINDING);
+    let s = dir.write("settings.yaml", "severityOverrides: {NS001: low}\nexceptions:\n- rule: cluster-admin-binding\n  name: ci-admin\n  reason: break-glass, reviewed\n");
+    let ns = dir.write("ns.yaml", UNLABELLED_NAMESPACE);
+    let v = json(&rampart(&[
+        "scan",
+        "--format",
+        "json",
+        "--config",
+        s.to_str().expect("p"),
+        f.to_str().expect("p"),
+        ns.to_str().expect("p"),
+    ]));
+    let findings = v["findings"].as_array().expect("f");
+    assert!(!findings.iter().any(|f| f["ruleId"] == "RBAC001"));
+    assert_eq!(v["suppressed"], 1);
+    let ns001 = findings
+        .iter()
+        .find(|f| f["ruleId"] == "NS001")
+        .expect("NS001");
+    assert_eq!(ns001["severity"], "low");
+    let bad = dir.write("bad.yaml", "exceptions: [{rule: '*'}]\n");
+    assert_eq!(
+        rampart(&[
+            "scan",
+            "--config",
+            bad.to_str().expect("p"),
+            f.to_str().expect("p")
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn encryption_config_flag_is_judged() {
+    let dir = TempDir::new("enc");
+    let ns = dir.write("ns.yaml", UNLABELLED_NAMESPACE);
+    let enc = dir.write("enc.yaml", "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n  - identity: {}\n  - aesgcm: {keys: [{name: k, secret: c2VjcmV0}]}\n");
+    let v = json(&rampart(&[
+        "scan",
+        "--format",
+        "json",
+        ns.to_str().expect("p"),
+        "--encryption-config",
+        enc.to_str().expect("p"),
+    ]));
+    let ids: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("f")
+        .iter()
+        .filter_map(|f| f["ruleId"].as_str())
+        .collect();
+    assert!(ids.contains(&"ENC002"), "{ids:?}");
+    assert!(!ids.contains(&"ENC005"), "{ids:?}");
+}
