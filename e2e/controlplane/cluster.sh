@@ -1,0 +1,310 @@
+#!/usr/bin/env bash
+# A throwaway Kubernetes control plane on 127.0.0.1: etcd, kube-apiserver and
+# kube-controller-manager built by build.sh, with all state in one directory.
+#
+#   cluster.sh up [--encryption aescbc|aesgcm|none]   start; writes $DIR/env to source
+#   cluster.sh down                                   stop exactly what `up` started
+#   cluster.sh env                                    print the env file
+#   cluster.sh restart-apiserver                      stop and start kube-apiserver, same flags
+#   cluster.sh token-kubeconfig NAMESPACE SA [OUT]    kubeconfig for a ServiceAccount token
+#
+# The directory is $RAMPART_E2E_DIR (created if needed), else a new temp dir for `up`.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+version=$(awk '$1 == "k8s.io/kubernetes" {print $2}' "$here/go.mod")
+bin="${XDG_CACHE_HOME:-$HOME/.cache}/rampart-e2e/$version/bin"
+kubectl="$bin/kubectl"
+
+die() { echo "cluster.sh: $*" >&2; exit 1; }
+
+state_dir() {
+  [ -n "${RAMPART_E2E_DIR:-}" ] || die "RAMPART_E2E_DIR is not set (source the env file that 'up' wrote)"
+  [ -d "$RAMPART_E2E_DIR" ] || die "$RAMPART_E2E_DIR does not exist"
+  echo "$RAMPART_E2E_DIR"
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Runs a command in its own session, logging to $dir/logs/NAME.log, and records its pid.
+start() {
+  local dir=$1 name=$2; shift 2
+  setsid "$@" >"$dir/logs/$name.log" 2>&1 < /dev/null &
+  echo $! >"$dir/pids/$name"
+}
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Stops one recorded process: TERM, then KILL after a grace period.
+stop() {
+  local pidfile=$1 pid
+  alive "$pidfile" || { rm -f "$pidfile"; return 0; }
+  pid=$(cat "$pidfile")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; return 0; }
+    sleep 0.2
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$pidfile"
+}
+
+show_logs() {
+  local dir=$1
+  for log in "$dir"/logs/*.log; do
+    echo "----- last lines of $log" >&2
+    tail -n 25 "$log" >&2 || true
+  done
+}
+
+# Waits until `kubectl get --raw /readyz` answers ok, or fails with the logs.
+wait_ready() {
+  local dir=$1 timeout=${2:-120}
+  local deadline=$(( $(date +%s) + timeout ))
+  until "$kubectl" --kubeconfig "$dir/admin.kubeconfig" get --raw /readyz >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "cluster.sh: kube-apiserver not ready after ${timeout}s" >&2
+      show_logs "$dir"; return 1
+    fi
+    alive "$dir/pids/kube-apiserver" || { echo "cluster.sh: kube-apiserver exited" >&2; show_logs "$dir"; return 1; }
+    sleep 0.5
+  done
+}
+
+cert() {
+  # cert DIR NAME SUBJECT [EXTFILE]: a key and a certificate signed by the cluster CA.
+  local dir=$1 name=$2 subject=$3 ext=${4:-}
+  openssl req -new -nodes -newkey rsa:2048 -keyout "$dir/pki/$name.key" \
+    -out "$dir/pki/$name.csr" -subj "$subject" 2>/dev/null
+  openssl x509 -req -in "$dir/pki/$name.csr" -CA "$dir/pki/ca.crt" -CAkey "$dir/pki/ca.key" \
+    -CAcreateserial -days 7 -out "$dir/pki/$name.crt" ${ext:+-extfile "$ext"} 2>/dev/null
+}
+
+kubeconfig() {
+  # kubeconfig DIR OUT USER CERT KEY
+  local dir=$1 out=$2 user=$3 crt=$4 key=$5 server
+  server=$(cat "$dir/server")
+  cat >"$out" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: rampart-e2e
+  cluster:
+    server: $server
+    certificate-authority: $dir/pki/ca.crt
+users:
+- name: $user
+  user:
+    client-certificate: $crt
+    client-key: $key
+contexts:
+- name: $user@rampart-e2e
+  context: {cluster: rampart-e2e, user: $user}
+current-context: $user@rampart-e2e
+KC
+}
+
+start_apiserver() {
+  local dir=$1
+  mapfile -t args <"$dir/kube-apiserver.args"
+  start "$dir" kube-apiserver "$bin/kube-apiserver" "${args[@]}"
+}
+
+up() {
+  local encryption=none
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --encryption) encryption=${2:-}; shift 2 ;;
+      *) die "unknown option $1" ;;
+    esac
+  done
+  case $encryption in aescbc|aesgcm|none) ;; *) die "--encryption takes aescbc, aesgcm or none" ;; esac
+  for b in etcd kube-apiserver kube-controller-manager kubectl; do
+    [ -x "$bin/$b" ] || die "$bin/$b is missing: run e2e/controlplane/build.sh first"
+  done
+  local dir=${RAMPART_E2E_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/rampart-e2e.XXXXXX")}
+  mkdir -p "$dir"/{pki,logs,pids,etcd}
+  dir=$(cd "$dir" && pwd)
+  if alive "$dir/pids/kube-apiserver"; then die "a cluster is already running in $dir"; fi
+  echo "cluster state in $dir"
+
+  local etcd_port etcd_peer api_port
+  etcd_port=$(free_port); etcd_peer=$(free_port); api_port=$(free_port)
+  echo "https://127.0.0.1:$api_port" >"$dir/server"
+
+  # PKI: a CA, the API server's serving certificate, client certificates for the admin
+  # (system:masters) and the controller manager, and the ServiceAccount signing key.
+  openssl req -x509 -new -nodes -newkey rsa:2048 -keyout "$dir/pki/ca.key" \
+    -out "$dir/pki/ca.crt" -days 7 -subj "/CN=rampart-e2e-ca" 2>/dev/null
+  cat >"$dir/pki/serving.ext" <<EXT
+subjectAltName = IP:127.0.0.1, IP:10.0.0.1, DNS:localhost, DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc
+extendedKeyUsage = serverAuth
+EXT
+  printf 'extendedKeyUsage = clientAuth\n' >"$dir/pki/client.ext"
+  cert "$dir" apiserver "/CN=kube-apiserver" "$dir/pki/serving.ext"
+  cert "$dir" admin "/O=system:masters/CN=rampart-e2e-admin" "$dir/pki/client.ext"
+  cert "$dir" controller-manager "/CN=system:kube-controller-manager" "$dir/pki/client.ext"
+  openssl genrsa -out "$dir/pki/sa.key" 2048 2>/dev/null
+  openssl rsa -in "$dir/pki/sa.key" -pubout -out "$dir/pki/sa.pub" 2>/dev/null
+  kubeconfig "$dir" "$dir/admin.kubeconfig" rampart-e2e-admin "$dir/pki/admin.crt" "$dir/pki/admin.key"
+  kubeconfig "$dir" "$dir/controller-manager.kubeconfig" system:kube-controller-manager \
+    "$dir/pki/controller-manager.crt" "$dir/pki/controller-manager.key"
+
+  # The kubernetes Service endpoint reconciler refuses a loopback address; nothing here
+  # needs that endpoint, so it is off (--endpoint-reconciler-type=none below).
+  # Secrets at RequestResponse, so tests can see what exactly was read; nothing else,
+  # so the log stays small.
+  cat >"$dir/audit-policy.yaml" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: RequestResponse
+  resources:
+  - group: ""
+    resources: ["secrets"]
+- level: None
+POLICY
+
+  local enc_args=()
+  if [ "$encryption" != none ]; then
+    local key
+    key=$(head -c 32 /dev/urandom | base64)
+    cat >"$dir/encryption-config.yaml" <<ENC
+apiVersion: apiserver.config.k8s.io/v1
+kind: EncryptionConfiguration
+resources:
+- resources: [secrets]
+  providers:
+  - $encryption:
+      keys:
+      - {name: e2e-key, secret: "$key"}
+  - identity: {}
+ENC
+    enc_args=("--encryption-provider-config=$dir/encryption-config.yaml")
+  fi
+
+  start "$dir" etcd "$bin/etcd" --name default --data-dir "$dir/etcd" \
+    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.1:$etcd_peer" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
+    --initial-cluster "default=http://127.0.0.1:$etcd_peer" --unsafe-no-fsync --log-level warn
+
+  cat >"$dir/kube-apiserver.args" <<ARGS
+--etcd-servers=http://127.0.0.1:$etcd_port
+--bind-address=127.0.0.1
+--advertise-address=127.0.0.1
+--endpoint-reconciler-type=none
+--secure-port=$api_port
+--tls-cert-file=$dir/pki/apiserver.crt
+--tls-private-key-file=$dir/pki/apiserver.key
+--client-ca-file=$dir/pki/ca.crt
+--service-account-issuer=https://kubernetes.default.svc
+--service-account-key-file=$dir/pki/sa.pub
+--service-account-signing-key-file=$dir/pki/sa.key
+--service-cluster-ip-range=10.0.0.0/24
+--authorization-mode=Node,RBAC
+--allow-privileged=true
+--audit-policy-file=$dir/audit-policy.yaml
+--audit-log-path=$dir/audit.log
+--audit-log-format=json
+--profiling=false
+--v=1
+ARGS
+  if [ ${#enc_args[@]} -gt 0 ]; then printf '%s\n' "${enc_args[@]}" >>"$dir/kube-apiserver.args"; fi
+  start_apiserver "$dir"
+  if ! wait_ready "$dir" 180; then return 1; fi
+
+  start "$dir" kube-controller-manager "$bin/kube-controller-manager" \
+    --kubeconfig="$dir/controller-manager.kubeconfig" \
+    --authentication-kubeconfig="$dir/controller-manager.kubeconfig" \
+    --authorization-kubeconfig="$dir/controller-manager.kubeconfig" \
+    --service-account-private-key-file="$dir/pki/sa.key" \
+    --root-ca-file="$dir/pki/ca.crt" \
+    --cluster-signing-cert-file="$dir/pki/ca.crt" --cluster-signing-key-file="$dir/pki/ca.key" \
+    --use-service-account-credentials=true \
+    --controllers='*,-nodeipam,-nodelifecycle' \
+    --leader-elect=false --bind-address=127.0.0.1 --secure-port=0 --v=1
+
+  # The controller manager is working once it has created the default ServiceAccount.
+  local deadline=$(( $(date +%s) + 120 ))
+  until "$kubectl" --kubeconfig "$dir/admin.kubeconfig" -n default get serviceaccount default >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "cluster.sh: no default ServiceAccount after 120s" >&2; show_logs "$dir"; return 1
+    fi
+    alive "$dir/pids/kube-controller-manager" || { echo "cluster.sh: kube-controller-manager exited" >&2; show_logs "$dir"; return 1; }
+    sleep 0.5
+  done
+
+  cat >"$dir/env" <<ENV
+export RAMPART_E2E_DIR=$dir
+export RAMPART_E2E_KUBECONFIG=$dir/admin.kubeconfig
+export KUBECONFIG=$dir/admin.kubeconfig
+export RAMPART_E2E_AUDIT_LOG=$dir/audit.log
+export RAMPART_E2E_BIN=$bin
+export RAMPART_E2E_ENCRYPTION=$encryption
+export PATH=$bin:\$PATH
+ENV
+  echo "control plane $version ready at $(cat "$dir/server"); source $dir/env"
+}
+
+down() {
+  local dir
+  dir=$(state_dir)
+  for name in kube-controller-manager kube-apiserver etcd; do
+    stop "$dir/pids/$name"
+  done
+  if [ "${RAMPART_E2E_KEEP:-0}" = 1 ]; then
+    echo "cluster stopped; state and logs kept in $dir"
+  else
+    rm -rf "$dir"
+    echo "cluster stopped and $dir removed"
+  fi
+}
+
+restart_apiserver() {
+  local dir
+  dir=$(state_dir)
+  stop "$dir/pids/kube-apiserver"
+  start_apiserver "$dir"
+  wait_ready "$dir" 180
+  echo "kube-apiserver restarted"
+}
+
+token_kubeconfig() {
+  local ns=${1:-} sa=${2:-} dir out token server
+  [ -n "$ns" ] && [ -n "$sa" ] || die "usage: cluster.sh token-kubeconfig NAMESPACE SERVICEACCOUNT [OUT]"
+  dir=$(state_dir)
+  out=${3:-$dir/$ns-$sa.kubeconfig}
+  token=$("$kubectl" --kubeconfig "$dir/admin.kubeconfig" -n "$ns" create token "$sa" --duration=2h)
+  server=$(cat "$dir/server")
+  cat >"$out" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: rampart-e2e
+  cluster:
+    server: $server
+    certificate-authority: $dir/pki/ca.crt
+users:
+- name: $ns-$sa
+  user:
+    token: $token
+contexts:
+- name: $ns-$sa@rampart-e2e
+  context: {cluster: rampart-e2e, user: $ns-$sa, namespace: $ns}
+current-context: $ns-$sa@rampart-e2e
+KC
+  echo "$out"
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case $cmd in
+  up) up "$@" ;;
+  down) down ;;
+  env) cat "$(state_dir)/env" ;;
+  restart-apiserver) restart_apiserver ;;
+  token-kubeconfig) token_kubeconfig "$@" ;;
+  *) die "usage: cluster.sh up [--encryption aescbc|aesgcm|none] | down | env | restart-apiserver | token-kubeconfig NAMESPACE SA [OUT]" ;;
+esac
