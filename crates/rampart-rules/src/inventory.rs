@@ -370,8 +370,10 @@ impl Inventory {
     }
 
     /// ClusterRole rules as kube-controller-manager's aggregation controller would fill them:
-    /// a role with an `aggregationRule` gets the union of the rules of every ClusterRole that
-    /// one of its selectors matches. Input roles shadow bootstrap roles of the same name.
+    /// a role with an `aggregationRule` gets the rules of every other ClusterRole that one of
+    /// its selectors matches, including roles that are aggregated themselves (built-in `view`
+    /// is labelled into `edit`, and `edit` into `admin`). Input roles shadow bootstrap roles
+    /// of the same name.
     fn resolve_cluster_roles(&self) -> HashMap<String, Vec<PolicyRule>> {
         let boot = &bootstrap::policy().cluster_roles;
         let all: BTreeMap<&str, &ClusterRole> = boot
@@ -380,33 +382,9 @@ impl Inventory {
             .map(|(n, r)| (n.as_str(), r))
             .collect();
         let mut out = HashMap::with_capacity(all.len());
-        for (name, role) in &all {
-            let selectors: &[LabelSelector] = role
-                .aggregation_rule
-                .as_ref()
-                .and_then(|a| a.cluster_role_selectors.as_deref())
-                .unwrap_or(&[]);
-            let rules = if selectors.is_empty() {
-                role.rules.clone().unwrap_or_default()
-            } else {
-                let mut rules: Vec<PolicyRule> = Vec::new();
-                for (other_name, other) in &all {
-                    // The controller never aggregates a role into itself.
-                    if other_name == name || other.aggregation_rule.is_some() {
-                        continue;
-                    }
-                    let labels = other.metadata.labels.as_ref();
-                    if selectors.iter().any(|s| selector::matches(s, labels)) {
-                        for r in other.rules.iter().flatten() {
-                            if !rules.contains(r) {
-                                rules.push(r.clone());
-                            }
-                        }
-                    }
-                }
-                rules
-            };
-            out.insert((*name).to_owned(), rules);
+        for name in all.keys() {
+            let mut visiting = Vec::new();
+            resolve_role(name, &all, &mut out, &mut visiting);
         }
         out
     }
@@ -802,6 +780,49 @@ impl Inventory {
         put("EncryptionConfiguration", self.encryption_configs.len());
         c
     }
+}
+
+/// Resolves one ClusterRole's rules into `out`, aggregating recursively. `visiting` breaks
+/// selector cycles, which the controller would also never settle.
+fn resolve_role(
+    name: &str,
+    all: &BTreeMap<&str, &ClusterRole>,
+    out: &mut HashMap<String, Vec<PolicyRule>>,
+    visiting: &mut Vec<String>,
+) {
+    if out.contains_key(name) || visiting.iter().any(|v| v == name) {
+        return;
+    }
+    let Some(role) = all.get(name) else { return };
+    let selectors: &[LabelSelector] = role
+        .aggregation_rule
+        .as_ref()
+        .and_then(|a| a.cluster_role_selectors.as_deref())
+        .unwrap_or(&[]);
+    if role.aggregation_rule.is_none() {
+        out.insert(name.to_owned(), role.rules.clone().unwrap_or_default());
+        return;
+    }
+    visiting.push(name.to_owned());
+    let mut rules: Vec<PolicyRule> = Vec::new();
+    // The controller walks matching roles in name order and skips rules it already has.
+    for (other_name, other) in all {
+        if *other_name == name {
+            continue;
+        }
+        let labels = other.metadata.labels.as_ref();
+        if !selectors.iter().any(|s| selector::matches(s, labels)) {
+            continue;
+        }
+        resolve_role(other_name, all, out, visiting);
+        for r in out.get(*other_name).into_iter().flatten() {
+            if !rules.contains(r) {
+                rules.push(r.clone());
+            }
+        }
+    }
+    visiting.pop();
+    out.insert(name.to_owned(), rules);
 }
 
 fn template_labels(t: &PodTemplateSpec) -> Option<&BTreeMap<String, String>> {

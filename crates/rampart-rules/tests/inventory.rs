@@ -1,0 +1,109 @@
+//! Inventory indexing and RBAC resolution, offline.
+
+use rampart_rules::inventory::RoleKey;
+use rampart_rules::rbac::{Permission, grants_any};
+use rampart_rules::{Inventory, ObjectRef, Subject, manifest};
+
+fn inventory(yaml: &str) -> Inventory {
+    let parsed = manifest::parse("t.yaml", yaml);
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o))
+}
+
+fn allows(
+    rules: &[k8s_openapi::api::rbac::v1::PolicyRule],
+    verb: &str,
+    group: &str,
+    resource: &str,
+) -> bool {
+    let perm = Permission {
+        verbs: &[verb],
+        group,
+        resource,
+        subresource: None,
+    };
+    grants_any(rules, &perm).is_some()
+}
+
+#[test]
+fn builtin_roles_aggregate_through_each_other() {
+    let inv = Inventory::from_objects(Vec::new());
+    let admin = inv.cluster_role_rules("admin").expect("admin is built in");
+    // Own aggregate-to-admin rules, and edit's and view's through nested aggregation.
+    assert!(allows(
+        admin,
+        "create",
+        "rbac.authorization.k8s.io",
+        "rolebindings"
+    ));
+    assert!(allows(admin, "create", "apps", "deployments"));
+    assert!(allows(admin, "list", "", "configmaps"));
+    let view = inv.cluster_role_rules("view").expect("view is built in");
+    assert!(
+        !allows(view, "get", "", "secrets"),
+        "view must not read Secrets"
+    );
+}
+
+#[test]
+fn custom_role_aggregated_into_view_reaches_edit_and_admin() {
+    let inv = inventory(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: widgets-view\n  labels: {rbac.authorization.k8s.io/aggregate-to-view: \"true\"}\nrules:\n- {apiGroups: [example.com], resources: [widgets], verbs: [get]}\n",
+    );
+    for role in ["view", "edit", "admin"] {
+        let rules = inv.cluster_role_rules(role).expect("built in");
+        assert!(
+            allows(rules, "get", "example.com", "widgets"),
+            "{role} lacks widgets"
+        );
+    }
+    let cluster_admin = inv.cluster_role_rules("cluster-admin").expect("built in");
+    assert!(allows(cluster_admin, "get", "example.com", "widgets"));
+}
+
+#[test]
+fn aggregation_cycles_terminate() {
+    let inv = inventory(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: a, labels: {x: a}}\naggregationRule: {clusterRoleSelectors: [{matchLabels: {x: b}}]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: b, labels: {x: b}}\naggregationRule: {clusterRoleSelectors: [{matchLabels: {x: a}}]}\n",
+    );
+    assert!(inv.cluster_role_rules("a").is_some());
+}
+
+#[test]
+fn bindings_are_indexed_by_subject_and_role() {
+    let inv = inventory(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: app}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects:\n- {kind: ServiceAccount, name: web}\n",
+    );
+    let sa = Subject::ServiceAccount {
+        namespace: "app".into(),
+        name: "web".into(),
+    };
+    let by_subject: Vec<_> = inv.bindings_of(&sa).map(|b| b.to_ref()).collect();
+    assert_eq!(
+        by_subject,
+        vec![ObjectRef::new(
+            "rbac.authorization.k8s.io/v1",
+            "RoleBinding",
+            Some("app"),
+            "b"
+        )]
+    );
+    assert_eq!(
+        inv.bindings_to(&RoleKey::ClusterRole("view".into()))
+            .count(),
+        1
+    );
+    assert!(inv.has_namespace("app"));
+}
+
+#[test]
+fn pods_are_attributed_to_their_top_level_controller() {
+    let inv = inventory(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: app}\nspec:\n  selector: {matchLabels: {app: web}}\n  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, image: i}]}}\n---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: web-1\n  namespace: app\n  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: u1, controller: true}]\nspec:\n  selector: {matchLabels: {app: web}}\n  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, image: i}]}}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web-1-abc\n  namespace: app\n  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-1, uid: u2, controller: true}]\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: orphan, namespace: app, ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: gone, uid: u3, controller: true}]}\nspec: {containers: [{name: c, image: i}]}\n",
+    );
+    let workloads: Vec<String> = inv
+        .workloads_in("app")
+        .map(|w| w.object.to_string())
+        .collect();
+    assert_eq!(workloads, vec!["Pod app/orphan", "Deployment app/web"]);
+}
