@@ -8,23 +8,40 @@
 #   cluster.sh restart-apiserver                      stop and start kube-apiserver, same flags
 #   cluster.sh token-kubeconfig NAMESPACE SA [OUT]    kubeconfig for a ServiceAccount token
 #
-# The directory is $RAMPART_E2E_DIR (created if needed), else a new temp dir for `up`.
-set -euo pipefail
+# The directory is $RAMPART_E2E_DIR (an empty or new one for `up`), else a new temp dir
+# for `up`; the other commands fall back to the directory of the last `up`.
+# -E: the ERR trap that cleans up a failed `up` also fires inside the helper functions.
+set -Eeuo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 version=$(awk '$1 == "k8s.io/kubernetes" {print $2}' "$here/go.mod")
-bin="${XDG_CACHE_HOME:-$HOME/.cache}/rampart-e2e/$version/bin"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/rampart-e2e"
+bin="$cache/$version/bin"
 kubectl="$bin/kubectl"
+# Remembers the last `up`, so `cluster.sh env` and `down` work from a fresh shell too.
+last_dir_file="$cache/last-dir"
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
 state_dir() {
-  [ -n "${RAMPART_E2E_DIR:-}" ] || die "RAMPART_E2E_DIR is not set (source the env file that 'up' wrote)"
-  [ -d "$RAMPART_E2E_DIR" ] || die "$RAMPART_E2E_DIR does not exist"
-  echo "$RAMPART_E2E_DIR"
+  local dir=${RAMPART_E2E_DIR:-}
+  if [ -z "$dir" ] && [ -f "$last_dir_file" ]; then dir=$(cat "$last_dir_file"); fi
+  [ -n "$dir" ] || die "RAMPART_E2E_DIR is not set and no cluster was started (run 'cluster.sh up')"
+  [ -d "$dir" ] || die "$dir does not exist (was the cluster already stopped?)"
+  echo "$dir"
 }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+# Prints N distinct free loopback ports. All sockets stay bound until every port is chosen,
+# so the kernel cannot hand out the same one twice.
+free_ports() {
+  python3 - "$1" <<'PY'
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+for s in socks:
+    s.close()
+PY
 }
 
 # Runs a command in its own session, logging to $dir/logs/NAME.log, and records its pid.
@@ -81,9 +98,10 @@ cert() {
     -CAcreateserial -days 7 -out "$dir/pki/$name.crt" ${ext:+-extfile "$ext"} 2>/dev/null
 }
 
-kubeconfig() {
-  # kubeconfig DIR OUT USER CERT KEY
-  local dir=$1 out=$2 user=$3 crt=$4 key=$5 server
+# write_kubeconfig DIR OUT NAME USER-FIELDS [NAMESPACE]: a kubeconfig for this cluster;
+# USER-FIELDS are the `user:` lines (a client certificate or a token).
+write_kubeconfig() {
+  local dir=$1 out=$2 name=$3 user=$4 ns=${5:-} server
   server=$(cat "$dir/server")
   cat >"$out" <<KC
 apiVersion: v1
@@ -94,15 +112,20 @@ clusters:
     server: $server
     certificate-authority: $dir/pki/ca.crt
 users:
-- name: $user
+- name: $name
   user:
-    client-certificate: $crt
-    client-key: $key
+$user
 contexts:
-- name: $user@rampart-e2e
-  context: {cluster: rampart-e2e, user: $user}
-current-context: $user@rampart-e2e
+- name: $name@rampart-e2e
+  context: {cluster: rampart-e2e, user: $name${ns:+, namespace: $ns}}
+current-context: $name@rampart-e2e
 KC
+}
+
+kubeconfig() {
+  # kubeconfig DIR OUT USER CERT KEY: client-certificate credentials.
+  write_kubeconfig "$1" "$2" "$3" "    client-certificate: $4
+    client-key: $5"
 }
 
 start_apiserver() {
@@ -124,14 +147,25 @@ up() {
     [ -x "$bin/$b" ] || die "$bin/$b is missing: run e2e/controlplane/build.sh first"
   done
   local dir=${RAMPART_E2E_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/rampart-e2e.XXXXXX")}
-  mkdir -p "$dir"/{pki,logs,pids,etcd}
+  mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
-  if alive "$dir/pids/kube-apiserver"; then die "a cluster is already running in $dir"; fi
+  # Stale etcd data or PKI would make a confusing cluster, and `down` deletes the whole
+  # directory, so only an empty one is ever taken.
+  if [ -n "$(ls -A "$dir")" ]; then
+    die "$dir is not empty: run 'cluster.sh down' for it, or choose another RAMPART_E2E_DIR"
+  fi
+  mkdir -p "$dir"/{pki,logs,pids}
+  # etcd warns about a data directory others can read.
+  mkdir -m 700 "$dir/etcd"
+  mkdir -p "$cache" && echo "$dir" >"$last_dir_file"
   echo "cluster state in $dir"
+  # A failed start stops whatever it had started and keeps the logs for reading.
+  trap 'failed_up "$dir"' ERR
 
   local etcd_port etcd_peer api_port
-  etcd_port=$(free_port); etcd_peer=$(free_port); api_port=$(free_port)
+  read -r etcd_port etcd_peer api_port < <(free_ports 3)
   echo "https://127.0.0.1:$api_port" >"$dir/server"
+  echo "http://127.0.0.1:$etcd_port" >"$dir/etcd-url"
 
   # PKI: a CA, the API server's serving certificate, client certificates for the admin
   # (system:masters) and the controller manager, and the ServiceAccount signing key.
@@ -185,10 +219,10 @@ ENC
     enc_args=("--encryption-provider-config=$dir/encryption-config.yaml")
   fi
 
-  start "$dir" etcd "$bin/etcd" --name default --data-dir "$dir/etcd" \
+  start "$dir" etcd "$bin/etcd" --name rampart-e2e --data-dir "$dir/etcd" \
     --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
     --listen-peer-urls "http://127.0.0.1:$etcd_peer" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
-    --initial-cluster "default=http://127.0.0.1:$etcd_peer" --unsafe-no-fsync --log-level warn
+    --initial-cluster "rampart-e2e=http://127.0.0.1:$etcd_peer" --unsafe-no-fsync --log-level warn
 
   cat >"$dir/kube-apiserver.args" <<ARGS
 --etcd-servers=http://127.0.0.1:$etcd_port
@@ -213,7 +247,7 @@ ENC
 ARGS
   if [ ${#enc_args[@]} -gt 0 ]; then printf '%s\n' "${enc_args[@]}" >>"$dir/kube-apiserver.args"; fi
   start_apiserver "$dir"
-  if ! wait_ready "$dir" 180; then return 1; fi
+  wait_ready "$dir" 180
 
   start "$dir" kube-controller-manager "$bin/kube-controller-manager" \
     --kubeconfig="$dir/controller-manager.kubeconfig" \
@@ -230,11 +264,14 @@ ARGS
   local deadline=$(( $(date +%s) + 120 ))
   until "$kubectl" --kubeconfig "$dir/admin.kubeconfig" -n default get serviceaccount default >/dev/null 2>&1; do
     if [ "$(date +%s)" -ge "$deadline" ]; then
-      echo "cluster.sh: no default ServiceAccount after 120s" >&2; show_logs "$dir"; return 1
+      echo "cluster.sh: no default ServiceAccount after 120s" >&2; show_logs "$dir"; false
     fi
-    alive "$dir/pids/kube-controller-manager" || { echo "cluster.sh: kube-controller-manager exited" >&2; show_logs "$dir"; return 1; }
+    if ! alive "$dir/pids/kube-controller-manager"; then
+      echo "cluster.sh: kube-controller-manager exited" >&2; show_logs "$dir"; false
+    fi
     sleep 0.5
   done
+  trap - ERR
 
   cat >"$dir/env" <<ENV
 export RAMPART_E2E_DIR=$dir
@@ -243,18 +280,35 @@ export KUBECONFIG=$dir/admin.kubeconfig
 export RAMPART_E2E_AUDIT_LOG=$dir/audit.log
 export RAMPART_E2E_BIN=$bin
 export RAMPART_E2E_ENCRYPTION=$encryption
+export RAMPART_E2E_ETCD=http://127.0.0.1:$etcd_port
 export PATH=$bin:\$PATH
 ENV
   echo "control plane $version ready at $(cat "$dir/server"); source $dir/env"
 }
 
-down() {
-  local dir
-  dir=$(state_dir)
+stop_all() {
+  local dir=$1 name
+  # Reverse start order: clients first, so nothing logs errors about a vanished etcd.
   for name in kube-controller-manager kube-apiserver etcd; do
     stop "$dir/pids/$name"
   done
-  if [ "${RAMPART_E2E_KEEP:-0}" = 1 ]; then
+}
+
+failed_up() {
+  local dir=$1
+  trap - ERR
+  stop_all "$dir"
+  touch "$dir/failed"
+  echo "cluster.sh: start failed; processes stopped, logs kept in $dir/logs" >&2
+  exit 1
+}
+
+down() {
+  local dir
+  dir=$(state_dir)
+  stop_all "$dir"
+  if [ "$(cat "$last_dir_file" 2>/dev/null)" = "$dir" ]; then rm -f "$last_dir_file"; fi
+  if [ "${RAMPART_E2E_KEEP:-0}" = 1 ] || [ -e "$dir/failed" ]; then
     echo "cluster stopped; state and logs kept in $dir"
   else
     rm -rf "$dir"
@@ -272,29 +326,12 @@ restart_apiserver() {
 }
 
 token_kubeconfig() {
-  local ns=${1:-} sa=${2:-} dir out token server
-  [ -n "$ns" ] && [ -n "$sa" ] || die "usage: cluster.sh token-kubeconfig NAMESPACE SERVICEACCOUNT [OUT]"
+  local ns=${1:-} sa=${2:-} dir out token
+  if [ -z "$ns" ] || [ -z "$sa" ]; then die "usage: cluster.sh token-kubeconfig NAMESPACE SERVICEACCOUNT [OUT]"; fi
   dir=$(state_dir)
   out=${3:-$dir/$ns-$sa.kubeconfig}
   token=$("$kubectl" --kubeconfig "$dir/admin.kubeconfig" -n "$ns" create token "$sa" --duration=2h)
-  server=$(cat "$dir/server")
-  cat >"$out" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- name: rampart-e2e
-  cluster:
-    server: $server
-    certificate-authority: $dir/pki/ca.crt
-users:
-- name: $ns-$sa
-  user:
-    token: $token
-contexts:
-- name: $ns-$sa@rampart-e2e
-  context: {cluster: rampart-e2e, user: $ns-$sa, namespace: $ns}
-current-context: $ns-$sa@rampart-e2e
-KC
+  write_kubeconfig "$dir" "$out" "$ns-$sa" "    token: $token" "$ns"
   echo "$out"
 }
 

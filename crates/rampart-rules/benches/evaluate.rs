@@ -39,20 +39,34 @@ fn rbac(ns: &str, i: usize, rng: &mut Rng, out: &mut Vec<Object>) {
         0 => json!([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]),
         1 => json!([{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]),
         2 => json!([{"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}]),
-        _ => json!([{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]},
-                    {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list"]}]),
+        _ => {
+            json!([{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]},
+                    {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list"]}])
+        }
     };
-    out.push(object(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-        "metadata": {"name": format!("role-{i}"), "namespace": ns}, "rules": rules})));
+    out.push(object(
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": format!("role-{i}"), "namespace": ns}, "rules": rules}),
+    ));
     let builtin = ["edit", "view", "admin"][rng.below(3) as usize];
     let role_ref = match rng.below(4) {
-        0 => json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": builtin}),
-        _ => json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": format!("role-{i}")}),
+        0 => {
+            json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": builtin})
+        }
+        _ => {
+            json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": format!("role-{i}")})
+        }
     };
     let subject = match rng.below(3) {
-        0 => json!({"kind": "User", "name": format!("user-{}", rng.below(500)), "apiGroup": "rbac.authorization.k8s.io"}),
-        1 => json!({"kind": "Group", "name": format!("team-{}", rng.below(50)), "apiGroup": "rbac.authorization.k8s.io"}),
-        _ => json!({"kind": "ServiceAccount", "name": format!("sa-{}", rng.below(10)), "namespace": ns}),
+        0 => {
+            json!({"kind": "User", "name": format!("user-{}", rng.below(500)), "apiGroup": "rbac.authorization.k8s.io"})
+        }
+        1 => {
+            json!({"kind": "Group", "name": format!("team-{}", rng.below(50)), "apiGroup": "rbac.authorization.k8s.io"})
+        }
+        _ => {
+            json!({"kind": "ServiceAccount", "name": format!("sa-{}", rng.below(10)), "namespace": ns})
+        }
     };
     out.push(object(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
         "metadata": {"name": format!("binding-{i}"), "namespace": ns}, "roleRef": role_ref, "subjects": [subject]})));
@@ -65,11 +79,19 @@ fn pod_spec(sa: &str) -> Value {
 fn namespace(n: usize, scale: f64, rng: &mut Rng, out: &mut Vec<Object>) {
     let ns = format!("ns-{n:04}");
     let psa = ["restricted", "baseline", "privileged", ""][rng.below(4) as usize];
-    let labels = if psa.is_empty() { json!({}) } else { json!({"pod-security.kubernetes.io/enforce": psa}) };
+    let labels = if psa.is_empty() {
+        json!({})
+    } else {
+        json!({"pod-security.kubernetes.io/enforce": psa})
+    };
     out.push(object(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}})));
     let per = |x: f64| ((x * scale).round() as usize).max(1);
     for s in 0..per(10.0).min(10) {
-        let automount = if s == 0 && rng.below(2) == 0 { json!(false) } else { Value::Null };
+        let automount = if s == 0 && rng.below(2) == 0 {
+            json!(false)
+        } else {
+            Value::Null
+        };
         out.push(object(json!({"apiVersion": "v1", "kind": "ServiceAccount",
             "metadata": {"name": if s == 0 { "default".to_owned() } else { format!("sa-{s}") }, "namespace": ns},
             "automountServiceAccountToken": automount})));
@@ -82,9 +104,11 @@ fn namespace(n: usize, scale: f64, rng: &mut Rng, out: &mut Vec<Object>) {
         let app = APPS[(d + n) % APPS.len()];
         let labels = json!({"app": app, "tier": if d % 2 == 0 { "front" } else { "back" }});
         let template = json!({"metadata": {"labels": labels}, "spec": pod_spec("sa-1")});
-        out.push(object(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        out.push(object(
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": format!("{app}-{d}"), "namespace": ns},
-            "spec": {"selector": {"matchLabels": labels}, "template": template}})));
+            "spec": {"selector": {"matchLabels": labels}, "template": template}}),
+        ));
         out.push(object(json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
             "metadata": {"name": format!("{app}-{d}-rs"), "namespace": ns, "ownerReferences": [
                 {"apiVersion": "apps/v1", "kind": "Deployment", "name": format!("{app}-{d}"), "uid": "u", "controller": true}]},
@@ -109,8 +133,10 @@ fn namespace(n: usize, scale: f64, rng: &mut Rng, out: &mut Vec<Object>) {
                "policyTypes": ["Egress"], "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]}),
     ];
     for (i, spec) in policies.into_iter().enumerate().take(per(3.0)) {
-        out.push(object(json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-            "metadata": {"name": format!("np-{i}"), "namespace": ns}, "spec": spec})));
+        out.push(object(
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": format!("np-{i}"), "namespace": ns}, "spec": spec}),
+        ));
     }
     if rng.below(2) == 0 {
         out.push(object(json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "quota", "namespace": ns},
@@ -130,7 +156,11 @@ fn generate(scale: f64) -> Vec<Object> {
         namespace(n, 1.0, &mut rng, &mut out);
     }
     for c in 0..((250.0 * scale).round() as usize).max(1) {
-        let labels = if c % 25 == 0 { json!({"rbac.authorization.k8s.io/aggregate-to-view": "true"}) } else { json!({}) };
+        let labels = if c % 25 == 0 {
+            json!({"rbac.authorization.k8s.io/aggregate-to-view": "true"})
+        } else {
+            json!({})
+        };
         out.push(object(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
             "metadata": {"name": format!("cr-{c}"), "labels": labels},
             "rules": [{"apiGroups": ["example.com"], "resources": [format!("widgets{c}")], "verbs": ["get", "list"]}]})));
@@ -211,15 +241,31 @@ fn main() {
         .iter()
         .filter_map(|k| counts.get(*k))
         .sum();
-    println!("rampart-rules evaluation benchmark (scale {scale}, single thread, {} rules)", registry::rules().len());
-    println!("  objects               {count} ({} namespaces, {rbac} RBAC, {} ServiceAccounts, {} pods, {} NetworkPolicies)",
-        counts.get("Namespace").unwrap_or(&0), counts.get("ServiceAccount").unwrap_or(&0),
-        counts.get("Pod").unwrap_or(&0), counts.get("NetworkPolicy").unwrap_or(&0));
+    println!(
+        "rampart-rules evaluation benchmark (scale {scale}, single thread, {} rules)",
+        registry::rules().len()
+    );
+    println!(
+        "  objects               {count} ({} namespaces, {rbac} RBAC, {} ServiceAccounts, {} pods, {} NetworkPolicies)",
+        counts.get("Namespace").unwrap_or(&0),
+        counts.get("ServiceAccount").unwrap_or(&0),
+        counts.get("Pod").unwrap_or(&0),
+        counts.get("NetworkPolicy").unwrap_or(&0)
+    );
     println!("  generate              {}", ms(generated));
     println!("  build inventory       {}  (insert + reindex)", ms(built));
-    println!("  full evaluation       {}  (median of 5; {findings} findings)", ms(median(full)));
-    println!("  one namespace scope   {}  (median of 50; {scoped_findings} findings)", ms(median(scoped)));
-    println!("  reindex               {}  (median of 3)", ms(median(reindex)));
+    println!(
+        "  full evaluation       {}  (median of 5; {findings} findings)",
+        ms(median(full))
+    );
+    println!(
+        "  one namespace scope   {}  (median of 50; {scoped_findings} findings)",
+        ms(median(scoped))
+    );
+    println!(
+        "  reindex               {}  (median of 3)",
+        ms(median(reindex))
+    );
     if let (Some(rss), Some(peak)) = (rss_built, status_kib("VmHWM:")) {
         println!("  RSS after build       {:.1} MiB", rss as f64 / 1024.0);
         println!("  peak RSS              {:.1} MiB", peak as f64 / 1024.0);

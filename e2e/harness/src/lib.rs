@@ -2,8 +2,18 @@
 //! `e2e/controlplane/cluster.sh up` starts (etcd, kube-apiserver and
 //! kube-controller-manager built from the pinned upstream modules).
 //!
+//! ```text
+//! cluster.sh up ──writes──> $RAMPART_E2E_DIR/env ──sourced──> cargo test -p rampart-e2e
+//!                                                              └─ Cluster::connect()
+//!                                                                  ├─ TestNamespace (one per test)
+//!                                                                  ├─ apply_yaml / wait_for
+//!                                                                  └─ script("restart-apiserver")
+//! ```
+//!
 //! Tests never skip: without `RAMPART_E2E_KUBECONFIG` they fail and say how to start the
 //! cluster. Each test works in a namespace of its own, so tests can share one cluster.
+//! Every `#[tokio::test]` has its own runtime, and a kube `Client` is bound to the runtime
+//! that made it, so each test connects anew instead of sharing one process-wide client.
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use k8s_openapi::api::core::v1::Namespace;
@@ -12,51 +22,90 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::discovery::{Discovery, Scope};
 use kube::{Api, Client, Config, ResourceExt};
 use std::future::Future;
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// The running test cluster.
+/// The running test cluster, as described by the env file that `cluster.sh up` wrote.
 pub struct Cluster {
+    /// A client with the harness's `system:masters` credential.
     pub client: Client,
     /// The state directory of `cluster.sh` (`RAMPART_E2E_DIR`).
     pub dir: PathBuf,
+    /// The admin kubeconfig (`RAMPART_E2E_KUBECONFIG`).
+    pub kubeconfig: PathBuf,
+    /// Where the built binaries are (`RAMPART_E2E_BIN`).
+    pub bin: PathBuf,
 }
 
-fn env_path(name: &str) -> PathBuf {
-    match std::env::var_os(name) {
-        Some(v) => PathBuf::from(v),
-        None => panic!(
+fn env_var(name: &str) -> String {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => v,
+        _ => panic!(
             "{name} is not set: end-to-end tests need the real control plane. Run \
              `bash e2e/controlplane/build.sh && bash e2e/controlplane/cluster.sh up`, then \
-             `source $RAMPART_E2E_DIR/env` (or simply run scripts/test)."
+             `eval \"$(bash e2e/controlplane/cluster.sh env)\"` — or simply run scripts/test, \
+             which does all of it."
         ),
     }
 }
 
 impl Cluster {
     /// Connects to the cluster named by `RAMPART_E2E_KUBECONFIG` as its admin.
+    ///
+    /// # Panics
+    /// When the environment of `cluster.sh up` is missing: an e2e test that cannot reach
+    /// its cluster fails loudly rather than passing without having run.
     pub async fn connect() -> Result<Cluster> {
-        let kubeconfig = env_path("RAMPART_E2E_KUBECONFIG");
-        let dir = env_path("RAMPART_E2E_DIR");
+        let kubeconfig = PathBuf::from(env_var("RAMPART_E2E_KUBECONFIG"));
+        let dir = PathBuf::from(env_var("RAMPART_E2E_DIR"));
+        let bin = PathBuf::from(env_var("RAMPART_E2E_BIN"));
         let client = client_from(&kubeconfig).await?;
-        Ok(Cluster { client, dir })
+        Ok(Cluster {
+            client,
+            dir,
+            kubeconfig,
+            bin,
+        })
     }
 
-    /// The kube-apiserver audit log (Secrets at RequestResponse level).
+    /// The kube-apiserver audit log (Secrets at RequestResponse level, nothing else).
     pub fn audit_log(&self) -> PathBuf {
         self.dir.join("audit.log")
     }
 
+    /// Every complete audit event logged so far; a line still being written is skipped.
+    pub fn audit_events(&self) -> Result<Vec<serde_json::Value>> {
+        let path = self.audit_log();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            // The log file appears with the first event.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        Ok(text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect())
+    }
+
+    /// The provider that encrypts Secrets at rest: `none`, `aescbc` or `aesgcm`
+    /// (`cluster.sh up --encryption`).
+    pub fn encryption(&self) -> String {
+        std::env::var("RAMPART_E2E_ENCRYPTION").unwrap_or_else(|_| "none".to_owned())
+    }
+
     /// Runs a `cluster.sh` subcommand against this cluster and returns its stdout.
-    pub fn script(&self, args: &[&str]) -> Result<String> {
+    pub async fn script(&self, args: &[&str]) -> Result<String> {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../controlplane/cluster.sh");
-        let out = Command::new("bash")
+        let out = tokio::process::Command::new("bash")
             .arg(&script)
             .args(args)
             .env("RAMPART_E2E_DIR", &self.dir)
             .output()
+            .await
             .with_context(|| format!("running {}", script.display()))?;
         if !out.status.success() {
             bail!(
@@ -68,10 +117,65 @@ impl Cluster {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
-    /// A client for a ServiceAccount, through a token from the TokenRequest API.
+    /// Stops and starts kube-apiserver with the same flags, and waits until it is ready.
+    pub async fn restart_apiserver(&self) -> Result<()> {
+        self.script(&["restart-apiserver"]).await.map(drop)
+    }
+
+    /// A client for a ServiceAccount, through a token from the TokenRequest API: it has
+    /// exactly the permissions that RBAC grants that ServiceAccount.
     pub async fn service_account_client(&self, namespace: &str, name: &str) -> Result<Client> {
-        let path = self.script(&["token-kubeconfig", namespace, name])?;
+        let path = self
+            .script(&["token-kubeconfig", namespace, name])
+            .await?;
         client_from(Path::new(path.trim())).await
+    }
+
+    /// The bytes etcd holds for `key` (`/registry/secrets/NS/NAME`, ...), read through
+    /// etcd's JSON gateway, so tests can look at what the API server really stored.
+    pub fn etcd_get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let url = std::fs::read_to_string(self.dir.join("etcd-url"))
+            .context("reading the etcd address that cluster.sh wrote")?;
+        let addr = url
+            .trim()
+            .strip_prefix("http://")
+            .ok_or_else(|| anyhow!("unexpected etcd URL {url}"))?;
+        let body = serde_json::json!({ "key": k8s_openapi::ByteString(key.as_bytes().to_vec()) })
+            .to_string();
+        // HTTP/1.0: etcd closes the connection after the answer, so reading to the end
+        // yields exactly one response.
+        let mut conn = TcpStream::connect(addr).with_context(|| format!("connecting to etcd at {addr}"))?;
+        conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+        write!(
+            conn,
+            "POST /v3/kv/range HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )?;
+        let mut response = String::new();
+        conn.read_to_string(&mut response)?;
+        let (head, payload) = response
+            .split_once("\r\n\r\n")
+            .ok_or_else(|| anyhow!("malformed answer from etcd: {response}"))?;
+        if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
+            bail!("etcd answered {head}: {payload}");
+        }
+        #[derive(serde::Deserialize)]
+        struct Range {
+            #[serde(default)]
+            kvs: Vec<Kv>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Kv {
+            #[serde(default)]
+            value: Option<k8s_openapi::ByteString>,
+        }
+        let range: Range = serde_json::from_str(payload).context("parsing etcd's answer")?;
+        Ok(range
+            .kvs
+            .into_iter()
+            .next()
+            .map(|kv| kv.value.map(|v| v.0).unwrap_or_default()))
     }
 }
 
@@ -85,14 +189,21 @@ pub async fn client_from(path: &Path) -> Result<Client> {
     Client::try_from(config).context("building client")
 }
 
-/// A uniquely named namespace for one test; call [`TestNamespace::delete`] at the end.
+/// A uniquely named namespace for one test.
+///
+/// [`TestNamespace::delete`] removes it at the end of a test; a test that fails before
+/// then still gets it removed on drop (unless `RAMPART_E2E_KEEP=1`, to look at it).
 pub struct TestNamespace {
     pub name: String,
     client: Client,
+    kubectl: PathBuf,
+    kubeconfig: PathBuf,
+    deleted: bool,
 }
 
 impl TestNamespace {
-    pub async fn create(client: &Client, prefix: &str) -> Result<TestNamespace> {
+    /// Creates `PREFIX-PID-N-RANDOM`, labelled `rampart.dev/e2e=true`.
+    pub async fn create(cluster: &Cluster, prefix: &str) -> Result<TestNamespace> {
         static N: AtomicUsize = AtomicUsize::new(0);
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -108,22 +219,50 @@ impl TestNamespace {
             "apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": name, "labels": {"rampart.dev/e2e": "true"}}
         }))?;
-        Api::<Namespace>::all(client.clone())
+        Api::<Namespace>::all(cluster.client.clone())
             .create(&PostParams::default(), &ns)
             .await
             .with_context(|| format!("creating namespace {name}"))?;
         Ok(TestNamespace {
             name,
-            client: client.clone(),
+            client: cluster.client.clone(),
+            kubectl: cluster.bin.join("kubectl"),
+            kubeconfig: cluster.kubeconfig.clone(),
+            deleted: false,
         })
     }
 
-    pub async fn delete(self) -> Result<()> {
-        Api::<Namespace>::all(self.client)
+    /// Starts deleting the namespace; the namespace controller finishes it in the background.
+    pub async fn delete(mut self) -> Result<()> {
+        self.deleted = true;
+        Api::<Namespace>::all(self.client.clone())
             .delete(&self.name, &DeleteParams::default())
             .await
             .with_context(|| format!("deleting namespace {}", self.name))?;
         Ok(())
+    }
+}
+
+impl Drop for TestNamespace {
+    fn drop(&mut self) {
+        if self.deleted {
+            return;
+        }
+        if std::env::var("RAMPART_E2E_KEEP").is_ok_and(|v| v == "1") {
+            eprintln!("keeping namespace {} (RAMPART_E2E_KEEP=1)", self.name);
+            return;
+        }
+        // Drop cannot await, and the test's runtime may be shutting down, so the async
+        // client is no use here: kubectl deletes synchronously instead.
+        let status = std::process::Command::new(&self.kubectl)
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .args(["delete", "namespace", &self.name, "--wait=false", "--ignore-not-found"])
+            .stdout(std::process::Stdio::null())
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            eprintln!("could not delete namespace {} on drop", self.name);
+        }
     }
 }
 
@@ -174,7 +313,8 @@ pub async fn apply_yaml(
     Ok(applied)
 }
 
-/// Polls `check` until it returns `Some`, or fails after `timeout` naming `what`.
+/// Polls `check` until it returns `Some`, or fails after `timeout` naming `what` and the
+/// last error `check` returned (errors count as "not yet": the API may be restarting).
 pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<T>
 where
     F: FnMut() -> Fut,

@@ -1,5 +1,9 @@
 //! Namespace isolation: Pod Security admission, the default namespace, resource policies.
 
+use crate::context::Context;
+use crate::emit::{Draft, Emitter};
+use crate::inventory::Inventory;
+use crate::object::ObjectRef;
 use crate::rule::Rule;
 
 mod namespace_without_limit_range;
@@ -13,3 +17,27 @@ pub const RULES: &[Rule] = &[
     namespace_without_resource_quota::RULE,
     namespace_without_limit_range::RULE,
 ];
+
+/// Reports non-system namespaces that run workloads but hold no object of `kind`, as
+/// `has` tells.
+fn report_missing_resource_policy(
+    ctx: &Context<'_>,
+    emit: &mut Emitter<'_>,
+    kind: &str,
+    has: fn(&Inventory, &str) -> bool,
+) {
+    let inv = ctx.inventory;
+    for ns in ctx.namespaces() {
+        if ctx.settings.is_system_namespace(ns) || has(inv, ns) {
+            continue;
+        }
+        let workloads = inv.workloads_in(ns).count();
+        if workloads == 0 {
+            continue;
+        }
+        emit.push(Draft::new(
+            ObjectRef::namespace(ns),
+            format!("Namespace {ns} runs {workloads} workload(s) and has no {kind}"),
+        ));
+    }
+}

@@ -1,9 +1,9 @@
 //! NS004 namespace-without-limit-range.
 
 use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::object::ObjectRef;
+use crate::emit::Emitter;
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::namespace::report_missing_resource_policy;
 
 pub const RULE: Rule = Rule {
     id: "NS004",
@@ -28,18 +28,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
-    let inv = ctx.inventory;
-    for ns in ctx.namespaces() {
-        if ctx.settings.is_system_namespace(ns) || inv.workloads_in(ns).next().is_none() {
-            continue;
-        }
-        if inv.limit_ranges_in(ns).next().is_some() {
-            continue;
-        }
-        let workloads = inv.workloads_in(ns).count();
-        emit.push(Draft::new(
-            ObjectRef::namespace(ns),
-            format!("Namespace {ns} runs {workloads} workload(s) and has no LimitRange"),
-        ));
-    }
+    report_missing_resource_policy(ctx, emit, "LimitRange", |inv, ns| {
+        inv.limit_ranges_in(ns).next().is_some()
+    });
 }

@@ -1,11 +1,10 @@
 //! NETPOL003 missing-default-deny-egress.
 
 use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::object::ObjectRef;
+use crate::emit::Emitter;
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
-use crate::rules::networkpolicy::namespaces_to_judge;
-use crate::rules::networkpolicy::semantics::{Direction, affects, selects_all_pods};
+use crate::rules::networkpolicy::report_missing_default_deny;
+use crate::rules::networkpolicy::semantics::Direction;
 
 pub const RULE: Rule = Rule {
     id: "NETPOL003",
@@ -34,22 +33,5 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
-    for ns in namespaces_to_judge(ctx) {
-        let mut policies = ctx.inventory.network_policies_in(ns).peekable();
-        // A namespace without any policy is NETPOL001's finding.
-        if policies.peek().is_none() {
-            continue;
-        }
-        let isolated = policies.any(|np| {
-            np.spec
-                .as_ref()
-                .is_some_and(|s| selects_all_pods(s) && affects(s, Direction::Egress))
-        });
-        if !isolated {
-            emit.push(Draft::new(
-                ObjectRef::namespace(ns),
-                format!("No NetworkPolicy in namespace {ns} selects all pods for egress; pods not selected by a policy have unrestricted egress"),
-            ));
-        }
-    }
+    report_missing_default_deny(ctx, emit, Direction::Egress);
 }

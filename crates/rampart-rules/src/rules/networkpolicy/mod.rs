@@ -1,7 +1,10 @@
 //! NetworkPolicy coverage: isolation by default, and no policy that opens everything.
 
 use crate::context::Context;
+use crate::emit::{Draft, Emitter};
+use crate::object::ObjectRef;
 use crate::rule::Rule;
+use semantics::{Direction, affects, selects_all_pods};
 
 mod allow_all_networkpolicy;
 mod missing_default_deny_egress;
@@ -23,4 +26,27 @@ fn namespaces_to_judge<'a>(ctx: &'a Context<'a>) -> impl Iterator<Item = &'a str
     ctx.namespaces().filter(move |ns| {
         !ctx.settings.is_system_namespace(ns) && ctx.inventory.workloads_in(ns).next().is_some()
     })
+}
+
+/// Reports namespaces where no policy selects every pod for `dir`. A namespace without any
+/// policy is NETPOL001's finding and is skipped.
+fn report_missing_default_deny(ctx: &Context<'_>, emit: &mut Emitter<'_>, dir: Direction) {
+    for ns in namespaces_to_judge(ctx) {
+        let mut policies = ctx.inventory.network_policies_in(ns).peekable();
+        if policies.peek().is_none() {
+            continue;
+        }
+        let isolated = policies.any(|np| {
+            np.spec
+                .as_ref()
+                .is_some_and(|s| selects_all_pods(s) && affects(s, dir))
+        });
+        if !isolated {
+            let d = dir.as_str();
+            emit.push(Draft::new(
+                ObjectRef::namespace(ns),
+                format!("No NetworkPolicy in namespace {ns} selects all pods for {d}; pods not selected by a policy have unrestricted {d}"),
+            ));
+        }
+    }
 }

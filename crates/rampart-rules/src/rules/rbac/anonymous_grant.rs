@@ -1,11 +1,11 @@
 //! RBAC015 anonymous-grant.
 
 use crate::context::Context;
-use crate::emit::{Draft, Emitter};
+use crate::emit::Emitter;
 use crate::inventory::{Binding, RoleKey};
 use crate::object::Subject;
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
-use crate::rules::rbac::grants::for_each_binding;
+use crate::rules::rbac::grants::{for_each_binding, subject_draft};
 
 pub const RULE: Rule = Rule {
     id: "RBAC015",
@@ -51,7 +51,6 @@ fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, b: &Binding<'_>) {
     if is_discovery(ctx, b) {
         return;
     }
-    let role = b.role_key().map(|k| k.to_ref());
     for s in b.subjects() {
         let severity = match &s {
             Subject::User(n) if n == "system:anonymous" => Severity::Critical,
@@ -64,23 +63,13 @@ fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, b: &Binding<'_>) {
         } else {
             "every authenticated user and ServiceAccount"
         };
-        let role_name = &b.role_ref.name;
-        let mut d = Draft::new(
+        let message = format!(
+            "{} grants {} {} to {s}, i.e. to {who}",
             b.to_ref(),
-            format!(
-                "{} grants {} {role_name} to {s}, i.e. to {who}",
-                b.to_ref(),
-                b.role_ref.kind
-            ),
-        )
-        .path("subjects")
-        .severity(severity)
-        .discriminator(s.user_name())
-        .related("subject", s.to_ref());
-        if let Some(r) = &role {
-            d = d.related("role", r.clone());
-        }
-        emit.push(d);
+            b.role_ref.kind,
+            b.role_ref.name
+        );
+        emit.push(subject_draft(b, &s, message).severity(severity));
     }
 }
 

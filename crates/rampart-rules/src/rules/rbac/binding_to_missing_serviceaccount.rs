@@ -1,11 +1,11 @@
 //! RBAC018 binding-to-missing-serviceaccount.
 
 use crate::context::Context;
-use crate::emit::{Draft, Emitter};
+use crate::emit::Emitter;
 use crate::inventory::Binding;
 use crate::object::Subject;
 use crate::rule::{Category, Rule, Severity, mitre, nsa};
-use crate::rules::rbac::grants::for_each_binding;
+use crate::rules::rbac::grants::{for_each_binding, subject_draft};
 
 pub const RULE: Rule = Rule {
     id: "RBAC018",
@@ -43,22 +43,13 @@ fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, b: &Binding<'_>) {
         {
             continue;
         }
-        let mut d = Draft::new(
+        let message = format!(
+            "{} grants {} {} to {s}, which does not exist",
             b.to_ref(),
-            format!(
-                "{} grants {} {} to {s}, which does not exist",
-                b.to_ref(),
-                b.role_ref.kind,
-                b.role_ref.name
-            ),
-        )
-        .path("subjects")
-        .discriminator(s.user_name())
-        .related("subject", s.to_ref());
-        if let Some(k) = b.role_key() {
-            d = d.related("role", k.to_ref());
-        }
-        emit.push(d);
+            b.role_ref.kind,
+            b.role_ref.name
+        );
+        emit.push(subject_draft(b, &s, message));
     }
 }
 

@@ -286,3 +286,41 @@ pub fn for_each_binding<'a>(ctx: &Context<'a>, mut f: impl FnMut(&Binding<'a>)) 
         }
     }
 }
+
+/// The first PolicyRule with `*` in the list `field` picks (verbs, resources or apiGroups),
+/// described in full so the message shows what the wildcard covers.
+pub fn first_wildcard(
+    rules: &[PolicyRule],
+    field: fn(&PolicyRule) -> &[String],
+) -> Option<Matched> {
+    let (i, r) = rules
+        .iter()
+        .enumerate()
+        .find(|(_, r)| crate::rbac::has_wildcard(field(r)))?;
+    let list = |x: Option<&Vec<String>>| x.map(|v| v.join(", ")).unwrap_or_default();
+    let target = match r.non_resource_urls.as_ref().filter(|u| !u.is_empty()) {
+        Some(urls) => format!("non-resource URLs {}", urls.join(", ")),
+        None => format!(
+            "resources [{}] in API groups [{}]",
+            list(r.resources.as_ref()),
+            list(r.api_groups.as_ref())
+        ),
+    };
+    Some(Matched {
+        what: format!("verbs [{}] on {target}", r.verbs.join(", ")),
+        rule_index: i,
+        severity: None,
+    })
+}
+
+/// A finding on a binding about one of its subjects, with the subject and role related.
+pub fn subject_draft(b: &Binding<'_>, subject: &Subject, message: String) -> Draft {
+    let mut d = Draft::new(b.to_ref(), message)
+        .path("subjects")
+        .discriminator(subject.user_name())
+        .related("subject", subject.to_ref());
+    if let Some(k) = b.role_key() {
+        d = d.related("role", k.to_ref());
+    }
+    d
+}

@@ -3,7 +3,7 @@
 use crate::context::Context;
 use crate::emit::Emitter;
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
-use crate::rules::rbac::grants::{Matched, report_custom_roles};
+use crate::rules::rbac::grants::{Matched, first_wildcard, report_custom_roles};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
 pub const RULE: Rule = Rule {
@@ -24,24 +24,7 @@ pub const RULE: Rule = Rule {
 
 /// The first PolicyRule with `*` among its API groups.
 pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
-    let (i, r) = rules
-        .iter()
-        .enumerate()
-        .find(|(_, r)| crate::rbac::has_wildcard(r.api_groups.as_deref().unwrap_or(&[])))?;
-    let list = |x: Option<&Vec<String>>| x.map(|v| v.join(", ")).unwrap_or_default();
-    let target = match r.non_resource_urls.as_ref().filter(|u| !u.is_empty()) {
-        Some(urls) => format!("non-resource URLs {}", urls.join(", ")),
-        None => format!(
-            "resources [{}] in API groups [{}]",
-            list(r.resources.as_ref()),
-            list(r.api_groups.as_ref())
-        ),
-    };
-    Some(Matched {
-        what: format!("verbs [{}] on {target}", r.verbs.join(", ")),
-        rule_index: i,
-        severity: None,
-    })
+    first_wildcard(rules, |r| r.api_groups.as_deref().unwrap_or(&[]))
 }
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {

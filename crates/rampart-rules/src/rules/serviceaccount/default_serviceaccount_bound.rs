@@ -1,10 +1,10 @@
 //! SA002 default-serviceaccount-bound.
 
 use crate::context::Context;
-use crate::emit::{Draft, Emitter};
+use crate::emit::Emitter;
 use crate::object::Subject;
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
-use crate::rules::rbac::grants::for_each_binding;
+use crate::rules::rbac::grants::{for_each_binding, subject_draft};
 
 pub const RULE: Rule = Rule {
     id: "SA002",
@@ -38,22 +38,13 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
             if name != "default" {
                 continue;
             }
-            let mut d = Draft::new(
+            let message = format!(
+                "{} grants {} {} to {s}: every pod in {namespace} without its own ServiceAccount holds it",
                 b.to_ref(),
-                format!(
-                    "{} grants {} {} to {s}: every pod in {namespace} without its own ServiceAccount holds it",
-                    b.to_ref(),
-                    b.role_ref.kind,
-                    b.role_ref.name
-                ),
-            )
-            .path("subjects")
-            .discriminator(s.user_name())
-            .related("subject", s.to_ref());
-            if let Some(k) = b.role_key() {
-                d = d.related("role", k.to_ref());
-            }
-            emit.push(d);
+                b.role_ref.kind,
+                b.role_ref.name
+            );
+            emit.push(subject_draft(b, &s, message));
         }
     });
 }
