@@ -6,6 +6,10 @@
 //! - A built-in ClusterRole (bootstrap policy, or one filled by aggregation) cannot be
 //!   fixed; a binding that gives it to a subject other than the platform's own is
 //!   reported on the binding instead.
+//! - Cluster-scoped permissions (nodes, PersistentVolumes, webhook configurations, CSR
+//!   approval, impersonating users and groups) can only be granted by a ClusterRoleBinding:
+//!   rules for them judge ClusterRoles through their ClusterRoleBindings and ignore Roles
+//!   and RoleBindings, which cannot grant them.
 //! - A role that allows everything (`*` verbs, resources and groups) is left to RBAC001
 //!   and the wildcard rules: listing each dangerous permission it implies would bury the
 //!   one finding that matters under a dozen that say the same.
@@ -73,7 +77,32 @@ pub fn report_grants(
     emit: &mut Emitter<'_>,
     matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
 ) {
-    report(ctx, emit, matcher, true);
+    report(
+        ctx,
+        emit,
+        matcher,
+        Mode {
+            builtin_bindings: true,
+            cluster_scoped: false,
+        },
+    );
+}
+
+/// Like [`report_grants`], for permissions on cluster-scoped resources.
+pub fn report_cluster_grants(
+    ctx: &Context<'_>,
+    emit: &mut Emitter<'_>,
+    matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
+) {
+    report(
+        ctx,
+        emit,
+        matcher,
+        Mode {
+            builtin_bindings: true,
+            cluster_scoped: true,
+        },
+    );
 }
 
 /// Like [`report_grants`], for rules about how a role is written rather than what it
@@ -83,17 +112,39 @@ pub fn report_custom_roles(
     emit: &mut Emitter<'_>,
     matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
 ) {
-    report(ctx, emit, matcher, false);
+    report(
+        ctx,
+        emit,
+        matcher,
+        Mode {
+            builtin_bindings: false,
+            cluster_scoped: false,
+        },
+    );
+}
+
+#[derive(Clone, Copy)]
+struct Mode {
+    /// Also report bindings of built-in roles (permission rules, not style rules).
+    builtin_bindings: bool,
+    /// The permission is on cluster-scoped resources: only ClusterRoleBindings grant it.
+    cluster_scoped: bool,
 }
 
 fn report(
     ctx: &Context<'_>,
     emit: &mut Emitter<'_>,
     matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
-    builtin_bindings: bool,
+    mode: Mode,
 ) {
     let inv = ctx.inventory;
-    for ns in ctx.namespaces() {
+    let builtin_bindings = mode.builtin_bindings;
+    let namespaces: Box<dyn Iterator<Item = &str>> = if mode.cluster_scoped {
+        Box::new(std::iter::empty())
+    } else {
+        ctx.namespaces()
+    };
+    for ns in namespaces {
         for role in inv.roles_in(ns) {
             let name = role.metadata.name.as_deref().unwrap_or("");
             let key = RoleKey::Role {
@@ -104,7 +155,7 @@ fn report(
             if builtin_bindings && rules.iter().any(is_full_wildcard) {
                 continue;
             }
-            report_role(ctx, emit, &key, &role.metadata, rules, matcher);
+            report_role(ctx, emit, &key, &role.metadata, rules, matcher, false);
         }
         if builtin_bindings {
             for b in inv.role_bindings_in(ns) {
@@ -123,7 +174,15 @@ fn report(
             if builtin_bindings && rules.iter().any(is_full_wildcard) {
                 continue;
             }
-            report_role(ctx, emit, &key, &role.metadata, rules, matcher);
+            report_role(
+                ctx,
+                emit,
+                &key,
+                &role.metadata,
+                rules,
+                matcher,
+                mode.cluster_scoped,
+            );
         }
         if builtin_bindings {
             for b in inv.cluster_role_bindings() {
@@ -140,13 +199,19 @@ fn report_role(
     meta: &ObjectMeta,
     rules: &[PolicyRule],
     matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
+    cluster_scoped: bool,
 ) {
     let Some(m) = matcher(rules) else { return };
     let role = key.to_ref();
     let mut draft =
         Draft::new(role.clone(), String::new()).path(format!("rules[{}]", m.rule_index));
     let mut subjects: Vec<Subject> = Vec::new();
+    let mut namespaced_only = false;
     for b in ctx.inventory.bindings_to(key) {
+        if cluster_scoped && b.namespace.is_some() {
+            namespaced_only = true;
+            continue;
+        }
         draft = draft.related("binding", b.to_ref());
         for s in b.subjects() {
             if !subjects.contains(&s) {
@@ -161,10 +226,12 @@ fn report_role(
     let mut severity = m.severity.unwrap_or(emit.rule().severity);
     let message = if subjects.is_empty() {
         severity = severity.min(Severity::Low);
-        format!(
-            "{role} grants {}; it is not bound to any subject yet",
-            m.what
-        )
+        let state = if namespaced_only {
+            "it is bound only by RoleBindings, which cannot grant cluster-scoped resources"
+        } else {
+            "it is not bound to any subject yet"
+        };
+        format!("{role} grants {}; {state}", m.what)
     } else {
         format!(
             "{role} grants {} to {}",

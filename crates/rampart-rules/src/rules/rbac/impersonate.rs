@@ -4,7 +4,7 @@ use crate::context::Context;
 use crate::emit::Emitter;
 use crate::rbac::Permission;
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
-use crate::rules::rbac::grants::{Matched, first_match, report_grants};
+use crate::rules::rbac::grants::{Matched, first_match, report_cluster_grants, report_grants};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
 pub const RULE: Rule = Rule {
@@ -13,7 +13,7 @@ pub const RULE: Rule = Rule {
     title: "Role can impersonate users, groups or ServiceAccounts",
     category: Category::Rbac,
     severity: Severity::High,
-    rationale: "Impersonation lets a subject send requests as another user, group or ServiceAccount, with all of that identity's permissions. Impersonating `system:masters` or any ServiceAccount bound to cluster-admin is full control of the cluster. Unrestricted impersonation of users and groups is critical; impersonation limited by `resourceNames` is as dangerous as the named identities.",
+    rationale: "Impersonation lets a subject send requests as another user, group or ServiceAccount, with all of that identity's permissions. Users, groups and UIDs are impersonated in the core group (extra user information as `userextras/<key>` in authentication.k8s.io), and only a ClusterRoleBinding can grant that; ServiceAccounts can be impersonated per namespace. Impersonating `system:masters` or any ServiceAccount bound to cluster-admin is full control of the cluster. Unrestricted impersonation of users and groups is critical; impersonation limited by `resourceNames` is as dangerous as the named identities.",
     remediation: "Grant `impersonate` only to the proxies and tools that need it (for example an authenticating gateway), restrict it with `resourceNames` to the identities they act for, and audit its use.",
     references: &[
         cis(
@@ -35,15 +35,14 @@ const fn imp(group: &'static str, resource: &'static str) -> Permission<'static>
     }
 }
 
-const IDENTITIES: &[Permission<'static>] = &[
+/// Identities without a namespace: only a ClusterRoleBinding can grant impersonating them.
+const CLUSTER_IDENTITIES: &[Permission<'static>] = &[
     imp("", "users"),
     imp("", "groups"),
-    imp("", "serviceaccounts"),
-    imp("authentication.k8s.io", "users"),
-    imp("authentication.k8s.io", "groups"),
     imp("authentication.k8s.io", "uids"),
-    imp("authentication.k8s.io", "userextras"),
 ];
+
+const SERVICE_ACCOUNTS: &[Permission<'static>] = &[imp("", "serviceaccounts")];
 
 fn unrestricted(rules: &[PolicyRule], resource: &'static str) -> bool {
     rules
@@ -51,10 +50,30 @@ fn unrestricted(rules: &[PolicyRule], resource: &'static str) -> bool {
         .any(|r| crate::rbac::grants(r, &imp("", resource)).is_some_and(|g| !g.is_narrowed()))
 }
 
+/// Extra user information is impersonated as `userextras/<key>` in authentication.k8s.io;
+/// the key is free-form, so any `userextras/...` entry (or `*`) counts.
+fn user_extras(rules: &[PolicyRule]) -> Option<Matched> {
+    let i = rules.iter().position(|r| {
+        crate::rbac::verb_matches(r, "impersonate")
+            && crate::rbac::group_matches(r, "authentication.k8s.io")
+            && r.resources
+                .iter()
+                .flatten()
+                .any(|x| x == "*" || x.starts_with("userextras/"))
+    })?;
+    Some(Matched {
+        what: "impersonate on userextras (authentication.k8s.io)".to_owned(),
+        rule_index: i,
+        severity: Some(Severity::Medium),
+    })
+}
+
 /// Unrestricted impersonation of users AND groups is critical (any identity, including
-/// `system:masters`); any other impersonation is high, narrowed by `resourceNames` medium.
-pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
-    let m = first_match(rules, IDENTITIES, RULE.severity)?;
+/// `system:masters`); other identities are high, narrowed by `resourceNames` medium.
+fn cluster_matcher(rules: &[PolicyRule]) -> Option<Matched> {
+    let Some(m) = first_match(rules, CLUSTER_IDENTITIES, RULE.severity) else {
+        return user_extras(rules);
+    };
     if unrestricted(rules, "users") && unrestricted(rules, "groups") {
         return Some(Matched {
             what: "impersonate on every user and group".to_owned(),
@@ -65,6 +84,16 @@ pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
     Some(m)
 }
 
+fn service_account_matcher(rules: &[PolicyRule]) -> Option<Matched> {
+    first_match(rules, SERVICE_ACCOUNTS, RULE.severity)
+}
+
+/// Any impersonation, for rules that ask whether a role can impersonate at all.
+pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
+    cluster_matcher(rules).or_else(|| service_account_matcher(rules))
+}
+
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
-    report_grants(ctx, emit, &matcher);
+    report_cluster_grants(ctx, emit, &cluster_matcher);
+    report_grants(ctx, emit, &service_account_matcher);
 }

@@ -4,7 +4,7 @@ use crate::context::Context;
 use crate::emit::Emitter;
 use crate::rbac::Permission;
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
-use crate::rules::rbac::grants::{Matched, first_match, report_grants};
+use crate::rules::rbac::grants::{Matched, first_match, report_cluster_grants};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
 pub const RULE: Rule = Rule {
@@ -38,5 +38,5 @@ pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
 }
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
-    report_grants(ctx, emit, &matcher);
+    report_cluster_grants(ctx, emit, &matcher);
 }

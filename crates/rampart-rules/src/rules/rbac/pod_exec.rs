@@ -13,7 +13,7 @@ pub const RULE: Rule = Rule {
     title: "Role can exec into, attach to or port-forward pods",
     category: Category::Rbac,
     severity: Severity::Medium,
-    rationale: "`pods/exec` and `pods/attach` run commands inside running containers, with the container's ServiceAccount token, mounted Secrets and network position; `pods/portforward` reaches services the pod can reach; `pods/ephemeralcontainers` adds a debugging container to a running pod. exec, attach and port-forward are authorised as `create` on the subresource; clients that open them over websockets send a GET, which older API servers authorised as `get`, so both verbs are judged.",
+    rationale: "`pods/exec` and `pods/attach` run commands inside running containers, with the container's ServiceAccount token, mounted Secrets and network position; `pods/portforward` reaches services the pod can reach; `pods/ephemeralcontainers` adds a debugging container to a running pod. exec, attach and port-forward are authorised as `create` on the subresource. Clients that open them over WebSockets send a GET: API servers before 1.35, or with the `AuthorizePodWebsocketUpgradeCreatePermission` feature gate off, authorise that as `get` alone, so a `get`-only grant is still reported, at low.",
     remediation: "Keep interactive access to pods for break-glass roles, scoped to the namespaces they operate, and prefer logs, metrics and debugging in non-production copies. Audit exec and attach.",
     references: &[
         cis("5.1.4", "Minimize access to create pods"),
@@ -32,15 +32,23 @@ const fn sub(verbs: &'static [&'static str], subresource: &'static str) -> Permi
     }
 }
 
-const PERMS: &[Permission<'static>] = &[
-    sub(&["create", "get"], "exec"),
-    sub(&["create", "get"], "attach"),
-    sub(&["create", "get"], "portforward"),
+const CREATE: &[Permission<'static>] = &[
+    sub(&["create"], "exec"),
+    sub(&["create"], "attach"),
+    sub(&["create"], "portforward"),
     sub(&["update", "patch"], "ephemeralcontainers"),
 ];
 
+/// WebSocket upgrades authorised as `get` on servers without the create check.
+const GET_ONLY: &[Permission<'static>] = &[
+    sub(&["get"], "exec"),
+    sub(&["get"], "attach"),
+    sub(&["get"], "portforward"),
+];
+
 pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
-    first_match(rules, PERMS, RULE.severity)
+    first_match(rules, CREATE, RULE.severity)
+        .or_else(|| first_match(rules, GET_ONLY, Severity::Low))
 }
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
