@@ -24,6 +24,12 @@ pub enum Command {
     Rules(RulesArgs),
     /// Generate documentation from the rule registry.
     Docs(DocsArgs),
+    /// Print the CustomResourceDefinitions of Rampart's reports (committed under crds/).
+    Crd {
+        /// Write to FILE instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,5 +1,5 @@
-//! `rampart docs rules`: the catalogue as Markdown, generated from the registry so that
-//! the documentation cannot drift from the rules.
+//! Generated artefacts: `rampart docs rules` (the catalogue as Markdown, from the registry)
+//! and `rampart crd` (the CRDs, from the Rust types), so neither can drift from the code.
 
 use crate::cli::{DocsArgs, DocsCommand};
 use anyhow::{Context as _, Result};
@@ -10,6 +10,18 @@ use std::process::ExitCode;
 pub fn run(args: &DocsArgs) -> Result<ExitCode> {
     let DocsCommand::Rules { output } = &args.command;
     let text = rules_markdown();
+    match output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `rampart crd`: the CRDs generated from the Rust types in `rampart-crd`.
+pub fn crds(output: Option<&std::path::Path>) -> Result<ExitCode> {
+    let text = rampart_crd::crds_yaml().context("rendering CRDs")?;
     match output {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?

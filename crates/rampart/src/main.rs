@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         cli::Command::Scan(args) => scan::run(&args),
         cli::Command::Rules(args) => rules_cmd::run(&args),
         cli::Command::Docs(args) => docs::run(&args),
+        cli::Command::Crd { output } => docs::crds(output.as_deref()),
     };
     match result {
         Ok(code) => code,

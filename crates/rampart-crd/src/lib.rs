@@ -1,0 +1,248 @@
+//! Rampart's custom resources, group `rampart.dev`, version `v1alpha1`.
+//!
+//! ```text
+//! PostureReport  (namespaced, one per namespace, named `posture`)  -> that namespace's findings
+//! ClusterPostureReport (cluster-scoped, one, named `cluster`)      -> cluster-scoped findings
+//!                                                                     and the cluster summary
+//! ```
+//! Both carry a `report` with the same shape, so tools read them alike. This crate only
+//! defines the wire format; turning findings into reports is the operator's job.
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::{CustomResource, CustomResourceExt};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The name of the one PostureReport in each namespace.
+pub const POSTURE_REPORT_NAME: &str = "posture";
+/// The name of the one ClusterPostureReport.
+pub const CLUSTER_REPORT_NAME: &str = "cluster";
+/// Largest serialized report; beyond it the least severe findings are dropped.
+pub const MAX_REPORT_BYTES: usize = 512 * 1024;
+
+/// A namespace's security posture, as Rampart last evaluated it.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "rampart.dev",
+    version = "v1alpha1",
+    kind = "PostureReport",
+    namespaced,
+    no_spec,
+    shortname = "posture",
+    shortname = "pr",
+    category = "rampart",
+    doc = "Security posture findings of one namespace, written by the Rampart operator.",
+    printcolumn(
+        name = "Score",
+        type_ = "integer",
+        json_path = ".report.score",
+        description = "Posture score, 0-100"
+    ),
+    printcolumn(
+        name = "Critical",
+        type_ = "integer",
+        json_path = ".report.summary.critical",
+        description = "Critical findings"
+    ),
+    printcolumn(
+        name = "High",
+        type_ = "integer",
+        json_path = ".report.summary.high",
+        description = "High findings"
+    ),
+    printcolumn(
+        name = "Medium",
+        type_ = "integer",
+        json_path = ".report.summary.medium",
+        description = "Medium findings"
+    ),
+    printcolumn(
+        name = "Low",
+        type_ = "integer",
+        json_path = ".report.summary.low",
+        description = "Low findings"
+    ),
+    printcolumn(
+        name = "Last Evaluated",
+        type_ = "date",
+        json_path = ".report.lastEvaluated",
+        description = "When the findings were last evaluated"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+pub struct PostureReportFields {
+    /// The evaluation result.
+    pub report: Report,
+}
+
+/// Cluster-scoped security posture findings and the cluster-wide summary.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "rampart.dev",
+    version = "v1alpha1",
+    kind = "ClusterPostureReport",
+    no_spec,
+    shortname = "cposture",
+    shortname = "cpr",
+    category = "rampart",
+    doc = "Cluster-scoped security posture findings (ClusterRoles, ClusterRoleBindings, Namespaces, encryption) and the cluster-wide summary, written by the Rampart operator.",
+    printcolumn(
+        name = "Score",
+        type_ = "integer",
+        json_path = ".report.score",
+        description = "Cluster posture score, 0-100, over all findings"
+    ),
+    printcolumn(
+        name = "Critical",
+        type_ = "integer",
+        json_path = ".clusterSummary.critical",
+        description = "Critical findings in the whole cluster"
+    ),
+    printcolumn(
+        name = "High",
+        type_ = "integer",
+        json_path = ".clusterSummary.high",
+        description = "High findings in the whole cluster"
+    ),
+    printcolumn(
+        name = "Medium",
+        type_ = "integer",
+        json_path = ".clusterSummary.medium",
+        description = "Medium findings in the whole cluster"
+    ),
+    printcolumn(
+        name = "Low",
+        type_ = "integer",
+        json_path = ".clusterSummary.low",
+        description = "Low findings in the whole cluster"
+    ),
+    printcolumn(
+        name = "Last Evaluated",
+        type_ = "date",
+        json_path = ".report.lastEvaluated",
+        description = "When the findings were last evaluated"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterPostureReportFields {
+    /// Cluster-scoped findings.
+    pub report: Report,
+    /// Counts of every finding in the cluster, namespaced ones included.
+    pub cluster_summary: SeverityCounts,
+}
+
+/// One evaluation's result for a scope.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// Posture score 0-100: `round(100 * 50 / (50 + P))`, P the sum of finding weights
+    /// (critical 10, high 5, medium 2, low 1, info 0).
+    pub score: u8,
+    /// Findings per severity; exact even when `findings` is truncated.
+    pub summary: SeverityCounts,
+    /// When the findings were evaluated (RFC 3339).
+    pub last_evaluated: String,
+    /// Version of the Rampart operator that wrote the report.
+    pub rampart_version: String,
+    /// True when the least severe findings were left out to keep the report under 512 KiB.
+    #[serde(default)]
+    pub truncated: bool,
+    /// What could not be evaluated (for example a kind Rampart may not list), so an empty
+    /// report is never mistaken for a clean one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub could_not_evaluate: Vec<String>,
+    /// Findings, most severe first.
+    #[serde(default)]
+    pub findings: Vec<ReportFinding>,
+}
+
+/// Counts of findings per severity.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub struct SeverityCounts {
+    /// Critical findings.
+    pub critical: u32,
+    /// High findings.
+    pub high: u32,
+    /// Medium findings.
+    pub medium: u32,
+    /// Low findings.
+    pub low: u32,
+    /// Informational findings.
+    pub info: u32,
+}
+
+/// One finding.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportFinding {
+    /// Stable rule id, e.g. RBAC001 (`rampart rules explain ID` documents it).
+    pub rule_id: String,
+    /// Severity: critical, high, medium, low or info.
+    pub severity: String,
+    /// Category: rbac, serviceaccount, namespace, networkpolicy, encryption or workload.
+    pub category: String,
+    /// The rule's title.
+    pub title: String,
+    /// The concrete evidence, naming the objects involved.
+    pub message: String,
+    /// The object to fix.
+    pub resource: ResourceRef,
+    /// Path to the offending field within the resource, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Other objects in the chain of evidence (binding, role, subject).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<RelatedRef>,
+    /// Identifies the same finding on the same objects across evaluations.
+    pub fingerprint: String,
+    /// When Rampart first saw this finding (RFC 3339); kept across evaluations and restarts.
+    pub first_seen: String,
+}
+
+/// A Kubernetes object or RBAC subject.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceRef {
+    /// API version, e.g. rbac.authorization.k8s.io/v1.
+    pub api_version: String,
+    /// Kind, e.g. ClusterRoleBinding.
+    pub kind: String,
+    /// Namespace, absent for cluster-scoped objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+}
+
+/// An object in a finding's chain of evidence.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+pub struct RelatedRef {
+    /// How the object takes part: binding, role, subject, ...
+    pub relation: String,
+    /// The object.
+    pub object: ResourceRef,
+}
+
+/// The CRDs of every Rampart resource, in a stable order.
+pub fn crds() -> Vec<CustomResourceDefinition> {
+    vec![ClusterPostureReport::crd(), PostureReport::crd()]
+}
+
+/// The CRDs as one multi-document YAML stream, as committed under `crds/`.
+pub fn crds_yaml() -> Result<String, serde_yaml_ng::Error> {
+    let mut out = String::from("# Generated by `rampart crd`; do not edit.\n");
+    for crd in crds() {
+        out.push_str("---\n");
+        out.push_str(&serde_yaml_ng::to_string(&crd)?);
+    }
+    Ok(out)
+}
