@@ -8,6 +8,10 @@
 //! Both carry a `report` with the same shape, so tools read them alike. This crate only
 //! defines the wire format; turning findings into reports is the operator's job.
 
+// kube's `printcolumn(...)` entries repeat keys such as `type_` by design; clippy reads
+// them as duplicated attributes.
+#![allow(clippy::duplicated_attributes)]
+
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::{CustomResource, CustomResourceExt};
 use schemars::JsonSchema;
