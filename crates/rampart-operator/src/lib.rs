@@ -1,0 +1,3 @@
+//! Rampart's operator: watches cluster state, evaluates the rules, writes reports.
+
+pub mod report;
