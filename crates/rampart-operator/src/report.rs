@@ -7,7 +7,9 @@
 //!   -> capped at MAX_REPORT_BYTES (most severe kept, counts exact) -> content hash
 //! ```
 
-use rampart_crd::{MAX_REPORT_BYTES, RelatedRef, Report, ReportFinding, ResourceRef, SeverityCounts};
+use rampart_crd::{
+    MAX_REPORT_BYTES, RelatedRef, Report, ReportFinding, ResourceRef, SeverityCounts,
+};
 use rampart_rules::{Finding, ObjectRef, Severity, Summary, score};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -43,7 +45,11 @@ fn counts(s: &Summary) -> SeverityCounts {
     }
 }
 
-fn to_report_finding(f: &Finding, first_seen: &HashMap<String, String>, now: &str) -> ReportFinding {
+fn to_report_finding(
+    f: &Finding,
+    first_seen: &HashMap<String, String>,
+    now: &str,
+) -> ReportFinding {
     ReportFinding {
         rule_id: f.rule_id.to_owned(),
         severity: f.severity.as_str().to_owned(),
@@ -69,7 +75,12 @@ fn to_report_finding(f: &Finding, first_seen: &HashMap<String, String>, now: &st
 }
 
 /// Builds one scope's report from its findings (already sorted most severe first).
-fn report(findings: &[&Finding], first_seen: &HashMap<String, String>, now: &str, version: &str) -> Report {
+fn report(
+    findings: &[&Finding],
+    first_seen: &HashMap<String, String>,
+    now: &str,
+    version: &str,
+) -> Report {
     let summary = Summary::of(findings.iter().copied());
     let mut out = Report {
         score: score::score(findings.iter().copied()),
@@ -133,7 +144,10 @@ pub fn content_hash<T: serde::Serialize>(report: &Report, extra: &T) -> String {
     let mut h = Sha256::new();
     h.update(serde_json::to_vec(&stable).unwrap_or_default());
     h.update(serde_json::to_vec(extra).unwrap_or_default());
-    h.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// First-seen times of the findings in a report, to carry into the next evaluation.
@@ -165,22 +179,47 @@ mod tests {
     #[test]
     fn splits_namespaced_and_cluster_findings_with_exact_counts() {
         let f = findings(INSECURE);
-        let r = build(&f, ["shop", "clean"], &HashMap::new(), "2026-01-01T00:00:00Z", "0.1.0");
+        let r = build(
+            &f,
+            ["shop", "clean"],
+            &HashMap::new(),
+            "2026-01-01T00:00:00Z",
+            "0.1.0",
+        );
         assert!(r.cluster.findings.iter().any(|x| x.rule_id == "RBAC001"));
-        assert!(r.namespaces["shop"].findings.iter().any(|x| x.rule_id == "SA001"));
+        assert!(
+            r.namespaces["shop"]
+                .findings
+                .iter()
+                .any(|x| x.rule_id == "SA001")
+        );
         assert!(r.namespaces["clean"].findings.is_empty());
         assert_eq!(r.namespaces["clean"].score, 100);
-        let total: u32 = [&r.cluster_summary].iter().map(|c| c.critical + c.high + c.medium + c.low + c.info).sum();
+        let total: u32 = [&r.cluster_summary]
+            .iter()
+            .map(|c| c.critical + c.high + c.medium + c.low + c.info)
+            .sum();
         assert_eq!(total as usize, f.len());
     }
 
     #[test]
     fn first_seen_is_carried_over() {
         let f = findings(INSECURE);
-        let first = build(&f, ["shop"], &HashMap::new(), "2026-01-01T00:00:00Z", "0.1.0");
+        let first = build(
+            &f,
+            ["shop"],
+            &HashMap::new(),
+            "2026-01-01T00:00:00Z",
+            "0.1.0",
+        );
         let seen: HashMap<String, String> = first_seen_of(&first.cluster).collect();
         let second = build(&f, ["shop"], &seen, "2026-02-02T00:00:00Z", "0.1.0");
-        let rbac = second.cluster.findings.iter().find(|x| x.rule_id == "RBAC001").expect("RBAC001");
+        let rbac = second
+            .cluster
+            .findings
+            .iter()
+            .find(|x| x.rule_id == "RBAC001")
+            .expect("RBAC001");
         assert_eq!(rbac.first_seen, "2026-01-01T00:00:00Z");
         assert_eq!(second.cluster.last_evaluated, "2026-02-02T00:00:00Z");
         assert_eq!(
@@ -200,14 +239,33 @@ mod tests {
         // The last role is bound, so its finding is high: it must survive truncation.
         yaml.push_str("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: shop}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader-with-a-long-name-02999}\nsubjects: [{kind: User, name: eve, apiGroup: rbac.authorization.k8s.io}]\n");
         let f = findings(&yaml);
-        let r = build(&f, ["shop"], &HashMap::new(), "2026-01-01T00:00:00Z", "0.1.0");
+        let r = build(
+            &f,
+            ["shop"],
+            &HashMap::new(),
+            "2026-01-01T00:00:00Z",
+            "0.1.0",
+        );
         let shop = &r.namespaces["shop"];
         assert!(shop.truncated);
-        assert!(serde_json::to_vec(shop).map(|v| v.len()).unwrap_or(usize::MAX) < MAX_REPORT_BYTES);
-        assert!(shop.summary.low >= 3000, "counts stay exact: {:?}", shop.summary);
+        assert!(
+            serde_json::to_vec(shop)
+                .map(|v| v.len())
+                .unwrap_or(usize::MAX)
+                < MAX_REPORT_BYTES
+        );
+        assert!(
+            shop.summary.low >= 3000,
+            "counts stay exact: {:?}",
+            shop.summary
+        );
         assert!((shop.findings.len() as u32) < shop.summary.low + shop.summary.medium);
         assert_eq!(shop.summary.high, 1);
         assert_eq!(shop.findings[0].severity, "high");
-        assert!(shop.findings[0].message.contains("reader-with-a-long-name-02999"));
+        assert!(
+            shop.findings[0]
+                .message
+                .contains("reader-with-a-long-name-02999")
+        );
     }
 }

@@ -24,6 +24,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Generate documentation from the rule registry.
     Docs(DocsArgs),
+    /// Run the operator against the cluster of the current kubeconfig (or in-cluster config).
+    Operator(OperatorArgs),
     /// Print the CustomResourceDefinitions of Rampart's reports (committed under crds/).
     Crd {
         /// Write to FILE instead of stdout.
@@ -70,6 +72,24 @@ pub struct ScanArgs {
     /// Largest file read, in bytes; larger files are refused rather than exhausting memory.
     #[arg(long, default_value_t = 256 * 1024 * 1024)]
     pub max_file_size: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct OperatorArgs {
+    /// Quiet time after a change before evaluating, in milliseconds.
+    #[arg(long, env = "RAMPART_DEBOUNCE_MS", default_value_t = 1000)]
+    pub debounce_ms: u64,
+    /// Evaluate at least this often, in seconds, even when no change was seen.
+    #[arg(long, env = "RAMPART_RESYNC_SECONDS", default_value_t = 600)]
+    pub resync_seconds: u64,
+    #[arg(long, env = "RAMPART_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@ mod cli;
 mod demo;
 mod docs;
 mod input;
+mod operator;
 mod output;
 mod rules_cmd;
 mod scan;
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
         cli::Command::Rules(args) => rules_cmd::run(&args),
         cli::Command::Docs(args) => docs::run(&args),
         cli::Command::Crd { output } => docs::crds(output.as_deref()),
+        cli::Command::Operator(args) => operator::run(&args),
     };
     match result {
         Ok(code) => code,

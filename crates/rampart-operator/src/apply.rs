@@ -1,0 +1,147 @@
+//! Apply: the one writer. Sends a report only when its content hash differs from what is
+//! in the cluster, with server-side apply under one field manager, and counts what it did.
+
+use crate::report::{Reports, content_hash, first_seen_of};
+use kube::api::{ListParams, Patch, PatchParams};
+use kube::{Api, Client};
+use rampart_crd::{CLUSTER_REPORT_NAME, ClusterPostureReport, POSTURE_REPORT_NAME, PostureReport};
+use serde_json::json;
+use std::collections::HashMap;
+
+pub const FIELD_MANAGER: &str = "rampart";
+const HASH_ANNOTATION: &str = "rampart.dev/content-hash";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("reading existing reports: {0}")]
+    Read(#[source] kube::Error),
+    #[error("writing report {name}: {source}")]
+    Write {
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
+}
+
+/// What the writer knows of the cluster's reports: their content hashes, and the first-seen
+/// time of every finding in them.
+#[derive(Debug, Default)]
+pub struct Writer {
+    hashes: HashMap<String, String>,
+    pub first_seen: HashMap<String, String>,
+    pub writes: u64,
+    pub skipped: u64,
+}
+
+fn key(namespace: Option<&str>) -> String {
+    namespace.map_or_else(|| "/cluster".to_owned(), str::to_owned)
+}
+
+fn hash_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Option<String> {
+    meta.annotations.as_ref()?.get(HASH_ANNOTATION).cloned()
+}
+
+impl Writer {
+    /// Reads the reports already in the cluster, so a restart neither rewrites unchanged
+    /// reports nor makes old findings new.
+    pub async fn load(client: &Client) -> Result<Writer, ApplyError> {
+        let mut w = Writer::default();
+        let reports: Api<PostureReport> = Api::all(client.clone());
+        for r in reports
+            .list(&ListParams::default())
+            .await
+            .map_err(ApplyError::Read)?
+        {
+            if let Some(h) = hash_of(&r.metadata) {
+                w.hashes.insert(key(r.metadata.namespace.as_deref()), h);
+            }
+            w.first_seen.extend(first_seen_of(&r.spec.report));
+        }
+        let cluster: Api<ClusterPostureReport> = Api::all(client.clone());
+        if let Some(r) = cluster
+            .get_opt(CLUSTER_REPORT_NAME)
+            .await
+            .map_err(ApplyError::Read)?
+        {
+            if let Some(h) = hash_of(&r.metadata) {
+                w.hashes.insert(key(None), h);
+            }
+            w.first_seen.extend(first_seen_of(&r.spec.report));
+        }
+        Ok(w)
+    }
+
+    /// Writes every report whose content changed; returns how many were written.
+    pub async fn apply(&mut self, client: &Client, reports: &Reports) -> Result<u64, ApplyError> {
+        let params = PatchParams::apply(FIELD_MANAGER).force();
+        let mut written = 0;
+        for (ns, report) in &reports.namespaces {
+            let hash = content_hash(report, &());
+            if self.hashes.get(ns.as_str()) == Some(&hash) {
+                self.skipped += 1;
+                continue;
+            }
+            let body = json!({
+                "apiVersion": "rampart.dev/v1alpha1",
+                "kind": "PostureReport",
+                "metadata": {"name": POSTURE_REPORT_NAME, "namespace": ns,
+                             "annotations": {HASH_ANNOTATION: hash}},
+                "report": report,
+            });
+            let api: Api<PostureReport> = Api::namespaced(client.clone(), ns);
+            match api
+                .patch(POSTURE_REPORT_NAME, &params, &Patch::Apply(&body))
+                .await
+            {
+                Ok(_) => {}
+                // The namespace went away between evaluation and write: nothing to report.
+                Err(kube::Error::Api(e))
+                    if e.code == 404
+                        || (e.code == 403
+                            && e.reason == "Forbidden"
+                            && e.message.contains("being terminated")) =>
+                {
+                    continue;
+                }
+                Err(source) => {
+                    return Err(ApplyError::Write {
+                        name: format!("{ns}/{POSTURE_REPORT_NAME}"),
+                        source,
+                    });
+                }
+            }
+            self.hashes.insert(ns.clone(), hash);
+            written += 1;
+        }
+        let hash = content_hash(&reports.cluster, &reports.cluster_summary);
+        if self.hashes.get(&key(None)) != Some(&hash) {
+            let body = json!({
+                "apiVersion": "rampart.dev/v1alpha1",
+                "kind": "ClusterPostureReport",
+                "metadata": {"name": CLUSTER_REPORT_NAME, "annotations": {HASH_ANNOTATION: hash}},
+                "report": reports.cluster,
+                "clusterSummary": reports.cluster_summary,
+            });
+            let api: Api<ClusterPostureReport> = Api::all(client.clone());
+            api.patch(CLUSTER_REPORT_NAME, &params, &Patch::Apply(&body))
+                .await
+                .map_err(|source| ApplyError::Write {
+                    name: CLUSTER_REPORT_NAME.to_owned(),
+                    source,
+                })?;
+            self.hashes.insert(key(None), hash);
+            written += 1;
+        } else {
+            self.skipped += 1;
+        }
+        // Remember only what is open now: a finding that resolves and comes back is new again.
+        self.first_seen = reports
+            .namespaces
+            .values()
+            .chain(std::iter::once(&reports.cluster))
+            .flat_map(first_seen_of)
+            .collect();
+        self.writes += written;
+        Ok(written)
+    }
+}

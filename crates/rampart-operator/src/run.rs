@@ -1,0 +1,106 @@
+//! The operator's pipeline, one pass per batch of changes:
+//!
+//! ```text
+//! collect (watches, API)  -> snapshot (Inventory)  -> evaluate (rules)
+//!   -> build reports (pure)  -> apply (API, only what changed)
+//! ```
+//! Changes are batched by a short debounce; a periodic resync evaluates even when nothing
+//! was seen to change.
+
+use crate::apply::Writer;
+use crate::collect::Stores;
+use crate::report;
+use anyhow::{Context as _, Result};
+use futures::StreamExt;
+use kube::Client;
+use rampart_rules::{Settings, evaluate};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Quiet time after a change before evaluating, so bursts make one evaluation.
+    pub debounce: Duration,
+    /// Evaluate at least this often, whatever the watches say.
+    pub resync: Duration,
+}
+
+fn now() -> String {
+    k8s_openapi::jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// Runs until `shutdown` turns true.
+pub async fn run(
+    client: Client,
+    config: Config,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<()> {
+    // Collect: start every watch; a task drives them and signals changes.
+    let (stores, streams) = Stores::watch_all(&client);
+    let (changed_tx, mut changed) = tokio::sync::mpsc::channel::<()>(1);
+    let mut events = futures::stream::select_all(streams);
+    tokio::spawn(async move {
+        while let Some((kind, result)) = events.next().await {
+            match result {
+                Ok(()) => {
+                    // A full channel already holds a pending change; one is enough.
+                    let _ = changed_tx.try_send(());
+                }
+                Err(e) => warn!(kind, error = %e, "watch failed; retrying with backoff"),
+            }
+        }
+    });
+    info!("waiting for the initial lists");
+    tokio::select! {
+        ready = stores.wait_until_ready() => if !ready { anyhow::bail!("a watch stopped before its first list") },
+        _ = shutdown.changed() => return Ok(()),
+    }
+    let mut writer = Writer::load(&client)
+        .await
+        .context("reading existing reports")?;
+    info!(objects = ?stores.counts(), "initial lists synced; evaluating");
+    let settings = Settings::default();
+    let version = env!("CARGO_PKG_VERSION");
+    loop {
+        // Snapshot -> evaluate -> build -> apply.
+        let started = Instant::now();
+        let inventory = stores.snapshot();
+        let evaluation = evaluate(&inventory, &settings);
+        let namespaces: Vec<&str> = inventory
+            .namespaces()
+            .filter_map(|n| n.metadata.name.as_deref())
+            .collect();
+        let reports = report::build(
+            &evaluation.findings,
+            namespaces,
+            &writer.first_seen,
+            &now(),
+            version,
+        );
+        match writer.apply(&client, &reports).await {
+            Ok(written) => info!(
+                findings = evaluation.findings.len(),
+                written,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "evaluated"
+            ),
+            Err(e) => warn!(error = %e, "writing reports failed; retrying at the next evaluation"),
+        }
+        // Wait for a change (then let the burst settle) or for the resync.
+        tokio::select! {
+            Some(()) = changed.recv() => {
+                tokio::time::sleep(config.debounce).await;
+                while changed.try_recv().is_ok() {}
+                debug!("changes seen");
+            }
+            _ = tokio::time::sleep(config.resync) => debug!("periodic resync"),
+            _ = shutdown.changed() => {
+                info!(writes = writer.writes, skipped = writer.skipped, "shutting down");
+                return Ok(());
+            }
+        }
+    }
+}

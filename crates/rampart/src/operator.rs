@@ -1,0 +1,57 @@
+//! `rampart operator`: logging, the async runtime, signals, then the operator's pipeline.
+
+use crate::cli::{LogFormat, OperatorArgs};
+use anyhow::{Context as _, Result};
+use std::process::ExitCode;
+use std::time::Duration;
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
+    init_logging(args.log_format);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let client = kube::Client::try_default()
+            .await
+            .context("connecting to the cluster (kubeconfig or in-cluster config)")?;
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = tx.send(true);
+        });
+        let config = rampart_operator::run::Config {
+            debounce: Duration::from_millis(args.debounce_ms),
+            resync: Duration::from_secs(args.resync_seconds),
+        };
+        rampart_operator::run::run(client, config, rx).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM (how Kubernetes stops a pod) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = ctrl_c.await;
+}
