@@ -1,0 +1,367 @@
+//! The operator on the real control plane, running as a local process under exactly the
+//! RBAC that `manifests/` grants its ServiceAccount.
+
+use anyhow::{Context as _, Result, bail};
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
+use kube::Api;
+use kube::api::{DeleteParams, Patch, PatchParams};
+use rampart_crd::{ClusterPostureReport, PostureReport};
+use rampart_e2e::{Cluster, apply_yaml, wait_for};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn env_dir(name: &str) -> PathBuf {
+    PathBuf::from(std::env::var_os(name).unwrap_or_else(|| {
+        panic!("{name} is not set: run e2e/controlplane/cluster.sh up and source its env")
+    }))
+}
+
+/// `rampart operator` as a child process, killed when dropped.
+struct Operator {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Operator {
+    fn start(kubeconfig: &Path, log: PathBuf) -> Result<Operator> {
+        let bin = std::env::var_os("RAMPART_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo().join("target/debug/rampart"));
+        if !bin.exists() {
+            bail!(
+                "{} is missing: build it with `cargo build -p rampart`",
+                bin.display()
+            );
+        }
+        let out = std::fs::File::create(&log)?;
+        let child = Command::new(bin)
+            .args(["operator", "--debounce-ms", "300"])
+            .env("KUBECONFIG", kubeconfig)
+            .env("RUST_LOG", "info,kube=warn")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(out)
+            .spawn()
+            .context("starting rampart operator")?;
+        Ok(Operator { child, log })
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn stop(&mut self) {
+        // SIGTERM first: that is how Kubernetes stops it, and it must shut down cleanly.
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn install(cluster: &Cluster) -> Result<PathBuf> {
+    for file in [
+        "crds/rampart.yaml",
+        "manifests/namespace.yaml",
+        "manifests/rbac.yaml",
+        "manifests/networkpolicy.yaml",
+        "manifests/deployment.yaml",
+    ] {
+        let text = std::fs::read_to_string(repo().join(file))
+            .with_context(|| format!("reading {file}"))?;
+        apply_yaml(&cluster.client, None, &text)
+            .await
+            .with_context(|| format!("applying {file}"))?;
+    }
+    // The CRDs must be served before the operator lists reports.
+    let reports: Api<PostureReport> = Api::all(cluster.client.clone());
+    wait_for("the PostureReport CRD to be served", WAIT, || async {
+        Ok(reports.list(&Default::default()).await.ok().map(|_| ()))
+    })
+    .await?;
+    let out = Command::new("bash")
+        .arg(repo().join("e2e/controlplane/cluster.sh"))
+        .args(["token-kubeconfig", "rampart-system", "rampart"])
+        .env("RAMPART_E2E_DIR", env_dir("RAMPART_E2E_DIR"))
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "token-kubeconfig failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+fn rule_ids(r: &rampart_crd::Report) -> Vec<String> {
+    r.findings.iter().map(|f| f.rule_id.clone()).collect()
+}
+
+async fn cluster_findings_about(cluster: &Cluster, needle: &str) -> Result<Vec<String>> {
+    let api: Api<ClusterPostureReport> = Api::all(cluster.client.clone());
+    Ok(match api.get_opt("cluster").await? {
+        Some(r) => r
+            .spec
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.message.contains(needle))
+            .map(|f| f.rule_id.clone())
+            .collect(),
+        None => Vec::new(),
+    })
+}
+
+#[tokio::test]
+async fn operator_reports_fixes_restarts_and_reads_only_secret_metadata() -> Result<()> {
+    let cluster = Cluster::connect().await?;
+    let kubeconfig = install(&cluster).await?;
+    let state = env_dir("RAMPART_E2E_DIR");
+    let mut operator = Operator::start(&kubeconfig, state.join("operator-1.log"))?;
+
+    // 1. An insecure namespace: no Pod Security label, no NetworkPolicy, a workload, a Secret
+    //    and a cluster-admin binding to one of its ServiceAccounts.
+    let ns = format!("insecure-{}", std::process::id());
+    let secret_value = format!("e2e-secret-value-{}", std::process::id());
+    let started = Instant::now();
+    apply_yaml(
+        &cluster.client,
+        None,
+        &format!(
+            r#"
+apiVersion: v1
+kind: Namespace
+metadata: {{name: {ns}}}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {{name: app, namespace: {ns}}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {{name: db, namespace: {ns}}}
+stringData: {{password: {secret_value}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: web, namespace: {ns}, labels: {{app: web}}}}
+spec:
+  serviceAccountName: app
+  containers: [{{name: web, image: registry.example/web:1.0}}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: {ns}-admin}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}}
+subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
+"#
+        ),
+    )
+    .await?;
+    wait_for(
+        "RBAC001, NS001 and NETPOL001 for the insecure namespace",
+        WAIT,
+        || async {
+            let ids = cluster_findings_about(&cluster, &ns).await?;
+            Ok(["RBAC001", "NS001", "NETPOL001"]
+                .iter()
+                .all(|id| ids.iter().any(|x| x == id))
+                .then_some(()))
+        },
+    )
+    .await
+    .with_context(|| operator.log())?;
+    println!("findings appeared {:?} after the change", started.elapsed());
+    let reports: Api<PostureReport> = Api::namespaced(cluster.client.clone(), &ns);
+    // The default ServiceAccount appears when the controller manager gets to it.
+    let report = wait_for("SA001 in the namespace's PostureReport", WAIT, || async {
+        Ok(reports
+            .get_opt("posture")
+            .await?
+            .filter(|r| rule_ids(&r.spec.report).contains(&"SA001".to_owned())))
+    })
+    .await
+    .with_context(|| operator.log())?;
+
+    // 3. kubectl shows the columns users read.
+    let kubectl = env_dir("RAMPART_E2E_BIN").join("kubectl");
+    let table = Command::new(&kubectl)
+        .args([
+            "--kubeconfig",
+            &env_dir("RAMPART_E2E_KUBECONFIG").to_string_lossy(),
+            "get",
+            "posturereports",
+            "-A",
+        ])
+        .output()?;
+    let table = String::from_utf8_lossy(&table.stdout);
+    let header: Vec<&str> = table
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "NAMESPACE",
+            "NAME",
+            "SCORE",
+            "CRITICAL",
+            "HIGH",
+            "MEDIUM",
+            "LOW",
+            "LAST",
+            "EVALUATED",
+            "AGE"
+        ],
+        "{table}"
+    );
+    assert!(table.contains(&ns), "{table}");
+
+    // The Deployment's pods pass the namespace's restricted Pod Security admission: the
+    // ReplicaSet could create one (it stays Pending: this cluster has no nodes).
+    let pods: Api<k8s_openapi::api::core::v1::Pod> =
+        Api::namespaced(cluster.client.clone(), "rampart-system");
+    wait_for(
+        "a rampart pod admitted under restricted Pod Security",
+        WAIT,
+        || async {
+            Ok(pods
+                .list(&Default::default())
+                .await?
+                .items
+                .into_iter()
+                .next())
+        },
+    )
+    .await?;
+
+    // 7. Rampart's own namespace has nothing to report.
+    let own: Api<PostureReport> = Api::namespaced(cluster.client.clone(), "rampart-system");
+    let own = wait_for("rampart-system's report", WAIT, || async {
+        Ok(own.get_opt("posture").await?)
+    })
+    .await?;
+    assert!(
+        own.spec.report.findings.is_empty(),
+        "{:?}",
+        rule_ids(&own.spec.report)
+    );
+
+    // 4. Restart the operator: no firstSeen changes and no report is rewritten.
+    let before = report.metadata.resource_version.clone();
+    let first_seen: Vec<String> = report
+        .spec
+        .report
+        .findings
+        .iter()
+        .map(|f| f.first_seen.clone())
+        .collect();
+    operator.stop();
+    let operator = Operator::start(&kubeconfig, state.join("operator-2.log"))?;
+    wait_for(
+        "the restarted operator's first evaluation",
+        WAIT,
+        || async { Ok(operator.log().contains("evaluated").then_some(())) },
+    )
+    .await?;
+    let after = reports.get("posture").await?;
+    assert_eq!(
+        after.metadata.resource_version, before,
+        "the report was rewritten after a restart"
+    );
+    let first_seen_after: Vec<String> = after
+        .spec
+        .report
+        .findings
+        .iter()
+        .map(|f| f.first_seen.clone())
+        .collect();
+    assert_eq!(first_seen_after, first_seen);
+    assert!(operator.log().contains("written=0"), "{}", operator.log());
+
+    // 2. Fix everything and see the findings go; delete the namespace and see its report go.
+    let started = Instant::now();
+    Api::<ClusterRoleBinding>::all(cluster.client.clone())
+        .delete(&format!("{ns}-admin"), &DeleteParams::default())
+        .await?;
+    let label = serde_json::json!({"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "restricted"}}});
+    Api::<Namespace>::all(cluster.client.clone())
+        .patch(&ns, &PatchParams::default(), &Patch::Merge(&label))
+        .await?;
+    apply_yaml(&cluster.client, Some(&ns), "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny-all}\nspec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n").await?;
+    wait_for("the fixed findings to disappear", WAIT, || async {
+        let ids = cluster_findings_about(&cluster, &ns).await?;
+        Ok((!["RBAC001", "NS001", "NETPOL001"]
+            .iter()
+            .any(|id| ids.iter().any(|x| x == id)))
+        .then_some(()))
+    })
+    .await
+    .with_context(|| operator.log())?;
+    println!(
+        "fixes were reflected {:?} after the change",
+        started.elapsed()
+    );
+    Api::<Namespace>::all(cluster.client.clone())
+        .delete(&ns, &DeleteParams::default())
+        .await?;
+    wait_for(
+        "the deleted namespace's report to go",
+        Duration::from_secs(60),
+        || async { Ok(reports.get_opt("posture").await?.is_none().then_some(())) },
+    )
+    .await?;
+
+    // 6. Every request the operator made for Secrets was metadata-only: list responses are
+    //    PartialObjectMetadataList, and the Secret's value never reached it.
+    let audit = std::fs::read_to_string(env_dir("RAMPART_E2E_AUDIT_LOG"))?;
+    let mut lists = 0;
+    for line in audit.lines() {
+        let Ok(e) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if e["user"]["username"] != "system:serviceaccount:rampart-system:rampart"
+            || e["objectRef"]["resource"] != "secrets"
+        {
+            continue;
+        }
+        assert!(
+            !line.contains(&secret_value),
+            "Secret data reached the operator: {line}"
+        );
+        if let Some(kind) = e["responseObject"]["kind"].as_str() {
+            assert!(
+                kind.starts_with("PartialObjectMetadata"),
+                "a Secret request returned {kind}"
+            );
+            lists += 1;
+        }
+    }
+    assert!(lists > 0, "no Secret list by the operator in the audit log");
+    drop(operator);
+    Ok(())
+}
