@@ -57,13 +57,10 @@ fn reporting_modes(labels: Option<&BTreeMap<String, String>>) -> String {
             })
         })
         .collect();
-    if modes.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " ({} only report, they reject nothing)",
-            modes.join(" and ")
-        )
+    match modes.as_slice() {
+        [] => String::new(),
+        [one] => format!(" ({one} only reports, it rejects nothing)"),
+        many => format!(" ({} only report, they reject nothing)", many.join(" and ")),
     }
 }
 
@@ -71,7 +68,8 @@ fn reporting_modes(labels: Option<&BTreeMap<String, String>>) -> String {
 fn minor_version(v: &str) -> Option<u32> {
     let n = v.strip_prefix("v1.")?;
     // `v1.05` is invalid to the admission plugin; so is anything but digits.
-    if n.is_empty() || (n.len() > 1 && n.starts_with('0')) || !n.bytes().all(|b| b.is_ascii_digit()) {
+    if n.is_empty() || (n.len() > 1 && n.starts_with('0')) || !n.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     n.parse().ok()
@@ -90,7 +88,9 @@ fn pinned_version(labels: Option<&BTreeMap<String, String>>) -> String {
     match minor_version(v) {
         None => format!("; enforce-version {v:?} is invalid and evaluated as latest"),
         Some(pinned) if current.is_some_and(|c| pinned < c) => {
-            format!("; enforce-version is pinned to the older {v}, so checks added since do not apply")
+            format!(
+                "; enforce-version is pinned to the older {v}, so checks added since do not apply"
+            )
         }
         Some(_) => String::new(),
     }
@@ -180,8 +180,15 @@ mod tests {
     fn names_reporting_modes_and_their_fail_open_typos() {
         let l = labels(&[("warn", "restricted"), ("audit", "restrcted")]);
         let text = reporting_modes(Some(&l));
-        assert!(text.contains("warn=restricted and audit=\"restrcted\" (invalid, evaluated as privileged)"));
+        assert!(text.contains(
+            "warn=restricted and audit=\"restrcted\" (invalid, evaluated as privileged)"
+        ));
         assert!(text.contains("they reject nothing"));
+        let one = labels(&[("audit", "restricted")]);
+        assert_eq!(
+            reporting_modes(Some(&one)),
+            " (audit=restricted only reports, it rejects nothing)"
+        );
         assert_eq!(reporting_modes(None), "");
     }
 

@@ -114,20 +114,29 @@ mod tests {
     fn unused_token_is_offered_for_deletion() {
         assert_eq!(
             messages(&token("")),
-            ["Secret ci/t holds a non-expiring token for ServiceAccount ci/deployer \
-              (no record of use, so it can likely be deleted)"]
+            [
+                "Secret ci/t holds a non-expiring token for ServiceAccount ci/deployer \
+              (no record of use, so it can likely be deleted)"
+            ]
         );
     }
 
     #[test]
     fn last_use_is_quoted() {
-        let m = messages(&token("kubernetes.io/legacy-token-last-used: \"2024-01-02\""));
+        let m = messages(&token(
+            "kubernetes.io/legacy-token-last-used: \"2024-01-02\"",
+        ));
         assert!(m[0].contains("(last used 2024-01-02)"), "{m:?}");
     }
 
     #[test]
     fn invalidated_token_says_so() {
-        let m = messages(&token("kubernetes.io/legacy-token-invalid-since: \"2024-03-01\""));
-        assert!(m[0].contains("(no record of use); invalidated since 2024-03-01"), "{m:?}");
+        let m = messages(&token(
+            "kubernetes.io/legacy-token-invalid-since: \"2024-03-01\"",
+        ));
+        assert!(
+            m[0].contains("(no record of use); invalidated since 2024-03-01"),
+            "{m:?}"
+        );
     }
 }
