@@ -45,29 +45,54 @@ fn label<'a>(labels: Option<&'a BTreeMap<String, String>>, key: &str) -> Option<
         .map(String::as_str)
 }
 
-/// What `warn`/`audit` add, for the message: they report but never reject.
+/// What `warn`/`audit` add, for the message: they report but never reject. An invalid
+/// level there fails open: the admission plugin evaluates it as `privileged`.
 fn reporting_modes(labels: Option<&BTreeMap<String, String>>) -> String {
     let modes: Vec<String> = ["warn", "audit"]
         .iter()
-        .filter_map(|m| label(labels, m).map(|l| format!("{m}={l}")))
+        .filter_map(|m| {
+            label(labels, m).map(|l| match l {
+                "privileged" | "baseline" | "restricted" => format!("{m}={l}"),
+                _ => format!("{m}={l:?} (invalid, evaluated as privileged)"),
+            })
+        })
         .collect();
-    if modes.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " ({} only report, they reject nothing)",
-            modes.join(" and ")
-        )
+    match modes.as_slice() {
+        [] => String::new(),
+        [one] => format!(" ({one} only reports, it rejects nothing)"),
+        many => format!(" ({} only report, they reject nothing)", many.join(" and ")),
     }
 }
 
-/// A pinned `enforce-version` older than the rules the engine knows.
+/// The minor number of a Pod Security version label, which must be `latest` or `v1.N`.
+fn minor_version(v: &str) -> Option<u32> {
+    let n = v.strip_prefix("v1.")?;
+    // `v1.05` is invalid to the admission plugin; so is anything but digits.
+    if n.is_empty() || (n.len() > 1 && n.starts_with('0')) || !n.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    n.parse().ok()
+}
+
+/// A pinned `enforce-version` older than the Kubernetes version the engine knows (checks added
+/// since are not applied), or an invalid one (the admission plugin evaluates it as `latest`).
 fn pinned_version(labels: Option<&BTreeMap<String, String>>) -> String {
-    match label(labels, "enforce-version") {
-        Some(v) if v != "latest" && v != crate::bootstrap::KUBERNETES_VERSION => {
-            format!("; enforce-version is pinned to {v}")
+    let Some(v) = label(labels, "enforce-version") else {
+        return String::new();
+    };
+    if v == "latest" {
+        return String::new();
+    }
+    let current = minor_version(crate::bootstrap::KUBERNETES_VERSION);
+    match minor_version(v) {
+        None => format!("; enforce-version {v:?} is invalid and evaluated as latest"),
+        Some(pinned) if current.is_some_and(|c| pinned < c) => {
+            format!(
+                "; enforce-version is pinned to the older {v}, so checks added since do not apply"
+            )
         }
-        _ => String::new(),
+        Some(_) => String::new(),
     }
 }
 
@@ -114,6 +139,99 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
             )
             .path("metadata.labels")
             .severity(severity),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (format!("{PREFIX}{k}"), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn reads_only_well_formed_versions() {
+        assert_eq!(minor_version("v1.25"), Some(25));
+        assert_eq!(minor_version("v1.0"), Some(0));
+        assert_eq!(minor_version("v1.05"), None);
+        assert_eq!(minor_version("1.25"), None);
+        assert_eq!(minor_version("v1."), None);
+        assert_eq!(minor_version("v2.1"), None);
+        assert_eq!(minor_version("v1.2x"), None);
+    }
+
+    #[test]
+    fn mentions_old_or_invalid_pins_only() {
+        let pin = |v: &str| pinned_version(Some(&labels(&[("enforce-version", v)])));
+        assert!(pin("v1.25").contains("pinned to the older v1.25"));
+        assert!(pin("1.25").contains("invalid and evaluated as latest"));
+        assert_eq!(pin("latest"), "");
+        assert_eq!(pin(crate::bootstrap::KUBERNETES_VERSION), "");
+        assert_eq!(pin("v1.99"), "");
+        assert_eq!(pinned_version(None), "");
+    }
+
+    #[test]
+    fn names_reporting_modes_and_their_fail_open_typos() {
+        let l = labels(&[("warn", "restricted"), ("audit", "restrcted")]);
+        let text = reporting_modes(Some(&l));
+        assert!(text.contains(
+            "warn=restricted and audit=\"restrcted\" (invalid, evaluated as privileged)"
+        ));
+        assert!(text.contains("they reject nothing"));
+        let one = labels(&[("audit", "restricted")]);
+        assert_eq!(
+            reporting_modes(Some(&one)),
+            " (audit=restricted only reports, it rejects nothing)"
+        );
+        assert_eq!(reporting_modes(None), "");
+    }
+
+    fn message(yaml: &str) -> String {
+        let parsed = crate::manifest::parse("test.yaml", yaml);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let inv = crate::Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
+        let eval = crate::evaluate_scope(
+            &inv,
+            &crate::Settings::default(),
+            &crate::Scope::All,
+            &[RULE],
+        );
+        eval.findings
+            .into_iter()
+            .map(|f| f.message)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn warn_only_namespace_says_nothing_is_enforced() {
+        let m = message(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: \
+             {pod-security.kubernetes.io/warn: restricted, pod-security.kubernetes.io/audit: restricted}\n",
+        );
+        assert_eq!(
+            m,
+            "Namespace shop has no pod-security.kubernetes.io/enforce label \
+             (warn=restricted and audit=restricted only report, they reject nothing)"
+        );
+    }
+
+    #[test]
+    fn baseline_namespace_mentions_an_old_pin() {
+        let m = message(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: \
+             {pod-security.kubernetes.io/enforce: baseline, pod-security.kubernetes.io/enforce-version: v1.25}\n",
+        );
+        assert_eq!(
+            m,
+            "Namespace shop enforces baseline, not restricted; enforce-version is pinned to \
+             the older v1.25, so checks added since do not apply"
         );
     }
 }

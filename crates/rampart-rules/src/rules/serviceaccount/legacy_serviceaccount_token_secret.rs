@@ -54,16 +54,20 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
                 || "an unnamed ServiceAccount".to_owned(),
                 |n| format!("ServiceAccount {ns}/{n}"),
             );
-            let usage = match label(LAST_USED) {
-                Some(day) => format!("last used {day}"),
-                None => "no record of use".to_owned(),
+            let invalid_since = label(INVALID_SINCE);
+            let usage = match (label(LAST_USED), invalid_since) {
+                (Some(day), _) => format!("last used {day}"),
+                // The API server labels a token on its first use; no label means no use since
+                // it began tracking (Kubernetes 1.26+), so deleting it likely breaks nothing.
+                (None, None) => "no record of use, so it can likely be deleted".to_owned(),
+                (None, Some(_)) => "no record of use".to_owned(),
             };
             let mut d = Draft::new(
                 ObjectRef::new("v1", "Secret", Some(ns), name),
                 String::new(),
             )
             .path("type");
-            let state = match label(INVALID_SINCE) {
+            let state = match invalid_since {
                 Some(day) => {
                     d = d.severity(Severity::Low);
                     format!(
@@ -79,5 +83,60 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
                 "Secret {ns}/{name} holds a non-expiring token for {owner} ({usage}){state}"
             )));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::{Inventory, Scope, Settings, evaluate_scope, manifest};
+
+    fn messages(yaml: &str) -> Vec<String> {
+        let parsed = manifest::parse("test.yaml", yaml);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
+        evaluate_scope(&inv, &Settings::default(), &Scope::All, &[RULE])
+            .findings
+            .into_iter()
+            .map(|f| f.message)
+            .collect()
+    }
+
+    fn token(labels: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: t\n  namespace: ci\n  \
+             annotations: {{kubernetes.io/service-account.name: deployer}}\n  labels: {{{labels}}}\n\
+             type: kubernetes.io/service-account-token\n"
+        )
+    }
+
+    #[test]
+    fn unused_token_is_offered_for_deletion() {
+        assert_eq!(
+            messages(&token("")),
+            [
+                "Secret ci/t holds a non-expiring token for ServiceAccount ci/deployer \
+              (no record of use, so it can likely be deleted)"
+            ]
+        );
+    }
+
+    #[test]
+    fn last_use_is_quoted() {
+        let m = messages(&token(
+            "kubernetes.io/legacy-token-last-used: \"2024-01-02\"",
+        ));
+        assert!(m[0].contains("(last used 2024-01-02)"), "{m:?}");
+    }
+
+    #[test]
+    fn invalidated_token_says_so() {
+        let m = messages(&token(
+            "kubernetes.io/legacy-token-invalid-since: \"2024-03-01\"",
+        ));
+        assert!(
+            m[0].contains("(no record of use); invalidated since 2024-03-01"),
+            "{m:?}"
+        );
     }
 }
