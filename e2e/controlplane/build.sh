@@ -10,7 +10,13 @@ stamp="$cache/.built"
 # The stamp names what was built, so a change to go.mod or go.sum rebuilds.
 want=$(cat "$here/go.mod" "$here/go.sum" | sha256sum | cut -c1-16)
 
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+cmds=(etcd kube-apiserver kube-controller-manager kubectl)
+built() {
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] || return 1
+  local cmd
+  for cmd in "${cmds[@]}"; do [ -x "$bin/$cmd" ] || return 1; done
+}
+if built; then
   echo "control plane $version already built in $bin"
   exit 0
 fi
@@ -27,7 +33,7 @@ ldflags="-s -w \
   -X $pkg.buildDate=1970-01-01T00:00:00Z \
   -X k8s.io/client-go/pkg/version.gitVersion=$version"
 cd "$here"
-for cmd in etcd kube-apiserver kube-controller-manager kubectl; do
+for cmd in "${cmds[@]}"; do
   t0=$(date +%s)
   echo "building $cmd ..."
   go build -p 2 -trimpath -ldflags "$ldflags" -o "$bin/$cmd.tmp" "./cmd/$cmd"

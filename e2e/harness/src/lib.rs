@@ -125,9 +125,7 @@ impl Cluster {
     /// A client for a ServiceAccount, through a token from the TokenRequest API: it has
     /// exactly the permissions that RBAC grants that ServiceAccount.
     pub async fn service_account_client(&self, namespace: &str, name: &str) -> Result<Client> {
-        let path = self
-            .script(&["token-kubeconfig", namespace, name])
-            .await?;
+        let path = self.script(&["token-kubeconfig", namespace, name]).await?;
         client_from(Path::new(path.trim())).await
     }
 
@@ -144,7 +142,8 @@ impl Cluster {
             .to_string();
         // HTTP/1.0: etcd closes the connection after the answer, so reading to the end
         // yields exactly one response.
-        let mut conn = TcpStream::connect(addr).with_context(|| format!("connecting to etcd at {addr}"))?;
+        let mut conn =
+            TcpStream::connect(addr).with_context(|| format!("connecting to etcd at {addr}"))?;
         conn.set_read_timeout(Some(Duration::from_secs(10)))?;
         write!(
             conn,
@@ -257,7 +256,13 @@ impl Drop for TestNamespace {
         let status = std::process::Command::new(&self.kubectl)
             .arg("--kubeconfig")
             .arg(&self.kubeconfig)
-            .args(["delete", "namespace", &self.name, "--wait=false", "--ignore-not-found"])
+            .args([
+                "delete",
+                "namespace",
+                &self.name,
+                "--wait=false",
+                "--ignore-not-found",
+            ])
             .stdout(std::process::Stdio::null())
             .status();
         if !status.is_ok_and(|s| s.success()) {

@@ -11,15 +11,15 @@ use std::time::Duration;
 #[tokio::test]
 async fn api_comes_back_after_apiserver_restart() -> Result<()> {
     let cluster = Cluster::connect().await?;
-    let before = TestNamespace::create(&cluster.client, "before-restart").await?;
-    cluster.script(&["restart-apiserver"])?;
+    let before = TestNamespace::create(&cluster, "before-restart").await?;
+    cluster.restart_apiserver().await?;
     // The same client reconnects; state written before the restart is still there.
     let namespaces: Api<Namespace> = Api::all(cluster.client.clone());
     wait_for("the API after restart", Duration::from_secs(60), || async {
         Ok(namespaces.get_opt(&before.name).await?)
     })
     .await?;
-    let after = TestNamespace::create(&cluster.client, "after-restart").await?;
+    let after = TestNamespace::create(&cluster, "after-restart").await?;
     let sas: Api<ServiceAccount> = Api::namespaced(cluster.client.clone(), &after.name);
     wait_for(
         "controllers to act after restart",
