@@ -5,5 +5,6 @@
 
 pub mod apply;
 pub mod collect;
+pub mod health;
 pub mod report;
 pub mod run;

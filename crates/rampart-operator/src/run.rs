@@ -24,6 +24,8 @@ pub struct Config {
     pub debounce: Duration,
     /// Evaluate at least this often, whatever the watches say.
     pub resync: Duration,
+    /// Marked ready once every initial list has synced.
+    pub health: std::sync::Arc<crate::health::Health>,
 }
 
 fn now() -> String {
@@ -58,6 +60,7 @@ pub async fn run(
         ready = stores.wait_until_ready() => if !ready { anyhow::bail!("a watch stopped before its first list") },
         _ = shutdown.changed() => return Ok(()),
     }
+    config.health.set_ready();
     let mut writer = Writer::load(&client)
         .await
         .context("reading existing reports")?;

@@ -90,6 +90,9 @@ pub struct OperatorArgs {
     pub resync_seconds: u64,
     #[arg(long, env = "RAMPART_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Address of the /healthz and /readyz endpoints.
+    #[arg(long, env = "RAMPART_HEALTH_ADDR", default_value = "0.0.0.0:8081")]
+    pub health_addr: std::net::SocketAddr,
 }
 
 #[derive(Debug, Args)]

@@ -29,9 +29,14 @@ pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
             shutdown_signal().await;
             let _ = tx.send(true);
         });
+        let health = std::sync::Arc::new(rampart_operator::health::Health::default());
+        rampart_operator::health::serve(args.health_addr, health.clone())
+            .await
+            .with_context(|| format!("serving health endpoints on {}", args.health_addr))?;
         let config = rampart_operator::run::Config {
             debounce: Duration::from_millis(args.debounce_ms),
             resync: Duration::from_secs(args.resync_seconds),
+            health,
         };
         rampart_operator::run::run(client, config, rx).await
     })?;

@@ -28,6 +28,25 @@ fn env_dir(name: &str) -> PathBuf {
 struct Operator {
     child: Child,
     log: PathBuf,
+    health: std::net::SocketAddr,
+}
+
+/// A loopback port nobody listens on right now.
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// The status line of a plain HTTP GET.
+fn http_status(addr: std::net::SocketAddr, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: localhost\r\n\r\n").as_bytes())
+        .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    out.lines().next().map(str::to_owned)
 }
 
 impl Operator {
@@ -42,8 +61,15 @@ impl Operator {
             );
         }
         let out = std::fs::File::create(&log)?;
+        let health: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
         let child = Command::new(bin)
-            .args(["operator", "--debounce-ms", "300"])
+            .args([
+                "operator",
+                "--debounce-ms",
+                "300",
+                "--health-addr",
+                &health.to_string(),
+            ])
             .env("KUBECONFIG", kubeconfig)
             .env("RUST_LOG", "info,kube=warn")
             .env("NO_COLOR", "1")
@@ -51,7 +77,7 @@ impl Operator {
             .stderr(out)
             .spawn()
             .context("starting rampart operator")?;
-        Ok(Operator { child, log })
+        Ok(Operator { child, log, health })
     }
 
     fn log(&self) -> String {
@@ -140,6 +166,14 @@ async fn operator_reports_fixes_restarts_and_reads_only_secret_metadata() -> Res
     let kubeconfig = install(&cluster).await?;
     let state = env_dir("RAMPART_E2E_DIR");
     let mut operator = Operator::start(&kubeconfig, state.join("operator-1.log"))?;
+    wait_for(
+        "/readyz to answer 200 once the initial lists synced",
+        WAIT,
+        || async { Ok(http_status(operator.health, "/readyz").filter(|l| l.contains(" 200 "))) },
+    )
+    .await
+    .with_context(|| operator.log())?;
+    assert!(http_status(operator.health, "/healthz").is_some_and(|l| l.contains(" 200 ")));
 
     // 1. An insecure namespace: no Pod Security label, no NetworkPolicy, a workload, a Secret
     //    and a cluster-admin binding to one of its ServiceAccounts.
@@ -302,6 +336,10 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
         .collect();
     assert_eq!(first_seen_after, first_seen);
     assert!(operator.log().contains("written=0"), "{}", operator.log());
+
+    // 5. Restart kube-apiserver under the running operator; the changes below must still
+    //    reach the reports, so its watches recovered.
+    cluster.restart_apiserver().await?;
 
     // 2. Fix everything and see the findings go; delete the namespace and see its report go.
     let started = Instant::now();
