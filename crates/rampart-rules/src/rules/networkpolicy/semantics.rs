@@ -120,21 +120,30 @@ pub fn open_rules(np: &NetworkPolicy, dir: Direction) -> Vec<OpenRule> {
     if !affects(spec, dir) {
         return Vec::new();
     }
-    let rules: Vec<(
-        Option<&Vec<NetworkPolicyPeer>>,
-        Option<&Vec<NetworkPolicyPort>>,
-    )> = match dir {
+    // Each rule as (peers, ports); an absent list is an empty one.
+    type RuleView<'a> = (&'a [NetworkPolicyPeer], &'a [NetworkPolicyPort]);
+    let rules: Vec<RuleView<'_>> = match dir {
         Direction::Ingress => spec
             .ingress
             .iter()
             .flatten()
-            .map(|r| (r.from.as_ref(), r.ports.as_ref()))
+            .map(|r| {
+                (
+                    r.from.as_deref().unwrap_or_default(),
+                    r.ports.as_deref().unwrap_or_default(),
+                )
+            })
             .collect(),
         Direction::Egress => spec
             .egress
             .iter()
             .flatten()
-            .map(|r| (r.to.as_ref(), r.ports.as_ref()))
+            .map(|r| {
+                (
+                    r.to.as_deref().unwrap_or_default(),
+                    r.ports.as_deref().unwrap_or_default(),
+                )
+            })
             .collect(),
     };
     let (field, peer_field, everyone) = match dir {
@@ -143,26 +152,25 @@ pub fn open_rules(np: &NetworkPolicy, dir: Direction) -> Vec<OpenRule> {
     };
     let mut out = Vec::new();
     for (i, (peers, ports)) in rules.into_iter().enumerate() {
-        let ports = describe_ports(ports.map(Vec::as_slice).unwrap_or(&[]));
-        match peers.filter(|p| !p.is_empty()) {
-            None => out.push(OpenRule {
+        let ports = describe_ports(ports);
+        if peers.is_empty() {
+            out.push(OpenRule {
                 path: format!("spec.{field}[{i}]"),
                 why: everyone,
                 ports,
-            }),
-            Some(peers) => {
-                for (j, why) in peers
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(j, p)| open_peer(p).map(|w| (j, w)))
-                {
-                    out.push(OpenRule {
-                        path: format!("spec.{field}[{i}].{peer_field}[{j}]"),
-                        why,
-                        ports: ports.clone(),
-                    });
-                }
-            }
+            });
+            continue;
+        }
+        for (j, why) in peers
+            .iter()
+            .enumerate()
+            .filter_map(|(j, p)| open_peer(p).map(|w| (j, w)))
+        {
+            out.push(OpenRule {
+                path: format!("spec.{field}[{i}].{peer_field}[{j}]"),
+                why,
+                ports: ports.clone(),
+            });
         }
     }
     out
