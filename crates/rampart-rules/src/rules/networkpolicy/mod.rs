@@ -44,7 +44,7 @@ fn report_missing_default_deny(ctx: &Context<'_>, emit: &mut Emitter<'_>, dir: D
             let d = dir.as_str();
             emit.push(Draft::new(
                 ObjectRef::namespace(ns),
-                format!("No NetworkPolicy in namespace {ns} selects all pods for {d}; pods not selected by a policy have unrestricted {d}"),
+                format!("No NetworkPolicy in namespace {ns} selects all pods for {d}; pods that no {d} policy selects have unrestricted {d}"),
             ));
         }
     }
