@@ -3,6 +3,7 @@
 use crate::context::Context;
 use crate::emit::{Draft, Emitter};
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::encryption::{FLAG, flag_path};
 
 pub const RULE: Rule = Rule {
     id: "ENC004",
@@ -28,8 +29,6 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-const FLAG: &str = "encryption-provider-config";
-
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
     if !ctx.cluster_in_scope() {
         return;
@@ -45,7 +44,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
                 api.pod.clone(),
                 format!("{} starts kube-apiserver without --{FLAG}: Secrets are stored in plaintext in etcd", api.pod),
             )
-            .path("spec.containers[0].command")
+            .path(flag_path(ctx, api))
             .system(false),
         );
     }

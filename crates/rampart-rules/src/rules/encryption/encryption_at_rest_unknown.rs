@@ -5,6 +5,7 @@ use crate::emit::{Draft, Emitter};
 use crate::inventory::encryption_config_ref;
 use crate::object::ObjectRef;
 use crate::rule::{Category, Rule, Severity, cis, nsa};
+use crate::rules::encryption::{FLAG, flag_path};
 
 pub const RULE: Rule = Rule {
     id: "ENC005",
@@ -30,8 +31,6 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-const FLAG: &str = "encryption-provider-config";
-
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
     if !ctx.cluster_in_scope() || ctx.inventory.encryption_configs().next().is_some() {
         return;
@@ -51,8 +50,9 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
         emit.push(
             Draft::new(
                 api.pod.clone(),
-                format!("{} sets --{FLAG}={path}, but the configuration itself was not given, so its providers could not be checked; pass it with --encryption-config", api.pod),
+                format!("{} sets --{FLAG}={path}: encryption at rest is configured, but the configuration was not given, so whether it covers Secrets and with which provider could not be checked; pass it with --encryption-config FILE", api.pod),
             )
+            .path(flag_path(ctx, api))
             .related("config", ObjectRef::new("apiserver.config.k8s.io/v1", "EncryptionConfiguration", None, path)),
         );
     }

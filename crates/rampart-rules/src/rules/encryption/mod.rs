@@ -4,7 +4,7 @@
 
 use crate::context::Context;
 use crate::encryption_config::{EncryptionConfiguration, ResourceEncryption};
-use crate::inventory::encryption_config_ref;
+use crate::inventory::{ApiServerFacts, encryption_config_ref};
 use crate::object::ObjectRef;
 use crate::rule::Rule;
 
@@ -45,4 +45,96 @@ fn configs<'a>(ctx: &Context<'a>) -> Vec<ConfigView<'a>> {
             (encryption_config_ref(name), config, entry)
         })
         .collect()
+}
+
+/// The flag that points the API server at its EncryptionConfiguration.
+const FLAG: &str = "encryption-provider-config";
+
+/// Where `--encryption-provider-config` is in the API server's pod: the argument that sets
+/// it (the last one, which wins), or the list that would hold it.
+fn flag_path(ctx: &Context<'_>, api: &ApiServerFacts) -> String {
+    let ns = api.pod.namespace.as_deref().unwrap_or_default();
+    let Some(pod) = ctx.inventory.workloads_in(ns).find(|w| w.object == api.pod) else {
+        return "spec.containers".to_owned();
+    };
+    // The same container the inventory read the flags from.
+    let containers = &pod.spec.containers;
+    let Some((i, c)) = containers
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.name == "kube-apiserver")
+        .or_else(|| containers.iter().enumerate().next())
+    else {
+        return "spec.containers".to_owned();
+    };
+    let bare = format!("--{FLAG}");
+    let with_value = format!("--{FLAG}=");
+    // `args` follow `command` on the command line, so a setting there is the later one.
+    for (field, list) in [("args", &c.args), ("command", &c.command)] {
+        let list = list.as_deref().unwrap_or_default();
+        if let Some(j) = list
+            .iter()
+            .rposition(|a| *a == bare || a.starts_with(&with_value))
+        {
+            return format!("spec.containers[{i}].{field}[{j}]");
+        }
+    }
+    let field = if c.command.as_ref().is_some_and(|v| !v.is_empty()) {
+        "command"
+    } else {
+        "args"
+    };
+    format!("spec.containers[{i}].{field}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::Scope;
+    use crate::inventory::Inventory;
+    use crate::manifest;
+    use crate::settings::Settings;
+
+    fn api_server(command: &str, args: &str) -> Inventory {
+        let text = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-apiserver-cp1\n  namespace: kube-system\n  labels: {{component: kube-apiserver}}\nspec:\n  containers:\n  - {{name: proxy, image: proxy}}\n  - {{name: kube-apiserver, image: kas, command: {command}, args: {args}}}\n"
+        );
+        let parsed = manifest::parse("pod.yaml", &text);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o))
+    }
+
+    fn path_of(inv: &Inventory) -> String {
+        let settings = Settings::default();
+        let ctx = Context::new(inv, &settings, &Scope::All);
+        let api = inv.api_servers().first().expect("an API server");
+        flag_path(&ctx, api)
+    }
+
+    #[test]
+    fn flag_path_points_at_the_last_setting_argument() {
+        let inv = api_server(
+            "[kube-apiserver, --encryption-provider-config=/a, --v=2]",
+            "[--encryption-provider-config, /b]",
+        );
+        assert_eq!(path_of(&inv), "spec.containers[1].args[0]");
+        let inv = api_server(
+            "[kube-apiserver]",
+            "[--v=2, --encryption-provider-config, /b]",
+        );
+        assert_eq!(path_of(&inv), "spec.containers[1].args[1]");
+        let inv = api_server(
+            "[kube-apiserver, --encryption-provider-config=/a, --encryption-provider-config=/c]",
+            "[]",
+        );
+        assert_eq!(path_of(&inv), "spec.containers[1].command[2]");
+    }
+
+    #[test]
+    fn flag_path_without_the_flag_points_at_the_list_that_holds_flags() {
+        let inv = api_server("[kube-apiserver, --v=2]", "[]");
+        assert_eq!(path_of(&inv), "spec.containers[1].command");
+        let inv = api_server("[]", "[--v=2]");
+        assert_eq!(path_of(&inv), "spec.containers[1].args");
+    }
 }

@@ -15,10 +15,11 @@ pub const RULE: Rule = Rule {
         (`secrets`, or the `*.` and `*.*` wildcards). A configuration without such an entry leaves \
         every Secret in plaintext in etcd and in its backups, where anyone with access to the \
         storage can read them.",
-    remediation: "Add an entry with `resources: [secrets]` and a strong provider first (KMS v2, \
-        or aesgcm/secretbox with a rotated key), restart the API servers, then rewrite all Secrets \
-        (`kubectl get secrets -A -o json | kubectl replace -f -`) so that existing ones are \
-        encrypted too.",
+    remediation: "Add an entry with `resources: [secrets]` (before any wildcard entry) and a \
+        strong provider first (KMS v2; otherwise secretbox, or aesgcm with automated key \
+        rotation), keeping `identity` last so existing plaintext data stays readable; restart \
+        every API server, then rewrite all Secrets (`kubectl get secrets -A -o json | kubectl \
+        replace -f -`) so that existing ones are encrypted too.",
     references: &[
         cis(
             "1.2.28",

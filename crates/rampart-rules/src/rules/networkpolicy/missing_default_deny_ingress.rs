@@ -24,7 +24,7 @@ pub const RULE: Rule = Rule {
             "Ensure that all Namespaces have NetworkPolicies defined",
         ),
         nsa(
-            "Network separation",
+            "Network policies",
             "Use a default policy that denies all traffic",
         ),
         mitre("T1046", "Network Service Discovery"),

@@ -4,7 +4,7 @@ use crate::context::Context;
 use crate::emit::{Draft, Emitter};
 use crate::object::ObjectRef;
 use crate::rule::Rule;
-use semantics::{Direction, affects, selects_all_pods};
+use semantics::{Direction, affects, selects_all_pods, spec_of};
 
 mod allow_all_networkpolicy;
 mod missing_default_deny_egress;
@@ -37,15 +37,14 @@ fn report_missing_default_deny(ctx: &Context<'_>, emit: &mut Emitter<'_>, dir: D
             continue;
         }
         let isolated = policies.any(|np| {
-            np.spec
-                .as_ref()
-                .is_some_and(|s| selects_all_pods(s) && affects(s, dir))
+            let spec = spec_of(np);
+            selects_all_pods(spec) && affects(spec, dir)
         });
         if !isolated {
             let d = dir.as_str();
             emit.push(Draft::new(
                 ObjectRef::namespace(ns),
-                format!("No NetworkPolicy in namespace {ns} selects all pods for {d}; pods not selected by a policy have unrestricted {d}"),
+                format!("No NetworkPolicy in namespace {ns} selects all pods for {d}; pods that no {d} policy selects have unrestricted {d}"),
             ));
         }
     }

@@ -25,7 +25,7 @@ pub const RULE: Rule = Rule {
             "Ensure that all Namespaces have NetworkPolicies defined",
         ),
         nsa(
-            "Network separation",
+            "Network policies",
             "Use network policies to isolate resources",
         ),
         mitre("T1046", "Network Service Discovery"),

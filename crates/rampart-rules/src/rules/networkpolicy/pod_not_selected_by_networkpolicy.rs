@@ -4,7 +4,7 @@ use crate::context::Context;
 use crate::emit::{Draft, Emitter};
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
 use crate::rules::networkpolicy::namespaces_to_judge;
-use crate::rules::networkpolicy::semantics::selects;
+use crate::rules::networkpolicy::semantics::{selects, spec_of};
 
 pub const RULE: Rule = Rule {
     id: "NETPOL005",
@@ -23,7 +23,7 @@ pub const RULE: Rule = Rule {
             "Ensure that all Namespaces have NetworkPolicies defined",
         ),
         nsa(
-            "Network separation",
+            "Network policies",
             "Use network policies to isolate resources",
         ),
         mitre("T1046", "Network Service Discovery"),
@@ -39,11 +39,7 @@ fn labels_path(spec_path: &str) -> String {
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
     for ns in namespaces_to_judge(ctx) {
-        let policies: Vec<_> = ctx
-            .inventory
-            .network_policies_in(ns)
-            .filter_map(|np| np.spec.as_ref())
-            .collect();
+        let policies: Vec<_> = ctx.inventory.network_policies_in(ns).map(spec_of).collect();
         // A namespace without any policy is NETPOL001's finding.
         if policies.is_empty() {
             continue;
