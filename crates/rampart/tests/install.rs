@@ -1,0 +1,44 @@
+//! The install artefacts agree with the binary: the image runs the `rampart` binary as a
+//! non-root user, and the Deployment runs the operator as that user with restricted settings.
+
+use std::path::Path;
+
+fn read(rel: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn dockerfile_builds_and_runs_this_binary_as_non_root() {
+    let d = read("Dockerfile");
+    assert!(d.contains("-p rampart"), "builds the rampart package");
+    assert!(d.contains("release/rampart /usr/local/bin/rampart"));
+    assert!(d.contains("ENTRYPOINT [\"/usr/local/bin/rampart\"]"));
+    assert!(
+        d.lines().any(|l| l.trim() == "USER 65532:65532"),
+        "non-root user"
+    );
+    assert!(d.contains("CMD [\"operator\"]"));
+}
+
+#[test]
+fn deployment_runs_the_operator_non_root_read_only() {
+    let y: serde_json::Value =
+        serde_yaml_ng::from_str(&read("manifests/deployment.yaml")).expect("yaml");
+    let pod = &y["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(pod["securityContext"]["runAsUser"], 65532);
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    let c = &pod["containers"][0];
+    assert_eq!(c["args"][0], "operator");
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+    assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
+    assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz");
+    assert!(c["resources"]["limits"]["memory"].is_string());
+}
