@@ -8,3 +8,4 @@ pub mod collect;
 pub mod health;
 pub mod report;
 pub mod run;
+pub mod watch_state;

@@ -106,6 +106,20 @@ fn report(
     out
 }
 
+impl Reports {
+    /// Names, in every report, what could not be evaluated: a missing kind hides findings
+    /// in every namespace, not only where its objects would be.
+    pub fn set_could_not_evaluate(&mut self, missing: &[String]) {
+        for r in self
+            .namespaces
+            .values_mut()
+            .chain(std::iter::once(&mut self.cluster))
+        {
+            r.could_not_evaluate = missing.to_vec();
+        }
+    }
+}
+
 /// Splits an evaluation into reports. `namespaces` are all namespaces that should have a
 /// report (a clean namespace gets an empty one, which says "evaluated, nothing found").
 pub fn build<'a>(

@@ -10,10 +10,12 @@
 use crate::apply::Writer;
 use crate::collect::Stores;
 use crate::report;
+use crate::watch_state::WatchState;
 use anyhow::{Context as _, Result};
 use futures::StreamExt;
 use kube::Client;
 use rampart_rules::{Settings, evaluate};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
@@ -26,6 +28,9 @@ pub struct Config {
     pub resync: Duration,
     /// Marked ready once every initial list has synced.
     pub health: std::sync::Arc<crate::health::Health>,
+    /// How long to wait for every initial list before evaluating what has synced; kinds
+    /// still missing (forbidden, not served) are reported as not evaluated.
+    pub initial_sync_timeout: Duration,
 }
 
 fn now() -> String {
@@ -44,23 +49,34 @@ pub async fn run(
     let (stores, streams) = Stores::watch_all(&client);
     let (changed_tx, mut changed) = tokio::sync::mpsc::channel::<()>(1);
     let mut events = futures::stream::select_all(streams);
+    let watch_state = Arc::new(WatchState::default());
+    let state = watch_state.clone();
     tokio::spawn(async move {
         while let Some((kind, result)) = events.next().await {
             match result {
                 Ok(()) => {
+                    state.ok(kind);
                     // A full channel already holds a pending change; one is enough.
                     let _ = changed_tx.try_send(());
                 }
-                Err(e) => warn!(kind, error = %e, "watch failed; retrying with backoff"),
+                Err(e) => {
+                    warn!(kind, error = %e, "watch failed; retrying with backoff");
+                    state.failed(kind, e.to_string());
+                    let _ = changed_tx.try_send(());
+                }
             }
         }
     });
     info!("waiting for the initial lists");
     tokio::select! {
-        ready = stores.wait_until_ready() => if !ready { anyhow::bail!("a watch stopped before its first list") },
+        ready = tokio::time::timeout(config.initial_sync_timeout, stores.wait_until_ready()) => match ready {
+            Ok(true) => config.health.set_ready(),
+            Ok(false) => anyhow::bail!("a watch stopped before its first list"),
+            // Not ready: /readyz keeps saying so, and reports name what is missing.
+            Err(_) => warn!(failing = ?watch_state.could_not_evaluate(), "not every initial list synced; evaluating what did"),
+        },
         _ = shutdown.changed() => return Ok(()),
     }
-    config.health.set_ready();
     let mut writer = Writer::load(&client)
         .await
         .context("reading existing reports")?;
@@ -68,6 +84,14 @@ pub async fn run(
     let settings = Settings::default();
     let version = env!("CARGO_PKG_VERSION");
     loop {
+        // A watch that was forbidden at start may have recovered since.
+        if !config.health.is_ready()
+            && tokio::time::timeout(Duration::ZERO, stores.wait_until_ready())
+                .await
+                .is_ok_and(|ready| ready)
+        {
+            config.health.set_ready();
+        }
         // Snapshot -> evaluate -> build -> apply.
         let started = Instant::now();
         let inventory = stores.snapshot();
@@ -76,13 +100,14 @@ pub async fn run(
             .namespaces()
             .filter_map(|n| n.metadata.name.as_deref())
             .collect();
-        let reports = report::build(
+        let mut reports = report::build(
             &evaluation.findings,
             namespaces,
             &writer.first_seen,
             &now(),
             version,
         );
+        reports.set_could_not_evaluate(&watch_state.could_not_evaluate());
         match writer.apply(&client, &reports).await {
             Ok(written) => info!(
                 findings = evaluation.findings.len(),

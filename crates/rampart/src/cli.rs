@@ -90,6 +90,14 @@ pub struct OperatorArgs {
     pub resync_seconds: u64,
     #[arg(long, env = "RAMPART_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Seconds to wait for every initial list; after that, kinds still missing (forbidden,
+    /// not served) are named in the reports as not evaluated, and their watches keep retrying.
+    #[arg(
+        long,
+        env = "RAMPART_INITIAL_SYNC_TIMEOUT_SECONDS",
+        default_value_t = 30
+    )]
+    pub initial_sync_timeout_seconds: u64,
     /// Address of the /healthz and /readyz endpoints.
     #[arg(long, env = "RAMPART_HEALTH_ADDR", default_value = "0.0.0.0:8081")]
     pub health_addr: std::net::SocketAddr,

@@ -37,6 +37,7 @@ pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
             debounce: Duration::from_millis(args.debounce_ms),
             resync: Duration::from_secs(args.resync_seconds),
             health,
+            initial_sync_timeout: Duration::from_secs(args.initial_sync_timeout_seconds),
         };
         rampart_operator::run::run(client, config, rx).await
     })?;

@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(15);
 
+/// The tests in this file each run an operator that writes the same ClusterPostureReport:
+/// one at a time.
+static ONE_OPERATOR: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -51,6 +55,10 @@ fn http_status(addr: std::net::SocketAddr, path: &str) -> Option<String> {
 
 impl Operator {
     fn start(kubeconfig: &Path, log: PathBuf) -> Result<Operator> {
+        Operator::start_with(kubeconfig, log, &[])
+    }
+
+    fn start_with(kubeconfig: &Path, log: PathBuf, extra: &[&str]) -> Result<Operator> {
         let bin = std::env::var_os("RAMPART_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| repo().join("target/debug/rampart"));
@@ -70,6 +78,7 @@ impl Operator {
                 "--health-addr",
                 &health.to_string(),
             ])
+            .args(extra)
             .env("KUBECONFIG", kubeconfig)
             .env("RUST_LOG", "info,kube=warn")
             .env("NO_COLOR", "1")
@@ -107,6 +116,21 @@ impl Drop for Operator {
     }
 }
 
+fn token_kubeconfig(namespace: &str, sa: &str) -> Result<PathBuf> {
+    let out = Command::new("bash")
+        .arg(repo().join("e2e/controlplane/cluster.sh"))
+        .args(["token-kubeconfig", namespace, sa])
+        .env("RAMPART_E2E_DIR", env_dir("RAMPART_E2E_DIR"))
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "token-kubeconfig failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
 async fn install(cluster: &Cluster) -> Result<PathBuf> {
     for file in [
         "crds/rampart.yaml",
@@ -127,18 +151,7 @@ async fn install(cluster: &Cluster) -> Result<PathBuf> {
         Ok(reports.list(&Default::default()).await.ok().map(|_| ()))
     })
     .await?;
-    let out = Command::new("bash")
-        .arg(repo().join("e2e/controlplane/cluster.sh"))
-        .args(["token-kubeconfig", "rampart-system", "rampart"])
-        .env("RAMPART_E2E_DIR", env_dir("RAMPART_E2E_DIR"))
-        .output()?;
-    if !out.status.success() {
-        bail!(
-            "token-kubeconfig failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+    token_kubeconfig("rampart-system", "rampart")
 }
 
 fn rule_ids(r: &rampart_crd::Report) -> Vec<String> {
@@ -162,6 +175,7 @@ async fn cluster_findings_about(cluster: &Cluster, needle: &str) -> Result<Vec<S
 
 #[tokio::test]
 async fn operator_reports_fixes_restarts_and_reads_only_secret_metadata() -> Result<()> {
+    let _one = ONE_OPERATOR.lock().await;
     let cluster = Cluster::connect().await?;
     let kubeconfig = install(&cluster).await?;
     let state = env_dir("RAMPART_E2E_DIR");
@@ -401,5 +415,83 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
     }
     assert!(lists > 0, "no Secret list by the operator in the audit log");
     drop(operator);
+    Ok(())
+}
+
+/// A forbidden list neither hangs nor crashes the operator: it evaluates what it can, names
+/// what it could not in the reports, stays unready, and recovers once the grant appears.
+#[tokio::test]
+async fn forbidden_kind_is_reported_as_not_evaluated_until_granted() -> Result<()> {
+    let _one = ONE_OPERATOR.lock().await;
+    let cluster = Cluster::connect().await?;
+    install(&cluster).await?;
+    let sa = format!("limited-{}", std::process::id());
+    // The install's ClusterRole without Secrets.
+    let rbac = std::fs::read_to_string(repo().join("manifests/rbac.yaml"))?;
+    let role: serde_json::Value = serde_yaml_ng::Deserializer::from_str(&rbac)
+        .filter_map(|d| serde::Deserialize::deserialize(d).ok())
+        .find(|v: &serde_json::Value| v["kind"] == "ClusterRole")
+        .context("the install's ClusterRole")?;
+    let mut limited = role.clone();
+    limited["metadata"] = serde_json::json!({"name": sa});
+    for rule in limited["rules"].as_array_mut().context("rules")? {
+        if let Some(res) = rule["resources"].as_array_mut() {
+            res.retain(|r| r != "secrets");
+        }
+    }
+    let yaml = format!(
+        "{}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: {sa}, namespace: rampart-system}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: {sa}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {sa}}}\nsubjects: [{{kind: ServiceAccount, name: {sa}, namespace: rampart-system}}]\n",
+        serde_json::to_string(&limited)?
+    );
+    apply_yaml(&cluster.client, None, &yaml).await?;
+    let kubeconfig = token_kubeconfig("rampart-system", &sa)?;
+    let state = env_dir("RAMPART_E2E_DIR");
+    let operator = Operator::start_with(
+        &kubeconfig,
+        state.join("operator-limited.log"),
+        &["--initial-sync-timeout-seconds", "3"],
+    )?;
+
+    let reports: Api<ClusterPostureReport> = Api::all(cluster.client.clone());
+    wait_for("Secrets named as not evaluated", WAIT, || async {
+        Ok(reports.get_opt("cluster").await?.filter(|r| {
+            r.spec
+                .report
+                .could_not_evaluate
+                .iter()
+                .any(|x| x.starts_with("Secret:"))
+        }))
+    })
+    .await
+    .with_context(|| operator.log())?;
+    assert!(
+        http_status(operator.health, "/readyz").is_some_and(|l| l.contains(" 503 ")),
+        "ready although a list is forbidden"
+    );
+
+    // Grant Secrets (metadata is all it asks for): the watch recovers and the note goes.
+    let mut granted = limited.clone();
+    granted["rules"] = role["rules"].clone();
+    apply_yaml(&cluster.client, None, &serde_json::to_string(&granted)?).await?;
+    wait_for(
+        "the note to clear after the grant",
+        Duration::from_secs(60),
+        || async {
+            Ok(reports
+                .get_opt("cluster")
+                .await?
+                .filter(|r| r.spec.report.could_not_evaluate.is_empty()))
+        },
+    )
+    .await
+    .with_context(|| operator.log())?;
+    wait_for("/readyz to turn 200", WAIT, || async {
+        Ok(http_status(operator.health, "/readyz").filter(|l| l.contains(" 200 ")))
+    })
+    .await?;
+    drop(operator);
+    Api::<ClusterRoleBinding>::all(cluster.client.clone())
+        .delete(&sa, &DeleteParams::default())
+        .await?;
     Ok(())
 }
