@@ -9,7 +9,7 @@
 #   cluster.sh token-kubeconfig NAMESPACE SA [OUT]    kubeconfig for a ServiceAccount token
 #
 # The directory is $RAMPART_E2E_DIR (an empty or new one for `up`), else a new temp dir
-# for `up`; the other commands fall back to the directory of the last `up`.
+# for `up`; `env` and `token-kubeconfig` fall back to the directory of the last `up`.
 # -E: the ERR trap that cleans up a failed `up` also fires inside the helper functions.
 set -Eeuo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,9 +22,16 @@ last_dir_file="$cache/last-dir"
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
+# state_dir [--named]: the cluster's directory. With --named (down, restart-apiserver) only
+# $RAMPART_E2E_DIR will do: the last `up` on a shared machine may be someone else's
+# cluster, and stopping that by accident breaks their test run.
 state_dir() {
-  local dir=${RAMPART_E2E_DIR:-}
-  if [ -z "$dir" ] && [ -f "$last_dir_file" ]; then dir=$(cat "$last_dir_file"); fi
+  local dir=${RAMPART_E2E_DIR:-} last=""
+  if [ -f "$last_dir_file" ]; then last=$(cat "$last_dir_file"); fi
+  if [ -z "$dir" ] && [ "${1:-}" = --named ]; then
+    die "RAMPART_E2E_DIR is not set; name the cluster (source its env file)${last:+, e.g. RAMPART_E2E_DIR=$last for the last one started here}"
+  fi
+  dir=${dir:-$last}
   [ -n "$dir" ] || die "RAMPART_E2E_DIR is not set and no cluster was started (run 'cluster.sh up')"
   [ -d "$dir" ] || die "$dir does not exist (was the cluster already stopped?)"
   echo "$dir"
@@ -305,7 +312,7 @@ failed_up() {
 
 down() {
   local dir
-  dir=$(state_dir)
+  dir=$(state_dir --named)
   stop_all "$dir"
   if [ "$(cat "$last_dir_file" 2>/dev/null)" = "$dir" ]; then rm -f "$last_dir_file"; fi
   if [ "${RAMPART_E2E_KEEP:-0}" = 1 ] || [ -e "$dir/failed" ]; then
@@ -318,7 +325,7 @@ down() {
 
 restart_apiserver() {
   local dir
-  dir=$(state_dir)
+  dir=$(state_dir --named)
   stop "$dir/pids/kube-apiserver"
   start_apiserver "$dir"
   wait_ready "$dir" 180

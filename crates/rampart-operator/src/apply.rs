@@ -1,10 +1,13 @@
 //! Apply: the one writer. Sends a report only when its content hash differs from what is
 //! in the cluster, with server-side apply under one field manager, and counts what it did.
 
-use crate::report::{Reports, content_hash, first_seen_of};
+use crate::report::{Reports, content_hash};
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
-use rampart_crd::{CLUSTER_REPORT_NAME, ClusterPostureReport, POSTURE_REPORT_NAME, PostureReport};
+use rampart_crd::{
+    CLUSTER_REPORT_NAME, ClusterPostureReport, POSTURE_REPORT_NAME, PostureReport, Report,
+    ReportFinding,
+};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -23,12 +26,12 @@ pub enum ApplyError {
     },
 }
 
-/// What the writer knows of the cluster's reports: their content hashes, and the first-seen
-/// time of every finding in them.
+/// What the writer knows of the cluster's reports: their content hashes, and every open
+/// finding in them by fingerprint (for first-seen times and for telling new from resolved).
 #[derive(Debug, Default)]
 pub struct Writer {
     hashes: HashMap<String, String>,
-    pub first_seen: HashMap<String, String>,
+    pub open: HashMap<String, ReportFinding>,
     pub writes: u64,
     pub skipped: u64,
 }
@@ -42,6 +45,20 @@ fn hash_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) ->
 }
 
 impl Writer {
+    fn remember(&mut self, report: &Report) {
+        for f in &report.findings {
+            self.open.insert(f.fingerprint.clone(), f.clone());
+        }
+    }
+
+    /// First-seen time of every open finding, by fingerprint.
+    pub fn first_seen(&self) -> HashMap<String, String> {
+        self.open
+            .iter()
+            .map(|(fp, f)| (fp.clone(), f.first_seen.clone()))
+            .collect()
+    }
+
     /// Reads the reports already in the cluster, so a restart neither rewrites unchanged
     /// reports nor makes old findings new.
     pub async fn load(client: &Client) -> Result<Writer, ApplyError> {
@@ -55,7 +72,7 @@ impl Writer {
             if let Some(h) = hash_of(&r.metadata) {
                 w.hashes.insert(key(r.metadata.namespace.as_deref()), h);
             }
-            w.first_seen.extend(first_seen_of(&r.spec.report));
+            w.remember(&r.spec.report);
         }
         let cluster: Api<ClusterPostureReport> = Api::all(client.clone());
         if let Some(r) = cluster
@@ -66,7 +83,7 @@ impl Writer {
             if let Some(h) = hash_of(&r.metadata) {
                 w.hashes.insert(key(None), h);
             }
-            w.first_seen.extend(first_seen_of(&r.spec.report));
+            w.remember(&r.spec.report);
         }
         Ok(w)
     }
@@ -135,12 +152,14 @@ impl Writer {
             self.skipped += 1;
         }
         // Remember only what is open now: a finding that resolves and comes back is new again.
-        self.first_seen = reports
+        self.open.clear();
+        for r in reports
             .namespaces
             .values()
             .chain(std::iter::once(&reports.cluster))
-            .flat_map(first_seen_of)
-            .collect();
+        {
+            self.remember(r);
+        }
         self.writes += written;
         Ok(written)
     }

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod collect;
+pub mod events;
 pub mod health;
 pub mod report;
 pub mod run;

@@ -9,11 +9,14 @@
 
 use crate::apply::Writer;
 use crate::collect::Stores;
+use crate::events;
 use crate::report;
 use crate::watch_state::WatchState;
 use anyhow::{Context as _, Result};
 use futures::StreamExt;
 use kube::Client;
+use rampart_crd::ReportFinding;
+use rampart_rules::Severity;
 use rampart_rules::{Settings, evaluate};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,6 +34,10 @@ pub struct Config {
     /// How long to wait for every initial list before evaluating what has synced; kinds
     /// still missing (forbidden, not served) are reported as not evaluated.
     pub initial_sync_timeout: Duration,
+    /// Findings at or above this severity are announced with Events when they appear or go.
+    pub event_min_severity: Severity,
+    /// This replica's name in events (the pod name in a cluster).
+    pub instance: String,
 }
 
 fn now() -> String {
@@ -103,18 +110,26 @@ pub async fn run(
         let mut reports = report::build(
             &evaluation.findings,
             namespaces,
-            &writer.first_seen,
+            &writer.first_seen(),
             &now(),
             version,
         );
         reports.set_could_not_evaluate(&watch_state.could_not_evaluate());
+        // Decide what to announce before the writer forgets what was open.
+        let (new, resolved) = events::diff(&writer.open, &reports, config.event_min_severity);
+        let new: Vec<ReportFinding> = new.into_iter().cloned().collect();
+        let resolved: Vec<ReportFinding> = resolved.into_iter().cloned().collect();
         match writer.apply(&client, &reports).await {
-            Ok(written) => info!(
-                findings = evaluation.findings.len(),
-                written,
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "evaluated"
-            ),
+            Ok(written) => {
+                let announced = events::announce(&client, &new, &resolved, &config.instance).await;
+                info!(
+                    findings = evaluation.findings.len(),
+                    written,
+                    announced,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "evaluated"
+                );
+            }
             Err(e) => warn!(error = %e, "writing reports failed; retrying at the next evaluation"),
         }
         // Wait for a change (then let the burst settle) or for the resync.

@@ -98,6 +98,10 @@ pub struct OperatorArgs {
         default_value_t = 30
     )]
     pub initial_sync_timeout_seconds: u64,
+    /// Findings at or above this severity are announced with Kubernetes Events when they
+    /// appear and when they are resolved.
+    #[arg(long, env = "RAMPART_EVENT_MIN_SEVERITY", value_parser = parse_severity, default_value = "high")]
+    pub event_min_severity: Severity,
     /// Address of the /healthz and /readyz endpoints.
     #[arg(long, env = "RAMPART_HEALTH_ADDR", default_value = "0.0.0.0:8081")]
     pub health_addr: std::net::SocketAddr,

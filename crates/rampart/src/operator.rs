@@ -38,6 +38,10 @@ pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
             resync: Duration::from_secs(args.resync_seconds),
             health,
             initial_sync_timeout: Duration::from_secs(args.initial_sync_timeout_seconds),
+            event_min_severity: args.event_min_severity,
+            instance: std::env::var("POD_NAME")
+                .or_else(|_| std::env::var("HOSTNAME"))
+                .unwrap_or_else(|_| "rampart".to_owned()),
         };
         rampart_operator::run::run(client, config, rx).await
     })?;

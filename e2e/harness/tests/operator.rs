@@ -158,6 +158,24 @@ fn rule_ids(r: &rampart_crd::Report) -> Vec<String> {
     r.findings.iter().map(|f| f.rule_id.clone()).collect()
 }
 
+/// Reasons of the events about ClusterRoleBinding `name` (cluster-scoped: in `default`).
+async fn binding_event_reasons(cluster: &Cluster, name: &str) -> Result<Vec<String>> {
+    let events: Api<k8s_openapi::api::events::v1::Event> =
+        Api::namespaced(cluster.client.clone(), "default");
+    Ok(events
+        .list(&Default::default())
+        .await?
+        .items
+        .into_iter()
+        .filter(|e| {
+            e.regarding.as_ref().is_some_and(|r| {
+                r.kind.as_deref() == Some("ClusterRoleBinding") && r.name.as_deref() == Some(name)
+            }) && e.reporting_controller.as_deref() == Some("rampart.dev/operator")
+        })
+        .filter_map(|e| e.reason)
+        .collect())
+}
+
 async fn cluster_findings_about(cluster: &Cluster, needle: &str) -> Result<Vec<String>> {
     let api: Api<ClusterPostureReport> = Api::all(cluster.client.clone());
     Ok(match api.get_opt("cluster").await? {
@@ -242,6 +260,20 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
     .await
     .with_context(|| operator.log())?;
     println!("findings appeared {:?} after the change", started.elapsed());
+    let binding = format!("{ns}-admin");
+    wait_for(
+        "a FindingDetected event on the cluster-admin binding",
+        WAIT,
+        || async {
+            Ok(binding_event_reasons(&cluster, &binding)
+                .await?
+                .iter()
+                .any(|r| r == "FindingDetected")
+                .then_some(()))
+        },
+    )
+    .await
+    .with_context(|| operator.log())?;
     let reports: Api<PostureReport> = Api::namespaced(cluster.client.clone(), &ns);
     // The default ServiceAccount appears when the controller manager gets to it.
     let report = wait_for("SA001 in the namespace's PostureReport", WAIT, || async {
