@@ -4,7 +4,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 version=$(awk '$1 == "k8s.io/kubernetes" {print $2}' "$here/go.mod")
-out="$here/../../crates/rampart-rules/data/bootstrap-policy-${version%.*}.yaml"
+root=$(cd "$here/../.." && pwd)
+out="$root/crates/rampart-rules/data/bootstrap-policy-${version%.*}.yaml"
 cd "$here"
 GOTOOLCHAIN=local go run ./cmd/dump-bootstrap-policy "$version" > "$out.tmp"
 mv "$out.tmp" "$out"

@@ -38,6 +38,12 @@ pub struct Config {
     pub event_min_severity: Severity,
     /// This replica's name in events (the pod name in a cluster).
     pub instance: String,
+    /// Leadership from the Lease; `None` runs alone and always writes.
+    pub leader: Option<watch::Receiver<bool>>,
+}
+
+fn is_leader(leader: &Option<watch::Receiver<bool>>) -> bool {
+    leader.as_ref().is_none_or(|l| *l.borrow())
 }
 
 fn now() -> String {
@@ -49,7 +55,7 @@ fn now() -> String {
 /// Runs until `shutdown` turns true.
 pub async fn run(
     client: Client,
-    config: Config,
+    mut config: Config,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
     // Collect: start every watch; a task drives them and signals changes.
@@ -99,6 +105,20 @@ pub async fn run(
         {
             config.health.set_ready();
         }
+        if !is_leader(&config.leader) {
+            // A standby keeps its caches warm and writes nothing.
+            tokio::select! {
+                _ = async { if let Some(l) = config.leader.as_mut() { let _ = l.changed().await; } } => {}
+                _ = shutdown.changed() => return Ok(()),
+            }
+            if is_leader(&config.leader) {
+                info!("became leader; reading the reports the previous leader wrote");
+                writer = Writer::load(&client)
+                    .await
+                    .context("reading existing reports")?;
+            }
+            continue;
+        }
         // Snapshot -> evaluate -> build -> apply.
         let started = Instant::now();
         let inventory = stores.snapshot();
@@ -140,6 +160,9 @@ pub async fn run(
                 debug!("changes seen");
             }
             _ = tokio::time::sleep(config.resync) => debug!("periodic resync"),
+            _ = async { if let Some(l) = config.leader.as_mut() { let _ = l.changed().await; } else { std::future::pending::<()>().await } } => {
+                if !is_leader(&config.leader) { info!("lost leadership; standing by"); }
+            }
             _ = shutdown.changed() => {
                 info!(writes = writer.writes, skipped = writer.skipped, "shutting down");
                 return Ok(());

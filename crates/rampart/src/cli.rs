@@ -102,6 +102,16 @@ pub struct OperatorArgs {
     /// appear and when they are resolved.
     #[arg(long, env = "RAMPART_EVENT_MIN_SEVERITY", value_parser = parse_severity, default_value = "high")]
     pub event_min_severity: Severity,
+    /// Elect a leader through a Lease, so that replicas can run side by side and only the
+    /// leader writes.
+    #[arg(long, env = "RAMPART_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub leader_election: bool,
+    /// Namespace of the `rampart` Lease.
+    #[arg(long, env = "POD_NAMESPACE", default_value = "rampart-system")]
+    pub lease_namespace: String,
+    /// Seconds a leader's lease lasts without renewal; a standby takes over after it.
+    #[arg(long, env = "RAMPART_LEASE_DURATION_SECONDS", default_value_t = 10)]
+    pub lease_duration_seconds: u64,
     /// Address of the /healthz and /readyz endpoints.
     #[arg(long, env = "RAMPART_HEALTH_ADDR", default_value = "0.0.0.0:8081")]
     pub health_addr: std::net::SocketAddr,

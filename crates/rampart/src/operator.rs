@@ -29,6 +29,25 @@ pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
             shutdown_signal().await;
             let _ = tx.send(true);
         });
+        let instance = std::env::var("POD_NAME")
+            .or_else(|_| std::env::var("HOSTNAME"))
+            .unwrap_or_else(|_| "rampart".to_owned());
+        let leader = if args.leader_election {
+            let manager = kube_lease_manager::LeaseManagerBuilder::new(client.clone(), "rampart")
+                .with_namespace(&args.lease_namespace)
+                .with_identity(format!("{instance}-{}", std::process::id()))
+                .with_duration(args.lease_duration_seconds)
+                .with_grace(2)
+                .with_field_manager("rampart")
+                .build()
+                .await
+                .context("setting up leader election")?;
+            // The lease is released when the receiver is dropped at shutdown.
+            let (receiver, _task) = manager.watch().await;
+            Some(receiver)
+        } else {
+            None
+        };
         let health = std::sync::Arc::new(rampart_operator::health::Health::default());
         rampart_operator::health::serve(args.health_addr, health.clone())
             .await
@@ -39,9 +58,8 @@ pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
             health,
             initial_sync_timeout: Duration::from_secs(args.initial_sync_timeout_seconds),
             event_min_severity: args.event_min_severity,
-            instance: std::env::var("POD_NAME")
-                .or_else(|_| std::env::var("HOSTNAME"))
-                .unwrap_or_else(|_| "rampart".to_owned()),
+            instance,
+            leader,
         };
         rampart_operator::run::run(client, config, rx).await
     })?;

@@ -481,7 +481,12 @@ async fn forbidden_kind_is_reported_as_not_evaluated_until_granted() -> Result<(
     let operator = Operator::start_with(
         &kubeconfig,
         state.join("operator-limited.log"),
-        &["--initial-sync-timeout-seconds", "3"],
+        &[
+            "--initial-sync-timeout-seconds",
+            "3",
+            "--leader-election",
+            "false",
+        ],
     )?;
 
     let reports: Api<ClusterPostureReport> = Api::all(cluster.client.clone());
@@ -524,6 +529,73 @@ async fn forbidden_kind_is_reported_as_not_evaluated_until_granted() -> Result<(
     drop(operator);
     Api::<ClusterRoleBinding>::all(cluster.client.clone())
         .delete(&sa, &DeleteParams::default())
+        .await?;
+    Ok(())
+}
+
+/// Two replicas: one leads and writes; when it dies without releasing the lease, the other
+/// takes over once the lease lapses and later changes still reach the reports.
+#[tokio::test]
+async fn standby_takes_over_when_the_leader_dies() -> Result<()> {
+    let _one = ONE_OPERATOR.lock().await;
+    let cluster = Cluster::connect().await?;
+    let kubeconfig = install(&cluster).await?;
+    let state = env_dir("RAMPART_E2E_DIR");
+    let args = ["--lease-duration-seconds", "5"];
+    let mut a = Operator::start_with(&kubeconfig, state.join("operator-a.log"), &args)?;
+    let mut b = Operator::start_with(&kubeconfig, state.join("operator-b.log"), &args)?;
+    let leases: Api<k8s_openapi::api::coordination::v1::Lease> =
+        Api::namespaced(cluster.client.clone(), "rampart-system");
+    let holder = || async {
+        let lease = leases.get_opt("rampart").await?;
+        Ok::<_, anyhow::Error>(lease.and_then(|l| l.spec?.holder_identity))
+    };
+    let pid_a = a.child.id();
+    let pid_b = b.child.id();
+    let leader_pid = wait_for("one of the two to hold the lease", WAIT, || async {
+        Ok(holder().await?.and_then(|h| {
+            [pid_a, pid_b]
+                .into_iter()
+                .find(|p| h.ends_with(&format!("-{p}")))
+        }))
+    })
+    .await?;
+    let (leader, standby) = if leader_pid == pid_a {
+        (&mut a, &mut b)
+    } else {
+        (&mut b, &mut a)
+    };
+    // Death, not shutdown: the lease is not released and must lapse.
+    leader.child.kill()?;
+    leader.child.wait()?;
+    let killed = Instant::now();
+    let ns = format!("after-failover-{}", std::process::id());
+    apply_yaml(&cluster.client, None, &format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: {ns}-admin}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}}\nsubjects: [{{kind: User, name: mallory-{ns}, apiGroup: rbac.authorization.k8s.io}}]\n"
+    )).await?;
+    wait_for(
+        "the standby to report the change",
+        Duration::from_secs(30),
+        || async {
+            Ok(cluster_findings_about(&cluster, &format!("mallory-{ns}"))
+                .await?
+                .iter()
+                .any(|r| r == "RBAC001")
+                .then_some(()))
+        },
+    )
+    .await
+    .with_context(|| standby.log())?;
+    println!(
+        "standby took over and reported {:?} after the leader died",
+        killed.elapsed()
+    );
+    assert!(standby.log().contains("became leader"), "{}", standby.log());
+    Api::<ClusterRoleBinding>::all(cluster.client.clone())
+        .delete(&format!("{ns}-admin"), &DeleteParams::default())
+        .await?;
+    Api::<Namespace>::all(cluster.client.clone())
+        .delete(&ns, &DeleteParams::default())
         .await?;
     Ok(())
 }
