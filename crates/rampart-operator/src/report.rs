@@ -106,7 +106,39 @@ fn report(
     out
 }
 
+/// Which namespaces get reports: all but the excluded, or only the included when any are
+/// named. A trailing `*` matches a prefix.
+#[derive(Debug, Clone, Default)]
+pub struct NamespaceFilter {
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+fn matches_pattern(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
+    }
+}
+
+impl NamespaceFilter {
+    pub fn allows(&self, ns: &str) -> bool {
+        (self.include.is_empty() || self.include.iter().any(|p| matches_pattern(p, ns)))
+            && !self.exclude.iter().any(|p| matches_pattern(p, ns))
+    }
+}
+
 impl Reports {
+    /// Drops the reports of namespaces the filter leaves out, and the cluster report's
+    /// findings about them (a Namespace object's own findings).
+    pub fn retain_namespaces(&mut self, filter: &NamespaceFilter) {
+        self.namespaces.retain(|ns, _| filter.allows(ns));
+        self.cluster.findings.retain(|f| {
+            !(f.resource.kind == "Namespace" && f.resource.namespace.is_none())
+                || filter.allows(&f.resource.name)
+        });
+    }
+
     /// Names, in every report, what could not be evaluated: a missing kind hides findings
     /// in every namespace, not only where its objects would be.
     pub fn set_could_not_evaluate(&mut self, missing: &[String]) {
@@ -214,6 +246,40 @@ mod tests {
             .map(|c| c.critical + c.high + c.medium + c.low + c.info)
             .sum();
         assert_eq!(total as usize, f.len());
+    }
+
+    #[test]
+    fn namespace_filter_includes_excludes_and_prefixes() {
+        let f = NamespaceFilter {
+            include: vec!["team-*".into(), "shop".into()],
+            exclude: vec!["team-old".into()],
+        };
+        assert!(f.allows("shop") && f.allows("team-a"));
+        assert!(!f.allows("team-old") && !f.allows("kube-system"));
+        let all = NamespaceFilter::default();
+        assert!(all.allows("anything"));
+        let mut r = build(
+            &findings(INSECURE),
+            ["shop", "other"],
+            &HashMap::new(),
+            "t",
+            "v",
+        );
+        r.retain_namespaces(&NamespaceFilter {
+            include: vec![],
+            exclude: vec!["shop".into()],
+        });
+        assert!(!r.namespaces.contains_key("shop") && r.namespaces.contains_key("other"));
+        assert!(
+            !r.cluster
+                .findings
+                .iter()
+                .any(|x| x.resource.kind == "Namespace" && x.resource.name == "shop")
+        );
+        assert!(
+            r.cluster.findings.iter().any(|x| x.rule_id == "RBAC001"),
+            "cluster findings stay"
+        );
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct Config {
     pub event_min_severity: Severity,
     /// This replica's name in events (the pod name in a cluster).
     pub instance: String,
+    /// Namespaces that get reports.
+    pub namespaces: report::NamespaceFilter,
     /// Leadership from the Lease; `None` runs alone and always writes.
     pub leader: Option<watch::Receiver<bool>>,
 }
@@ -134,6 +136,7 @@ pub async fn run(
             &now(),
             version,
         );
+        reports.retain_namespaces(&config.namespaces);
         reports.set_could_not_evaluate(&watch_state.could_not_evaluate());
         // Decide what to announce before the writer forgets what was open.
         let (new, resolved) = events::diff(&writer.open, &reports, config.event_min_severity);

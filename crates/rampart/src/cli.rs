@@ -102,6 +102,12 @@ pub struct OperatorArgs {
     /// appear and when they are resolved.
     #[arg(long, env = "RAMPART_EVENT_MIN_SEVERITY", value_parser = parse_severity, default_value = "high")]
     pub event_min_severity: Severity,
+    /// Only these namespaces get reports (comma-separated; a trailing `*` matches a prefix).
+    #[arg(long, env = "RAMPART_INCLUDE_NAMESPACES", value_delimiter = ',')]
+    pub include_namespaces: Vec<String>,
+    /// These namespaces get no reports (comma-separated; a trailing `*` matches a prefix).
+    #[arg(long, env = "RAMPART_EXCLUDE_NAMESPACES", value_delimiter = ',')]
+    pub exclude_namespaces: Vec<String>,
     /// Elect a leader through a Lease, so that replicas can run side by side and only the
     /// leader writes.
     #[arg(long, env = "RAMPART_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]

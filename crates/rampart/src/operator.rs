@@ -60,6 +60,10 @@ pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
             event_min_severity: args.event_min_severity,
             instance,
             leader,
+            namespaces: rampart_operator::report::NamespaceFilter {
+                include: args.include_namespaces.clone(),
+                exclude: args.exclude_namespaces.clone(),
+            },
         };
         rampart_operator::run::run(client, config, rx).await
     })?;
