@@ -204,7 +204,10 @@ fn main() {
     let rbac =
         count("Role") + count("RoleBinding") + count("ClusterRole") + count("ClusterRoleBinding");
     let cpus = proc_status("Cpus_allowed_list").unwrap_or_else(|| "n/a".to_owned());
-    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    // The machine's CPUs, not the ones this process may use (`taskset` narrows those).
+    let nproc = std::fs::read_to_string("/proc/cpuinfo").map_or(0, |c| {
+        c.lines().filter(|l| l.starts_with("processor")).count()
+    });
 
     println!();
     println!(

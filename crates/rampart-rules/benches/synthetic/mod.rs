@@ -230,11 +230,15 @@ impl Cluster {
                         "rbac.authorization.k8s.io/aggregate-to-view".into(),
                         "true".into(),
                     );
-                    json!([rule(
-                        &["example.com"],
-                        &[&format!("widgets{c}")],
-                        &["get", "list", "watch"]
-                    )])
+                    // An operator that aggregates its Secret reads into `view`: a mistake
+                    // seen in the wild, one in fifty roles.
+                    let resource = if c % 50 == 25 {
+                        "secrets".to_owned()
+                    } else {
+                        format!("widgets{c}")
+                    };
+                    let group = if c % 50 == 25 { "" } else { "example.com" };
+                    json!([rule(&[group], &[&resource], &["get", "list", "watch"])])
                 }
                 1 | 26 => {
                     labels.insert(
