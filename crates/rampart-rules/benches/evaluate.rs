@@ -1,273 +1,288 @@
-//! Full and scoped evaluation of a synthetic cluster, with time and memory.
+//! Full and scoped evaluation of a synthetic cluster: time and memory, printed, never asserted.
 //!
-//! `cargo bench -p rampart-rules --bench evaluate` (RAMPART_BENCH_SCALE=0.1 for a quick run).
-//! Default size: 1,000 namespaces, ~20,000 RBAC objects, 10,000 ServiceAccounts,
-//! 60,000 pods, 3,000 NetworkPolicies. Single-threaded: the engine uses one core.
+//! ```sh
+//! cargo bench -p rampart-rules --bench evaluate                          # the issue's size
+//! RAMPART_BENCH_SCALE=0.1 cargo bench -p rampart-rules --bench evaluate  # quick run
+//! taskset -c 0 cargo bench -p rampart-rules --bench evaluate             # one core
+//! ```
+//! Other knobs: `RAMPART_BENCH_RUNS` (full evaluations, default 5), `RAMPART_BENCH_NAMESPACES`,
+//! `RAMPART_BENCH_PODS_PER_NAMESPACE`, `RAMPART_BENCH_CLUSTER_ROLES`.
+//!
+//! The engine is single-threaded by construction (no rule or step spawns a thread), so every
+//! figure is one core's work; `taskset -c 0` only keeps the scheduler from moving it.
+//! Every rule in `registry::rules()` runs, however many there are when this is run.
 
-use rampart_rules::kinds::{Decoded, Object, decode};
-use rampart_rules::{Inventory, Scope, Settings, evaluate, evaluate_scope, registry};
-use serde_json::{Value, json};
+mod synthetic;
+
+use rampart_rules::kinds::Object;
+use rampart_rules::{Inventory, Rule, Scope, Settings, evaluate, evaluate_scope, registry};
 use std::collections::BTreeSet;
+use std::hint::black_box;
 use std::time::{Duration, Instant};
+use synthetic::{Cluster, Sizes};
 
-/// xorshift64*: deterministic, so every run judges the same cluster.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
+/// Median, fastest and slowest of repeated runs: the spread says how noisy the machine was.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    median: Duration,
+    min: Duration,
+    max: Duration,
+    runs: usize,
 }
 
-fn object(v: Value) -> Object {
-    match decode(v) {
-        Ok(Decoded::Object(o)) => *o,
-        other => panic!("generator produced an unreadable object: {other:?}"),
-    }
-}
-
-const APPS: [&str; 6] = ["web", "api", "worker", "cache", "batch", "gateway"];
-
-fn rbac(ns: &str, i: usize, rng: &mut Rng, out: &mut Vec<Object>) {
-    let rules = match rng.below(6) {
-        0 => json!([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]),
-        1 => json!([{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]),
-        2 => json!([{"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}]),
-        _ => {
-            json!([{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]},
-                    {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list"]}])
+impl Timing {
+    fn of(mut samples: Vec<Duration>) -> Timing {
+        samples.sort();
+        Timing {
+            median: samples[samples.len() / 2],
+            min: samples[0],
+            max: samples[samples.len() - 1],
+            runs: samples.len(),
         }
+    }
+
+    fn show(&self) -> String {
+        format!(
+            "{}  (median of {}, {}..{})",
+            ms(self.median),
+            self.runs,
+            ms(self.min),
+            ms(self.max)
+        )
+    }
+}
+
+/// Runs `f` `runs` times; returns its timing and the last result.
+fn measure<T>(runs: usize, mut f: impl FnMut() -> T) -> (Timing, T) {
+    let mut samples = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        let out = black_box(f());
+        samples.push(t.elapsed());
+        last = Some(out);
+    }
+    let Some(last) = last else {
+        unreachable!("measure runs at least once")
     };
-    out.push(object(
-        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-        "metadata": {"name": format!("role-{i}"), "namespace": ns}, "rules": rules}),
-    ));
-    let builtin = ["edit", "view", "admin"][rng.below(3) as usize];
-    let role_ref = match rng.below(4) {
-        0 => {
-            json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": builtin})
-        }
-        _ => {
-            json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": format!("role-{i}")})
-        }
-    };
-    let subject = match rng.below(3) {
-        0 => {
-            json!({"kind": "User", "name": format!("user-{}", rng.below(500)), "apiGroup": "rbac.authorization.k8s.io"})
-        }
-        1 => {
-            json!({"kind": "Group", "name": format!("team-{}", rng.below(50)), "apiGroup": "rbac.authorization.k8s.io"})
-        }
-        _ => {
-            json!({"kind": "ServiceAccount", "name": format!("sa-{}", rng.below(10)), "namespace": ns})
-        }
-    };
-    out.push(object(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-        "metadata": {"name": format!("binding-{i}"), "namespace": ns}, "roleRef": role_ref, "subjects": [subject]})));
-}
-
-fn pod_spec(sa: &str) -> Value {
-    json!({"serviceAccountName": sa, "containers": [{"name": "app", "image": "registry.example/app:1.0"}]})
-}
-
-fn namespace(n: usize, scale: f64, rng: &mut Rng, out: &mut Vec<Object>) {
-    let ns = format!("ns-{n:04}");
-    let psa = ["restricted", "baseline", "privileged", ""][rng.below(4) as usize];
-    let labels = if psa.is_empty() {
-        json!({})
-    } else {
-        json!({"pod-security.kubernetes.io/enforce": psa})
-    };
-    out.push(object(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}})));
-    let per = |x: f64| ((x * scale).round() as usize).max(1);
-    for s in 0..per(10.0).min(10) {
-        let automount = if s == 0 && rng.below(2) == 0 {
-            json!(false)
-        } else {
-            Value::Null
-        };
-        out.push(object(json!({"apiVersion": "v1", "kind": "ServiceAccount",
-            "metadata": {"name": if s == 0 { "default".to_owned() } else { format!("sa-{s}") }, "namespace": ns},
-            "automountServiceAccountToken": automount})));
-    }
-    for i in 0..per(10.0) {
-        rbac(&ns, i, rng, out);
-    }
-    // 60 pods: 4 Deployments of 3 replicas through a ReplicaSet each, and 48 bare pods.
-    for d in 0..4 {
-        let app = APPS[(d + n) % APPS.len()];
-        let labels = json!({"app": app, "tier": if d % 2 == 0 { "front" } else { "back" }});
-        let template = json!({"metadata": {"labels": labels}, "spec": pod_spec("sa-1")});
-        out.push(object(
-            json!({"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": format!("{app}-{d}"), "namespace": ns},
-            "spec": {"selector": {"matchLabels": labels}, "template": template}}),
-        ));
-        out.push(object(json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
-            "metadata": {"name": format!("{app}-{d}-rs"), "namespace": ns, "ownerReferences": [
-                {"apiVersion": "apps/v1", "kind": "Deployment", "name": format!("{app}-{d}"), "uid": "u", "controller": true}]},
-            "spec": {"selector": {"matchLabels": labels}, "template": template}})));
-        for r in 0..3 {
-            out.push(object(json!({"apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": format!("{app}-{d}-rs-{r}"), "namespace": ns, "labels": labels, "ownerReferences": [
-                    {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": format!("{app}-{d}-rs"), "uid": "u", "controller": true}]},
-                "spec": pod_spec("sa-1")})));
-        }
-    }
-    for p in 0..per(48.0) {
-        let app = APPS[rng.below(APPS.len() as u64) as usize];
-        out.push(object(json!({"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": format!("pod-{p}"), "namespace": ns, "labels": {"app": app, "instance": format!("i{}", p % 7)}},
-            "spec": pod_spec(&format!("sa-{}", rng.below(10)))})));
-    }
-    let policies = [
-        json!({"podSelector": {}, "policyTypes": ["Ingress"]}),
-        json!({"podSelector": {"matchLabels": {"app": "web"}}, "ingress": [{"from": [{"namespaceSelector": {}}]}]}),
-        json!({"podSelector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["front", "back"]}]},
-               "policyTypes": ["Egress"], "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]}),
-    ];
-    for (i, spec) in policies.into_iter().enumerate().take(per(3.0)) {
-        out.push(object(
-            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-            "metadata": {"name": format!("np-{i}"), "namespace": ns}, "spec": spec}),
-        ));
-    }
-    if rng.below(2) == 0 {
-        out.push(object(json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "quota", "namespace": ns},
-            "spec": {"hard": {"pods": "100"}}})));
-    }
-    if rng.below(3) == 0 {
-        out.push(object(json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
-            "metadata": {"name": "legacy-token", "namespace": ns, "annotations": {"kubernetes.io/service-account.name": "sa-1"}}})));
-    }
-}
-
-fn generate(scale: f64) -> Vec<Object> {
-    let mut rng = Rng(0x5eed_cafe_f00d_0001);
-    let mut out = Vec::new();
-    let namespaces = ((1000.0 * scale).round() as usize).max(1);
-    for n in 0..namespaces {
-        namespace(n, 1.0, &mut rng, &mut out);
-    }
-    for c in 0..((250.0 * scale).round() as usize).max(1) {
-        let labels = if c % 25 == 0 {
-            json!({"rbac.authorization.k8s.io/aggregate-to-view": "true"})
-        } else {
-            json!({})
-        };
-        out.push(object(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-            "metadata": {"name": format!("cr-{c}"), "labels": labels},
-            "rules": [{"apiGroups": ["example.com"], "resources": [format!("widgets{c}")], "verbs": ["get", "list"]}]})));
-        out.push(object(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-            "metadata": {"name": format!("crb-{c}")},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": format!("cr-{c}")},
-            "subjects": [{"kind": "Group", "name": format!("team-{}", c % 50), "apiGroup": "rbac.authorization.k8s.io"}]})));
-    }
-    out
-}
-
-fn status_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn median(mut xs: Vec<Duration>) -> Duration {
-    xs.sort();
-    xs[xs.len() / 2]
+    (Timing::of(samples), last)
 }
 
 fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+    let ms = d.as_secs_f64() * 1e3;
+    if ms < 10.0 {
+        format!("{ms:.3} ms")
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
+/// A field of /proc/self/status (`VmRSS`, `VmHWM`, `Cpus_allowed_list`); `None` off Linux.
+fn proc_status(field: &str) -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        (k == field).then(|| v.trim().to_owned())
+    })
+}
+
+fn mib(field: &str) -> String {
+    proc_status(field)
+        .and_then(|v| v.trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or_else(
+            || "n/a".to_owned(),
+            |kib| format!("{:.0} MiB", kib / 1024.0),
+        )
+}
+
+fn row(what: &str, figure: &str, target: &str) {
+    println!("  {what:<38} {figure:<44} {target}");
 }
 
 fn main() {
-    let scale: f64 = std::env::var("RAMPART_BENCH_SCALE")
+    let sizes = Sizes::from_env();
+    let runs: usize = std::env::var("RAMPART_BENCH_RUNS")
         .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0);
-    let t = Instant::now();
-    let objects = generate(scale);
-    let generated = t.elapsed();
-    let count = objects.len();
-
-    let t = Instant::now();
-    let mut inv = Inventory::new();
-    for o in objects {
-        inv.insert(o, None);
-    }
-    inv.reindex();
-    let built = t.elapsed();
-    let rss_built = status_kib("VmRSS:");
-
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    let rules = registry::rules();
     let settings = Settings::default();
-    let mut full = Vec::new();
-    let mut findings = 0;
-    for _ in 0..5 {
-        let t = Instant::now();
-        let e = evaluate(&inv, &settings);
-        full.push(t.elapsed());
-        findings = e.findings.len();
-    }
 
-    let scope = Scope::Only {
-        namespaces: BTreeSet::from(["ns-0007".to_owned()]),
+    // Generate one chunk (the cluster-wide objects, or one namespace) at a time and insert
+    // it, so that generating and inserting are timed apart and peak memory is the inventory's.
+    let mut inv = Inventory::new();
+    let (mut generate, mut insert) = (Duration::ZERO, Duration::ZERO);
+    let mut objects = 0usize;
+    let mut chunks = Cluster::new(sizes);
+    loop {
+        let t = Instant::now();
+        let Some(chunk) = chunks.next() else { break };
+        generate += t.elapsed();
+        objects += chunk.len();
+        let t = Instant::now();
+        for o in chunk {
+            inv.insert(o, None);
+        }
+        insert += t.elapsed();
+    }
+    let t = Instant::now();
+    inv.reindex();
+    let first_reindex = t.elapsed();
+    let rss_built = mib("VmRSS");
+
+    let (full, findings) = measure(runs, || evaluate(&inv, &settings).findings.len());
+
+    // The operator's incremental step: re-evaluate the namespaces a change touched.
+    let ns = synthetic::namespace_name(sizes.namespaces / 2);
+    let one_ns = Scope::Only {
+        namespaces: BTreeSet::from([ns.clone()]),
         cluster: false,
     };
-    let mut scoped = Vec::new();
-    let mut scoped_findings = 0;
-    for _ in 0..50 {
-        let t = Instant::now();
-        let e = evaluate_scope(&inv, &settings, &scope, registry::rules());
-        scoped.push(t.elapsed());
-        scoped_findings = e.findings.len();
-    }
+    let (scoped, scoped_findings) = measure(200, || {
+        evaluate_scope(&inv, &settings, &one_ns, rules)
+            .findings
+            .len()
+    });
+    // A ClusterRole or ClusterRoleBinding change: the cluster-scoped part only.
+    let cluster_only = Scope::Only {
+        namespaces: BTreeSet::new(),
+        cluster: true,
+    };
+    let (cluster, cluster_findings) = measure(20, || {
+        evaluate_scope(&inv, &settings, &cluster_only, rules)
+            .findings
+            .len()
+    });
 
-    let mut reindex = Vec::new();
-    for _ in 0..3 {
+    // What one changed pod costs today: replace it, rebuild the derived indexes (there is no
+    // incremental index update yet), re-evaluate its namespace.
+    let pod = inv
+        .workloads_in(&ns)
+        .find(|w| w.object.kind == "Pod")
+        .map(|w| w.object.name.clone())
+        .unwrap_or_else(|| panic!("namespace {ns} has no bare pod"));
+    let (mut t_insert, mut t_reindex, mut t_eval) = (vec![], vec![], vec![]);
+    for round in 0..runs {
+        let changed: Object = synthetic::changed_pod(&ns, &pod, round);
+        let t = Instant::now();
+        inv.insert(changed, None);
+        t_insert.push(t.elapsed());
         let t = Instant::now();
         inv.reindex();
-        reindex.push(t.elapsed());
+        t_reindex.push(t.elapsed());
+        let t = Instant::now();
+        black_box(evaluate_scope(&inv, &settings, &one_ns, rules));
+        t_eval.push(t.elapsed());
     }
+    let change_total: Vec<Duration> = (0..runs)
+        .map(|i| t_insert[i] + t_reindex[i] + t_eval[i])
+        .collect();
+    let (change_insert, change_reindex, change_eval) = (
+        Timing::of(t_insert),
+        Timing::of(t_reindex),
+        Timing::of(t_eval),
+    );
+
+    // Each rule alone over everything: which rules the full figure is made of.
+    let per_rule_runs = runs.min(3);
+    let mut per_rule: Vec<(&Rule, Timing, usize)> = rules
+        .iter()
+        .map(|r| {
+            let (t, n) = measure(per_rule_runs, || {
+                evaluate_scope(&inv, &settings, &Scope::All, std::slice::from_ref(r))
+                    .findings
+                    .len()
+            });
+            (r, t, n)
+        })
+        .collect();
+    per_rule.sort_by_key(|r| std::cmp::Reverse(r.1.median));
+    let rules_sum: Duration = per_rule.iter().map(|(_, t, _)| t.median).sum();
 
     let counts = inv.counts();
-    let rbac: usize = ["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"]
-        .iter()
-        .filter_map(|k| counts.get(*k))
-        .sum();
+    let count = |k: &str| counts.get(k).copied().unwrap_or(0);
+    let rbac =
+        count("Role") + count("RoleBinding") + count("ClusterRole") + count("ClusterRoleBinding");
+    let cpus = proc_status("Cpus_allowed_list").unwrap_or_else(|| "n/a".to_owned());
+    // The machine's CPUs, not the ones this process may use (`taskset` narrows those).
+    let nproc = std::fs::read_to_string("/proc/cpuinfo").map_or(0, |c| {
+        c.lines().filter(|l| l.starts_with("processor")).count()
+    });
+
+    println!();
     println!(
-        "rampart-rules evaluation benchmark (scale {scale}, single thread, {} rules)",
-        registry::rules().len()
+        "rampart-rules evaluate: {} rules, 1 thread (the engine never spawns); CPUs allowed: {cpus} (of {nproc})",
+        rules.len()
     );
     println!(
-        "  objects               {count} ({} namespaces, {rbac} RBAC, {} ServiceAccounts, {} pods, {} NetworkPolicies)",
-        counts.get("Namespace").unwrap_or(&0),
-        counts.get("ServiceAccount").unwrap_or(&0),
-        counts.get("Pod").unwrap_or(&0),
-        counts.get("NetworkPolicy").unwrap_or(&0)
+        "  cluster: {objects} objects = {} namespaces, {rbac} RBAC, {} ServiceAccounts, {} pods, {} NetworkPolicies, \
+         {} Deployments, {} ReplicaSets, {} ResourceQuotas, {} LimitRanges, {} Secrets",
+        count("Namespace"),
+        count("ServiceAccount"),
+        count("Pod"),
+        count("NetworkPolicy"),
+        count("Deployment"),
+        count("ReplicaSet"),
+        count("ResourceQuota"),
+        count("LimitRange"),
+        count("Secret"),
     );
-    println!("  generate              {}", ms(generated));
-    println!("  build inventory       {}  (insert + reindex)", ms(built));
+    println!();
+    row("what", "figure", "target");
+    row("generate (benchmark only)", &ms(generate), "");
+    row("insert", &ms(insert), "");
+    row("reindex", &ms(first_reindex), "");
+    row(
+        "build inventory (insert + reindex)",
+        &ms(insert + first_reindex),
+        "",
+    );
+    row("full evaluation", &full.show(), "<= 1 s on one core");
+    row("  findings", &findings.to_string(), "");
+    row(
+        &format!("one namespace scope ({ns})"),
+        &scoped.show(),
+        "<= 10 ms",
+    );
+    row("  findings", &scoped_findings.to_string(), "");
+    row("cluster-scoped part only", &cluster.show(), "");
+    row("  findings", &cluster_findings.to_string(), "");
+    row(
+        "one changed pod today (total)",
+        &Timing::of(change_total).show(),
+        "<= 10 ms",
+    );
+    row("  insert", &change_insert.show(), "");
+    row("  reindex (whole inventory)", &change_reindex.show(), "");
+    row("  evaluate its namespace", &change_eval.show(), "");
+    row("RSS after building the inventory", &rss_built, "");
+    row("peak RSS (VmHWM)", &mib("VmHWM"), "");
+    println!();
     println!(
-        "  full evaluation       {}  (median of 5; {findings} findings)",
-        ms(median(full))
+        "  slowest rules, each alone over everything (median of {per_rule_runs}); sum over all {} rules: {}",
+        rules.len(),
+        ms(rules_sum)
     );
-    println!(
-        "  one namespace scope   {}  (median of 50; {scoped_findings} findings)",
-        ms(median(scoped))
-    );
-    println!(
-        "  reindex               {}  (median of 3)",
-        ms(median(reindex))
-    );
-    if let (Some(rss), Some(peak)) = (rss_built, status_kib("VmHWM:")) {
-        println!("  RSS after build       {:.1} MiB", rss as f64 / 1024.0);
-        println!("  peak RSS              {:.1} MiB", peak as f64 / 1024.0);
+    for (r, t, n) in per_rule.iter().take(10) {
+        println!(
+            "    {:<10} {:<42} {:>10}  {n} findings",
+            r.id,
+            r.name,
+            ms(t.median)
+        );
     }
+    let mut silent: Vec<&str> = per_rule
+        .iter()
+        .filter(|(_, _, n)| *n == 0)
+        .map(|(r, _, _)| r.id)
+        .collect();
+    silent.sort_unstable();
+    println!(
+        "  rules without a finding on this cluster: {}",
+        if silent.is_empty() {
+            "none".to_owned()
+        } else {
+            silent.join(", ")
+        }
+    );
 }

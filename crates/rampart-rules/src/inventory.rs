@@ -216,9 +216,11 @@ impl Inventory {
 
     /// Adds or replaces an object. Run [`Inventory::reindex`] after a batch.
     pub fn insert(&mut self, object: Object, source: Option<Source>) {
-        let reference = object_ref(&object);
-        if let (Some(r), Some(s)) = (&reference, source.clone()) {
-            self.sources.insert(r.clone(), s);
+        // Only objects read from a file have a source to remember.
+        if let Some(s) = &source
+            && let Some(r) = object_ref(&object)
+        {
+            self.sources.insert(r, s.clone());
         }
         match object {
             Object::Namespace(o) => {
@@ -333,10 +335,19 @@ impl Inventory {
 
     fn index_namespaces(&self, index: &mut Index) {
         index.namespaces.extend(self.namespaces.keys().cloned());
+        // Keys are sorted by namespace: look at each namespace once and clone only new ones.
         macro_rules! add {
-            ($($map:ident),*) => {$(
-                index.namespaces.extend(self.$map.keys().map(|(ns, _)| ns.clone()).filter(|ns| !ns.is_empty()));
-            )*};
+            ($($map:ident),*) => {$({
+                let mut last: Option<&str> = None;
+                for (ns, _) in self.$map.keys() {
+                    if last != Some(ns.as_str()) {
+                        last = Some(ns);
+                        if !ns.is_empty() && !index.namespaces.contains(ns) {
+                            index.namespaces.insert(ns.clone());
+                        }
+                    }
+                }
+            })*};
         }
         add!(
             service_accounts,
@@ -391,23 +402,34 @@ impl Inventory {
 
     fn top_level_workloads(&self) -> BTreeMap<String, Vec<(WorkloadKind, String)>> {
         let mut out: BTreeMap<String, Vec<(WorkloadKind, String)>> = BTreeMap::new();
-        // An owner present in the inventory stands for the objects it controls.
-        let controlled = |meta: &ObjectMeta, kind: &str, present: &dyn Fn(&Key) -> bool| -> bool {
-            let ns = meta.namespace.clone().unwrap_or_default();
-            meta.owner_references.iter().flatten().any(|o| {
-                o.controller == Some(true)
-                    && o.kind == kind
-                    && present(&(ns.clone(), o.name.clone()))
-            })
-        };
+        // An owner present in the inventory stands for the objects it controls. The key is
+        // built only for a controller reference of a kind that can own the object.
+        let controlled =
+            |meta: &ObjectMeta, kinds: &[&str], present: &dyn Fn(&str, &Key) -> bool| -> bool {
+                meta.owner_references.iter().flatten().any(|o| {
+                    o.controller == Some(true)
+                        && kinds.contains(&o.kind.as_str())
+                        && present(
+                            &o.kind,
+                            &(meta.namespace.clone().unwrap_or_default(), o.name.clone()),
+                        )
+                })
+            };
         let mut add = |meta: &ObjectMeta, kind: WorkloadKind| {
-            let (ns, n) = key(meta);
-            out.entry(ns).or_default().push((kind, n));
+            let ns = meta.namespace.as_deref().unwrap_or_default();
+            let entry = (kind, name(meta));
+            match out.get_mut(ns) {
+                Some(list) => list.push(entry),
+                None => {
+                    out.insert(ns.to_owned(), vec![entry]);
+                }
+            }
         };
+        let pod_owners = ["ReplicaSet", "StatefulSet", "DaemonSet", "Job"];
         for p in self.pods.values() {
-            let owned = ["ReplicaSet", "StatefulSet", "DaemonSet", "Job"]
-                .iter()
-                .any(|k| controlled(&p.metadata, k, &|key| self.has_controller(k, key)));
+            let owned = controlled(&p.metadata, &pod_owners, &|k, key| {
+                self.has_controller(k, key)
+            });
             if !owned {
                 add(&p.metadata, WorkloadKind::Pod);
             }
@@ -422,14 +444,16 @@ impl Inventory {
             add(&d.metadata, WorkloadKind::DaemonSet);
         }
         for r in self.replica_sets.values() {
-            if !controlled(&r.metadata, "Deployment", &|k| {
+            if !controlled(&r.metadata, &["Deployment"], &|_, k| {
                 self.deployments.contains_key(k)
             }) {
                 add(&r.metadata, WorkloadKind::ReplicaSet);
             }
         }
         for j in self.jobs.values() {
-            if !controlled(&j.metadata, "CronJob", &|k| self.cron_jobs.contains_key(k)) {
+            if !controlled(&j.metadata, &["CronJob"], &|_, k| {
+                self.cron_jobs.contains_key(k)
+            }) {
                 add(&j.metadata, WorkloadKind::Job);
             }
         }

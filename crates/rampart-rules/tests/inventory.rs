@@ -107,3 +107,54 @@ fn pods_are_attributed_to_their_top_level_controller() {
         .collect();
     assert_eq!(workloads, vec!["Pod app/orphan", "Deployment app/web"]);
 }
+
+#[test]
+fn controlled_objects_are_hidden_behind_their_controller_of_every_kind() {
+    let template =
+        "template: {metadata: {labels: {app: a}}, spec: {containers: [{name: c, image: i}]}}";
+    let owned = |kind: &str, owner: &str| {
+        format!(
+            "ownerReferences: [{{apiVersion: v1, kind: {kind}, name: {owner}, uid: u, controller: true}}]"
+        )
+    };
+    let yaml = [
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: b-pod, namespace: app}\nspec: {containers: [{name: c, image: i}]}".to_owned(),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a-pod, namespace: app}\nspec: {containers: [{name: c, image: i}]}".to_owned(),
+        format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: ds-x, namespace: app, {}}}\nspec: {{containers: [{{name: c, image: i}}]}}", owned("DaemonSet", "ds")),
+        format!("apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: ds, namespace: app}}\nspec:\n  selector: {{}}\n  {template}"),
+        format!("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: db, namespace: app}}\nspec:\n  selector: {{}}\n  {template}"),
+        format!("apiVersion: batch/v1\nkind: CronJob\nmetadata: {{name: nightly, namespace: app}}\nspec:\n  schedule: '@daily'\n  jobTemplate: {{spec: {{{template}}}}}"),
+        format!("apiVersion: batch/v1\nkind: Job\nmetadata: {{name: nightly-1, namespace: app, {}}}\nspec: {{{template}}}", owned("CronJob", "nightly")),
+        format!("apiVersion: batch/v1\nkind: Job\nmetadata: {{name: once, namespace: app}}\nspec: {{{template}}}"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: elsewhere, namespace: other}\nspec: {containers: [{name: c, image: i}]}".to_owned(),
+    ]
+    .join("\n---\n");
+    let mut inv = inventory(&yaml);
+    let listed = |inv: &Inventory| -> Vec<String> {
+        inv.workloads_in("app")
+            .map(|w| format!("{} {}", w.object, w.spec_path))
+            .collect()
+    };
+    assert_eq!(
+        listed(&inv),
+        vec![
+            "Pod app/a-pod spec",
+            "Pod app/b-pod spec",
+            "StatefulSet app/db spec.template.spec",
+            "DaemonSet app/ds spec.template.spec",
+            "Job app/once spec.template.spec",
+            "CronJob app/nightly spec.jobTemplate.spec.template.spec",
+        ]
+    );
+    assert!(inv.remove(&ObjectRef::new("v1", "Pod", Some("app"), "a-pod")));
+    assert!(inv.remove(&ObjectRef::new("batch/v1", "Job", Some("app"), "once")));
+    assert_eq!(
+        listed(&inv),
+        vec![
+            "Pod app/b-pod spec",
+            "StatefulSet app/db spec.template.spec",
+            "DaemonSet app/ds spec.template.spec",
+            "CronJob app/nightly spec.jobTemplate.spec.template.spec",
+        ]
+    );
+}
