@@ -39,3 +39,7 @@ bench:
 # Start a throwaway control plane and print how to use it.
 cluster-up:
     bash e2e/controlplane/cluster.sh up
+
+# Change-to-report latency of the operator against a running e2e cluster.
+bench-operator:
+    cargo build -p rampart && cargo run -p rampart-e2e --example operator_latency
