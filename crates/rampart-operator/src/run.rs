@@ -1,14 +1,16 @@
 //! The operator's pipeline, one pass per batch of changes:
 //!
 //! ```text
-//! collect (watches, API)  -> snapshot (Inventory)  -> evaluate (rules)
-//!   -> build reports (pure)  -> apply (API, only what changed)
+//! collect (watches, API) -> changes -> Inventory::apply -> scope -> evaluate scope
+//!   -> merge into the last evaluation -> build reports (pure) -> apply (API, only what changed)
 //! ```
-//! Changes are batched by a short debounce; a periodic resync evaluates even when nothing
-//! was seen to change.
+//! Changes are batched by a short debounce, and only the namespaces they can affect are
+//! evaluated again (plus the cheap cluster-scoped part). A periodic resync rebuilds the
+//! inventory from the caches and evaluates everything; it also checks that the incremental
+//! results agreed, and says so in the logs when they did not.
 
 use crate::apply::Writer;
-use crate::collect::Stores;
+use crate::collect::{Pending, Stores};
 use crate::events;
 use crate::report;
 use crate::watch_state::WatchState;
@@ -17,8 +19,8 @@ use futures::StreamExt;
 use kube::Client;
 use rampart_crd::ReportFinding;
 use rampart_rules::Severity;
-use rampart_rules::{Settings, evaluate};
-use std::sync::Arc;
+use rampart_rules::{Evaluation, Inventory, Scope, Settings, evaluate, evaluate_scope, registry};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
@@ -65,12 +67,17 @@ pub async fn run(
     let (changed_tx, mut changed) = tokio::sync::mpsc::channel::<()>(1);
     let mut events = futures::stream::select_all(streams);
     let watch_state = Arc::new(WatchState::default());
+    let pending = Arc::new(Mutex::new(Pending::default()));
     let state = watch_state.clone();
+    let seen = pending.clone();
     tokio::spawn(async move {
         while let Some((kind, result)) = events.next().await {
             match result {
-                Ok(()) => {
+                Ok(s) => {
                     state.ok(kind);
+                    if let Ok(mut p) = seen.lock() {
+                        p.note(kind, s);
+                    }
                     // A full channel already holds a pending change; one is enough.
                     let _ = changed_tx.try_send(());
                 }
@@ -98,6 +105,10 @@ pub async fn run(
     info!(objects = ?stores.counts(), "initial lists synced; evaluating");
     let settings = Settings::default();
     let version = env!("CARGO_PKG_VERSION");
+    // The live inventory and what was last concluded from it; `None` until the first full
+    // evaluation (again after a stand-by, whose caches moved on without it).
+    let mut live: Option<(Inventory, Evaluation)> = None;
+    let mut next_resync = tokio::time::Instant::now() + config.resync;
     loop {
         // A watch that was forbidden at start may have recovered since.
         if !config.health.is_ready()
@@ -108,6 +119,7 @@ pub async fn run(
             config.health.set_ready();
         }
         if !is_leader(&config.leader) {
+            live = None;
             // A standby keeps its caches warm and writes nothing.
             tokio::select! {
                 _ = async { if let Some(l) = config.leader.as_mut() { let _ = l.changed().await; } } => {}
@@ -121,10 +133,31 @@ pub async fn run(
             }
             continue;
         }
-        // Snapshot -> evaluate -> build -> apply.
+        // Changes -> scope -> evaluate -> merge -> build -> apply.
         let started = Instant::now();
-        let inventory = stores.snapshot();
-        let evaluation = evaluate(&inventory, &settings);
+        let full = live.is_none() || tokio::time::Instant::now() >= next_resync;
+        let taken = pending
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default();
+        let (inventory, evaluation, scope) = match live.take() {
+            Some((mut inventory, mut evaluation)) if !full => {
+                let changes = stores.changes(&taken, &inventory);
+                let scope = inventory.apply(changes);
+                let fresh = evaluate_scope(&inventory, &settings, &scope, registry::rules());
+                evaluation.merge(&scope, fresh);
+                (inventory, evaluation, scope)
+            }
+            previous => {
+                next_resync = tokio::time::Instant::now() + config.resync;
+                let inventory = stores.snapshot();
+                let evaluation = evaluate(&inventory, &settings);
+                if let Some((_, before)) = previous {
+                    check_drift(&before, &evaluation, &taken);
+                }
+                (inventory, evaluation, Scope::All)
+            }
+        };
         let namespaces: Vec<&str> = inventory
             .namespaces()
             .filter_map(|n| n.metadata.name.as_deref())
@@ -147,6 +180,7 @@ pub async fn run(
                 let announced = events::announce(&client, &new, &resolved, &config.instance).await;
                 info!(
                     findings = evaluation.findings.len(),
+                    scope = %describe(&scope),
                     written,
                     announced,
                     elapsed_ms = started.elapsed().as_millis() as u64,
@@ -155,6 +189,7 @@ pub async fn run(
             }
             Err(e) => warn!(error = %e, "writing reports failed; retrying at the next evaluation"),
         }
+        live = Some((inventory, evaluation));
         // Wait for a change (then let the burst settle) or for the resync.
         tokio::select! {
             Some(()) = changed.recv() => {
@@ -162,7 +197,7 @@ pub async fn run(
                 while changed.try_recv().is_ok() {}
                 debug!("changes seen");
             }
-            _ = tokio::time::sleep(config.resync) => debug!("periodic resync"),
+            _ = tokio::time::sleep_until(next_resync) => debug!("periodic resync"),
             _ = async { if let Some(l) = config.leader.as_mut() { let _ = l.changed().await; } else { std::future::pending::<()>().await } } => {
                 if !is_leader(&config.leader) { info!("lost leadership; standing by"); }
             }
@@ -171,5 +206,35 @@ pub async fn run(
                 return Ok(());
             }
         }
+    }
+}
+
+fn describe(scope: &Scope) -> String {
+    match scope {
+        Scope::All => "all".to_owned(),
+        Scope::Only { namespaces, .. } => format!("cluster + {} namespace(s)", namespaces.len()),
+    }
+}
+
+/// Compares the incremental result with a full evaluation at a resync. Changes seen since
+/// the last evaluation explain differences; anything else means a change reached findings
+/// the incremental step did not re-evaluate, which the full evaluation has now corrected.
+fn check_drift(incremental: &Evaluation, full: &Evaluation, unapplied: &Pending) {
+    if !unapplied.is_empty() {
+        return;
+    }
+    let key = |e: &Evaluation| -> std::collections::BTreeSet<(String, String)> {
+        e.findings
+            .iter()
+            .map(|f| (f.rule_id.to_owned(), f.fingerprint.clone()))
+            .collect()
+    };
+    let (a, b) = (key(incremental), key(full));
+    if a != b {
+        warn!(
+            missed = b.difference(&a).count(),
+            stale = a.difference(&b).count(),
+            "incremental evaluation disagreed with the periodic full evaluation; the full one is reported"
+        );
     }
 }

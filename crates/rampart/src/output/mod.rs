@@ -27,6 +27,6 @@ impl Report<'_> {
     }
 
     pub fn suppressed(&self) -> usize {
-        self.evaluation.suppressed.values().sum()
+        self.evaluation.suppressed_total()
     }
 }
