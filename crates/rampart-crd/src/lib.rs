@@ -158,6 +158,7 @@ pub struct Report {
     /// Version of the Rampart operator that wrote the report.
     pub rampart_version: String,
     /// True when the least severe findings were left out to keep the report under 512 KiB.
+    /// Left-out findings are stored nowhere, so their firstSeen restarts with the operator.
     #[serde(default)]
     pub truncated: bool,
     /// What could not be evaluated (for example a kind Rampart may not list), so an empty
