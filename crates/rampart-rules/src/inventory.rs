@@ -5,6 +5,7 @@
 //! top-level workloads) are rebuilt by [`Inventory::reindex`], which `insert`/`remove`
 //! callers run once after a batch of changes.
 
+use crate::apiserver_metrics::ApiServerMetrics;
 use crate::bootstrap;
 use crate::encryption_config::EncryptionConfiguration;
 use crate::kinds::{Object, SecretMeta};
@@ -180,6 +181,8 @@ pub struct Inventory {
     secrets: Namespaced<SecretMeta>,
     /// One per API server in an HA control plane; keyed by the name findings give them.
     encryption_configs: BTreeMap<String, EncryptionConfiguration>,
+    /// Scrapes of kube-apiserver `/metrics`, one per API server, by name.
+    apiserver_metrics: BTreeMap<String, ApiServerMetrics>,
     sources: HashMap<ObjectRef, Source>,
     index: Index,
 }
@@ -290,6 +293,9 @@ impl Inventory {
                 }
                 self.encryption_configs.insert(name, c);
             }
+            Object::ApiServerMetrics(m) => {
+                self.apiserver_metrics.insert(m.name.clone(), m);
+            }
         }
     }
 
@@ -316,6 +322,7 @@ impl Inventory {
             "LimitRange" => self.limit_ranges.remove(&k).is_some(),
             "Secret" => self.secrets.remove(&k).is_some(),
             "EncryptionConfiguration" => self.encryption_configs.remove(&r.name).is_some(),
+            "ApiServerMetrics" => self.apiserver_metrics.remove(&r.name).is_some(),
             _ => false,
         }
     }
@@ -681,6 +688,11 @@ impl Inventory {
         self.encryption_configs.iter().map(|(n, c)| (n.as_str(), c))
     }
 
+    /// Scrapes of kube-apiserver `/metrics`, by API server name.
+    pub fn apiserver_metrics(&self) -> impl Iterator<Item = &ApiServerMetrics> {
+        self.apiserver_metrics.values()
+    }
+
     /// kube-apiserver static pods found in kube-system.
     pub fn api_servers(&self) -> &[ApiServerFacts] {
         &self.index.api_servers
@@ -855,6 +867,7 @@ impl Inventory {
         put("LimitRange", self.limit_ranges.len());
         put("Secret", self.secrets.len());
         put("EncryptionConfiguration", self.encryption_configs.len());
+        put("ApiServerMetrics", self.apiserver_metrics.len());
         c
     }
 }
@@ -947,6 +960,9 @@ fn object_ref(o: &Object) -> Option<ObjectRef> {
         Object::LimitRange(x) => ("v1", "LimitRange", &x.metadata),
         Object::Secret(x) => ("v1", "Secret", &x.metadata),
         Object::EncryptionConfiguration(_) => return None,
+        Object::ApiServerMetrics(m) => {
+            return Some(apiserver_metrics_ref(&m.name));
+        }
     };
     Some(ObjectRef::new(
         api_version,
@@ -954,6 +970,11 @@ fn object_ref(o: &Object) -> Option<ObjectRef> {
         meta.namespace.as_deref(),
         meta.name.as_deref().unwrap_or(""),
     ))
+}
+
+/// How findings name the metrics of one API server.
+pub fn apiserver_metrics_ref(name: &str) -> ObjectRef {
+    ObjectRef::new("rampart.dev/v1alpha1", "ApiServerMetrics", None, name)
 }
 
 /// How findings name an EncryptionConfiguration.

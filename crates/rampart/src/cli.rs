@@ -63,6 +63,10 @@ pub struct ScanArgs {
     /// The API server's EncryptionConfiguration, to judge Secrets encryption at rest.
     #[arg(long)]
     pub encryption_config: Option<PathBuf>,
+    /// kube-apiserver's metrics as text (`kubectl get --raw /metrics > FILE`): the strongest
+    /// evidence of Secrets encryption at rest. Repeat for each API server of an HA cluster.
+    #[arg(long)]
+    pub apiserver_metrics: Vec<PathBuf>,
     /// Settings file: severity overrides, disabled rules, exceptions.
     #[arg(long)]
     pub config: Option<PathBuf>,

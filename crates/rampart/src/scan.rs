@@ -5,7 +5,9 @@ use crate::demo;
 use crate::input::{self, Loaded};
 use crate::output::{self, Report};
 use anyhow::{Context as _, Result};
-use rampart_rules::{Inventory, Settings, evaluate};
+use rampart_rules::apiserver_metrics::ApiServerMetrics;
+use rampart_rules::encryption_state::assess;
+use rampart_rules::{Inventory, Object, Settings, evaluate};
 use std::fs;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -26,6 +28,12 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             .with_context(|| format!("reading encryption config {}", path.display()))?;
         loaded.add_text(&path.display().to_string(), &text);
     }
+    let mut metrics = Vec::new();
+    for (i, path) in args.apiserver_metrics.iter().enumerate() {
+        let text = fs::read_to_string(path)
+            .with_context(|| format!("reading apiserver metrics {}", path.display()))?;
+        metrics.push(ApiServerMetrics::parse(&format!("apiserver-{i}"), &text));
+    }
     let settings = match &args.config {
         Some(path) => {
             let text = fs::read_to_string(path)
@@ -41,8 +49,12 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     for (object, source) in parsed.objects {
         inventory.insert(object, Some(source));
     }
+    for m in metrics {
+        inventory.insert(Object::ApiServerMetrics(m), None);
+    }
     inventory.reindex();
     let evaluation = evaluate(&inventory, &settings);
+    let encryption = assess(&inventory, &settings);
 
     // Tell the user about input problems on stderr, whatever the format.
     for e in &parsed.errors {
@@ -74,6 +86,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         unknown_kinds: &parsed.unknown_kinds,
         errors: &parsed.errors,
         min_severity: args.min_severity,
+        encryption: &encryption,
     };
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let text = match args.format {

@@ -267,6 +267,8 @@ impl Inventory {
             reach.add(ns);
         }
         match r.kind.as_str() {
+            // Cluster-wide evidence of encryption judges the API server pods too.
+            "ApiServerMetrics" | "EncryptionConfiguration" => reach.add("kube-system"),
             "Namespace" => {
                 reach.add(&r.name);
                 self.reach_of_subjects_in(&r.name, reach);
