@@ -1,8 +1,9 @@
 //! Rampart's operator: watches cluster state, evaluates the rules, writes reports.
 //!
-//! `collect` (watches) -> `Stores::snapshot` (Inventory) -> `rampart_rules::evaluate`
+//! `collect` (watches, `apiserver` /metrics) -> Inventory -> `rampart_rules::evaluate`
 //! -> `report::build` (pure) -> `apply::Writer` (server-side apply of what changed).
 
+pub mod apiserver;
 pub mod apply;
 pub mod collect;
 pub mod events;

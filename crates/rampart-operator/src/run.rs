@@ -9,6 +9,7 @@
 //! inventory from the caches and evaluates everything; it also checks that the incremental
 //! results agreed, and says so in the logs when they did not.
 
+use crate::apiserver::Scraper;
 use crate::apply::Writer;
 use crate::collect::{Pending, Stores};
 use crate::events;
@@ -19,6 +20,7 @@ use futures::StreamExt;
 use kube::Client;
 use rampart_crd::ReportFinding;
 use rampart_rules::Severity;
+use rampart_rules::encryption_state::assess;
 use rampart_rules::{Evaluation, Inventory, Scope, Settings, evaluate, evaluate_scope, registry};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -44,6 +46,10 @@ pub struct Config {
     pub namespaces: report::NamespaceFilter,
     /// Leadership from the Lease; `None` runs alone and always writes.
     pub leader: Option<watch::Receiver<bool>>,
+    /// How often to read kube-apiserver's /metrics for encryption evidence; zero: never.
+    pub apiserver_metrics_interval: Duration,
+    /// Settings file contents (overrides, exceptions, declared encryption).
+    pub settings: Settings,
 }
 
 fn is_leader(leader: &Option<watch::Receiver<bool>>) -> bool {
@@ -103,7 +109,8 @@ pub async fn run(
         .await
         .context("reading existing reports")?;
     info!(objects = ?stores.counts(), "initial lists synced; evaluating");
-    let settings = Settings::default();
+    let settings = config.settings.clone();
+    let mut scraper = Scraper::new(config.apiserver_metrics_interval);
     let version = env!("CARGO_PKG_VERSION");
     // The live inventory and what was last concluded from it; `None` until the first full
     // evaluation (again after a stand-by, whose caches moved on without it).
@@ -140,9 +147,11 @@ pub async fn run(
             .lock()
             .map(|mut p| std::mem::take(&mut *p))
             .unwrap_or_default();
+        let scraped = scraper.refresh(&client).await;
         let (inventory, evaluation, scope) = match live.take() {
             Some((mut inventory, mut evaluation)) if !full => {
-                let changes = stores.changes(&taken, &inventory);
+                let mut changes = stores.changes(&taken, &inventory);
+                changes.extend(scraped);
                 let scope = inventory.apply(changes);
                 let fresh = evaluate_scope(&inventory, &settings, &scope, registry::rules());
                 evaluation.merge(&scope, fresh);
@@ -150,7 +159,10 @@ pub async fn run(
             }
             previous => {
                 next_resync = tokio::time::Instant::now() + config.resync;
-                let inventory = stores.snapshot();
+                let mut inventory = stores.snapshot();
+                for o in scraper.objects() {
+                    inventory.insert(o, None);
+                }
                 let evaluation = evaluate(&inventory, &settings);
                 if let Some((_, before)) = previous {
                     check_drift(&before, &evaluation, &taken);
@@ -169,6 +181,7 @@ pub async fn run(
             &now(),
             version,
         );
+        reports.encryption = Some(report::encryption_status(&assess(&inventory, &settings)));
         reports.retain_namespaces(&config.namespaces);
         reports.set_could_not_evaluate(&watch_state.could_not_evaluate());
         // Decide what to announce before the writer forgets what was open.
@@ -198,6 +211,7 @@ pub async fn run(
                 debug!("changes seen");
             }
             _ = tokio::time::sleep_until(next_resync) => debug!("periodic resync"),
+            _ = tokio::time::sleep_until(scraper.due()) => debug!("reading kube-apiserver /metrics"),
             _ = async { if let Some(l) = config.leader.as_mut() { let _ = l.changed().await; } else { std::future::pending::<()>().await } } => {
                 if !is_leader(&config.leader) { info!("lost leadership; standing by"); }
             }

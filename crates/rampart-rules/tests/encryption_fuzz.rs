@@ -97,7 +97,11 @@ fn mutate(v: &mut Value, rng: &mut Rng, depth: usize) {
     }
     match v {
         Value::Object(m) if !m.is_empty() => {
-            let k = m.keys().nth(rng.below(m.len())).cloned().unwrap_or_default();
+            let k = m
+                .keys()
+                .nth(rng.below(m.len()))
+                .cloned()
+                .unwrap_or_default();
             if let Some(n) = m.get_mut(&k) {
                 mutate(n, rng, depth - 1);
             }

@@ -12,6 +12,16 @@ use std::fs;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
+/// The settings file, or the defaults without one.
+pub fn load_settings(path: Option<&std::path::Path>) -> Result<Settings> {
+    let Some(path) = path else {
+        return Ok(Settings::default());
+    };
+    let text =
+        fs::read_to_string(path).with_context(|| format!("reading settings {}", path.display()))?;
+    Settings::from_yaml(&text).with_context(|| format!("settings {}", path.display()))
+}
+
 pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     // Read: files, stdin or the demo; problems are collected, not fatal.
     let mut loaded = if args.demo {
@@ -34,14 +44,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             .with_context(|| format!("reading apiserver metrics {}", path.display()))?;
         metrics.push(ApiServerMetrics::parse(&format!("apiserver-{i}"), &text));
     }
-    let settings = match &args.config {
-        Some(path) => {
-            let text = fs::read_to_string(path)
-                .with_context(|| format!("reading settings {}", path.display()))?;
-            Settings::from_yaml(&text).with_context(|| format!("settings {}", path.display()))?
-        }
-        None => Settings::default(),
-    };
+    let settings = load_settings(args.config.as_deref())?;
 
     // Build the inventory and evaluate.
     let mut inventory = Inventory::new();
