@@ -24,7 +24,10 @@ pub struct ContainerView<'a> {
 pub fn containers(spec: &PodSpec) -> Vec<ContainerView<'_>> {
     let mut out = Vec::new();
     let lists = [
-        ("initContainers", spec.init_containers.as_deref().unwrap_or(&[])),
+        (
+            "initContainers",
+            spec.init_containers.as_deref().unwrap_or(&[]),
+        ),
         ("containers", spec.containers.as_slice()),
     ];
     for (field, list) in lists {

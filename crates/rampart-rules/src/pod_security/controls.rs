@@ -241,7 +241,9 @@ fn privileged(cs: &[ContainerView<'_>]) -> Option<Found> {
         }
     }
     let who = o.who();
-    o.found(format!("{who} run privileged (securityContext.privileged=true)"))
+    o.found(format!(
+        "{who} run privileged (securityContext.privileged=true)"
+    ))
 }
 
 fn added_capabilities<'a>(c: &ContainerView<'a>) -> &'a [String] {
@@ -492,7 +494,9 @@ fn apparmor(
         values.insert(p.type_.clone());
     }
     for c in cs {
-        if let Some(p) = c.security_context.and_then(|s| s.app_armor_profile.as_ref())
+        if let Some(p) = c
+            .security_context
+            .and_then(|s| s.app_armor_profile.as_ref())
             && !apparmor_type_allowed(&p.type_)
         {
             o.container(c, "securityContext.appArmorProfile.type");
@@ -664,7 +668,10 @@ fn sysctls(pod: Option<&PodSecurityContext>) -> Option<Found> {
 fn privilege_escalation(cs: &[ContainerView<'_>]) -> Option<Found> {
     let mut o = Offenders::default();
     for c in cs {
-        if c.security_context.and_then(|s| s.allow_privilege_escalation) != Some(false) {
+        if c.security_context
+            .and_then(|s| s.allow_privilege_escalation)
+            != Some(false)
+        {
             o.container(c, "securityContext.allowPrivilegeEscalation");
         }
     }

@@ -7,7 +7,10 @@ fn spec(v: Value) -> PodSpec {
 }
 
 fn controls(level: Level, meta: Option<&ObjectMeta>, s: &PodSpec) -> Vec<Control> {
-    check(level, meta, s).into_iter().map(|v| v.control).collect()
+    check(level, meta, s)
+        .into_iter()
+        .map(|v| v.control)
+        .collect()
 }
 
 /// A pod that passes restricted: the baseline for the cases below.
@@ -54,9 +57,16 @@ fn init_containers_are_checked_and_come_first_in_paths() {
     let b = check(Level::Baseline, None, &s);
     assert_eq!(b.len(), 1);
     assert_eq!(b[0].control, Control::Privileged);
-    assert_eq!(b[0].path, "spec.initContainers[0].securityContext.privileged");
+    assert_eq!(
+        b[0].path,
+        "spec.initContainers[0].securityContext.privileged"
+    );
     assert_eq!(b[0].containers, vec!["setup", "app"]);
-    assert!(b[0].detail.contains(r#"containers "setup", "app""#), "{}", b[0].detail);
+    assert!(
+        b[0].detail.contains(r#"containers "setup", "app""#),
+        "{}",
+        b[0].detail
+    );
     assert_eq!(admitted_level(None, &s), None);
 }
 
@@ -197,8 +207,7 @@ fn apparmor_annotations_and_fields() {
     let b = check(Level::Baseline, None, &spec(v));
     assert_eq!(b[0].control, Control::AppArmorProfile);
     let mut v = restricted_pod();
-    v["securityContext"]["appArmorProfile"] =
-        json!({"type": "Localhost", "localhostProfile": "p"});
+    v["securityContext"]["appArmorProfile"] = json!({"type": "Localhost", "localhostProfile": "p"});
     assert!(check(Level::Baseline, None, &spec(v)).is_empty());
 }
 
@@ -207,7 +216,8 @@ fn host_paths_ports_probes_sysctls_and_selinux() {
     let mut v = restricted_pod();
     v["volumes"] = json!([{"name": "cfg", "configMap": {"name": "c"}},
         {"name": "root", "hostPath": {"path": "/"}}, {"name": "share", "nfs": {"server": "s", "path": "/x"}}]);
-    v["containers"][0]["ports"] = json!([{"containerPort": 80}, {"containerPort": 443, "hostPort": 443}]);
+    v["containers"][0]["ports"] =
+        json!([{"containerPort": 80}, {"containerPort": 443, "hostPort": 443}]);
     v["containers"][0]["readinessProbe"] = json!({"httpGet": {"port": 80, "host": "10.0.0.1"}});
     v["securityContext"]["sysctls"] = json!([{"name": "net.ipv4.tcp_notsent_lowat", "value": "1"},
         {"name": "kernel.msgmax", "value": "1"}]);
@@ -225,7 +235,10 @@ fn host_paths_ports_probes_sysctls_and_selinux() {
                 "spec.containers[0].readinessProbe.httpGet.host",
                 Control::HostProbesAndLifecycle
             ),
-            ("spec.securityContext.seLinuxOptions", Control::SeLinuxOptions),
+            (
+                "spec.securityContext.seLinuxOptions",
+                Control::SeLinuxOptions
+            ),
             ("spec.securityContext.sysctls[1]", Control::Sysctls),
         ]
     );
