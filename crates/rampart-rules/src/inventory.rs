@@ -108,6 +108,9 @@ pub struct Workload<'a> {
     pub metadata: &'a ObjectMeta,
     /// Labels its pods carry (the pod's own, or the template's).
     pub pod_labels: Option<&'a BTreeMap<String, String>>,
+    /// Metadata of its pods (the pod's own, or the template's): Pod Security reads the
+    /// AppArmor annotations there.
+    pub pod_metadata: Option<&'a ObjectMeta>,
     pub spec: &'a PodSpec,
     /// JSON path of the pod spec within the object, e.g. `spec.template.spec`.
     pub spec_path: &'static str,
@@ -690,6 +693,7 @@ impl Inventory {
                     ("v1", "Pod"),
                     &p.metadata,
                     p.metadata.labels.as_ref(),
+                    Some(&p.metadata),
                     p.spec.as_ref()?,
                     "spec",
                 )
@@ -701,6 +705,7 @@ impl Inventory {
                     (apps, "Deployment"),
                     &d.metadata,
                     template_labels(t),
+                    t.metadata.as_ref(),
                     t.spec.as_ref()?,
                     "spec.template.spec",
                 )
@@ -712,6 +717,7 @@ impl Inventory {
                     (apps, "StatefulSet"),
                     &d.metadata,
                     template_labels(t),
+                    t.metadata.as_ref(),
                     t.spec.as_ref()?,
                     "spec.template.spec",
                 )
@@ -723,6 +729,7 @@ impl Inventory {
                     (apps, "DaemonSet"),
                     &d.metadata,
                     template_labels(t),
+                    t.metadata.as_ref(),
                     t.spec.as_ref()?,
                     "spec.template.spec",
                 )
@@ -734,6 +741,7 @@ impl Inventory {
                     (apps, "ReplicaSet"),
                     &d.metadata,
                     template_labels(t),
+                    t.metadata.as_ref(),
                     t.spec.as_ref()?,
                     "spec.template.spec",
                 )
@@ -745,6 +753,7 @@ impl Inventory {
                     (batch, "Job"),
                     &d.metadata,
                     template_labels(t),
+                    t.metadata.as_ref(),
                     t.spec.as_ref()?,
                     "spec.template.spec",
                 )
@@ -756,16 +765,18 @@ impl Inventory {
                     (batch, "CronJob"),
                     &d.metadata,
                     template_labels(t),
+                    t.metadata.as_ref(),
                     t.spec.as_ref()?,
                     "spec.jobTemplate.spec.template.spec",
                 )
             }
         };
-        let ((api_version, kind_name), metadata, pod_labels, spec, spec_path) = w;
+        let ((api_version, kind_name), metadata, pod_labels, pod_metadata, spec, spec_path) = w;
         Some(Workload {
             object: ObjectRef::new(api_version, kind_name, Some(ns), n),
             metadata,
             pod_labels,
+            pod_metadata,
             spec,
             spec_path,
         })
