@@ -132,6 +132,15 @@ impl Offenders {
         self.first_path.is_none()
     }
 
+    /// The verb form that agrees with [`Offenders::who`].
+    fn verb<'v>(&self, singular: &'v str, plural: &'v str) -> &'v str {
+        if usize::from(self.pod) + self.containers.len() > 1 {
+            plural
+        } else {
+            singular
+        }
+    }
+
     /// `pod and containers "a", "b"`.
     fn who(&self) -> String {
         let mut parts = Vec::new();
@@ -202,9 +211,9 @@ fn windows_host_process(
             o.container(c, "securityContext.windowsOptions.hostProcess");
         }
     }
-    let who = o.who();
+    let (who, verb) = (o.who(), o.verb("runs", "run"));
     o.found(format!(
-        "{who} run as a Windows HostProcess (securityContext.windowsOptions.hostProcess=true)"
+        "{who} {verb} as a Windows HostProcess (securityContext.windowsOptions.hostProcess=true)"
     ))
 }
 
@@ -240,9 +249,9 @@ fn privileged(cs: &[ContainerView<'_>]) -> Option<Found> {
             o.container(c, "securityContext.privileged");
         }
     }
-    let who = o.who();
+    let (who, verb) = (o.who(), o.verb("runs", "run"));
     o.found(format!(
-        "{who} run privileged (securityContext.privileged=true)"
+        "{who} {verb} privileged (securityContext.privileged=true)"
     ))
 }
 
@@ -266,9 +275,9 @@ fn capabilities_baseline(cs: &[ContainerView<'_>]) -> Option<Found> {
             extra.extend(bad);
         }
     }
-    let who = o.who();
+    let (who, verb) = (o.who(), o.verb("adds", "add"));
     o.found(format!(
-        "{who} add capabilities beyond the runtime's default set: {}",
+        "{who} {verb} capabilities beyond the runtime's default set: {}",
         quoted(&extra)
     ))
 }
@@ -297,14 +306,16 @@ fn capabilities_restricted(cs: &[ContainerView<'_>]) -> Option<Found> {
     let mut details = Vec::new();
     if !missing_drop.is_empty() {
         details.push(format!(
-            "{} do not drop ALL capabilities",
-            missing_drop.who()
+            "{} {} drop ALL capabilities",
+            missing_drop.who(),
+            missing_drop.verb("does not", "do not")
         ));
     }
     if !adding.is_empty() {
         details.push(format!(
-            "{} add {} (only NET_BIND_SERVICE may be added)",
+            "{} {} {} (only NET_BIND_SERVICE may be added)",
             adding.who(),
+            adding.verb("adds", "add"),
             quoted(&added)
         ));
     }
@@ -427,10 +438,10 @@ fn host_ports(cs: &[ContainerView<'_>]) -> Option<Found> {
             }
         }
     }
-    let who = o.who();
+    let (who, verb) = (o.who(), o.verb("binds", "bind"));
     let ports: Vec<String> = ports.iter().map(i32::to_string).collect();
     o.found(format!(
-        "{who} bind host ports {} on the node",
+        "{who} {verb} host ports {} on the node",
         ports.join(", ")
     ))
 }
@@ -469,9 +480,9 @@ fn host_probes(cs: &[ContainerView<'_>]) -> Option<Found> {
             }
         }
     }
-    let who = o.who();
+    let (who, verb) = (o.who(), o.verb("points", "point"));
     o.found(format!(
-        "{who} point probes or lifecycle hooks at other hosts: {}",
+        "{who} {verb} probes or lifecycle hooks at other hosts: {}",
         quoted(&hosts)
     ))
 }
@@ -520,8 +531,9 @@ fn apparmor(
     let mut parts = Vec::new();
     if !o.is_empty() {
         parts.push(format!(
-            "{} set the AppArmor profile type to {}",
+            "{} {} the AppArmor profile type to {}",
             o.who(),
+            o.verb("sets", "set"),
             quoted(&values)
         ));
     }
@@ -570,10 +582,10 @@ fn selinux(pod: Option<&PodSecurityContext>, cs: &[ContainerView<'_>]) -> Option
             }
         }
     }
-    let who = o.who();
+    let (who, verb) = (o.who(), o.verb("sets", "set"));
     let problems: Vec<String> = problems.into_iter().collect();
     o.found(format!(
-        "{who} set SELinux options that are not allowed: {}",
+        "{who} {verb} SELinux options that are not allowed: {}",
         problems.join(", ")
     ))
 }
@@ -589,9 +601,9 @@ fn proc_mount(cs: &[ContainerView<'_>]) -> Option<Found> {
             kinds.insert(m.to_owned());
         }
     }
-    let who = o.who();
+    let (who, verb) = (o.who(), o.verb("sets", "set"));
     o.found(format!(
-        "{who} set procMount to {}, which exposes /proc paths the runtime masks",
+        "{who} {verb} procMount to {}, which exposes /proc paths the runtime masks",
         quoted(&kinds)
     ))
 }
@@ -631,9 +643,9 @@ fn seccomp(
         }
     }
     if !explicit.is_empty() {
-        let who = explicit.who();
+        let (who, verb) = (explicit.who(), explicit.verb("sets", "set"));
         return explicit.found(format!(
-            "{who} set the seccomp profile type to {}",
+            "{who} {verb} the seccomp profile type to {}",
             quoted(&values)
         ));
     }
@@ -675,9 +687,9 @@ fn privilege_escalation(cs: &[ContainerView<'_>]) -> Option<Found> {
             o.container(c, "securityContext.allowPrivilegeEscalation");
         }
     }
-    let who = o.who();
+    let (who, verb) = (o.who(), o.verb("does not", "do not"));
     o.found(format!(
-        "{who} do not set securityContext.allowPrivilegeEscalation=false"
+        "{who} {verb} set securityContext.allowPrivilegeEscalation=false"
     ))
 }
 
@@ -700,8 +712,8 @@ fn run_as_non_root(pod: Option<&PodSecurityContext>, cs: &[ContainerView<'_>]) -
         }
     }
     if !explicit.is_empty() {
-        let who = explicit.who();
-        return explicit.found(format!("{who} set securityContext.runAsNonRoot=false"));
+        let (who, verb) = (explicit.who(), explicit.verb("sets", "set"));
+        return explicit.found(format!("{who} {verb} securityContext.runAsNonRoot=false"));
     }
     let who = containers_phrase(&implicit.containers);
     implicit.found(format!(
@@ -719,6 +731,6 @@ fn run_as_user(pod: Option<&PodSecurityContext>, cs: &[ContainerView<'_>]) -> Op
             o.container(c, "securityContext.runAsUser");
         }
     }
-    let who = o.who();
-    o.found(format!("{who} set runAsUser=0 (root)"))
+    let (who, verb) = (o.who(), o.verb("sets", "set"));
+    o.found(format!("{who} {verb} runAsUser=0 (root)"))
 }

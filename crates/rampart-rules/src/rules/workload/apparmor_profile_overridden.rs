@@ -22,7 +22,10 @@ pub const RULE: Rule = Rule {
         `appArmorProfile` field, which replaced them in Kubernetes 1.30.",
     references: &[
         cis("5.7.3", "Apply SecurityContext to your Pods and Containers"),
-        nsa("Pod security", "Use AppArmor or SELinux to confine containers"),
+        nsa(
+            "Pod security",
+            "Use AppArmor or SELinux to confine containers",
+        ),
         mitre("T1611", "Escape to Host"),
     ],
     check,

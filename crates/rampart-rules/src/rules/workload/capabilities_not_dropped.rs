@@ -21,7 +21,10 @@ pub const RULE: Rule = Rule {
     remediation: "Set `securityContext.capabilities.drop: [ALL]` on every container and add \
         back only `NET_BIND_SERVICE`, if the container binds a port below 1024.",
     references: &[
-        cis("5.2.10", "Minimize the admission of containers with capabilities assigned"),
+        cis(
+            "5.2.10",
+            "Minimize the admission of containers with capabilities assigned",
+        ),
         nsa("Pod security", "Drop unneeded Linux capabilities"),
         mitre("T1611", "Escape to Host"),
     ],

@@ -22,7 +22,10 @@ pub const RULE: Rule = Rule {
         `securityContext.capabilities.add`; better, drop ALL and add back only \
         NET_BIND_SERVICE where a low port is needed, which also satisfies restricted.",
     references: &[
-        cis("5.2.9", "Minimize the admission of containers with added capabilities"),
+        cis(
+            "5.2.9",
+            "Minimize the admission of containers with added capabilities",
+        ),
         nsa("Pod security", "Drop unneeded Linux capabilities"),
         mitre("T1611", "Escape to Host"),
     ],

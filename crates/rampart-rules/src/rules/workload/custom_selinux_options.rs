@@ -21,7 +21,10 @@ pub const RULE: Rule = Rule {
         the container types. Setting `level` (the MCS categories) stays allowed.",
     references: &[
         cis("5.7.3", "Apply SecurityContext to your Pods and Containers"),
-        nsa("Pod security", "Use AppArmor or SELinux to confine containers"),
+        nsa(
+            "Pod security",
+            "Use AppArmor or SELinux to confine containers",
+        ),
         mitre("T1611", "Escape to Host"),
     ],
     check,

@@ -19,8 +19,14 @@ pub const RULE: Rule = Rule {
     remediation: "Remove `hostPort` and expose the container through a Service (ClusterIP, \
         NodePort or LoadBalancer) or an Ingress, where policies and load balancing apply.",
     references: &[
-        cis("5.2.13", "Minimize the admission of containers which use HostPorts"),
-        nsa("Network separation", "Limit exposure of pods outside the cluster network"),
+        cis(
+            "5.2.13",
+            "Minimize the admission of containers which use HostPorts",
+        ),
+        nsa(
+            "Network separation",
+            "Limit exposure of pods outside the cluster network",
+        ),
         mitre("T1611", "Escape to Host"),
     ],
     check,

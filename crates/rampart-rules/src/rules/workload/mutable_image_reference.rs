@@ -20,7 +20,10 @@ pub const RULE: Rule = Rule {
     remediation: "Reference images by digest (`registry/app@sha256:...`), or at least by a \
         version tag that the registry keeps immutable; never deploy `latest`.",
     references: &[
-        cis("5.5.1", "Configure Image Provenance using ImagePolicyWebhook admission controller"),
+        cis(
+            "5.5.1",
+            "Configure Image Provenance using ImagePolicyWebhook admission controller",
+        ),
         nsa("Pod security", "Use trusted, immutable container images"),
         mitre("T1525", "Implant Internal Image"),
     ],
@@ -63,11 +66,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
             emit.push(
                 Draft::new(
                     w.object.clone(),
-                    format!(
-                        "{}: {}; pin the image by digest",
-                        w.object,
-                        bad.join(", ")
-                    ),
+                    format!("{}: {}; pin the image by digest", w.object, bad.join(", ")),
                 )
                 .path(object_path(&w, &path)),
             );

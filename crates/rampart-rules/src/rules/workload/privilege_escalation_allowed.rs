@@ -25,7 +25,10 @@ pub const RULE: Rule = Rule {
             "Minimize the admission of containers with allowPrivilegeEscalation",
         ),
         nsa("Pod security", "Prevent privilege escalation"),
-        mitre("T1548.001", "Abuse Elevation Control Mechanism: Setuid and Setgid"),
+        mitre(
+            "T1548.001",
+            "Abuse Elevation Control Mechanism: Setuid and Setgid",
+        ),
     ],
     check,
 };

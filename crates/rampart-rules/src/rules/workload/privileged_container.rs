@@ -4,8 +4,8 @@ use super::pss::{PssRule, never, report};
 use crate::context::Context;
 use crate::emit::Emitter;
 use crate::inventory::Workload;
-use crate::pod_security::Violation;
 use crate::pod_security::Control;
+use crate::pod_security::Violation;
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
 
 pub const RULE: Rule = Rule {

@@ -91,12 +91,12 @@ pub fn enforced_level(inv: &Inventory, ns: &str) -> Option<Level> {
 pub fn consequence(w: &Workload<'_>, enforced: Option<Level>, level: Level) -> String {
     let ns = w.namespace();
     match enforced {
-        Some(e) if e >= level && w.object.kind == "Pod" => format!(
-            "running although namespace {ns} enforces {e} (admitted before the label)"
-        ),
-        Some(e) if e >= level => format!(
-            "namespace {ns} enforces {e}, so the API server rejects the pods it creates"
-        ),
+        Some(e) if e >= level && w.object.kind == "Pod" => {
+            format!("running although namespace {ns} enforces {e} (admitted before the label)")
+        }
+        Some(e) if e >= level => {
+            format!("namespace {ns} enforces {e}, so the API server rejects the pods it creates")
+        }
         _ => format!("would be rejected if enforce={level} were set on namespace {ns}"),
     }
 }
@@ -114,4 +114,88 @@ pub fn object_path(w: &Workload<'_>, pod_path: &str) -> String {
         return format!("{meta_prefix}{rest}");
     }
     pod_path.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Inventory, Scope, Settings, evaluate_scope, manifest, registry};
+
+    fn messages(yaml: &str, rule: &str) -> Vec<(String, Option<String>)> {
+        let parsed = manifest::parse("test.yaml", yaml);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
+        let rule = registry::find(rule).expect("rule");
+        evaluate_scope(
+            &inv,
+            &Settings::default(),
+            &Scope::All,
+            std::slice::from_ref(rule),
+        )
+        .findings
+        .into_iter()
+        .map(|f| (f.message, f.path))
+        .collect()
+    }
+
+    const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {pod-security.kubernetes.io/enforce: baseline}\n---\n";
+
+    #[test]
+    fn running_pod_in_an_enforcing_namespace_was_admitted_before_the_label() {
+        let yaml = format!(
+            "{NAMESPACE}apiVersion: v1\nkind: Pod\nmetadata: {{name: old, namespace: shop}}\n\
+             spec:\n  hostPID: true\n  containers: [{{name: c, image: x}}]\n"
+        );
+        let m = messages(&yaml, "POD002");
+        assert_eq!(m.len(), 1);
+        assert!(
+            m[0].0.ends_with(
+                "running although namespace shop enforces baseline (admitted before the label)"
+            ),
+            "{}",
+            m[0].0
+        );
+        assert_eq!(m[0].1.as_deref(), Some("spec.hostPID"));
+    }
+
+    #[test]
+    fn controller_in_an_enforcing_namespace_cannot_create_its_pods() {
+        let yaml = format!(
+            "{NAMESPACE}apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: shop}}\n\
+             spec:\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n\
+             \x20   spec:\n      containers: [{{name: c, image: x, securityContext: {{privileged: true}}}}]\n"
+        );
+        let m = messages(&yaml, "POD003");
+        assert!(
+            m[0].0.ends_with(
+                "namespace shop enforces baseline, so the API server rejects the pods it creates"
+            ),
+            "{}",
+            m[0].0
+        );
+        assert_eq!(
+            m[0].1.as_deref(),
+            Some("spec.template.spec.containers[0].securityContext.privileged")
+        );
+    }
+
+    #[test]
+    fn restricted_only_violation_names_the_level_that_would_reject_it() {
+        let yaml = format!(
+            "{NAMESPACE}apiVersion: batch/v1\nkind: CronJob\nmetadata: {{name: nightly, namespace: shop}}\n\
+             spec:\n  schedule: '@daily'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n\
+             \x20         restartPolicy: Never\n          securityContext: {{runAsUser: 0}}\n\
+             \x20         containers: [{{name: c, image: x}}]\n"
+        );
+        let m = messages(&yaml, "POD016");
+        assert!(
+            m[0].0
+                .ends_with("would be rejected if enforce=restricted were set on namespace shop"),
+            "{}",
+            m[0].0
+        );
+        assert_eq!(
+            m[0].1.as_deref(),
+            Some("spec.jobTemplate.spec.template.spec.securityContext.runAsUser")
+        );
+    }
 }

@@ -23,7 +23,10 @@ pub const RULE: Rule = Rule {
         container-level `runAsNonRoot: false`.",
     references: &[
         cis("5.2.7", "Minimize the admission of root containers"),
-        nsa("Pod security", "Use containers built to run as non-root users"),
+        nsa(
+            "Pod security",
+            "Use containers built to run as non-root users",
+        ),
         mitre("T1611", "Escape to Host"),
     ],
     check,

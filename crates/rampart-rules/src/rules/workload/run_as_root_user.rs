@@ -20,7 +20,10 @@ pub const RULE: Rule = Rule {
         true`), or remove it and use an image that runs as a non-root user.",
     references: &[
         cis("5.2.7", "Minimize the admission of root containers"),
-        nsa("Pod security", "Use containers built to run as non-root users"),
+        nsa(
+            "Pod security",
+            "Use containers built to run as non-root users",
+        ),
         mitre("T1611", "Escape to Host"),
     ],
     check,

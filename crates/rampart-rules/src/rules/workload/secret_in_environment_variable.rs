@@ -50,8 +50,9 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
                         "{}: {} from Secret {} key {}",
                         c.name, e.name, r.name, r.key
                     ));
-                    first_path
-                        .get_or_insert_with(|| format!("{}.env[{i}].valueFrom.secretKeyRef", c.path));
+                    first_path.get_or_insert_with(|| {
+                        format!("{}.env[{i}].valueFrom.secretKeyRef", c.path)
+                    });
                 }
                 for (i, e) in c.env_from.iter().enumerate() {
                     let Some(r) = e.secret_ref.as_ref() else {

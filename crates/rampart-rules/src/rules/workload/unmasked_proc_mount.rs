@@ -23,7 +23,10 @@ pub const RULE: Rule = Rule {
         (`hostUsers: false`) in a namespace enforcing baseline.",
     references: &[
         cis("5.7.3", "Apply SecurityContext to your Pods and Containers"),
-        nsa("Pod security", "Restrict access to the host's kernel interfaces"),
+        nsa(
+            "Pod security",
+            "Restrict access to the host's kernel interfaces",
+        ),
         mitre("T1611", "Escape to Host"),
     ],
     check,

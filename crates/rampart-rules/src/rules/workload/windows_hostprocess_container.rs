@@ -24,7 +24,10 @@ pub const RULE: Rule = Rule {
             "5.2.11",
             "Minimize the admission of Windows HostProcess containers",
         ),
-        nsa("Pod security", "Use containers built to run as non-root, without host access"),
+        nsa(
+            "Pod security",
+            "Use containers built to run as non-root, without host access",
+        ),
         mitre("T1611", "Escape to Host"),
     ],
     check,
