@@ -326,9 +326,7 @@ fn container(
         let mut p = json!({"containerPort": port});
         // On the host network a host port must equal the container port; the API server
         // also fills it in for pods, so it is always set explicitly here.
-        if shape.host_network {
-            p["hostPort"] = json!(port);
-        } else if rng.chance(if hardened { 3 } else { 12 }) {
+        if shape.host_network || rng.chance(if hardened { 3 } else { 12 }) {
             p["hostPort"] = json!(port);
         }
         ports.push(p);
