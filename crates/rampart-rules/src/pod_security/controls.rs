@@ -64,32 +64,33 @@ pub fn violation(
     metadata: Option<&ObjectMeta>,
     spec: &PodSpec,
 ) -> Option<Violation> {
-    let cs = containers(spec);
     let pod = spec.security_context.as_ref();
+    // Pod-level controls never look at containers; the others list them once.
+    let cs = || containers(spec);
     let found = match control {
-        Control::WindowsHostProcess => windows_host_process(pod, &cs),
+        Control::WindowsHostProcess => windows_host_process(pod, cs()),
         Control::HostNamespaces => host_namespaces(spec),
-        Control::Privileged => privileged(&cs),
-        Control::CapabilitiesBaseline => capabilities_baseline(&cs),
+        Control::Privileged => privileged(cs()),
+        Control::CapabilitiesBaseline => capabilities_baseline(cs()),
         Control::HostPathVolumes => host_path_volumes(spec),
-        Control::HostPorts => host_ports(&cs),
-        Control::HostProbesAndLifecycle => host_probes(&cs),
-        Control::AppArmorProfile => apparmor(metadata, pod, &cs),
-        Control::SeLinuxOptions => selinux(pod, &cs),
+        Control::HostPorts => host_ports(cs()),
+        Control::HostProbesAndLifecycle => host_probes(cs()),
+        Control::AppArmorProfile => apparmor(metadata, pod, cs()),
+        Control::SeLinuxOptions => selinux(pod, cs()),
         Control::ProcMount if user_namespaced(spec) => None,
-        Control::ProcMount | Control::ProcMountRestricted => proc_mount(&cs),
-        Control::SeccompBaseline => seccomp(pod, &cs, false),
+        Control::ProcMount | Control::ProcMountRestricted => proc_mount(cs()),
+        Control::SeccompBaseline => seccomp(pod, cs(), false),
         Control::Sysctls => sysctls(pod),
         Control::RestrictedVolumes => restricted_volumes(spec),
         Control::AllowPrivilegeEscalation if windows(spec) => None,
-        Control::AllowPrivilegeEscalation => privilege_escalation(&cs),
+        Control::AllowPrivilegeEscalation => privilege_escalation(cs()),
         Control::RunAsNonRoot | Control::RunAsUser if user_namespaced(spec) => None,
-        Control::RunAsNonRoot => run_as_non_root(pod, &cs),
-        Control::RunAsUser => run_as_user(pod, &cs),
+        Control::RunAsNonRoot => run_as_non_root(pod, cs()),
+        Control::RunAsUser => run_as_user(pod, cs()),
         Control::SeccompRestricted if windows(spec) => None,
-        Control::SeccompRestricted => seccomp(pod, &cs, true),
+        Control::SeccompRestricted => seccomp(pod, cs(), true),
         Control::CapabilitiesRestricted if windows(spec) => None,
-        Control::CapabilitiesRestricted => capabilities_restricted(&cs),
+        Control::CapabilitiesRestricted => capabilities_restricted(cs()),
     }?;
     Some(Violation {
         control,
@@ -120,12 +121,12 @@ impl Offenders {
         self.first_path.get_or_insert_with(|| path.to_owned());
     }
 
-    fn container(&mut self, c: &ContainerView<'_>, field: &str) {
-        if !self.containers.iter().any(|n| n == c.name) {
-            self.containers.push(c.name.to_owned());
+    fn container(&mut self, c: ContainerView<'_>, field: &str) {
+        if !self.containers.iter().any(|n| n == c.name()) {
+            self.containers.push(c.name().to_owned());
         }
         self.first_path
-            .get_or_insert_with(|| format!("{}.{field}", c.path));
+            .get_or_insert_with(|| format!("{}.{field}", c.path()));
     }
 
     fn is_empty(&self) -> bool {
@@ -190,9 +191,9 @@ fn user_namespaced(spec: &PodSpec) -> bool {
     spec.host_users == Some(false)
 }
 
-fn windows_host_process(
+fn windows_host_process<'a>(
     pod: Option<&PodSecurityContext>,
-    cs: &[ContainerView<'_>],
+    cs: impl Iterator<Item = ContainerView<'a>>,
 ) -> Option<Found> {
     let mut o = Offenders::default();
     if pod
@@ -204,7 +205,7 @@ fn windows_host_process(
     }
     for c in cs {
         let set = c
-            .security_context
+            .security_context()
             .and_then(|s| s.windows_options.as_ref())
             .and_then(|w| w.host_process);
         if set == Some(true) {
@@ -242,10 +243,10 @@ fn host_namespaces(spec: &PodSpec) -> Option<Found> {
     })
 }
 
-fn privileged(cs: &[ContainerView<'_>]) -> Option<Found> {
+fn privileged<'a>(cs: impl Iterator<Item = ContainerView<'a>>) -> Option<Found> {
     let mut o = Offenders::default();
     for c in cs {
-        if c.security_context.and_then(|s| s.privileged) == Some(true) {
+        if c.security_context().and_then(|s| s.privileged) == Some(true) {
             o.container(c, "securityContext.privileged");
         }
     }
@@ -255,14 +256,14 @@ fn privileged(cs: &[ContainerView<'_>]) -> Option<Found> {
     ))
 }
 
-fn added_capabilities<'a>(c: &ContainerView<'a>) -> &'a [String] {
-    c.security_context
+fn added_capabilities<'a>(c: ContainerView<'a>) -> &'a [String] {
+    c.security_context()
         .and_then(|s| s.capabilities.as_ref())
         .and_then(|caps| caps.add.as_deref())
         .unwrap_or(&[])
 }
 
-fn capabilities_baseline(cs: &[ContainerView<'_>]) -> Option<Found> {
+fn capabilities_baseline<'a>(cs: impl Iterator<Item = ContainerView<'a>>) -> Option<Found> {
     let mut o = Offenders::default();
     let mut extra = BTreeSet::new();
     for c in cs {
@@ -282,12 +283,12 @@ fn capabilities_baseline(cs: &[ContainerView<'_>]) -> Option<Found> {
     ))
 }
 
-fn capabilities_restricted(cs: &[ContainerView<'_>]) -> Option<Found> {
+fn capabilities_restricted<'a>(cs: impl Iterator<Item = ContainerView<'a>>) -> Option<Found> {
     let mut missing_drop = Offenders::default();
     let mut adding = Offenders::default();
     let mut added = BTreeSet::new();
     for c in cs {
-        let caps = c.security_context.and_then(|s| s.capabilities.as_ref());
+        let caps = c.security_context().and_then(|s| s.capabilities.as_ref());
         let drops_all = caps
             .and_then(|x| x.drop.as_deref())
             .is_some_and(|d| d.iter().any(|x| x == "ALL"));
@@ -427,11 +428,11 @@ fn restricted_volumes(spec: &PodSpec) -> Option<Found> {
     })
 }
 
-fn host_ports(cs: &[ContainerView<'_>]) -> Option<Found> {
+fn host_ports<'a>(cs: impl Iterator<Item = ContainerView<'a>>) -> Option<Found> {
     let mut o = Offenders::default();
     let mut ports = BTreeSet::new();
     for c in cs {
-        for (i, p) in c.ports.iter().enumerate() {
+        for (i, p) in c.ports().iter().enumerate() {
             if let Some(hp) = p.host_port.filter(|hp| *hp != 0) {
                 o.container(c, &format!("ports[{i}].hostPort"));
                 ports.insert(hp);
@@ -446,12 +447,12 @@ fn host_ports(cs: &[ContainerView<'_>]) -> Option<Found> {
     ))
 }
 
-fn host_probes(cs: &[ContainerView<'_>]) -> Option<Found> {
+fn host_probes<'a>(cs: impl Iterator<Item = ContainerView<'a>>) -> Option<Found> {
     let mut o = Offenders::default();
     let mut hosts = BTreeSet::new();
     for c in cs {
         let mut targets: Vec<(String, Option<&str>, Option<&str>)> = Vec::new();
-        for (name, probe) in &c.probes {
+        for (name, probe) in &c.probes() {
             if let Some(p) = probe {
                 targets.push((
                     (*name).to_owned(),
@@ -460,7 +461,7 @@ fn host_probes(cs: &[ContainerView<'_>]) -> Option<Found> {
                 ));
             }
         }
-        if let Some(l) = c.lifecycle {
+        if let Some(l) = c.lifecycle() {
             for (name, handler) in [("postStart", &l.post_start), ("preStop", &l.pre_stop)] {
                 if let Some(h) = handler {
                     targets.push((
@@ -491,10 +492,10 @@ fn apparmor_type_allowed(t: &str) -> bool {
     matches!(t, "RuntimeDefault" | "Localhost")
 }
 
-fn apparmor(
+fn apparmor<'a>(
     metadata: Option<&ObjectMeta>,
     pod: Option<&PodSecurityContext>,
-    cs: &[ContainerView<'_>],
+    cs: impl Iterator<Item = ContainerView<'a>>,
 ) -> Option<Found> {
     let mut o = Offenders::default();
     let mut values = BTreeSet::new();
@@ -506,7 +507,7 @@ fn apparmor(
     }
     for c in cs {
         if let Some(p) = c
-            .security_context
+            .security_context()
             .and_then(|s| s.app_armor_profile.as_ref())
             && !apparmor_type_allowed(&p.type_)
         {
@@ -563,7 +564,10 @@ fn selinux_problems(opts: &SELinuxOptions) -> Vec<String> {
     out
 }
 
-fn selinux(pod: Option<&PodSecurityContext>, cs: &[ContainerView<'_>]) -> Option<Found> {
+fn selinux<'a>(
+    pod: Option<&PodSecurityContext>,
+    cs: impl Iterator<Item = ContainerView<'a>>,
+) -> Option<Found> {
     let mut o = Offenders::default();
     let mut problems = BTreeSet::new();
     if let Some(opts) = pod.and_then(|p| p.se_linux_options.as_ref()) {
@@ -574,7 +578,10 @@ fn selinux(pod: Option<&PodSecurityContext>, cs: &[ContainerView<'_>]) -> Option
         }
     }
     for c in cs {
-        if let Some(opts) = c.security_context.and_then(|s| s.se_linux_options.as_ref()) {
+        if let Some(opts) = c
+            .security_context()
+            .and_then(|s| s.se_linux_options.as_ref())
+        {
             let p = selinux_problems(opts);
             if !p.is_empty() {
                 o.container(c, "securityContext.seLinuxOptions");
@@ -590,11 +597,11 @@ fn selinux(pod: Option<&PodSecurityContext>, cs: &[ContainerView<'_>]) -> Option
     ))
 }
 
-fn proc_mount(cs: &[ContainerView<'_>]) -> Option<Found> {
+fn proc_mount<'a>(cs: impl Iterator<Item = ContainerView<'a>>) -> Option<Found> {
     let mut o = Offenders::default();
     let mut kinds = BTreeSet::new();
     for c in cs {
-        if let Some(m) = c.security_context.and_then(|s| s.proc_mount.as_deref())
+        if let Some(m) = c.security_context().and_then(|s| s.proc_mount.as_deref())
             && m != "Default"
         {
             o.container(c, "securityContext.procMount");
@@ -614,9 +621,9 @@ fn seccomp_allowed(t: &str) -> bool {
 
 /// Baseline forbids an explicit bad profile; restricted (`required`) also forbids leaving a
 /// container without a profile when the pod sets none.
-fn seccomp(
+fn seccomp<'a>(
     pod: Option<&PodSecurityContext>,
-    cs: &[ContainerView<'_>],
+    cs: impl Iterator<Item = ContainerView<'a>>,
     required: bool,
 ) -> Option<Found> {
     let mut explicit = Offenders::default();
@@ -632,7 +639,10 @@ fn seccomp(
     }
     let mut implicit = Offenders::default();
     for c in cs {
-        match c.security_context.and_then(|s| s.seccomp_profile.as_ref()) {
+        match c
+            .security_context()
+            .and_then(|s| s.seccomp_profile.as_ref())
+        {
             Some(p) if !seccomp_allowed(&p.type_) => {
                 explicit.container(c, "securityContext.seccompProfile.type");
                 values.insert(p.type_.clone());
@@ -677,10 +687,10 @@ fn sysctls(pod: Option<&PodSecurityContext>) -> Option<Found> {
     })
 }
 
-fn privilege_escalation(cs: &[ContainerView<'_>]) -> Option<Found> {
+fn privilege_escalation<'a>(cs: impl Iterator<Item = ContainerView<'a>>) -> Option<Found> {
     let mut o = Offenders::default();
     for c in cs {
-        if c.security_context
+        if c.security_context()
             .and_then(|s| s.allow_privilege_escalation)
             != Some(false)
         {
@@ -693,7 +703,10 @@ fn privilege_escalation(cs: &[ContainerView<'_>]) -> Option<Found> {
     ))
 }
 
-fn run_as_non_root(pod: Option<&PodSecurityContext>, cs: &[ContainerView<'_>]) -> Option<Found> {
+fn run_as_non_root<'a>(
+    pod: Option<&PodSecurityContext>,
+    cs: impl Iterator<Item = ContainerView<'a>>,
+) -> Option<Found> {
     let mut explicit = Offenders::default();
     let pod_value = pod.and_then(|p| p.run_as_non_root);
     if pod_value == Some(false) {
@@ -701,7 +714,7 @@ fn run_as_non_root(pod: Option<&PodSecurityContext>, cs: &[ContainerView<'_>]) -
     }
     let mut implicit = Offenders::default();
     for c in cs {
-        match c.security_context.and_then(|s| s.run_as_non_root) {
+        match c.security_context().and_then(|s| s.run_as_non_root) {
             Some(false) => explicit.container(c, "securityContext.runAsNonRoot"),
             Some(true) => {}
             // A container inherits a pod-level `true`.
@@ -721,13 +734,16 @@ fn run_as_non_root(pod: Option<&PodSecurityContext>, cs: &[ContainerView<'_>]) -
     ))
 }
 
-fn run_as_user(pod: Option<&PodSecurityContext>, cs: &[ContainerView<'_>]) -> Option<Found> {
+fn run_as_user<'a>(
+    pod: Option<&PodSecurityContext>,
+    cs: impl Iterator<Item = ContainerView<'a>>,
+) -> Option<Found> {
     let mut o = Offenders::default();
     if pod.and_then(|p| p.run_as_user) == Some(0) {
         o.pod("spec.securityContext.runAsUser");
     }
     for c in cs {
-        if c.security_context.and_then(|s| s.run_as_user) == Some(0) {
+        if c.security_context().and_then(|s| s.run_as_user) == Some(0) {
             o.container(c, "securityContext.runAsUser");
         }
     }

@@ -56,10 +56,10 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
             let mut bad = Vec::new();
             let mut first_path = None;
             for c in containers(w.spec) {
-                let Some(image) = c.image else { continue };
+                let Some(image) = c.image() else { continue };
                 if let Some(why) = mutable(image) {
-                    bad.push(format!("{} runs {image} ({why})", c.name));
-                    first_path.get_or_insert_with(|| format!("{}.image", c.path));
+                    bad.push(format!("{} runs {image} ({why})", c.name()));
+                    first_path.get_or_insert_with(|| format!("{}.image", c.path()));
                 }
             }
             let Some(path) = first_path else { continue };

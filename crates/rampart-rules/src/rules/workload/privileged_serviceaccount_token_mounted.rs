@@ -8,12 +8,13 @@
 use super::pss::object_path;
 use crate::context::Context;
 use crate::emit::{Draft, Emitter};
-use crate::inventory::{Inventory, Workload};
+use crate::inventory::{Inventory, RoleKey, Workload};
 use crate::object::{ObjectRef, Subject};
 use crate::rbac::{Permission, grants_any, is_full_wildcard};
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
 use crate::rules::rbac::grants::describe;
 use k8s_openapi::api::rbac::v1::PolicyRule;
+use std::collections::HashMap;
 
 pub const RULE: Rule = Rule {
     id: "POD020",
@@ -154,13 +155,18 @@ fn dangerous(rules: &[PolicyRule]) -> Option<String> {
 }
 
 /// Evidence that a ServiceAccount is privileged: what, through which binding and role.
+#[derive(Clone)]
 struct Power {
     what: String,
     binding: ObjectRef,
     role: ObjectRef,
 }
 
-fn power_of(inv: &Inventory, ns: &str, sa: &str) -> Option<Power> {
+/// What each role grants that is dangerous, worked out once per evaluation: many
+/// ServiceAccounts are bound to the same few built-in roles.
+type RoleCache = HashMap<RoleKey, Option<String>>;
+
+fn power_of(inv: &Inventory, roles: &mut RoleCache, ns: &str, sa: &str) -> Option<Power> {
     // Bindings to the groups every ServiceAccount (or every authenticated identity) is in
     // grant the same power as a binding to the ServiceAccount itself.
     let subjects = [
@@ -175,7 +181,10 @@ fn power_of(inv: &Inventory, ns: &str, sa: &str) -> Option<Power> {
     subjects.iter().find_map(|s| {
         inv.bindings_of(s).find_map(|b| {
             let key = b.role_key()?;
-            let what = dangerous(inv.role_rules(&key)?)?;
+            let what = roles
+                .entry(key.clone())
+                .or_insert_with(|| inv.role_rules(&key).and_then(dangerous))
+                .clone()?;
             Some(Power {
                 what,
                 binding: b.to_ref(),
@@ -209,10 +218,16 @@ fn token_mount(inv: &Inventory, w: &Workload<'_>) -> Option<String> {
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
     let inv = ctx.inventory;
+    let mut roles = RoleCache::new();
     for ns in ctx.namespaces() {
+        let mut accounts: HashMap<&str, Option<Power>> = HashMap::new();
         for w in inv.workloads_in(ns) {
             let sa = w.service_account_name();
-            let Some(power) = power_of(inv, ns, sa) else {
+            let power = accounts
+                .entry(sa)
+                .or_insert_with(|| power_of(inv, &mut roles, ns, sa))
+                .clone();
+            let Some(power) = power else {
                 continue;
             };
             let Some(path) = token_mount(inv, &w) else {

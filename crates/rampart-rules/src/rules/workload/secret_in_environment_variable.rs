@@ -38,7 +38,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
             let mut uses: Vec<String> = Vec::new();
             let mut first_path = None;
             for c in containers(w.spec) {
-                for (i, e) in c.env.iter().enumerate() {
+                for (i, e) in c.env().iter().enumerate() {
                     let Some(r) = e
                         .value_from
                         .as_ref()
@@ -48,18 +48,22 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
                     };
                     uses.push(format!(
                         "{}: {} from Secret {} key {}",
-                        c.name, e.name, r.name, r.key
+                        c.name(),
+                        e.name,
+                        r.name,
+                        r.key
                     ));
                     first_path.get_or_insert_with(|| {
-                        format!("{}.env[{i}].valueFrom.secretKeyRef", c.path)
+                        format!("{}.env[{i}].valueFrom.secretKeyRef", c.path())
                     });
                 }
-                for (i, e) in c.env_from.iter().enumerate() {
+                for (i, e) in c.env_from().iter().enumerate() {
                     let Some(r) = e.secret_ref.as_ref() else {
                         continue;
                     };
-                    uses.push(format!("{}: every key of Secret {}", c.name, r.name));
-                    first_path.get_or_insert_with(|| format!("{}.envFrom[{i}].secretRef", c.path));
+                    uses.push(format!("{}: every key of Secret {}", c.name(), r.name));
+                    first_path
+                        .get_or_insert_with(|| format!("{}.envFrom[{i}].secretRef", c.path()));
                 }
             }
             let Some(path) = first_path else { continue };
