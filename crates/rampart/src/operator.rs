@@ -33,12 +33,16 @@ pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
             .or_else(|_| std::env::var("HOSTNAME"))
             .unwrap_or_else(|_| "rampart".to_owned());
         let leader = if args.leader_election {
+            let identity = format!("{instance}-{}", std::process::id());
+            // One field manager per replica: server-side apply detects a conflict only
+            // between different managers, so a shared one would let two replicas both
+            // take the lease.
             let manager = kube_lease_manager::LeaseManagerBuilder::new(client.clone(), "rampart")
                 .with_namespace(&args.lease_namespace)
-                .with_identity(format!("{instance}-{}", std::process::id()))
+                .with_identity(&identity)
                 .with_duration(args.lease_duration_seconds)
                 .with_grace(2)
-                .with_field_manager("rampart")
+                .with_field_manager(format!("rampart-lease-{identity}"))
                 .build()
                 .await
                 .context("setting up leader election")?;
