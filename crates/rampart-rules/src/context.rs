@@ -1,8 +1,10 @@
 //! What a rule sees: the inventory, the settings, and which part of the cluster to judge.
 
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, Workload};
 use crate::settings::Settings;
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
 
 /// The part of the cluster an evaluation covers. The operator re-evaluates only the
 /// namespaces a change touched; cluster-scoped rules run when `cluster` is set.
@@ -32,6 +34,8 @@ pub struct Context<'a> {
     pub inventory: &'a Inventory,
     pub settings: &'a Settings,
     pub scope: &'a Scope,
+    /// Each namespace's workloads, built once per evaluation: some twenty rules walk them.
+    workloads: RefCell<HashMap<&'a str, Rc<[Workload<'a>]>>>,
 }
 
 impl<'a> Context<'a> {
@@ -40,7 +44,18 @@ impl<'a> Context<'a> {
             inventory,
             settings,
             scope,
+            workloads: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// [`Inventory::workloads_in`], shared by every rule of one evaluation.
+    pub fn workloads_in(&self, ns: &'a str) -> Rc<[Workload<'a>]> {
+        if let Some(w) = self.workloads.borrow().get(ns) {
+            return w.clone();
+        }
+        let w: Rc<[Workload<'a>]> = self.inventory.workloads_in(ns).collect();
+        self.workloads.borrow_mut().insert(ns, w.clone());
+        w
     }
 
     /// Whether cluster-scoped objects (ClusterRoles, ClusterRoleBindings, Namespaces,

@@ -31,7 +31,7 @@ fn report_missing_resource_policy(
         if ctx.settings.is_system_namespace(ns) || has(inv, ns) {
             continue;
         }
-        let workloads = inv.workloads_in(ns).count();
+        let workloads = ctx.workloads_in(ns).len();
         if workloads == 0 {
             continue;
         }

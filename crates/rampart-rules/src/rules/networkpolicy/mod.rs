@@ -22,10 +22,9 @@ pub const RULES: &[Rule] = &[
 ];
 
 /// Namespaces in scope that run workloads and are not the platform's own.
-fn namespaces_to_judge<'a>(ctx: &'a Context<'a>) -> impl Iterator<Item = &'a str> + 'a {
-    ctx.namespaces().filter(move |ns| {
-        !ctx.settings.is_system_namespace(ns) && ctx.inventory.workloads_in(ns).next().is_some()
-    })
+fn namespaces_to_judge<'c, 'a>(ctx: &'c Context<'a>) -> impl Iterator<Item = &'a str> + 'c {
+    ctx.namespaces()
+        .filter(move |ns| !ctx.settings.is_system_namespace(ns) && !ctx.workloads_in(ns).is_empty())
 }
 
 /// Reports namespaces where no policy selects every pod for `dir`. A namespace without any

@@ -38,7 +38,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
         if ctx.inventory.network_policies_in(ns).next().is_some() {
             continue;
         }
-        let workloads = ctx.inventory.workloads_in(ns).count();
+        let workloads = ctx.workloads_in(ns).len();
         emit.push(Draft::new(
             ObjectRef::namespace(ns),
             format!("Namespace {ns} runs {workloads} workload(s) and has no NetworkPolicy: all traffic to and from them is allowed"),

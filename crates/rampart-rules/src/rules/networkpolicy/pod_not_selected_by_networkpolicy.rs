@@ -44,7 +44,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
         if policies.is_empty() {
             continue;
         }
-        for w in ctx.inventory.workloads_in(ns) {
+        for w in ctx.workloads_in(ns).iter() {
             if policies.iter().any(|s| selects(s, w.pod_labels)) {
                 continue;
             }

@@ -50,9 +50,8 @@ pub fn mutable(image: &str) -> Option<&'static str> {
 }
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
-    let inv = ctx.inventory;
     for ns in ctx.namespaces() {
-        for w in inv.workloads_in(ns) {
+        for w in ctx.workloads_in(ns).iter() {
             let mut bad = Vec::new();
             let mut first_path = None;
             for c in containers(w.spec) {
@@ -68,7 +67,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
                     w.object.clone(),
                     format!("{}: {}; pin the image by digest", w.object, bad.join(", ")),
                 )
-                .path(object_path(&w, &path)),
+                .path(object_path(w, &path)),
             );
         }
     }

@@ -221,7 +221,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
     let mut roles = RoleCache::new();
     for ns in ctx.namespaces() {
         let mut accounts: HashMap<&str, Option<Power>> = HashMap::new();
-        for w in inv.workloads_in(ns) {
+        for w in ctx.workloads_in(ns).iter() {
             let sa = w.service_account_name();
             let power = accounts
                 .entry(sa)
@@ -230,7 +230,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
             let Some(power) = power else {
                 continue;
             };
-            let Some(path) = token_mount(inv, &w) else {
+            let Some(path) = token_mount(inv, w) else {
                 continue;
             };
             emit.push(
@@ -242,7 +242,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
                         w.object, power.binding, power.what, power.role
                     ),
                 )
-                .path(object_path(&w, &path))
+                .path(object_path(w, &path))
                 .related("serviceaccount", ObjectRef::service_account(ns, sa))
                 .related("binding", power.binding)
                 .related("role", power.role),

@@ -42,17 +42,17 @@ pub fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, rule: &PssRule) {
     let inv = ctx.inventory;
     for ns in ctx.namespaces() {
         let enforced = enforced_level(inv, ns);
-        for w in inv.workloads_in(ns) {
+        for w in ctx.workloads_in(ns).iter() {
             let found = rule
                 .controls
                 .iter()
                 .find_map(|c| violation(*c, w.pod_metadata, w.spec));
             let Some(v) = found else { continue };
-            if (rule.skip)(&w, &v) {
+            if (rule.skip)(w, &v) {
                 continue;
             }
             let level = v.level();
-            let severity = (rule.severity)(&w, &v).unwrap_or(match level {
+            let severity = (rule.severity)(w, &v).unwrap_or(match level {
                 Level::Baseline => Severity::High,
                 Level::Restricted => Severity::Medium,
             });
@@ -60,11 +60,11 @@ pub fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, rule: &PssRule) {
                 "{}: {}; {}",
                 w.object,
                 v.detail,
-                consequence(&w, enforced, level)
+                consequence(w, enforced, level)
             );
             emit.push(
                 Draft::new(w.object.clone(), message)
-                    .path(object_path(&w, &v.path))
+                    .path(object_path(w, &v.path))
                     .severity(severity),
             );
         }

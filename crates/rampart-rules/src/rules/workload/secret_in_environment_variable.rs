@@ -32,9 +32,8 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
-    let inv = ctx.inventory;
     for ns in ctx.namespaces() {
-        for w in inv.workloads_in(ns) {
+        for w in ctx.workloads_in(ns).iter() {
             let mut uses: Vec<String> = Vec::new();
             let mut first_path = None;
             for c in containers(w.spec) {
@@ -76,7 +75,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
                         uses.join("; ")
                     ),
                 )
-                .path(object_path(&w, &path)),
+                .path(object_path(w, &path)),
             );
         }
     }
