@@ -10,6 +10,7 @@
 use crate::apply::Writer;
 use crate::collect::Stores;
 use crate::events;
+use crate::metrics::{Changes, Metrics};
 use crate::report;
 use crate::watch_state::WatchState;
 use anyhow::{Context as _, Result};
@@ -42,6 +43,8 @@ pub struct Config {
     pub namespaces: report::NamespaceFilter,
     /// Leadership from the Lease; `None` runs alone and always writes.
     pub leader: Option<watch::Receiver<bool>>,
+    /// Registered once at start-up; also served on the health address.
+    pub metrics: Arc<Metrics>,
 }
 
 fn is_leader(leader: &Option<watch::Receiver<bool>>) -> bool {
@@ -66,6 +69,7 @@ pub async fn run(
     let mut events = futures::stream::select_all(streams);
     let watch_state = Arc::new(WatchState::default());
     let state = watch_state.clone();
+    let metrics = config.metrics.clone();
     tokio::spawn(async move {
         while let Some((kind, result)) = events.next().await {
             match result {
@@ -77,6 +81,7 @@ pub async fn run(
                 Err(e) => {
                     warn!(kind, error = %e, "watch failed; retrying with backoff");
                     state.failed(kind, e.to_string());
+                    metrics.record_api_error(kind);
                     let _ = changed_tx.try_send(());
                 }
             }
@@ -138,12 +143,23 @@ pub async fn run(
         );
         reports.retain_namespaces(&config.namespaces);
         reports.set_could_not_evaluate(&watch_state.could_not_evaluate());
+        let all_evaluated = watch_state.could_not_evaluate().is_empty();
+        let m = &config.metrics;
+        m.record_findings(
+            &evaluation.findings,
+            &reports,
+            &config.namespaces,
+            all_evaluated,
+        );
+        let changes = Changes::between(&writer.open, &reports);
         // Decide what to announce before the writer forgets what was open.
         let (new, resolved) = events::diff(&writer.open, &reports, config.event_min_severity);
         let new: Vec<ReportFinding> = new.into_iter().cloned().collect();
         let resolved: Vec<ReportFinding> = resolved.into_iter().cloned().collect();
         match writer.apply(&client, &reports).await {
             Ok(written) => {
+                m.record_changes(&changes);
+                m.record_writes(&reports, written);
                 let announced = events::announce(&client, &new, &resolved, &config.instance).await;
                 info!(
                     findings = evaluation.findings.len(),
@@ -153,8 +169,13 @@ pub async fn run(
                     "evaluated"
                 );
             }
-            Err(e) => warn!(error = %e, "writing reports failed; retrying at the next evaluation"),
+            Err(e) => {
+                m.record_apply_error(&e);
+                warn!(error = %e, "writing reports failed; retrying at the next evaluation");
+            }
         }
+        m.record_watched(&stores.counts());
+        m.observe_evaluation(started.elapsed());
         // Wait for a change (then let the burst settle) or for the resync.
         tokio::select! {
             Some(()) = changed.recv() => {
@@ -164,7 +185,10 @@ pub async fn run(
             }
             _ = tokio::time::sleep(config.resync) => debug!("periodic resync"),
             _ = async { if let Some(l) = config.leader.as_mut() { let _ = l.changed().await; } else { std::future::pending::<()>().await } } => {
-                if !is_leader(&config.leader) { info!("lost leadership; standing by"); }
+                if !is_leader(&config.leader) {
+                    info!("lost leadership; standing by");
+                    config.metrics.clear_findings();
+                }
             }
             _ = shutdown.changed() => {
                 info!(writes = writer.writes, skipped = writer.skipped, "shutting down");
