@@ -13,11 +13,11 @@ use crate::apply::ApplyError;
 use crate::encryption_state::{EncryptionState, from_findings};
 use crate::report::{NamespaceFilter, Reports};
 use prometheus::{
-    Encoder as _, Gauge, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge,
-    IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder as _, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 use rampart_crd::{CLUSTER_REPORT_NAME, ReportFinding};
-use rampart_rules::{Finding, registry, score};
+use rampart_rules::{Finding, Severity, registry, score};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -60,7 +60,8 @@ const DETECTED: Spec = Spec {
     name: "rampart_findings_detected_total",
     kind: Kind::Counter,
     help: "Findings that appeared since the operator started. Findings already in the \
-           reports at start-up are not counted again.",
+           reports at start-up are not counted again. Every rule and severity starts at 0, \
+           so increase() sees the first one.",
     labels: &["rule", "severity", "category"],
 };
 const RESOLVED: Spec = Spec {
@@ -73,7 +74,8 @@ const SCORE: Spec = Spec {
     name: "rampart_posture_score",
     kind: Kind::Gauge,
     help: "Posture score of the whole cluster, 0 to 100 (100: no findings), over the \
-           namespaces the operator reports on.",
+           namespaces the operator reports on. Absent until the first evaluation and on \
+           standby replicas.",
     labels: &[],
 };
 const NAMESPACE_SCORE: Spec = Spec {
@@ -98,7 +100,8 @@ const DURATION: Spec = Spec {
 const LAST_EVALUATION: Spec = Spec {
     name: "rampart_last_evaluation_timestamp_seconds",
     kind: Kind::Gauge,
-    help: "Unix time at which the last pass finished; 0 until the first one.",
+    help: "Unix time at which the last pass finished. Absent until the first one and on \
+           standby replicas.",
     labels: &[],
 };
 const WATCHED: Spec = Spec {
@@ -153,6 +156,8 @@ pub const SPECS: &[Spec] = &[
     ENCRYPTION,
 ];
 
+const NO_LABELS: &[&str] = &[];
+
 /// Upper bounds in seconds: from a small cluster's few milliseconds to a huge one's tens
 /// of seconds.
 const DURATION_BUCKETS: [f64; 12] = [
@@ -184,10 +189,11 @@ pub struct Metrics {
     findings: IntGaugeVec,
     detected: IntCounterVec,
     resolved: IntCounterVec,
-    score: IntGauge,
+    /// Label-less vectors: absent until set, so a standby exports no score.
+    score: IntGaugeVec,
     namespace_score: IntGaugeVec,
     duration: Histogram,
-    last_evaluation: Gauge,
+    last_evaluation: GaugeVec,
     watched: IntGaugeVec,
     writes: IntCounterVec,
     api_errors: IntCounterVec,
@@ -262,7 +268,7 @@ impl Metrics {
                 &RESOLVED,
                 IntCounterVec::new(opts(&RESOLVED), RESOLVED.labels),
             )?,
-            score: register(&r, &SCORE, IntGauge::with_opts(opts(&SCORE)))?,
+            score: register(&r, &SCORE, IntGaugeVec::new(opts(&SCORE), &[]))?,
             namespace_score: register(
                 &r,
                 &NAMESPACE_SCORE,
@@ -279,7 +285,7 @@ impl Metrics {
             last_evaluation: register(
                 &r,
                 &LAST_EVALUATION,
-                Gauge::with_opts(opts(&LAST_EVALUATION)),
+                GaugeVec::new(opts(&LAST_EVALUATION), &[]),
             )?,
             watched: register(
                 &r,
@@ -320,6 +326,11 @@ impl Metrics {
             ];
             if let Ok(g) = rule_info.get_metric_with_label_values(&labels) {
                 g.set(1);
+            }
+            for severity in Severity::DESCENDING {
+                let labels = [rule.id, severity.as_str(), rule.category.as_str()];
+                let _ = m.detected.get_metric_with_label_values(&labels);
+                let _ = m.resolved.get_metric_with_label_values(&labels);
             }
         }
         // Known from the first scrape, so absence never reads as "no counts yet".
@@ -384,8 +395,9 @@ impl Metrics {
         }
         current.findings = counts.into_keys().collect();
 
-        self.score
-            .set(i64::from(score::score(included.iter().copied())));
+        if let Ok(g) = self.score.get_metric_with_label_values(NO_LABELS) {
+            g.set(i64::from(score::score(included.iter().copied())));
+        }
         let namespaces: BTreeSet<String> = reports.namespaces.keys().cloned().collect();
         for gone in current.namespaces.difference(&namespaces) {
             let _ = self.namespace_score.remove_label_values(&[gone]);
@@ -456,6 +468,8 @@ impl Metrics {
     /// Objects cached per kind.
     pub fn record_watched(&self, counts: &[(&'static str, usize)]) {
         for (kind, n) in counts {
+            // Known from the first pass, so a rate of API errors reads 0, not "no data".
+            let _ = self.api_errors.get_metric_with_label_values(&[kind]);
             self.watched
                 .with_label_values(&[kind])
                 .set(i64::try_from(*n).unwrap_or(i64::MAX));
@@ -468,7 +482,9 @@ impl Metrics {
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
-        self.last_evaluation.set(now);
+        if let Ok(g) = self.last_evaluation.get_metric_with_label_values(NO_LABELS) {
+            g.set(now);
+        }
     }
 
     /// A standby evaluates nothing: it drops what it reported as leader, so that only the
@@ -476,6 +492,8 @@ impl Metrics {
     pub fn clear_findings(&self) {
         self.findings.reset();
         self.namespace_score.reset();
+        self.score.reset();
+        self.last_evaluation.reset();
         if let Ok(mut current) = self.current.lock() {
             *current = Current::default();
         }
@@ -738,6 +756,25 @@ mod tests {
         assert!(changes.detected.is_empty());
         let key = ["RBAC015", "critical", "rbac"].map(str::to_owned);
         assert_eq!(changes.resolved.get(&key), Some(&1), "{changes:?}");
+    }
+
+    #[test]
+    fn a_standby_exports_no_score_findings_or_evaluation_time() {
+        let m = Metrics::new(true).expect("metrics");
+        let text = m.encode().expect("encode");
+        assert!(!text.contains("rampart_posture_score "), "{text}");
+        assert!(!text.contains("rampart_last_evaluation_timestamp_seconds "));
+        record(&m, &[("shop", true)]);
+        m.observe_evaluation(Duration::from_millis(1));
+        let text = m.encode().expect("encode");
+        assert!(text.contains("rampart_posture_score "), "{text}");
+        assert!(text.contains("rampart_last_evaluation_timestamp_seconds "));
+        m.clear_findings();
+        let text = m.encode().expect("encode");
+        assert!(!text.contains("rampart_posture_score "), "{text}");
+        assert!(!text.contains("rampart_findings{"));
+        // Counters stay: they count what this process saw.
+        assert!(text.contains("rampart_findings_detected_total{"));
     }
 
     #[test]
