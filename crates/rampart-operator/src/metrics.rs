@@ -601,7 +601,7 @@ mod tests {
             .collect()
     }
 
-    fn critical_in<'a>(m: &Metrics, ns: &'a str) -> Vec<f64> {
+    fn critical_in(m: &Metrics, ns: &str) -> Vec<f64> {
         series(m, "rampart_findings")
             .into_iter()
             .filter(|(l, _)| {

@@ -196,9 +196,11 @@ async fn alerts_fire_and_clear_dashboard_queries_answer_and_series_stay_bounded(
     //    and severity selected. Rate windows need two samples, hence the wait.
     for (namespace, severity) in [(".*", ".*"), (ns.name.as_str(), "critical")] {
         for (title, expr) in panel_queries(namespace, severity)? {
-            wait_for(&format!("data for panel {title:?}: {expr}"), SOON, || async {
-                Ok((!prom.query(&expr)?.is_empty()).then_some(()))
-            })
+            wait_for(
+                &format!("data for panel {title:?}: {expr}"),
+                SOON,
+                || async { Ok((!prom.query(&expr)?.is_empty()).then_some(())) },
+            )
             .await
             .with_context(logs)?;
         }
@@ -268,11 +270,12 @@ async fn alerts_fire_and_clear_dashboard_queries_answer_and_series_stay_bounded(
         WAVES * PER_WAVE
     );
     assert!(
-        per_namespace >= 1.0 && per_namespace <= 4.0,
+        (1.0..=4.0).contains(&per_namespace),
         "each namespace adds a score and its findings, no more: {per_namespace}"
     );
     assert_eq!(
-        after, baseline,
+        after,
+        baseline,
         "the series of {} deleted namespaces are gone",
         WAVES * PER_WAVE
     );
