@@ -75,6 +75,18 @@ impl Operator {
     }
 
     pub fn start_with(kubeconfig: &Path, log: PathBuf, extra: &[&str]) -> Result<Operator> {
+        let health: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+        Operator::start_at(kubeconfig, log, extra, health)
+    }
+
+    /// Serving health and metrics on `health`: a restarted operator at the address of the
+    /// one before, where a scraper already looks.
+    pub fn start_at(
+        kubeconfig: &Path,
+        log: PathBuf,
+        extra: &[&str],
+        health: SocketAddr,
+    ) -> Result<Operator> {
         let bin = std::env::var_os("RAMPART_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| repo().join("target/debug/rampart"));
@@ -85,7 +97,6 @@ impl Operator {
             );
         }
         let out = std::fs::File::create(&log)?;
-        let health: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
         let child = Command::new(bin)
             .args([
                 "operator",

@@ -29,7 +29,7 @@ pub fn encode(s: &str) -> String {
 }
 
 impl Prometheus {
-    /// Starts Prometheus in `dir` (config, data and log go there) scraping `target`'s
+    /// Starts Prometheus in the new directory `dir` (config, data and log go there) scraping `target`'s
     /// `/metrics` as job `rampart`, with `rule_files` loaded.
     ///
     /// Fails, never skips, when the binary is missing: `.ci/run` installs it.
@@ -43,6 +43,12 @@ impl Prometheus {
                 "the prometheus binary ({}) is missing: install Debian's `prometheus` package \
                  (apt-get install prometheus; .ci/run does) or set PROMETHEUS_BIN",
                 bin.display()
+            );
+        }
+        if dir.exists() {
+            bail!(
+                "{} exists: Prometheus needs an empty directory",
+                dir.display()
             );
         }
         std::fs::create_dir_all(dir.join("data"))?;

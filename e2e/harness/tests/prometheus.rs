@@ -1,16 +1,17 @@
 //! The operator's metrics through a real Prometheus: the operator runs against the real
 //! control plane, Prometheus (Debian's binary, on loopback) scrapes it every second and
 //! evaluates `manifests/monitoring/rules.yaml`. A critical misconfiguration raises the
-//! new-critical alert and fixing it clears the alert; every dashboard query returns data;
-//! 200 namespaces coming and going leave the number of series where it was.
+//! new-critical alert (pending, then firing), a restart does not count the open finding as
+//! new again, and fixing it clears the alert; every dashboard query returns data; 200
+//! namespaces coming and going leave the number of series where it was.
 
 use anyhow::{Context as _, Result, bail};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::Api;
 use kube::api::{DeleteParams, PostParams};
-use rampart_e2e::operator::{Operator, env_dir, install, repo};
-use rampart_e2e::prometheus::Prometheus;
+use rampart_e2e::operator::{Operator, env_dir, http_get, install, repo};
+use rampart_e2e::prometheus::{Prometheus, encode};
 use rampart_e2e::{Cluster, TestNamespace, apply_yaml, wait_for};
 use serde_json::Value;
 use std::time::Duration;
@@ -18,6 +19,8 @@ use std::time::Duration;
 /// Scrapes and rule evaluations happen every second; an evaluation after a change takes
 /// the operator's 300 ms debounce plus the pass itself.
 const SOON: Duration = Duration::from_secs(30);
+/// The new-critical alert's `for: 1m`, and some.
+const FIRING: Duration = Duration::from_secs(90);
 /// Namespaces appear and go through the namespace controller, 50 at a time.
 const CHURN: Duration = Duration::from_secs(180);
 const WAVES: usize = 4;
@@ -131,6 +134,26 @@ async fn settled(prom: &Prometheus, promql: &str) -> Result<f64> {
     }
 }
 
+/// Both processes' logs, for a failure message.
+fn logs(operator: &Operator, prom: &Prometheus) -> String {
+    format!(
+        "--- operator:\n{}\n--- prometheus:\n{}",
+        operator.log(),
+        prom.log_text()
+    )
+}
+
+/// The value of one series in the operator's own /metrics text, by its exact labels.
+fn exposed(operator: &Operator, series: &str) -> Result<Option<f64>> {
+    let (status, body) = http_get(operator.health, "/metrics")?;
+    if status != 200 {
+        bail!("/metrics answered {status}");
+    }
+    Ok(body
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok()))
+}
+
 #[tokio::test]
 async fn alerts_fire_and_clear_dashboard_queries_answer_and_series_stay_bounded() -> Result<()> {
     let cluster = Cluster::connect().await?;
@@ -144,36 +167,35 @@ async fn alerts_fire_and_clear_dashboard_queries_answer_and_series_stay_bounded(
     let include = format!("prom{pid}-*,{churn_prefix}*");
     // Alone, without the shared Lease: a lease left by another test's killed operator
     // must not keep this one standing by.
-    let operator = Operator::start_with(
-        &kubeconfig,
-        state.join("operator-prometheus.log"),
-        &[
-            "--leader-election",
-            "false",
-            "--include-namespaces",
-            &include,
-        ],
-    )?;
+    let args = [
+        "--leader-election",
+        "false",
+        "--include-namespaces",
+        include.as_str(),
+    ];
+    let mut operator =
+        Operator::start_with(&kubeconfig, state.join("operator-prometheus-1.log"), &args)?;
     operator.wait_ready().await?;
 
     let prom = Prometheus::start(
-        &state.join("prometheus"),
+        &state.join(format!("prometheus-{pid}")),
         operator.health,
         &[repo().join("manifests/monitoring/rules.yaml")],
     )?;
-    let logs = || format!("{}\n--- prometheus:\n{}", operator.log(), prom.log_text());
     wait_for("Prometheus to scrape the operator", SOON, || async {
-        Ok((scalar(&prom, r#"up{job="rampart"}"#)? == 1.0
-            && scalar(&prom, "count(rampart_rule_info)")? > 30.0)
-            .then_some(()))
+        let up = format!(r#"up{{job="rampart",instance="{}"}}"#, operator.health);
+        Ok(
+            (scalar(&prom, &up)? == 1.0 && scalar(&prom, "count(rampart_rule_info)")? > 30.0)
+                .then_some(()),
+        )
     })
     .await
-    .with_context(logs)?;
+    .with_context(|| logs(&operator, &prom))?;
     let rules = prom.api("/api/v1/rules")?;
     let loaded = rules["groups"].as_array().map_or(0, Vec::len);
     assert_eq!(loaded, 3, "rule groups loaded: {rules}");
 
-    // 1. A critical misconfiguration: the alert goes pending (it fires after `for: 1m`).
+    // 1. A critical misconfiguration: the alert goes pending at once.
     assert!(critical_alert_states(&prom, &ns.name)?.is_empty());
     apply_yaml(&cluster.client, None, &anonymous_grant(&ns.name)).await?;
     let states = wait_for("the new-critical alert for RBAC015", SOON, || async {
@@ -181,7 +203,7 @@ async fn alerts_fire_and_clear_dashboard_queries_answer_and_series_stay_bounded(
         Ok((!s.is_empty()).then_some(s))
     })
     .await
-    .with_context(logs)?;
+    .with_context(|| logs(&operator, &prom))?;
     assert!(
         states.iter().all(|s| s == "pending" || s == "firing"),
         "{states:?}"
@@ -202,12 +224,12 @@ async fn alerts_fire_and_clear_dashboard_queries_answer_and_series_stay_bounded(
                 || async { Ok((!prom.query(&expr)?.is_empty()).then_some(())) },
             )
             .await
-            .with_context(logs)?;
+            .with_context(|| logs(&operator, &prom))?;
         }
     }
     let variable = prom.api(&format!(
         "/api/v1/label/namespace/values?match[]={}",
-        rampart_e2e::prometheus::encode("rampart_namespace_posture_score")
+        encode("rampart_namespace_posture_score")
     ))?;
     assert!(
         variable
@@ -217,7 +239,43 @@ async fn alerts_fire_and_clear_dashboard_queries_answer_and_series_stay_bounded(
         ns.name
     );
 
-    // 3. Fixing it clears the alert and counts the finding as resolved.
+    // 3. After its `for: 1m` the alert fires.
+    wait_for("the new-critical alert to fire", FIRING, || async {
+        Ok(critical_alert_states(&prom, &ns.name)?
+            .iter()
+            .any(|s| s == "firing")
+            .then_some(()))
+    })
+    .await
+    .with_context(|| logs(&operator, &prom))?;
+
+    // 4. A restart (same address, so Prometheus keeps scraping it) reads the open finding
+    //    back from the reports: still open, not detected again.
+    let addr = operator.health;
+    operator.stop();
+    operator = Operator::start_at(
+        &kubeconfig,
+        state.join("operator-prometheus-2.log"),
+        &args,
+        addr,
+    )?;
+    operator.wait_ready().await?;
+    let open = format!(
+        r#"rampart_findings{{category="rbac",namespace="{}",rule="RBAC015",severity="critical"}}"#,
+        ns.name
+    );
+    wait_for("the restarted operator to evaluate", SOON, || async {
+        Ok(exposed(&operator, &open)?.filter(|v| *v == 1.0))
+    })
+    .await
+    .with_context(|| logs(&operator, &prom))?;
+    let redetected = exposed(
+        &operator,
+        r#"rampart_findings_detected_total{category="rbac",rule="RBAC015",severity="critical"}"#,
+    )?;
+    assert_eq!(redetected, Some(0.0), "a restart re-counted an old finding");
+
+    // 5. Fixing it clears the alert and counts the finding as resolved.
     Api::<RoleBinding>::namespaced(cluster.client.clone(), &ns.name)
         .delete("anonymous-pod-reader", &DeleteParams::default())
         .await?;
@@ -227,18 +285,21 @@ async fn alerts_fire_and_clear_dashboard_queries_answer_and_series_stay_bounded(
             .then_some(()))
     })
     .await
-    .with_context(logs)?;
-    let resolved = scalar(
-        &prom,
-        r#"sum(rampart_findings_resolved_total{rule="RBAC015",severity="critical"})"#,
+    .with_context(|| logs(&operator, &prom))?;
+    let resolved = exposed(
+        &operator,
+        r#"rampart_findings_resolved_total{category="rbac",rule="RBAC015",severity="critical"}"#,
     )?;
-    assert!(resolved >= 1.0, "resolved counter: {resolved}");
+    assert_eq!(resolved, Some(1.0), "resolved counter");
+    assert_eq!(exposed(&operator, &open)?, None, "the series is removed");
 
-    // 4. Namespaces come and go in waves; the series they add go with them.
+    // 6. Namespaces come and go in waves; the series they add go with them.
     let series = r#"count({__name__=~"rampart_.+"})"#;
     let churn_scores =
         format!(r#"count(rampart_namespace_posture_score{{namespace=~"{churn_prefix}.*"}})"#);
-    let baseline = settled(&prom, series).await.with_context(logs)?;
+    let baseline = settled(&prom, series)
+        .await
+        .with_context(|| logs(&operator, &prom))?;
     let mut peak = baseline;
     for wave in 0..WAVES {
         let names: Vec<String> = (0..PER_WAVE)
@@ -251,7 +312,7 @@ async fn alerts_fire_and_clear_dashboard_queries_answer_and_series_stay_bounded(
             || async { Ok((scalar(&prom, &churn_scores)? == PER_WAVE as f64).then_some(())) },
         )
         .await
-        .with_context(logs)?;
+        .with_context(|| logs(&operator, &prom))?;
         peak = peak.max(scalar(&prom, series)?);
         churn(&cluster, &names, false).await?;
         wait_for(
@@ -260,9 +321,11 @@ async fn alerts_fire_and_clear_dashboard_queries_answer_and_series_stay_bounded(
             || async { Ok((scalar(&prom, &churn_scores)? == 0.0).then_some(())) },
         )
         .await
-        .with_context(logs)?;
+        .with_context(|| logs(&operator, &prom))?;
     }
-    let after = settled(&prom, series).await.with_context(logs)?;
+    let after = settled(&prom, series)
+        .await
+        .with_context(|| logs(&operator, &prom))?;
     let per_namespace = (peak - baseline) / PER_WAVE as f64;
     eprintln!(
         "rampart series: {baseline} before, {peak} at the peak of a wave of {PER_WAVE} \
