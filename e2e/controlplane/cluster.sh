@@ -2,7 +2,10 @@
 # A throwaway Kubernetes control plane on 127.0.0.1: etcd, kube-apiserver and
 # kube-controller-manager built by build.sh, with all state in one directory.
 #
-#   cluster.sh up [--encryption aescbc|aesgcm|none]   start; writes $DIR/env to source
+#   cluster.sh up [--encryption aescbc|aesgcm|identity-first|none]
+#                                                     start; writes $DIR/env to source
+#                                                     (identity-first: a config that lists
+#                                                     identity before aescbc, so writes stay plain)
 #   cluster.sh down                                   stop exactly what `up` started
 #   cluster.sh env                                    print the env file
 #   cluster.sh restart-apiserver                      stop and start kube-apiserver, same flags
@@ -149,7 +152,7 @@ up() {
       *) die "unknown option $1" ;;
     esac
   done
-  case $encryption in aescbc|aesgcm|none) ;; *) die "--encryption takes aescbc, aesgcm or none" ;; esac
+  case $encryption in aescbc|aesgcm|identity-first|none) ;; *) die "--encryption takes aescbc, aesgcm, identity-first or none" ;; esac
   for b in etcd kube-apiserver kube-controller-manager kubectl; do
     [ -x "$bin/$b" ] || die "$bin/$b is missing: run e2e/controlplane/build.sh first"
   done
@@ -212,17 +215,19 @@ POLICY
   if [ "$encryption" != none ]; then
     local key
     key=$(head -c 32 /dev/urandom | base64)
-    cat >"$dir/encryption-config.yaml" <<ENC
-apiVersion: apiserver.config.k8s.io/v1
-kind: EncryptionConfiguration
-resources:
-- resources: [secrets]
-  providers:
-  - $encryption:
-      keys:
-      - {name: e2e-key, secret: "$key"}
-  - identity: {}
-ENC
+    local first=$encryption second=identity
+    # identity first: the API server can read encrypted data but writes plaintext.
+    if [ "$encryption" = identity-first ]; then first=identity; second=aescbc; fi
+    provider() {
+      if [ "$1" = identity ]; then echo "  - identity: {}"; return; fi
+      printf '  - %s:\n      keys:\n      - {name: e2e-key, secret: "%s"}\n' "$1" "$key"
+    }
+    {
+      printf 'apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n'
+      printf -- '- resources: [secrets]\n  providers:\n'
+      provider "$first"
+      provider "$second"
+    } >"$dir/encryption-config.yaml"
     enc_args=("--encryption-provider-config=$dir/encryption-config.yaml")
   fi
 
@@ -350,5 +355,5 @@ case $cmd in
   env) cat "$(state_dir)/env" ;;
   restart-apiserver) restart_apiserver ;;
   token-kubeconfig) token_kubeconfig "$@" ;;
-  *) die "usage: cluster.sh up [--encryption aescbc|aesgcm|none] | down | env | restart-apiserver | token-kubeconfig NAMESPACE SA [OUT]" ;;
+  *) die "usage: cluster.sh up [--encryption aescbc|aesgcm|identity-first|none] | down | env | restart-apiserver | token-kubeconfig NAMESPACE SA [OUT]" ;;
 esac

@@ -125,6 +125,12 @@ pub struct PostureReportFields {
         description = "Low findings in the whole cluster"
     ),
     printcolumn(
+        name = "Encryption",
+        type_ = "string",
+        json_path = ".encryption.state",
+        description = "Secrets encryption at rest: encrypted, unencrypted, partially-migrated or unknown"
+    ),
+    printcolumn(
         name = "Last Evaluated",
         type_ = "date",
         json_path = ".report.lastEvaluated",
@@ -142,6 +148,29 @@ pub struct ClusterPostureReportFields {
     pub report: Report,
     /// Counts of every finding in the cluster, namespaced ones included.
     pub cluster_summary: SeverityCounts,
+    /// Whether Secrets are encrypted at rest, and the evidence that decided it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<EncryptionStatus>,
+}
+
+/// Secrets encryption at rest, decided from the strongest evidence Rampart could read.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EncryptionStatus {
+    /// `encrypted`, `unencrypted`, `partially-migrated` (new writes encrypted, some Secrets
+    /// still stored in plaintext) or `unknown`.
+    pub state: String,
+    /// The provider Secrets are written with (`aescbc`, `aesgcm`, `kms v2`, `identity`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// What decided it: `apiserver-metrics`, `apiserver-flags`, `encryption-configuration`,
+    /// `declared` (a platform setting, not proven) or `none`.
+    pub evidence: String,
+    /// The verdict in one sentence.
+    pub detail: String,
+    /// Why stronger evidence did not decide (for example metrics that were forbidden).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One evaluation's result for a scope.
@@ -158,6 +187,7 @@ pub struct Report {
     /// Version of the Rampart operator that wrote the report.
     pub rampart_version: String,
     /// True when the least severe findings were left out to keep the report under 512 KiB.
+    /// Left-out findings are stored nowhere, so their firstSeen restarts with the operator.
     #[serde(default)]
     pub truncated: bool,
     /// What could not be evaluated (for example a kind Rampart may not list), so an empty

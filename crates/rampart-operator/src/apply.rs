@@ -130,7 +130,10 @@ impl Writer {
             self.hashes.insert(ns.clone(), hash);
             written += 1;
         }
-        let hash = content_hash(&reports.cluster, &reports.cluster_summary);
+        let hash = content_hash(
+            &reports.cluster,
+            &(&reports.cluster_summary, &reports.encryption),
+        );
         if self.hashes.get(&key(None)) != Some(&hash) {
             let body = json!({
                 "apiVersion": "rampart.dev/v1alpha1",
@@ -138,6 +141,7 @@ impl Writer {
                 "metadata": {"name": CLUSTER_REPORT_NAME, "annotations": {HASH_ANNOTATION: hash}},
                 "report": reports.cluster,
                 "clusterSummary": reports.cluster_summary,
+                "encryption": reports.encryption,
             });
             let api: Api<ClusterPostureReport> = Api::all(client.clone());
             api.patch(CLUSTER_REPORT_NAME, &params, &Patch::Apply(&body))

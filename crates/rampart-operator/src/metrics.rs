@@ -10,13 +10,13 @@
 //! tracks what is open now.
 
 use crate::apply::ApplyError;
-use crate::encryption_state::{EncryptionState, from_findings};
 use crate::report::{NamespaceFilter, Reports};
 use prometheus::{
     Encoder as _, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGaugeVec, Opts,
     Registry, TextEncoder,
 };
 use rampart_crd::{CLUSTER_REPORT_NAME, ReportFinding};
+use rampart_rules::encryption_state::State;
 use rampart_rules::{Finding, Severity, registry, score};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -135,7 +135,9 @@ const ENCRYPTION: Spec = Spec {
     name: "rampart_secrets_encryption",
     kind: Kind::Gauge,
     help: "State set: 1 for the current state of Secrets encryption at rest (encrypted, \
-           unencrypted or unknown), 0 for the others.",
+           unencrypted or unknown), 0 for the others. Partially migrated (new writes \
+           encrypted, older Secrets still in plaintext) reads as unencrypted; the \
+           ClusterPostureReport's encryption status says which.",
     labels: &["state"],
 };
 
@@ -157,6 +159,18 @@ pub const SPECS: &[Spec] = &[
 ];
 
 const NO_LABELS: &[&str] = &[];
+
+const ENCRYPTION_STATES: [&str; 3] = ["encrypted", "unencrypted", "unknown"];
+
+/// Partially migrated still leaves Secrets in plaintext in etcd, which is what the state
+/// set (and the alert on it) is about.
+fn encryption_label(state: State) -> &'static str {
+    match state {
+        State::Encrypted => "encrypted",
+        State::Unencrypted | State::PartiallyMigrated => "unencrypted",
+        State::Unknown => "unknown",
+    }
+}
 
 /// Upper bounds in seconds: from a small cluster's few milliseconds to a huge one's tens
 /// of seconds.
@@ -337,7 +351,7 @@ impl Metrics {
         for result in ["written", "unchanged", "failed"] {
             let _ = m.writes.get_metric_with_label_values(&[result]);
         }
-        m.set_encryption(EncryptionState::Unknown);
+        m.record_encryption(State::Unknown);
         Ok(m)
     }
 
@@ -350,15 +364,13 @@ impl Metrics {
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
 
-    /// Open findings, scores and encryption state from one evaluation. Findings in
-    /// namespaces the filter leaves out are not counted, as they get no report.
-    /// `encryption_evaluated` is false while a kind the encryption rules read is missing.
+    /// Open findings and scores from one evaluation. Findings in namespaces the filter
+    /// leaves out are not counted, as they get no report.
     pub fn record_findings(
         &self,
         findings: &[Finding],
         reports: &Reports,
         filter: &NamespaceFilter,
-        encryption_evaluated: bool,
     ) {
         let included: Vec<&Finding> = findings
             .iter()
@@ -408,13 +420,14 @@ impl Metrics {
             }
         }
         current.namespaces = namespaces;
-        self.set_encryption(from_findings(findings, encryption_evaluated));
     }
 
-    fn set_encryption(&self, state: EncryptionState) {
-        for s in EncryptionState::ALL {
-            if let Ok(g) = self.encryption.get_metric_with_label_values(&[s.as_str()]) {
-                g.set(i64::from(s == state));
+    /// The engine's verdict on Secrets encryption at rest, as the state set.
+    pub fn record_encryption(&self, state: State) {
+        let on = encryption_label(state);
+        for label in ENCRYPTION_STATES {
+            if let Ok(g) = self.encryption.get_metric_with_label_values(&[label]) {
+                g.set(i64::from(label == on));
             }
         }
     }
@@ -575,7 +588,7 @@ mod tests {
     fn record(m: &Metrics, namespaces: &[(&str, bool)]) -> Reports {
         let findings = cluster(namespaces);
         let reports = reports_of(&findings, namespaces);
-        m.record_findings(&findings, &reports, &NamespaceFilter::default(), true);
+        m.record_findings(&findings, &reports, &NamespaceFilter::default());
         reports
     }
 
@@ -726,7 +739,7 @@ mod tests {
             exclude: vec!["kube-*".to_owned()],
         };
         reports.retain_namespaces(&filter);
-        m.record_findings(&findings, &reports, &filter, true);
+        m.record_findings(&findings, &reports, &filter);
         assert_eq!(critical_in(&m, "shop"), vec![1.0]);
         assert!(critical_in(&m, "kube-public").is_empty());
     }
@@ -785,5 +798,19 @@ mod tests {
         let on: Vec<_> = states.iter().filter(|(_, v)| *v == 1.0).collect();
         assert_eq!(on.len(), 1);
         assert_eq!(on[0].0["state"], "unknown");
+        for (state, label) in [
+            (State::Encrypted, "encrypted"),
+            (State::PartiallyMigrated, "unencrypted"),
+            (State::Unencrypted, "unencrypted"),
+            (State::Unknown, "unknown"),
+        ] {
+            m.record_encryption(state);
+            let on: Vec<_> = series(&m, "rampart_secrets_encryption")
+                .into_iter()
+                .filter(|(_, v)| *v == 1.0)
+                .map(|(l, _)| l["state"].clone())
+                .collect();
+            assert_eq!(on, [label], "{state:?}");
+        }
     }
 }

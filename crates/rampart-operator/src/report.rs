@@ -8,8 +8,10 @@
 //! ```
 
 use rampart_crd::{
-    MAX_REPORT_BYTES, RelatedRef, Report, ReportFinding, ResourceRef, SeverityCounts,
+    EncryptionStatus, MAX_REPORT_BYTES, RelatedRef, Report, ReportFinding, ResourceRef,
+    SeverityCounts,
 };
+use rampart_rules::encryption_state::Assessment;
 use rampart_rules::{Finding, ObjectRef, Severity, Summary, score};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -23,6 +25,18 @@ pub struct Reports {
     pub namespaces: BTreeMap<String, Report>,
     pub cluster: Report,
     pub cluster_summary: SeverityCounts,
+    pub encryption: Option<EncryptionStatus>,
+}
+
+/// The encryption verdict as the ClusterPostureReport carries it.
+pub fn encryption_status(a: &Assessment) -> EncryptionStatus {
+    EncryptionStatus {
+        state: a.state.as_str().to_owned(),
+        provider: a.provider.clone(),
+        evidence: a.evidence.as_str().to_owned(),
+        detail: a.detail.clone(),
+        notes: a.notes.clone(),
+    }
 }
 
 fn to_ref(r: &ObjectRef) -> ResourceRef {
@@ -179,6 +193,7 @@ pub fn build<'a>(
             .collect(),
         cluster: report(&cluster, first_seen, now, version),
         cluster_summary: counts(&Summary::of(findings)),
+        encryption: None,
     }
 }
 

@@ -1,14 +1,17 @@
 //! The operator's pipeline, one pass per batch of changes:
 //!
 //! ```text
-//! collect (watches, API)  -> snapshot (Inventory)  -> evaluate (rules)
-//!   -> build reports (pure)  -> apply (API, only what changed)
+//! collect (watches, API) -> changes -> Inventory::apply -> scope -> evaluate scope
+//!   -> merge into the last evaluation -> build reports (pure) -> apply (API, only what changed)
 //! ```
-//! Changes are batched by a short debounce; a periodic resync evaluates even when nothing
-//! was seen to change.
+//! Changes are batched by a short debounce, and only the namespaces they can affect are
+//! evaluated again (plus the cheap cluster-scoped part). A periodic resync rebuilds the
+//! inventory from the caches and evaluates everything; it also checks that the incremental
+//! results agreed, and says so in the logs when they did not.
 
+use crate::apiserver::Scraper;
 use crate::apply::Writer;
-use crate::collect::Stores;
+use crate::collect::{Pending, Stores};
 use crate::events;
 use crate::metrics::{Changes, Metrics};
 use crate::report;
@@ -18,8 +21,9 @@ use futures::StreamExt;
 use kube::Client;
 use rampart_crd::ReportFinding;
 use rampart_rules::Severity;
-use rampart_rules::{Settings, evaluate};
-use std::sync::Arc;
+use rampart_rules::encryption_state::assess;
+use rampart_rules::{Evaluation, Inventory, Scope, Settings, evaluate, evaluate_scope, registry};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
@@ -43,6 +47,10 @@ pub struct Config {
     pub namespaces: report::NamespaceFilter,
     /// Leadership from the Lease; `None` runs alone and always writes.
     pub leader: Option<watch::Receiver<bool>>,
+    /// How often to read kube-apiserver's /metrics for encryption evidence; zero: never.
+    pub apiserver_metrics_interval: Duration,
+    /// Settings file contents (overrides, exceptions, declared encryption).
+    pub settings: Settings,
     /// Registered once at start-up; also served on the health address.
     pub metrics: Arc<Metrics>,
 }
@@ -68,13 +76,18 @@ pub async fn run(
     let (changed_tx, mut changed) = tokio::sync::mpsc::channel::<()>(1);
     let mut events = futures::stream::select_all(streams);
     let watch_state = Arc::new(WatchState::default());
+    let pending = Arc::new(Mutex::new(Pending::default()));
     let state = watch_state.clone();
+    let seen = pending.clone();
     let metrics = config.metrics.clone();
     tokio::spawn(async move {
         while let Some((kind, result)) = events.next().await {
             match result {
-                Ok(()) => {
+                Ok(s) => {
                     state.ok(kind);
+                    if let Ok(mut p) = seen.lock() {
+                        p.note(kind, s);
+                    }
                     // A full channel already holds a pending change; one is enough.
                     let _ = changed_tx.try_send(());
                 }
@@ -101,8 +114,13 @@ pub async fn run(
         .await
         .context("reading existing reports")?;
     info!(objects = ?stores.counts(), "initial lists synced; evaluating");
-    let settings = Settings::default();
+    let settings = config.settings.clone();
+    let mut scraper = Scraper::new(config.apiserver_metrics_interval);
     let version = env!("CARGO_PKG_VERSION");
+    // The live inventory and what was last concluded from it; `None` until the first full
+    // evaluation (again after a stand-by, whose caches moved on without it).
+    let mut live: Option<(Inventory, Evaluation)> = None;
+    let mut next_resync = tokio::time::Instant::now() + config.resync;
     loop {
         // A watch that was forbidden at start may have recovered since.
         if !config.health.is_ready()
@@ -113,6 +131,7 @@ pub async fn run(
             config.health.set_ready();
         }
         if !is_leader(&config.leader) {
+            live = None;
             // A standby keeps its caches warm and writes nothing.
             tokio::select! {
                 _ = async { if let Some(l) = config.leader.as_mut() { let _ = l.changed().await; } } => {}
@@ -126,10 +145,36 @@ pub async fn run(
             }
             continue;
         }
-        // Snapshot -> evaluate -> build -> apply.
+        // Changes -> scope -> evaluate -> merge -> build -> apply.
         let started = Instant::now();
-        let inventory = stores.snapshot();
-        let evaluation = evaluate(&inventory, &settings);
+        let full = live.is_none() || tokio::time::Instant::now() >= next_resync;
+        let taken = pending
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default();
+        let scraped = scraper.refresh(&client).await;
+        let (inventory, evaluation, scope) = match live.take() {
+            Some((mut inventory, mut evaluation)) if !full => {
+                let mut changes = stores.changes(&taken, &inventory);
+                changes.extend(scraped);
+                let scope = inventory.apply(changes);
+                let fresh = evaluate_scope(&inventory, &settings, &scope, registry::rules());
+                evaluation.merge(&scope, fresh);
+                (inventory, evaluation, scope)
+            }
+            previous => {
+                next_resync = tokio::time::Instant::now() + config.resync;
+                let mut inventory = stores.snapshot();
+                for o in scraper.objects() {
+                    inventory.insert(o, None);
+                }
+                let evaluation = evaluate(&inventory, &settings);
+                if let Some((_, before)) = previous {
+                    check_drift(&before, &evaluation, &taken);
+                }
+                (inventory, evaluation, Scope::All)
+            }
+        };
         let namespaces: Vec<&str> = inventory
             .namespaces()
             .filter_map(|n| n.metadata.name.as_deref())
@@ -141,16 +186,13 @@ pub async fn run(
             &now(),
             version,
         );
+        let encryption = assess(&inventory, &settings);
+        reports.encryption = Some(report::encryption_status(&encryption));
         reports.retain_namespaces(&config.namespaces);
         reports.set_could_not_evaluate(&watch_state.could_not_evaluate());
-        let all_evaluated = watch_state.could_not_evaluate().is_empty();
         let m = &config.metrics;
-        m.record_findings(
-            &evaluation.findings,
-            &reports,
-            &config.namespaces,
-            all_evaluated,
-        );
+        m.record_findings(&evaluation.findings, &reports, &config.namespaces);
+        m.record_encryption(encryption.state);
         let changes = Changes::between(&writer.open, &reports);
         // Decide what to announce before the writer forgets what was open.
         let (new, resolved) = events::diff(&writer.open, &reports, config.event_min_severity);
@@ -163,6 +205,7 @@ pub async fn run(
                 let announced = events::announce(&client, &new, &resolved, &config.instance).await;
                 info!(
                     findings = evaluation.findings.len(),
+                    scope = %describe(&scope),
                     written,
                     announced,
                     elapsed_ms = started.elapsed().as_millis() as u64,
@@ -176,6 +219,7 @@ pub async fn run(
         }
         m.record_watched(&stores.counts());
         m.observe_evaluation(started.elapsed());
+        live = Some((inventory, evaluation));
         // Wait for a change (then let the burst settle) or for the resync.
         tokio::select! {
             Some(()) = changed.recv() => {
@@ -183,7 +227,8 @@ pub async fn run(
                 while changed.try_recv().is_ok() {}
                 debug!("changes seen");
             }
-            _ = tokio::time::sleep(config.resync) => debug!("periodic resync"),
+            _ = tokio::time::sleep_until(next_resync) => debug!("periodic resync"),
+            _ = tokio::time::sleep_until(scraper.due()) => debug!("reading kube-apiserver /metrics"),
             _ = async { if let Some(l) = config.leader.as_mut() { let _ = l.changed().await; } else { std::future::pending::<()>().await } } => {
                 if !is_leader(&config.leader) {
                     info!("lost leadership; standing by");
@@ -195,5 +240,35 @@ pub async fn run(
                 return Ok(());
             }
         }
+    }
+}
+
+fn describe(scope: &Scope) -> String {
+    match scope {
+        Scope::All => "all".to_owned(),
+        Scope::Only { namespaces, .. } => format!("cluster + {} namespace(s)", namespaces.len()),
+    }
+}
+
+/// Compares the incremental result with a full evaluation at a resync. Changes seen since
+/// the last evaluation explain differences; anything else means a change reached findings
+/// the incremental step did not re-evaluate, which the full evaluation has now corrected.
+fn check_drift(incremental: &Evaluation, full: &Evaluation, unapplied: &Pending) {
+    if !unapplied.is_empty() {
+        return;
+    }
+    let key = |e: &Evaluation| -> std::collections::BTreeSet<(String, String)> {
+        e.findings
+            .iter()
+            .map(|f| (f.rule_id.to_owned(), f.fingerprint.clone()))
+            .collect()
+    };
+    let (a, b) = (key(incremental), key(full));
+    if a != b {
+        warn!(
+            missed = b.difference(&a).count(),
+            stale = a.difference(&b).count(),
+            "incremental evaluation disagreed with the periodic full evaluation; the full one is reported"
+        );
     }
 }

@@ -16,6 +16,18 @@ pub enum Scope {
     },
 }
 
+impl Scope {
+    /// Whether findings about an object in `namespace` (`None`: cluster-scoped) belong to
+    /// this scope.
+    pub fn covers(&self, namespace: Option<&str>) -> bool {
+        match (self, namespace) {
+            (Scope::All, _) => true,
+            (Scope::Only { cluster, .. }, None) => *cluster,
+            (Scope::Only { namespaces, .. }, Some(ns)) => namespaces.contains(ns),
+        }
+    }
+}
+
 pub struct Context<'a> {
     pub inventory: &'a Inventory,
     pub settings: &'a Settings,

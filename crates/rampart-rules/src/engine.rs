@@ -63,8 +63,9 @@ impl Summary {
 pub struct Evaluation {
     /// Sorted by [`Finding::sort_key`].
     pub findings: Vec<Finding>,
-    /// Findings left out by exceptions, per rule id.
-    pub suppressed: BTreeMap<&'static str, usize>,
+    /// Findings left out by exceptions, per rule id and scope namespace
+    /// ([`crate::ObjectRef::scope_namespace`]).
+    pub suppressed: BTreeMap<(&'static str, Option<String>), usize>,
     pub summary: Summary,
     pub score: u8,
 }
@@ -100,21 +101,53 @@ pub fn evaluate_scope(
             if system {
                 severity = severity.min(settings.system_max_severity);
             }
+            // A rule may look beyond the scope; what it finds there is judged by the
+            // evaluation of that other scope, so partial results merge exactly.
+            if !scope.covers(draft.resource().scope_namespace()) {
+                continue;
+            }
             if settings
                 .exception_for(rule.id, rule.name, draft.resource())
                 .is_some()
             {
-                *eval.suppressed.entry(rule.id).or_default() += 1;
+                let key = (
+                    rule.id,
+                    draft.resource().scope_namespace().map(str::to_owned),
+                );
+                *eval.suppressed.entry(key).or_default() += 1;
                 continue;
             }
             eval.findings.push(draft.into_finding(rule, severity));
         }
     }
-    eval.findings
-        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    eval.findings
-        .dedup_by(|a, b| a.fingerprint == b.fingerprint && a.rule_id == b.rule_id);
-    eval.summary = Summary::of(&eval.findings);
-    eval.score = score::score(&eval.findings);
+    eval.finish();
     eval
+}
+
+impl Evaluation {
+    fn finish(&mut self) {
+        self.findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.findings
+            .dedup_by(|a, b| a.fingerprint == b.fingerprint && a.rule_id == b.rule_id);
+        self.summary = Summary::of(&self.findings);
+        self.score = score::score(&self.findings);
+    }
+
+    /// Replaces what this evaluation says about `scope` with `fresh`, an evaluation of
+    /// exactly that scope: the operator's incremental step.
+    pub fn merge(&mut self, scope: &Scope, fresh: Evaluation) {
+        self.findings
+            .retain(|f| !scope.covers(f.resource.scope_namespace()));
+        self.suppressed
+            .retain(|(_, ns), _| !scope.covers(ns.as_deref()));
+        self.findings.extend(fresh.findings);
+        self.suppressed.extend(fresh.suppressed);
+        self.finish();
+    }
+
+    /// Findings left out by exceptions, in all.
+    pub fn suppressed_total(&self) -> usize {
+        self.suppressed.values().sum()
+    }
 }

@@ -5,6 +5,7 @@
 //! top-level workloads) are rebuilt by [`Inventory::reindex`], which `insert`/`remove`
 //! callers run once after a batch of changes.
 
+use crate::apiserver_metrics::ApiServerMetrics;
 use crate::bootstrap;
 use crate::encryption_config::EncryptionConfiguration;
 use crate::kinds::{Object, SecretMeta};
@@ -22,6 +23,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::selector;
+
+mod changes;
+pub use changes::Change;
 
 type Key = (String, String);
 type Namespaced<T> = BTreeMap<Key, T>;
@@ -62,10 +66,12 @@ impl RoleKey {
     }
 }
 
+/// Ordered as a full reindex visits bindings: RoleBindings by (namespace, name), then
+/// ClusterRoleBindings by name; incremental updates insert at the same place.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum BindingKey {
-    Cluster(String),
     Namespaced(Key),
+    Cluster(String),
 }
 
 /// A RoleBinding or ClusterRoleBinding, seen the same way.
@@ -128,7 +134,7 @@ impl<'a> Workload<'a> {
     }
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 struct Index {
     namespaces: BTreeSet<String>,
     bindings_by_subject: HashMap<Subject, Vec<BindingKey>>,
@@ -175,6 +181,8 @@ pub struct Inventory {
     secrets: Namespaced<SecretMeta>,
     /// One per API server in an HA control plane; keyed by the name findings give them.
     encryption_configs: BTreeMap<String, EncryptionConfiguration>,
+    /// Scrapes of kube-apiserver `/metrics`, one per API server, by name.
+    apiserver_metrics: BTreeMap<String, ApiServerMetrics>,
     sources: HashMap<ObjectRef, Source>,
     index: Index,
 }
@@ -285,6 +293,9 @@ impl Inventory {
                 }
                 self.encryption_configs.insert(name, c);
             }
+            Object::ApiServerMetrics(m) => {
+                self.apiserver_metrics.insert(m.name.clone(), m);
+            }
         }
     }
 
@@ -311,6 +322,7 @@ impl Inventory {
             "LimitRange" => self.limit_ranges.remove(&k).is_some(),
             "Secret" => self.secrets.remove(&k).is_some(),
             "EncryptionConfiguration" => self.encryption_configs.remove(&r.name).is_some(),
+            "ApiServerMetrics" => self.apiserver_metrics.remove(&r.name).is_some(),
             _ => false,
         }
     }
@@ -369,11 +381,11 @@ impl Inventory {
 
     fn index_binding(&self, index: &mut Index, bk: BindingKey, b: Binding<'_>) {
         for s in b.subjects() {
-            index
-                .bindings_by_subject
-                .entry(s)
-                .or_default()
-                .push(bk.clone());
+            let keys = index.bindings_by_subject.entry(s).or_default();
+            // A subject listed twice in one binding is still one binding of it.
+            if keys.last() != Some(&bk) {
+                keys.push(bk.clone());
+            }
         }
         if let Some(rk) = b.role_key() {
             index.bindings_by_role.entry(rk).or_default().push(bk);
@@ -401,9 +413,39 @@ impl Inventory {
     }
 
     fn top_level_workloads(&self) -> BTreeMap<String, Vec<(WorkloadKind, String)>> {
-        let mut out: BTreeMap<String, Vec<(WorkloadKind, String)>> = BTreeMap::new();
-        // An owner present in the inventory stands for the objects it controls. The key is
-        // built only for a controller reference of a kind that can own the object.
+        let mut namespaces: BTreeSet<&str> = BTreeSet::new();
+        // Keys are sorted by namespace: compare with the last one instead of hashing each.
+        macro_rules! add {
+            ($($map:ident),*) => {$({
+                let mut last: Option<&str> = None;
+                for (ns, _) in self.$map.keys() {
+                    if last != Some(ns.as_str()) {
+                        last = Some(ns);
+                        namespaces.insert(ns);
+                    }
+                }
+            })*};
+        }
+        add!(
+            pods,
+            deployments,
+            stateful_sets,
+            daemon_sets,
+            replica_sets,
+            jobs,
+            cron_jobs
+        );
+        namespaces
+            .into_iter()
+            .map(|ns| (ns.to_owned(), self.workloads_of(ns)))
+            .filter(|(_, w)| !w.is_empty())
+            .collect()
+    }
+
+    /// Top-level workloads of one namespace, sorted: an owner present in the inventory
+    /// stands for the objects it controls.
+    fn workloads_of(&self, ns: &str) -> Vec<(WorkloadKind, String)> {
+        // The key is built only for a controller reference of a kind that can own the object.
         let controlled =
             |meta: &ObjectMeta, kinds: &[&str], present: &dyn Fn(&str, &Key) -> bool| -> bool {
                 meta.owner_references.iter().flatten().any(|o| {
@@ -415,54 +457,42 @@ impl Inventory {
                         )
                 })
             };
-        let mut add = |meta: &ObjectMeta, kind: WorkloadKind| {
-            let ns = meta.namespace.as_deref().unwrap_or_default();
-            let entry = (kind, name(meta));
-            match out.get_mut(ns) {
-                Some(list) => list.push(entry),
-                None => {
-                    out.insert(ns.to_owned(), vec![entry]);
-                }
-            }
-        };
+        let mut out = Vec::new();
         let pod_owners = ["ReplicaSet", "StatefulSet", "DaemonSet", "Job"];
-        for p in self.pods.values() {
-            let owned = controlled(&p.metadata, &pod_owners, &|k, key| {
+        for p in in_ns(&self.pods, ns) {
+            if !controlled(&p.metadata, &pod_owners, &|k, key| {
                 self.has_controller(k, key)
-            });
-            if !owned {
-                add(&p.metadata, WorkloadKind::Pod);
+            }) {
+                out.push((WorkloadKind::Pod, name(&p.metadata)));
             }
         }
-        for d in self.deployments.values() {
-            add(&d.metadata, WorkloadKind::Deployment);
+        for d in in_ns(&self.deployments, ns) {
+            out.push((WorkloadKind::Deployment, name(&d.metadata)));
         }
-        for s in self.stateful_sets.values() {
-            add(&s.metadata, WorkloadKind::StatefulSet);
+        for s in in_ns(&self.stateful_sets, ns) {
+            out.push((WorkloadKind::StatefulSet, name(&s.metadata)));
         }
-        for d in self.daemon_sets.values() {
-            add(&d.metadata, WorkloadKind::DaemonSet);
+        for d in in_ns(&self.daemon_sets, ns) {
+            out.push((WorkloadKind::DaemonSet, name(&d.metadata)));
         }
-        for r in self.replica_sets.values() {
+        for r in in_ns(&self.replica_sets, ns) {
             if !controlled(&r.metadata, &["Deployment"], &|_, k| {
                 self.deployments.contains_key(k)
             }) {
-                add(&r.metadata, WorkloadKind::ReplicaSet);
+                out.push((WorkloadKind::ReplicaSet, name(&r.metadata)));
             }
         }
-        for j in self.jobs.values() {
+        for j in in_ns(&self.jobs, ns) {
             if !controlled(&j.metadata, &["CronJob"], &|_, k| {
                 self.cron_jobs.contains_key(k)
             }) {
-                add(&j.metadata, WorkloadKind::Job);
+                out.push((WorkloadKind::Job, name(&j.metadata)));
             }
         }
-        for c in self.cron_jobs.values() {
-            add(&c.metadata, WorkloadKind::CronJob);
+        for c in in_ns(&self.cron_jobs, ns) {
+            out.push((WorkloadKind::CronJob, name(&c.metadata)));
         }
-        for v in out.values_mut() {
-            v.sort();
-        }
+        out.sort();
         out
     }
 
@@ -658,6 +688,11 @@ impl Inventory {
         self.encryption_configs.iter().map(|(n, c)| (n.as_str(), c))
     }
 
+    /// Scrapes of kube-apiserver `/metrics`, by API server name.
+    pub fn apiserver_metrics(&self) -> impl Iterator<Item = &ApiServerMetrics> {
+        self.apiserver_metrics.values()
+    }
+
     /// kube-apiserver static pods found in kube-system.
     pub fn api_servers(&self) -> &[ApiServerFacts] {
         &self.index.api_servers
@@ -771,6 +806,36 @@ impl Inventory {
         })
     }
 
+    /// Metadata of every object of a kind (`ObjectRef::kind` spelling), so a caller can
+    /// tell which it already holds after relisting that kind.
+    pub fn metadata_of_kind(&self, kind: &str) -> Vec<&ObjectMeta> {
+        macro_rules! metas {
+            ($map:expr) => {
+                $map.values().map(|o| &o.metadata).collect()
+            };
+        }
+        match kind {
+            "Namespace" => metas!(self.namespaces),
+            "ServiceAccount" => metas!(self.service_accounts),
+            "Role" => metas!(self.roles),
+            "ClusterRole" => metas!(self.cluster_roles),
+            "RoleBinding" => metas!(self.role_bindings),
+            "ClusterRoleBinding" => metas!(self.cluster_role_bindings),
+            "NetworkPolicy" => metas!(self.network_policies),
+            "Pod" => metas!(self.pods),
+            "Deployment" => metas!(self.deployments),
+            "StatefulSet" => metas!(self.stateful_sets),
+            "DaemonSet" => metas!(self.daemon_sets),
+            "ReplicaSet" => metas!(self.replica_sets),
+            "Job" => metas!(self.jobs),
+            "CronJob" => metas!(self.cron_jobs),
+            "ResourceQuota" => metas!(self.resource_quotas),
+            "LimitRange" => metas!(self.limit_ranges),
+            "Secret" => metas!(self.secrets),
+            _ => Vec::new(),
+        }
+    }
+
     /// Where an object came from, when it was read from a file.
     pub fn source(&self, r: &ObjectRef) -> Option<&Source> {
         self.sources.get(r)
@@ -802,6 +867,7 @@ impl Inventory {
         put("LimitRange", self.limit_ranges.len());
         put("Secret", self.secrets.len());
         put("EncryptionConfiguration", self.encryption_configs.len());
+        put("ApiServerMetrics", self.apiserver_metrics.len());
         c
     }
 }
@@ -894,6 +960,9 @@ fn object_ref(o: &Object) -> Option<ObjectRef> {
         Object::LimitRange(x) => ("v1", "LimitRange", &x.metadata),
         Object::Secret(x) => ("v1", "Secret", &x.metadata),
         Object::EncryptionConfiguration(_) => return None,
+        Object::ApiServerMetrics(m) => {
+            return Some(apiserver_metrics_ref(&m.name));
+        }
     };
     Some(ObjectRef::new(
         api_version,
@@ -901,6 +970,11 @@ fn object_ref(o: &Object) -> Option<ObjectRef> {
         meta.namespace.as_deref(),
         meta.name.as_deref().unwrap_or(""),
     ))
+}
+
+/// How findings name the metrics of one API server.
+pub fn apiserver_metrics_ref(name: &str) -> ObjectRef {
+    ObjectRef::new("rampart.dev/v1alpha1", "ApiServerMetrics", None, name)
 }
 
 /// How findings name an EncryptionConfiguration.

@@ -1,5 +1,6 @@
 //! The kinds the engine reads, and their decoding from generic JSON documents.
 
+use crate::apiserver_metrics::{ApiServerMetrics, ApiServerMetricsDocument};
 use crate::encryption_config::{EncryptionConfigError, EncryptionConfiguration};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
@@ -40,6 +41,8 @@ pub enum Object {
     LimitRange(LimitRange),
     Secret(SecretMeta),
     EncryptionConfiguration(EncryptionConfiguration),
+    /// kube-apiserver's `/metrics`, scraped by the operator or saved for a scan.
+    ApiServerMetrics(ApiServerMetrics),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +109,15 @@ pub fn decode(value: serde_json::Value) -> Result<Decoded, DecodeError> {
         return Ok(Decoded::Object(Box::new(Object::EncryptionConfiguration(
             config,
         ))));
+    }
+    if kind == "ApiServerMetrics" && group == "rampart.dev" {
+        let doc: ApiServerMetricsDocument = typed(&kind, "", value)?;
+        let name = doc.metadata.name;
+        let metrics = match doc.unavailable {
+            Some(why) => ApiServerMetrics::unavailable(&name, &why),
+            None => ApiServerMetrics::parse(&name, &doc.text),
+        };
+        return Ok(Decoded::Object(Box::new(Object::ApiServerMetrics(metrics))));
     }
     let name = value
         .pointer("/metadata/name")

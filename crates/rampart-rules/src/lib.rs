@@ -10,10 +10,12 @@
 //! No IO, no clients, no async: the CLI and the operator feed the same engine.
 //! Rules never fail; odd or missing input becomes a finding or nothing at all.
 
+pub mod apiserver_metrics;
 pub mod bootstrap;
 pub mod context;
 pub mod emit;
 pub mod encryption_config;
+pub mod encryption_state;
 pub mod engine;
 pub mod finding;
 pub mod inventory;

@@ -24,6 +24,15 @@ impl ObjectRef {
         }
     }
 
+    /// The namespace whose objects decide findings about this object: its own, or for a
+    /// Namespace (a cluster-scoped object) the namespace it names. `None`: the cluster.
+    pub fn scope_namespace(&self) -> Option<&str> {
+        match (&self.namespace, self.kind.as_str()) {
+            (None, "Namespace") => Some(&self.name),
+            (ns, _) => ns.as_deref(),
+        }
+    }
+
     pub fn namespace(name: &str) -> Self {
         ObjectRef::new("v1", "Namespace", None, name)
     }

@@ -20,6 +20,9 @@ pub struct Settings {
     /// Rule ids or names that do not run.
     pub disabled_rules: BTreeSet<String>,
     pub exceptions: Vec<Exception>,
+    /// Encryption at rest a managed platform provides, where Rampart cannot observe it.
+    /// Reported as declared, never as proven.
+    pub declared_encryption: Option<crate::encryption_state::DeclaredEncryption>,
 }
 
 impl Default for Settings {
@@ -34,6 +37,7 @@ impl Default for Settings {
             severity_overrides: BTreeMap::new(),
             disabled_rules: BTreeSet::new(),
             exceptions: Vec::new(),
+            declared_encryption: None,
         }
     }
 }

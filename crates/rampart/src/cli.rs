@@ -63,6 +63,10 @@ pub struct ScanArgs {
     /// The API server's EncryptionConfiguration, to judge Secrets encryption at rest.
     #[arg(long)]
     pub encryption_config: Option<PathBuf>,
+    /// kube-apiserver's metrics as text (`kubectl get --raw /metrics > FILE`): the strongest
+    /// evidence of Secrets encryption at rest. Repeat for each API server of an HA cluster.
+    #[arg(long)]
+    pub apiserver_metrics: Vec<PathBuf>,
     /// Settings file: severity overrides, disabled rules, exceptions.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -90,6 +94,17 @@ pub struct OperatorArgs {
     pub resync_seconds: u64,
     #[arg(long, env = "RAMPART_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Read kube-apiserver's /metrics this often, in seconds, as evidence of Secrets
+    /// encryption at rest (needs get on the nonResourceURL /metrics); 0 turns it off.
+    #[arg(
+        long,
+        env = "RAMPART_APISERVER_METRICS_INTERVAL_SECONDS",
+        default_value_t = 60
+    )]
+    pub apiserver_metrics_interval_seconds: u64,
+    /// Settings file: severity overrides, disabled rules, exceptions, declared encryption.
+    #[arg(long, env = "RAMPART_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
     /// Seconds to wait for every initial list; after that, kinds still missing (forbidden,
     /// not served) are named in the reports as not evaluated, and their watches keep retrying.
     #[arg(

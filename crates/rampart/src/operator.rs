@@ -56,9 +56,14 @@ pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
         rampart_operator::health::serve(args.health_addr, health.clone(), metrics.clone())
             .await
             .with_context(|| format!("serving health endpoints on {}", args.health_addr))?;
+        let settings = crate::scan::load_settings(args.config.as_deref())?;
         let config = rampart_operator::run::Config {
             debounce: Duration::from_millis(args.debounce_ms),
             resync: Duration::from_secs(args.resync_seconds),
+            apiserver_metrics_interval: Duration::from_secs(
+                args.apiserver_metrics_interval_seconds,
+            ),
+            settings,
             health,
             initial_sync_timeout: Duration::from_secs(args.initial_sync_timeout_seconds),
             event_min_severity: args.event_min_severity,

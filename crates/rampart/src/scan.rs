@@ -5,10 +5,22 @@ use crate::demo;
 use crate::input::{self, Loaded};
 use crate::output::{self, Report};
 use anyhow::{Context as _, Result};
-use rampart_rules::{Inventory, Settings, evaluate};
+use rampart_rules::apiserver_metrics::ApiServerMetrics;
+use rampart_rules::encryption_state::assess;
+use rampart_rules::{Inventory, Object, Settings, evaluate};
 use std::fs;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+
+/// The settings file, or the defaults without one.
+pub fn load_settings(path: Option<&std::path::Path>) -> Result<Settings> {
+    let Some(path) = path else {
+        return Ok(Settings::default());
+    };
+    let text =
+        fs::read_to_string(path).with_context(|| format!("reading settings {}", path.display()))?;
+    Settings::from_yaml(&text).with_context(|| format!("settings {}", path.display()))
+}
 
 pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     // Read: files, stdin or the demo; problems are collected, not fatal.
@@ -26,14 +38,13 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             .with_context(|| format!("reading encryption config {}", path.display()))?;
         loaded.add_text(&path.display().to_string(), &text);
     }
-    let settings = match &args.config {
-        Some(path) => {
-            let text = fs::read_to_string(path)
-                .with_context(|| format!("reading settings {}", path.display()))?;
-            Settings::from_yaml(&text).with_context(|| format!("settings {}", path.display()))?
-        }
-        None => Settings::default(),
-    };
+    let mut metrics = Vec::new();
+    for (i, path) in args.apiserver_metrics.iter().enumerate() {
+        let text = fs::read_to_string(path)
+            .with_context(|| format!("reading apiserver metrics {}", path.display()))?;
+        metrics.push(ApiServerMetrics::parse(&format!("apiserver-{i}"), &text));
+    }
+    let settings = load_settings(args.config.as_deref())?;
 
     // Build the inventory and evaluate.
     let mut inventory = Inventory::new();
@@ -41,8 +52,12 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     for (object, source) in parsed.objects {
         inventory.insert(object, Some(source));
     }
+    for m in metrics {
+        inventory.insert(Object::ApiServerMetrics(m), None);
+    }
     inventory.reindex();
     let evaluation = evaluate(&inventory, &settings);
+    let encryption = assess(&inventory, &settings);
 
     // Tell the user about input problems on stderr, whatever the format.
     for e in &parsed.errors {
@@ -74,6 +89,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         unknown_kinds: &parsed.unknown_kinds,
         errors: &parsed.errors,
         min_severity: args.min_severity,
+        encryption: &encryption,
     };
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let text = match args.format {

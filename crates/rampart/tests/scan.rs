@@ -354,3 +354,35 @@ fn encryption_config_flag_is_judged() {
     assert!(ids.contains(&"ENC002"), "{ids:?}");
     assert!(!ids.contains(&"ENC005"), "{ids:?}");
 }
+
+/// Metrics saved from the e2e control plane (`kubectl get --raw /metrics`, cut to the
+/// encryption series and some unrelated ones) decide encryption at rest in a scan.
+#[test]
+fn apiserver_metrics_decide_encryption_state() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+    let demo_ns = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/hardened.yaml");
+    let scan = |metrics: &str| {
+        let out = rampart(&[
+            "scan",
+            demo_ns,
+            "--format",
+            "json",
+            "--apiserver-metrics",
+            &format!("{data}/{metrics}"),
+        ]);
+        json(&out)
+    };
+    let encrypted = scan("apiserver-metrics-aescbc.txt");
+    assert_eq!(encrypted["encryption"]["state"], "encrypted", "{encrypted}");
+    assert_eq!(encrypted["encryption"]["provider"], "aescbc");
+    assert_eq!(encrypted["encryption"]["evidence"], "apiserver-metrics");
+    let plain = scan("apiserver-metrics-identity-first.txt");
+    assert_eq!(plain["encryption"]["state"], "unencrypted", "{plain}");
+    let ids: Vec<&str> = plain["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["ruleId"].as_str())
+        .collect();
+    assert_eq!(ids, ["ENC006"]);
+}

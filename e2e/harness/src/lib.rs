@@ -345,3 +345,59 @@ where
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// A second control plane a test starts for itself (another encryption setup, say), stopped
+/// when dropped. Costs about 15 s; the shared cluster stays the default for everything else.
+pub struct ExtraCluster {
+    pub cluster: Cluster,
+}
+
+impl ExtraCluster {
+    /// `cluster.sh up --encryption ENCRYPTION` in a new state directory.
+    pub async fn start(encryption: &str) -> Result<ExtraCluster> {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../controlplane/cluster.sh");
+        let dir = std::env::temp_dir().join(format!(
+            "rampart-e2e-extra-{encryption}-{}-{}",
+            std::process::id(),
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or_default()
+        ));
+        let out = tokio::process::Command::new("bash")
+            .arg(&script)
+            .args(["up", "--encryption", encryption])
+            .env("RAMPART_E2E_DIR", &dir)
+            .output()
+            .await
+            .with_context(|| format!("running {}", script.display()))?;
+        if !out.status.success() {
+            bail!(
+                "cluster.sh up --encryption {encryption} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let kubeconfig = dir.join("admin.kubeconfig");
+        let client = client_from(&kubeconfig).await?;
+        let bin = PathBuf::from(env_var("RAMPART_E2E_BIN"));
+        Ok(ExtraCluster {
+            cluster: Cluster {
+                client,
+                dir,
+                kubeconfig,
+                bin,
+            },
+        })
+    }
+}
+
+impl Drop for ExtraCluster {
+    fn drop(&mut self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../controlplane/cluster.sh");
+        let _ = std::process::Command::new("bash")
+            .arg(script)
+            .arg("down")
+            .env("RAMPART_E2E_DIR", &self.cluster.dir)
+            .status();
+    }
+}

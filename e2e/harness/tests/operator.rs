@@ -225,7 +225,12 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
         .map(|f| f.first_seen.clone())
         .collect();
     operator.stop();
-    let operator = Operator::start(&kubeconfig, state.join("operator-2.log"))?;
+    // A short resync: full evaluations interleave with the incremental ones and check them.
+    let operator = Operator::start_with(
+        &kubeconfig,
+        state.join("operator-2.log"),
+        &["--resync-seconds", "3"],
+    )?;
     wait_for(
         "the restarted operator's first evaluation",
         WAIT,
@@ -283,6 +288,23 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
         || async { Ok(reports.get_opt("posture").await?.is_none().then_some(())) },
     )
     .await?;
+    // The changes since the restart were evaluated incrementally, and every periodic full
+    // evaluation, including one after the last change, agreed with them.
+    let full_runs = |log: &str| log.matches("scope=all").count();
+    let before = full_runs(&operator.log());
+    wait_for("a periodic full evaluation", WAIT, || async {
+        Ok((full_runs(&operator.log()) > before).then_some(()))
+    })
+    .await?;
+    let log = operator.log();
+    assert!(
+        log.contains("scope=cluster + "),
+        "no incremental evaluation:\n{log}"
+    );
+    assert!(
+        !log.contains("incremental evaluation disagreed"),
+        "incremental and full evaluations disagreed:\n{log}"
+    );
 
     // 6. Every request the operator made for Secrets was metadata-only: list responses are
     //    PartialObjectMetadataList, and the Secret's value never reached it.

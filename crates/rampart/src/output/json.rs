@@ -15,6 +15,7 @@ struct Json<'a> {
     scanned: BTreeMap<String, usize>,
     findings: Vec<&'a Finding>,
     suppressed: usize,
+    encryption: &'a rampart_rules::encryption_state::Assessment,
     unknown_kinds: &'a BTreeMap<String, usize>,
     errors: Vec<JsonError<'a>>,
 }
@@ -34,6 +35,7 @@ pub fn render(report: &Report<'_>) -> Result<String> {
         scanned: report.inventory.counts(),
         findings: report.visible().collect(),
         suppressed: report.suppressed(),
+        encryption: report.encryption,
         unknown_kinds: report.unknown_kinds,
         errors: report
             .errors

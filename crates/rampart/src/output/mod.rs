@@ -15,6 +15,8 @@ pub struct Report<'a> {
     pub errors: &'a [ManifestError],
     /// Findings below it are left out of the listing; summary counts stay exact.
     pub min_severity: Option<Severity>,
+    /// Secrets encryption at rest and the evidence it rests on.
+    pub encryption: &'a rampart_rules::encryption_state::Assessment,
 }
 
 impl Report<'_> {
@@ -27,6 +29,6 @@ impl Report<'_> {
     }
 
     pub fn suppressed(&self) -> usize {
-        self.evaluation.suppressed.values().sum()
+        self.evaluation.suppressed_total()
     }
 }

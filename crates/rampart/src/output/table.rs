@@ -78,6 +78,17 @@ pub fn render(report: &Report<'_>, colour: bool) -> String {
             scanned.join(", ")
         }
     );
+    let enc = report.encryption;
+    let _ = writeln!(
+        out,
+        "Secrets encryption at rest: {}{} (evidence: {}).",
+        enc.state.as_str(),
+        enc.provider
+            .as_deref()
+            .map(|p| format!(", {p}"))
+            .unwrap_or_default(),
+        enc.evidence.as_str()
+    );
     if let Some(min) = report.min_severity {
         let hidden = s.total() - report.visible().count();
         if hidden > 0 {

@@ -2,6 +2,7 @@
 
 use crate::context::Context;
 use crate::emit::{Draft, Emitter};
+use crate::encryption_state::{State, assess};
 use crate::inventory::encryption_config_ref;
 use crate::object::ObjectRef;
 use crate::rule::{Category, Rule, Severity, cis, nsa};
@@ -17,10 +18,13 @@ pub const RULE: Rule = Rule {
         which the scanned objects may not show: managed control planes have no kube-apiserver pod, \
         and the EncryptionConfiguration is a file on the control plane nodes. Rampart reports what \
         it could not see instead of guessing, and says which evidence would decide it.",
-    remediation: "Pass the API server's EncryptionConfiguration with `rampart scan \
-        --encryption-config FILE`, include the kube-system kube-apiserver pod in the scanned \
-        objects, or, on a managed platform, check the provider's documentation for Secrets \
-        encryption (and enable envelope encryption with your own key where it is offered).",
+    remediation: "Give Rampart evidence: in the operator, grant get on the nonResourceURL \
+        `/metrics` (`manifests/optional/apiserver-metrics-rbac.yaml`), the strongest evidence; \
+        for a scan, add `kubectl get --raw /metrics` saved in an `ApiServerMetrics` document, \
+        pass the EncryptionConfiguration with `--encryption-config FILE`, or include the \
+        kube-system kube-apiserver pod. On a managed platform, check the provider's \
+        documentation and declare it in the settings (`declaredEncryption`), which reports \
+        the state as declared, not proven.",
     references: &[
         cis(
             "1.2.27",
@@ -32,28 +36,49 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
-    if !ctx.cluster_in_scope() || ctx.inventory.encryption_configs().next().is_some() {
+    if !ctx.cluster_in_scope() {
         return;
     }
-    let apis = ctx.inventory.api_servers();
-    if apis.is_empty() {
-        emit.push(Draft::new(
+    let verdict = assess(ctx.inventory, ctx.settings);
+    if verdict.state != State::Unknown {
+        return;
+    }
+    let why = if verdict.notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", verdict.notes.join("; "))
+    };
+    let decide = "Any of these would decide it: grant Rampart get on the nonResourceURL /metrics \
+        (manifests/optional/apiserver-metrics-rbac.yaml), pass the EncryptionConfiguration with \
+        --encryption-config FILE, scan the kube-system kube-apiserver pod, or declare the \
+        platform's encryption in the settings (declaredEncryption)";
+    // Name the API server whose configuration could not be seen, when there is one.
+    let configured = ctx
+        .inventory
+        .api_servers()
+        .iter()
+        .find(|a| a.flags.get(FLAG).is_some_and(|v| !v.is_empty()));
+    let message = format!("{}{why}. {decide}", verdict.detail);
+    match configured {
+        Some(api) => {
+            let path = api.flags.get(FLAG).cloned().unwrap_or_default();
+            emit.push(
+                Draft::new(api.pod.clone(), message)
+                    .path(flag_path(ctx, api))
+                    .related(
+                        "config",
+                        ObjectRef::new(
+                            "apiserver.config.k8s.io/v1",
+                            "EncryptionConfiguration",
+                            None,
+                            &path,
+                        ),
+                    ),
+            );
+        }
+        None => emit.push(Draft::new(
             encryption_config_ref("encryption-config"),
-            "Encryption at rest could not be determined: no EncryptionConfiguration was given and no kube-apiserver pod is in kube-system; pass --encryption-config FILE or scan the kube-system kube-apiserver pod",
-        ));
-        return;
-    }
-    for api in apis {
-        let Some(path) = api.flags.get(FLAG).filter(|v| !v.is_empty()) else {
-            continue;
-        };
-        emit.push(
-            Draft::new(
-                api.pod.clone(),
-                format!("{} sets --{FLAG}={path}: encryption at rest is configured, but the configuration was not given, so whether it covers Secrets and with which provider could not be checked; pass it with --encryption-config FILE", api.pod),
-            )
-            .path(flag_path(ctx, api))
-            .related("config", ObjectRef::new("apiserver.config.k8s.io/v1", "EncryptionConfiguration", None, path)),
-        );
+            message,
+        )),
     }
 }

@@ -12,6 +12,8 @@ mod apiserver_without_encryption_config;
 mod encryption_at_rest_unknown;
 mod identity_first_provider;
 mod secrets_not_encrypted_config;
+mod secrets_not_rewritten;
+mod secrets_stored_unencrypted;
 mod weak_encryption_provider;
 
 pub const RULES: &[Rule] = &[
@@ -20,6 +22,8 @@ pub const RULES: &[Rule] = &[
     weak_encryption_provider::RULE,
     apiserver_without_encryption_config::RULE,
     encryption_at_rest_unknown::RULE,
+    secrets_stored_unencrypted::RULE,
+    secrets_not_rewritten::RULE,
 ];
 
 /// Each configuration given, with its reference and its entry for Secrets (with index),

@@ -97,11 +97,11 @@ fn pinned_version(labels: Option<&BTreeMap<String, String>>) -> String {
 }
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
-    if !ctx.cluster_in_scope() {
-        return;
-    }
     for ns in ctx.inventory.namespaces() {
         let name = ns.metadata.name.as_deref().unwrap_or("");
+        if !ctx.namespace_in_scope(name) {
+            continue;
+        }
         // The platform's own namespaces run privileged components by design.
         if ctx.settings.is_system_namespace(name) {
             continue;

@@ -1,0 +1,40 @@
+//! ENC007 secrets-not-rewritten-after-encryption.
+
+use crate::context::Context;
+use crate::emit::{Draft, Emitter};
+use crate::encryption_state::{Evidence, State, assess};
+use crate::rule::{Category, Rule, Severity, mitre, nsa};
+
+pub const RULE: Rule = Rule {
+    id: "ENC007",
+    name: "secrets-not-rewritten-after-encryption",
+    title: "Some Secrets are still stored in plaintext after encryption was enabled",
+    category: Category::Encryption,
+    severity: Severity::Medium,
+    rationale: "Enabling an encryption provider encrypts what is written from then on; Secrets \
+        written before stay in plaintext in etcd until they are written again. The API \
+        server's metrics show it still reading plaintext Secrets (the `identity` transformer) \
+        while new writes are encrypted: those old Secrets, often the longest-lived \
+        credentials, are exposed to anyone who reads etcd or a backup.",
+    remediation: "Rewrite every Secret so the current provider encrypts it: \
+        `kubectl get secrets -A -o json | kubectl replace -f -`. Then drop `identity` from \
+        the providers for `secrets` once no plaintext reads remain.",
+    references: &[
+        nsa("Secrets", "Encrypt Secrets at rest"),
+        mitre("T1552", "Unsecured Credentials"),
+    ],
+    check,
+};
+
+fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+    if !ctx.cluster_in_scope() {
+        return;
+    }
+    let verdict = assess(ctx.inventory, ctx.settings);
+    if verdict.evidence != Evidence::ApiServerMetrics || verdict.state != State::PartiallyMigrated {
+        return;
+    }
+    if let Some(source) = verdict.source {
+        emit.push(Draft::new(source, verdict.detail));
+    }
+}

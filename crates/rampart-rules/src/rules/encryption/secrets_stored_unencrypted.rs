@@ -1,0 +1,47 @@
+//! ENC006 secrets-stored-unencrypted.
+
+use crate::context::Context;
+use crate::emit::{Draft, Emitter};
+use crate::encryption_state::{Evidence, State, assess};
+use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+
+pub const RULE: Rule = Rule {
+    id: "ENC006",
+    name: "secrets-stored-unencrypted",
+    title: "kube-apiserver is observed storing Secrets in plaintext",
+    category: Category::Encryption,
+    severity: Severity::High,
+    rationale: "The API server's own storage metrics count every value it writes to etcd with \
+        the transformer that wrote it. Writes without an encrypting prefix, or no encryption \
+        configuration loaded at all, mean Secrets reach etcd, its disks and its backups in \
+        plaintext, whatever any configuration file says. This is observed behaviour, the \
+        strongest evidence there is, and it covers managed control planes whose flags and \
+        files cannot be inspected.",
+    remediation: "Configure `--encryption-provider-config` on every API server with a strong \
+        provider listed first for `secrets` (KMS v2 preferred, aesgcm or aescbc otherwise, \
+        `identity` only last), restart the API servers, then rewrite every Secret \
+        (`kubectl get secrets -A -o json | kubectl replace -f -`) so the existing ones are \
+        encrypted too.",
+    references: &[
+        cis(
+            "1.2.27",
+            "Ensure that the --encryption-provider-config argument is set as appropriate",
+        ),
+        nsa("Secrets", "Encrypt Secrets at rest"),
+        mitre("T1552", "Unsecured Credentials"),
+    ],
+    check,
+};
+
+fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+    if !ctx.cluster_in_scope() {
+        return;
+    }
+    let verdict = assess(ctx.inventory, ctx.settings);
+    if verdict.evidence != Evidence::ApiServerMetrics || verdict.state != State::Unencrypted {
+        return;
+    }
+    if let Some(source) = verdict.source {
+        emit.push(Draft::new(source, verdict.detail));
+    }
+}

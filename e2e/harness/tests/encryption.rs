@@ -1,0 +1,288 @@
+//! Secrets encryption at rest, decided by the operator from real evidence: the shared
+//! control plane (encrypted, `cluster.sh up --encryption aescbc` in CI), two more control
+//! planes started here (no encryption configuration; identity listed first), the fallback
+//! when the /metrics grant is missing, and a mirror-pod-only cluster.
+
+use anyhow::{Context as _, Result, bail};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
+use kube::Api;
+use kube::api::DeleteParams;
+use rampart_crd::{ClusterPostureReport, EncryptionStatus, PostureReport};
+use rampart_e2e::{Cluster, ExtraCluster, TestNamespace, apply_yaml, wait_for};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Tests on the shared cluster write its one ClusterPostureReport: one at a time.
+static SHARED: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// CRDs, the namespace and RBAC of `manifests/`, optionally the /metrics grant; returns a
+/// kubeconfig of the `rampart` ServiceAccount.
+async fn install(cluster: &Cluster, metrics_grant: bool) -> Result<PathBuf> {
+    let mut files = vec![
+        "crds/rampart.yaml",
+        "manifests/namespace.yaml",
+        "manifests/rbac.yaml",
+    ];
+    if metrics_grant {
+        files.push("manifests/optional/apiserver-metrics-rbac.yaml");
+    }
+    for file in files {
+        let text = std::fs::read_to_string(repo().join(file))
+            .with_context(|| format!("reading {file}"))?;
+        apply_yaml(&cluster.client, None, &text)
+            .await
+            .with_context(|| format!("applying {file}"))?;
+    }
+    let reports: Api<PostureReport> = Api::all(cluster.client.clone());
+    wait_for("the PostureReport CRD to be served", WAIT, || async {
+        Ok(reports.list(&Default::default()).await.ok().map(|_| ()))
+    })
+    .await?;
+    let path = cluster
+        .script(&["token-kubeconfig", "rampart-system", "rampart"])
+        .await?;
+    Ok(PathBuf::from(path.trim()))
+}
+
+/// `rampart operator` reading /metrics every 2 s, killed when dropped.
+struct Operator {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Operator {
+    fn start(cluster: &Cluster, kubeconfig: &Path, name: &str) -> Result<Operator> {
+        let bin = repo().join("target/debug/rampart");
+        if !bin.exists() {
+            bail!("{} is missing: cargo build -p rampart", bin.display());
+        }
+        let log = cluster.dir.join(format!("operator-{name}.log"));
+        let child = Command::new(bin)
+            .args([
+                "operator",
+                "--leader-election",
+                "false",
+                "--debounce-ms",
+                "200",
+                "--health-addr",
+                "127.0.0.1:0",
+                "--apiserver-metrics-interval-seconds",
+                "2",
+            ])
+            .env("KUBECONFIG", kubeconfig)
+            .env("RUST_LOG", "info,kube=warn")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log)?)
+            .spawn()
+            .context("starting rampart operator")?;
+        Ok(Operator { child, log })
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until the ClusterPostureReport's encryption status satisfies `want`.
+async fn wait_encryption(
+    cluster: &Cluster,
+    operator: &Operator,
+    what: &str,
+    want: impl Fn(&EncryptionStatus) -> bool,
+) -> Result<(EncryptionStatus, Vec<String>)> {
+    let api: Api<ClusterPostureReport> = Api::all(cluster.client.clone());
+    let last = std::sync::Mutex::new(None);
+    let found = wait_for(what, WAIT, || async {
+        let report = api.get_opt("cluster").await?;
+        let status = report.as_ref().and_then(|r| r.spec.encryption.clone());
+        if let Ok(mut l) = last.lock() {
+            l.clone_from(&status);
+        }
+        Ok(status.filter(|s| want(s)).map(|s| {
+            let ids = report
+                .map(|r| {
+                    r.spec
+                        .report
+                        .findings
+                        .iter()
+                        .map(|f| f.rule_id.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (s, ids)
+        }))
+    })
+    .await;
+    found.with_context(|| {
+        format!(
+            "last status: {:?}\noperator log:\n{}",
+            last.lock().ok().and_then(|l| l.clone()),
+            operator.log()
+        )
+    })
+}
+
+/// A Secret written now, so the API server's write counters have something to show.
+async fn write_secret(cluster: &Cluster, ns: &str) -> Result<()> {
+    apply_yaml(
+        &cluster.client,
+        Some(ns),
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: probe}\nstringData: {token: not-a-real-secret}\n",
+    )
+    .await
+    .map(drop)
+}
+
+#[tokio::test]
+async fn shared_cluster_metrics_then_fallbacks() -> Result<()> {
+    let _one = SHARED.lock().await;
+    let cluster = Cluster::connect().await?;
+    let expected = cluster.encryption();
+    let kubeconfig = install(&cluster, true).await?;
+    let ns = TestNamespace::create(&cluster, "enc").await?;
+    write_secret(&cluster, &ns.name).await?;
+    let operator = Operator::start(&cluster, &kubeconfig, "encryption-shared")?;
+
+    // 1. With the /metrics grant the API server's own counters decide.
+    let (status, _) = wait_encryption(&cluster, &operator, "the metrics verdict", |s| {
+        s.evidence == "apiserver-metrics"
+    })
+    .await?;
+    match expected.as_str() {
+        "aescbc" | "aesgcm" => {
+            assert_eq!(status.state, "encrypted", "{status:?}");
+            assert_eq!(status.provider.as_deref(), Some(expected.as_str()));
+        }
+        _ => assert_eq!(status.state, "unencrypted", "{status:?}"),
+    }
+
+    // 2. Without the grant: the metrics are forbidden, the report says so and falls back.
+    Api::<ClusterRoleBinding>::all(cluster.client.clone())
+        .delete("rampart-apiserver-metrics", &DeleteParams::default())
+        .await?;
+    let (status, _) = wait_encryption(&cluster, &operator, "the fallback without /metrics", |s| {
+        s.evidence != "apiserver-metrics"
+    })
+    .await?;
+    assert_eq!(status.state, "unknown", "{status:?}");
+    assert!(
+        status.notes.iter().any(|n| n.contains("forbidden")),
+        "{status:?}"
+    );
+
+    // 3 and 4 create a kube-apiserver mirror pod; it goes whatever the outcome.
+    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), "kube-system");
+    let mirror = format!("kube-apiserver-e2e-{}", std::process::id());
+    let now = DeleteParams {
+        grace_period_seconds: Some(0),
+        ..DeleteParams::default()
+    };
+    let outcome = mirror_pod_steps(&cluster, &operator, &pods, &mirror, &now).await;
+    let _ = pods.delete(&mirror, &now).await;
+    outcome?;
+    drop(operator);
+    ns.delete().await?;
+    Ok(())
+}
+
+async fn mirror_pod_steps(
+    cluster: &Cluster,
+    operator: &Operator,
+    pods: &Api<Pod>,
+    mirror: &str,
+    now: &DeleteParams,
+) -> Result<()> {
+    // 3. A mirror pod of a kube-apiserver without the flag decides: unencrypted.
+    let pod = |flag: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {mirror}, labels: {{component: kube-apiserver, tier: control-plane}}}}\n\
+             spec:\n  automountServiceAccountToken: false\n  containers:\n  - name: kube-apiserver\n    image: registry.k8s.io/kube-apiserver:v1.37.2\n    command: [kube-apiserver, --etcd-servers=https://127.0.0.1:2379{flag}]\n"
+        )
+    };
+    apply_yaml(&cluster.client, Some("kube-system"), &pod("")).await?;
+    let (status, ids) = wait_encryption(cluster, operator, "the flags verdict", |s| {
+        s.evidence == "apiserver-flags"
+    })
+    .await?;
+    assert_eq!(status.state, "unencrypted", "{status:?}");
+    assert!(!ids.contains(&"ENC006".to_owned()), "{ids:?}");
+
+    // 4. With the flag but no configuration to read: configured, but unknown how.
+    pods.delete(mirror, now).await?;
+    wait_for("the mirror pod to go", WAIT, || async {
+        Ok(pods.get_opt(mirror).await?.is_none().then_some(()))
+    })
+    .await?;
+    apply_yaml(
+        &cluster.client,
+        Some("kube-system"),
+        &pod(", --encryption-provider-config=/etc/kubernetes/enc.yaml"),
+    )
+    .await?;
+    let (status, ids) =
+        wait_encryption(cluster, operator, "the flag-without-config verdict", |s| {
+            s.evidence == "none"
+                && s.notes
+                    .iter()
+                    .any(|n| n.contains("configuration file was not given"))
+        })
+        .await?;
+    assert_eq!(status.state, "unknown", "{status:?}");
+    // ENC005 names the API server pod, so it is in kube-system's report.
+    let system: Api<PostureReport> = Api::namespaced(cluster.client.clone(), "kube-system");
+    wait_for("ENC005 on the mirror pod", WAIT, || async {
+        Ok(system.get_opt("posture").await?.filter(|r| {
+            r.spec
+                .report
+                .findings
+                .iter()
+                .any(|f| f.rule_id == "ENC005" && f.resource.name == mirror)
+        }))
+    })
+    .await
+    .with_context(|| format!("cluster report ids: {ids:?}\n{}", operator.log()))?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn unencrypted_control_planes_are_reported_from_metrics() -> Result<()> {
+    for (encryption, detail) in [
+        ("none", "no encryption configuration loaded"),
+        ("identity-first", "stored in plaintext"),
+    ] {
+        let extra = ExtraCluster::start(encryption).await?;
+        let cluster = &extra.cluster;
+        let kubeconfig = install(cluster, true).await?;
+        let ns = TestNamespace::create(cluster, "enc").await?;
+        write_secret(cluster, &ns.name).await?;
+        let operator = Operator::start(cluster, &kubeconfig, &format!("encryption-{encryption}"))?;
+        let (status, ids) = wait_encryption(
+            cluster,
+            &operator,
+            &format!("the verdict on the {encryption} control plane"),
+            |s| s.evidence == "apiserver-metrics",
+        )
+        .await?;
+        assert_eq!(status.state, "unencrypted", "{encryption}: {status:?}");
+        assert!(status.detail.contains(detail), "{encryption}: {status:?}");
+        assert!(ids.contains(&"ENC006".to_owned()), "{encryption}: {ids:?}");
+        println!("{encryption}: {} ({})", status.state, status.detail);
+    }
+    Ok(())
+}
