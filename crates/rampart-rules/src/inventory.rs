@@ -114,6 +114,9 @@ pub struct Workload<'a> {
     pub metadata: &'a ObjectMeta,
     /// Labels its pods carry (the pod's own, or the template's).
     pub pod_labels: Option<&'a BTreeMap<String, String>>,
+    /// Metadata of its pods (the pod's own, or the template's): Pod Security reads the
+    /// AppArmor annotations there.
+    pub pod_metadata: Option<&'a ObjectMeta>,
     pub spec: &'a PodSpec,
     /// JSON path of the pod spec within the object, e.g. `spec.template.spec`.
     pub spec_path: &'static str,
@@ -205,6 +208,42 @@ fn in_ns<'a, T>(map: &'a Namespaced<T>, ns: &str) -> impl Iterator<Item = &'a T>
     map.range(start..)
         .take_while(move |((n, _), _)| *n == ns)
         .map(|(_, v)| v)
+}
+
+/// What a workload's object holds about its pods.
+struct Parts<'a> {
+    pod_labels: Option<&'a BTreeMap<String, String>>,
+    pod_metadata: Option<&'a ObjectMeta>,
+    spec: &'a PodSpec,
+    spec_path: &'static str,
+}
+
+/// The objects of one kind in namespace `ns` whose names are in `names` (sorted by name,
+/// as the map is), as workloads. `parts` is `None` for an object without a pod spec.
+fn merge<'a, T>(
+    map: &'a Namespaced<T>,
+    ns: &'a str,
+    names: &'a [(WorkloadKind, String)],
+    (api_version, kind): (&'static str, &'static str),
+    parts: impl Fn(&'a T) -> Option<(&'a ObjectMeta, Parts<'a>)> + 'a,
+) -> impl Iterator<Item = Workload<'a>> + 'a {
+    let mut wanted = names.iter().map(|(_, n)| n.as_str()).peekable();
+    let start = (ns.to_owned(), String::new());
+    map.range(start..)
+        .take_while(move |((n, _), _)| n == ns)
+        .filter_map(move |((_, name), object)| {
+            while wanted.next_if(|w| *w < name.as_str()).is_some() {}
+            wanted.next_if(|w| *w == name.as_str())?;
+            let (metadata, p) = parts(object)?;
+            Some(Workload {
+                object: ObjectRef::new(api_version, kind, Some(ns), name),
+                metadata,
+                pod_labels: p.pod_labels,
+                pod_metadata: p.pod_metadata,
+                spec: p.spec,
+                spec_path: p.spec_path,
+            })
+        })
 }
 
 impl Inventory {
@@ -700,110 +739,92 @@ impl Inventory {
 
     /// Pods and top-level controllers in a namespace; a pod whose controller is in the
     /// inventory is represented by that controller, so one Deployment is one workload.
-    pub fn workloads_in(&self, ns: &str) -> impl Iterator<Item = Workload<'_>> {
-        self.index
-            .workloads
-            .get(ns)
-            .into_iter()
-            .flatten()
-            .filter_map(move |(kind, n)| self.workload(ns, *kind, n))
+    ///
+    /// Walks each kind's objects of the namespace alongside the index's sorted names, so
+    /// that no object is looked up by key: rules call this once per namespace each.
+    pub fn workloads_in<'a>(&'a self, ns: &'a str) -> impl Iterator<Item = Workload<'a>> + 'a {
+        let list: &[(WorkloadKind, String)] =
+            self.index.workloads.get(ns).map_or(&[], Vec::as_slice);
+        let of = move |kind: WorkloadKind| {
+            let from = list.partition_point(|(k, _)| *k < kind);
+            let to = list.partition_point(|(k, _)| *k <= kind);
+            &list[from..to]
+        };
+        let apps = "apps/v1";
+        let batch = "batch/v1";
+        let template = |t: &'a PodTemplateSpec, path| {
+            Some(Parts {
+                pod_labels: template_labels(t),
+                pod_metadata: t.metadata.as_ref(),
+                spec: t.spec.as_ref()?,
+                spec_path: path,
+            })
+        };
+        let tpl = "spec.template.spec";
+        merge(&self.pods, ns, of(WorkloadKind::Pod), ("v1", "Pod"), |p| {
+            Some((
+                &p.metadata,
+                Parts {
+                    pod_labels: p.metadata.labels.as_ref(),
+                    pod_metadata: Some(&p.metadata),
+                    spec: p.spec.as_ref()?,
+                    spec_path: "spec",
+                },
+            ))
+        })
+        .chain(merge(
+            &self.deployments,
+            ns,
+            of(WorkloadKind::Deployment),
+            (apps, "Deployment"),
+            move |d| Some((&d.metadata, template(&d.spec.template, tpl)?)),
+        ))
+        .chain(merge(
+            &self.stateful_sets,
+            ns,
+            of(WorkloadKind::StatefulSet),
+            (apps, "StatefulSet"),
+            move |d| Some((&d.metadata, template(&d.spec.template, tpl)?)),
+        ))
+        .chain(merge(
+            &self.daemon_sets,
+            ns,
+            of(WorkloadKind::DaemonSet),
+            (apps, "DaemonSet"),
+            move |d| Some((&d.metadata, template(&d.spec.template, tpl)?)),
+        ))
+        .chain(merge(
+            &self.replica_sets,
+            ns,
+            of(WorkloadKind::ReplicaSet),
+            (apps, "ReplicaSet"),
+            move |d| Some((&d.metadata, template(d.spec.template.as_ref()?, tpl)?)),
+        ))
+        .chain(merge(
+            &self.jobs,
+            ns,
+            of(WorkloadKind::Job),
+            (batch, "Job"),
+            move |d| Some((&d.metadata, template(&d.spec.as_ref()?.template, tpl)?)),
+        ))
+        .chain(merge(
+            &self.cron_jobs,
+            ns,
+            of(WorkloadKind::CronJob),
+            (batch, "CronJob"),
+            move |d| {
+                let t = &d.spec.job_template.spec.as_ref()?.template;
+                Some((
+                    &d.metadata,
+                    template(t, "spec.jobTemplate.spec.template.spec")?,
+                ))
+            },
+        ))
     }
 
     /// Namespaces that have at least one workload.
     pub fn namespaces_with_workloads(&self) -> impl Iterator<Item = &str> {
         self.index.workloads.keys().map(String::as_str)
-    }
-
-    fn workload(&self, ns: &str, kind: WorkloadKind, n: &str) -> Option<Workload<'_>> {
-        let k = (ns.to_owned(), n.to_owned());
-        let apps = "apps/v1";
-        let batch = "batch/v1";
-        let w = match kind {
-            WorkloadKind::Pod => {
-                let p = self.pods.get(&k)?;
-                (
-                    ("v1", "Pod"),
-                    &p.metadata,
-                    p.metadata.labels.as_ref(),
-                    p.spec.as_ref()?,
-                    "spec",
-                )
-            }
-            WorkloadKind::Deployment => {
-                let d = self.deployments.get(&k)?;
-                let t = &d.spec.template;
-                (
-                    (apps, "Deployment"),
-                    &d.metadata,
-                    template_labels(t),
-                    t.spec.as_ref()?,
-                    "spec.template.spec",
-                )
-            }
-            WorkloadKind::StatefulSet => {
-                let d = self.stateful_sets.get(&k)?;
-                let t = &d.spec.template;
-                (
-                    (apps, "StatefulSet"),
-                    &d.metadata,
-                    template_labels(t),
-                    t.spec.as_ref()?,
-                    "spec.template.spec",
-                )
-            }
-            WorkloadKind::DaemonSet => {
-                let d = self.daemon_sets.get(&k)?;
-                let t = &d.spec.template;
-                (
-                    (apps, "DaemonSet"),
-                    &d.metadata,
-                    template_labels(t),
-                    t.spec.as_ref()?,
-                    "spec.template.spec",
-                )
-            }
-            WorkloadKind::ReplicaSet => {
-                let d = self.replica_sets.get(&k)?;
-                let t = d.spec.template.as_ref()?;
-                (
-                    (apps, "ReplicaSet"),
-                    &d.metadata,
-                    template_labels(t),
-                    t.spec.as_ref()?,
-                    "spec.template.spec",
-                )
-            }
-            WorkloadKind::Job => {
-                let d = self.jobs.get(&k)?;
-                let t = &d.spec.as_ref()?.template;
-                (
-                    (batch, "Job"),
-                    &d.metadata,
-                    template_labels(t),
-                    t.spec.as_ref()?,
-                    "spec.template.spec",
-                )
-            }
-            WorkloadKind::CronJob => {
-                let d = self.cron_jobs.get(&k)?;
-                let t = &d.spec.job_template.spec.as_ref()?.template;
-                (
-                    (batch, "CronJob"),
-                    &d.metadata,
-                    template_labels(t),
-                    t.spec.as_ref()?,
-                    "spec.jobTemplate.spec.template.spec",
-                )
-            }
-        };
-        let ((api_version, kind_name), metadata, pod_labels, spec, spec_path) = w;
-        Some(Workload {
-            object: ObjectRef::new(api_version, kind_name, Some(ns), n),
-            metadata,
-            pod_labels,
-            spec,
-            spec_path,
-        })
     }
 
     /// Metadata of every object of a kind (`ObjectRef::kind` spelling), so a caller can

@@ -22,6 +22,7 @@ pub mod inventory;
 pub mod kinds;
 pub mod manifest;
 pub mod object;
+pub mod pod_security;
 pub mod rbac;
 pub mod registry;
 pub mod rule;

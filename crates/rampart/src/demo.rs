@@ -20,5 +20,6 @@ pub const PARTS: &[(&str, &str)] = &[
         "demo/encryption.yaml",
         include_str!("../demo/encryption.yaml"),
     ),
+    ("demo/workload.yaml", include_str!("../demo/workload.yaml")),
     ("demo/hardened.yaml", include_str!("../demo/hardened.yaml")),
 ];

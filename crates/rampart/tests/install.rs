@@ -1,6 +1,9 @@
 //! The install artefacts agree with the binary: the image runs the `rampart` binary as a
 //! non-root user, and the Deployment runs the operator as that user with restricted settings.
 
+mod common;
+
+use common::{json, rampart};
 use std::path::Path;
 
 fn read(rel: &str) -> String {
@@ -41,4 +44,24 @@ fn deployment_runs_the_operator_non_root_read_only() {
     assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
     assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz");
     assert!(c["resources"]["limits"]["memory"].is_string());
+}
+
+#[test]
+fn own_manifests_pass_every_workload_rule() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../manifests");
+    let out = rampart(&[
+        "scan",
+        root.to_str().expect("utf-8 path"),
+        "--format",
+        "json",
+    ]);
+    let v = json(&out);
+    assert!(v["scanned"]["Deployment"].as_u64() > Some(0), "{v}");
+    let workload: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["category"] == "workload")
+        .collect();
+    assert!(workload.is_empty(), "{workload:#?}");
 }

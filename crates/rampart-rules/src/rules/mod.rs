@@ -7,6 +7,7 @@ pub mod namespace;
 pub mod networkpolicy;
 pub mod rbac;
 pub mod serviceaccount;
+pub mod workload;
 
 /// Every category's rules; [`crate::registry::rules`] sorts them into one table.
 pub const CATEGORIES: &[&[Rule]] = &[
@@ -15,4 +16,5 @@ pub const CATEGORIES: &[&[Rule]] = &[
     namespace::RULES,
     networkpolicy::RULES,
     encryption::RULES,
+    workload::RULES,
 ];
