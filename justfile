@@ -28,9 +28,15 @@ test-offline:
 e2e:
     scripts/test
 
-# Regenerate the committed docs (rules catalogue).
+# Regenerate the committed docs (rules catalogue, metrics) and monitoring wrappers.
 docs:
     cargo run -p rampart -- docs rules --output docs/rules.md
+    cargo run -p rampart -- docs metrics --output docs/metrics.md
+    RAMPART_BLESS=1 cargo test -p rampart --test monitoring
+
+# Unit tests of the alert rules (promtool from Debian's prometheus package).
+alerts:
+    promtool test rules manifests/monitoring/tests/rules.test.yaml
 
 # Benchmark a synthetic cluster (1k namespaces, 60k pods); prints time and peak memory.
 bench:

@@ -13,6 +13,7 @@ use crate::apiserver::Scraper;
 use crate::apply::Writer;
 use crate::collect::{Pending, Stores};
 use crate::events;
+use crate::metrics::{Changes, Metrics};
 use crate::report;
 use crate::watch_state::WatchState;
 use anyhow::{Context as _, Result};
@@ -50,6 +51,8 @@ pub struct Config {
     pub apiserver_metrics_interval: Duration,
     /// Settings file contents (overrides, exceptions, declared encryption).
     pub settings: Settings,
+    /// Registered once at start-up; also served on the health address.
+    pub metrics: Arc<Metrics>,
 }
 
 fn is_leader(leader: &Option<watch::Receiver<bool>>) -> bool {
@@ -76,6 +79,7 @@ pub async fn run(
     let pending = Arc::new(Mutex::new(Pending::default()));
     let state = watch_state.clone();
     let seen = pending.clone();
+    let metrics = config.metrics.clone();
     tokio::spawn(async move {
         while let Some((kind, result)) = events.next().await {
             match result {
@@ -90,6 +94,7 @@ pub async fn run(
                 Err(e) => {
                     warn!(kind, error = %e, "watch failed; retrying with backoff");
                     state.failed(kind, e.to_string());
+                    metrics.record_api_error(kind);
                     let _ = changed_tx.try_send(());
                 }
             }
@@ -181,15 +186,22 @@ pub async fn run(
             &now(),
             version,
         );
-        reports.encryption = Some(report::encryption_status(&assess(&inventory, &settings)));
+        let encryption = assess(&inventory, &settings);
+        reports.encryption = Some(report::encryption_status(&encryption));
         reports.retain_namespaces(&config.namespaces);
         reports.set_could_not_evaluate(&watch_state.could_not_evaluate());
+        let m = &config.metrics;
+        m.record_findings(&evaluation.findings, &reports, &config.namespaces);
+        m.record_encryption(encryption.state);
+        let changes = Changes::between(&writer.open, &reports);
         // Decide what to announce before the writer forgets what was open.
         let (new, resolved) = events::diff(&writer.open, &reports, config.event_min_severity);
         let new: Vec<ReportFinding> = new.into_iter().cloned().collect();
         let resolved: Vec<ReportFinding> = resolved.into_iter().cloned().collect();
         match writer.apply(&client, &reports).await {
             Ok(written) => {
+                m.record_changes(&changes);
+                m.record_writes(&reports, written);
                 let announced = events::announce(&client, &new, &resolved, &config.instance).await;
                 info!(
                     findings = evaluation.findings.len(),
@@ -200,8 +212,13 @@ pub async fn run(
                     "evaluated"
                 );
             }
-            Err(e) => warn!(error = %e, "writing reports failed; retrying at the next evaluation"),
+            Err(e) => {
+                m.record_apply_error(&e);
+                warn!(error = %e, "writing reports failed; retrying at the next evaluation");
+            }
         }
+        m.record_watched(&stores.counts());
+        m.observe_evaluation(started.elapsed());
         live = Some((inventory, evaluation));
         // Wait for a change (then let the burst settle) or for the resync.
         tokio::select! {
@@ -213,7 +230,10 @@ pub async fn run(
             _ = tokio::time::sleep_until(next_resync) => debug!("periodic resync"),
             _ = tokio::time::sleep_until(scraper.due()) => debug!("reading kube-apiserver /metrics"),
             _ = async { if let Some(l) = config.leader.as_mut() { let _ = l.changed().await; } else { std::future::pending::<()>().await } } => {
-                if !is_leader(&config.leader) { info!("lost leadership; standing by"); }
+                if !is_leader(&config.leader) {
+                    info!("lost leadership; standing by");
+                    config.metrics.clear_findings();
+                }
             }
             _ = shutdown.changed() => {
                 info!(writes = writer.writes, skipped = writer.skipped, "shutting down");

@@ -133,9 +133,13 @@ pub struct OperatorArgs {
     /// Seconds a leader's lease lasts without renewal; a standby takes over after it.
     #[arg(long, env = "RAMPART_LEASE_DURATION_SECONDS", default_value_t = 10)]
     pub lease_duration_seconds: u64,
-    /// Address of the /healthz and /readyz endpoints.
+    /// Address of the /healthz, /readyz and /metrics endpoints.
     #[arg(long, env = "RAMPART_HEALTH_ADDR", default_value = "0.0.0.0:8081")]
     pub health_addr: std::net::SocketAddr,
+    /// Label `rampart_findings` with the namespace; turn off on clusters with very many
+    /// namespaces to keep the number of series down.
+    #[arg(long, env = "RAMPART_FINDINGS_NAMESPACE_LABEL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub findings_namespace_label: bool,
 }
 
 #[derive(Debug, Args)]
@@ -165,6 +169,12 @@ pub struct DocsArgs {
 pub enum DocsCommand {
     /// The rule catalogue as Markdown.
     Rules {
+        /// Write to FILE instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// The operator's Prometheus metrics as Markdown.
+    Metrics {
         /// Write to FILE instead of stdout.
         #[arg(long, short)]
         output: Option<PathBuf>,

@@ -53,7 +53,11 @@ pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
             None
         };
         let health = std::sync::Arc::new(rampart_operator::health::Health::default());
-        rampart_operator::health::serve(args.health_addr, health.clone())
+        let metrics = std::sync::Arc::new(
+            rampart_operator::metrics::Metrics::new(args.findings_namespace_label)
+                .context("registering metrics")?,
+        );
+        rampart_operator::health::serve(args.health_addr, health.clone(), metrics.clone())
             .await
             .with_context(|| format!("serving health endpoints on {}", args.health_addr))?;
         let settings = crate::scan::load_settings(args.config.as_deref())?;
@@ -69,6 +73,7 @@ pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
             event_min_severity: args.event_min_severity,
             instance,
             leader,
+            metrics,
             namespaces: rampart_operator::report::NamespaceFilter {
                 include: args.include_namespaces.clone(),
                 exclude: args.exclude_namespaces.clone(),

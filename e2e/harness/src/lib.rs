@@ -15,6 +15,9 @@
 //! Every `#[tokio::test]` has its own runtime, and a kube `Client` is bound to the runtime
 //! that made it, so each test connects anew instead of sharing one process-wide client.
 
+pub mod operator;
+pub mod prometheus;
+
 use anyhow::{Context as _, Result, anyhow, bail};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams, PostParams};

@@ -1,158 +1,22 @@
 //! The operator on the real control plane, running as a local process under exactly the
 //! RBAC that `manifests/` grants its ServiceAccount.
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use rampart_crd::{ClusterPostureReport, PostureReport};
+use rampart_e2e::operator::{
+    Operator, WAIT, env_dir, http_status, install, repo, token_kubeconfig,
+};
 use rampart_e2e::{Cluster, apply_yaml, wait_for};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-const WAIT: Duration = Duration::from_secs(15);
 
 /// The tests in this file each run an operator that writes the same ClusterPostureReport:
 /// one at a time.
 static ONE_OPERATOR: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn env_dir(name: &str) -> PathBuf {
-    PathBuf::from(std::env::var_os(name).unwrap_or_else(|| {
-        panic!("{name} is not set: run e2e/controlplane/cluster.sh up and source its env")
-    }))
-}
-
-/// `rampart operator` as a child process, killed when dropped.
-struct Operator {
-    child: Child,
-    log: PathBuf,
-    health: std::net::SocketAddr,
-}
-
-/// A loopback port nobody listens on right now.
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-/// The status line of a plain HTTP GET.
-fn http_status(addr: std::net::SocketAddr, path: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
-    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: localhost\r\n\r\n").as_bytes())
-        .ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    out.lines().next().map(str::to_owned)
-}
-
-impl Operator {
-    fn start(kubeconfig: &Path, log: PathBuf) -> Result<Operator> {
-        Operator::start_with(kubeconfig, log, &[])
-    }
-
-    fn start_with(kubeconfig: &Path, log: PathBuf, extra: &[&str]) -> Result<Operator> {
-        let bin = std::env::var_os("RAMPART_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo().join("target/debug/rampart"));
-        if !bin.exists() {
-            bail!(
-                "{} is missing: build it with `cargo build -p rampart`",
-                bin.display()
-            );
-        }
-        let out = std::fs::File::create(&log)?;
-        let health: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
-        let child = Command::new(bin)
-            .args([
-                "operator",
-                "--debounce-ms",
-                "300",
-                "--health-addr",
-                &health.to_string(),
-            ])
-            .args(extra)
-            .env("KUBECONFIG", kubeconfig)
-            .env("RUST_LOG", "info,kube=warn")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(out)
-            .spawn()
-            .context("starting rampart operator")?;
-        Ok(Operator { child, log, health })
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn stop(&mut self) {
-        // SIGTERM first: that is how Kubernetes stops it, and it must shut down cleanly.
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Operator {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn token_kubeconfig(namespace: &str, sa: &str) -> Result<PathBuf> {
-    let out = Command::new("bash")
-        .arg(repo().join("e2e/controlplane/cluster.sh"))
-        .args(["token-kubeconfig", namespace, sa])
-        .env("RAMPART_E2E_DIR", env_dir("RAMPART_E2E_DIR"))
-        .output()?;
-    if !out.status.success() {
-        bail!(
-            "token-kubeconfig failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-}
-
-async fn install(cluster: &Cluster) -> Result<PathBuf> {
-    for file in [
-        "crds/rampart.yaml",
-        "manifests/namespace.yaml",
-        "manifests/rbac.yaml",
-        "manifests/networkpolicy.yaml",
-        "manifests/deployment.yaml",
-    ] {
-        let text = std::fs::read_to_string(repo().join(file))
-            .with_context(|| format!("reading {file}"))?;
-        apply_yaml(&cluster.client, None, &text)
-            .await
-            .with_context(|| format!("applying {file}"))?;
-    }
-    // The CRDs must be served before the operator lists reports.
-    let reports: Api<PostureReport> = Api::all(cluster.client.clone());
-    wait_for("the PostureReport CRD to be served", WAIT, || async {
-        Ok(reports.list(&Default::default()).await.ok().map(|_| ()))
-    })
-    .await?;
-    token_kubeconfig("rampart-system", "rampart")
-}
 
 fn rule_ids(r: &rampart_crd::Report) -> Vec<String> {
     r.findings.iter().map(|f| f.rule_id.clone()).collect()

@@ -1,0 +1,17 @@
+//! docs/metrics.md is what `rampart docs metrics` prints from the metrics the operator
+//! registers (the operator's own tests check that table against the live registry).
+
+mod common;
+use common::{rampart, stdout};
+
+#[test]
+fn committed_metric_docs_are_current() {
+    let generated = stdout(&rampart(&["docs", "metrics"]));
+    assert!(generated.contains("## rampart_findings\n"), "{generated}");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/metrics.md");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/metrics.md is stale: run `cargo run -p rampart -- docs metrics --output docs/metrics.md`"
+    );
+}

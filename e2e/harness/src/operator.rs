@@ -1,0 +1,198 @@
+//! `rampart operator` as a local child process against the test cluster, under the RBAC
+//! that `manifests/` grants its ServiceAccount, and plain HTTP to its health port.
+
+use crate::{Cluster, apply_yaml, wait_for};
+use anyhow::{Context as _, Result, bail};
+use kube::Api;
+use rampart_crd::PostureReport;
+use std::io::{Read as _, Write as _};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long the helpers wait for the API or the operator.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A directory named by an environment variable that `cluster.sh up` sets.
+pub fn env_dir(name: &str) -> PathBuf {
+    PathBuf::from(std::env::var_os(name).unwrap_or_else(|| {
+        panic!("{name} is not set: run e2e/controlplane/cluster.sh up and source its env")
+    }))
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// Status code and body of a plain HTTP GET. HTTP/1.0, so that the server closes the
+/// connection after a body it sends unchunked.
+pub fn http_get(addr: SocketAddr, path: &str) -> Result<(u16, String)> {
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    s.write_all(format!("GET {path} HTTP/1.0\r\nhost: localhost\r\n\r\n").as_bytes())?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out)?;
+    let text = String::from_utf8_lossy(&out);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .with_context(|| format!("no HTTP status line in {head:?}"))?;
+    Ok((status, body.to_owned()))
+}
+
+/// The status line of a plain HTTP GET.
+pub fn http_status(addr: SocketAddr, path: &str) -> Option<String> {
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: localhost\r\n\r\n").as_bytes())
+        .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    out.lines().next().map(str::to_owned)
+}
+
+/// `rampart operator` as a child process, stopped when dropped.
+pub struct Operator {
+    pub child: Child,
+    pub log: PathBuf,
+    /// Where it serves /healthz, /readyz and /metrics.
+    pub health: SocketAddr,
+}
+
+impl Operator {
+    pub fn start(kubeconfig: &Path, log: PathBuf) -> Result<Operator> {
+        Operator::start_with(kubeconfig, log, &[])
+    }
+
+    pub fn start_with(kubeconfig: &Path, log: PathBuf, extra: &[&str]) -> Result<Operator> {
+        let health: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+        Operator::start_at(kubeconfig, log, extra, health)
+    }
+
+    /// Serving health and metrics on `health`: a restarted operator at the address of the
+    /// one before, where a scraper already looks.
+    pub fn start_at(
+        kubeconfig: &Path,
+        log: PathBuf,
+        extra: &[&str],
+        health: SocketAddr,
+    ) -> Result<Operator> {
+        let bin = std::env::var_os("RAMPART_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo().join("target/debug/rampart"));
+        if !bin.exists() {
+            bail!(
+                "{} is missing: build it with `cargo build -p rampart`",
+                bin.display()
+            );
+        }
+        let out = std::fs::File::create(&log)?;
+        let child = Command::new(bin)
+            .args([
+                "operator",
+                "--debounce-ms",
+                "300",
+                "--health-addr",
+                &health.to_string(),
+            ])
+            .args(extra)
+            .env("KUBECONFIG", kubeconfig)
+            .env("RUST_LOG", "info,kube=warn")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(out)
+            .spawn()
+            .context("starting rampart operator")?;
+        Ok(Operator { child, log, health })
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until `/readyz` answers 200: every initial list has synced.
+    pub async fn wait_ready(&self) -> Result<()> {
+        wait_for(
+            "/readyz to answer 200 once the initial lists synced",
+            WAIT,
+            || async { Ok(http_status(self.health, "/readyz").filter(|l| l.contains(" 200 "))) },
+        )
+        .await
+        .with_context(|| self.log())?;
+        Ok(())
+    }
+
+    pub fn stop(&mut self) {
+        // SIGTERM first: that is how Kubernetes stops it, and it must shut down cleanly.
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A kubeconfig with the token of ServiceAccount `namespace/sa`.
+pub fn token_kubeconfig(namespace: &str, sa: &str) -> Result<PathBuf> {
+    let out = Command::new("bash")
+        .arg(repo().join("e2e/controlplane/cluster.sh"))
+        .args(["token-kubeconfig", namespace, sa])
+        .env("RAMPART_E2E_DIR", env_dir("RAMPART_E2E_DIR"))
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "token-kubeconfig failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+/// Applies the CRDs and the install manifests; returns a kubeconfig of the operator's
+/// ServiceAccount, so the operator runs with exactly the rights the manifests grant.
+pub async fn install(cluster: &Cluster) -> Result<PathBuf> {
+    for file in [
+        "crds/rampart.yaml",
+        "manifests/namespace.yaml",
+        "manifests/rbac.yaml",
+        "manifests/networkpolicy.yaml",
+        "manifests/deployment.yaml",
+        "manifests/service.yaml",
+    ] {
+        let text = std::fs::read_to_string(repo().join(file))
+            .with_context(|| format!("reading {file}"))?;
+        apply_yaml(&cluster.client, None, &text)
+            .await
+            .with_context(|| format!("applying {file}"))?;
+    }
+    // The CRDs must be served before the operator lists reports.
+    let reports: Api<PostureReport> = Api::all(cluster.client.clone());
+    wait_for("the PostureReport CRD to be served", WAIT, || async {
+        Ok(reports.list(&Default::default()).await.ok().map(|_| ()))
+    })
+    .await?;
+    token_kubeconfig("rampart-system", "rampart")
+}
