@@ -174,14 +174,21 @@ pub fn token_kubeconfig(namespace: &str, sa: &str) -> Result<PathBuf> {
 /// Applies the CRDs and the install manifests; returns a kubeconfig of the operator's
 /// ServiceAccount, so the operator runs with exactly the rights the manifests grant.
 pub async fn install(cluster: &Cluster) -> Result<PathBuf> {
-    for file in [
+    install_with(cluster, &[]).await
+}
+
+/// [`install`] plus `extra` files of the repository (opt-in manifests, say), on any
+/// cluster: the shared one or an [`crate::ExtraCluster`].
+pub async fn install_with(cluster: &Cluster, extra: &[&str]) -> Result<PathBuf> {
+    let files = [
         "crds/rampart.yaml",
         "manifests/namespace.yaml",
         "manifests/rbac.yaml",
         "manifests/networkpolicy.yaml",
         "manifests/deployment.yaml",
         "manifests/service.yaml",
-    ] {
+    ];
+    for file in files.iter().chain(extra) {
         let text = std::fs::read_to_string(repo().join(file))
             .with_context(|| format!("reading {file}"))?;
         apply_yaml(&cluster.client, None, &text)
@@ -194,5 +201,8 @@ pub async fn install(cluster: &Cluster) -> Result<PathBuf> {
         Ok(reports.list(&Default::default()).await.ok().map(|_| ()))
     })
     .await?;
-    token_kubeconfig("rampart-system", "rampart")
+    let path = cluster
+        .script(&["token-kubeconfig", "rampart-system", "rampart"])
+        .await?;
+    Ok(PathBuf::from(path.trim()))
 }

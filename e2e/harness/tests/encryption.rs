@@ -3,15 +3,14 @@
 //! planes started here (no encryption configuration; identity listed first), the fallback
 //! when the /metrics grant is missing, and a mirror-pod-only cluster.
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
 use kube::Api;
 use kube::api::DeleteParams;
 use rampart_crd::{ClusterPostureReport, EncryptionStatus, PostureReport};
+use rampart_e2e::operator::{Operator, install_with};
 use rampart_e2e::{Cluster, ExtraCluster, TestNamespace, apply_yaml, wait_for};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -19,84 +18,24 @@ const WAIT: Duration = Duration::from_secs(30);
 /// Tests on the shared cluster write its one ClusterPostureReport: one at a time.
 static SHARED: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// CRDs, the namespace and RBAC of `manifests/`, optionally the /metrics grant; returns a
-/// kubeconfig of the `rampart` ServiceAccount.
-async fn install(cluster: &Cluster, metrics_grant: bool) -> Result<PathBuf> {
-    let mut files = vec![
-        "crds/rampart.yaml",
-        "manifests/namespace.yaml",
-        "manifests/rbac.yaml",
-    ];
-    if metrics_grant {
-        files.push("manifests/optional/apiserver-metrics-rbac.yaml");
-    }
-    for file in files {
-        let text = std::fs::read_to_string(repo().join(file))
-            .with_context(|| format!("reading {file}"))?;
-        apply_yaml(&cluster.client, None, &text)
-            .await
-            .with_context(|| format!("applying {file}"))?;
-    }
-    let reports: Api<PostureReport> = Api::all(cluster.client.clone());
-    wait_for("the PostureReport CRD to be served", WAIT, || async {
-        Ok(reports.list(&Default::default()).await.ok().map(|_| ()))
-    })
-    .await?;
-    let path = cluster
-        .script(&["token-kubeconfig", "rampart-system", "rampart"])
-        .await?;
-    Ok(PathBuf::from(path.trim()))
-}
-
-/// `rampart operator` reading /metrics every 2 s, killed when dropped.
-struct Operator {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Operator {
-    fn start(cluster: &Cluster, kubeconfig: &Path, name: &str) -> Result<Operator> {
-        let bin = repo().join("target/debug/rampart");
-        if !bin.exists() {
-            bail!("{} is missing: cargo build -p rampart", bin.display());
-        }
-        let log = cluster.dir.join(format!("operator-{name}.log"));
-        let child = Command::new(bin)
-            .args([
-                "operator",
-                "--leader-election",
-                "false",
-                "--debounce-ms",
-                "200",
-                "--health-addr",
-                "127.0.0.1:0",
-                "--apiserver-metrics-interval-seconds",
-                "2",
-            ])
-            .env("KUBECONFIG", kubeconfig)
-            .env("RUST_LOG", "info,kube=warn")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log)?)
-            .spawn()
-            .context("starting rampart operator")?;
-        Ok(Operator { child, log })
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Operator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The operator under the `rampart` ServiceAccount, reading /metrics every 2 s.
+async fn start(cluster: &Cluster, metrics_grant: bool, name: &str) -> Result<Operator> {
+    let extra: &[&str] = if metrics_grant {
+        &["manifests/optional/apiserver-metrics-rbac.yaml"]
+    } else {
+        &[]
+    };
+    let kubeconfig = install_with(cluster, extra).await?;
+    Operator::start_with(
+        &kubeconfig,
+        cluster.dir.join(format!("operator-{name}.log")),
+        &[
+            "--leader-election",
+            "false",
+            "--apiserver-metrics-interval-seconds",
+            "2",
+        ],
+    )
 }
 
 /// Waits until the ClusterPostureReport's encryption status satisfies `want`.
@@ -154,10 +93,9 @@ async fn shared_cluster_metrics_then_fallbacks() -> Result<()> {
     let _one = SHARED.lock().await;
     let cluster = Cluster::connect().await?;
     let expected = cluster.encryption();
-    let kubeconfig = install(&cluster, true).await?;
     let ns = TestNamespace::create(&cluster, "enc").await?;
     write_secret(&cluster, &ns.name).await?;
-    let operator = Operator::start(&cluster, &kubeconfig, "encryption-shared")?;
+    let operator = start(&cluster, true, "encryption-shared").await?;
 
     // 1. With the /metrics grant the API server's own counters decide.
     let (status, _) = wait_encryption(&cluster, &operator, "the metrics verdict", |s| {
@@ -268,10 +206,9 @@ async fn unencrypted_control_planes_are_reported_from_metrics() -> Result<()> {
     ] {
         let extra = ExtraCluster::start(encryption).await?;
         let cluster = &extra.cluster;
-        let kubeconfig = install(cluster, true).await?;
         let ns = TestNamespace::create(cluster, "enc").await?;
         write_secret(cluster, &ns.name).await?;
-        let operator = Operator::start(cluster, &kubeconfig, &format!("encryption-{encryption}"))?;
+        let operator = start(cluster, true, &format!("encryption-{encryption}")).await?;
         let (status, ids) = wait_encryption(
             cluster,
             &operator,
