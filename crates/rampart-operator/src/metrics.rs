@@ -16,7 +16,7 @@ use prometheus::{
     Registry, TextEncoder,
 };
 use rampart_crd::{CLUSTER_REPORT_NAME, ReportFinding};
-use rampart_rules::encryption_state::State;
+use rampart_rules::encryption_state::{Evidence, State};
 use rampart_rules::{Finding, Severity, registry, score};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -135,10 +135,17 @@ const ENCRYPTION: Spec = Spec {
     name: "rampart_secrets_encryption",
     kind: Kind::Gauge,
     help: "State set: 1 for the current state of Secrets encryption at rest (encrypted, \
-           unencrypted or unknown), 0 for the others. Partially migrated (new writes \
-           encrypted, older Secrets still in plaintext) reads as unencrypted; the \
-           ClusterPostureReport's encryption status says which.",
+           unencrypted, partially-migrated: new writes encrypted but older Secrets still \
+           in plaintext, or unknown), 0 for the others.",
     labels: &["state"],
+};
+const ENCRYPTION_INFO: Spec = Spec {
+    name: "rampart_secrets_encryption_info",
+    kind: Kind::Gauge,
+    help: "1 for the provider Secrets are written with (aescbc, aesgcm, secretbox, kms v1, \
+           kms v2, identity, or none when unknown) and the evidence that decided it \
+           (apiserver-metrics, apiserver-flags, encryption-configuration, declared, none).",
+    labels: &["provider", "evidence"],
 };
 
 /// Every metric the operator serves, in the order `docs/metrics.md` lists them.
@@ -156,21 +163,17 @@ pub const SPECS: &[Spec] = &[
     API_ERRORS,
     TRUNCATED,
     ENCRYPTION,
+    ENCRYPTION_INFO,
 ];
 
 const NO_LABELS: &[&str] = &[];
 
-const ENCRYPTION_STATES: [&str; 3] = ["encrypted", "unencrypted", "unknown"];
-
-/// Partially migrated still leaves Secrets in plaintext in etcd, which is what the state
-/// set (and the alert on it) is about.
-fn encryption_label(state: State) -> &'static str {
-    match state {
-        State::Encrypted => "encrypted",
-        State::Unencrypted | State::PartiallyMigrated => "unencrypted",
-        State::Unknown => "unknown",
-    }
-}
+const ENCRYPTION_STATES: [State; 4] = [
+    State::Encrypted,
+    State::Unencrypted,
+    State::PartiallyMigrated,
+    State::Unknown,
+];
 
 /// Upper bounds in seconds: from a small cluster's few milliseconds to a huge one's tens
 /// of seconds.
@@ -213,6 +216,7 @@ pub struct Metrics {
     api_errors: IntCounterVec,
     truncated: IntCounter,
     encryption: IntGaugeVec,
+    encryption_info: IntGaugeVec,
     current: Mutex<Current>,
 }
 
@@ -322,6 +326,11 @@ impl Metrics {
                 &ENCRYPTION,
                 IntGaugeVec::new(opts(&ENCRYPTION), ENCRYPTION.labels),
             )?,
+            encryption_info: register(
+                &r,
+                &ENCRYPTION_INFO,
+                IntGaugeVec::new(opts(&ENCRYPTION_INFO), ENCRYPTION_INFO.labels),
+            )?,
             registry: r,
             namespace_label,
             current: Mutex::new(Current::default()),
@@ -351,7 +360,7 @@ impl Metrics {
         for result in ["written", "unchanged", "failed"] {
             let _ = m.writes.get_metric_with_label_values(&[result]);
         }
-        m.record_encryption(State::Unknown);
+        m.record_encryption(State::Unknown, None, Evidence::None);
         Ok(m)
     }
 
@@ -422,13 +431,22 @@ impl Metrics {
         current.namespaces = namespaces;
     }
 
-    /// The engine's verdict on Secrets encryption at rest, as the state set.
-    pub fn record_encryption(&self, state: State) {
-        let on = encryption_label(state);
-        for label in ENCRYPTION_STATES {
-            if let Ok(g) = self.encryption.get_metric_with_label_values(&[label]) {
-                g.set(i64::from(label == on));
+    /// The engine's verdict on Secrets encryption at rest: the state set, and one info
+    /// series naming the provider and the evidence.
+    pub fn record_encryption(&self, state: State, provider: Option<&str>, evidence: Evidence) {
+        for s in ENCRYPTION_STATES {
+            if let Ok(g) = self.encryption.get_metric_with_label_values(&[s.as_str()]) {
+                g.set(i64::from(s == state));
             }
+        }
+        // One series at a time: a changed verdict replaces the old one.
+        self.encryption_info.reset();
+        let provider = provider.unwrap_or("none");
+        if let Ok(g) = self
+            .encryption_info
+            .get_metric_with_label_values(&[provider, evidence.as_str()])
+        {
+            g.set(1);
         }
     }
 
@@ -794,17 +812,17 @@ mod tests {
     fn encryption_is_a_state_set() {
         let m = Metrics::new(true).expect("metrics");
         let states = series(&m, "rampart_secrets_encryption");
-        assert_eq!(states.len(), 3);
+        assert_eq!(states.len(), 4);
         let on: Vec<_> = states.iter().filter(|(_, v)| *v == 1.0).collect();
         assert_eq!(on.len(), 1);
         assert_eq!(on[0].0["state"], "unknown");
         for (state, label) in [
             (State::Encrypted, "encrypted"),
-            (State::PartiallyMigrated, "unencrypted"),
+            (State::PartiallyMigrated, "partially-migrated"),
             (State::Unencrypted, "unencrypted"),
             (State::Unknown, "unknown"),
         ] {
-            m.record_encryption(state);
+            m.record_encryption(state, Some("aescbc"), Evidence::ApiServerMetrics);
             let on: Vec<_> = series(&m, "rampart_secrets_encryption")
                 .into_iter()
                 .filter(|(_, v)| *v == 1.0)
@@ -812,5 +830,14 @@ mod tests {
                 .collect();
             assert_eq!(on, [label], "{state:?}");
         }
+        m.record_encryption(
+            State::Unencrypted,
+            Some("identity"),
+            Evidence::ApiServerFlags,
+        );
+        let info = series(&m, "rampart_secrets_encryption_info");
+        assert_eq!(info.len(), 1, "{info:?}");
+        assert_eq!(info[0].0["provider"], "identity");
+        assert_eq!(info[0].0["evidence"], "apiserver-flags");
     }
 }

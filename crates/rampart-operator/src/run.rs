@@ -192,7 +192,11 @@ pub async fn run(
         reports.set_could_not_evaluate(&watch_state.could_not_evaluate());
         let m = &config.metrics;
         m.record_findings(&evaluation.findings, &reports, &config.namespaces);
-        m.record_encryption(encryption.state);
+        m.record_encryption(
+            encryption.state,
+            encryption.provider.as_deref(),
+            encryption.evidence,
+        );
         let changes = Changes::between(&writer.open, &reports);
         // Decide what to announce before the writer forgets what was open.
         let (new, resolved) = events::diff(&writer.open, &reports, config.event_min_severity);

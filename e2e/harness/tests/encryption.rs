@@ -9,7 +9,7 @@ use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
 use kube::Api;
 use kube::api::DeleteParams;
 use rampart_crd::{ClusterPostureReport, EncryptionStatus, PostureReport};
-use rampart_e2e::operator::{Operator, install_with};
+use rampart_e2e::operator::{Operator, http_get, install_with};
 use rampart_e2e::{Cluster, ExtraCluster, TestNamespace, apply_yaml, wait_for};
 use std::time::Duration;
 
@@ -219,6 +219,23 @@ async fn unencrypted_control_planes_are_reported_from_metrics() -> Result<()> {
         assert_eq!(status.state, "unencrypted", "{encryption}: {status:?}");
         assert!(status.detail.contains(detail), "{encryption}: {status:?}");
         assert!(ids.contains(&"ENC006".to_owned()), "{encryption}: {ids:?}");
+        // The operator's own metrics say the same, with the evidence.
+        let (_, text) = http_get(operator.health, "/metrics")?;
+        let on = |prefix: &str, needle: &str| {
+            text.lines()
+                .any(|l| l.starts_with(prefix) && l.contains(needle) && l.ends_with(" 1"))
+        };
+        assert!(
+            on("rampart_secrets_encryption{", "state=\"unencrypted\""),
+            "{encryption}: {text}"
+        );
+        assert!(
+            on(
+                "rampart_secrets_encryption_info{",
+                "evidence=\"apiserver-metrics\""
+            ),
+            "{encryption}: {text}"
+        );
         println!("{encryption}: {} ({})", status.state, status.detail);
     }
     Ok(())
