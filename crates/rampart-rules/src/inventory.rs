@@ -563,6 +563,26 @@ impl Inventory {
         in_ns(&self.roles, ns)
     }
 
+    /// Every Role, in every namespace.
+    pub fn roles(&self) -> impl Iterator<Item = &Role> {
+        self.roles.values()
+    }
+
+    /// Every RoleBinding object, in every namespace.
+    pub fn role_binding_objects(&self) -> impl Iterator<Item = &RoleBinding> {
+        self.role_bindings.values()
+    }
+
+    /// Every ClusterRoleBinding object.
+    pub fn cluster_role_binding_objects(&self) -> impl Iterator<Item = &ClusterRoleBinding> {
+        self.cluster_role_bindings.values()
+    }
+
+    /// Every ServiceAccount, in every namespace.
+    pub fn service_accounts(&self) -> impl Iterator<Item = &ServiceAccount> {
+        self.service_accounts.values()
+    }
+
     pub fn role(&self, ns: &str, name: &str) -> Option<&Role> {
         self.roles.get(&(ns.to_owned(), name.to_owned()))
     }

@@ -20,6 +20,7 @@ pub mod inventory;
 pub mod kinds;
 pub mod manifest;
 pub mod object;
+pub mod permissions;
 pub mod rbac;
 pub mod registry;
 pub mod rule;
