@@ -30,7 +30,7 @@ impl Rng {
     fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
         xs[self.below(xs.len())]
     }
-    fn some<'a>(&mut self, xs: &[&'a str], max: usize) -> Vec<String> {
+    fn some(&mut self, xs: &[&str], max: usize) -> Vec<String> {
         let n = 1 + self.below(max);
         (0..n).map(|_| self.pick(xs).to_owned()).collect()
     }
