@@ -15,6 +15,7 @@ pub mod context;
 pub mod emit;
 pub mod encryption_config;
 pub mod engine;
+pub mod escalation;
 pub mod finding;
 pub mod inventory;
 pub mod kinds;

@@ -699,6 +699,45 @@ impl Permissions {
             .flat_map(move |(bid, entry, subject)| self.binding_rules(bid, entry, subject))
     }
 
+    /// The roles `user` holds and where: (namespace of a RoleBinding or `None`, role).
+    pub fn roles_held(&self, user: &UserInfo) -> BTreeSet<(Option<String>, RoleKey)> {
+        let mut out = BTreeSet::new();
+        for k in user.keys() {
+            let Some(reach) = self.reach.get(&k) else {
+                continue;
+            };
+            for n in &reach.cluster {
+                if let Some(role) = self.role_of(&BindingId::Cluster(n.clone())) {
+                    out.insert((None, role.clone()));
+                }
+            }
+            for (ns, names) in &reach.namespaced {
+                for n in names {
+                    let id = BindingId::Namespaced {
+                        namespace: ns.clone(),
+                        name: n.clone(),
+                    };
+                    if let Some(role) = self.role_of(&id) {
+                        out.insert((Some(ns.clone()), role.clone()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Namespaces where `user` holds something through a RoleBinding.
+    pub fn namespaces_held(&self, user: &UserInfo) -> BTreeSet<String> {
+        user.keys()
+            .filter_map(|k| self.reach.get(&k))
+            .flat_map(|r| r.namespaced.keys().cloned())
+            .collect()
+    }
+
+    fn role_of(&self, id: &BindingId) -> Option<&RoleKey> {
+        self.bindings.get(id).and_then(|e| e.role.as_ref())
+    }
+
     fn binding_rules<'a>(
         &'a self,
         binding: &'a BindingId,

@@ -1,0 +1,1004 @@
+//! Escalation paths: how one identity's grants let it become another identity, or
+//! cluster-admin, step by step, each step naming the objects that enable it.
+//!
+//! ```text
+//!  identity --(step: what it does, via binding -> role, on which object)--> identity | cluster-admin
+//! ```
+//! Nodes are the identities bindings name (users, groups, ServiceAccounts) and one terminal,
+//! cluster-admin. Edges, each decided by [`Permissions::authorize`]:
+//! - run as a ServiceAccount: create pods or a pod controller in its namespace;
+//! - act as a ServiceAccount: create `serviceaccounts/token` for it, or read a legacy token
+//!   Secret of it (`get` that Secret, or `list` Secrets in the namespace);
+//! - become an identity: impersonate that user, group or ServiceAccount;
+//! - exec through the kubelet API (`nodes/proxy`) into a pod, which runs as its ServiceAccount;
+//! - create RoleBindings in a namespace and `bind` cluster-admin there: everything in that
+//!   namespace, including running pods as its ServiceAccounts;
+//! - cluster-admin: hold `*` on `*` cluster-wide; impersonate the group `system:masters`;
+//!   create ClusterRoleBindings and `bind` cluster-admin; `escalate` and update a ClusterRole
+//!   one is bound to cluster-wide; create and approve CSRs for the kube-apiserver-client
+//!   signer (a client certificate in `system:masters`); write MutatingWebhookConfigurations
+//!   (every object written, RoleBindings included, can be rewritten).
+//!
+//! Validating webhooks see objects but cannot change them; their grant is RBAC011's finding
+//! and no edge here. Only identities that some binding names are targets: a ServiceAccount
+//! without grants of its own gives nothing its namespace's group does not already give.
+//!
+//! The graph is built once per evaluation, within a budget of authorizer checks; paths are
+//! searched to a bounded depth. Either bound being hit is recorded, and findings say so.
+
+use crate::inventory::{Inventory, RoleKey};
+use crate::object::{ObjectRef, Subject};
+use crate::permissions::{Permissions, Reason, SubjectKey, UserInfo};
+use crate::rbac::ResourceRequest;
+use k8s_openapi::api::rbac::v1::PolicyRule;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::fmt;
+
+/// How far and how hard the search goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Most steps in a path.
+    pub max_depth: usize,
+    /// Most authorizer checks while building the graph.
+    pub max_checks: usize,
+    /// Most edges of one kind out of one identity.
+    pub max_targets: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 4,
+            max_checks: 2_000_000,
+            max_targets: 256,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Node {
+    Identity(Subject),
+    ClusterAdmin,
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Identity(s) => s.fmt(f),
+            Node::ClusterAdmin => f.write_str("cluster-admin"),
+        }
+    }
+}
+
+/// One step of a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// What the identity does, in words: `create pods in namespace ci`.
+    pub action: String,
+    /// The objects that make the step possible: the grant's binding and role, the target.
+    pub via: Vec<(&'static str, ObjectRef)>,
+    /// The identity already holds every permission: no escalation, just possession.
+    pub direct: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Path {
+    /// Each step and the node it leads to.
+    pub steps: Vec<(Step, Node)>,
+}
+
+impl Path {
+    pub fn describe(&self) -> String {
+        self.steps
+            .iter()
+            .enumerate()
+            .map(|(i, (s, n))| format!("({}) {} -> {n}", i + 1, s.action))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// The escalation graph of one inventory.
+#[derive(Debug, Default)]
+pub struct Escalations {
+    nodes: Vec<Node>,
+    index: HashMap<Node, usize>,
+    edges: Vec<Vec<(usize, Step)>>,
+    /// Steps to cluster-admin, and the edge to take, per node.
+    to_admin: Vec<Option<(usize, usize)>>,
+    /// Identities some binding names: where paths start.
+    starts: Vec<usize>,
+    checks: usize,
+    /// A work bound was hit while building: some edges may be missing.
+    pub truncated: bool,
+    limits: Limits,
+}
+
+/// What a namespace offers an identity that gets in.
+#[derive(Debug, Default)]
+struct Targets {
+    /// Bound ServiceAccounts per namespace.
+    service_accounts: BTreeMap<String, BTreeSet<String>>,
+    /// Legacy token Secrets: (namespace, secret, ServiceAccount).
+    token_secrets: Vec<(String, String, String)>,
+    /// A workload per bound ServiceAccount that runs one: (namespace, sa) -> workload.
+    workloads: BTreeMap<(String, String), ObjectRef>,
+    users: Vec<String>,
+    groups: Vec<String>,
+}
+
+const TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
+const SA_ANNOTATION: &str = "kubernetes.io/service-account.name";
+const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+const CLUSTER_ADMIN: &str = "cluster-admin";
+const CLIENT_SIGNER: &str = "kubernetes.io/kube-apiserver-client";
+
+/// What creates pods that run as a ServiceAccount of the namespace.
+const POD_CREATORS: &[(&str, &str)] = &[
+    ("", "pods"),
+    ("apps", "deployments"),
+    ("apps", "statefulsets"),
+    ("apps", "daemonsets"),
+    ("apps", "replicasets"),
+    ("batch", "jobs"),
+    ("batch", "cronjobs"),
+    ("", "replicationcontrollers"),
+];
+
+fn req<'a>(verb: &'a str, group: &'a str, resource: &'a str) -> ResourceRequest<'a> {
+    ResourceRequest {
+        verb,
+        group,
+        resource,
+        ..ResourceRequest::default()
+    }
+}
+
+fn via(reason: &Reason) -> Vec<(&'static str, ObjectRef)> {
+    match reason {
+        Reason::PrivilegedGroup => Vec::new(),
+        Reason::Rule { binding, role, .. } => {
+            vec![("binding", binding.to_ref()), ("role", role.to_ref())]
+        }
+    }
+}
+
+fn granted_by(reason: &Reason) -> String {
+    match reason {
+        Reason::PrivilegedGroup => "as a member of system:masters".to_owned(),
+        Reason::Rule { binding, role, .. } => {
+            format!("granted by {} -> {}", binding.to_ref(), role.to_ref())
+        }
+    }
+}
+
+impl Escalations {
+    pub fn build(inv: &Inventory, perms: &Permissions, limits: Limits) -> Escalations {
+        let targets = targets(inv, perms);
+        let mut e = Escalations {
+            limits,
+            ..Escalations::default()
+        };
+        let admin = e.node(Node::ClusterAdmin);
+        let mut queue: VecDeque<usize> = VecDeque::new();
+        let mut starts: Vec<Subject> = perms.subjects().map(SubjectKey::to_subject).collect();
+        starts.sort();
+        for s in starts {
+            let i = e.node(Node::Identity(s));
+            e.starts.push(i);
+            queue.push_back(i);
+        }
+        let mut expanded: HashSet<usize> = HashSet::new();
+        while let Some(i) = queue.pop_front() {
+            if i == admin || !expanded.insert(i) {
+                continue;
+            }
+            let Node::Identity(subject) = e.nodes[i].clone() else {
+                continue;
+            };
+            let out = e.expand(perms, &targets, &subject);
+            let mut edges = Vec::with_capacity(out.len());
+            for (node, step) in out {
+                let j = e.node(node);
+                if !expanded.contains(&j) {
+                    queue.push_back(j);
+                }
+                edges.push((j, step));
+            }
+            e.edges[i] = edges;
+        }
+        e.shortest_to_admin(admin);
+        e
+    }
+
+    fn node(&mut self, n: Node) -> usize {
+        if let Some(&i) = self.index.get(&n) {
+            return i;
+        }
+        let i = self.nodes.len();
+        self.index.insert(n.clone(), i);
+        self.nodes.push(n);
+        self.edges.push(Vec::new());
+        i
+    }
+
+    fn check(
+        &mut self,
+        perms: &Permissions,
+        user: &UserInfo,
+        r: &ResourceRequest<'_>,
+    ) -> Option<Reason> {
+        if self.checks >= self.limits.max_checks {
+            self.truncated = true;
+            return None;
+        }
+        self.checks += 1;
+        perms.authorize(user, r)
+    }
+
+    /// The first of several requests that is allowed.
+    fn check_any(
+        &mut self,
+        perms: &Permissions,
+        user: &UserInfo,
+        rs: &[ResourceRequest<'_>],
+    ) -> Option<Reason> {
+        rs.iter().find_map(|r| self.check(perms, user, r))
+    }
+
+    fn expand(&mut self, perms: &Permissions, t: &Targets, subject: &Subject) -> Vec<(Node, Step)> {
+        let user = UserInfo::for_subject(subject);
+        let mut out = Vec::new();
+        let all = ResourceRequest {
+            verb: "*",
+            group: "*",
+            resource: "*",
+            ..ResourceRequest::default()
+        };
+        if let Some(r) = self.check(perms, &user, &all) {
+            out.push((
+                Node::ClusterAdmin,
+                Step {
+                    action: format!("holds every permission cluster-wide, {}", granted_by(&r)),
+                    via: via(&r),
+                    direct: true,
+                },
+            ));
+            return out;
+        }
+        let verbs: HashSet<String> = perms
+            .held(&user)
+            .flat_map(|h| h.rule.verbs.iter().cloned())
+            .collect();
+        if verbs.is_empty() {
+            return out;
+        }
+        let may = |v: &str| verbs.contains("*") || verbs.contains(v);
+        self.admin_edges(perms, &user, &may, &mut out);
+        let me = SubjectKey::from_subject(subject);
+        // Namespaces where its grants apply: all of them once it holds anything cluster-wide.
+        let cluster_wide = perms.roles_held(&user).iter().any(|(ns, _)| ns.is_none());
+        let namespaces: Vec<String> = if cluster_wide {
+            t.service_accounts.keys().cloned().collect()
+        } else {
+            perms
+                .namespaces_held(&user)
+                .into_iter()
+                .filter(|n| t.service_accounts.contains_key(n))
+                .collect()
+        };
+        for ns in &namespaces {
+            self.in_namespace(perms, t, &user, &me, ns, &may, &mut out);
+        }
+        if may("impersonate") {
+            self.impersonation(perms, t, &user, &me, &mut out);
+        }
+        if may("get") || may("create") {
+            self.kubelet(perms, t, &user, &me, &mut out);
+        }
+        out
+    }
+
+    fn admin_edges(
+        &mut self,
+        perms: &Permissions,
+        user: &UserInfo,
+        may: &dyn Fn(&str) -> bool,
+        out: &mut Vec<(Node, Step)>,
+    ) {
+        let mut push = |action: String, via: Vec<(&'static str, ObjectRef)>| {
+            out.push((
+                Node::ClusterAdmin,
+                Step {
+                    action,
+                    via,
+                    direct: false,
+                },
+            ));
+        };
+        if may("impersonate") {
+            let r = ResourceRequest {
+                name: "system:masters",
+                ..req("impersonate", "", "groups")
+            };
+            if let Some(reason) = self.check(perms, user, &r) {
+                push(
+                    format!(
+                        "impersonate the group system:masters, {}",
+                        granted_by(&reason)
+                    ),
+                    via(&reason),
+                );
+            }
+        }
+        if may("bind") && may("create") {
+            let create = self.check(
+                perms,
+                user,
+                &req("create", RBAC_GROUP, "clusterrolebindings"),
+            );
+            let bind = ResourceRequest {
+                name: CLUSTER_ADMIN,
+                ..req("bind", RBAC_GROUP, "clusterroles")
+            };
+            if let Some(c) = create
+                && let Some(b) = self.check(perms, user, &bind)
+            {
+                let mut v = via(&c);
+                v.extend(via(&b));
+                push(
+                    format!(
+                        "create a ClusterRoleBinding ({}) to ClusterRole cluster-admin, which it may bind ({})",
+                        granted_by(&c),
+                        granted_by(&b)
+                    ),
+                    v,
+                );
+            }
+        }
+        if may("escalate") {
+            let held: Vec<String> = perms
+                .roles_held(user)
+                .into_iter()
+                .filter_map(|(ns, r)| match (ns, r) {
+                    (None, RoleKey::ClusterRole(n)) => Some(n),
+                    _ => None,
+                })
+                .collect();
+            for role in held {
+                let esc = ResourceRequest {
+                    name: &role,
+                    ..req("escalate", RBAC_GROUP, "clusterroles")
+                };
+                let upd = [
+                    ResourceRequest {
+                        name: &role,
+                        ..req("update", RBAC_GROUP, "clusterroles")
+                    },
+                    ResourceRequest {
+                        name: &role,
+                        ..req("patch", RBAC_GROUP, "clusterroles")
+                    },
+                ];
+                if let Some(e) = self.check(perms, user, &esc)
+                    && let Some(u) = self.check_any(perms, user, &upd)
+                {
+                    let mut v = via(&e);
+                    v.extend(via(&u));
+                    v.push(("target", ObjectRef::cluster_role(&role)));
+                    push(
+                        format!(
+                            "add any rule to ClusterRole {role}, which it is bound to cluster-wide (escalate and update, {})",
+                            granted_by(&e)
+                        ),
+                        v,
+                    );
+                    break;
+                }
+            }
+        }
+        if may("approve") {
+            let csr = "certificatesigningrequests";
+            let create = self.check(perms, user, &req("create", "certificates.k8s.io", csr));
+            let approval = ResourceRequest {
+                subresource: "approval",
+                ..req("update", "certificates.k8s.io", csr)
+            };
+            let signer = [
+                ResourceRequest {
+                    name: CLIENT_SIGNER,
+                    ..req("approve", "certificates.k8s.io", "signers")
+                },
+                ResourceRequest {
+                    name: "kubernetes.io/*",
+                    ..req("approve", "certificates.k8s.io", "signers")
+                },
+            ];
+            if let Some(c) = create
+                && let Some(a) = self.check(perms, user, &approval)
+                && let Some(s) = self.check_any(perms, user, &signer)
+            {
+                let mut v = via(&c);
+                v.extend(via(&a));
+                v.extend(via(&s));
+                push(
+                    format!(
+                        "create and approve a CSR for the {CLIENT_SIGNER} signer: a client certificate in group system:masters ({})",
+                        granted_by(&s)
+                    ),
+                    v,
+                );
+            }
+        }
+        if may("create") || may("update") || may("patch") {
+            let group = "admissionregistration.k8s.io";
+            let res = "mutatingwebhookconfigurations";
+            let writes = [
+                req("create", group, res),
+                req("update", group, res),
+                req("patch", group, res),
+            ];
+            if let Some(r) = self.check_any(perms, user, &writes) {
+                push(
+                    format!(
+                        "register a mutating admission webhook that rewrites any object written, RoleBindings included ({})",
+                        granted_by(&r)
+                    ),
+                    via(&r),
+                );
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn in_namespace(
+        &mut self,
+        perms: &Permissions,
+        t: &Targets,
+        user: &UserInfo,
+        me: &SubjectKey,
+        ns: &str,
+        may: &dyn Fn(&str) -> bool,
+        out: &mut Vec<(Node, Step)>,
+    ) {
+        let Some(sas) = t.service_accounts.get(ns) else {
+            return;
+        };
+        let others: Vec<&String> = sas
+            .iter()
+            .filter(|sa| SubjectKey::User(format!("system:serviceaccount:{ns}:{sa}")) != *me)
+            .collect();
+        if others.is_empty() {
+            return;
+        }
+        let limit = self.limits.max_targets;
+        if others.len() > limit {
+            self.truncated = true;
+        }
+        let sa_node = |sa: &str| {
+            Node::Identity(Subject::ServiceAccount {
+                namespace: ns.to_owned(),
+                name: sa.to_owned(),
+            })
+        };
+        if may("create") {
+            let creators: Vec<ResourceRequest<'_>> = POD_CREATORS
+                .iter()
+                .map(|(g, r)| ResourceRequest {
+                    namespace: ns,
+                    ..req("create", g, r)
+                })
+                .collect();
+            let found = creators.iter().find_map(|r| {
+                self.check(perms, user, r)
+                    .map(|reason| (r.resource, reason))
+            });
+            if let Some((resource, reason)) = found {
+                for sa in others.iter().take(limit) {
+                    let mut v = via(&reason);
+                    v.push(("target", ObjectRef::service_account(ns, sa)));
+                    out.push((
+                        sa_node(sa),
+                        Step {
+                            action: format!(
+                                "create {resource} in namespace {ns} that run as ServiceAccount {ns}/{sa} ({})",
+                                granted_by(&reason)
+                            ),
+                            via: v,
+                            direct: false,
+                        },
+                    ));
+                }
+                // Running as every ServiceAccount here already: nothing below adds a target.
+                return;
+            }
+            if may("bind") {
+                let rb = ResourceRequest {
+                    namespace: ns,
+                    ..req("create", RBAC_GROUP, "rolebindings")
+                };
+                let bind = ResourceRequest {
+                    namespace: ns,
+                    name: CLUSTER_ADMIN,
+                    ..req("bind", RBAC_GROUP, "clusterroles")
+                };
+                if let Some(c) = self.check(perms, user, &rb)
+                    && let Some(b) = self.check(perms, user, &bind)
+                {
+                    for sa in others.iter().take(limit) {
+                        let mut v = via(&c);
+                        v.extend(via(&b));
+                        v.push(("target", ObjectRef::service_account(ns, sa)));
+                        out.push((
+                            sa_node(sa),
+                            Step {
+                                action: format!(
+                                    "bind ClusterRole cluster-admin to itself in namespace {ns} ({}), then run pods as ServiceAccount {ns}/{sa}",
+                                    granted_by(&b)
+                                ),
+                                via: v,
+                                direct: false,
+                            },
+                        ));
+                    }
+                    return;
+                }
+            }
+            for sa in others.iter().take(limit) {
+                let r = ResourceRequest {
+                    namespace: ns,
+                    name: sa,
+                    subresource: "token",
+                    ..req("create", "", "serviceaccounts")
+                };
+                if let Some(reason) = self.check(perms, user, &r) {
+                    let mut v = via(&reason);
+                    v.push(("target", ObjectRef::service_account(ns, sa)));
+                    out.push((
+                        sa_node(sa),
+                        Step {
+                            action: format!(
+                                "request a token for ServiceAccount {ns}/{sa} ({})",
+                                granted_by(&reason)
+                            ),
+                            via: v,
+                            direct: false,
+                        },
+                    ));
+                }
+            }
+        }
+        if may("get") || may("list") {
+            let list = ResourceRequest {
+                namespace: ns,
+                ..req("list", "", "secrets")
+            };
+            let listed = self.check(perms, user, &list);
+            for (sns, secret, sa) in t.token_secrets.iter().filter(|(n, _, _)| n == ns) {
+                if !others.contains(&sa) {
+                    continue;
+                }
+                let get = ResourceRequest {
+                    namespace: sns,
+                    name: secret,
+                    ..req("get", "", "secrets")
+                };
+                let reason = listed.clone().or_else(|| self.check(perms, user, &get));
+                if let Some(reason) = reason {
+                    let mut v = via(&reason);
+                    v.push(("target", ObjectRef::new("v1", "Secret", Some(ns), secret)));
+                    out.push((
+                        sa_node(sa),
+                        Step {
+                            action: format!(
+                                "read the legacy token Secret {ns}/{secret} of ServiceAccount {ns}/{sa} ({})",
+                                granted_by(&reason)
+                            ),
+                            via: v,
+                            direct: false,
+                        },
+                    ));
+                }
+            }
+        }
+        if may("impersonate") {
+            for sa in others.iter().take(limit) {
+                let r = ResourceRequest {
+                    namespace: ns,
+                    name: sa,
+                    ..req("impersonate", "", "serviceaccounts")
+                };
+                if let Some(reason) = self.check(perms, user, &r) {
+                    let mut v = via(&reason);
+                    v.push(("target", ObjectRef::service_account(ns, sa)));
+                    out.push((
+                        sa_node(sa),
+                        Step {
+                            action: format!(
+                                "impersonate ServiceAccount {ns}/{sa} ({})",
+                                granted_by(&reason)
+                            ),
+                            via: v,
+                            direct: false,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+
+    fn impersonation(
+        &mut self,
+        perms: &Permissions,
+        t: &Targets,
+        user: &UserInfo,
+        me: &SubjectKey,
+        out: &mut Vec<(Node, Step)>,
+    ) {
+        let limit = self.limits.max_targets;
+        let mut n = 0;
+        for (resource, names) in [("users", &t.users), ("groups", &t.groups)] {
+            for name in names {
+                let key = if resource == "users" {
+                    SubjectKey::User(name.clone())
+                } else {
+                    SubjectKey::Group(name.clone())
+                };
+                if key == *me {
+                    continue;
+                }
+                if n >= limit {
+                    self.truncated = true;
+                    return;
+                }
+                let r = ResourceRequest {
+                    name,
+                    ..req("impersonate", "", resource)
+                };
+                if let Some(reason) = self.check(perms, user, &r) {
+                    n += 1;
+                    out.push((
+                        Node::Identity(key.to_subject()),
+                        Step {
+                            action: format!("impersonate {} ({})", key, granted_by(&reason)),
+                            via: via(&reason),
+                            direct: false,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+
+    fn kubelet(
+        &mut self,
+        perms: &Permissions,
+        t: &Targets,
+        user: &UserInfo,
+        me: &SubjectKey,
+        out: &mut Vec<(Node, Step)>,
+    ) {
+        let proxy = [
+            ResourceRequest {
+                subresource: "proxy",
+                ..req("create", "", "nodes")
+            },
+            ResourceRequest {
+                subresource: "proxy",
+                ..req("get", "", "nodes")
+            },
+        ];
+        let Some(reason) = self.check_any(perms, user, &proxy) else {
+            return;
+        };
+        if t.workloads.len() > self.limits.max_targets {
+            self.truncated = true;
+        }
+        for ((ns, sa), workload) in t.workloads.iter().take(self.limits.max_targets) {
+            if SubjectKey::User(format!("system:serviceaccount:{ns}:{sa}")) == *me {
+                continue;
+            }
+            let mut v = via(&reason);
+            v.push(("target", workload.clone()));
+            out.push((
+                Node::Identity(Subject::ServiceAccount {
+                    namespace: ns.clone(),
+                    name: sa.clone(),
+                }),
+                Step {
+                    action: format!(
+                        "exec through the kubelet API (nodes/proxy, {}) into {workload}, which runs as ServiceAccount {ns}/{sa}",
+                        granted_by(&reason)
+                    ),
+                    via: v,
+                    direct: false,
+                },
+            ));
+        }
+    }
+
+    /// Breadth-first search backwards from cluster-admin: every node's shortest way there.
+    fn shortest_to_admin(&mut self, admin: usize) {
+        let n = self.nodes.len();
+        let mut reverse: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
+        for (from, edges) in self.edges.iter().enumerate() {
+            for (k, (to, _)) in edges.iter().enumerate() {
+                reverse[*to].push((from, k));
+            }
+        }
+        let mut dist: Vec<Option<usize>> = vec![None; n];
+        let mut next: Vec<Option<(usize, usize)>> = vec![None; n];
+        dist[admin] = Some(0);
+        let mut queue = VecDeque::from([admin]);
+        while let Some(i) = queue.pop_front() {
+            let d = dist[i].unwrap_or(0);
+            if d >= self.limits.max_depth {
+                continue;
+            }
+            for &(from, k) in &reverse[i] {
+                if dist[from].is_none() {
+                    dist[from] = Some(d + 1);
+                    next[from] = Some((d + 1, k));
+                    queue.push_back(from);
+                }
+            }
+        }
+        self.to_admin = next;
+    }
+
+    fn index_of(&self, s: &Subject) -> Option<usize> {
+        self.index.get(&Node::Identity(s.clone())).copied()
+    }
+
+    /// The shortest path from `s` to cluster-admin within the depth bound.
+    pub fn path_to_cluster_admin(&self, s: &Subject) -> Option<Path> {
+        let mut i = self.index_of(s)?;
+        let mut steps = Vec::new();
+        while let Some(Some((_, k))) = self.to_admin.get(i) {
+            let (to, step) = self.edges[i].get(*k)?;
+            steps.push((step.clone(), self.nodes[*to].clone()));
+            i = *to;
+            if steps.len() > self.limits.max_depth {
+                return None;
+            }
+        }
+        (!steps.is_empty()).then_some(Path { steps })
+    }
+
+    /// Identities `s` can become within the depth bound, each with its shortest path.
+    pub fn reachable(&self, s: &Subject) -> Vec<(Subject, Path)> {
+        let Some(start) = self.index_of(s) else {
+            return Vec::new();
+        };
+        let mut parent: HashMap<usize, (usize, usize)> = HashMap::new();
+        let mut depth: HashMap<usize, usize> = HashMap::from([(start, 0)]);
+        let mut queue = VecDeque::from([start]);
+        let mut order = Vec::new();
+        while let Some(i) = queue.pop_front() {
+            let d = depth[&i];
+            if d >= self.limits.max_depth {
+                continue;
+            }
+            for (k, (to, _)) in self.edges[i].iter().enumerate() {
+                if depth.contains_key(to) || self.nodes[*to] == Node::ClusterAdmin {
+                    continue;
+                }
+                depth.insert(*to, d + 1);
+                parent.insert(*to, (i, k));
+                order.push(*to);
+                queue.push_back(*to);
+            }
+        }
+        order
+            .into_iter()
+            .filter_map(|t| {
+                let Node::Identity(subject) = &self.nodes[t] else {
+                    return None;
+                };
+                let mut steps = Vec::new();
+                let mut cur = t;
+                while let Some(&(p, k)) = parent.get(&cur) {
+                    let (to, step) = &self.edges[p][k];
+                    steps.push((step.clone(), self.nodes[*to].clone()));
+                    cur = p;
+                }
+                steps.reverse();
+                Some((subject.clone(), Path { steps }))
+            })
+            .collect()
+    }
+
+    /// Identities named by some binding, in order: where findings start.
+    pub fn subjects(&self) -> impl Iterator<Item = &Subject> {
+        self.starts.iter().filter_map(|&i| match &self.nodes[i] {
+            Node::Identity(s) => Some(s),
+            Node::ClusterAdmin => None,
+        })
+    }
+
+    /// Authorizer checks spent building the graph.
+    pub fn checks(&self) -> usize {
+        self.checks
+    }
+
+    /// Edges in the graph.
+    pub fn edge_count(&self) -> usize {
+        self.edges.iter().map(Vec::len).sum()
+    }
+}
+
+/// Whether `target` holds a rule that no single rule of `than` covers at the same or a
+/// broader scope. Coverage is judged rule by rule, so a rule covered only by the union of
+/// several may count as more: the answer errs towards reporting.
+pub fn holds_more(perms: &Permissions, target: &UserInfo, than: &UserInfo) -> bool {
+    let mine: Vec<_> = perms.held(than).collect();
+    perms.held(target).any(|t| {
+        !mine.iter().any(|s| {
+            (s.namespace.is_none() || s.namespace == t.namespace) && covers(s.rule, t.rule)
+        })
+    })
+}
+
+fn covers(s: &PolicyRule, t: &PolicyRule) -> bool {
+    let list = |a: Option<&Vec<String>>, b: Option<&Vec<String>>| {
+        let a = a.map(Vec::as_slice).unwrap_or(&[]);
+        let b = b.map(Vec::as_slice).unwrap_or(&[]);
+        a.iter().any(|x| x == "*") || b.iter().all(|x| a.contains(x))
+    };
+    let names_ok = match (s.resource_names.as_deref(), t.resource_names.as_deref()) {
+        (None | Some([]), _) => true,
+        (Some(_), None | Some([])) => false,
+        (Some(a), Some(b)) => b.iter().all(|x| a.contains(x)),
+    };
+    let urls_ok = {
+        let a = s.non_resource_urls.as_deref().unwrap_or(&[]);
+        t.non_resource_urls.iter().flatten().all(|u| {
+            a.iter().any(|x| {
+                x == "*" || x == u || (x.ends_with('*') && u.starts_with(x.trim_end_matches('*')))
+            })
+        })
+    };
+    list(Some(&s.verbs), Some(&t.verbs))
+        && list(s.api_groups.as_ref(), t.api_groups.as_ref())
+        && list(s.resources.as_ref(), t.resources.as_ref())
+        && names_ok
+        && urls_ok
+}
+
+fn targets(inv: &Inventory, perms: &Permissions) -> Targets {
+    let mut t = Targets::default();
+    let bound = |ns: &str, sa: &str| {
+        perms.is_bound(&SubjectKey::User(format!(
+            "system:serviceaccount:{ns}:{sa}"
+        )))
+    };
+    for sa in inv.service_accounts() {
+        let ns = sa.metadata.namespace.as_deref().unwrap_or("");
+        let name = sa.metadata.name.as_deref().unwrap_or("");
+        if bound(ns, name) {
+            t.service_accounts
+                .entry(ns.to_owned())
+                .or_default()
+                .insert(name.to_owned());
+        }
+    }
+    for k in perms.subjects() {
+        if let Some((ns, name)) = k.service_account() {
+            t.service_accounts
+                .entry(ns.to_owned())
+                .or_default()
+                .insert(name.to_owned());
+        }
+        match k {
+            SubjectKey::User(u) => t.users.push(u.clone()),
+            SubjectKey::Group(g) => t.groups.push(g.clone()),
+        }
+    }
+    for ns in inv.namespace_names() {
+        for s in inv.secrets_in(ns) {
+            let is_token = s.type_.as_deref().is_none_or(|ty| ty == TOKEN_TYPE);
+            let sa = s
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(SA_ANNOTATION));
+            if let (true, Some(sa)) = (is_token, sa)
+                && bound(ns, sa)
+            {
+                let name = s.metadata.name.clone().unwrap_or_default();
+                t.token_secrets.push((ns.to_owned(), name, sa.clone()));
+            }
+        }
+        for w in inv.workloads_in(ns) {
+            let sa = w.service_account_name();
+            if bound(ns, sa) {
+                t.workloads
+                    .entry((ns.to_owned(), sa.to_owned()))
+                    .or_insert_with(|| w.object.clone());
+            }
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest;
+
+    fn build(yaml: &str) -> Escalations {
+        let parsed = manifest::parse("test.yaml", yaml);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
+        let perms = Permissions::from_inventory(&inv);
+        Escalations::build(&inv, &perms, Limits::default())
+    }
+
+    const CHAIN: &str = r#"
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: deployer, namespace: ci}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: deployer-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: ServiceAccount, name: deployer, namespace: ci}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: dev-edit, namespace: ci}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects: [{kind: User, name: alice}]
+"#;
+
+    #[test]
+    fn pod_creation_leads_to_a_privileged_serviceaccount() {
+        let e = build(CHAIN);
+        let alice = Subject::User("alice".into());
+        let path = e
+            .path_to_cluster_admin(&alice)
+            .expect("alice reaches cluster-admin");
+        assert_eq!(path.steps.len(), 2, "{}", path.describe());
+        assert!(path.steps[0].0.action.contains("namespace ci"));
+        assert!(path.steps[1].0.direct);
+        let deployer = Subject::ServiceAccount {
+            namespace: "ci".into(),
+            name: "deployer".into(),
+        };
+        assert_eq!(
+            e.path_to_cluster_admin(&deployer).map(|p| p.steps.len()),
+            Some(1)
+        );
+        assert!(!e.truncated);
+    }
+
+    #[test]
+    fn depth_bound_cuts_long_paths() {
+        let parsed = manifest::parse("test.yaml", CHAIN);
+        let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
+        let perms = Permissions::from_inventory(&inv);
+        let limits = Limits {
+            max_depth: 1,
+            ..Limits::default()
+        };
+        let e = Escalations::build(&inv, &perms, limits);
+        assert!(
+            e.path_to_cluster_admin(&Subject::User("alice".into()))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn check_budget_marks_the_graph_truncated() {
+        let parsed = manifest::parse("test.yaml", CHAIN);
+        let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
+        let perms = Permissions::from_inventory(&inv);
+        let limits = Limits {
+            max_checks: 1,
+            ..Limits::default()
+        };
+        let e = Escalations::build(&inv, &perms, limits);
+        assert!(e.truncated);
+    }
+}
