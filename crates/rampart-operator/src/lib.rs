@@ -9,4 +9,5 @@ pub mod events;
 pub mod health;
 pub mod report;
 pub mod run;
+pub mod snapshot;
 pub mod watch_state;

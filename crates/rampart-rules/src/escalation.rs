@@ -174,6 +174,17 @@ fn granted_by(reason: &Reason) -> String {
 
 impl Escalations {
     pub fn build(inv: &Inventory, perms: &Permissions, limits: Limits) -> Escalations {
+        Escalations::build_with(inv, perms, limits, &[])
+    }
+
+    /// Like [`Escalations::build`], also starting from identities no binding names (a user
+    /// who holds grants only through `system:authenticated`, say).
+    pub fn build_with(
+        inv: &Inventory,
+        perms: &Permissions,
+        limits: Limits,
+        extra: &[Subject],
+    ) -> Escalations {
         let targets = targets(inv, perms);
         let mut e = Escalations {
             limits,
@@ -182,7 +193,9 @@ impl Escalations {
         let admin = e.node(Node::ClusterAdmin);
         let mut queue: VecDeque<usize> = VecDeque::new();
         let mut starts: Vec<Subject> = perms.subjects().map(SubjectKey::to_subject).collect();
+        starts.extend(extra.iter().cloned());
         starts.sort();
+        starts.dedup();
         for s in starts {
             let i = e.node(Node::Identity(s));
             e.starts.push(i);

@@ -1,9 +1,9 @@
 //! `rampart scan`: read -> inventory -> evaluate -> report -> exit code.
 
 use crate::cli::{Format, ScanArgs};
-use crate::demo;
 use crate::input::{self, Loaded};
 use crate::output::{self, Report};
+use crate::{cluster, demo};
 use anyhow::{Context as _, Result};
 use rampart_rules::{Inventory, Settings, evaluate};
 use std::fs;
@@ -11,10 +11,10 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 pub fn run(args: &ScanArgs) -> Result<ExitCode> {
-    // Read: files, stdin or the demo; problems are collected, not fatal.
-    let mut loaded = if args.demo {
+    // Read: files, stdin, the demo or a live cluster; problems are collected, not fatal.
+    let mut loaded = if args.demo || args.cluster {
         let mut l = Loaded::default();
-        for (name, text) in demo::PARTS {
+        for (name, text) in demo::PARTS.iter().filter(|_| args.demo) {
             l.add_text(name, text);
         }
         l
@@ -35,8 +35,12 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         None => Settings::default(),
     };
 
-    // Build the inventory and evaluate.
-    let mut inventory = Inventory::new();
+    // Build the inventory (the API server is read once, for --cluster) and evaluate.
+    let mut inventory = if args.cluster {
+        cluster::snapshot()?
+    } else {
+        Inventory::new()
+    };
     let parsed = std::mem::take(&mut loaded.parsed);
     for (object, source) in parsed.objects {
         inventory.insert(object, Some(source));
