@@ -24,7 +24,7 @@ use kube::api::{DeleteParams, ListParams, PostParams};
 use kube::{Api, Client};
 use rampart_e2e::{Cluster, TestNamespace, wait_for};
 use rampart_rules::inventory::RoleKey;
-use rampart_rules::permissions::{Permissions, RbacObject, Reason, UserInfo};
+use rampart_rules::permissions::{Permissions, Reason, UserInfo};
 use rampart_rules::rbac::{ResourceRequest, rule_allows, rule_allows_non_resource};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -598,28 +598,14 @@ async fn ask(client: &Client, q: &Question) -> Result<(bool, String)> {
     Ok((status.allowed, status.reason.unwrap_or_default()))
 }
 
+/// Rampart's view of the cluster, read the way `rampart who-can --cluster` reads it: one
+/// snapshot of every kind, then effective permissions from its RBAC objects.
 async fn live_permissions(client: &Client) -> Result<Permissions> {
-    let lp = ListParams::default();
-    let roles = Api::<Role>::all(client.clone()).list(&lp).await?.items;
-    let crs = Api::<ClusterRole>::all(client.clone())
-        .list(&lp)
-        .await?
-        .items;
-    let rbs = Api::<RoleBinding>::all(client.clone())
-        .list(&lp)
-        .await?
-        .items;
-    let crbs = Api::<ClusterRoleBinding>::all(client.clone())
-        .list(&lp)
-        .await?
-        .items;
-    let objects = roles
-        .iter()
-        .map(RbacObject::Role)
-        .chain(crs.iter().map(RbacObject::ClusterRole))
-        .chain(rbs.iter().map(RbacObject::RoleBinding))
-        .chain(crbs.iter().map(RbacObject::ClusterRoleBinding));
-    Ok(Permissions::from_objects(objects))
+    let snap = rampart_operator::snapshot::take(client).await;
+    if !snap.skipped.is_empty() {
+        bail!("the snapshot could not list {:?}", snap.skipped);
+    }
+    Ok(Permissions::from_inventory(&snap.inventory))
 }
 
 /// Whether every aggregated ClusterRole as stored holds the same rules (as a set) as Rampart
