@@ -28,7 +28,7 @@
 
 use crate::inventory::{Inventory, RoleKey};
 use crate::object::{ObjectRef, Subject};
-use crate::permissions::{Permissions, Reason, SubjectKey, UserInfo};
+use crate::permissions::{BindingId, Permissions, Reason, SubjectKey, UserInfo};
 use crate::rbac::ResourceRequest;
 use k8s_openapi::api::rbac::v1::PolicyRule;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
@@ -103,15 +103,111 @@ impl Path {
 pub struct Escalations {
     nodes: Vec<Node>,
     index: HashMap<Node, usize>,
-    edges: Vec<Vec<(usize, Step)>>,
-    /// Steps to cluster-admin, and the edge to take, per node.
-    to_admin: Vec<Option<(usize, usize)>>,
+    /// Edge lists: one per subject key (what its own bindings allow, shared by every
+    /// identity that has the key, so a group's steps are found once) and one per identity
+    /// (steps that need its grants together, such as creating a RoleBinding and `bind`).
+    lists: Vec<Vec<(usize, Step)>>,
+    key_lists: HashMap<SubjectKey, usize>,
+    /// The edge lists of each node.
+    node_lists: Vec<Vec<usize>>,
+    /// Steps to cluster-admin, and the edge (list, index) to take, per node.
+    to_admin: Vec<Option<(usize, (usize, usize))>>,
     /// Identities some binding names: where paths start.
     starts: Vec<usize>,
     checks: usize,
+    /// Capabilities asked about, by (verb, group, resource, subresource).
+    caps: HashMap<(String, String, String, String), usize>,
+    /// Per role and capability: indexes of the rules that allow it, whatever the name.
+    role_caps: HashMap<RoleKey, Vec<Option<Vec<usize>>>>,
     /// A work bound was hit while building: some edges may be missing.
     pub truncated: bool,
     limits: Limits,
+}
+
+/// One identity while its edges are computed: who it is and the bindings that reach it.
+struct Held<'p> {
+    info: UserInfo,
+    bindings: Vec<(&'p BindingId, &'p RoleKey, &'p SubjectKey)>,
+}
+
+/// Which part of an identity's grants a list of steps comes from.
+#[derive(Debug, Clone, Copy)]
+enum Part<'s> {
+    Key(&'s SubjectKey),
+    Own(&'s Subject),
+}
+
+/// Where a kind of step is possible for one identity.
+#[derive(Debug, Clone)]
+enum Scope {
+    Nowhere,
+    In(BTreeSet<String>),
+    Everywhere,
+}
+
+impl Scope {
+    fn covers(&self, ns: &str) -> bool {
+        match self {
+            Scope::Nowhere => false,
+            Scope::In(set) => set.contains(ns),
+            Scope::Everywhere => true,
+        }
+    }
+}
+
+/// The namespaced kinds of step, each with where it is possible.
+struct Families {
+    creators: Scope,
+    bind: Scope,
+    token: Scope,
+    secrets: Scope,
+    impersonate: Scope,
+}
+
+/// Which kinds of step to look at in one namespace.
+struct Active {
+    creators: bool,
+    bind: bool,
+    token: bool,
+    secrets: bool,
+    impersonate: bool,
+}
+
+impl Families {
+    fn all(&self) -> [&Scope; 5] {
+        [
+            &self.creators,
+            &self.bind,
+            &self.token,
+            &self.secrets,
+            &self.impersonate,
+        ]
+    }
+
+    fn any_everywhere(&self) -> bool {
+        self.all().iter().any(|s| matches!(s, Scope::Everywhere))
+    }
+
+    fn namespaces(&self) -> BTreeSet<String> {
+        self.all()
+            .iter()
+            .filter_map(|s| match s {
+                Scope::In(set) => Some(set.iter().cloned()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    fn active(&self, ns: &str) -> Active {
+        Active {
+            creators: self.creators.covers(ns),
+            bind: self.bind.covers(ns),
+            token: self.token.covers(ns),
+            secrets: self.secrets.covers(ns),
+            impersonate: self.impersonate.covers(ns),
+        }
+    }
 }
 
 /// What a namespace offers an identity that gets in.
@@ -209,19 +305,42 @@ impl Escalations {
             let Node::Identity(subject) = e.nodes[i].clone() else {
                 continue;
             };
-            let out = e.expand(perms, &targets, &subject);
-            let mut edges = Vec::with_capacity(out.len());
-            for (node, step) in out {
-                let j = e.node(node);
-                if !expanded.contains(&j) {
-                    queue.push_back(j);
+            let mut lists = Vec::new();
+            for key in UserInfo::for_subject(&subject).keys() {
+                if !perms.is_bound(&key) {
+                    continue;
                 }
-                edges.push((j, step));
+                let id = match e.key_lists.get(&key) {
+                    Some(&id) => id,
+                    None => {
+                        let out = e.expand(perms, &targets, Part::Key(&key));
+                        let id = e.add_list(out, &mut queue);
+                        e.key_lists.insert(key, id);
+                        id
+                    }
+                };
+                lists.push(id);
             }
-            e.edges[i] = edges;
+            let own = e.expand(perms, &targets, Part::Own(&subject));
+            lists.push(e.add_list(own, &mut queue));
+            e.node_lists[i] = lists;
         }
         e.shortest_to_admin(admin);
         e
+    }
+
+    fn add_list(&mut self, out: Vec<(Node, Step)>, queue: &mut VecDeque<usize>) -> usize {
+        let mut edges = Vec::with_capacity(out.len());
+        for (node, step) in out {
+            let known = self.index.contains_key(&node);
+            let j = self.node(node);
+            if !known {
+                queue.push_back(j);
+            }
+            edges.push((j, step));
+        }
+        self.lists.push(edges);
+        self.lists.len() - 1
     }
 
     fn node(&mut self, n: Node) -> usize {
@@ -231,14 +350,61 @@ impl Escalations {
         let i = self.nodes.len();
         self.index.insert(n.clone(), i);
         self.nodes.push(n);
-        self.edges.push(Vec::new());
+        self.node_lists.push(Vec::new());
         i
     }
 
+    /// The rules of `role` that allow `r` whatever its name, cached per role and
+    /// (verb, group, resource, subresource).
+    fn role_matches(
+        &mut self,
+        perms: &Permissions,
+        role: &RoleKey,
+        r: &ResourceRequest<'_>,
+    ) -> Vec<usize> {
+        let Some(rules) = perms.role_rules(role) else {
+            return Vec::new();
+        };
+        let next = self.caps.len();
+        let cap = *self
+            .caps
+            .entry((
+                r.verb.to_owned(),
+                r.group.to_owned(),
+                r.resource.to_owned(),
+                r.subresource.to_owned(),
+            ))
+            .or_insert(next);
+        let slots = self.role_caps.entry(role.clone()).or_default();
+        if slots.len() <= cap {
+            slots.resize(cap + 1, None);
+        }
+        slots[cap]
+            .get_or_insert_with(|| {
+                rules
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, rule)| {
+                        // Any name the rule lists will do here; names are checked by callers.
+                        let name = rule
+                            .resource_names
+                            .as_deref()
+                            .and_then(<[String]>::first)
+                            .map_or("", String::as_str);
+                        crate::rbac::rule_allows(rule, &ResourceRequest { name, ..*r })
+                    })
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .clone()
+    }
+
+    /// The authorizer's answer for one identity, from the per-role caches: each question
+    /// only filters a role's matching rules by the binding's namespace and the name.
     fn check(
         &mut self,
         perms: &Permissions,
-        user: &UserInfo,
+        user: &Held<'_>,
         r: &ResourceRequest<'_>,
     ) -> Option<Reason> {
         if self.checks >= self.limits.max_checks {
@@ -246,67 +412,172 @@ impl Escalations {
             return None;
         }
         self.checks += 1;
-        perms.authorize(user, r)
+        for (binding, role, subject) in &user.bindings {
+            if binding.namespace().is_some_and(|ns| ns != r.namespace) {
+                continue;
+            }
+            let rules = perms.role_rules(role).unwrap_or(&[]);
+            for i in self.role_matches(perms, role, r) {
+                let names_ok = match rules.get(i).and_then(|x| x.resource_names.as_deref()) {
+                    None | Some([]) => true,
+                    Some(names) => names.iter().any(|n| n == r.name),
+                };
+                if names_ok {
+                    return Some(Reason::Rule {
+                        binding: (*binding).clone(),
+                        role: (*role).clone(),
+                        rule_index: i,
+                        subject: (*subject).clone(),
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// Where any of `rs` could be allowed for some name: everywhere, or in some namespaces.
+    fn possible(
+        &mut self,
+        perms: &Permissions,
+        user: &Held<'_>,
+        rs: &[ResourceRequest<'_>],
+    ) -> Scope {
+        let mut scope = Scope::Nowhere;
+        for (binding, role, _) in &user.bindings {
+            if !rs
+                .iter()
+                .any(|r| !self.role_matches(perms, role, r).is_empty())
+            {
+                continue;
+            }
+            match binding.namespace() {
+                None => return Scope::Everywhere,
+                Some(ns) => match &mut scope {
+                    Scope::In(set) => {
+                        set.insert(ns.to_owned());
+                    }
+                    _ => scope = Scope::In(BTreeSet::from([ns.to_owned()])),
+                },
+            }
+        }
+        scope
     }
 
     /// The first of several requests that is allowed.
     fn check_any(
         &mut self,
         perms: &Permissions,
-        user: &UserInfo,
+        user: &Held<'_>,
         rs: &[ResourceRequest<'_>],
     ) -> Option<Reason> {
         rs.iter().find_map(|r| self.check(perms, user, r))
     }
 
-    fn expand(&mut self, perms: &Permissions, t: &Targets, subject: &Subject) -> Vec<(Node, Step)> {
-        let user = UserInfo::for_subject(subject);
-        let mut out = Vec::new();
-        let all = ResourceRequest {
-            verb: "*",
-            group: "*",
-            resource: "*",
-            ..ResourceRequest::default()
+    /// The steps one part of an identity enables: a subject key's own bindings, or (for
+    /// `Part::Own`) what needs the identity's grants together.
+    fn expand(&mut self, perms: &Permissions, t: &Targets, part: Part<'_>) -> Vec<(Node, Step)> {
+        let (info, me, own) = match part {
+            Part::Key(k) => {
+                let info = match k {
+                    SubjectKey::User(u) => UserInfo::new(u.clone(), &[]),
+                    SubjectKey::Group(g) => UserInfo::new(String::new(), &[g.as_str()]),
+                };
+                (info, k.clone(), false)
+            }
+            Part::Own(s) => (UserInfo::for_subject(s), SubjectKey::from_subject(s), true),
         };
-        if let Some(r) = self.check(perms, &user, &all) {
-            out.push((
-                Node::ClusterAdmin,
-                Step {
-                    action: format!("holds every permission cluster-wide, {}", granted_by(&r)),
-                    via: via(&r),
-                    direct: true,
-                },
-            ));
-            return out;
+        let user = Held {
+            bindings: perms.bindings_for(&info),
+            info,
+        };
+        let mut out = Vec::new();
+        if own {
+            let all = ResourceRequest {
+                verb: "*",
+                group: "*",
+                resource: "*",
+                ..ResourceRequest::default()
+            };
+            let privileged = perms
+                .authorize(&user.info, &all)
+                .filter(|r| *r == Reason::PrivilegedGroup);
+            if let Some(r) = privileged.or_else(|| self.check(perms, &user, &all)) {
+                out.push((
+                    Node::ClusterAdmin,
+                    Step {
+                        action: format!("holds every permission cluster-wide, {}", granted_by(&r)),
+                        via: via(&r),
+                        direct: true,
+                    },
+                ));
+                return out;
+            }
         }
-        let verbs: HashSet<String> = perms
-            .held(&user)
-            .flat_map(|h| h.rule.verbs.iter().cloned())
+        let verbs: HashSet<&str> = user
+            .bindings
+            .iter()
+            .filter_map(|(_, role, _)| perms.role_rules(role))
+            .flatten()
+            .flat_map(|r| r.verbs.iter().map(String::as_str))
             .collect();
         if verbs.is_empty() {
             return out;
         }
         let may = |v: &str| verbs.contains("*") || verbs.contains(v);
-        self.admin_edges(perms, &user, &may, &mut out);
-        let me = SubjectKey::from_subject(subject);
-        // Namespaces where its grants apply: all of them once it holds anything cluster-wide.
-        let cluster_wide = perms.roles_held(&user).iter().any(|(ns, _)| ns.is_none());
-        let namespaces: Vec<String> = if cluster_wide {
+        if own {
+            self.admin_edges(perms, &user, &may, &mut out);
+        }
+        // Where each kind of namespaced step is possible at all, so that only those
+        // namespaces are asked about.
+        let creators: Vec<ResourceRequest<'_>> = POD_CREATORS
+            .iter()
+            .map(|(g, r)| req("create", g, r))
+            .collect();
+        // Each kind of step is found once: single-grant kinds per subject key, the kind that
+        // needs two grants (a RoleBinding and `bind`) per identity.
+        let token = [ResourceRequest {
+            subresource: "token",
+            ..req("create", "", "serviceaccounts")
+        }];
+        let secrets = [req("get", "", "secrets"), req("list", "", "secrets")];
+        let scopes = if own {
+            Families {
+                creators: Scope::Nowhere,
+                bind: self.possible(perms, &user, &[req("create", RBAC_GROUP, "rolebindings")]),
+                token: Scope::Nowhere,
+                secrets: Scope::Nowhere,
+                impersonate: Scope::Nowhere,
+            }
+        } else {
+            Families {
+                creators: self.possible(perms, &user, &creators),
+                bind: Scope::Nowhere,
+                token: self.possible(perms, &user, &token),
+                secrets: self.possible(perms, &user, &secrets),
+                impersonate: self.possible(
+                    perms,
+                    &user,
+                    &[req("impersonate", "", "serviceaccounts")],
+                ),
+            }
+        };
+        let namespaces: Vec<String> = if scopes.any_everywhere() {
             t.service_accounts.keys().cloned().collect()
         } else {
-            perms
-                .namespaces_held(&user)
+            scopes
+                .namespaces()
                 .into_iter()
                 .filter(|n| t.service_accounts.contains_key(n))
                 .collect()
         };
         for ns in &namespaces {
-            self.in_namespace(perms, t, &user, &me, ns, &may, &mut out);
+            let active = scopes.active(ns);
+            self.in_namespace(perms, t, &user, &me, ns, &active, &may, &mut out);
         }
-        if may("impersonate") {
+        if !own && may("impersonate") {
             self.impersonation(perms, t, &user, &me, &mut out);
         }
-        if may("get") || may("create") {
+        if !own && (may("get") || may("create")) {
             self.kubelet(perms, t, &user, &me, &mut out);
         }
         out
@@ -315,7 +586,7 @@ impl Escalations {
     fn admin_edges(
         &mut self,
         perms: &Permissions,
-        user: &UserInfo,
+        user: &Held<'_>,
         may: &dyn Fn(&str) -> bool,
         out: &mut Vec<(Node, Step)>,
     ) {
@@ -371,7 +642,7 @@ impl Escalations {
         }
         if may("escalate") {
             let held: Vec<String> = perms
-                .roles_held(user)
+                .roles_held(&user.info)
                 .into_iter()
                 .filter_map(|(ns, r)| match (ns, r) {
                     (None, RoleKey::ClusterRole(n)) => Some(n),
@@ -468,9 +739,10 @@ impl Escalations {
         &mut self,
         perms: &Permissions,
         t: &Targets,
-        user: &UserInfo,
+        user: &Held<'_>,
         me: &SubjectKey,
         ns: &str,
+        active: &Active,
         may: &dyn Fn(&str) -> bool,
         out: &mut Vec<(Node, Step)>,
     ) {
@@ -494,7 +766,7 @@ impl Escalations {
                 name: sa.to_owned(),
             })
         };
-        if may("create") {
+        if active.creators || active.bind || active.token {
             let creators: Vec<ResourceRequest<'_>> = POD_CREATORS
                 .iter()
                 .map(|(g, r)| ResourceRequest {
@@ -506,7 +778,7 @@ impl Escalations {
                 self.check(perms, user, r)
                     .map(|reason| (r.resource, reason))
             });
-            if let Some((resource, reason)) = found {
+            if let Some((resource, reason)) = found.filter(|_| active.creators) {
                 for sa in others.iter().take(limit) {
                     let mut v = via(&reason);
                     v.push(("target", ObjectRef::service_account(ns, sa)));
@@ -525,7 +797,7 @@ impl Escalations {
                 // Running as every ServiceAccount here already: nothing below adds a target.
                 return;
             }
-            if may("bind") {
+            if active.bind && may("bind") {
                 let rb = ResourceRequest {
                     namespace: ns,
                     ..req("create", RBAC_GROUP, "rolebindings")
@@ -557,7 +829,7 @@ impl Escalations {
                     return;
                 }
             }
-            for sa in others.iter().take(limit) {
+            for sa in others.iter().take(limit).filter(|_| active.token) {
                 let r = ResourceRequest {
                     namespace: ns,
                     name: sa,
@@ -581,7 +853,7 @@ impl Escalations {
                 }
             }
         }
-        if may("get") || may("list") {
+        if active.secrets {
             let list = ResourceRequest {
                 namespace: ns,
                 ..req("list", "", "secrets")
@@ -614,7 +886,7 @@ impl Escalations {
                 }
             }
         }
-        if may("impersonate") {
+        if active.impersonate {
             for sa in others.iter().take(limit) {
                 let r = ResourceRequest {
                     namespace: ns,
@@ -644,7 +916,7 @@ impl Escalations {
         &mut self,
         perms: &Permissions,
         t: &Targets,
-        user: &UserInfo,
+        user: &Held<'_>,
         me: &SubjectKey,
         out: &mut Vec<(Node, Step)>,
     ) {
@@ -687,7 +959,7 @@ impl Escalations {
         &mut self,
         perms: &Permissions,
         t: &Targets,
-        user: &UserInfo,
+        user: &Held<'_>,
         me: &SubjectKey,
         out: &mut Vec<(Node, Step)>,
     ) {
@@ -730,33 +1002,51 @@ impl Escalations {
         }
     }
 
-    /// Breadth-first search backwards from cluster-admin: every node's shortest way there.
+    /// Every node's shortest way to cluster-admin, by relaxing edge lists once per step of
+    /// the depth bound: a list's best target is computed once however many nodes share it.
     fn shortest_to_admin(&mut self, admin: usize) {
         let n = self.nodes.len();
-        let mut reverse: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
-        for (from, edges) in self.edges.iter().enumerate() {
-            for (k, (to, _)) in edges.iter().enumerate() {
-                reverse[*to].push((from, k));
-            }
-        }
         let mut dist: Vec<Option<usize>> = vec![None; n];
-        let mut next: Vec<Option<(usize, usize)>> = vec![None; n];
+        let mut next: Vec<Option<(usize, (usize, usize))>> = vec![None; n];
         dist[admin] = Some(0);
-        let mut queue = VecDeque::from([admin]);
-        while let Some(i) = queue.pop_front() {
-            let d = dist[i].unwrap_or(0);
-            if d >= self.limits.max_depth {
-                continue;
-            }
-            for &(from, k) in &reverse[i] {
-                if dist[from].is_none() {
-                    dist[from] = Some(d + 1);
-                    next[from] = Some((d + 1, k));
-                    queue.push_back(from);
+        for _ in 0..self.limits.max_depth {
+            let best: Vec<Option<(usize, usize)>> = self
+                .lists
+                .iter()
+                .map(|edges| {
+                    edges
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, (to, _))| dist[*to].map(|d| (d, k)))
+                        .min()
+                })
+                .collect();
+            let mut changed = false;
+            for node in 0..n {
+                if node == admin {
+                    continue;
                 }
+                let candidate = self.node_lists[node]
+                    .iter()
+                    .filter_map(|&l| best[l].map(|(d, k)| (d + 1, (l, k))))
+                    .min();
+                if let Some((d, edge)) = candidate
+                    && dist[node].is_none_or(|cur| d < cur)
+                {
+                    dist[node] = Some(d);
+                    next[node] = Some((d, edge));
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
             }
         }
         self.to_admin = next;
+    }
+
+    fn edge(&self, (list, k): (usize, usize)) -> Option<&(usize, Step)> {
+        self.lists.get(list)?.get(k)
     }
 
     fn index_of(&self, s: &Subject) -> Option<usize> {
@@ -767,8 +1057,8 @@ impl Escalations {
     pub fn path_to_cluster_admin(&self, s: &Subject) -> Option<Path> {
         let mut i = self.index_of(s)?;
         let mut steps = Vec::new();
-        while let Some(Some((_, k))) = self.to_admin.get(i) {
-            let (to, step) = self.edges[i].get(*k)?;
+        while let Some(Some((_, edge))) = self.to_admin.get(i) {
+            let (to, step) = self.edge(*edge)?;
             steps.push((step.clone(), self.nodes[*to].clone()));
             i = *to;
             if steps.len() > self.limits.max_depth {
@@ -778,47 +1068,60 @@ impl Escalations {
         (!steps.is_empty()).then_some(Path { steps })
     }
 
-    /// Identities `s` can become within the depth bound, each with its shortest path.
-    pub fn reachable(&self, s: &Subject) -> Vec<(Subject, Path)> {
+    /// Identities `s` can become within the depth bound, each with its shortest path, at
+    /// most `limit` of them (the flag says whether there were more).
+    pub fn reachable(&self, s: &Subject, limit: usize) -> (Vec<(Subject, Path)>, bool) {
         let Some(start) = self.index_of(s) else {
-            return Vec::new();
+            return (Vec::new(), false);
         };
-        let mut parent: HashMap<usize, (usize, usize)> = HashMap::new();
+        let mut parent: HashMap<usize, usize> = HashMap::new();
         let mut depth: HashMap<usize, usize> = HashMap::from([(start, 0)]);
         let mut queue = VecDeque::from([start]);
         let mut order = Vec::new();
-        while let Some(i) = queue.pop_front() {
+        let mut more = false;
+        'search: while let Some(i) = queue.pop_front() {
             let d = depth[&i];
             if d >= self.limits.max_depth {
                 continue;
             }
-            for (k, (to, _)) in self.edges[i].iter().enumerate() {
-                if depth.contains_key(to) || self.nodes[*to] == Node::ClusterAdmin {
-                    continue;
+            for &l in &self.node_lists[i] {
+                for (k, (to, _)) in self.lists[l].iter().enumerate() {
+                    if depth.contains_key(to) || self.nodes[*to] == Node::ClusterAdmin {
+                        continue;
+                    }
+                    if order.len() >= limit {
+                        more = true;
+                        break 'search;
+                    }
+                    depth.insert(*to, d + 1);
+                    parent.insert(*to, i);
+                    order.push((*to, (l, k)));
+                    queue.push_back(*to);
                 }
-                depth.insert(*to, d + 1);
-                parent.insert(*to, (i, k));
-                order.push(*to);
-                queue.push_back(*to);
             }
         }
-        order
-            .into_iter()
-            .filter_map(|t| {
-                let Node::Identity(subject) = &self.nodes[t] else {
+        let via: HashMap<usize, (usize, (usize, usize))> = order
+            .iter()
+            .filter_map(|(to, edge)| Some((*to, (*parent.get(to)?, *edge))))
+            .collect();
+        let found = order
+            .iter()
+            .filter_map(|(t, _)| {
+                let Node::Identity(subject) = &self.nodes[*t] else {
                     return None;
                 };
                 let mut steps = Vec::new();
-                let mut cur = t;
-                while let Some(&(p, k)) = parent.get(&cur) {
-                    let (to, step) = &self.edges[p][k];
+                let mut cur = *t;
+                while let Some(&(p, edge)) = via.get(&cur) {
+                    let (to, step) = self.edge(edge)?;
                     steps.push((step.clone(), self.nodes[*to].clone()));
                     cur = p;
                 }
                 steps.reverse();
                 Some((subject.clone(), Path { steps }))
             })
-            .collect()
+            .collect();
+        (found, more)
     }
 
     /// Identities named by some binding, in order: where findings start.
@@ -834,9 +1137,9 @@ impl Escalations {
         self.checks
     }
 
-    /// Edges in the graph.
+    /// Edges in the graph (a subject key's steps count once, however many share the key).
     pub fn edge_count(&self) -> usize {
-        self.edges.iter().map(Vec::len).sum()
+        self.lists.iter().map(Vec::len).sum()
     }
 }
 
@@ -984,6 +1287,78 @@ subjects: [{kind: User, name: alice}]
             Some(1)
         );
         assert!(!e.truncated);
+    }
+
+    /// The per-role caches answer exactly as the authorizer does.
+    #[test]
+    fn cached_checks_agree_with_the_authorizer() {
+        let yaml = include_str!("../../rampart/demo/rbac.yaml");
+        let parsed = manifest::parse("rbac.yaml", yaml);
+        let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
+        let perms = Permissions::from_inventory(&inv);
+        let mut e = Escalations::default();
+        let verbs = [
+            "get",
+            "list",
+            "create",
+            "update",
+            "impersonate",
+            "bind",
+            "escalate",
+            "approve",
+        ];
+        let resources = [
+            ("", "pods", ""),
+            ("", "pods", "exec"),
+            ("", "secrets", ""),
+            ("", "serviceaccounts", "token"),
+            ("", "nodes", "proxy"),
+            ("", "groups", ""),
+            ("", "users", ""),
+            ("rbac.authorization.k8s.io", "clusterroles", ""),
+            ("rbac.authorization.k8s.io", "clusterrolebindings", ""),
+            ("apps", "deployments", ""),
+            (
+                "admissionregistration.k8s.io",
+                "mutatingwebhookconfigurations",
+                "",
+            ),
+        ];
+        let namespaces = ["", "ci", "web", "payments", "hardened"];
+        let names = ["", "cluster-admin", "deployer", "system:masters", "x"];
+        let mut asked = 0;
+        let mut allowed = 0;
+        for key in perms.subjects() {
+            let info = UserInfo::for_subject(&key.to_subject());
+            let held = Held {
+                bindings: perms.bindings_for(&info),
+                info: info.clone(),
+            };
+            for verb in verbs {
+                for (group, resource, subresource) in resources {
+                    for namespace in namespaces {
+                        for name in names {
+                            let r = ResourceRequest {
+                                verb,
+                                group,
+                                resource,
+                                subresource,
+                                namespace,
+                                name,
+                            };
+                            let ours = e.check(&perms, &held, &r).is_some();
+                            assert_eq!(ours, perms.allowed(&info, &r), "{key} {r:?}");
+                            asked += 1;
+                            allowed += usize::from(ours);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            asked > 10_000 && allowed > 100,
+            "{asked} asked, {allowed} allowed"
+        );
     }
 
     #[test]

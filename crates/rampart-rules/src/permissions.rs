@@ -726,6 +726,34 @@ impl Permissions {
         out
     }
 
+    /// The bindings that reach `user`, with their roles and the key they name it by:
+    /// ClusterRoleBindings first, as the authorizer visits them.
+    pub fn bindings_for(&self, user: &UserInfo) -> Vec<(&BindingId, &RoleKey, &SubjectKey)> {
+        let mut out = Vec::new();
+        for k in user.keys() {
+            let Some((key, reach)) = self.reach.get_key_value(&k) else {
+                continue;
+            };
+            let cluster = reach.cluster.iter().map(|n| BindingId::Cluster(n.clone()));
+            let namespaced = reach.namespaced.iter().flat_map(|(ns, names)| {
+                names.iter().map(|n| BindingId::Namespaced {
+                    namespace: ns.clone(),
+                    name: n.clone(),
+                })
+            });
+            for id in cluster.chain(namespaced) {
+                if let Some((bid, e)) = self.bindings.get_key_value(&id)
+                    && let Some(role) = &e.role
+                {
+                    out.push((bid, role, key));
+                }
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(b.0));
+        out.dedup_by(|a, b| a.0 == b.0);
+        out
+    }
+
     /// Namespaces where `user` holds something through a RoleBinding.
     pub fn namespaces_held(&self, user: &UserInfo) -> BTreeSet<String> {
         user.keys()

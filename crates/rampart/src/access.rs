@@ -271,7 +271,7 @@ pub fn can(args: &CanArgs) -> Result<ExitCode> {
         std::slice::from_ref(&subject),
     );
     let admin = esc.path_to_cluster_admin(&subject);
-    let reachable = esc.reachable(&subject);
+    let (reachable, more) = esc.reachable(&subject, 256);
     let text = match args.format {
         Format::Json => {
             let grants: Vec<_> = groups
@@ -294,7 +294,7 @@ pub fn can(args: &CanArgs) -> Result<ExitCode> {
                 "grants": grants,
                 "clusterAdminPath": admin.as_ref().map(path_json),
                 "reachable": reach,
-                "searchTruncated": esc.truncated,
+                "searchTruncated": esc.truncated || more,
             }))?;
             v.push('\n');
             v
@@ -337,7 +337,7 @@ pub fn can(args: &CanArgs) -> Result<ExitCode> {
             for (s, p) in &reachable {
                 let _ = writeln!(t, "  can act as {s}: {}", p.describe());
             }
-            if esc.truncated {
+            if esc.truncated || more {
                 t.push_str("  (the search hit its work bound: there may be more paths)\n");
             }
             t

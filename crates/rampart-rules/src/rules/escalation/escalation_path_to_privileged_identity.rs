@@ -29,6 +29,9 @@ pub const RULE: Rule = Rule {
     check,
 };
 
+/// Most identities looked at per subject; the finding says when there were more.
+const MAX_REACHABLE: usize = 64;
+
 /// Most identities named in one message.
 const MAX_NAMED: usize = 3;
 
@@ -40,8 +43,8 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
             continue;
         }
         let me = UserInfo::for_subject(subject);
-        let gains: Vec<_> = esc
-            .reachable(subject)
+        let (reachable, more) = esc.reachable(subject, MAX_REACHABLE);
+        let gains: Vec<_> = reachable
             .into_iter()
             .filter(|(target, _)| holds_more(perms, &UserInfo::for_subject(target), &me))
             .collect();
@@ -56,11 +59,16 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
         if gains.len() > MAX_NAMED {
             names.push(format!("{} more", gains.len() - MAX_NAMED));
         }
-        let message = format!(
+        let mut message = format!(
             "{subject} can act as {} holding permissions it does not; shortest path to {first}: {}",
             names.join(", "),
             path.describe()
         );
+        if more {
+            message.push_str(&format!(
+                " (only the nearest {MAX_REACHABLE} identities it can reach were compared)"
+            ));
+        }
         emit.push(draft(ctx, subject, path, message));
     }
 }
