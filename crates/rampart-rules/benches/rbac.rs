@@ -70,7 +70,12 @@ fn binding(ns: &str, round: usize) -> RoleBinding {
         role_ref: RoleRef {
             api_group: Some("rbac.authorization.k8s.io".into()),
             kind: "ClusterRole".into(),
-            name: if round.is_multiple_of(2) { "edit" } else { "view" }.into(),
+            name: if round.is_multiple_of(2) {
+                "edit"
+            } else {
+                "view"
+            }
+            .into(),
         },
         subjects: Some(vec![Subject {
             kind: "User".into(),

@@ -137,20 +137,45 @@ enum Part<'s> {
     Own(&'s Subject),
 }
 
-/// Where a kind of step is possible for one identity.
+/// A grant that holds for every name: the resource asked about and why it is allowed.
+type Always = (String, Reason);
+
+/// Where a kind of step is possible for one identity: cluster-wide (`all`) and per
+/// namespace, each with the grant that holds for every name when there is one, so that a
+/// namespace's targets need no question each.
+#[derive(Debug, Clone, Default)]
+struct Scope {
+    all: Option<Option<Always>>,
+    namespaces: BTreeMap<String, Option<Always>>,
+}
+
+/// How to decide one kind of step in one namespace.
 #[derive(Debug, Clone)]
-enum Scope {
-    Nowhere,
-    In(BTreeSet<String>),
-    Everywhere,
+enum Grant {
+    No,
+    /// Allowed for every target, by this grant.
+    Always(Always),
+    /// Allowed for some names only: ask per target.
+    Check,
+}
+
+impl Grant {
+    fn active(&self) -> bool {
+        !matches!(self, Grant::No)
+    }
 }
 
 impl Scope {
-    fn covers(&self, ns: &str) -> bool {
-        match self {
-            Scope::Nowhere => false,
-            Scope::In(set) => set.contains(ns),
-            Scope::Everywhere => true,
+    fn nowhere() -> Scope {
+        Scope::default()
+    }
+
+    fn grant(&self, ns: &str) -> Grant {
+        let here = self.namespaces.get(ns);
+        match (&self.all, here) {
+            (Some(Some(a)), _) | (_, Some(Some(a))) => Grant::Always(a.clone()),
+            (Some(None), _) | (_, Some(None)) => Grant::Check,
+            (None, None) => Grant::No,
         }
     }
 }
@@ -164,13 +189,13 @@ struct Families {
     impersonate: Scope,
 }
 
-/// Which kinds of step to look at in one namespace.
+/// How to decide each kind of step in one namespace.
 struct Active {
-    creators: bool,
-    bind: bool,
-    token: bool,
-    secrets: bool,
-    impersonate: bool,
+    creators: Grant,
+    bind: Grant,
+    token: Grant,
+    secrets: Grant,
+    impersonate: Grant,
 }
 
 impl Families {
@@ -185,27 +210,23 @@ impl Families {
     }
 
     fn any_everywhere(&self) -> bool {
-        self.all().iter().any(|s| matches!(s, Scope::Everywhere))
+        self.all().iter().any(|s| s.all.is_some())
     }
 
     fn namespaces(&self) -> BTreeSet<String> {
         self.all()
             .iter()
-            .filter_map(|s| match s {
-                Scope::In(set) => Some(set.iter().cloned()),
-                _ => None,
-            })
-            .flatten()
+            .flat_map(|s| s.namespaces.keys().cloned())
             .collect()
     }
 
     fn active(&self, ns: &str) -> Active {
         Active {
-            creators: self.creators.covers(ns),
-            bind: self.bind.covers(ns),
-            token: self.token.covers(ns),
-            secrets: self.secrets.covers(ns),
-            impersonate: self.impersonate.covers(ns),
+            creators: self.creators.grant(ns),
+            bind: self.bind.grant(ns),
+            token: self.token.grant(ns),
+            secrets: self.secrets.grant(ns),
+            impersonate: self.impersonate.grant(ns),
         }
     }
 }
@@ -442,22 +463,41 @@ impl Escalations {
         user: &Held<'_>,
         rs: &[ResourceRequest<'_>],
     ) -> Scope {
-        let mut scope = Scope::Nowhere;
-        for (binding, role, _) in &user.bindings {
-            if !rs
-                .iter()
-                .any(|r| !self.role_matches(perms, role, r).is_empty())
-            {
+        let mut scope = Scope::nowhere();
+        for (binding, role, subject) in &user.bindings {
+            let rules = perms.role_rules(role).unwrap_or(&[]);
+            let mut matched = false;
+            let mut always: Option<Always> = None;
+            for r in rs {
+                let idx = self.role_matches(perms, role, r);
+                matched |= !idx.is_empty();
+                let unnamed = idx.into_iter().find(|&i| {
+                    rules.get(i).is_some_and(|x| {
+                        x.resource_names.as_deref().is_none_or(<[String]>::is_empty)
+                    })
+                });
+                if let Some(i) = unnamed {
+                    always = Some((
+                        r.resource.to_owned(),
+                        Reason::Rule {
+                            binding: (*binding).clone(),
+                            role: (*role).clone(),
+                            rule_index: i,
+                            subject: (*subject).clone(),
+                        },
+                    ));
+                    break;
+                }
+            }
+            if !matched {
                 continue;
             }
-            match binding.namespace() {
-                None => return Scope::Everywhere,
-                Some(ns) => match &mut scope {
-                    Scope::In(set) => {
-                        set.insert(ns.to_owned());
-                    }
-                    _ => scope = Scope::In(BTreeSet::from([ns.to_owned()])),
-                },
+            let slot = match binding.namespace() {
+                None => scope.all.get_or_insert(None),
+                Some(ns) => scope.namespaces.entry(ns.to_owned()).or_insert(None),
+            };
+            if slot.is_none() {
+                *slot = always;
             }
         }
         scope
@@ -542,16 +582,16 @@ impl Escalations {
         let secrets = [req("get", "", "secrets"), req("list", "", "secrets")];
         let scopes = if own {
             Families {
-                creators: Scope::Nowhere,
+                creators: Scope::nowhere(),
                 bind: self.possible(perms, &user, &[req("create", RBAC_GROUP, "rolebindings")]),
-                token: Scope::Nowhere,
-                secrets: Scope::Nowhere,
-                impersonate: Scope::Nowhere,
+                token: Scope::nowhere(),
+                secrets: Scope::nowhere(),
+                impersonate: Scope::nowhere(),
             }
         } else {
             Families {
                 creators: self.possible(perms, &user, &creators),
-                bind: Scope::Nowhere,
+                bind: Scope::nowhere(),
                 token: self.possible(perms, &user, &token),
                 secrets: self.possible(perms, &user, &secrets),
                 impersonate: self.possible(
@@ -766,77 +806,83 @@ impl Escalations {
                 name: sa.to_owned(),
             })
         };
-        if active.creators || active.bind || active.token {
-            let creators: Vec<ResourceRequest<'_>> = POD_CREATORS
-                .iter()
-                .map(|(g, r)| ResourceRequest {
-                    namespace: ns,
-                    ..req("create", g, r)
+        let found = match &active.creators {
+            Grant::No => None,
+            Grant::Always((resource, reason)) => Some((resource.clone(), reason.clone())),
+            Grant::Check => {
+                let creators: Vec<ResourceRequest<'_>> = POD_CREATORS
+                    .iter()
+                    .map(|(g, r)| ResourceRequest {
+                        namespace: ns,
+                        ..req("create", g, r)
+                    })
+                    .collect();
+                creators.iter().find_map(|r| {
+                    self.check(perms, user, r)
+                        .map(|reason| (r.resource.to_owned(), reason))
                 })
-                .collect();
-            let found = creators.iter().find_map(|r| {
-                self.check(perms, user, r)
-                    .map(|reason| (r.resource, reason))
-            });
-            if let Some((resource, reason)) = found.filter(|_| active.creators) {
+            }
+        };
+        if let Some((resource, reason)) = found {
+            for sa in others.iter().take(limit) {
+                let mut v = via(&reason);
+                v.push(("target", ObjectRef::service_account(ns, sa)));
+                out.push((
+                    sa_node(sa),
+                    Step {
+                        action: format!(
+                            "create {resource} in namespace {ns} that run as ServiceAccount {ns}/{sa} ({})",
+                            granted_by(&reason)
+                        ),
+                        via: v,
+                        direct: false,
+                    },
+                ));
+            }
+            // Running as every ServiceAccount here already: nothing below adds a target.
+            return;
+        }
+        if active.bind.active() && may("bind") {
+            let rb = ResourceRequest {
+                namespace: ns,
+                ..req("create", RBAC_GROUP, "rolebindings")
+            };
+            let bind = ResourceRequest {
+                namespace: ns,
+                name: CLUSTER_ADMIN,
+                ..req("bind", RBAC_GROUP, "clusterroles")
+            };
+            if let Some(c) = self.decide(perms, user, &active.bind, &rb)
+                && let Some(b) = self.check(perms, user, &bind)
+            {
                 for sa in others.iter().take(limit) {
-                    let mut v = via(&reason);
+                    let mut v = via(&c);
+                    v.extend(via(&b));
                     v.push(("target", ObjectRef::service_account(ns, sa)));
                     out.push((
                         sa_node(sa),
                         Step {
                             action: format!(
-                                "create {resource} in namespace {ns} that run as ServiceAccount {ns}/{sa} ({})",
-                                granted_by(&reason)
+                                "bind ClusterRole cluster-admin to itself in namespace {ns} ({}), then run pods as ServiceAccount {ns}/{sa}",
+                                granted_by(&b)
                             ),
                             via: v,
                             direct: false,
                         },
                     ));
                 }
-                // Running as every ServiceAccount here already: nothing below adds a target.
                 return;
             }
-            if active.bind && may("bind") {
-                let rb = ResourceRequest {
-                    namespace: ns,
-                    ..req("create", RBAC_GROUP, "rolebindings")
-                };
-                let bind = ResourceRequest {
-                    namespace: ns,
-                    name: CLUSTER_ADMIN,
-                    ..req("bind", RBAC_GROUP, "clusterroles")
-                };
-                if let Some(c) = self.check(perms, user, &rb)
-                    && let Some(b) = self.check(perms, user, &bind)
-                {
-                    for sa in others.iter().take(limit) {
-                        let mut v = via(&c);
-                        v.extend(via(&b));
-                        v.push(("target", ObjectRef::service_account(ns, sa)));
-                        out.push((
-                            sa_node(sa),
-                            Step {
-                                action: format!(
-                                    "bind ClusterRole cluster-admin to itself in namespace {ns} ({}), then run pods as ServiceAccount {ns}/{sa}",
-                                    granted_by(&b)
-                                ),
-                                via: v,
-                                direct: false,
-                            },
-                        ));
-                    }
-                    return;
-                }
-            }
-            for sa in others.iter().take(limit).filter(|_| active.token) {
+        }
+        if active.token.active() {
+            for sa in others.iter().take(limit) {
                 let r = ResourceRequest {
                     namespace: ns,
                     name: sa,
                     subresource: "token",
                     ..req("create", "", "serviceaccounts")
                 };
-                if let Some(reason) = self.check(perms, user, &r) {
+                if let Some(reason) = self.decide(perms, user, &active.token, &r) {
                     let mut v = via(&reason);
                     v.push(("target", ObjectRef::service_account(ns, sa)));
                     out.push((
@@ -853,12 +899,15 @@ impl Escalations {
                 }
             }
         }
-        if active.secrets {
+        if active.secrets.active() {
             let list = ResourceRequest {
                 namespace: ns,
                 ..req("list", "", "secrets")
             };
-            let listed = self.check(perms, user, &list);
+            let listed = match &active.secrets {
+                Grant::Always((_, reason)) => Some(reason.clone()),
+                _ => self.check(perms, user, &list),
+            };
             for (sns, secret, sa) in t.token_secrets.iter().filter(|(n, _, _)| n == ns) {
                 if !others.contains(&sa) {
                     continue;
@@ -886,14 +935,14 @@ impl Escalations {
                 }
             }
         }
-        if active.impersonate {
+        if active.impersonate.active() {
             for sa in others.iter().take(limit) {
                 let r = ResourceRequest {
                     namespace: ns,
                     name: sa,
                     ..req("impersonate", "", "serviceaccounts")
                 };
-                if let Some(reason) = self.check(perms, user, &r) {
+                if let Some(reason) = self.decide(perms, user, &active.impersonate, &r) {
                     let mut v = via(&reason);
                     v.push(("target", ObjectRef::service_account(ns, sa)));
                     out.push((
@@ -912,6 +961,21 @@ impl Escalations {
         }
     }
 
+    /// A step's grant for one target: known for every name, or asked.
+    fn decide(
+        &mut self,
+        perms: &Permissions,
+        user: &Held<'_>,
+        grant: &Grant,
+        r: &ResourceRequest<'_>,
+    ) -> Option<Reason> {
+        match grant {
+            Grant::No => None,
+            Grant::Always((_, reason)) => Some(reason.clone()),
+            Grant::Check => self.check(perms, user, r),
+        }
+    }
+
     fn impersonation(
         &mut self,
         perms: &Permissions,
@@ -923,6 +987,15 @@ impl Escalations {
         let limit = self.limits.max_targets;
         let mut n = 0;
         for (resource, names) in [("users", &t.users), ("groups", &t.groups)] {
+            // Users and groups have no namespace: only cluster-wide grants count.
+            let grant = match self
+                .possible(perms, user, &[req("impersonate", "", resource)])
+                .all
+            {
+                None => continue,
+                Some(Some(always)) => Grant::Always(always),
+                Some(None) => Grant::Check,
+            };
             for name in names {
                 let key = if resource == "users" {
                     SubjectKey::User(name.clone())
@@ -940,7 +1013,7 @@ impl Escalations {
                     name,
                     ..req("impersonate", "", resource)
                 };
-                if let Some(reason) = self.check(perms, user, &r) {
+                if let Some(reason) = self.decide(perms, user, &grant, &r) {
                     n += 1;
                     out.push((
                         Node::Identity(key.to_subject()),
