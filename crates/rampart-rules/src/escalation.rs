@@ -106,8 +106,11 @@ pub struct Escalations {
     /// Edge lists: one per subject key (what its own bindings allow, shared by every
     /// identity that has the key, so a group's steps are found once) and one per identity
     /// (steps that need its grants together, such as creating a RoleBinding and `bind`).
-    lists: Vec<Vec<(usize, Step)>>,
+    lists: Vec<Vec<(usize, StoredStep)>>,
     key_lists: HashMap<SubjectKey, usize>,
+    /// Objects steps name, each stored once: many steps share a binding, role or target.
+    objects: Vec<ObjectRef>,
+    object_ids: HashMap<ObjectRef, u32>,
     /// The edge lists of each node.
     node_lists: Vec<Vec<usize>>,
     /// Steps to cluster-admin, and the edge (list, index) to take, per node.
@@ -128,6 +131,14 @@ pub struct Escalations {
 struct Held<'p> {
     info: UserInfo,
     bindings: Vec<(&'p BindingId, &'p RoleKey, &'p SubjectKey)>,
+}
+
+/// A step as the graph keeps it: its objects by index into `Escalations::objects`.
+#[derive(Debug)]
+struct StoredStep {
+    action: Box<str>,
+    via: Box<[(&'static str, u32)]>,
+    direct: bool,
 }
 
 /// Which part of an identity's grants a list of steps comes from.
@@ -358,10 +369,44 @@ impl Escalations {
             if !known {
                 queue.push_back(j);
             }
-            edges.push((j, step));
+            let via = step
+                .via
+                .into_iter()
+                .map(|(relation, object)| (relation, self.object_id(object)))
+                .collect();
+            edges.push((
+                j,
+                StoredStep {
+                    action: step.action.into_boxed_str(),
+                    via,
+                    direct: step.direct,
+                },
+            ));
         }
         self.lists.push(edges);
         self.lists.len() - 1
+    }
+
+    fn object_id(&mut self, o: ObjectRef) -> u32 {
+        if let Some(&i) = self.object_ids.get(&o) {
+            return i;
+        }
+        let i = u32::try_from(self.objects.len()).unwrap_or(u32::MAX);
+        self.objects.push(o.clone());
+        self.object_ids.insert(o, i);
+        i
+    }
+
+    fn step(&self, s: &StoredStep) -> Step {
+        Step {
+            action: s.action.to_string(),
+            via: s
+                .via
+                .iter()
+                .filter_map(|(rel, i)| Some((*rel, self.objects.get(*i as usize)?.clone())))
+                .collect(),
+            direct: s.direct,
+        }
     }
 
     fn node(&mut self, n: Node) -> usize {
@@ -1118,7 +1163,7 @@ impl Escalations {
         self.to_admin = next;
     }
 
-    fn edge(&self, (list, k): (usize, usize)) -> Option<&(usize, Step)> {
+    fn edge(&self, (list, k): (usize, usize)) -> Option<&(usize, StoredStep)> {
         self.lists.get(list)?.get(k)
     }
 
@@ -1132,7 +1177,7 @@ impl Escalations {
         let mut steps = Vec::new();
         while let Some(Some((_, edge))) = self.to_admin.get(i) {
             let (to, step) = self.edge(*edge)?;
-            steps.push((step.clone(), self.nodes[*to].clone()));
+            steps.push((self.step(step), self.nodes[*to].clone()));
             i = *to;
             if steps.len() > self.limits.max_depth {
                 return None;
@@ -1187,7 +1232,7 @@ impl Escalations {
                 let mut cur = *t;
                 while let Some(&(p, edge)) = via.get(&cur) {
                     let (to, step) = self.edge(edge)?;
-                    steps.push((step.clone(), self.nodes[*to].clone()));
+                    steps.push((self.step(step), self.nodes[*to].clone()));
                     cur = p;
                 }
                 steps.reverse();
