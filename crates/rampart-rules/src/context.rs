@@ -1,11 +1,10 @@
 //! What a rule sees: the inventory, the settings, and which part of the cluster to judge.
 
-use crate::escalation::{Escalations, Limits};
+use crate::escalation::Escalations;
 use crate::inventory::Inventory;
 use crate::permissions::Permissions;
 use crate::settings::Settings;
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
 
 /// The part of the cluster an evaluation covers. The operator re-evaluates only the
 /// namespaces a change touched; cluster-scoped rules run when `cluster` is set.
@@ -23,9 +22,6 @@ pub struct Context<'a> {
     pub inventory: &'a Inventory,
     pub settings: &'a Settings,
     pub scope: &'a Scope,
-    /// Computed on first use and shared by the rules of one evaluation.
-    permissions: OnceLock<Permissions>,
-    escalations: OnceLock<Escalations>,
 }
 
 impl<'a> Context<'a> {
@@ -34,22 +30,17 @@ impl<'a> Context<'a> {
             inventory,
             settings,
             scope,
-            permissions: OnceLock::new(),
-            escalations: OnceLock::new(),
         }
     }
 
-    /// Effective permissions of every identity in the inventory.
-    pub fn permissions(&self) -> &Permissions {
-        self.permissions
-            .get_or_init(|| Permissions::from_inventory(self.inventory))
+    /// Effective permissions of every identity in the inventory, kept by the inventory.
+    pub fn permissions(&self) -> &'a Permissions {
+        self.inventory.permissions()
     }
 
-    /// The escalation graph, searched with the default bounds.
-    pub fn escalations(&self) -> &Escalations {
-        self.escalations.get_or_init(|| {
-            Escalations::build(self.inventory, self.permissions(), Limits::default())
-        })
+    /// The escalation graph, kept by the inventory until an object it reads changes.
+    pub fn escalations(&self) -> &'a Escalations {
+        self.inventory.escalations()
     }
 
     /// Whether cluster-scoped objects (ClusterRoles, ClusterRoleBindings, Namespaces,

@@ -271,3 +271,60 @@ fn a_missed_update_is_detected() {
     assert!(fresh.allowed(&u0, &req));
     assert!(!stale.allowed(&u0, &req));
 }
+
+/// The inventory keeps its effective permissions in step as objects come and go, and drops
+/// its escalation graph when a binding changes.
+#[test]
+fn inventory_updates_its_permissions_in_place() {
+    use rampart_rules::Inventory;
+    use rampart_rules::kinds::Object;
+    let mut rng = Rng(11);
+    let mut inv = Inventory::new();
+    let mut current: BTreeMap<ObjectRef, Obj> = BTreeMap::new();
+    // Built once, before the changes: from then on only updated.
+    let _ = inv.permissions();
+    for step in 0..300 {
+        let (r, o) = random_object(&mut rng);
+        if rng.below(4) == 0 {
+            current.remove(&r);
+            inv.remove(&r);
+        } else {
+            let object = match o.clone() {
+                Obj::Role(x) => Object::Role(x),
+                Obj::ClusterRole(x) => Object::ClusterRole(x),
+                Obj::RoleBinding(x) => Object::RoleBinding(x),
+                Obj::ClusterRoleBinding(x) => Object::ClusterRoleBinding(x),
+            };
+            inv.insert(object, None);
+            current.insert(r, o);
+        }
+        inv.reindex();
+        assert!(
+            *inv.permissions() == full_build(&current),
+            "step {step}: the inventory's permissions differ from a full rebuild"
+        );
+    }
+    let before = inv.escalations().edge_count();
+    let admin = ClusterRoleBinding {
+        metadata: meta(None, "grant-admin"),
+        role_ref: RoleRef {
+            api_group: Some("rbac.authorization.k8s.io".into()),
+            kind: "ClusterRole".into(),
+            name: "cluster-admin".into(),
+        },
+        subjects: Some(vec![Subject {
+            kind: "User".into(),
+            name: "new-admin".into(),
+            ..Subject::default()
+        }]),
+    };
+    inv.insert(Object::ClusterRoleBinding(admin), None);
+    inv.reindex();
+    let new_admin = rampart_rules::Subject::User("new-admin".into());
+    assert!(
+        inv.escalations()
+            .path_to_cluster_admin(&new_admin)
+            .is_some()
+    );
+    assert!(inv.escalations().edge_count() > before);
+}
