@@ -27,6 +27,7 @@ use rampart_rules::inventory::RoleKey;
 use rampart_rules::permissions::{Permissions, Reason, UserInfo};
 use rampart_rules::rbac::{ResourceRequest, rule_allows, rule_allows_non_resource};
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const QUESTIONS: usize = 10_000;
@@ -723,7 +724,7 @@ async fn rampart_allowed_agrees_with_subject_access_reviews() -> Result<()> {
         namespaces: namespaces.iter().map(|n| n.name.clone()).collect(),
     };
     let config = generate(&mut rng, &world);
-    let result = run(&cluster.client, &world, &config, &mut rng).await;
+    let result = run(&cluster.client, &world, &config, &mut rng, seed).await;
     cleanup(&cluster.client, &config).await;
     for ns in namespaces {
         ns.delete().await?;
@@ -731,7 +732,13 @@ async fn rampart_allowed_agrees_with_subject_access_reviews() -> Result<()> {
     result
 }
 
-async fn run(client: &Client, world: &World, config: &Config, rng: &mut Rng) -> Result<()> {
+async fn run(
+    client: &Client,
+    world: &World,
+    config: &Config,
+    rng: &mut Rng,
+    seed: u64,
+) -> Result<()> {
     let pp = PostParams::default();
     for r in &config.cluster_roles {
         Api::<ClusterRole>::all(client.clone())
@@ -799,8 +806,10 @@ async fn run(client: &Client, world: &World, config: &Config, rng: &mut Rng) -> 
             disagreements.push(shrink(q, &perms, *server, reason));
         }
     }
-    println!(
-        "rbac_authorizer: asked {} SubjectAccessReviews in {:.1?} ({allowed} allowed, {} denied), {} disagreements",
+    // Straight to stderr, past the test harness's capture: the count belongs in every log.
+    let _ = writeln!(
+        std::io::stderr(),
+        "rbac_authorizer: seed {seed}: asked {} SubjectAccessReviews in {:.1?} ({allowed} allowed, {} denied), {} disagreements",
         questions.len(),
         started.elapsed(),
         questions.len() - allowed,
