@@ -1261,16 +1261,59 @@ impl Escalations {
     }
 }
 
-/// Whether `target` holds a rule that no single rule of `than` covers at the same or a
-/// broader scope. Coverage is judged rule by rule, so a rule covered only by the union of
-/// several may count as more: the answer errs towards reporting.
-pub fn holds_more(perms: &Permissions, target: &UserInfo, than: &UserInfo) -> bool {
-    let mine: Vec<_> = perms.held(than).collect();
-    perms.held(target).any(|t| {
-        !mine.iter().any(|s| {
-            (s.namespace.is_none() || s.namespace == t.namespace) && covers(s.rule, t.rule)
-        })
-    })
+/// What one identity holds, prepared for comparing with others.
+pub struct Holdings<'p> {
+    perms: &'p Permissions,
+    roles: HashSet<(Option<&'p str>, &'p RoleKey)>,
+    rules: Vec<(Option<&'p str>, &'p PolicyRule)>,
+}
+
+impl<'p> Holdings<'p> {
+    pub fn of(perms: &'p Permissions, user: &UserInfo) -> Holdings<'p> {
+        let bindings = perms.bindings_for(user);
+        let roles = bindings
+            .iter()
+            .map(|(b, r, _)| (b.namespace(), *r))
+            .collect();
+        let rules = bindings
+            .iter()
+            .flat_map(|(b, r, _)| {
+                perms
+                    .role_rules(r)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(move |rule| (b.namespace(), rule))
+            })
+            .collect();
+        Holdings {
+            perms,
+            roles,
+            rules,
+        }
+    }
+
+    /// Whether `target` holds a rule that no single rule held here covers at the same or a
+    /// broader scope. Roles held here at that scope are skipped whole, so identities that
+    /// share most of their grants through common groups compare quickly. Coverage is judged
+    /// rule by rule: a rule covered only by the union of several counts as more, so the
+    /// answer errs towards reporting.
+    pub fn lacks_some_of(&self, target: &UserInfo) -> bool {
+        self.perms
+            .bindings_for(target)
+            .into_iter()
+            .any(|(binding, role, _)| {
+                let ns = binding.namespace();
+                if self.roles.contains(&(None, role)) || self.roles.contains(&(ns, role)) {
+                    return false;
+                }
+                self.perms.role_rules(role).unwrap_or(&[]).iter().any(|t| {
+                    !self
+                        .rules
+                        .iter()
+                        .any(|(sns, s)| (sns.is_none() || *sns == ns) && covers(s, t))
+                })
+            })
+    }
 }
 
 fn covers(s: &PolicyRule, t: &PolicyRule) -> bool {

@@ -3,7 +3,7 @@
 use super::{draft, in_scope};
 use crate::context::Context;
 use crate::emit::Emitter;
-use crate::escalation::holds_more;
+use crate::escalation::Holdings;
 use crate::permissions::UserInfo;
 use crate::rule::{Category, Rule, Severity, mitre, nsa};
 
@@ -42,11 +42,11 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
         if !in_scope(ctx, subject) || esc.path_to_cluster_admin(subject).is_some() {
             continue;
         }
-        let me = UserInfo::for_subject(subject);
+        let me = Holdings::of(perms, &UserInfo::for_subject(subject));
         let (reachable, more) = esc.reachable(subject, MAX_REACHABLE);
         let gains: Vec<_> = reachable
             .into_iter()
-            .filter(|(target, _)| holds_more(perms, &UserInfo::for_subject(target), &me))
+            .filter(|(target, _)| me.lacks_some_of(&UserInfo::for_subject(target)))
             .collect();
         let Some((first, path)) = gains.first() else {
             continue;
