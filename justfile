@@ -41,6 +41,7 @@ alerts:
 # Benchmark a synthetic cluster (1k namespaces, 60k pods); prints time and peak memory.
 bench:
     cargo bench -p rampart-rules --bench evaluate
+    cargo bench -p rampart-rules --bench rbac
 
 # Start a throwaway control plane and print how to use it.
 cluster-up:

@@ -12,4 +12,5 @@ pub mod health;
 pub mod metrics;
 pub mod report;
 pub mod run;
+pub mod snapshot;
 pub mod watch_state;

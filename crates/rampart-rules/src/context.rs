@@ -1,6 +1,8 @@
 //! What a rule sees: the inventory, the settings, and which part of the cluster to judge.
 
+use crate::escalation::Escalations;
 use crate::inventory::{Inventory, Workload};
+use crate::permissions::Permissions;
 use crate::settings::Settings;
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -56,6 +58,16 @@ impl<'a> Context<'a> {
         let w: Rc<[Workload<'a>]> = self.inventory.workloads_in(ns).collect();
         self.workloads.borrow_mut().insert(ns, w.clone());
         w
+    }
+
+    /// Effective permissions of every identity in the inventory, kept by the inventory.
+    pub fn permissions(&self) -> &'a Permissions {
+        self.inventory.permissions()
+    }
+
+    /// The escalation graph, kept by the inventory until an object it reads changes.
+    pub fn escalations(&self) -> &'a Escalations {
+        self.inventory.escalations()
     }
 
     /// Whether cluster-scoped objects (ClusterRoles, ClusterRoleBindings, Namespaces,

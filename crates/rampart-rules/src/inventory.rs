@@ -21,6 +21,10 @@ use k8s_openapi::api::rbac::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, OnceLock};
+
+use crate::escalation::{Escalations, Limits};
+use crate::permissions::{Permissions, RbacObject};
 
 use crate::selector;
 
@@ -188,6 +192,10 @@ pub struct Inventory {
     apiserver_metrics: BTreeMap<String, ApiServerMetrics>,
     sources: HashMap<ObjectRef, Source>,
     index: Index,
+    /// Effective permissions, built on first use and then updated one RBAC object at a time.
+    permissions: OnceLock<Permissions>,
+    /// The escalation graph, built on first use and dropped when an object it reads changes.
+    escalations: OnceLock<Arc<Escalations>>,
 }
 
 fn key(meta: &ObjectMeta) -> Key {
@@ -263,6 +271,7 @@ impl Inventory {
 
     /// Adds or replaces an object. Run [`Inventory::reindex`] after a batch.
     pub fn insert(&mut self, object: Object, source: Option<Source>) {
+        self.track(&object);
         // Only objects read from a file have a source to remember.
         if let Some(s) = &source
             && let Some(r) = object_ref(&object)
@@ -338,8 +347,75 @@ impl Inventory {
         }
     }
 
+    /// Keeps the derived RBAC state in step with an object about to be inserted: RBAC objects
+    /// update the effective permissions in place; anything the escalation graph reads drops
+    /// it, except a workload replaced without changing its ServiceAccount (label churn).
+    fn track(&mut self, object: &Object) {
+        let rbac = match object {
+            Object::Role(o) => Some(RbacObject::Role(o)),
+            Object::ClusterRole(o) => Some(RbacObject::ClusterRole(o)),
+            Object::RoleBinding(o) => Some(RbacObject::RoleBinding(o)),
+            Object::ClusterRoleBinding(o) => Some(RbacObject::ClusterRoleBinding(o)),
+            _ => None,
+        };
+        if let Some(o) = rbac
+            && let Some(p) = self.permissions.get_mut()
+        {
+            p.upsert(o);
+        }
+        let same_service_account = match object {
+            Object::Pod(o) => {
+                let old = self
+                    .pods
+                    .get(&key(&o.metadata))
+                    .and_then(|p| p.spec.as_ref());
+                old.is_some() && pod_sa(old) == pod_sa(o.spec.as_ref())
+            }
+            Object::Deployment(o) => {
+                let old = self.deployments.get(&key(&o.metadata));
+                old.is_some_and(|d| template_sa(&d.spec.template) == template_sa(&o.spec.template))
+            }
+            Object::Namespace(_)
+            | Object::NetworkPolicy(_)
+            | Object::ResourceQuota(_)
+            | Object::LimitRange(_)
+            | Object::EncryptionConfiguration(_) => true,
+            _ => false,
+        };
+        if !same_service_account {
+            self.escalations = OnceLock::new();
+        }
+    }
+
+    /// Effective permissions of every identity (see [`crate::permissions`]).
+    pub fn permissions(&self) -> &Permissions {
+        self.permissions
+            .get_or_init(|| Permissions::from_inventory(self))
+    }
+
+    /// The escalation graph with the default bounds (see [`crate::escalation`]). It reads the
+    /// derived indexes, so run [`Inventory::reindex`] after a batch of changes first.
+    pub fn escalations(&self) -> &Escalations {
+        self.escalations.get_or_init(|| {
+            Arc::new(Escalations::build(
+                self,
+                self.permissions(),
+                Limits::default(),
+            ))
+        })
+    }
+
     /// Removes an object by reference. Run [`Inventory::reindex`] after a batch.
     pub fn remove(&mut self, r: &ObjectRef) -> bool {
+        if let Some(p) = self.permissions.get_mut() {
+            p.remove(r);
+        }
+        if !matches!(
+            r.kind.as_str(),
+            "NetworkPolicy" | "ResourceQuota" | "LimitRange" | "EncryptionConfiguration"
+        ) {
+            self.escalations = OnceLock::new();
+        }
         self.sources.remove(r);
         let k = (r.namespace.clone().unwrap_or_default(), r.name.clone());
         match r.kind.as_str() {
@@ -630,6 +706,26 @@ impl Inventory {
 
     pub fn roles_in(&self, ns: &str) -> impl Iterator<Item = &Role> {
         in_ns(&self.roles, ns)
+    }
+
+    /// Every Role, in every namespace.
+    pub fn roles(&self) -> impl Iterator<Item = &Role> {
+        self.roles.values()
+    }
+
+    /// Every RoleBinding object, in every namespace.
+    pub fn role_binding_objects(&self) -> impl Iterator<Item = &RoleBinding> {
+        self.role_bindings.values()
+    }
+
+    /// Every ClusterRoleBinding object.
+    pub fn cluster_role_binding_objects(&self) -> impl Iterator<Item = &ClusterRoleBinding> {
+        self.cluster_role_bindings.values()
+    }
+
+    /// Every ServiceAccount, in every namespace.
+    pub fn service_accounts(&self) -> impl Iterator<Item = &ServiceAccount> {
+        self.service_accounts.values()
     }
 
     pub fn role(&self, ns: &str, name: &str) -> Option<&Role> {
@@ -934,6 +1030,14 @@ fn resolve_role(
     }
     visiting.pop();
     out.insert(name.to_owned(), rules);
+}
+
+fn pod_sa(spec: Option<&PodSpec>) -> Option<&str> {
+    spec.and_then(|s| s.service_account_name.as_deref())
+}
+
+fn template_sa(t: &PodTemplateSpec) -> Option<&str> {
+    pod_sa(t.spec.as_ref())
 }
 
 fn template_labels(t: &PodTemplateSpec) -> Option<&BTreeMap<String, String>> {

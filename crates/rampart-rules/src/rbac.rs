@@ -52,16 +52,62 @@ pub fn name_matches(rule: &PolicyRule, name: Option<&str>) -> bool {
     }
 }
 
-/// Non-resource URL match: exact, `*`, or a trailing `*` prefix.
+/// Non-resource URL match: exact, `*`, or a prefix ending in `*`. The authorizer strips every
+/// trailing `*`, so `/api**` is the prefix `/api`.
 pub fn non_resource_url_matches(rule: &PolicyRule, url: &str) -> bool {
     rule.non_resource_urls.as_deref().is_some_and(|urls| {
         urls.iter().any(|u| {
-            u == ALL
-                || u == url
-                || u.strip_suffix('*')
-                    .is_some_and(|prefix| url.starts_with(prefix))
+            u == ALL || u == url || (u.ends_with('*') && url.starts_with(u.trim_end_matches('*')))
         })
     })
+}
+
+/// One request to a resource, as the authorizer is asked about it. Empty strings mean
+/// "none": the core group, no subresource, a cluster-scoped request, no object name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ResourceRequest<'a> {
+    pub verb: &'a str,
+    pub group: &'a str,
+    pub resource: &'a str,
+    pub subresource: &'a str,
+    pub namespace: &'a str,
+    pub name: &'a str,
+}
+
+/// Whether one PolicyRule allows a resource request, exactly as the RBAC authorizer decides:
+/// the rule's resource must equal `resource` or `resource/subresource`, or be `*`, or be
+/// `*/subresource` when a subresource is asked for; a non-empty `resourceNames` needs the
+/// request's name among them (so it never allows a request without a name, such as `list`).
+pub fn rule_allows(rule: &PolicyRule, req: &ResourceRequest<'_>) -> bool {
+    if !has(&rule.verbs, req.verb) || !group_matches(rule, req.group) {
+        return false;
+    }
+    let resources = rule.resources.as_deref().unwrap_or(&[]);
+    let resource_ok = resources.iter().any(|r| {
+        if r == ALL {
+            return true;
+        }
+        if req.subresource.is_empty() {
+            return r == req.resource;
+        }
+        let combined = r
+            .strip_prefix(req.resource)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|rest| rest == req.subresource);
+        combined
+            || r.strip_prefix("*/")
+                .is_some_and(|rest| rest == req.subresource)
+    });
+    resource_ok
+        && match rule.resource_names.as_deref() {
+            None | Some([]) => true,
+            Some(names) => names.iter().any(|n| n == req.name),
+        }
+}
+
+/// Whether one PolicyRule allows a request to a non-resource URL such as `/healthz`.
+pub fn rule_allows_non_resource(rule: &PolicyRule, verb: &str, path: &str) -> bool {
+    has(&rule.verbs, verb) && non_resource_url_matches(rule, path)
 }
 
 /// A resource permission asked about by a rule.
@@ -216,5 +262,34 @@ mod tests {
         };
         assert!(non_resource_url_matches(&r, "/healthz/etcd"));
         assert!(!non_resource_url_matches(&r, "/metrics"));
+        let stars = PolicyRule {
+            verbs: vec!["get".into()],
+            non_resource_urls: Some(vec!["/api**".into()]),
+            ..PolicyRule::default()
+        };
+        assert!(non_resource_url_matches(&stars, "/apis/apps"));
+    }
+
+    #[test]
+    fn request_matching_follows_the_authorizer() {
+        let req = |resource, subresource, name| ResourceRequest {
+            verb: "get",
+            group: "",
+            resource,
+            subresource,
+            namespace: "ns",
+            name,
+        };
+        let named = rule(&["get"], &[""], &["secrets"], &["a"]);
+        assert!(rule_allows(&named, &req("secrets", "", "a")));
+        assert!(!rule_allows(&named, &req("secrets", "", "")));
+        assert!(!rule_allows(&named, &req("secrets", "", "b")));
+        let star_sub = rule(&["get"], &[""], &["*/log"], &[]);
+        assert!(rule_allows(&star_sub, &req("pods", "log", "")));
+        assert!(!rule_allows(&star_sub, &req("pods", "", "")));
+        let pods = rule(&["get"], &[""], &["pods"], &[]);
+        assert!(!rule_allows(&pods, &req("pods", "log", "")));
+        let other_group = rule(&["get"], &["apps"], &["*"], &[]);
+        assert!(!rule_allows(&other_group, &req("pods", "", "")));
     }
 }

@@ -20,6 +20,11 @@ pub enum Command {
     /// Exit codes: 0 = no finding at or above --fail-on; 1 = findings at or above --fail-on;
     /// 2 = usage or input error (with --strict, any unreadable file or document).
     Scan(ScanArgs),
+    /// List every subject allowed to do VERB on RESOURCE, with the binding and role that
+    /// allow it, as the API server's RBAC authorizer decides.
+    WhoCan(WhoCanArgs),
+    /// What SUBJECT may do, grouped by where it applies, and how it can escalate.
+    Can(CanArgs),
     /// List the rule catalogue, or explain one rule.
     Rules(RulesArgs),
     /// Generate documentation from the rule registry.
@@ -44,11 +49,15 @@ pub enum Format {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Files or directories of YAML/JSON manifests; `-` reads stdin.
-    #[arg(required_unless_present = "demo")]
+    #[arg(required_unless_present_any = ["demo", "cluster"])]
     pub paths: Vec<PathBuf>,
     /// Scan the built-in demo cluster instead of PATHs.
-    #[arg(long, conflicts_with = "paths")]
+    #[arg(long, conflicts_with_all = ["paths", "cluster"])]
     pub demo: bool,
+    /// Scan the cluster of the current kubeconfig: one list of each kind (Secrets as
+    /// metadata only), nothing written.
+    #[arg(long, conflicts_with = "paths")]
+    pub cluster: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Write the report to FILE instead of stdout.
@@ -74,6 +83,57 @@ pub struct ScanArgs {
     #[arg(long)]
     pub strict: bool,
     /// Largest file read, in bytes; larger files are refused rather than exhausting memory.
+    #[arg(long, default_value_t = 256 * 1024 * 1024)]
+    pub max_file_size: u64,
+}
+
+/// Where `who-can` and `can` read RBAC from: manifests, the demo, or a live cluster.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct SourceArgs {
+    /// A file or directory of YAML/JSON manifests (repeatable); `-` reads stdin.
+    #[arg(long = "file", short = 'f')]
+    pub paths: Vec<PathBuf>,
+    /// Read the built-in demo cluster.
+    #[arg(long)]
+    pub demo: bool,
+    /// Read the cluster of the current kubeconfig (one list of each kind; nothing written).
+    #[arg(long)]
+    pub cluster: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WhoCanArgs {
+    /// The verb: get, list, create, delete, impersonate, bind, ...
+    pub verb: String,
+    /// `pods`, `pods/exec`, `deployments.apps`, `deployments.apps/scale`, or a non-resource
+    /// URL such as `/metrics`.
+    pub resource: String,
+    /// The namespace asked about; without it, the question is cluster-wide (only
+    /// ClusterRoleBindings answer it).
+    #[arg(long, short)]
+    pub namespace: Option<String>,
+    /// The object's name, for grants narrowed by `resourceNames`.
+    #[arg(long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Largest file read, in bytes.
+    #[arg(long, default_value_t = 256 * 1024 * 1024)]
+    pub max_file_size: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct CanArgs {
+    /// `sa:NAMESPACE/NAME`, `user:NAME` or `group:NAME`.
+    pub subject: String,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Largest file read, in bytes.
     #[arg(long, default_value_t = 256 * 1024 * 1024)]
     pub max_file_size: u64,
 }

@@ -1,9 +1,9 @@
 //! `rampart scan`: read -> inventory -> evaluate -> report -> exit code.
 
 use crate::cli::{Format, ScanArgs};
-use crate::demo;
 use crate::input::{self, Loaded};
 use crate::output::{self, Report};
+use crate::{cluster, demo};
 use anyhow::{Context as _, Result};
 use rampart_rules::apiserver_metrics::ApiServerMetrics;
 use rampart_rules::encryption_state::assess;
@@ -23,10 +23,10 @@ pub fn load_settings(path: Option<&std::path::Path>) -> Result<Settings> {
 }
 
 pub fn run(args: &ScanArgs) -> Result<ExitCode> {
-    // Read: files, stdin or the demo; problems are collected, not fatal.
-    let mut loaded = if args.demo {
+    // Read: files, stdin, the demo or a live cluster; problems are collected, not fatal.
+    let mut loaded = if args.demo || args.cluster {
         let mut l = Loaded::default();
-        for (name, text) in demo::PARTS {
+        for (name, text) in demo::PARTS.iter().filter(|_| args.demo) {
             l.add_text(name, text);
         }
         l
@@ -46,8 +46,12 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     }
     let settings = load_settings(args.config.as_deref())?;
 
-    // Build the inventory and evaluate.
-    let mut inventory = Inventory::new();
+    // Build the inventory (the API server is read once, for --cluster) and evaluate.
+    let mut inventory = if args.cluster {
+        cluster::snapshot()?
+    } else {
+        Inventory::new()
+    };
     let parsed = std::mem::take(&mut loaded.parsed);
     for (object, source) in parsed.objects {
         inventory.insert(object, Some(source));

@@ -3,6 +3,7 @@
 use crate::rule::Rule;
 
 pub mod encryption;
+pub mod escalation;
 pub mod namespace;
 pub mod networkpolicy;
 pub mod rbac;
@@ -12,6 +13,7 @@ pub mod workload;
 /// Every category's rules; [`crate::registry::rules`] sorts them into one table.
 pub const CATEGORIES: &[&[Rule]] = &[
     rbac::RULES,
+    escalation::RULES,
     serviceaccount::RULES,
     namespace::RULES,
     networkpolicy::RULES,

@@ -1,0 +1,239 @@
+//! Effective permissions and escalation paths on the synthetic cluster (20,500 RBAC objects
+//! at the default size): time and memory, printed, never asserted.
+//!
+//! ```sh
+//! cargo bench -p rampart-rules --bench rbac                          # the issue's size
+//! RAMPART_BENCH_SCALE=0.1 cargo bench -p rampart-rules --bench rbac  # quick run
+//! ```
+//! Same knobs as the `evaluate` benchmark (`RAMPART_BENCH_SCALE`, `RAMPART_BENCH_RUNS`, ...).
+
+// Shared with the evaluate benchmark, which uses all of it.
+#[allow(dead_code)]
+mod synthetic;
+
+use k8s_openapi::api::rbac::v1::{RoleBinding, RoleRef, Subject};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use rampart_rules::escalation::{Escalations, Limits};
+use rampart_rules::permissions::{Permissions, RbacObject, UserInfo};
+use rampart_rules::rbac::ResourceRequest;
+use rampart_rules::{Inventory, ObjectRef};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+use synthetic::{Cluster, Sizes};
+
+fn ms(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1e3;
+    if ms < 10.0 {
+        format!("{ms:.3} ms")
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
+fn median(mut xs: Vec<Duration>) -> (Duration, Duration, Duration) {
+    xs.sort();
+    (xs[xs.len() / 2], xs[0], xs[xs.len() - 1])
+}
+
+fn show(xs: Vec<Duration>) -> String {
+    let n = xs.len();
+    let (m, lo, hi) = median(xs);
+    format!("{}  (median of {n}, {}..{})", ms(m), ms(lo), ms(hi))
+}
+
+/// `VmRSS` / `VmHWM` of this process, in MiB; `None` off Linux.
+fn mib(field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        (k == field)
+            .then(|| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())?
+            .map(|kib| kib / 1024.0)
+    })
+}
+
+fn show_mib(x: Option<f64>) -> String {
+    x.map_or_else(|| "n/a".to_owned(), |m| format!("{m:.0} MiB"))
+}
+
+fn row(what: &str, figure: &str) {
+    println!("  {what:<44} {figure}");
+}
+
+fn binding(ns: &str, round: usize) -> RoleBinding {
+    RoleBinding {
+        metadata: ObjectMeta {
+            namespace: Some(ns.to_owned()),
+            name: Some("bench-change".to_owned()),
+            ..ObjectMeta::default()
+        },
+        role_ref: RoleRef {
+            api_group: Some("rbac.authorization.k8s.io".into()),
+            kind: "ClusterRole".into(),
+            name: if round.is_multiple_of(2) {
+                "edit"
+            } else {
+                "view"
+            }
+            .into(),
+        },
+        subjects: Some(vec![Subject {
+            kind: "User".into(),
+            name: format!("bench-user-{round}"),
+            ..Subject::default()
+        }]),
+    }
+}
+
+fn main() {
+    let sizes = Sizes::from_env();
+    let runs: usize = std::env::var("RAMPART_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    let mut inv = Inventory::new();
+    for chunk in Cluster::new(sizes) {
+        for o in chunk {
+            inv.insert(o, None);
+        }
+    }
+    inv.reindex();
+    let counts = inv.counts();
+    let count = |k: &str| counts.get(k).copied().unwrap_or(0);
+    let rbac =
+        count("Role") + count("RoleBinding") + count("ClusterRole") + count("ClusterRoleBinding");
+    let rss_inventory = mib("VmRSS");
+
+    // Full build of effective permissions.
+    let mut builds = Vec::new();
+    let mut perms = Permissions::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        perms = black_box(Permissions::from_inventory(&inv));
+        builds.push(t.elapsed());
+    }
+    let rss_perms = mib("VmRSS");
+
+    // Incremental: one RoleBinding added/changed, one ClusterRole changed, one removed.
+    let ns = synthetic::namespace_name(sizes.namespaces / 2);
+    let mut upserts = Vec::new();
+    for round in 0..200 {
+        let b = binding(&ns, round);
+        let t = Instant::now();
+        perms.upsert(RbacObject::RoleBinding(&b));
+        upserts.push(t.elapsed());
+    }
+    let edit = rampart_rules::bootstrap::policy()
+        .cluster_roles
+        .get("view")
+        .cloned();
+    let mut role_changes = Vec::new();
+    if let Some(mut view) = edit {
+        for round in 0..50 {
+            let mut labels = view.metadata.labels.clone().unwrap_or_default();
+            labels.insert("bench".into(), round.to_string());
+            view.metadata.labels = Some(labels);
+            let t = Instant::now();
+            perms.upsert(RbacObject::ClusterRole(&view));
+            role_changes.push(t.elapsed());
+        }
+    }
+    let t = Instant::now();
+    perms.remove(&ObjectRef::new(
+        "rbac.authorization.k8s.io/v1",
+        "RoleBinding",
+        Some(&ns),
+        "bench-change",
+    ));
+    let removal = t.elapsed();
+
+    // Questions.
+    let sa = UserInfo::service_account(&ns, "sa-1");
+    let read = ResourceRequest {
+        verb: "get",
+        resource: "secrets",
+        namespace: &ns,
+        name: "x",
+        ..ResourceRequest::default()
+    };
+    let mut asks = Vec::new();
+    let mut allowed = 0usize;
+    for _ in 0..1000 {
+        let t = Instant::now();
+        allowed += usize::from(perms.allowed(&sa, &read));
+        asks.push(t.elapsed());
+    }
+    let mut who = Vec::new();
+    let mut who_n = 0;
+    for _ in 0..20 {
+        let t = Instant::now();
+        who_n = perms.who_can(&read).len();
+        who.push(t.elapsed());
+    }
+
+    // The escalation graph and every subject's shortest path to cluster-admin.
+    let perms = Permissions::from_inventory(&inv);
+    let mut graph = Vec::new();
+    let mut esc = Escalations::default();
+    for _ in 0..runs.min(3) {
+        let t = Instant::now();
+        esc = Escalations::build(&inv, &perms, Limits::default());
+        graph.push(t.elapsed());
+    }
+    let t = Instant::now();
+    let subjects: Vec<_> = esc.subjects().cloned().collect();
+    let mut to_admin = 0;
+    let mut reachable = 0;
+    for s in &subjects {
+        if esc.path_to_cluster_admin(s).is_some() {
+            to_admin += 1;
+        }
+        reachable += esc.reachable(s, 64).0.len();
+    }
+    let paths = t.elapsed();
+    let rss_graph = mib("VmRSS");
+
+    println!();
+    println!(
+        "rampart-rules rbac: {rbac} RBAC objects ({} Roles, {} RoleBindings, {} ClusterRoles, {} ClusterRoleBindings), \
+         {} ServiceAccounts, {} Secrets, {} pods; 1 thread",
+        count("Role"),
+        count("RoleBinding"),
+        count("ClusterRole"),
+        count("ClusterRoleBinding"),
+        count("ServiceAccount"),
+        count("Secret"),
+        count("Pod"),
+    );
+    println!();
+    row("effective permissions, full build", &show(builds));
+    row("  bindings indexed", &perms.binding_count().to_string());
+    row("  subjects", &perms.subjects().count().to_string());
+    row("incremental: upsert one RoleBinding", &show(upserts));
+    row("incremental: relabel ClusterRole view", &show(role_changes));
+    row("incremental: remove one RoleBinding", &ms(removal));
+    row("allowed() for one ServiceAccount", &show(asks));
+    row("  allowed", &format!("{allowed} of 1000"));
+    row("who_can(get secrets in one namespace)", &show(who));
+    row("  bindings that allow it", &who_n.to_string());
+    row("escalation graph build", &show(graph));
+    row("  authorizer checks", &esc.checks().to_string());
+    row("  edges", &esc.edge_count().to_string());
+    row("  work bound hit", &esc.truncated.to_string());
+    row(
+        &format!("shortest paths for all {} subjects", subjects.len()),
+        &ms(paths),
+    );
+    row(
+        "  subjects with a path to cluster-admin",
+        &to_admin.to_string(),
+    );
+    row(
+        "  (subject, reachable identity) pairs",
+        &reachable.to_string(),
+    );
+    row("RSS: inventory", &show_mib(rss_inventory));
+    row("RSS: + effective permissions", &show_mib(rss_perms));
+    row("RSS: + escalation graph", &show_mib(rss_graph));
+    row("peak RSS (VmHWM)", &show_mib(mib("VmHWM")));
+}

@@ -1,0 +1,330 @@
+//! Property: after any sequence of RBAC changes, the incrementally updated permissions equal
+//! a fresh build from the objects that remain. Names come from small pools so that changes
+//! collide: replacing, relabelling and deleting roles that aggregated roles select, bindings
+//! that move between subjects, roles shadowing bootstrap roles.
+
+use k8s_openapi::api::rbac::v1::{
+    AggregationRule, ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef,
+    Subject,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use rampart_rules::ObjectRef;
+use rampart_rules::permissions::{Permissions, RbacObject, UserInfo};
+use rampart_rules::rbac::ResourceRequest;
+use std::collections::BTreeMap;
+
+/// splitmix64: small, seedable, good enough to drive a property test.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len())]
+    }
+    fn some(&mut self, xs: &[&str], max: usize) -> Vec<String> {
+        let n = 1 + self.below(max);
+        (0..n).map(|_| self.pick(xs).to_owned()).collect()
+    }
+}
+
+#[derive(Clone)]
+enum Obj {
+    Role(Role),
+    ClusterRole(ClusterRole),
+    RoleBinding(RoleBinding),
+    ClusterRoleBinding(ClusterRoleBinding),
+}
+
+impl Obj {
+    fn as_rbac(&self) -> RbacObject<'_> {
+        match self {
+            Obj::Role(r) => RbacObject::Role(r),
+            Obj::ClusterRole(r) => RbacObject::ClusterRole(r),
+            Obj::RoleBinding(b) => RbacObject::RoleBinding(b),
+            Obj::ClusterRoleBinding(b) => RbacObject::ClusterRoleBinding(b),
+        }
+    }
+}
+
+const NAMESPACES: &[&str] = &["a", "b"];
+const CLUSTER_ROLES: &[&str] = &["c0", "c1", "c2", "c3", "view", "edit"];
+const LABEL_KEYS: &[&str] = &["agg", "rbac.authorization.k8s.io/aggregate-to-view"];
+
+fn meta(namespace: Option<&str>, name: &str) -> ObjectMeta {
+    ObjectMeta {
+        namespace: namespace.map(str::to_owned),
+        name: Some(name.to_owned()),
+        ..ObjectMeta::default()
+    }
+}
+
+fn rule(rng: &mut Rng) -> PolicyRule {
+    PolicyRule {
+        verbs: rng.some(&["get", "list", "create", "*"], 2),
+        api_groups: Some(rng.some(&["", "apps", "*"], 2)),
+        resources: Some(rng.some(&["pods", "secrets", "pods/log", "*"], 2)),
+        resource_names: (rng.below(3) == 0).then(|| rng.some(&["x", "y"], 1)),
+        non_resource_urls: None,
+    }
+}
+
+fn rules(rng: &mut Rng) -> Vec<PolicyRule> {
+    (0..rng.below(3)).map(|_| rule(rng)).collect()
+}
+
+fn subjects(rng: &mut Rng) -> Vec<Subject> {
+    (0..rng.below(3))
+        .map(|_| {
+            let (kind, name) = match rng.below(3) {
+                0 => ("User", rng.pick(&["u0", "u1"])),
+                1 => ("Group", rng.pick(&["g0", "system:serviceaccounts:a"])),
+                _ => ("ServiceAccount", rng.pick(&["s0", "s1"])),
+            };
+            let namespace = (kind == "ServiceAccount" && rng.below(2) == 0)
+                .then(|| rng.pick(NAMESPACES).to_owned());
+            Subject {
+                kind: kind.to_owned(),
+                name: name.to_owned(),
+                namespace,
+                api_group: None,
+            }
+        })
+        .collect()
+}
+
+fn role_ref(rng: &mut Rng) -> RoleRef {
+    let (kind, name) = if rng.below(2) == 0 {
+        ("Role", rng.pick(&["r0", "r1"]))
+    } else {
+        ("ClusterRole", rng.pick(CLUSTER_ROLES))
+    };
+    RoleRef {
+        api_group: Some("rbac.authorization.k8s.io".to_owned()),
+        kind: kind.to_owned(),
+        name: name.to_owned(),
+    }
+}
+
+fn random_object(rng: &mut Rng) -> (ObjectRef, Obj) {
+    let ns = rng.pick(NAMESPACES);
+    match rng.below(4) {
+        0 => {
+            let r = Role {
+                metadata: meta(Some(ns), rng.pick(&["r0", "r1"])),
+                rules: Some(rules(rng)),
+            };
+            (
+                ObjectRef::role(ns, r.metadata.name.as_deref().unwrap_or("")),
+                Obj::Role(r),
+            )
+        }
+        1 => {
+            let name = rng.pick(CLUSTER_ROLES);
+            let mut m = meta(None, name);
+            if rng.below(2) == 0 {
+                let key = rng.pick(LABEL_KEYS);
+                m.labels = Some(BTreeMap::from([(key.to_owned(), "true".to_owned())]));
+            }
+            let aggregation_rule = (rng.below(3) == 0).then(|| AggregationRule {
+                cluster_role_selectors: Some(vec![LabelSelector {
+                    match_labels: Some(BTreeMap::from([(
+                        rng.pick(LABEL_KEYS).to_owned(),
+                        "true".to_owned(),
+                    )])),
+                    match_expressions: None,
+                }]),
+            });
+            let r = ClusterRole {
+                metadata: m,
+                rules: Some(rules(rng)),
+                aggregation_rule,
+            };
+            (ObjectRef::cluster_role(name), Obj::ClusterRole(r))
+        }
+        2 => {
+            let name = rng.pick(&["rb0", "rb1", "rb2"]);
+            let b = RoleBinding {
+                metadata: meta(Some(ns), name),
+                role_ref: role_ref(rng),
+                subjects: Some(subjects(rng)),
+            };
+            let r = ObjectRef::new(
+                "rbac.authorization.k8s.io/v1",
+                "RoleBinding",
+                Some(ns),
+                name,
+            );
+            (r, Obj::RoleBinding(b))
+        }
+        _ => {
+            let name = rng.pick(&["crb0", "crb1", "crb2"]);
+            let b = ClusterRoleBinding {
+                metadata: meta(None, name),
+                role_ref: role_ref(rng),
+                subjects: Some(subjects(rng)),
+            };
+            let r = ObjectRef::new(
+                "rbac.authorization.k8s.io/v1",
+                "ClusterRoleBinding",
+                None,
+                name,
+            );
+            (r, Obj::ClusterRoleBinding(b))
+        }
+    }
+}
+
+fn full_build(current: &BTreeMap<ObjectRef, Obj>) -> Permissions {
+    Permissions::from_objects(current.values().map(Obj::as_rbac))
+}
+
+#[test]
+fn incremental_updates_equal_a_full_rebuild() {
+    let mut steps = 0;
+    for seed in 0..30u64 {
+        let mut rng = Rng(seed);
+        let mut current: BTreeMap<ObjectRef, Obj> = BTreeMap::new();
+        let mut incremental = Permissions::new();
+        for step in 0..150 {
+            let (r, o) = random_object(&mut rng);
+            if rng.below(4) == 0 {
+                current.remove(&r);
+                incremental.remove(&r);
+            } else {
+                incremental.upsert(o.as_rbac());
+                current.insert(r, o);
+            }
+            steps += 1;
+            let full = full_build(&current);
+            assert!(
+                incremental == full,
+                "seed {seed} step {step}: incremental state differs from a full rebuild"
+            );
+        }
+    }
+    assert_eq!(steps, 30 * 150);
+}
+
+/// The comparison above must be able to fail: a missed update is visible as a difference,
+/// and in the answers.
+#[test]
+fn a_missed_update_is_detected() {
+    let mut rng = Rng(7);
+    let role = ClusterRole {
+        metadata: meta(None, "c0"),
+        rules: Some(vec![PolicyRule {
+            verbs: vec!["get".into()],
+            api_groups: Some(vec![String::new()]),
+            resources: Some(vec!["pods".into()]),
+            ..PolicyRule::default()
+        }]),
+        aggregation_rule: None,
+    };
+    let binding = ClusterRoleBinding {
+        metadata: meta(None, "crb0"),
+        role_ref: RoleRef {
+            api_group: Some("rbac.authorization.k8s.io".into()),
+            kind: "ClusterRole".into(),
+            name: "c0".into(),
+        },
+        subjects: Some(vec![Subject {
+            kind: "User".into(),
+            name: "u0".into(),
+            ..Subject::default()
+        }]),
+    };
+    let mut current = BTreeMap::new();
+    current.insert(
+        ObjectRef::cluster_role("c0"),
+        Obj::ClusterRole(role.clone()),
+    );
+    let stale = full_build(&current);
+    current.insert(
+        ObjectRef::new(
+            "rbac.authorization.k8s.io/v1",
+            "ClusterRoleBinding",
+            None,
+            "crb0",
+        ),
+        Obj::ClusterRoleBinding(binding.clone()),
+    );
+    let mut fresh = stale.clone();
+    fresh.upsert(RbacObject::ClusterRoleBinding(&binding));
+    assert!(stale != full_build(&current));
+    assert!(fresh == full_build(&current));
+    let u0 = UserInfo::new("u0", &[]);
+    let req = ResourceRequest {
+        verb: "get",
+        resource: "pods",
+        namespace: NAMESPACES[rng.below(2)],
+        ..ResourceRequest::default()
+    };
+    assert!(fresh.allowed(&u0, &req));
+    assert!(!stale.allowed(&u0, &req));
+}
+
+/// The inventory keeps its effective permissions in step as objects come and go, and drops
+/// its escalation graph when a binding changes.
+#[test]
+fn inventory_updates_its_permissions_in_place() {
+    use rampart_rules::Inventory;
+    use rampart_rules::kinds::Object;
+    let mut rng = Rng(11);
+    let mut inv = Inventory::new();
+    let mut current: BTreeMap<ObjectRef, Obj> = BTreeMap::new();
+    // Built once, before the changes: from then on only updated.
+    let _ = inv.permissions();
+    for step in 0..300 {
+        let (r, o) = random_object(&mut rng);
+        if rng.below(4) == 0 {
+            current.remove(&r);
+            inv.remove(&r);
+        } else {
+            let object = match o.clone() {
+                Obj::Role(x) => Object::Role(x),
+                Obj::ClusterRole(x) => Object::ClusterRole(x),
+                Obj::RoleBinding(x) => Object::RoleBinding(x),
+                Obj::ClusterRoleBinding(x) => Object::ClusterRoleBinding(x),
+            };
+            inv.insert(object, None);
+            current.insert(r, o);
+        }
+        inv.reindex();
+        assert!(
+            *inv.permissions() == full_build(&current),
+            "step {step}: the inventory's permissions differ from a full rebuild"
+        );
+    }
+    let before = inv.escalations().edge_count();
+    let admin = ClusterRoleBinding {
+        metadata: meta(None, "grant-admin"),
+        role_ref: RoleRef {
+            api_group: Some("rbac.authorization.k8s.io".into()),
+            kind: "ClusterRole".into(),
+            name: "cluster-admin".into(),
+        },
+        subjects: Some(vec![Subject {
+            kind: "User".into(),
+            name: "new-admin".into(),
+            ..Subject::default()
+        }]),
+    };
+    inv.insert(Object::ClusterRoleBinding(admin), None);
+    inv.reindex();
+    let new_admin = rampart_rules::Subject::User("new-admin".into());
+    assert!(
+        inv.escalations()
+            .path_to_cluster_admin(&new_admin)
+            .is_some()
+    );
+    assert!(inv.escalations().edge_count() > before);
+}
