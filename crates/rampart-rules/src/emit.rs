@@ -97,6 +97,7 @@ impl Draft {
             related,
             references: rule.references,
             fingerprint,
+            cluster_wide: crate::rules::escalation::judged_cluster_wide(rule.id),
         }
     }
 

@@ -103,7 +103,13 @@ pub fn evaluate_scope(
             }
             // A rule may look beyond the scope; what it finds there is judged by the
             // evaluation of that other scope, so partial results merge exactly.
-            if !scope.covers(draft.resource().scope_namespace()) {
+            let cluster_wide = crate::rules::escalation::judged_cluster_wide(rule.id);
+            let scope_ns = if cluster_wide {
+                None
+            } else {
+                draft.resource().scope_namespace()
+            };
+            if !scope.covers(scope_ns) {
                 continue;
             }
             if settings
@@ -137,8 +143,7 @@ impl Evaluation {
     /// Replaces what this evaluation says about `scope` with `fresh`, an evaluation of
     /// exactly that scope: the operator's incremental step.
     pub fn merge(&mut self, scope: &Scope, fresh: Evaluation) {
-        self.findings
-            .retain(|f| !scope.covers(f.resource.scope_namespace()));
+        self.findings.retain(|f| !scope.covers(f.scope_namespace()));
         self.suppressed
             .retain(|(_, ns), _| !scope.covers(ns.as_deref()));
         self.findings.extend(fresh.findings);

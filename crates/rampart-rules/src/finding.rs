@@ -33,12 +33,28 @@ pub struct Finding {
     pub references: &'static [Reference],
     /// Same rule on the same objects gives the same fingerprint, run after run.
     pub fingerprint: String,
+    /// Judged from the whole cluster (an escalation path crosses namespaces), so reported
+    /// with the cluster-scoped findings whatever namespace its resource is in.
+    #[serde(skip)]
+    pub cluster_wide: bool,
 }
 
 impl Finding {
-    /// The namespace a finding belongs to; `None` for cluster-scoped findings.
+    /// The namespace whose report holds the finding; `None` for the cluster's.
     pub fn namespace(&self) -> Option<&str> {
+        if self.cluster_wide {
+            return None;
+        }
         self.resource.namespace.as_deref()
+    }
+
+    /// The namespace whose objects decide the finding; `None` for the cluster-scoped part
+    /// (see [`ObjectRef::scope_namespace`]).
+    pub fn scope_namespace(&self) -> Option<&str> {
+        if self.cluster_wide {
+            return None;
+        }
+        self.resource.scope_namespace()
     }
 
     /// Report order: most severe first, then by rule, then by object.

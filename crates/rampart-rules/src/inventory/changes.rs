@@ -285,6 +285,22 @@ impl Inventory {
                     self.reach_of_subjects_in(ns, reach);
                 }
             }
+            // Bindings to a Role judge the ServiceAccounts they name, wherever those live.
+            "Role" => {
+                let key = super::RoleKey::Role {
+                    namespace: r.namespace.clone().unwrap_or_default(),
+                    name: r.name.clone(),
+                };
+                let keys = self
+                    .index
+                    .bindings_by_role
+                    .get(&key)
+                    .cloned()
+                    .unwrap_or_default();
+                for bk in keys {
+                    self.reach_of_binding(&bk, reach);
+                }
+            }
             "ClusterRole" => {
                 for role in self.aggregators_of(&r.name) {
                     let keys = self

@@ -23,14 +23,21 @@ pub const RULES: &[Rule] = &[
     escalation_path_to_privileged_identity::RULE,
 ];
 
-/// ServiceAccounts belong to their namespace; users and groups to the cluster.
+/// Whether a rule's findings are judged from the whole cluster: a path starts in one
+/// namespace and ends in another, so the cluster-scoped part of an evaluation owns them,
+/// and the ClusterPostureReport holds them.
+pub fn judged_cluster_wide(rule_id: &str) -> bool {
+    RULES.iter().any(|r| r.id == rule_id)
+}
+
+/// Every subject is judged with the cluster-scoped part; a ServiceAccount only while its
+/// namespace exists.
 fn in_scope(ctx: &Context<'_>, s: &Subject) -> bool {
-    match s {
-        Subject::ServiceAccount { namespace, .. } => {
-            ctx.namespace_in_scope(namespace) && ctx.inventory.has_namespace(namespace)
+    ctx.cluster_in_scope()
+        && match s {
+            Subject::ServiceAccount { namespace, .. } => ctx.inventory.has_namespace(namespace),
+            _ => true,
         }
-        _ => ctx.cluster_in_scope(),
-    }
 }
 
 /// A finding on `subject` with every object of `path` related.
