@@ -364,6 +364,12 @@ impl Inventory {
             p.upsert(o);
         }
         let same_service_account = match object {
+            // A pod its controller stands for is not a workload of its own: churn of a
+            // ReplicaSet's pods leaves the graph as it is.
+            Object::Pod(o) if self.is_controlled_pod(&o.metadata) => {
+                let old = self.pods.get(&key(&o.metadata));
+                old.is_none_or(|p| self.is_controlled_pod(&p.metadata))
+            }
             Object::Pod(o) => {
                 let old = self
                     .pods
@@ -410,10 +416,17 @@ impl Inventory {
         if let Some(p) = self.permissions.get_mut() {
             p.remove(r);
         }
-        if !matches!(
-            r.kind.as_str(),
-            "NetworkPolicy" | "ResourceQuota" | "LimitRange" | "EncryptionConfiguration"
-        ) {
+        let controlled_pod = r.kind == "Pod"
+            && self
+                .pods
+                .get(&(r.namespace.clone().unwrap_or_default(), r.name.clone()))
+                .is_some_and(|p| self.is_controlled_pod(&p.metadata));
+        if !controlled_pod
+            && !matches!(
+                r.kind.as_str(),
+                "NetworkPolicy" | "ResourceQuota" | "LimitRange" | "EncryptionConfiguration"
+            )
+        {
             self.escalations = OnceLock::new();
         }
         self.sources.remove(r);
@@ -609,6 +622,18 @@ impl Inventory {
         }
         out.sort();
         out
+    }
+
+    /// Whether a pod's controller (ReplicaSet, StatefulSet, DaemonSet, Job) is in the
+    /// inventory, so that the controller is the workload and the pod is not.
+    fn is_controlled_pod(&self, meta: &ObjectMeta) -> bool {
+        meta.owner_references.iter().flatten().any(|o| {
+            o.controller == Some(true)
+                && self.has_controller(
+                    &o.kind,
+                    &(meta.namespace.clone().unwrap_or_default(), o.name.clone()),
+                )
+        })
     }
 
     fn has_controller(&self, kind: &str, k: &Key) -> bool {
