@@ -3,25 +3,13 @@
 //! metrics parser. Inputs are random JSON trees built from the configuration's vocabulary,
 //! random edits of valid configurations, and random metric lines (seeded, printed).
 
+mod common;
+use common::Rng;
+
 use rampart_rules::apiserver_metrics::ApiServerMetrics;
 use rampart_rules::encryption_config::EncryptionConfiguration;
 use rampart_rules::manifest;
 use serde_json::{Value, json};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 const WORDS: &[&str] = &[
     "apiVersion",

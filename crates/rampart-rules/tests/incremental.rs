@@ -4,6 +4,9 @@
 //! freshly built inventory. Changes are random (seeded, printed) edits of real manifests:
 //! every fixture and the demo cluster.
 
+mod common;
+use common::Rng;
+
 use rampart_rules::inventory::Change;
 use rampart_rules::kinds::{Decoded, decode};
 use rampart_rules::{Evaluation, Finding, Inventory, Object, ObjectRef, Settings, evaluate};
@@ -11,26 +14,6 @@ use rampart_rules::{evaluate_scope, registry};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// xorshift64*: small, seedable and good enough to pick edits.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {

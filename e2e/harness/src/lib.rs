@@ -401,3 +401,20 @@ impl Drop for ExtraCluster {
             .status();
     }
 }
+
+/// Stops a child process the harness started: SIGTERM (how Kubernetes stops a pod, so it
+/// must shut down cleanly), then SIGKILL if it has not exited within 10 s.
+pub fn terminate(child: &mut std::process::Child) {
+    let _ = std::process::Command::new("kill")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -9,7 +9,7 @@ use std::io::{Read as _, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long the helpers wait for the API or the operator.
 pub const WAIT: Duration = Duration::from_secs(15);
@@ -134,18 +134,7 @@ impl Operator {
 
     pub fn stop(&mut self) {
         // SIGTERM first: that is how Kubernetes stops it, and it must shut down cleanly.
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        crate::terminate(&mut self.child);
     }
 }
 
