@@ -220,6 +220,7 @@ fn run(seed: u64, steps: usize) {
     let mut live = build(&truth);
     let mut merged = evaluate(&live, &settings);
     let mut partial_scopes = 0;
+    let mut without_cluster = 0;
 
     for step in 0..steps {
         let mut changes = Vec::new();
@@ -264,6 +265,9 @@ fn run(seed: u64, steps: usize) {
         if scope != rampart_rules::Scope::All {
             partial_scopes += 1;
         }
+        if matches!(scope, rampart_rules::Scope::Only { cluster: false, .. }) {
+            without_cluster += 1;
+        }
         merged.merge(&scope, evaluate_scope(&live, &settings, &scope, rules));
         let full = evaluate(&build(&truth), &settings);
         assert!(
@@ -284,7 +288,14 @@ fn run(seed: u64, steps: usize) {
         partial_scopes * 2 > steps,
         "only {partial_scopes} of {steps} batches had a partial scope"
     );
-    println!("seed {seed}: {steps} batches agreed, {partial_scopes} evaluated a partial scope");
+    assert!(
+        without_cluster > 0,
+        "no batch skipped the cluster-scoped part, so skipping it went untested"
+    );
+    println!(
+        "seed {seed}: {steps} batches agreed, {partial_scopes} evaluated a partial scope, \
+         {without_cluster} of them without the cluster-scoped part"
+    );
 }
 
 #[test]

@@ -49,6 +49,9 @@ const EVERYONE: [&str; 3] = [
 #[derive(Debug, Default)]
 struct Reach {
     all: bool,
+    /// Whether the cluster-scoped part (ClusterRoles, ClusterRoleBindings, encryption,
+    /// escalation paths) must be judged again.
+    cluster: bool,
     namespaces: BTreeSet<String>,
 }
 
@@ -65,10 +68,30 @@ impl Reach {
         } else {
             Scope::Only {
                 namespaces: self.namespaces,
-                cluster: true,
+                cluster: self.cluster,
             }
         }
     }
+}
+
+/// Whether a change to the object can change cluster-scoped findings by itself (the
+/// escalation graph's dependence on workloads is checked separately).
+fn judged_cluster_wide(r: &ObjectRef) -> bool {
+    let namespaced_only = matches!(
+        r.kind.as_str(),
+        "Pod"
+            | "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "Job"
+            | "CronJob"
+            | "NetworkPolicy"
+            | "ResourceQuota"
+            | "LimitRange"
+    );
+    // kube-apiserver pods in kube-system are encryption evidence.
+    !namespaced_only || r.namespace.as_deref() == Some("kube-system")
 }
 
 /// Derived indexes a batch made stale.
@@ -111,6 +134,9 @@ impl Inventory {
     /// into the previous evaluation gives what a full evaluation would.
     pub fn apply(&mut self, changes: Vec<Change>) -> Scope {
         let mut reach = Reach::default();
+        let graph_before = self.escalations.get().is_some();
+        // An object without a reference (an EncryptionConfiguration) is cluster evidence.
+        reach.cluster = changes.iter().any(|c| c.reference().is_none());
         let refs: Vec<ObjectRef> = changes.iter().filter_map(Change::reference).collect();
         for r in &refs {
             self.reach_of(r, &mut reach);
@@ -143,11 +169,19 @@ impl Inventory {
         for (ns, before) in stale.namespaces.iter().zip(known_before) {
             if before != self.index.namespaces.contains(ns) {
                 self.reach_of_subjects_in(ns, &mut reach);
+                reach.cluster = true;
             }
         }
         for r in &refs {
             self.reach_of(r, &mut reach);
         }
+        // The cluster-scoped part reads RBAC, Namespaces, ServiceAccounts, Secrets and the
+        // API server's evidence, and the escalation graph reads workloads: a batch of only
+        // namespaced workload and isolation objects that left the graph standing cannot
+        // change it. Skipping it matters on large clusters, where escalation paths are
+        // thousands of findings.
+        let graph_kept = graph_before && self.escalations.get().is_some();
+        reach.cluster |= !graph_kept || refs.iter().any(judged_cluster_wide);
         reach.into_scope()
     }
 
