@@ -250,7 +250,11 @@ pub async fn run(
 fn describe(scope: &Scope) -> String {
     match scope {
         Scope::All => "all".to_owned(),
-        Scope::Only { namespaces, .. } => format!("cluster + {} namespace(s)", namespaces.len()),
+        Scope::Only {
+            namespaces,
+            cluster: true,
+        } => format!("cluster + {} namespace(s)", namespaces.len()),
+        Scope::Only { namespaces, .. } => format!("{} namespace(s)", namespaces.len()),
     }
 }
 
