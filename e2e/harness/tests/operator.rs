@@ -298,7 +298,7 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
     .await?;
     let log = operator.log();
     assert!(
-        log.contains("scope=cluster + "),
+        log.contains(" namespace(s) "),
         "no incremental evaluation:\n{log}"
     );
     assert!(
