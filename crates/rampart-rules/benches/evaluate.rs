@@ -162,14 +162,19 @@ fn main() {
         .find(|w| w.object.kind == "Pod")
         .map(|w| w.object.name.clone())
         .unwrap_or_else(|| panic!("namespace {ns} has no bare pod"));
-    let (mut t_apply, mut t_eval, mut pod_scopes) = (vec![], vec![], 0);
+    let (mut t_apply, mut t_eval, mut pod_scopes, mut pod_cluster) = (vec![], vec![], 0, "");
     for round in 0..runs {
         let changed: Object = synthetic::changed_pod(&ns, &pod, round);
         let t = Instant::now();
         let scope = inv.apply(vec![Change::Upsert(Box::new(changed))]);
         t_apply.push(t.elapsed());
-        if let Scope::Only { namespaces, .. } = &scope {
+        if let Scope::Only {
+            namespaces,
+            cluster,
+        } = &scope
+        {
             pod_scopes = namespaces.len();
+            pod_cluster = if *cluster { " + cluster" } else { "" };
         }
         let t = Instant::now();
         black_box(evaluate_scope(&inv, &settings, &scope, rules));
@@ -280,7 +285,7 @@ fn main() {
     );
     row("  apply (maps + touched indexes)", &change_apply.show(), "");
     row(
-        &format!("  evaluate its scope (cluster + {pod_scopes} namespace)"),
+        &format!("  evaluate its scope ({pod_scopes} namespace{pod_cluster})"),
         &change_eval.show(),
         "",
     );
