@@ -32,6 +32,10 @@ pub struct ApiServerMetrics {
     pub per_resource: bool,
     /// `apiserver_encryption_config_controller_last_config_info` was present.
     pub config_loaded: bool,
+    /// Automatic reloads of the encryption configuration that succeeded / failed (a
+    /// failed reload leaves the previous configuration in force).
+    pub config_reloads: f64,
+    pub config_reload_failures: f64,
     /// Any `apiserver_envelope_encryption_*` counter above zero: KMS is in use.
     pub envelope_in_use: bool,
     /// Lines that did not parse; they are skipped, never fatal.
@@ -182,6 +186,14 @@ impl ApiServerMetrics {
                 "apiserver_encryption_config_controller_last_config_info" => {
                     m.config_loaded = true;
                 }
+                "apiserver_encryption_config_controller_automatic_reloads_total"
+                    if value.is_finite() && value > 0.0 =>
+                {
+                    match labels.get("status").map(String::as_str) {
+                        Some("success") => m.config_reloads += value,
+                        _ => m.config_reload_failures += value,
+                    }
+                }
                 _ if metric.starts_with("apiserver_envelope_encryption_")
                     && metric.ends_with("_total")
                     && value > 0.0 =>
@@ -307,6 +319,14 @@ apiserver_storage_transformation_operations_total{resource="secrets",status="OK"
         assert_eq!(labels["a"], "x,\"y\"}");
         assert_eq!(labels["b"], "z\\");
         assert_eq!(v, 25.0);
+    }
+
+    #[test]
+    fn configuration_reloads_are_counted_by_outcome() {
+        let text = "apiserver_encryption_config_controller_automatic_reloads_total{apiserver_id_hash=\"sha256:a\",status=\"success\"} 2\n\
+                    apiserver_encryption_config_controller_automatic_reloads_total{apiserver_id_hash=\"sha256:a\",status=\"failure\"} 1\n";
+        let m = ApiServerMetrics::parse("a", text);
+        assert_eq!((m.config_reloads, m.config_reload_failures), (2.0, 1.0));
     }
 
     #[test]

@@ -146,6 +146,14 @@ fn from_metrics(inv: &Inventory, notes: &mut Vec<String>) -> Option<Assessment> 
             m.unavailable.as_deref().unwrap_or_default()
         ));
     }
+    for m in &readable {
+        if m.config_reload_failures > 0.0 {
+            notes.push(format!(
+                "{} failed to reload its encryption configuration; it keeps using the last one it loaded",
+                m.name
+            ));
+        }
+    }
     let first = readable.first()?;
     // Several API servers each count their own operations: one plaintext write anywhere
     // is a plaintext Secret in etcd.
@@ -324,6 +332,17 @@ mod tests {
         assert_eq!(
             (a.state, a.evidence),
             (State::Unencrypted, Evidence::ApiServerMetrics)
+        );
+    }
+
+    #[test]
+    fn a_failed_reload_is_noted_with_the_verdict() {
+        let yaml = "apiVersion: rampart.dev/v1alpha1\nkind: ApiServerMetrics\nmetadata: {name: apiserver}\ntext: |\n  apiserver_encryption_config_controller_automatic_reloads_total{apiserver_id_hash=\"sha256:a\",status=\"failure\"} 1\n  apiserver_storage_transformation_operations_total{resource=\"secrets\",status=\"OK\",transformation_type=\"to_storage\",transformer_prefix=\"k8s:enc:aesgcm:v1:\"} 1\n";
+        let a = assess_yaml(yaml, &Settings::default());
+        assert_eq!(a.state, State::Encrypted);
+        assert!(
+            a.notes.iter().any(|n| n.contains("failed to reload")),
+            "{a:?}"
         );
     }
 
