@@ -1,10 +1,11 @@
 //! What a rule sees: the inventory, the settings, and which part of the cluster to judge.
 
+use crate::encryption_state::{Assessment, assess};
 use crate::escalation::Escalations;
 use crate::inventory::{Inventory, Workload};
 use crate::permissions::Permissions;
 use crate::settings::Settings;
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
@@ -38,6 +39,8 @@ pub struct Context<'a> {
     pub scope: &'a Scope,
     /// Each namespace's workloads, built once per evaluation: some twenty rules walk them.
     workloads: RefCell<HashMap<&'a str, Rc<[Workload<'a>]>>>,
+    /// The encryption verdict, which four rules read.
+    encryption: OnceCell<Assessment>,
 }
 
 impl<'a> Context<'a> {
@@ -47,7 +50,14 @@ impl<'a> Context<'a> {
             settings,
             scope,
             workloads: RefCell::new(HashMap::new()),
+            encryption: OnceCell::new(),
         }
+    }
+
+    /// [`assess`] of this inventory, computed once per evaluation.
+    pub fn encryption(&self) -> &Assessment {
+        self.encryption
+            .get_or_init(|| assess(self.inventory, self.settings))
     }
 
     /// [`Inventory::workloads_in`], shared by every rule of one evaluation.

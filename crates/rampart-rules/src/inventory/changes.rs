@@ -135,15 +135,16 @@ impl Inventory {
     pub fn apply(&mut self, changes: Vec<Change>) -> Scope {
         let mut reach = Reach::default();
         let graph_before = self.escalations.get().is_some();
+        let with_refs: Vec<(Option<ObjectRef>, Change)> =
+            changes.into_iter().map(|c| (c.reference(), c)).collect();
         // An object without a reference (an EncryptionConfiguration) is cluster evidence.
-        reach.cluster = changes.iter().any(|c| c.reference().is_none());
-        let refs: Vec<ObjectRef> = changes.iter().filter_map(Change::reference).collect();
+        reach.cluster = with_refs.iter().any(|(r, _)| r.is_none());
+        let refs: Vec<ObjectRef> = with_refs.iter().filter_map(|(r, _)| r.clone()).collect();
         for r in &refs {
             self.reach_of(r, &mut reach);
         }
         let mut stale = Stale::default();
-        for change in changes {
-            let r = change.reference();
+        for (r, change) in with_refs {
             if let Some(r) = &r {
                 self.unindex_binding(r);
             }
@@ -325,30 +326,21 @@ impl Inventory {
                     namespace: r.namespace.clone().unwrap_or_default(),
                     name: r.name.clone(),
                 };
-                let keys = self
-                    .index
-                    .bindings_by_role
-                    .get(&key)
-                    .cloned()
-                    .unwrap_or_default();
-                for bk in keys {
-                    self.reach_of_binding(&bk, reach);
-                }
+                self.reach_of_bindings_to(&key, reach);
             }
             "ClusterRole" => {
                 for role in self.aggregators_of(&r.name) {
-                    let keys = self
-                        .index
-                        .bindings_by_role
-                        .get(&super::RoleKey::ClusterRole(role))
-                        .cloned()
-                        .unwrap_or_default();
-                    for bk in keys {
-                        self.reach_of_binding(&bk, reach);
-                    }
+                    self.reach_of_bindings_to(&super::RoleKey::ClusterRole(role), reach);
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Every binding to a role is judged with the role's rules.
+    fn reach_of_bindings_to(&self, role: &super::RoleKey, reach: &mut Reach) {
+        for bk in self.index.bindings_by_role.get(role).into_iter().flatten() {
+            self.reach_of_binding(bk, reach);
         }
     }
 

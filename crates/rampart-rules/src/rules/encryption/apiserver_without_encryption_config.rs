@@ -2,7 +2,7 @@
 
 use crate::context::Context;
 use crate::emit::{Draft, Emitter};
-use crate::encryption_state::{Evidence, assess};
+use crate::encryption_state::Evidence;
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
 use crate::rules::encryption::{FLAG, flag_path};
 
@@ -35,7 +35,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
         return;
     }
     // The API server's metrics show what it did, which outranks how its pod looks (ENC006).
-    if assess(ctx.inventory, ctx.settings).evidence == Evidence::ApiServerMetrics {
+    if ctx.encryption().evidence == Evidence::ApiServerMetrics {
         return;
     }
     for api in ctx.inventory.api_servers() {

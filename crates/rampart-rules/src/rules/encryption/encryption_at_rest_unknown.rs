@@ -2,7 +2,7 @@
 
 use crate::context::Context;
 use crate::emit::{Draft, Emitter};
-use crate::encryption_state::{State, assess};
+use crate::encryption_state::State;
 use crate::inventory::encryption_config_ref;
 use crate::object::ObjectRef;
 use crate::rule::{Category, Rule, Severity, cis, nsa};
@@ -39,7 +39,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
     if !ctx.cluster_in_scope() {
         return;
     }
-    let verdict = assess(ctx.inventory, ctx.settings);
+    let verdict = ctx.encryption();
     if verdict.state != State::Unknown {
         return;
     }

@@ -3,7 +3,9 @@
 //! evidence the answer is "unknown", never a failure.
 
 use crate::context::Context;
+use crate::emit::{Draft, Emitter};
 use crate::encryption_config::{EncryptionConfiguration, ResourceEncryption};
+use crate::encryption_state::{Evidence, State};
 use crate::inventory::{ApiServerFacts, encryption_config_ref};
 use crate::object::ObjectRef;
 use crate::rule::Rule;
@@ -49,6 +51,21 @@ fn configs<'a>(ctx: &Context<'a>) -> Vec<ConfigView<'a>> {
             (encryption_config_ref(name), config, entry)
         })
         .collect()
+}
+
+/// Reports the API server's metrics when they show `state`: what ENC006 and ENC007 say is
+/// observed behaviour, so only that evidence counts.
+fn report_observed(ctx: &Context<'_>, emit: &mut Emitter<'_>, state: State) {
+    if !ctx.cluster_in_scope() {
+        return;
+    }
+    let verdict = ctx.encryption();
+    if verdict.evidence != Evidence::ApiServerMetrics || verdict.state != state {
+        return;
+    }
+    if let Some(source) = &verdict.source {
+        emit.push(Draft::new(source.clone(), verdict.detail.clone()));
+    }
 }
 
 /// The flag that points the API server at its EncryptionConfiguration.

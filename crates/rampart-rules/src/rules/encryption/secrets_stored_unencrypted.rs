@@ -1,9 +1,10 @@
 //! ENC006 secrets-stored-unencrypted.
 
 use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::encryption_state::{Evidence, State, assess};
+use crate::emit::Emitter;
+use crate::encryption_state::State;
 use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::encryption::report_observed;
 
 pub const RULE: Rule = Rule {
     id: "ENC006",
@@ -34,14 +35,5 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
-    if !ctx.cluster_in_scope() {
-        return;
-    }
-    let verdict = assess(ctx.inventory, ctx.settings);
-    if verdict.evidence != Evidence::ApiServerMetrics || verdict.state != State::Unencrypted {
-        return;
-    }
-    if let Some(source) = verdict.source {
-        emit.push(Draft::new(source, verdict.detail));
-    }
+    report_observed(ctx, emit, State::Unencrypted);
 }
