@@ -102,22 +102,7 @@ impl Cluster {
 
     /// Runs a `cluster.sh` subcommand against this cluster and returns its stdout.
     pub async fn script(&self, args: &[&str]) -> Result<String> {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../controlplane/cluster.sh");
-        let out = tokio::process::Command::new("bash")
-            .arg(&script)
-            .args(args)
-            .env("RAMPART_E2E_DIR", &self.dir)
-            .output()
-            .await
-            .with_context(|| format!("running {}", script.display()))?;
-        if !out.status.success() {
-            bail!(
-                "cluster.sh {} failed: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        cluster_script(&self.dir, args).await
     }
 
     /// Stops and starts kube-apiserver with the same flags, and waits until it is ready.
@@ -346,6 +331,30 @@ where
     }
 }
 
+fn cluster_sh() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../controlplane/cluster.sh")
+}
+
+/// Runs `cluster.sh ARGS` for the cluster whose state is in `dir`; returns its stdout.
+async fn cluster_script(dir: &Path, args: &[&str]) -> Result<String> {
+    let script = cluster_sh();
+    let out = tokio::process::Command::new("bash")
+        .arg(&script)
+        .args(args)
+        .env("RAMPART_E2E_DIR", dir)
+        .output()
+        .await
+        .with_context(|| format!("running {}", script.display()))?;
+    if !out.status.success() {
+        bail!(
+            "cluster.sh {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// A second control plane a test starts for itself (another encryption setup, say), stopped
 /// when dropped. Costs about 15 s; the shared cluster stays the default for everything else.
 pub struct ExtraCluster {
@@ -355,7 +364,6 @@ pub struct ExtraCluster {
 impl ExtraCluster {
     /// `cluster.sh up --encryption ENCRYPTION` in a new state directory.
     pub async fn start(encryption: &str) -> Result<ExtraCluster> {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../controlplane/cluster.sh");
         let dir = std::env::temp_dir().join(format!(
             "rampart-e2e-extra-{encryption}-{}-{}",
             std::process::id(),
@@ -364,19 +372,7 @@ impl ExtraCluster {
                 .map(|d| d.as_millis())
                 .unwrap_or_default()
         ));
-        let out = tokio::process::Command::new("bash")
-            .arg(&script)
-            .args(["up", "--encryption", encryption])
-            .env("RAMPART_E2E_DIR", &dir)
-            .output()
-            .await
-            .with_context(|| format!("running {}", script.display()))?;
-        if !out.status.success() {
-            bail!(
-                "cluster.sh up --encryption {encryption} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+        cluster_script(&dir, &["up", "--encryption", encryption]).await?;
         let kubeconfig = dir.join("admin.kubeconfig");
         let client = client_from(&kubeconfig).await?;
         let bin = PathBuf::from(env_var("RAMPART_E2E_BIN"));
@@ -393,9 +389,8 @@ impl ExtraCluster {
 
 impl Drop for ExtraCluster {
     fn drop(&mut self) {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../controlplane/cluster.sh");
         let _ = std::process::Command::new("bash")
-            .arg(script)
+            .arg(cluster_sh())
             .arg("down")
             .env("RAMPART_E2E_DIR", &self.cluster.dir)
             .status();
