@@ -9,9 +9,10 @@
 //! configured) the replicas cannot be told apart and one entry stands for them.
 
 use kube::Client;
-use rampart_rules::apiserver_metrics::ApiServerMetrics;
-use rampart_rules::inventory::{Change, apiserver_metrics_ref};
-use rampart_rules::kinds::Object;
+use rampart_rules::encryption::ApiServerMetrics;
+use rampart_rules::Change;
+use rampart_rules::encryption::apiserver_metrics_ref;
+use rampart_rules::Object;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::time::Instant;

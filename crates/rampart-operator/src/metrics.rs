@@ -16,7 +16,7 @@ use prometheus::{
     Registry, TextEncoder,
 };
 use rampart_crd::{CLUSTER_REPORT_NAME, ReportFinding};
-use rampart_rules::encryption_state::{Evidence, State};
+use rampart_rules::encryption::{Evidence, State};
 use rampart_rules::{Finding, Severity, registry, score};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;

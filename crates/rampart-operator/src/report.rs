@@ -11,7 +11,7 @@ use rampart_crd::{
     EncryptionStatus, MAX_REPORT_BYTES, RelatedRef, Report, ReportFinding, ResourceRef,
     SeverityCounts,
 };
-use rampart_rules::encryption_state::Assessment;
+use rampart_rules::encryption::Assessment;
 use rampart_rules::{Finding, ObjectRef, Severity, Summary, score};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};

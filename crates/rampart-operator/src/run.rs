@@ -21,8 +21,7 @@ use futures::StreamExt;
 use kube::Client;
 use rampart_crd::ReportFinding;
 use rampart_rules::Severity;
-use rampart_rules::encryption_state::assess;
-use rampart_rules::{Evaluation, Inventory, Scope, Settings, evaluate, evaluate_scope, registry};
+use rampart_rules::{Derived, Evaluation, Inventory, Scope, Settings, evaluate_scope, registry};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -119,7 +118,7 @@ pub async fn run(
     let version = env!("CARGO_PKG_VERSION");
     // The live inventory and what was last concluded from it; `None` until the first full
     // evaluation (again after a stand-by, whose caches moved on without it).
-    let mut live: Option<(Inventory, Evaluation)> = None;
+    let mut live: Option<(Inventory, Derived, Evaluation)> = None;
     let mut next_resync = tokio::time::Instant::now() + config.resync;
     loop {
         // A watch that was forbidden at start may have recovered since.
@@ -153,14 +152,20 @@ pub async fn run(
             .map(|mut p| std::mem::take(&mut *p))
             .unwrap_or_default();
         let scraped = scraper.refresh(&client).await;
-        let (inventory, evaluation, scope) = match live.take() {
-            Some((mut inventory, mut evaluation)) if !full => {
+        let (inventory, derived, evaluation, scope) = match live.take() {
+            Some((mut inventory, mut derived, mut evaluation)) if !full => {
                 let mut changes = stores.changes(&taken, &inventory);
                 changes.extend(scraped);
-                let scope = inventory.apply(changes);
-                let fresh = evaluate_scope(&inventory, &settings, &scope, registry::rules());
+                let scope = derived.apply(&mut inventory, changes);
+                let fresh = evaluate_scope(
+                    &inventory,
+                    &derived,
+                    &settings,
+                    &scope,
+                    registry::rules(),
+                );
                 evaluation.merge(&scope, fresh);
-                (inventory, evaluation, scope)
+                (inventory, derived, evaluation, scope)
             }
             previous => {
                 next_resync = tokio::time::Instant::now() + config.resync;
@@ -168,11 +173,18 @@ pub async fn run(
                 for o in scraper.objects() {
                     inventory.insert(o, None);
                 }
-                let evaluation = evaluate(&inventory, &settings);
-                if let Some((_, before)) = previous {
+                let derived = Derived::default();
+                let evaluation = evaluate_scope(
+                    &inventory,
+                    &derived,
+                    &settings,
+                    &Scope::All,
+                    registry::rules(),
+                );
+                if let Some((_, _, before)) = previous {
                     check_drift(&before, &evaluation, &taken);
                 }
-                (inventory, evaluation, Scope::All)
+                (inventory, derived, evaluation, Scope::All)
             }
         };
         let namespaces: Vec<&str> = inventory
@@ -186,8 +198,8 @@ pub async fn run(
             &now(),
             version,
         );
-        let encryption = assess(&inventory, &settings);
-        reports.encryption = Some(report::encryption_status(&encryption));
+        let encryption = &evaluation.encryption;
+        reports.encryption = Some(report::encryption_status(encryption));
         reports.retain_namespaces(&config.namespaces);
         reports.set_could_not_evaluate(&watch_state.could_not_evaluate());
         let m = &config.metrics;
@@ -223,7 +235,7 @@ pub async fn run(
         }
         m.record_watched(&stores.counts());
         m.observe_evaluation(started.elapsed());
-        live = Some((inventory, evaluation));
+        live = Some((inventory, derived, evaluation));
         // Wait for a change (then let the burst settle) or for the resync.
         tokio::select! {
             Some(()) = changed.recv() => {

@@ -17,7 +17,7 @@ use kube::api::ListParams;
 use kube::core::PartialObjectMeta;
 use kube::{Api, Client, Resource};
 use rampart_rules::Inventory;
-use rampart_rules::kinds::{Object, SecretMeta};
+use rampart_rules::{Object, SecretMeta};
 use serde::de::DeserializeOwned;
 use std::fmt::Debug;
 

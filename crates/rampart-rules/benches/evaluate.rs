@@ -14,9 +14,9 @@
 
 mod synthetic;
 
-use rampart_rules::inventory::{Change, RoleKey};
-use rampart_rules::kinds::Object;
-use rampart_rules::{Inventory, Rule, Scope, Settings, evaluate, evaluate_scope, registry};
+use rampart_rules::{
+    Change, Derived, Inventory, Object, RoleKey, Rule, Scope, Settings, evaluate_scope, registry,
+};
 use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -131,7 +131,14 @@ fn main() {
     let first_reindex = t.elapsed();
     let rss_built = mib("VmRSS");
 
-    let (full, findings) = measure(runs, || evaluate(&inv, &settings).findings.len());
+    // Permissions and the escalation graph are built by the first run and kept, as the
+    // operator keeps them between passes.
+    let mut derived = Derived::default();
+    let (full, findings) = measure(runs, || {
+        evaluate_scope(&inv, &derived, &settings, &Scope::All, rules)
+            .findings
+            .len()
+    });
 
     // The operator's incremental step: re-evaluate the namespaces a change touched.
     let ns = synthetic::namespace_name(sizes.namespaces / 2);
@@ -140,7 +147,7 @@ fn main() {
         cluster: false,
     };
     let (scoped, scoped_findings) = measure(200, || {
-        evaluate_scope(&inv, &settings, &one_ns, rules)
+        evaluate_scope(&inv, &derived, &settings, &one_ns, rules)
             .findings
             .len()
     });
@@ -150,7 +157,7 @@ fn main() {
         cluster: true,
     };
     let (cluster, cluster_findings) = measure(20, || {
-        evaluate_scope(&inv, &settings, &cluster_only, rules)
+        evaluate_scope(&inv, &derived, &settings, &cluster_only, rules)
             .findings
             .len()
     });
@@ -166,7 +173,7 @@ fn main() {
     for round in 0..runs {
         let changed: Object = synthetic::changed_pod(&ns, &pod, round);
         let t = Instant::now();
-        let scope = inv.apply(vec![Change::Upsert(Box::new(changed))]);
+        let scope = derived.apply(&mut inv, vec![Change::Upsert(Box::new(changed))]);
         t_apply.push(t.elapsed());
         if let Scope::Only {
             namespaces,
@@ -177,7 +184,7 @@ fn main() {
             pod_cluster = if *cluster { " + cluster" } else { "" };
         }
         let t = Instant::now();
-        black_box(evaluate_scope(&inv, &settings, &scope, rules));
+        black_box(evaluate_scope(&inv, &derived, &settings, &scope, rules));
         t_eval.push(t.elapsed());
     }
     let change_total: Vec<Duration> = (0..runs).map(|i| t_apply[i] + t_eval[i]).collect();
@@ -203,10 +210,10 @@ fn main() {
             .get_or_insert_with(Default::default)
             .insert("bench-round".to_owned(), round.to_string());
         let t = Instant::now();
-        let scope = inv.apply(vec![Change::Upsert(Box::new(Object::ClusterRole(
+        let scope = derived.apply(&mut inv, vec![Change::Upsert(Box::new(Object::ClusterRole(
             role.clone(),
         )))]);
-        black_box(evaluate_scope(&inv, &settings, &scope, rules));
+        black_box(evaluate_scope(&inv, &derived, &settings, &scope, rules));
         t_role.push(t.elapsed());
         role_scopes = match &scope {
             Scope::Only { namespaces, .. } => namespaces.len(),
@@ -220,7 +227,7 @@ fn main() {
         .iter()
         .map(|r| {
             let (t, n) = measure(per_rule_runs, || {
-                evaluate_scope(&inv, &settings, &Scope::All, std::slice::from_ref(r))
+                evaluate_scope(&inv, &derived, &settings, &Scope::All, std::slice::from_ref(r))
                     .findings
                     .len()
             });

@@ -1,44 +1,63 @@
 //! Rampart's rule engine: pure functions from a snapshot of cluster objects to findings.
 //!
 //! ```text
-//! manifests / watches --> Inventory (indexed) --+
-//!                                               +--> engine::evaluate --> Evaluation
-//! Settings (overrides, exceptions, system) -----+        |                 findings, summary, score
-//!                                                        v
-//!                                   registry: Rule { id, name, metadata, check }
+//!  model       what is read: kinds, identity, taxonomy, parsers          (nothing judged)
+//!    ^
+//!  inventory   the store: objects by kind, views, changes -> Scope
+//!    ^
+//!  analysis    RBAC (permissions, escalation), Pod Security, NetworkPolicy, encryption,
+//!    ^         and the derived caches that outlive one evaluation
+//!  engine      evaluate: Rule, Context, emitter, findings, settings, score
+//!    ^
+//!  rules       one file per rule, and the registry
 //! ```
-//! No IO, no clients, no async: the CLI and the operator feed the same engine.
-//! Rules never fail; odd or missing input becomes a finding or nothing at all.
+//! Each layer imports only the layers below it. No IO, no clients, no async: the CLI and
+//! the operator feed the same engine. Rules never fail; odd or missing input becomes a
+//! finding or nothing at all. This file is the surface the operator and the CLI use.
 
-pub mod apiserver_metrics;
-pub mod bootstrap;
-pub mod context;
-pub mod emit;
-pub mod encryption_config;
-pub mod encryption_state;
-pub mod engine;
-pub mod escalation;
-pub mod finding;
-pub mod inventory;
-pub mod kinds;
-pub mod manifest;
-pub mod object;
-pub mod permissions;
-pub mod pod_security;
-pub mod rbac;
-pub mod registry;
-pub mod rule;
-pub mod rules;
-pub mod score;
-pub mod selector;
-pub mod settings;
+mod analysis;
+mod engine;
+mod inventory;
+mod model;
+mod rules;
 
-pub use context::{Context, Scope};
-pub use emit::{Draft, Emitter};
-pub use engine::{Evaluation, Summary, evaluate, evaluate_scope};
-pub use finding::{Finding, Related};
-pub use inventory::Inventory;
-pub use kinds::Object;
-pub use object::{ObjectRef, Source, Subject};
-pub use rule::{Category, Rule, Severity};
-pub use settings::Settings;
+pub use analysis::derived::Derived;
+pub use engine::emit::{Draft, Emitter};
+pub use engine::evaluate::{Evaluation, Summary, evaluate_rules, evaluate_scope};
+pub use engine::finding::{Finding, Related};
+pub use engine::rule::{Check, Rule};
+pub use engine::score;
+pub use engine::settings::{Exception, Settings, SettingsError};
+pub use inventory::{Change, Inventory, KindCounts};
+pub use model::identity::{ObjectRef, RoleKey, Source, Subject};
+pub use model::object::{DecodeError, Decoded, Object, SecretMeta, decode, reference_of};
+pub use model::scope::Scope;
+pub use model::taxonomy::{Category, Framework, Reference, Severity, UnknownSeverity};
+pub use model::{bootstrap, manifest};
+pub use rules::registry;
+
+/// Effective RBAC: the authorizer's answers and the escalation paths they open.
+pub mod rbac {
+    pub use crate::analysis::rbac::escalation::{Escalations, Limits, Path};
+    pub use crate::analysis::rbac::matching::{
+        Permission, ResourceRequest, grants_any, rule_allows, rule_allows_non_resource,
+    };
+    pub use crate::analysis::rbac::permissions::{
+        PRIVILEGED_GROUP, Permissions, RbacObject, Reason, SubjectKey, UserInfo,
+    };
+}
+
+/// Encryption at rest: the evidence and the verdict.
+pub mod encryption {
+    pub use crate::analysis::encryption::{Assessment, DeclaredEncryption, Evidence, State, assess};
+    pub use crate::model::apiserver_metrics::ApiServerMetrics;
+    pub use crate::model::encryption_config::EncryptionConfiguration;
+    pub use crate::model::object::apiserver_metrics_ref;
+}
+
+pub use analysis::pod_security;
+
+/// Evaluates every enabled rule of the catalogue over the whole inventory.
+pub fn evaluate(inventory: &Inventory, settings: &Settings) -> Evaluation {
+    evaluate_rules(inventory, settings, registry::rules())
+}

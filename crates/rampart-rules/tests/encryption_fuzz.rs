@@ -6,8 +6,8 @@
 mod common;
 use common::Rng;
 
-use rampart_rules::apiserver_metrics::ApiServerMetrics;
-use rampart_rules::encryption_config::EncryptionConfiguration;
+use rampart_rules::encryption::ApiServerMetrics;
+use rampart_rules::encryption::EncryptionConfiguration;
 use rampart_rules::manifest;
 use serde_json::{Value, json};
 

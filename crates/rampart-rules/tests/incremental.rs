@@ -7,8 +7,8 @@
 mod common;
 use common::Rng;
 
-use rampart_rules::inventory::Change;
-use rampart_rules::kinds::{Decoded, decode};
+use rampart_rules::Change;
+use rampart_rules::{Decoded, decode};
 use rampart_rules::{Evaluation, Finding, Inventory, Object, ObjectRef, Settings, evaluate};
 use rampart_rules::{evaluate_scope, registry};
 use serde_json::Value;
@@ -57,7 +57,7 @@ fn corpus() -> Vec<Value> {
 fn object_of(v: &Value) -> Option<(Object, ObjectRef)> {
     match decode(v.clone()) {
         Ok(Decoded::Object(o)) => {
-            let r = rampart_rules::inventory::reference_of(&o)?;
+            let r = rampart_rules::reference_of(&o)?;
             Some((*o, r))
         }
         _ => None,

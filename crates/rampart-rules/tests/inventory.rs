@@ -1,6 +1,6 @@
 //! Inventory indexing and RBAC resolution, offline.
 
-use rampart_rules::inventory::RoleKey;
+use rampart_rules::RoleKey;
 use rampart_rules::rbac::{Permission, grants_any};
 use rampart_rules::{Inventory, ObjectRef, Subject, manifest};
 

@@ -243,5 +243,5 @@ pub enum DocsCommand {
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
-        .map_err(|e: rampart_rules::rule::UnknownSeverity| e.to_string())
+        .map_err(|e: rampart_rules::UnknownSeverity| e.to_string())
 }

@@ -5,8 +5,7 @@ use crate::input::{self, Loaded};
 use crate::output::{self, Report};
 use crate::{cluster, demo};
 use anyhow::{Context as _, Result};
-use rampart_rules::apiserver_metrics::ApiServerMetrics;
-use rampart_rules::encryption_state::assess;
+use rampart_rules::encryption::ApiServerMetrics;
 use rampart_rules::{Inventory, Object, Settings, evaluate};
 use std::fs;
 use std::io::{IsTerminal, Write};
@@ -61,7 +60,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     }
     inventory.reindex();
     let evaluation = evaluate(&inventory, &settings);
-    let encryption = assess(&inventory, &settings);
+    let encryption = &evaluation.encryption;
 
     // Tell the user about input problems on stderr, whatever the format.
     for e in &parsed.errors {
@@ -93,7 +92,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         unknown_kinds: &parsed.unknown_kinds,
         errors: &parsed.errors,
         min_severity: args.min_severity,
-        encryption: &encryption,
+        encryption,
     };
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let text = match args.format {

@@ -11,8 +11,8 @@ use kube::config::{AuthInfo, KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
 use rampart_e2e::{Cluster, TestNamespace, apply_yaml, wait_for};
 use rampart_rules::Subject;
-use rampart_rules::escalation::{Escalations, Limits};
-use rampart_rules::permissions::{Permissions, UserInfo};
+use rampart_rules::rbac::{Escalations, Limits};
+use rampart_rules::rbac::{Permissions, UserInfo};
 use rampart_rules::rbac::ResourceRequest;
 use std::time::Duration;
 

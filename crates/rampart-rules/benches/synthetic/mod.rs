@@ -14,7 +14,7 @@
 //! Default sizes are the (plus `kube-system` and `default`); `RAMPART_BENCH_SCALE`
 //! scales the number of namespaces and ClusterRoles while each namespace keeps the same mix.
 
-use rampart_rules::kinds::{Decoded, Object, decode};
+use rampart_rules::{Decoded, Object, decode};
 use serde_json::{Map, Value, json};
 
 /// splitmix64: a fixed seed gives the same cluster on every run and machine.

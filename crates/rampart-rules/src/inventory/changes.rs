@@ -13,12 +13,15 @@
 //! cluster-scoped part is always in the returned scope: it is a few milliseconds even on
 //! large clusters, and escalation-style rules read every namespace.
 
-use super::{BindingKey, Inventory, Key, in_ns, object_ref};
-use crate::bootstrap;
-use crate::context::Scope;
-use crate::kinds::Object;
-use crate::object::{ObjectRef, Subject};
-use crate::selector;
+use super::{BindingKey, Inventory, Key, in_ns};
+use crate::model::identity::RoleKey;
+use crate::model::kinds;
+use crate::model::object::reference_of;
+use crate::model::bootstrap;
+use crate::model::scope::Scope;
+use crate::model::object::Object;
+use crate::model::identity::{ObjectRef, Subject};
+use crate::model::selector;
 use std::collections::BTreeSet;
 
 /// One watch event, as the inventory needs it.
@@ -33,7 +36,7 @@ pub enum Change {
 impl Change {
     fn reference(&self) -> Option<ObjectRef> {
         match self {
-            Change::Upsert(o) => object_ref(o),
+            Change::Upsert(o) => reference_of(o),
             Change::Delete(r) => Some(r.clone()),
         }
     }
@@ -76,22 +79,10 @@ impl Reach {
 
 /// Whether a change to the object can change cluster-scoped findings by itself (the
 /// escalation graph's dependence on workloads is checked separately).
-fn judged_cluster_wide(r: &ObjectRef) -> bool {
-    let namespaced_only = matches!(
-        r.kind.as_str(),
-        "Pod"
-            | "Deployment"
-            | "StatefulSet"
-            | "DaemonSet"
-            | "ReplicaSet"
-            | "Job"
-            | "CronJob"
-            | "NetworkPolicy"
-            | "ResourceQuota"
-            | "LimitRange"
-    );
+fn changes_cluster_findings(r: &ObjectRef) -> bool {
     // kube-apiserver pods in kube-system are encryption evidence.
-    !namespaced_only || r.namespace.as_deref() == Some("kube-system")
+    kinds::info(&r.kind).is_none_or(|k| k.cluster_findings)
+        || r.namespace.as_deref() == Some("kube-system")
 }
 
 /// Derived indexes a batch made stale.
@@ -113,10 +104,7 @@ impl Stale {
             }
             _ => {}
         }
-        if matches!(
-            r.kind.as_str(),
-            "Pod" | "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob"
-        ) {
+        if kinds::is_workload(&r.kind) {
             self.workloads.insert(ns.to_owned());
             if r.kind == "Pod" && ns == "kube-system" {
                 self.api_servers = true;
@@ -134,7 +122,6 @@ impl Inventory {
     /// into the previous evaluation gives what a full evaluation would.
     pub fn apply(&mut self, changes: Vec<Change>) -> Scope {
         let mut reach = Reach::default();
-        let graph_before = self.escalations.get().is_some();
         let with_refs: Vec<(Option<ObjectRef>, Change)> =
             changes.into_iter().map(|c| (c.reference(), c)).collect();
         // An object without a reference (an EncryptionConfiguration) is cluster evidence.
@@ -177,12 +164,10 @@ impl Inventory {
             self.reach_of(r, &mut reach);
         }
         // The cluster-scoped part reads RBAC, Namespaces, ServiceAccounts, Secrets and the
-        // API server's evidence, and the escalation graph reads workloads: a batch of only
-        // namespaced workload and isolation objects that left the graph standing cannot
-        // change it. Skipping it matters on large clusters, where escalation paths are
-        // thousands of findings.
-        let graph_kept = graph_before && self.escalations.get().is_some();
-        reach.cluster |= !graph_kept || refs.iter().any(judged_cluster_wide);
+        // API server's evidence; the escalation graph also reads workloads, which
+        // `analysis::derived` adds when the batch dropped the graph. Skipping the part
+        // matters on large clusters, where escalation paths are thousands of findings.
+        reach.cluster |= refs.iter().any(changes_cluster_findings);
         reach.into_scope()
     }
 
@@ -322,7 +307,7 @@ impl Inventory {
             }
             // Bindings to a Role judge the ServiceAccounts they name, wherever those live.
             "Role" => {
-                let key = super::RoleKey::Role {
+                let key = RoleKey::Role {
                     namespace: r.namespace.clone().unwrap_or_default(),
                     name: r.name.clone(),
                 };
@@ -330,7 +315,7 @@ impl Inventory {
             }
             "ClusterRole" => {
                 for role in self.aggregators_of(&r.name) {
-                    self.reach_of_bindings_to(&super::RoleKey::ClusterRole(role), reach);
+                    self.reach_of_bindings_to(&RoleKey::ClusterRole(role), reach);
                 }
             }
             _ => {}
@@ -338,7 +323,7 @@ impl Inventory {
     }
 
     /// Every binding to a role is judged with the role's rules.
-    fn reach_of_bindings_to(&self, role: &super::RoleKey, reach: &mut Reach) {
+    fn reach_of_bindings_to(&self, role: &RoleKey, reach: &mut Reach) {
         for bk in self.index.bindings_by_role.get(role).into_iter().flatten() {
             self.reach_of_binding(bk, reach);
         }

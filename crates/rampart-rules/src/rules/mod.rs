@@ -1,22 +1,23 @@
-//! The rules, one file each, grouped by category. Each category module exports `RULES`.
+//! The rules, one file each, grouped by category. Each category module exports `RULES`;
+//! [`registry`] sorts them into the catalogue.
 
-use crate::rule::Rule;
+use crate::engine::rule::Rule;
 
 pub mod encryption;
-pub mod escalation;
 pub mod namespace;
 pub mod networkpolicy;
+pub mod pod;
+pub mod prelude;
 pub mod rbac;
+pub mod registry;
 pub mod serviceaccount;
-pub mod workload;
 
-/// Every category's rules; [`crate::registry::rules`] sorts them into one table.
+/// Every category's rules; [`registry::rules`] sorts them into one table.
 pub const CATEGORIES: &[&[Rule]] = &[
     rbac::RULES,
-    escalation::RULES,
     serviceaccount::RULES,
     namespace::RULES,
     networkpolicy::RULES,
     encryption::RULES,
-    workload::RULES,
+    pod::RULES,
 ];

@@ -15,7 +15,7 @@ struct Json<'a> {
     scanned: BTreeMap<String, usize>,
     findings: Vec<&'a Finding>,
     suppressed: usize,
-    encryption: &'a rampart_rules::encryption_state::Assessment,
+    encryption: &'a rampart_rules::encryption::Assessment,
     unknown_kinds: &'a BTreeMap<String, usize>,
     errors: Vec<JsonError<'a>>,
 }

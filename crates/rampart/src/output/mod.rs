@@ -16,7 +16,7 @@ pub struct Report<'a> {
     /// Findings below it are left out of the listing; summary counts stay exact.
     pub min_severity: Option<Severity>,
     /// Secrets encryption at rest and the evidence it rests on.
-    pub encryption: &'a rampart_rules::encryption_state::Assessment,
+    pub encryption: &'a rampart_rules::encryption::Assessment,
 }
 
 impl Report<'_> {

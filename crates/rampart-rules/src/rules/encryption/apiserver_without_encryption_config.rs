@@ -1,9 +1,7 @@
 //! ENC004 apiserver-without-encryption-config.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::encryption_state::Evidence;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::analysis::encryption::Evidence;
 use crate::rules::encryption::{FLAG, flag_path};
 
 pub const RULE: Rule = Rule {
@@ -27,6 +25,7 @@ pub const RULE: Rule = Rule {
         nsa("Secrets", "Encrypt Secrets at rest"),
         mitre("T1552", "Unsecured Credentials"),
     ],
+    cluster_wide: false,
     check,
 };
 

@@ -1,11 +1,9 @@
 //! ENC005 encryption-at-rest-unknown.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::encryption_state::State;
-use crate::inventory::encryption_config_ref;
-use crate::object::ObjectRef;
-use crate::rule::{Category, Rule, Severity, cis, nsa};
+use crate::rules::prelude::*;
+use crate::analysis::encryption::State;
+use crate::model::object::encryption_config_ref;
+use crate::model::identity::ObjectRef;
 use crate::rules::encryption::{FLAG, flag_path};
 
 pub const RULE: Rule = Rule {
@@ -32,6 +30,7 @@ pub const RULE: Rule = Rule {
         ),
         nsa("Secrets", "Encrypt Secrets at rest"),
     ],
+    cluster_wide: false,
     check,
 };
 

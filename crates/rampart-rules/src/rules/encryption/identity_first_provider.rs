@@ -1,9 +1,7 @@
 //! ENC002 identity-first-provider.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::encryption_config::ProviderKind;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::model::encryption_config::ProviderKind;
 use crate::rules::encryption::configs;
 
 pub const RULE: Rule = Rule {
@@ -27,6 +25,7 @@ pub const RULE: Rule = Rule {
         nsa("Secrets", "Encrypt Secrets at rest"),
         mitre("T1552", "Unsecured Credentials"),
     ],
+    cluster_wide: false,
     check,
 };
 

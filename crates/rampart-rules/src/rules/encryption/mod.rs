@@ -2,13 +2,12 @@
 //! EncryptionConfiguration itself, or the kube-apiserver static pod's flags. Without
 //! evidence the answer is "unknown", never a failure.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::encryption_config::{EncryptionConfiguration, ResourceEncryption};
-use crate::encryption_state::{Evidence, State};
-use crate::inventory::{ApiServerFacts, encryption_config_ref};
-use crate::object::ObjectRef;
-use crate::rule::Rule;
+use crate::rules::prelude::*;
+use crate::model::encryption_config::{EncryptionConfiguration, ResourceEncryption};
+use crate::analysis::encryption::{Evidence, State};
+use crate::model::apiserver_flags::ApiServerFacts;
+use crate::model::object::encryption_config_ref;
+use crate::model::identity::ObjectRef;
 
 mod apiserver_without_encryption_config;
 mod encryption_at_rest_unknown;
@@ -111,10 +110,10 @@ fn flag_path(ctx: &Context<'_>, api: &ApiServerFacts) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::Scope;
+    use crate::model::scope::Scope;
     use crate::inventory::Inventory;
-    use crate::manifest;
-    use crate::settings::Settings;
+    use crate::model::manifest;
+    use crate::engine::settings::Settings;
 
     fn api_server(command: &str, args: &str) -> Inventory {
         let text = format!(
@@ -127,7 +126,8 @@ mod tests {
 
     fn path_of(inv: &Inventory) -> String {
         let settings = Settings::default();
-        let ctx = Context::new(inv, &settings, &Scope::All);
+        let derived = crate::Derived::default();
+        let ctx = Context::new(inv, &derived, &settings, &Scope::All);
         let api = inv.api_servers().first().expect("an API server");
         flag_path(&ctx, api)
     }

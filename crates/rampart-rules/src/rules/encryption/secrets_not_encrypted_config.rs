@@ -1,8 +1,6 @@
 //! ENC001 secrets-not-encrypted-config.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
 use crate::rules::encryption::configs;
 
 pub const RULE: Rule = Rule {
@@ -28,6 +26,7 @@ pub const RULE: Rule = Rule {
         nsa("Secrets", "Encrypt Secrets at rest"),
         mitre("T1552", "Unsecured Credentials"),
     ],
+    cluster_wide: false,
     check,
 };
 

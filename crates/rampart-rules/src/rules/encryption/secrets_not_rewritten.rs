@@ -1,9 +1,7 @@
 //! ENC007 secrets-not-rewritten-after-encryption.
 
-use crate::context::Context;
-use crate::emit::Emitter;
-use crate::encryption_state::State;
-use crate::rule::{Category, Rule, Severity, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::analysis::encryption::State;
 use crate::rules::encryption::report_observed;
 
 pub const RULE: Rule = Rule {
@@ -24,6 +22,7 @@ pub const RULE: Rule = Rule {
         nsa("Secrets", "Encrypt Secrets at rest"),
         mitre("T1552", "Unsecured Credentials"),
     ],
+    cluster_wide: false,
     check,
 };
 

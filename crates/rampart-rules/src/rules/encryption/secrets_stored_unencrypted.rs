@@ -1,9 +1,7 @@
 //! ENC006 secrets-stored-unencrypted.
 
-use crate::context::Context;
-use crate::emit::Emitter;
-use crate::encryption_state::State;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::analysis::encryption::State;
 use crate::rules::encryption::report_observed;
 
 pub const RULE: Rule = Rule {
@@ -31,6 +29,7 @@ pub const RULE: Rule = Rule {
         nsa("Secrets", "Encrypt Secrets at rest"),
         mitre("T1552", "Unsecured Credentials"),
     ],
+    cluster_wide: false,
     check,
 };
 

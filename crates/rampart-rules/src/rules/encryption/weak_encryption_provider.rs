@@ -16,10 +16,8 @@
 //! `identity` first is ENC002's finding. Later providers only read, so an `aescbc` key kept
 //! behind KMS v2 during a migration is not reported.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::encryption_config::{Provider, ProviderKind};
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::model::encryption_config::{Provider, ProviderKind};
 use crate::rules::encryption::configs;
 
 pub const RULE: Rule = Rule {
@@ -52,6 +50,7 @@ pub const RULE: Rule = Rule {
         nsa("Secrets", "Encrypt Secrets at rest with a KMS provider"),
         mitre("T1552", "Unsecured Credentials"),
     ],
+    cluster_wide: false,
     check,
 };
 

@@ -1,10 +1,8 @@
 //! Namespace isolation: Pod Security admission, the default namespace, resource policies.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
+use crate::rules::prelude::*;
 use crate::inventory::Inventory;
-use crate::object::ObjectRef;
-use crate::rule::Rule;
+use crate::model::identity::ObjectRef;
 
 mod namespace_without_limit_range;
 mod namespace_without_resource_quota;

@@ -1,8 +1,6 @@
 //! NS003 namespace-without-resource-quota.
 
-use crate::context::Context;
-use crate::emit::Emitter;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
 use crate::rules::namespace::report_missing_resource_policy;
 
 pub const RULE: Rule = Rule {
@@ -24,6 +22,7 @@ pub const RULE: Rule = Rule {
         ),
         mitre("T1496", "Resource Hijacking"),
     ],
+    cluster_wide: false,
     check,
 };
 

@@ -1,9 +1,7 @@
 //! NS001 pod-security-not-enforced.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::object::ObjectRef;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::model::identity::ObjectRef;
 use std::collections::BTreeMap;
 
 pub const RULE: Rule = Rule {
@@ -34,6 +32,7 @@ pub const RULE: Rule = Rule {
         ),
         mitre("T1611", "Escape to Host"),
     ],
+    cluster_wide: false,
     check,
 };
 
@@ -84,7 +83,7 @@ fn pinned_version(labels: Option<&BTreeMap<String, String>>) -> String {
     if v == "latest" {
         return String::new();
     }
-    let current = minor_version(crate::bootstrap::KUBERNETES_VERSION);
+    let current = minor_version(crate::model::bootstrap::KUBERNETES_VERSION);
     match minor_version(v) {
         None => format!("; enforce-version {v:?} is invalid and evaluated as latest"),
         Some(pinned) if current.is_some_and(|c| pinned < c) => {
@@ -171,7 +170,7 @@ mod tests {
         assert!(pin("v1.25").contains("pinned to the older v1.25"));
         assert!(pin("1.25").contains("invalid and evaluated as latest"));
         assert_eq!(pin("latest"), "");
-        assert_eq!(pin(crate::bootstrap::KUBERNETES_VERSION), "");
+        assert_eq!(pin(crate::model::bootstrap::KUBERNETES_VERSION), "");
         assert_eq!(pin("v1.99"), "");
         assert_eq!(pinned_version(None), "");
     }
@@ -193,15 +192,10 @@ mod tests {
     }
 
     fn message(yaml: &str) -> String {
-        let parsed = crate::manifest::parse("test.yaml", yaml);
+        let parsed = crate::model::manifest::parse("test.yaml", yaml);
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         let inv = crate::Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
-        let eval = crate::evaluate_scope(
-            &inv,
-            &crate::Settings::default(),
-            &crate::Scope::All,
-            &[RULE],
-        );
+        let eval = crate::evaluate_rules(&inv, &crate::Settings::default(), &[RULE]);
         eval.findings
             .into_iter()
             .map(|f| f.message)

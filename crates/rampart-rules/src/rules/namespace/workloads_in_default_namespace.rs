@@ -1,8 +1,6 @@
 //! NS002 workloads-in-default-namespace.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::rule::{Category, Rule, Severity, cis, nsa};
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "NS002",
@@ -20,6 +18,7 @@ pub const RULE: Rule = Rule {
         cis("5.7.4", "The default namespace should not be used"),
         nsa("Namespaces", "Use namespaces to isolate resources"),
     ],
+    cluster_wide: false,
     check,
 };
 

@@ -1,11 +1,9 @@
 //! NETPOL004 allow-all-networkpolicy.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::object::ObjectRef;
-use crate::rule::{Category, Rule, Severity, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::model::identity::ObjectRef;
 use crate::rules::networkpolicy::namespaces_to_judge;
-use crate::rules::networkpolicy::semantics::{Direction, open_rules};
+use crate::analysis::networkpolicy::{Direction, open_rules};
 
 pub const RULE: Rule = Rule {
     id: "NETPOL004",
@@ -33,6 +31,7 @@ pub const RULE: Rule = Rule {
         ),
         mitre("T1046", "Network Service Discovery"),
     ],
+    cluster_wide: false,
     check,
 };
 

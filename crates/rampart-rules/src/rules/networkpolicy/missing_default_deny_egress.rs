@@ -1,10 +1,8 @@
 //! NETPOL003 missing-default-deny-egress.
 
-use crate::context::Context;
-use crate::emit::Emitter;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
 use crate::rules::networkpolicy::report_missing_default_deny;
-use crate::rules::networkpolicy::semantics::Direction;
+use crate::analysis::networkpolicy::Direction;
 
 pub const RULE: Rule = Rule {
     id: "NETPOL003",
@@ -29,6 +27,7 @@ pub const RULE: Rule = Rule {
         ),
         mitre("T1046", "Network Service Discovery"),
     ],
+    cluster_wide: false,
     check,
 };
 

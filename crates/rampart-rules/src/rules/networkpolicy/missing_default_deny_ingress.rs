@@ -1,10 +1,8 @@
 //! NETPOL002 missing-default-deny-ingress.
 
-use crate::context::Context;
-use crate::emit::Emitter;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
 use crate::rules::networkpolicy::report_missing_default_deny;
-use crate::rules::networkpolicy::semantics::Direction;
+use crate::analysis::networkpolicy::Direction;
 
 pub const RULE: Rule = Rule {
     id: "NETPOL002",
@@ -29,6 +27,7 @@ pub const RULE: Rule = Rule {
         ),
         mitre("T1046", "Network Service Discovery"),
     ],
+    cluster_wide: false,
     check,
 };
 

@@ -1,17 +1,14 @@
 //! NetworkPolicy coverage: isolation by default, and no policy that opens everything.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::object::ObjectRef;
-use crate::rule::Rule;
-use semantics::{Direction, affects, selects_all_pods, spec_of};
+use crate::rules::prelude::*;
+use crate::model::identity::ObjectRef;
+use crate::analysis::networkpolicy::{Direction, affects, selects_all_pods, spec_of};
 
 mod allow_all_networkpolicy;
 mod missing_default_deny_egress;
 mod missing_default_deny_ingress;
 mod namespace_without_networkpolicy;
 mod pod_not_selected_by_networkpolicy;
-pub mod semantics;
 
 pub const RULES: &[Rule] = &[
     namespace_without_networkpolicy::RULE,

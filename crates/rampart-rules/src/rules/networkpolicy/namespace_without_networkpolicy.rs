@@ -1,9 +1,7 @@
 //! NETPOL001 namespace-without-networkpolicy.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::object::ObjectRef;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::model::identity::ObjectRef;
 use crate::rules::networkpolicy::namespaces_to_judge;
 
 pub const RULE: Rule = Rule {
@@ -30,6 +28,7 @@ pub const RULE: Rule = Rule {
         ),
         mitre("T1046", "Network Service Discovery"),
     ],
+    cluster_wide: false,
     check,
 };
 

@@ -1,10 +1,8 @@
 //! NETPOL005 pod-not-selected-by-networkpolicy.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
 use crate::rules::networkpolicy::namespaces_to_judge;
-use crate::rules::networkpolicy::semantics::{selects, spec_of};
+use crate::analysis::networkpolicy::{selects, spec_of};
 
 pub const RULE: Rule = Rule {
     id: "NETPOL005",
@@ -28,6 +26,7 @@ pub const RULE: Rule = Rule {
         ),
         mitre("T1046", "Network Service Discovery"),
     ],
+    cluster_wide: false,
     check,
 };
 

@@ -1,10 +1,9 @@
 //! RBAC015 anonymous-grant.
 
-use crate::context::Context;
-use crate::emit::Emitter;
-use crate::inventory::{Binding, RoleKey};
-use crate::object::Subject;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::inventory::Binding;
+use crate::model::identity::RoleKey;
+use crate::model::identity::Subject;
 use crate::rules::rbac::grants::{for_each_binding, subject_draft};
 
 pub const RULE: Rule = Rule {
@@ -30,6 +29,7 @@ pub const RULE: Rule = Rule {
         nsa("Authentication", "Disable anonymous access"),
         mitre("T1078.001", "Valid Accounts: Default Accounts"),
     ],
+    cluster_wide: false,
     check,
 };
 

@@ -1,9 +1,8 @@
 //! RBAC017 binding-to-missing-role.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::inventory::{Binding, RoleKey};
-use crate::rule::{Category, Rule, Severity, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::inventory::Binding;
+use crate::model::identity::RoleKey;
 use crate::rules::rbac::grants::describe_subjects;
 use crate::rules::rbac::grants::for_each_binding;
 
@@ -23,6 +22,7 @@ pub const RULE: Rule = Rule {
         nsa("RBAC", "Periodically review RBAC settings"),
         mitre("T1098", "Account Manipulation"),
     ],
+    cluster_wide: false,
     check,
 };
 

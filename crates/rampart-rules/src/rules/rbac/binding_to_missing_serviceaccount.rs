@@ -1,10 +1,8 @@
 //! RBAC018 binding-to-missing-serviceaccount.
 
-use crate::context::Context;
-use crate::emit::Emitter;
+use crate::rules::prelude::*;
 use crate::inventory::Binding;
-use crate::object::Subject;
-use crate::rule::{Category, Rule, Severity, mitre, nsa};
+use crate::model::identity::Subject;
 use crate::rules::rbac::grants::{for_each_binding, subject_draft};
 
 pub const RULE: Rule = Rule {
@@ -24,6 +22,7 @@ pub const RULE: Rule = Rule {
         nsa("RBAC", "Periodically review RBAC settings"),
         mitre("T1098", "Account Manipulation"),
     ],
+    cluster_wide: false,
     check,
 };
 

@@ -1,10 +1,9 @@
 //! RBAC001 cluster-admin-binding.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::inventory::{Binding, RoleKey};
-use crate::rbac::is_full_wildcard;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::inventory::Binding;
+use crate::model::identity::RoleKey;
+use crate::analysis::rbac::matching::is_full_wildcard;
 use crate::rules::rbac::grants::describe_subjects;
 use crate::rules::rbac::grants::for_each_binding;
 
@@ -30,6 +29,7 @@ pub const RULE: Rule = Rule {
         nsa("RBAC", "Use RBAC to grant least privilege"),
         mitre("T1078.001", "Valid Accounts: Default Accounts"),
     ],
+    cluster_wide: false,
     check,
 };
 

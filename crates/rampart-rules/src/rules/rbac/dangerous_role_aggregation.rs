@@ -1,9 +1,7 @@
 //! RBAC016 dangerous-role-aggregation.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::object::ObjectRef;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::model::identity::ObjectRef;
 use crate::rules::rbac::grants::{Matched, is_builtin_cluster_role};
 use crate::rules::rbac::{
     csr_approve, impersonate, nodes_proxy, persistentvolume_create, pod_exec,
@@ -35,6 +33,7 @@ pub const RULE: Rule = Rule {
             "Account Manipulation: Additional Container Cluster Roles",
         ),
     ],
+    cluster_wide: false,
     check,
 };
 

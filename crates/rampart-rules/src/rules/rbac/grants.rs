@@ -14,12 +14,11 @@
 //!   and the wildcard rules: listing each dangerous permission it implies would bury the
 //!   one finding that matters under a dozen that say the same.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::inventory::{Binding, RoleKey};
-use crate::object::{ObjectRef, Subject};
-use crate::rbac::{Permission, is_full_wildcard};
-use crate::rule::Severity;
+use crate::rules::prelude::*;
+use crate::inventory::Binding;
+use crate::model::identity::RoleKey;
+use crate::model::identity::{ObjectRef, Subject};
+use crate::analysis::rbac::matching::{Permission, is_full_wildcard};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -38,7 +37,7 @@ pub struct Matched {
 const MAX_NAMED: usize = 3;
 
 fn bootstrap_labelled(meta: &ObjectMeta) -> bool {
-    let (k, v) = crate::bootstrap::BOOTSTRAP_LABEL;
+    let (k, v) = crate::model::bootstrap::BOOTSTRAP_LABEL;
     meta.labels
         .as_ref()
         .and_then(|l| l.get(k))
@@ -321,7 +320,7 @@ pub fn first_match(
 ) -> Option<Matched> {
     for (i, r) in rules.iter().enumerate() {
         for perm in perms {
-            if let Some(g) = crate::rbac::grants(r, perm) {
+            if let Some(g) = crate::analysis::rbac::matching::grants(r, perm) {
                 let mut what = describe(&g.verbs, perm);
                 let mut severity = base;
                 if g.is_narrowed() {
@@ -363,7 +362,7 @@ pub fn first_wildcard(
     let (i, r) = rules
         .iter()
         .enumerate()
-        .find(|(_, r)| crate::rbac::has_wildcard(field(r)))?;
+        .find(|(_, r)| crate::analysis::rbac::matching::has_wildcard(field(r)))?;
     let list = |x: Option<&Vec<String>>| x.map(|v| v.join(", ")).unwrap_or_default();
     let target = match r.non_resource_urls.as_ref().filter(|u| !u.is_empty()) {
         Some(urls) => format!("non-resource URLs {}", urls.join(", ")),

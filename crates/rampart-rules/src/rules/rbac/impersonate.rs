@@ -1,9 +1,7 @@
 //! RBAC008 impersonate.
 
-use crate::context::Context;
-use crate::emit::Emitter;
-use crate::rbac::Permission;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::analysis::rbac::matching::Permission;
 use crate::rules::rbac::grants::{Matched, first_match, report_cluster_grants, report_grants};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
@@ -23,6 +21,7 @@ pub const RULE: Rule = Rule {
         nsa("RBAC", "Use RBAC to grant least privilege"),
         mitre("T1078", "Valid Accounts"),
     ],
+    cluster_wide: false,
     check,
 };
 
@@ -47,15 +46,15 @@ const SERVICE_ACCOUNTS: &[Permission<'static>] = &[imp("", "serviceaccounts")];
 fn unrestricted(rules: &[PolicyRule], resource: &'static str) -> bool {
     rules
         .iter()
-        .any(|r| crate::rbac::grants(r, &imp("", resource)).is_some_and(|g| !g.is_narrowed()))
+        .any(|r| crate::analysis::rbac::matching::grants(r, &imp("", resource)).is_some_and(|g| !g.is_narrowed()))
 }
 
 /// Extra user information is impersonated as `userextras/<key>` in authentication.k8s.io;
 /// the key is free-form, so any `userextras/...` entry (or `*`) counts.
 fn user_extras(rules: &[PolicyRule]) -> Option<Matched> {
     let i = rules.iter().position(|r| {
-        crate::rbac::verb_matches(r, "impersonate")
-            && crate::rbac::group_matches(r, "authentication.k8s.io")
+        crate::analysis::rbac::matching::verb_matches(r, "impersonate")
+            && crate::analysis::rbac::matching::group_matches(r, "authentication.k8s.io")
             && r.resources
                 .iter()
                 .flatten()

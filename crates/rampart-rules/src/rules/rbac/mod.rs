@@ -1,8 +1,10 @@
 //! RBAC least privilege: who is granted what, and which grants lead to more.
 
-use crate::rule::Rule;
+use crate::rules::prelude::*;
 
 pub mod grants;
+
+mod escalation_paths;
 
 mod anonymous_grant;
 mod binding_to_missing_role;
@@ -10,6 +12,8 @@ mod binding_to_missing_serviceaccount;
 mod cluster_admin_binding;
 mod csr_approve;
 mod dangerous_role_aggregation;
+mod escalation_path_to_cluster_admin;
+mod escalation_path_to_privileged_identity;
 mod impersonate;
 mod nodes_proxy;
 mod persistentvolume_create;
@@ -42,4 +46,6 @@ pub const RULES: &[Rule] = &[
     dangerous_role_aggregation::RULE,
     binding_to_missing_role::RULE,
     binding_to_missing_serviceaccount::RULE,
+    escalation_path_to_cluster_admin::RULE,
+    escalation_path_to_privileged_identity::RULE,
 ];

@@ -1,9 +1,7 @@
 //! RBAC007 role-escalate-or-bind.
 
-use crate::context::Context;
-use crate::emit::Emitter;
-use crate::rbac::Permission;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::analysis::rbac::matching::Permission;
 use crate::rules::rbac::grants::{Matched, first_match, report_grants};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
@@ -26,6 +24,7 @@ pub const RULE: Rule = Rule {
             "Account Manipulation: Additional Container Cluster Roles",
         ),
     ],
+    cluster_wide: false,
     check,
 };
 

@@ -1,9 +1,7 @@
 //! RBAC005 secret-read.
 
-use crate::context::Context;
-use crate::emit::Emitter;
-use crate::rbac::{Permission, grants};
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::analysis::rbac::matching::{Permission, grants};
 use crate::rules::rbac::grants::{Matched, report_grants};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
@@ -25,6 +23,7 @@ pub const RULE: Rule = Rule {
         nsa("RBAC", "Limit access to Secrets"),
         mitre("T1552.007", "Unsecured Credentials: Container API"),
     ],
+    cluster_wide: false,
     check,
 };
 

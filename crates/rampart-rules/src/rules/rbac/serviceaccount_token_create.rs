@@ -1,9 +1,7 @@
 //! RBAC009 serviceaccount-token-create.
 
-use crate::context::Context;
-use crate::emit::Emitter;
-use crate::rbac::Permission;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::analysis::rbac::matching::Permission;
 use crate::rules::rbac::grants::{Matched, first_match, report_grants};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
@@ -23,6 +21,7 @@ pub const RULE: Rule = Rule {
         nsa("RBAC", "Use RBAC to grant least privilege"),
         mitre("T1528", "Steal Application Access Token"),
     ],
+    cluster_wide: false,
     check,
 };
 

@@ -1,9 +1,7 @@
 //! RBAC011 webhook-configuration-write.
 
-use crate::context::Context;
-use crate::emit::Emitter;
-use crate::rbac::Permission;
-use crate::rule::{Category, Rule, Severity, cis, nsa};
+use crate::rules::prelude::*;
+use crate::analysis::rbac::matching::Permission;
 use crate::rules::rbac::grants::{Matched, first_match, report_cluster_grants};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
@@ -19,6 +17,7 @@ pub const RULE: Rule = Rule {
         cis("5.1.12", "Minimize access to webhook configuration objects"),
         nsa("RBAC", "Use RBAC to grant least privilege"),
     ],
+    cluster_wide: false,
     check,
 };
 

@@ -1,8 +1,6 @@
 //! RBAC003 wildcard-resource.
 
-use crate::context::Context;
-use crate::emit::Emitter;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
 use crate::rules::rbac::grants::{Matched, first_wildcard, report_custom_roles};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
@@ -19,6 +17,7 @@ pub const RULE: Rule = Rule {
         nsa("RBAC", "Use RBAC to grant least privilege"),
         mitre("T1078", "Valid Accounts"),
     ],
+    cluster_wide: false,
     check,
 };
 

@@ -1,9 +1,7 @@
 //! SA001 default-serviceaccount-automounts-token.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::object::ObjectRef;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::model::identity::ObjectRef;
 
 pub const RULE: Rule = Rule {
     id: "SA001",
@@ -32,6 +30,7 @@ pub const RULE: Rule = Rule {
         nsa("Pod security", "Protecting Pod service account tokens"),
         mitre("T1528", "Steal Application Access Token"),
     ],
+    cluster_wide: false,
     check,
 };
 

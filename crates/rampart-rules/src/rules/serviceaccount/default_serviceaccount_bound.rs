@@ -1,9 +1,7 @@
 //! SA002 default-serviceaccount-bound.
 
-use crate::context::Context;
-use crate::emit::Emitter;
-use crate::object::Subject;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::model::identity::Subject;
 use crate::rules::rbac::grants::{for_each_binding, subject_draft};
 
 pub const RULE: Rule = Rule {
@@ -26,6 +24,7 @@ pub const RULE: Rule = Rule {
         nsa("RBAC", "Use RBAC to grant least privilege"),
         mitre("T1078.001", "Valid Accounts: Default Accounts"),
     ],
+    cluster_wide: false,
     check,
 };
 

@@ -1,9 +1,7 @@
 //! SA003 legacy-serviceaccount-token-secret.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::object::ObjectRef;
-use crate::rule::{Category, Rule, Severity, cis, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::model::identity::ObjectRef;
 
 pub const RULE: Rule = Rule {
     id: "SA003",
@@ -28,6 +26,7 @@ pub const RULE: Rule = Rule {
         nsa("Authentication", "Use short-lived credentials"),
         mitre("T1528", "Steal Application Access Token"),
     ],
+    cluster_wide: false,
     check,
 };
 
@@ -89,13 +88,13 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::{Inventory, Scope, Settings, evaluate_scope, manifest};
+    use crate::{Inventory, Settings, evaluate_rules, manifest};
 
     fn messages(yaml: &str) -> Vec<String> {
         let parsed = manifest::parse("test.yaml", yaml);
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
-        evaluate_scope(&inv, &Settings::default(), &Scope::All, &[RULE])
+        evaluate_rules(&inv, &Settings::default(), &[RULE])
             .findings
             .into_iter()
             .map(|f| f.message)

@@ -1,6 +1,6 @@
 //! ServiceAccount token hygiene.
 
-use crate::rule::Rule;
+use crate::rules::prelude::*;
 
 mod default_serviceaccount_automounts_token;
 mod default_serviceaccount_bound;

@@ -1,9 +1,7 @@
 //! SA004 serviceaccount-bound-but-unused.
 
-use crate::context::Context;
-use crate::emit::{Draft, Emitter};
-use crate::object::{ObjectRef, Subject};
-use crate::rule::{Category, Rule, Severity, mitre, nsa};
+use crate::rules::prelude::*;
+use crate::model::identity::{ObjectRef, Subject};
 use std::collections::BTreeSet;
 
 pub const RULE: Rule = Rule {
@@ -21,6 +19,7 @@ pub const RULE: Rule = Rule {
         nsa("RBAC", "Periodically review RBAC settings"),
         mitre("T1078", "Valid Accounts"),
     ],
+    cluster_wide: false,
     check,
 };
 

@@ -1,0 +1,140 @@
+//! Analyses that outlive one evaluation: effective permissions (updated one RBAC object at a
+//! time) and the escalation graph (built on first use, dropped when an object it reads
+//! changes). The inventory does not know them; changes reach both through [`Derived::apply`].
+//!
+//! ```text
+//! changes --track--> permissions upserted / removed, escalation graph kept or dropped
+//!         --Inventory::apply--> store and indexes, Scope
+//!         --graph dropped?--> Scope + the cluster-scoped part
+//! ```
+
+use crate::analysis::rbac::escalation::{Escalations, Limits};
+use crate::analysis::rbac::permissions::{Permissions, RbacObject};
+use crate::inventory::{Change, Inventory};
+use crate::model::identity::ObjectRef;
+use crate::model::kinds;
+use crate::model::object::Object;
+use crate::model::scope::Scope;
+use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
+use std::sync::{Arc, OnceLock};
+
+/// The caches of one inventory. Use it only with the inventory whose changes it saw.
+#[derive(Debug, Default, Clone)]
+pub struct Derived {
+    permissions: OnceLock<Permissions>,
+    escalations: OnceLock<Arc<Escalations>>,
+}
+
+impl Derived {
+    /// Effective permissions of every identity (see [`crate::analysis::rbac::permissions`]).
+    pub fn permissions(&self, inventory: &Inventory) -> &Permissions {
+        self.permissions
+            .get_or_init(|| Permissions::from_inventory(inventory))
+    }
+
+    /// The escalation graph with the default bounds (see
+    /// [`crate::analysis::rbac::escalation`]).
+    pub fn escalations(&self, inventory: &Inventory) -> &Escalations {
+        self.escalations.get_or_init(|| {
+            Arc::new(Escalations::build(
+                inventory,
+                self.permissions(inventory),
+                Limits::default(),
+            ))
+        })
+    }
+
+    /// Applies a batch of changes to `inventory` and returns the scope to evaluate again
+    /// (see [`Inventory::apply`]), widened to the cluster-scoped part when the batch dropped
+    /// the escalation graph.
+    pub fn apply(&mut self, inventory: &mut Inventory, changes: Vec<Change>) -> Scope {
+        let graph_before = self.escalations.get().is_some();
+        for change in &changes {
+            match change {
+                Change::Upsert(o) => self.track_upsert(inventory, o),
+                Change::Delete(r) => self.track_delete(inventory, r),
+            }
+        }
+        let mut scope = inventory.apply(changes);
+        if !(graph_before && self.escalations.get().is_some()) {
+            scope.include_cluster();
+        }
+        scope
+    }
+
+    /// Keeps the caches in step with an object about to replace what the inventory holds:
+    /// RBAC objects update the effective permissions in place; anything the escalation
+    /// graph reads drops it, except a workload replaced without changing its ServiceAccount
+    /// (label churn).
+    fn track_upsert(&mut self, inventory: &Inventory, object: &Object) {
+        let rbac = match object {
+            Object::Role(o) => Some(RbacObject::Role(o)),
+            Object::ClusterRole(o) => Some(RbacObject::ClusterRole(o)),
+            Object::RoleBinding(o) => Some(RbacObject::RoleBinding(o)),
+            Object::ClusterRoleBinding(o) => Some(RbacObject::ClusterRoleBinding(o)),
+            _ => None,
+        };
+        if let Some(o) = rbac
+            && let Some(p) = self.permissions.get_mut()
+        {
+            p.upsert(o);
+        }
+        let same_service_account = match object {
+            // A pod its controller stands for is not a workload of its own: churn of a
+            // ReplicaSet's pods leaves the graph as it is.
+            Object::Pod(o) if inventory.is_controlled_pod(&o.metadata) => {
+                let old = stored_pod(inventory, &o.metadata);
+                old.is_none_or(|p| inventory.is_controlled_pod(&p.metadata))
+            }
+            Object::Pod(o) => {
+                let old = stored_pod(inventory, &o.metadata).and_then(|p| p.spec.as_ref());
+                old.is_some() && pod_sa(old) == pod_sa(o.spec.as_ref())
+            }
+            Object::Deployment(o) => {
+                let old = inventory.deployment(
+                    o.metadata.namespace.as_deref().unwrap_or(""),
+                    o.metadata.name.as_deref().unwrap_or(""),
+                );
+                old.is_some_and(|d| template_sa(&d.spec.template) == template_sa(&o.spec.template))
+            }
+            // The graph reads which namespaces exist, but not their labels.
+            Object::Namespace(_) => true,
+            other => kinds::info(other.kind()).is_some_and(|k| !k.escalation_input),
+        };
+        if !same_service_account {
+            self.escalations = OnceLock::new();
+        }
+    }
+
+    /// As [`Derived::track_upsert`], for an object about to be removed.
+    fn track_delete(&mut self, inventory: &Inventory, r: &ObjectRef) {
+        if let Some(p) = self.permissions.get_mut() {
+            p.remove(r);
+        }
+        let controlled_pod = r.kind == "Pod"
+            && inventory
+                .pod(r.namespace.as_deref().unwrap_or(""), &r.name)
+                .is_some_and(|p| inventory.is_controlled_pod(&p.metadata));
+        if !controlled_pod && kinds::info(&r.kind).is_none_or(|k| k.escalation_input) {
+            self.escalations = OnceLock::new();
+        }
+    }
+}
+
+fn stored_pod<'a>(
+    inventory: &'a Inventory,
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> Option<&'a k8s_openapi::api::core::v1::Pod> {
+    inventory.pod(
+        meta.namespace.as_deref().unwrap_or(""),
+        meta.name.as_deref().unwrap_or(""),
+    )
+}
+
+fn pod_sa(spec: Option<&PodSpec>) -> Option<&str> {
+    spec.and_then(|s| s.service_account_name.as_deref())
+}
+
+fn template_sa(t: &PodTemplateSpec) -> Option<&str> {
+    pod_sa(t.spec.as_ref())
+}

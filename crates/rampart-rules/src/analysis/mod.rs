@@ -1,0 +1,10 @@
+//! Domain semantics over the inventory: what RBAC allows and what it leads to, the Pod
+//! Security Standards, what NetworkPolicies select, whether Secrets are encrypted at rest.
+//! [`derived`] holds the analyses that outlive one evaluation and the inventory changes
+//! that invalidate them.
+
+pub mod derived;
+pub mod encryption;
+pub mod networkpolicy;
+pub mod pod_security;
+pub mod rbac;

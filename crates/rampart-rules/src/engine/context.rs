@@ -1,0 +1,99 @@
+//! What a rule sees: the inventory, the settings, and which part of the cluster to judge.
+
+use crate::analysis::derived::Derived;
+use crate::analysis::encryption::{Assessment, assess};
+use crate::analysis::rbac::escalation::Escalations;
+use crate::analysis::rbac::permissions::Permissions;
+use crate::engine::settings::Settings;
+use crate::inventory::{Inventory, Workload};
+use crate::model::scope::Scope;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+pub struct Context<'a> {
+    pub inventory: &'a Inventory,
+    derived: &'a Derived,
+    pub settings: &'a Settings,
+    pub scope: &'a Scope,
+    /// Each namespace's workloads, built once per evaluation: some twenty rules walk them.
+    workloads: RefCell<HashMap<&'a str, Rc<[Workload<'a>]>>>,
+    /// The encryption verdict, which four rules read.
+    encryption: OnceCell<Assessment>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(
+        inventory: &'a Inventory,
+        derived: &'a Derived,
+        settings: &'a Settings,
+        scope: &'a Scope,
+    ) -> Self {
+        Context {
+            inventory,
+            derived,
+            settings,
+            scope,
+            workloads: RefCell::new(HashMap::new()),
+            encryption: OnceCell::new(),
+        }
+    }
+
+    /// [`assess`] of this inventory, computed once per evaluation.
+    pub fn encryption(&self) -> &Assessment {
+        self.encryption
+            .get_or_init(|| assess(self.inventory, self.settings.declared_encryption.as_ref()))
+    }
+
+    /// [`Inventory::workloads_in`], shared by every rule of one evaluation.
+    pub fn workloads_in(&self, ns: &'a str) -> Rc<[Workload<'a>]> {
+        if let Some(w) = self.workloads.borrow().get(ns) {
+            return w.clone();
+        }
+        let w: Rc<[Workload<'a>]> = self.inventory.workloads_in(ns).collect();
+        self.workloads.borrow_mut().insert(ns, w.clone());
+        w
+    }
+
+    /// Effective permissions of every identity in the inventory, kept across evaluations.
+    pub fn permissions(&self) -> &'a Permissions {
+        self.derived.permissions(self.inventory)
+    }
+
+    /// The escalation graph, kept across evaluations until an object it reads changes.
+    pub fn escalations(&self) -> &'a Escalations {
+        self.derived.escalations(self.inventory)
+    }
+
+    /// Whether cluster-scoped objects (ClusterRoles, ClusterRoleBindings, Namespaces,
+    /// encryption) are judged in this evaluation.
+    pub fn cluster_in_scope(&self) -> bool {
+        match self.scope {
+            Scope::All => true,
+            Scope::Only { cluster, .. } => *cluster,
+        }
+    }
+
+    pub fn namespace_in_scope(&self, ns: &str) -> bool {
+        match self.scope {
+            Scope::All => true,
+            Scope::Only { namespaces, .. } => namespaces.contains(ns),
+        }
+    }
+
+    /// Namespaces to judge: every known one, or those in scope.
+    pub fn namespaces(&self) -> Box<dyn Iterator<Item = &'a str> + 'a> {
+        match self.scope {
+            Scope::All => Box::new(self.inventory.namespace_names()),
+            Scope::Only { namespaces, .. } => {
+                let inv = self.inventory;
+                Box::new(
+                    namespaces
+                        .iter()
+                        .map(String::as_str)
+                        .filter(move |ns| inv.has_namespace(ns)),
+                )
+            }
+        }
+    }
+}

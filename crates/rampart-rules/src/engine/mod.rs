@@ -1,0 +1,10 @@
+//! Evaluation: rules run over the inventory and its analyses, settings adjust what they
+//! report, and the findings are sorted, summarised and scored.
+
+pub mod context;
+pub mod emit;
+pub mod evaluate;
+pub mod finding;
+pub mod rule;
+pub mod score;
+pub mod settings;

@@ -1,0 +1,212 @@
+//! Settings the engine applies after rules run: what counts as the platform's own,
+//! severity overrides, disabled rules and exceptions. Rules never read severities from here.
+
+use crate::model::identity::ObjectRef;
+use crate::model::taxonomy::Severity;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Settings {
+    /// Namespaces that belong to the platform; findings in them are capped at `system_max_severity`.
+    pub system_namespaces: BTreeSet<String>,
+    /// Name prefixes of built-in roles, bindings and identities (`system:`).
+    pub system_name_prefixes: Vec<String>,
+    /// Highest severity a finding on the platform's own objects may have.
+    pub system_max_severity: Severity,
+    /// Rule id or name -> severity that replaces the rule's.
+    pub severity_overrides: BTreeMap<String, Severity>,
+    /// Rule ids or names that do not run.
+    pub disabled_rules: BTreeSet<String>,
+    pub exceptions: Vec<Exception>,
+    /// Encryption at rest a managed platform provides, where Rampart cannot observe it.
+    /// Reported as declared, never as proven.
+    pub declared_encryption: Option<crate::analysis::encryption::DeclaredEncryption>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            system_namespaces: ["kube-system", "kube-public", "kube-node-lease"]
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            system_name_prefixes: vec!["system:".to_owned()],
+            system_max_severity: Severity::Info,
+            severity_overrides: BTreeMap::new(),
+            disabled_rules: BTreeSet::new(),
+            exceptions: Vec::new(),
+            declared_encryption: None,
+        }
+    }
+}
+
+/// Identities that everyone, or every ServiceAccount, has.
+pub fn is_public_identity(name: &str) -> bool {
+    matches!(
+        name,
+        "system:anonymous"
+            | "system:unauthenticated"
+            | "system:authenticated"
+            | "system:serviceaccounts"
+    ) || name.starts_with("system:serviceaccounts:")
+}
+
+/// Accepts a finding as known: matching findings are left out of results and counted as suppressed.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Exception {
+    /// Rule id or name; `*` for every rule.
+    pub rule: String,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Object name; a trailing `*` matches a prefix.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Why this is accepted; required so that exceptions stay reviewable.
+    pub reason: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("could not parse settings: {0}")]
+    Parse(#[from] serde_yaml_ng::Error),
+    #[error("exception for rule {rule:?} has an empty reason")]
+    EmptyReason { rule: String },
+}
+
+impl Settings {
+    pub fn from_yaml(text: &str) -> Result<Settings, SettingsError> {
+        let settings: Settings = serde_yaml_ng::from_str(text)?;
+        if let Some(e) = settings
+            .exceptions
+            .iter()
+            .find(|e| e.reason.trim().is_empty())
+        {
+            return Err(SettingsError::EmptyReason {
+                rule: e.rule.clone(),
+            });
+        }
+        Ok(settings)
+    }
+
+    pub fn is_system_namespace(&self, namespace: &str) -> bool {
+        self.system_namespaces.contains(namespace)
+    }
+
+    pub fn is_system_name(&self, name: &str) -> bool {
+        self.system_name_prefixes
+            .iter()
+            .any(|p| name.starts_with(p.as_str()))
+    }
+
+    /// Whether an object is the platform's own: in a system namespace, or a built-in name.
+    pub fn is_system_object(&self, object: &ObjectRef) -> bool {
+        object
+            .namespace
+            .as_deref()
+            .is_some_and(|ns| self.is_system_namespace(ns))
+            || (object.namespace.is_none() && self.is_system_name(&object.name))
+            || (object.kind == "Namespace" && self.is_system_namespace(&object.name))
+    }
+
+    /// Whether a subject is one of the platform's own identities (`system:masters`, controller
+    /// ServiceAccounts in kube-system, nodes). The public groups (`system:authenticated`,
+    /// `system:unauthenticated`, `system:serviceaccounts*`) and `system:anonymous` are not:
+    /// they stand for everyone, and grants to them are judged, never waved through.
+    pub fn is_system_subject(&self, subject: &crate::model::identity::Subject) -> bool {
+        use crate::model::identity::Subject;
+        match subject {
+            Subject::User(n) | Subject::Group(n) => {
+                self.is_system_name(n) && !is_public_identity(n)
+            }
+            Subject::ServiceAccount { namespace, .. } => self.is_system_namespace(namespace),
+        }
+    }
+
+    pub(crate) fn rule_matches(key: &str, id: &str, name: &str) -> bool {
+        key == "*" || key.eq_ignore_ascii_case(id) || key == name
+    }
+
+    pub fn is_disabled(&self, id: &str, name: &str) -> bool {
+        self.disabled_rules
+            .iter()
+            .any(|k| k != "*" && Settings::rule_matches(k, id, name))
+    }
+
+    pub fn severity_override(&self, id: &str, name: &str) -> Option<Severity> {
+        self.severity_overrides
+            .iter()
+            .find(|(k, _)| k.as_str() != "*" && Settings::rule_matches(k, id, name))
+            .map(|(_, s)| *s)
+    }
+
+    pub fn exception_for(&self, id: &str, name: &str, resource: &ObjectRef) -> Option<&Exception> {
+        self.exceptions
+            .iter()
+            .find(|e| e.matches(id, name, resource))
+    }
+}
+
+impl Exception {
+    pub fn matches(&self, id: &str, rule_name: &str, resource: &ObjectRef) -> bool {
+        Settings::rule_matches(&self.rule, id, rule_name)
+            && self
+                .namespace
+                .as_ref()
+                .is_none_or(|ns| resource.namespace.as_ref() == Some(ns))
+            && self.kind.as_ref().is_none_or(|k| *k == resource.kind)
+            && self
+                .name
+                .as_ref()
+                .is_none_or(|n| match n.strip_suffix('*') {
+                    Some(prefix) => resource.name.starts_with(prefix),
+                    None => *n == resource.name,
+                })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_overrides_and_exceptions() {
+        let s = Settings::from_yaml(
+            "severityOverrides: {RBAC002: low}\nexceptions:\n- rule: wildcard-verb\n  namespace: ci\n  name: deployer*\n  reason: reviewed in SEC-12\n",
+        )
+        .expect("valid settings");
+        assert_eq!(s.severity_override("RBAC002", "x"), Some(Severity::Low));
+        let r = ObjectRef::role("ci", "deployer-role");
+        assert!(s.exception_for("RBAC099", "wildcard-verb", &r).is_some());
+        assert!(s.exception_for("RBAC099", "other", &r).is_none());
+        let other_ns = ObjectRef::role("prod", "deployer-role");
+        assert!(
+            s.exception_for("RBAC099", "wildcard-verb", &other_ns)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn rejects_exception_without_reason() {
+        let err = Settings::from_yaml("exceptions: [{rule: '*', reason: ' '}]").unwrap_err();
+        assert!(matches!(err, SettingsError::EmptyReason { .. }));
+    }
+
+    #[test]
+    fn rejects_unknown_fields() {
+        assert!(Settings::from_yaml("severityOverride: {}").is_err());
+    }
+
+    #[test]
+    fn system_objects_by_namespace_and_prefix() {
+        let s = Settings::default();
+        assert!(s.is_system_object(&ObjectRef::role("kube-system", "x")));
+        assert!(s.is_system_object(&ObjectRef::cluster_role("system:node")));
+        assert!(!s.is_system_object(&ObjectRef::cluster_role("admin-ish")));
+        assert!(s.is_system_object(&ObjectRef::namespace("kube-public")));
+    }
+}

@@ -1,0 +1,162 @@
+//! Identity of Kubernetes objects and RBAC subjects, independent of their content.
+
+use k8s_openapi::api::rbac::v1::RoleRef;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Points at one object: what a finding asks the user to fix, or a link in its evidence.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectRef {
+    pub api_version: String,
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjectRef {
+    pub fn new(api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Self {
+        ObjectRef {
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
+            namespace: namespace.map(str::to_owned),
+            name: name.to_owned(),
+        }
+    }
+
+    /// The namespace whose objects decide findings about this object: its own, or for a
+    /// Namespace (a cluster-scoped object) the namespace it names. `None`: the cluster.
+    pub fn scope_namespace(&self) -> Option<&str> {
+        match (&self.namespace, self.kind.as_str()) {
+            (None, "Namespace") => Some(&self.name),
+            (ns, _) => ns.as_deref(),
+        }
+    }
+
+    pub fn namespace(name: &str) -> Self {
+        ObjectRef::new("v1", "Namespace", None, name)
+    }
+
+    pub fn service_account(namespace: &str, name: &str) -> Self {
+        ObjectRef::new("v1", "ServiceAccount", Some(namespace), name)
+    }
+
+    pub fn cluster_role(name: &str) -> Self {
+        ObjectRef::new(RBAC_V1, "ClusterRole", None, name)
+    }
+
+    pub fn role(namespace: &str, name: &str) -> Self {
+        ObjectRef::new(RBAC_V1, "Role", Some(namespace), name)
+    }
+}
+
+pub const RBAC_V1: &str = "rbac.authorization.k8s.io/v1";
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {}/{}", self.kind, ns, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// Where an object came from, so that SARIF and error messages can point at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    pub file: String,
+    /// 1-based line of the document (or list item) that holds the object.
+    pub line: usize,
+}
+
+/// An RBAC subject as the authorizer sees it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Subject {
+    User(String),
+    Group(String),
+    ServiceAccount { namespace: String, name: String },
+}
+
+impl Subject {
+    /// Reads a binding's subject; `binding_ns` is where a ServiceAccount subject without a
+    /// namespace lives (only meaningful for RoleBindings).
+    pub fn from_rbac(
+        s: &k8s_openapi::api::rbac::v1::Subject,
+        binding_ns: Option<&str>,
+    ) -> Option<Subject> {
+        match s.kind.as_str() {
+            "User" => Some(Subject::User(s.name.clone())),
+            "Group" => Some(Subject::Group(s.name.clone())),
+            "ServiceAccount" => {
+                let namespace = s.namespace.as_deref().or(binding_ns)?;
+                Some(Subject::ServiceAccount {
+                    namespace: namespace.to_owned(),
+                    name: s.name.clone(),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The user name the API server authenticates this subject as (ServiceAccounts
+    /// become `system:serviceaccount:<ns>:<name>`).
+    pub fn user_name(&self) -> String {
+        match self {
+            Subject::User(n) | Subject::Group(n) => n.clone(),
+            Subject::ServiceAccount { namespace, name } => {
+                format!("system:serviceaccount:{namespace}:{name}")
+            }
+        }
+    }
+
+    pub fn to_ref(&self) -> ObjectRef {
+        match self {
+            Subject::User(n) => ObjectRef::new(RBAC_V1, "User", None, n),
+            Subject::Group(n) => ObjectRef::new(RBAC_V1, "Group", None, n),
+            Subject::ServiceAccount { namespace, name } => {
+                ObjectRef::service_account(namespace, name)
+            }
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::User(n) => write!(f, "User {n}"),
+            Subject::Group(n) => write!(f, "Group {n}"),
+            Subject::ServiceAccount { namespace, name } => {
+                write!(f, "ServiceAccount {namespace}/{name}")
+            }
+        }
+    }
+}
+
+/// A Role or ClusterRole a binding points at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RoleKey {
+    ClusterRole(String),
+    Role { namespace: String, name: String },
+}
+
+impl RoleKey {
+    /// `namespace` is the binding's: a RoleBinding's `Role` reference lives there.
+    pub fn from_ref(role_ref: &RoleRef, namespace: Option<&str>) -> Option<RoleKey> {
+        match (role_ref.kind.as_str(), namespace) {
+            ("ClusterRole", _) => Some(RoleKey::ClusterRole(role_ref.name.clone())),
+            ("Role", Some(ns)) => Some(RoleKey::Role {
+                namespace: ns.to_owned(),
+                name: role_ref.name.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn to_ref(&self) -> ObjectRef {
+        match self {
+            RoleKey::ClusterRole(n) => ObjectRef::cluster_role(n),
+            RoleKey::Role { namespace, name } => ObjectRef::role(namespace, name),
+        }
+    }
+}

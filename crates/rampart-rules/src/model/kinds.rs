@@ -1,0 +1,128 @@
+//! The one table of kinds the engine reads, with the facts the layers above need about
+//! each: where it is served, whether it lives in a namespace, whether it carries pods, and
+//! which judgements a change to it can move. Code that needs a list of kinds derives it from
+//! [`KINDS`] rather than spelling it out.
+
+/// Facts about one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindInfo {
+    pub kind: &'static str,
+    pub api_version: &'static str,
+    pub namespaced: bool,
+    /// JSON path of the pod spec an object of this kind carries: its pods are judged
+    /// against the Pod Security Standards through it.
+    pub pod_spec: Option<&'static str>,
+    /// Whether a change to an object of this kind can change cluster-scoped findings by
+    /// itself: RBAC, identities, Namespaces and encryption evidence do; workloads and
+    /// namespace isolation objects are judged in their namespace (the escalation graph's
+    /// reading of workloads is tracked apart, by [`KindInfo::escalation_input`]).
+    pub cluster_findings: bool,
+    /// Whether the escalation graph reads objects of this kind.
+    pub escalation_input: bool,
+}
+
+const fn kind(kind: &'static str, api_version: &'static str, namespaced: bool) -> KindInfo {
+    KindInfo {
+        kind,
+        api_version,
+        namespaced,
+        pod_spec: None,
+        cluster_findings: true,
+        escalation_input: true,
+    }
+}
+
+/// Judged where it is, unread by the escalation graph.
+const fn isolation(k: KindInfo) -> KindInfo {
+    KindInfo {
+        cluster_findings: false,
+        escalation_input: false,
+        ..k
+    }
+}
+
+/// Carries pods: judged where it is; the escalation graph reads which ServiceAccount its
+/// pods run as.
+const fn workload(k: KindInfo, pod_spec: &'static str) -> KindInfo {
+    KindInfo {
+        pod_spec: Some(pod_spec),
+        cluster_findings: false,
+        ..k
+    }
+}
+
+const CORE: &str = "v1";
+const RBAC: &str = "rbac.authorization.k8s.io/v1";
+const APPS: &str = "apps/v1";
+const BATCH: &str = "batch/v1";
+const TEMPLATE: &str = "spec.template.spec";
+
+/// Every kind the engine reads, in the order reports and counts list them.
+pub const KINDS: &[KindInfo] = &[
+    kind("Namespace", CORE, false),
+    kind("ServiceAccount", CORE, true),
+    kind("Role", RBAC, true),
+    kind("ClusterRole", RBAC, false),
+    kind("RoleBinding", RBAC, true),
+    kind("ClusterRoleBinding", RBAC, false),
+    isolation(kind("NetworkPolicy", "networking.k8s.io/v1", true)),
+    workload(kind("Pod", CORE, true), "spec"),
+    workload(kind("Deployment", APPS, true), TEMPLATE),
+    workload(kind("StatefulSet", APPS, true), TEMPLATE),
+    workload(kind("DaemonSet", APPS, true), TEMPLATE),
+    workload(kind("ReplicaSet", APPS, true), TEMPLATE),
+    workload(kind("Job", BATCH, true), TEMPLATE),
+    workload(
+        kind("CronJob", BATCH, true),
+        "spec.jobTemplate.spec.template.spec",
+    ),
+    isolation(kind("ResourceQuota", CORE, true)),
+    isolation(kind("LimitRange", CORE, true)),
+    kind("Secret", CORE, true),
+    ENCRYPTION_CONFIGURATION,
+    API_SERVER_METRICS,
+];
+
+/// Evidence that is not a Kubernetes object: a file given to a scan.
+pub const ENCRYPTION_CONFIGURATION: KindInfo = KindInfo {
+    escalation_input: false,
+    ..kind("EncryptionConfiguration", "apiserver.config.k8s.io/v1", false)
+};
+
+/// kube-apiserver's `/metrics`, scraped by the operator or saved for a scan.
+pub const API_SERVER_METRICS: KindInfo = kind("ApiServerMetrics", "rampart.dev/v1alpha1", false);
+
+/// The facts of a kind by name.
+pub fn info(kind: &str) -> Option<&'static KindInfo> {
+    KINDS.iter().find(|k| k.kind == kind)
+}
+
+/// Whether `kind` is one whose objects carry pods.
+pub fn is_workload(kind: &str) -> bool {
+    info(kind).is_some_and(|k| k.pod_spec.is_some())
+}
+
+/// The group part of an apiVersion (`""` for the core group).
+pub fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(g, _)| g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_listed_once() {
+        let mut names: Vec<&str> = KINDS.iter().map(|k| k.kind).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), KINDS.len());
+    }
+
+    #[test]
+    fn workloads_are_namespaced_and_judged_in_their_namespace() {
+        for k in KINDS.iter().filter(|k| k.pod_spec.is_some()) {
+            assert!(k.namespaced && !k.cluster_findings, "{k:?}");
+        }
+    }
+}

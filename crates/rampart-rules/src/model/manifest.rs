@@ -1,0 +1,257 @@
+//! Turns manifest text (YAML, multi-document YAML, JSON, `List` kinds) into objects.
+//! Pure: the caller reads files; this module reports problems per document and never
+//! stops at the first one.
+
+use crate::model::object::{self, Decoded, Object};
+use crate::model::identity::Source;
+use std::collections::BTreeMap;
+
+/// A document that could not be read, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct ManifestError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+/// What a batch of manifest text yielded.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub objects: Vec<(Object, Source)>,
+    /// Kinds Rampart does not read, counted.
+    pub unknown_kinds: BTreeMap<String, usize>,
+    pub errors: Vec<ManifestError>,
+}
+
+impl Parsed {
+    pub fn merge(&mut self, other: Parsed) {
+        self.objects.extend(other.objects);
+        for (k, n) in other.unknown_kinds {
+            *self.unknown_kinds.entry(k).or_default() += n;
+        }
+        self.errors.extend(other.errors);
+    }
+}
+
+/// One YAML document of a stream, with the line its text starts on.
+struct Chunk<'a> {
+    text: &'a str,
+    line: usize,
+}
+
+/// Splits a YAML stream at `---` document markers (and `...` ends), keeping line numbers,
+/// so that each document parses on its own and one bad document does not hide the rest.
+fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+    let mut chunks = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 1usize;
+    let mut offset = 0usize;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let trimmed = line.trim_end_matches(['\n', '\r']);
+        let is_marker = trimmed == "---"
+            || trimmed.starts_with("--- ")
+            || trimmed.starts_with("---\t")
+            || trimmed == "...";
+        if is_marker {
+            chunks.push(Chunk {
+                text: &text[start..offset],
+                line: start_line,
+            });
+            // `--- {inline: doc}` keeps content after the marker on the same line.
+            let after = if trimmed.starts_with("---") && trimmed.len() > 3 {
+                offset + 4
+            } else {
+                offset + line.len()
+            };
+            start = after.min(text.len());
+            start_line = if after == offset + line.len() {
+                i + 2
+            } else {
+                i + 1
+            };
+        }
+        offset += line.len();
+    }
+    chunks.push(Chunk {
+        text: &text[start..],
+        line: start_line,
+    });
+    chunks
+}
+
+/// Line of the first non-blank, non-comment line of a chunk, which is where the object starts.
+fn content_line(chunk: &Chunk<'_>) -> usize {
+    chunk
+        .text
+        .lines()
+        .position(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#')
+        })
+        .map_or(chunk.line, |p| chunk.line + p)
+}
+
+/// Parses manifest text from `file` (a path or `-`), which may be YAML or JSON.
+pub fn parse(file: &str, text: &str) -> Parsed {
+    let mut out = Parsed::default();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim_start().starts_with(['{', '[']) {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) => {
+                let values = match v {
+                    serde_json::Value::Array(items) => items,
+                    other => vec![other],
+                };
+                for v in values {
+                    accept(&mut out, file, 1, v);
+                }
+            }
+            Err(e) => out.errors.push(ManifestError {
+                file: file.to_owned(),
+                line: e.line(),
+                message: format!("malformed JSON: {e}"),
+            }),
+        }
+        return out;
+    }
+    for chunk in split_documents(text) {
+        let has_content = chunk.text.lines().any(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#')
+        });
+        if !has_content {
+            continue;
+        }
+        let line = content_line(&chunk);
+        match serde_yaml_ng::from_str::<serde_json::Value>(chunk.text) {
+            Ok(serde_json::Value::Null) => {}
+            Ok(v) => accept(&mut out, file, line, v),
+            Err(e) => {
+                let at = e.location().map_or(line, |l| chunk.line + l.line() - 1);
+                out.errors.push(ManifestError {
+                    file: file.to_owned(),
+                    line: at,
+                    message: format!("malformed YAML document: {e}"),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Takes one parsed document: an object, a `List`/`*List`, or an error.
+fn accept(out: &mut Parsed, file: &str, line: usize, mut value: serde_json::Value) {
+    let err = |message: String| ManifestError {
+        file: file.to_owned(),
+        line,
+        message,
+    };
+    if !value.is_object() {
+        out.errors.push(err(
+            "document is not a mapping of a Kubernetes object".into()
+        ));
+        return;
+    }
+    let kind = value
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .unwrap_or("")
+        .to_owned();
+    if kind == "List" || (kind.ends_with("List") && value.get("items").is_some()) {
+        let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
+        let api_version = value.get("apiVersion").cloned();
+        let items = match value.get_mut("items").map(serde_json::Value::take) {
+            Some(serde_json::Value::Array(items)) => items,
+            Some(serde_json::Value::Null) | None => Vec::new(),
+            Some(_) => {
+                out.errors
+                    .push(err(format!("{kind} has items that are not a list")));
+                return;
+            }
+        };
+        for mut item in items {
+            // `kubectl get -o yaml` items carry their kind; API `*List` items do not.
+            if let (Some(k), Some(obj)) = (item_kind, item.as_object_mut()) {
+                obj.entry("kind").or_insert_with(|| k.into());
+                if let Some(av) = &api_version {
+                    obj.entry("apiVersion").or_insert_with(|| av.clone());
+                }
+            }
+            accept(out, file, line, item);
+        }
+        return;
+    }
+    match object::decode(value) {
+        Ok(Decoded::Object(o)) => out.objects.push((
+            *o,
+            Source {
+                file: file.to_owned(),
+                line,
+            },
+        )),
+        Ok(Decoded::Unknown { kind }) => *out.unknown_kinds.entry(kind).or_default() += 1,
+        Err(e) => out.errors.push(err(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_document_with_lines_and_a_bad_document() {
+        let text = "# header\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: [unclosed\n---\n\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: s, namespace: a}\n";
+        let p = parse("x.yaml", text);
+        assert_eq!(p.objects.len(), 2, "{:?}", p.errors);
+        assert_eq!(p.objects[0].1.line, 2);
+        assert_eq!(p.objects[1].1.line, 11);
+        assert_eq!(p.errors.len(), 1);
+        assert_eq!(p.errors[0].file, "x.yaml");
+        assert!(
+            p.errors[0].line >= 6 && p.errors[0].line <= 9,
+            "{:?}",
+            p.errors[0]
+        );
+    }
+
+    #[test]
+    fn lists_and_typed_lists() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: a}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleList\nitems:\n- metadata: {name: r, namespace: a}\n  rules: []\n";
+        let p = parse("l.yaml", text);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.objects.len(), 2);
+        assert!(matches!(p.objects[1].0, Object::Role(_)));
+    }
+
+    #[test]
+    fn unknown_kinds_are_counted() {
+        let p = parse(
+            "u.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\n",
+        );
+        assert_eq!(p.unknown_kinds.get("ConfigMap"), Some(&2));
+        assert!(p.errors.is_empty());
+    }
+
+    #[test]
+    fn json_and_garbage() {
+        let p = parse(
+            "j.json",
+            r#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"a"}}"#,
+        );
+        assert_eq!(p.objects.len(), 1);
+        let g = parse("g.yaml", "\u{1}\u{2}: [: :");
+        assert_eq!(g.objects.len(), 0);
+        assert_eq!(g.errors.len(), 1);
+        let s = parse("s.yaml", "just a string");
+        assert_eq!(s.errors.len(), 1);
+        assert!(s.errors[0].message.contains("not a mapping"));
+    }
+
+    #[test]
+    fn empty_documents_are_ignored() {
+        let p = parse("e.yaml", "---\n# only a comment\n---\n...\n");
+        assert!(p.objects.is_empty() && p.errors.is_empty());
+    }
+}

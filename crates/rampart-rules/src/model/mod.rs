@@ -1,0 +1,15 @@
+//! What is read, nothing judged: the kinds and their decoding, object identity, the
+//! taxonomy findings are described in, and the parsers for evidence that is not a
+//! Kubernetes object (EncryptionConfiguration, kube-apiserver metrics and flags).
+
+pub mod apiserver_flags;
+pub mod apiserver_metrics;
+pub mod bootstrap;
+pub mod encryption_config;
+pub mod identity;
+pub mod kinds;
+pub mod manifest;
+pub mod object;
+pub mod scope;
+pub mod selector;
+pub mod taxonomy;

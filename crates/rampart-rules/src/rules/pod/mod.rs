@@ -1,0 +1,54 @@
+//! Workload security: the Pod Security Standards on every pod and pod template (through
+//! [`crate::analysis::pod_security`]), and the related habits that expose a workload's credentials
+//! or code. A pod owned by a controller in the inventory is judged as its top-level
+//! controller, so one Deployment is one finding.
+
+use crate::rules::prelude::*;
+
+mod pss;
+
+mod apparmor_profile_overridden;
+mod capabilities_not_dropped;
+mod capability_beyond_default_set;
+mod custom_selinux_options;
+mod host_namespace_shared;
+mod host_port_bound;
+mod hostpath_volume;
+mod mutable_image_reference;
+mod privilege_escalation_allowed;
+mod privileged_container;
+mod privileged_serviceaccount_token_mounted;
+mod probe_targets_other_host;
+mod restricted_volume_type;
+mod run_as_non_root_not_required;
+mod run_as_root_user;
+mod seccomp_profile_missing;
+mod secret_in_environment_variable;
+mod unconfined_seccomp_profile;
+mod unmasked_proc_mount;
+mod unsafe_sysctl;
+mod windows_hostprocess_container;
+
+pub const RULES: &[Rule] = &[
+    windows_hostprocess_container::RULE,
+    host_namespace_shared::RULE,
+    privileged_container::RULE,
+    capability_beyond_default_set::RULE,
+    hostpath_volume::RULE,
+    host_port_bound::RULE,
+    probe_targets_other_host::RULE,
+    apparmor_profile_overridden::RULE,
+    custom_selinux_options::RULE,
+    unmasked_proc_mount::RULE,
+    unconfined_seccomp_profile::RULE,
+    unsafe_sysctl::RULE,
+    restricted_volume_type::RULE,
+    privilege_escalation_allowed::RULE,
+    run_as_non_root_not_required::RULE,
+    run_as_root_user::RULE,
+    seccomp_profile_missing::RULE,
+    capabilities_not_dropped::RULE,
+    secret_in_environment_variable::RULE,
+    privileged_serviceaccount_token_mounted::RULE,
+    mutable_image_reference::RULE,
+];
