@@ -1,8 +1,9 @@
-//! Generated artefacts: `rampart docs rules` (the catalogue as Markdown, from the registry),
-//! `rampart docs metrics` (from the operator's metric table) and `rampart crd` (the CRDs,
-//! from the Rust types), so none can drift from the code.
+//! Generated artefacts: `rampart docs rules` (the catalogue as Markdown, from the registry,
+//! with each rule's fixtures as examples), `rampart docs metrics` (from the operator's metric
+//! table) and `rampart crd` (the CRDs, from the Rust types), so none can drift from the code.
 
 use crate::cli::{DocsArgs, DocsCommand};
+use crate::examples;
 use anyhow::{Context as _, Result};
 use rampart_rules::{Category, Severity, registry, score};
 use std::fmt::Write as _;
@@ -108,6 +109,10 @@ pub fn rules_markdown() -> String {
             );
             let _ = writeln!(out, "{}\n", r.rationale);
             let _ = writeln!(out, "**Remediation.** {}\n", r.remediation);
+            if let Some(e) = examples::of(r.id) {
+                let _ = writeln!(out, "**Example.** Reported:\n\n```yaml\n{}```\n", e.failing);
+                let _ = writeln!(out, "**Use instead:**\n\n```yaml\n{}```\n", e.passing);
+            }
             let _ = writeln!(out, "**References.**\n");
             for x in r.references {
                 let _ = writeln!(out, "- {} {}: {}", x.framework.as_str(), x.id, x.title);

@@ -5,6 +5,7 @@ mod cli;
 mod cluster;
 mod demo;
 mod docs;
+mod examples;
 mod input;
 mod operator;
 mod output;

@@ -1,6 +1,7 @@
 //! `rampart rules` and `rampart rules explain`.
 
 use crate::cli::{Format, RulesArgs, RulesCommand};
+use crate::examples;
 use anyhow::Result;
 use rampart_rules::{Rule, registry};
 use serde_json::json;
@@ -64,11 +65,27 @@ pub fn explain_text(r: &Rule) -> String {
     );
     let _ = writeln!(out, "Why it matters:\n  {}\n", r.rationale);
     let _ = writeln!(out, "What to do:\n  {}\n", r.remediation);
+    if let Some(e) = examples::of(r.id) {
+        let _ = writeln!(out, "Example (reported):\n{}", indent(&e.failing));
+        let _ = writeln!(out, "Use instead:\n{}", indent(&e.passing));
+    }
     let _ = writeln!(out, "References:");
     for x in r.references {
         let _ = writeln!(out, "  - {} {}: {}", x.framework.as_str(), x.id, x.title);
     }
     out
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.is_empty() {
+                "\n".to_owned()
+            } else {
+                format!("  {l}\n")
+            }
+        })
+        .collect()
 }
 
 fn explain(key: &str) -> ExitCode {
