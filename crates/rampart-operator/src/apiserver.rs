@@ -9,10 +9,10 @@
 //! configured) the replicas cannot be told apart and one entry stands for them.
 
 use kube::Client;
-use rampart_rules::encryption::ApiServerMetrics;
 use rampart_rules::Change;
-use rampart_rules::encryption::apiserver_metrics_ref;
 use rampart_rules::Object;
+use rampart_rules::encryption::ApiServerMetrics;
+use rampart_rules::encryption::apiserver_metrics_ref;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::time::Instant;

@@ -157,13 +157,8 @@ pub async fn run(
                 let mut changes = stores.changes(&taken, &inventory);
                 changes.extend(scraped);
                 let scope = derived.apply(&mut inventory, changes);
-                let fresh = evaluate_scope(
-                    &inventory,
-                    &derived,
-                    &settings,
-                    &scope,
-                    registry::rules(),
-                );
+                let fresh =
+                    evaluate_scope(&inventory, &derived, &settings, &scope, registry::rules());
                 evaluation.merge(&scope, fresh);
                 (inventory, derived, evaluation, scope)
             }

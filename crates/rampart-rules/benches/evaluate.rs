@@ -210,9 +210,10 @@ fn main() {
             .get_or_insert_with(Default::default)
             .insert("bench-round".to_owned(), round.to_string());
         let t = Instant::now();
-        let scope = derived.apply(&mut inv, vec![Change::Upsert(Box::new(Object::ClusterRole(
-            role.clone(),
-        )))]);
+        let scope = derived.apply(
+            &mut inv,
+            vec![Change::Upsert(Box::new(Object::ClusterRole(role.clone())))],
+        );
         black_box(evaluate_scope(&inv, &derived, &settings, &scope, rules));
         t_role.push(t.elapsed());
         role_scopes = match &scope {
@@ -227,9 +228,15 @@ fn main() {
         .iter()
         .map(|r| {
             let (t, n) = measure(per_rule_runs, || {
-                evaluate_scope(&inv, &derived, &settings, &Scope::All, std::slice::from_ref(r))
-                    .findings
-                    .len()
+                evaluate_scope(
+                    &inv,
+                    &derived,
+                    &settings,
+                    &Scope::All,
+                    std::slice::from_ref(r),
+                )
+                .findings
+                .len()
             });
             (r, t, n)
         })

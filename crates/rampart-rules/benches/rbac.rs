@@ -13,9 +13,9 @@ mod synthetic;
 
 use k8s_openapi::api::rbac::v1::{RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use rampart_rules::rbac::ResourceRequest;
 use rampart_rules::rbac::{Escalations, Limits};
 use rampart_rules::rbac::{Permissions, RbacObject, UserInfo};
-use rampart_rules::rbac::ResourceRequest;
 use rampart_rules::{Inventory, ObjectRef};
 use std::hint::black_box;
 use std::time::{Duration, Instant};

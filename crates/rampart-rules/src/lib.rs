@@ -49,7 +49,9 @@ pub mod rbac {
 
 /// Encryption at rest: the evidence and the verdict.
 pub mod encryption {
-    pub use crate::analysis::encryption::{Assessment, DeclaredEncryption, Evidence, State, assess};
+    pub use crate::analysis::encryption::{
+        Assessment, DeclaredEncryption, Evidence, State, assess,
+    };
     pub use crate::model::apiserver_metrics::ApiServerMetrics;
     pub use crate::model::encryption_config::EncryptionConfiguration;
     pub use crate::model::object::apiserver_metrics_ref;

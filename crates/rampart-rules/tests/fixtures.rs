@@ -32,7 +32,7 @@
 //! repeats until the header is stable.
 
 use rampart_rules::{
-    Finding, Inventory, Rule, Scope, Settings, Severity, evaluate_scope, manifest, registry,
+    Finding, Inventory, Rule, Settings, Severity, evaluate_rules, manifest, registry,
 };
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -349,7 +349,7 @@ fn evaluate(rule: &Rule, f: &Fixture) -> Result<Vec<Finding>, String> {
     }
     inv.reindex();
     let rules = std::slice::from_ref(rule);
-    Ok(evaluate_scope(&inv, &Settings::default(), &Scope::All, rules).findings)
+    Ok(evaluate_rules(&inv, &Settings::default(), rules).findings)
 }
 
 /// Rewrites `f`'s `# finding:` lines until they stop changing: an object named after its

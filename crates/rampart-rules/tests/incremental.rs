@@ -7,10 +7,10 @@
 mod common;
 use common::Rng;
 
-use rampart_rules::Change;
-use rampart_rules::{Decoded, decode};
-use rampart_rules::{Evaluation, Finding, Inventory, Object, ObjectRef, Settings, evaluate};
-use rampart_rules::{evaluate_scope, registry};
+use rampart_rules::{
+    Change, Decoded, Derived, Evaluation, Finding, Inventory, Object, ObjectRef, Scope, Settings,
+    decode, evaluate, evaluate_scope, registry,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -218,7 +218,9 @@ fn run(seed: u64, steps: usize) {
         Inventory::from_objects(truth.values().filter_map(|v| object_of(v).map(|(o, _)| o)))
     };
     let mut live = build(&truth);
-    let mut merged = evaluate(&live, &settings);
+    // The analyses the operator keeps between passes, built by the first evaluation.
+    let mut derived = Derived::default();
+    let mut merged = evaluate_scope(&live, &derived, &settings, &Scope::All, rules);
     let mut partial_scopes = 0;
     let mut without_cluster = 0;
 
@@ -261,14 +263,17 @@ fn run(seed: u64, steps: usize) {
                 _ => {}
             }
         }
-        let scope = live.apply(changes);
-        if scope != rampart_rules::Scope::All {
+        let scope = derived.apply(&mut live, changes);
+        if scope != Scope::All {
             partial_scopes += 1;
         }
-        if matches!(scope, rampart_rules::Scope::Only { cluster: false, .. }) {
+        if matches!(scope, Scope::Only { cluster: false, .. }) {
             without_cluster += 1;
         }
-        merged.merge(&scope, evaluate_scope(&live, &settings, &scope, rules));
+        merged.merge(
+            &scope,
+            evaluate_scope(&live, &derived, &settings, &scope, rules),
+        );
         let full = evaluate(&build(&truth), &settings);
         assert!(
             merged.findings == full.findings,

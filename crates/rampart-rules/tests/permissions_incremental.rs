@@ -9,8 +9,8 @@ use k8s_openapi::api::rbac::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use rampart_rules::ObjectRef;
-use rampart_rules::rbac::{Permissions, RbacObject, UserInfo};
 use rampart_rules::rbac::ResourceRequest;
+use rampart_rules::rbac::{Permissions, RbacObject, UserInfo};
 use std::collections::BTreeMap;
 
 /// splitmix64: small, seedable, good enough to drive a property test.

@@ -11,9 +11,9 @@ use kube::config::{AuthInfo, KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
 use rampart_e2e::{Cluster, TestNamespace, apply_yaml, wait_for};
 use rampart_rules::Subject;
+use rampart_rules::rbac::ResourceRequest;
 use rampart_rules::rbac::{Escalations, Limits};
 use rampart_rules::rbac::{Permissions, UserInfo};
-use rampart_rules::rbac::ResourceRequest;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(60);

@@ -11,11 +11,11 @@
 //! Weaker evidence is used only when stronger evidence is missing or undecided; the notes
 //! say why a stronger one did not decide (metrics forbidden, no Secret written yet...).
 
+use crate::inventory::Inventory;
 use crate::model::apiserver_metrics::{ApiServerMetrics, Transformations};
 use crate::model::encryption_config::ProviderKind;
-use crate::inventory::Inventory;
-use crate::model::object::{apiserver_metrics_ref, encryption_config_ref};
 use crate::model::identity::ObjectRef;
+use crate::model::object::{apiserver_metrics_ref, encryption_config_ref};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -360,10 +360,7 @@ mod tests {
 
     #[test]
     fn configuration_decides_when_the_flag_points_at_it() {
-        let a = assess_yaml(
-            &format!("{POD_WITH_FLAG}---\n{CONFIG_AESGCM}"),
-            None,
-        );
+        let a = assess_yaml(&format!("{POD_WITH_FLAG}---\n{CONFIG_AESGCM}"), None);
         assert_eq!(a.state, State::Encrypted);
         assert_eq!(a.provider.as_deref(), Some("aesgcm"));
         assert_eq!(a.evidence, Evidence::EncryptionConfiguration);

@@ -1,8 +1,8 @@
 //! The emitter: how a rule reports, and where the engine applies settings.
 
 use crate::engine::finding::{Finding, Related, fingerprint};
-use crate::model::identity::ObjectRef;
 use crate::engine::rule::Rule;
+use crate::model::identity::ObjectRef;
 use crate::model::taxonomy::Severity;
 
 /// A finding as a rule describes it, before the engine applies settings.

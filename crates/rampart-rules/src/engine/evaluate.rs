@@ -7,14 +7,14 @@
 use crate::analysis::derived::Derived;
 use crate::analysis::encryption::Assessment;
 use crate::engine::context::Context;
-use crate::model::scope::Scope;
 use crate::engine::emit::Emitter;
 use crate::engine::finding::Finding;
-use crate::inventory::Inventory;
 use crate::engine::rule::Rule;
-use crate::model::taxonomy::Severity;
 use crate::engine::score;
 use crate::engine::settings::Settings;
+use crate::inventory::Inventory;
+use crate::model::scope::Scope;
+use crate::model::taxonomy::Severity;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -14,13 +14,13 @@
 //! large clusters, and escalation-style rules read every namespace.
 
 use super::{BindingKey, Inventory, Key, in_ns};
-use crate::model::identity::RoleKey;
-use crate::model::kinds;
-use crate::model::object::reference_of;
 use crate::model::bootstrap;
-use crate::model::scope::Scope;
-use crate::model::object::Object;
+use crate::model::identity::RoleKey;
 use crate::model::identity::{ObjectRef, Subject};
+use crate::model::kinds;
+use crate::model::object::Object;
+use crate::model::object::reference_of;
+use crate::model::scope::Scope;
 use crate::model::selector;
 use std::collections::BTreeSet;
 

@@ -5,12 +5,12 @@
 //! top-level workloads) are rebuilt by [`Inventory::reindex`], which `insert`/`remove`
 //! callers run once after a batch of changes.
 
+use crate::model::apiserver_flags::{ApiServerFacts, parse_flags};
 use crate::model::apiserver_metrics::ApiServerMetrics;
 use crate::model::bootstrap;
 use crate::model::encryption_config::EncryptionConfiguration;
-use crate::model::object::{Object, SecretMeta};
-use crate::model::apiserver_flags::{ApiServerFacts, parse_flags};
 use crate::model::identity::{ObjectRef, RBAC_V1, RoleKey, Source, Subject};
+use crate::model::object::{Object, SecretMeta};
 use crate::model::object::{encryption_config_ref, reference_of};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
@@ -23,7 +23,6 @@ use k8s_openapi::api::rbac::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
 
 use crate::model::selector;
 
@@ -53,7 +52,7 @@ pub struct Binding<'a> {
 }
 
 impl<'a> Binding<'a> {
-    pub fn to_ref(&self) -> ObjectRef {
+    pub fn to_ref(self) -> ObjectRef {
         let kind = if self.namespace.is_some() {
             "RoleBinding"
         } else {

@@ -86,7 +86,11 @@ pub const KINDS: &[KindInfo] = &[
 /// Evidence that is not a Kubernetes object: a file given to a scan.
 pub const ENCRYPTION_CONFIGURATION: KindInfo = KindInfo {
     escalation_input: false,
-    ..kind("EncryptionConfiguration", "apiserver.config.k8s.io/v1", false)
+    ..kind(
+        "EncryptionConfiguration",
+        "apiserver.config.k8s.io/v1",
+        false,
+    )
 };
 
 /// kube-apiserver's `/metrics`, scraped by the operator or saved for a scan.

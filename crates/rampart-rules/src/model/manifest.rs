@@ -2,8 +2,8 @@
 //! Pure: the caller reads files; this module reports problems per document and never
 //! stops at the first one.
 
-use crate::model::object::{self, Decoded, Object};
 use crate::model::identity::Source;
+use crate::model::object::{self, Decoded, Object};
 use std::collections::BTreeMap;
 
 /// A document that could not be read, with where it is.

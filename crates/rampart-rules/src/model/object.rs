@@ -2,13 +2,13 @@
 
 use crate::model::apiserver_metrics::{ApiServerMetrics, ApiServerMetricsDocument};
 use crate::model::encryption_config::{EncryptionConfigError, EncryptionConfiguration};
+use crate::model::identity::ObjectRef;
+use crate::model::kinds::{self, API_SERVER_METRICS, ENCRYPTION_CONFIGURATION, group_of};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{LimitRange, Namespace, Pod, ResourceQuota, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
-use crate::model::identity::ObjectRef;
-use crate::model::kinds::{self, API_SERVER_METRICS, ENCRYPTION_CONFIGURATION, group_of};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// A Secret without its values: Rampart never keeps Secret data, even when a manifest has it.
@@ -139,7 +139,6 @@ fn typed<T: serde::de::DeserializeOwned>(
     })
 }
 
-
 /// Decodes one (non-list) document. `kind` and `apiVersion` decide the type.
 pub fn decode(value: serde_json::Value) -> Result<Decoded, DecodeError> {
     let kind = value
@@ -243,7 +242,12 @@ pub fn reference_of(o: &Object) -> Option<ObjectRef> {
 
 /// How findings name the metrics of one API server.
 pub fn apiserver_metrics_ref(name: &str) -> ObjectRef {
-    ObjectRef::new(API_SERVER_METRICS.api_version, API_SERVER_METRICS.kind, None, name)
+    ObjectRef::new(
+        API_SERVER_METRICS.api_version,
+        API_SERVER_METRICS.kind,
+        None,
+        name,
+    )
 }
 
 /// How findings name an EncryptionConfiguration.
@@ -255,7 +259,6 @@ pub fn encryption_config_ref(name: &str) -> ObjectRef {
         name,
     )
 }
-
 
 #[cfg(test)]
 mod tests {

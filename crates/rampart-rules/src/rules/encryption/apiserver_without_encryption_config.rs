@@ -1,8 +1,8 @@
 //! ENC004 apiserver-without-encryption-config.
 
-use crate::rules::prelude::*;
 use crate::analysis::encryption::Evidence;
 use crate::rules::encryption::{FLAG, flag_path};
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "ENC004",

@@ -1,10 +1,10 @@
 //! ENC005 encryption-at-rest-unknown.
 
-use crate::rules::prelude::*;
 use crate::analysis::encryption::State;
-use crate::model::object::encryption_config_ref;
 use crate::model::identity::ObjectRef;
+use crate::model::object::encryption_config_ref;
 use crate::rules::encryption::{FLAG, flag_path};
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "ENC005",

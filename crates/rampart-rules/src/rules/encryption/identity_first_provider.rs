@@ -1,8 +1,8 @@
 //! ENC002 identity-first-provider.
 
-use crate::rules::prelude::*;
 use crate::model::encryption_config::ProviderKind;
 use crate::rules::encryption::configs;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "ENC002",

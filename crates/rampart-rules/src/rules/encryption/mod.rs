@@ -2,12 +2,12 @@
 //! EncryptionConfiguration itself, or the kube-apiserver static pod's flags. Without
 //! evidence the answer is "unknown", never a failure.
 
-use crate::rules::prelude::*;
-use crate::model::encryption_config::{EncryptionConfiguration, ResourceEncryption};
 use crate::analysis::encryption::{Evidence, State};
 use crate::model::apiserver_flags::ApiServerFacts;
-use crate::model::object::encryption_config_ref;
+use crate::model::encryption_config::{EncryptionConfiguration, ResourceEncryption};
 use crate::model::identity::ObjectRef;
+use crate::model::object::encryption_config_ref;
+use crate::rules::prelude::*;
 
 mod apiserver_without_encryption_config;
 mod encryption_at_rest_unknown;
@@ -110,10 +110,10 @@ fn flag_path(ctx: &Context<'_>, api: &ApiServerFacts) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::scope::Scope;
+    use crate::engine::settings::Settings;
     use crate::inventory::Inventory;
     use crate::model::manifest;
-    use crate::engine::settings::Settings;
+    use crate::model::scope::Scope;
 
     fn api_server(command: &str, args: &str) -> Inventory {
         let text = format!(

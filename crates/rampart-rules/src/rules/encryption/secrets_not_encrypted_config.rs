@@ -1,7 +1,7 @@
 //! ENC001 secrets-not-encrypted-config.
 
-use crate::rules::prelude::*;
 use crate::rules::encryption::configs;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "ENC001",

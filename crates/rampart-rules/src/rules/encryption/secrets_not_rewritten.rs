@@ -1,8 +1,8 @@
 //! ENC007 secrets-not-rewritten-after-encryption.
 
-use crate::rules::prelude::*;
 use crate::analysis::encryption::State;
 use crate::rules::encryption::report_observed;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "ENC007",

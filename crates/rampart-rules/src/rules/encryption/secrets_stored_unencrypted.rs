@@ -1,8 +1,8 @@
 //! ENC006 secrets-stored-unencrypted.
 
-use crate::rules::prelude::*;
 use crate::analysis::encryption::State;
 use crate::rules::encryption::report_observed;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "ENC006",

@@ -16,9 +16,9 @@
 //! `identity` first is ENC002's finding. Later providers only read, so an `aescbc` key kept
 //! behind KMS v2 during a migration is not reported.
 
-use crate::rules::prelude::*;
 use crate::model::encryption_config::{Provider, ProviderKind};
 use crate::rules::encryption::configs;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "ENC003",

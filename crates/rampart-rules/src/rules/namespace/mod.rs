@@ -1,8 +1,8 @@
 //! Namespace isolation: Pod Security admission, the default namespace, resource policies.
 
-use crate::rules::prelude::*;
 use crate::inventory::Inventory;
 use crate::model::identity::ObjectRef;
+use crate::rules::prelude::*;
 
 mod namespace_without_limit_range;
 mod namespace_without_resource_quota;

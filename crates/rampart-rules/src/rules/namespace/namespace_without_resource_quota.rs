@@ -1,7 +1,7 @@
 //! NS003 namespace-without-resource-quota.
 
-use crate::rules::prelude::*;
 use crate::rules::namespace::report_missing_resource_policy;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "NS003",

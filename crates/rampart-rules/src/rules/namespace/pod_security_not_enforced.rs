@@ -1,7 +1,7 @@
 //! NS001 pod-security-not-enforced.
 
-use crate::rules::prelude::*;
 use crate::model::identity::ObjectRef;
+use crate::rules::prelude::*;
 use std::collections::BTreeMap;
 
 pub const RULE: Rule = Rule {

@@ -1,9 +1,9 @@
 //! NETPOL004 allow-all-networkpolicy.
 
-use crate::rules::prelude::*;
+use crate::analysis::networkpolicy::{Direction, open_rules};
 use crate::model::identity::ObjectRef;
 use crate::rules::networkpolicy::namespaces_to_judge;
-use crate::analysis::networkpolicy::{Direction, open_rules};
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "NETPOL004",

@@ -1,8 +1,8 @@
 //! NETPOL003 missing-default-deny-egress.
 
-use crate::rules::prelude::*;
-use crate::rules::networkpolicy::report_missing_default_deny;
 use crate::analysis::networkpolicy::Direction;
+use crate::rules::networkpolicy::report_missing_default_deny;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "NETPOL003",

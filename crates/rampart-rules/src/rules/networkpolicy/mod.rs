@@ -1,8 +1,8 @@
 //! NetworkPolicy coverage: isolation by default, and no policy that opens everything.
 
-use crate::rules::prelude::*;
-use crate::model::identity::ObjectRef;
 use crate::analysis::networkpolicy::{Direction, affects, selects_all_pods, spec_of};
+use crate::model::identity::ObjectRef;
+use crate::rules::prelude::*;
 
 mod allow_all_networkpolicy;
 mod missing_default_deny_egress;

@@ -1,8 +1,8 @@
 //! NETPOL001 namespace-without-networkpolicy.
 
-use crate::rules::prelude::*;
 use crate::model::identity::ObjectRef;
 use crate::rules::networkpolicy::namespaces_to_judge;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "NETPOL001",

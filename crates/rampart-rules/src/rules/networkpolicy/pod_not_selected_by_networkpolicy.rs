@@ -1,8 +1,8 @@
 //! NETPOL005 pod-not-selected-by-networkpolicy.
 
-use crate::rules::prelude::*;
-use crate::rules::networkpolicy::namespaces_to_judge;
 use crate::analysis::networkpolicy::{selects, spec_of};
+use crate::rules::networkpolicy::namespaces_to_judge;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "NETPOL005",

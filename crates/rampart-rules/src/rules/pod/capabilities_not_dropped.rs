@@ -1,9 +1,9 @@
 //! POD018 capabilities-not-dropped.
 
 use super::pss::{PssRule, by_level, fails, report};
-use crate::rules::prelude::*;
-use crate::inventory::Workload;
 use crate::analysis::pod_security::{Control, Violation};
+use crate::inventory::Workload;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "POD018",

@@ -1,8 +1,8 @@
 //! POD006 host-port-bound.
 
 use super::pss::{PssRule, by_level, never, report};
-use crate::rules::prelude::*;
 use crate::analysis::pod_security::Control;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "POD006",

@@ -1,9 +1,9 @@
 //! POD005 hostpath-volume.
 
 use super::pss::{PssRule, never, report};
-use crate::rules::prelude::*;
-use crate::inventory::Workload;
 use crate::analysis::pod_security::{Control, Violation};
+use crate::inventory::Workload;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "POD005",

@@ -1,8 +1,8 @@
 //! POD021 mutable-image-reference.
 
 use super::pss::object_path;
-use crate::rules::prelude::*;
 use crate::analysis::pod_security::containers;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "POD021",

@@ -1,8 +1,8 @@
 //! POD014 privilege-escalation-allowed.
 
 use super::pss::{PssRule, by_level, never, report};
-use crate::rules::prelude::*;
 use crate::analysis::pod_security::Control;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "POD014",

@@ -1,10 +1,10 @@
 //! POD003 privileged-container.
 
 use super::pss::{PssRule, never, report};
-use crate::rules::prelude::*;
-use crate::inventory::Workload;
 use crate::analysis::pod_security::Control;
 use crate::analysis::pod_security::Violation;
+use crate::inventory::Workload;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "POD003",

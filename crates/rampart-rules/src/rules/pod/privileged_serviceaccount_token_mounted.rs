@@ -6,11 +6,11 @@
 //! permissions below are the ones that turn a token into more than its own access.
 
 use super::pss::object_path;
-use crate::rules::prelude::*;
+use crate::analysis::rbac::matching::{Permission, grants_any, is_full_wildcard};
 use crate::inventory::{Inventory, Workload};
 use crate::model::identity::RoleKey;
 use crate::model::identity::{ObjectRef, Subject};
-use crate::analysis::rbac::matching::{Permission, grants_any, is_full_wildcard};
+use crate::rules::prelude::*;
 use crate::rules::rbac::grants::describe;
 use k8s_openapi::api::rbac::v1::PolicyRule;
 use std::collections::HashMap;

@@ -1,8 +1,8 @@
 //! POD007 probe-targets-other-host.
 
 use super::pss::{PssRule, by_level, never, report};
-use crate::rules::prelude::*;
 use crate::analysis::pod_security::Control;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "POD007",

@@ -5,9 +5,9 @@
 //! procMount) reports only what the baseline rule does not already report, so that one
 //! pod with `seccompProfile: Unconfined` is one high finding, not a high and a medium one.
 
-use crate::rules::prelude::*;
-use crate::inventory::{Inventory, Workload};
 use crate::analysis::pod_security::{Control, Level, Violation, violation};
+use crate::inventory::{Inventory, Workload};
+use crate::rules::prelude::*;
 
 const ENFORCE_LABEL: &str = "pod-security.kubernetes.io/enforce";
 
@@ -124,10 +124,10 @@ mod tests {
         let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
         let rule = registry::find(rule).expect("rule");
         evaluate_rules(&inv, &Settings::default(), std::slice::from_ref(rule))
-        .findings
-        .into_iter()
-        .map(|f| (f.message, f.path))
-        .collect()
+            .findings
+            .into_iter()
+            .map(|f| (f.message, f.path))
+            .collect()
     }
 
     const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {pod-security.kubernetes.io/enforce: baseline}\n---\n";

@@ -1,9 +1,9 @@
 //! POD013 restricted-volume-type.
 
 use super::pss::{PssRule, by_level, report};
-use crate::rules::prelude::*;
-use crate::inventory::Workload;
 use crate::analysis::pod_security::{Control, Violation, restricted_volume_type};
+use crate::inventory::Workload;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "POD013",

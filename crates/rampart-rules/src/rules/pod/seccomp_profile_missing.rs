@@ -1,9 +1,9 @@
 //! POD017 seccomp-profile-missing.
 
 use super::pss::{PssRule, by_level, fails, report};
-use crate::rules::prelude::*;
-use crate::inventory::Workload;
 use crate::analysis::pod_security::{Control, Violation};
+use crate::inventory::Workload;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "POD017",

@@ -1,9 +1,9 @@
 //! RBAC015 anonymous-grant.
 
-use crate::rules::prelude::*;
 use crate::inventory::Binding;
 use crate::model::identity::RoleKey;
 use crate::model::identity::Subject;
+use crate::rules::prelude::*;
 use crate::rules::rbac::grants::{for_each_binding, subject_draft};
 
 pub const RULE: Rule = Rule {

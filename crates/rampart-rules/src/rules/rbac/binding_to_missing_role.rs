@@ -1,8 +1,8 @@
 //! RBAC017 binding-to-missing-role.
 
-use crate::rules::prelude::*;
 use crate::inventory::Binding;
 use crate::model::identity::RoleKey;
+use crate::rules::prelude::*;
 use crate::rules::rbac::grants::describe_subjects;
 use crate::rules::rbac::grants::for_each_binding;
 

@@ -1,8 +1,8 @@
 //! RBAC018 binding-to-missing-serviceaccount.
 
-use crate::rules::prelude::*;
 use crate::inventory::Binding;
 use crate::model::identity::Subject;
+use crate::rules::prelude::*;
 use crate::rules::rbac::grants::{for_each_binding, subject_draft};
 
 pub const RULE: Rule = Rule {

@@ -1,9 +1,9 @@
 //! RBAC001 cluster-admin-binding.
 
-use crate::rules::prelude::*;
+use crate::analysis::rbac::matching::is_full_wildcard;
 use crate::inventory::Binding;
 use crate::model::identity::RoleKey;
-use crate::analysis::rbac::matching::is_full_wildcard;
+use crate::rules::prelude::*;
 use crate::rules::rbac::grants::describe_subjects;
 use crate::rules::rbac::grants::for_each_binding;
 

@@ -1,7 +1,7 @@
 //! RBAC016 dangerous-role-aggregation.
 
-use crate::rules::prelude::*;
 use crate::model::identity::ObjectRef;
+use crate::rules::prelude::*;
 use crate::rules::rbac::grants::{Matched, is_builtin_cluster_role};
 use crate::rules::rbac::{
     csr_approve, impersonate, nodes_proxy, persistentvolume_create, pod_exec,

@@ -1,9 +1,9 @@
 //! ESC002 escalation-path-to-privileged-identity.
 
 use super::escalation_paths::{draft, in_scope};
-use crate::rules::prelude::*;
 use crate::analysis::rbac::escalation::Holdings;
 use crate::analysis::rbac::permissions::UserInfo;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "ESC002",

@@ -9,10 +9,9 @@
 //! RBAC001's, and ESC001 reports only identities that get there through at least one step.
 //! The search lives in [`crate::analysis::rbac::escalation`].
 
-use crate::rules::prelude::*;
 use crate::analysis::rbac::escalation::Path;
 use crate::model::identity::Subject;
-
+use crate::rules::prelude::*;
 
 /// Every subject is judged with the cluster-scoped part; a ServiceAccount only while its
 /// namespace exists.
@@ -25,7 +24,12 @@ pub(super) fn in_scope(ctx: &Context<'_>, s: &Subject) -> bool {
 }
 
 /// A finding on `subject` with every object of `path` related.
-pub(super) fn draft(ctx: &Context<'_>, subject: &Subject, path: &Path, mut message: String) -> Draft {
+pub(super) fn draft(
+    ctx: &Context<'_>,
+    subject: &Subject,
+    path: &Path,
+    mut message: String,
+) -> Draft {
     if ctx.escalations().truncated {
         message.push_str(" (the search hit its work bound: there may be more paths)");
     }

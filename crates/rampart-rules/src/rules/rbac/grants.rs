@@ -14,11 +14,11 @@
 //!   and the wildcard rules: listing each dangerous permission it implies would bury the
 //!   one finding that matters under a dozen that say the same.
 
-use crate::rules::prelude::*;
+use crate::analysis::rbac::matching::{Permission, is_full_wildcard};
 use crate::inventory::Binding;
 use crate::model::identity::RoleKey;
 use crate::model::identity::{ObjectRef, Subject};
-use crate::analysis::rbac::matching::{Permission, is_full_wildcard};
+use crate::rules::prelude::*;
 use k8s_openapi::api::rbac::v1::PolicyRule;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 

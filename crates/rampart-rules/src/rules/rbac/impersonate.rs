@@ -1,7 +1,7 @@
 //! RBAC008 impersonate.
 
-use crate::rules::prelude::*;
 use crate::analysis::rbac::matching::Permission;
+use crate::rules::prelude::*;
 use crate::rules::rbac::grants::{Matched, first_match, report_cluster_grants, report_grants};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
@@ -44,9 +44,10 @@ const CLUSTER_IDENTITIES: &[Permission<'static>] = &[
 const SERVICE_ACCOUNTS: &[Permission<'static>] = &[imp("", "serviceaccounts")];
 
 fn unrestricted(rules: &[PolicyRule], resource: &'static str) -> bool {
-    rules
-        .iter()
-        .any(|r| crate::analysis::rbac::matching::grants(r, &imp("", resource)).is_some_and(|g| !g.is_narrowed()))
+    rules.iter().any(|r| {
+        crate::analysis::rbac::matching::grants(r, &imp("", resource))
+            .is_some_and(|g| !g.is_narrowed())
+    })
 }
 
 /// Extra user information is impersonated as `userextras/<key>` in authentication.k8s.io;

@@ -1,7 +1,7 @@
 //! RBAC014 pod-exec.
 
-use crate::rules::prelude::*;
 use crate::analysis::rbac::matching::Permission;
+use crate::rules::prelude::*;
 use crate::rules::rbac::grants::{Matched, first_match, report_grants};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 

@@ -1,7 +1,7 @@
 //! RBAC005 secret-read.
 
-use crate::rules::prelude::*;
 use crate::analysis::rbac::matching::{Permission, grants};
+use crate::rules::prelude::*;
 use crate::rules::rbac::grants::{Matched, report_grants};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 

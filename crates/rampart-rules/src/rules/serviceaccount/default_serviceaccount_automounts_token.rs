@@ -1,7 +1,7 @@
 //! SA001 default-serviceaccount-automounts-token.
 
-use crate::rules::prelude::*;
 use crate::model::identity::ObjectRef;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "SA001",

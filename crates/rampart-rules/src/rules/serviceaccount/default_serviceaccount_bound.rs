@@ -1,7 +1,7 @@
 //! SA002 default-serviceaccount-bound.
 
-use crate::rules::prelude::*;
 use crate::model::identity::Subject;
+use crate::rules::prelude::*;
 use crate::rules::rbac::grants::{for_each_binding, subject_draft};
 
 pub const RULE: Rule = Rule {

@@ -1,7 +1,7 @@
 //! SA003 legacy-serviceaccount-token-secret.
 
-use crate::rules::prelude::*;
 use crate::model::identity::ObjectRef;
+use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
     id: "SA003",

@@ -1,7 +1,7 @@
 //! SA004 serviceaccount-bound-but-unused.
 
-use crate::rules::prelude::*;
 use crate::model::identity::{ObjectRef, Subject};
+use crate::rules::prelude::*;
 use std::collections::BTreeSet;
 
 pub const RULE: Rule = Rule {

@@ -26,11 +26,11 @@
 //! The graph is built once per evaluation, within a budget of authorizer checks; paths are
 //! searched to a bounded depth. Either bound being hit is recorded, and findings say so.
 
+use crate::analysis::rbac::matching::ResourceRequest;
+use crate::analysis::rbac::permissions::{BindingId, Permissions, Reason, SubjectKey, UserInfo};
 use crate::inventory::Inventory;
 use crate::model::identity::RoleKey;
 use crate::model::identity::{ObjectRef, Subject};
-use crate::analysis::rbac::permissions::{BindingId, Permissions, Reason, SubjectKey, UserInfo};
-use crate::analysis::rbac::matching::ResourceRequest;
 use k8s_openapi::api::rbac::v1::PolicyRule;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt;
@@ -458,7 +458,10 @@ impl Escalations {
                             .as_deref()
                             .and_then(<[String]>::first)
                             .map_or("", String::as_str);
-                        crate::analysis::rbac::matching::rule_allows(rule, &ResourceRequest { name, ..*r })
+                        crate::analysis::rbac::matching::rule_allows(
+                            rule,
+                            &ResourceRequest { name, ..*r },
+                        )
                     })
                     .map(|(i, _)| i)
                     .collect()

@@ -29,11 +29,11 @@
 //! server does on its next start. Bootstrap bindings are not added: offline input describes
 //! its own bindings, and a live cluster lists the real ones.
 
-use crate::model::bootstrap;
+use crate::analysis::rbac::matching::{ResourceRequest, rule_allows, rule_allows_non_resource};
 use crate::inventory::Inventory;
+use crate::model::bootstrap;
 use crate::model::identity::RoleKey;
 use crate::model::identity::{ObjectRef, RBAC_V1, Subject};
-use crate::analysis::rbac::matching::{ResourceRequest, rule_allows, rule_allows_non_resource};
 use crate::model::selector;
 use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef,
