@@ -1,20 +1,19 @@
 //! The emitter: how a rule reports, and where the engine applies settings.
 
-use crate::engine::finding::{Finding, Related, fingerprint};
-use crate::engine::rule::Rule;
+use crate::engine::finding::Related;
 use crate::model::identity::ObjectRef;
 use crate::model::taxonomy::Severity;
 
 /// A finding as a rule describes it, before the engine applies settings.
 #[derive(Debug, Clone)]
 pub struct Draft {
-    resource: ObjectRef,
-    message: String,
-    severity: Option<Severity>,
-    path: Option<String>,
-    related: Vec<Related>,
-    discriminator: String,
-    system: Option<bool>,
+    pub(super) resource: ObjectRef,
+    pub(super) message: String,
+    pub(super) severity: Option<Severity>,
+    pub(super) path: Option<String>,
+    pub(super) related: Vec<Related>,
+    pub(super) discriminator: String,
+    pub(super) system: Option<bool>,
 }
 
 impl Draft {
@@ -77,46 +76,21 @@ impl Draft {
         &self.resource
     }
 
-    pub(crate) fn into_finding(self, rule: &Rule, severity: Severity) -> Finding {
-        let fingerprint = fingerprint(
-            rule.id,
-            &self.resource,
-            self.path.as_deref(),
-            &self.discriminator,
-        );
-        let mut related = self.related;
-        related.sort();
-        Finding {
-            rule_id: rule.id,
-            rule_name: rule.name,
-            severity,
-            category: rule.category,
-            title: rule.title,
-            message: self.message,
-            resource: self.resource,
-            path: self.path,
-            related,
-            references: rule.references,
-            fingerprint,
-            cluster_wide: rule.cluster_wide,
-        }
-    }
-
     pub(crate) fn requested_severity(&self) -> Option<Severity> {
         self.severity
     }
 }
 
 /// Collects the drafts of one rule.
-pub struct Emitter<'r> {
-    pub(crate) rule: &'r Rule,
-    pub(crate) drafts: Vec<Draft>,
+pub struct Emitter {
+    default_severity: Severity,
+    pub(super) drafts: Vec<Draft>,
 }
 
-impl<'r> Emitter<'r> {
-    pub(crate) fn new(rule: &'r Rule) -> Self {
+impl Emitter {
+    pub(super) fn new(default_severity: Severity) -> Self {
         Emitter {
-            rule,
+            default_severity,
             drafts: Vec::new(),
         }
     }
@@ -125,8 +99,8 @@ impl<'r> Emitter<'r> {
         self.drafts.push(draft);
     }
 
-    /// The rule being evaluated; its default severity is the base for adjustments.
-    pub fn rule(&self) -> &Rule {
-        self.rule
+    /// The rule's default severity: the base for adjustments.
+    pub fn default_severity(&self) -> Severity {
+        self.default_severity
     }
 }

@@ -98,7 +98,7 @@ pub fn evaluate_scope(
         if settings.is_disabled(rule.id, rule.name) {
             continue;
         }
-        let mut emitter = Emitter::new(rule);
+        let mut emitter = Emitter::new(rule.severity);
         (rule.check)(&ctx, &mut emitter);
         for draft in emitter.drafts {
             let mut severity = settings
@@ -133,7 +133,7 @@ pub fn evaluate_scope(
                 *eval.suppressed.entry(key).or_default() += 1;
                 continue;
             }
-            eval.findings.push(draft.into_finding(rule, severity));
+            eval.findings.push(Finding::new(draft, rule, severity));
         }
     }
     eval.encryption = ctx.encryption().clone();

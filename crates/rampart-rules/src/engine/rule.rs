@@ -5,7 +5,7 @@ use crate::engine::emit::Emitter;
 use crate::model::taxonomy::{Category, Reference, Severity};
 
 /// The function that checks one rule: pure, never fails, reports through the emitter.
-pub type Check = fn(&Context<'_>, &mut Emitter<'_>);
+pub type Check = fn(&Context<'_>, &mut Emitter);
 
 /// A rule: metadata plus its check. Ids are stable and never reused.
 #[derive(Debug, Clone, Copy)]

@@ -34,7 +34,7 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     if !ctx.cluster_in_scope() {
         return;
     }

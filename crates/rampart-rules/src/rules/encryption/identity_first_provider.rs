@@ -29,7 +29,7 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for (config_ref, _, entry) in configs(ctx) {
         let Some((i, entry)) = entry else { continue };
         if entry.providers.first().map(|p| p.kind) != Some(ProviderKind::Identity) {

@@ -54,7 +54,7 @@ fn configs<'a>(ctx: &Context<'a>) -> Vec<ConfigView<'a>> {
 
 /// Reports the API server's metrics when they show `state`: what ENC006 and ENC007 say is
 /// observed behaviour, so only that evidence counts.
-fn report_observed(ctx: &Context<'_>, emit: &mut Emitter<'_>, state: State) {
+fn report_observed(ctx: &Context<'_>, emit: &mut Emitter, state: State) {
     if !ctx.cluster_in_scope() {
         return;
     }

@@ -30,7 +30,7 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for (config_ref, config, entry) in configs(ctx) {
         if entry.is_some() {
             continue;

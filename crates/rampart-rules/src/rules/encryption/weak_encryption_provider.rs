@@ -85,7 +85,7 @@ fn judge(p: &Provider) -> Option<(Severity, String)> {
     Some(why)
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for (config_ref, _, entry) in configs(ctx) {
         let Some((i, entry)) = entry else { continue };
         // Only the first provider writes; identity first is ENC002's finding.

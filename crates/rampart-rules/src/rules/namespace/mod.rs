@@ -20,7 +20,7 @@ pub const RULES: &[Rule] = &[
 /// `has` tells.
 fn report_missing_resource_policy(
     ctx: &Context<'_>,
-    emit: &mut Emitter<'_>,
+    emit: &mut Emitter,
     kind: &str,
     has: fn(&Inventory, &str) -> bool,
 ) {

@@ -26,7 +26,7 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     report_missing_resource_policy(ctx, emit, "ResourceQuota", |inv, ns| {
         inv.resource_quotas_in(ns).next().is_some()
     });

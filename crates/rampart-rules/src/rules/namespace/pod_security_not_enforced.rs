@@ -95,7 +95,7 @@ fn pinned_version(labels: Option<&BTreeMap<String, String>>) -> String {
     }
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for ns in ctx.inventory.namespaces() {
         let name = ns.metadata.name.as_deref().unwrap_or("");
         if !ctx.namespace_in_scope(name) {

@@ -22,7 +22,7 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     if !ctx.namespace_in_scope("default") {
         return;
     }

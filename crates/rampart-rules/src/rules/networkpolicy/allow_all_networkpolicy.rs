@@ -35,7 +35,7 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for ns in namespaces_to_judge(ctx) {
         for np in ctx.inventory.network_policies_in(ns) {
             let name = np.metadata.name.as_deref().unwrap_or("");

@@ -26,7 +26,7 @@ fn namespaces_to_judge<'c, 'a>(ctx: &'c Context<'a>) -> impl Iterator<Item = &'a
 
 /// Reports namespaces where no policy selects every pod for `dir`. A namespace without any
 /// policy is NETPOL001's finding and is skipped.
-fn report_missing_default_deny(ctx: &Context<'_>, emit: &mut Emitter<'_>, dir: Direction) {
+fn report_missing_default_deny(ctx: &Context<'_>, emit: &mut Emitter, dir: Direction) {
     for ns in namespaces_to_judge(ctx) {
         let mut policies = ctx.inventory.network_policies_in(ns).peekable();
         if policies.peek().is_none() {

@@ -32,7 +32,7 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for ns in namespaces_to_judge(ctx) {
         if ctx.inventory.network_policies_in(ns).next().is_some() {
             continue;

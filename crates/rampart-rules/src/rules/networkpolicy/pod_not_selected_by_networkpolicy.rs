@@ -36,7 +36,7 @@ fn labels_path(spec_path: &str) -> String {
     format!("{prefix}metadata.labels")
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for ns in namespaces_to_judge(ctx) {
         let policies: Vec<_> = ctx.inventory.network_policies_in(ns).map(spec_of).collect();
         // A namespace without any policy is NETPOL001's finding.

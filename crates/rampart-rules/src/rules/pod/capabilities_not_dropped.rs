@@ -34,7 +34,7 @@ fn adds_beyond_default(w: &Workload<'_>, _: &Violation) -> bool {
     fails(w, Control::CapabilitiesBaseline)
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     report(
         ctx,
         emit,

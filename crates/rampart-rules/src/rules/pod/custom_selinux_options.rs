@@ -29,7 +29,7 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     report(
         ctx,
         emit,

@@ -45,7 +45,7 @@ fn severity(w: &Workload<'_>, _: &Violation) -> Option<Severity> {
     (w.spec.host_pid == Some(true)).then_some(Severity::Critical)
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     report(
         ctx,
         emit,

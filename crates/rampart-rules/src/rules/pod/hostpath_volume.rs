@@ -83,7 +83,7 @@ fn severity(w: &Workload<'_>, _: &Violation) -> Option<Severity> {
     sensitive.then_some(Severity::Critical)
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     report(
         ctx,
         emit,

@@ -48,7 +48,7 @@ pub fn mutable(image: &str) -> Option<&'static str> {
     }
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for ns in ctx.namespaces() {
         for w in ctx.workloads_in(ns).iter() {
             let mut bad = Vec::new();

@@ -35,7 +35,7 @@ fn severity(_: &Workload<'_>, _: &Violation) -> Option<Severity> {
     Some(Severity::Critical)
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     report(
         ctx,
         emit,

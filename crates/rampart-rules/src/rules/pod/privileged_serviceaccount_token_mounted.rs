@@ -216,7 +216,7 @@ fn token_mount(inv: &Inventory, w: &Workload<'_>) -> Option<String> {
     }
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     let inv = ctx.inventory;
     let mut roles = RoleCache::new();
     for ns in ctx.namespaces() {

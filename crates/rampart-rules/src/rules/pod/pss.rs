@@ -36,7 +36,7 @@ pub fn fails(w: &Workload<'_>, control: Control) -> bool {
     violation(control, w.pod_metadata, w.spec).is_some()
 }
 
-pub fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, rule: &PssRule) {
+pub fn report(ctx: &Context<'_>, emit: &mut Emitter, rule: &PssRule) {
     let inv = ctx.inventory;
     for ns in ctx.namespaces() {
         let enforced = enforced_level(inv, ns);

@@ -38,7 +38,7 @@ fn only_host_paths(w: &Workload<'_>, _: &Violation) -> bool {
         .any(|t| t != "hostPath")
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     report(
         ctx,
         emit,

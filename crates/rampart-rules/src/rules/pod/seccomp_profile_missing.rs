@@ -34,7 +34,7 @@ fn explicitly_unconfined(w: &Workload<'_>, _: &Violation) -> bool {
     fails(w, Control::SeccompBaseline)
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     report(
         ctx,
         emit,

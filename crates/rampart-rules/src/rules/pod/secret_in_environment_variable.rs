@@ -30,7 +30,7 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for ns in ctx.namespaces() {
         for w in ctx.workloads_in(ns).iter() {
             let mut uses: Vec<String> = Vec::new();

@@ -47,7 +47,7 @@ fn is_discovery(ctx: &Context<'_>, b: &Binding<'_>) -> bool {
             && crate::rules::rbac::grants::is_builtin_cluster_role(ctx, &n))
 }
 
-fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, b: &Binding<'_>) {
+fn report(ctx: &Context<'_>, emit: &mut Emitter, b: &Binding<'_>) {
     if is_discovery(ctx, b) {
         return;
     }
@@ -73,6 +73,6 @@ fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, b: &Binding<'_>) {
     }
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for_each_binding(ctx, |b| report(ctx, emit, b));
 }

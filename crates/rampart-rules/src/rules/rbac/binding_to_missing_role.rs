@@ -26,7 +26,7 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, b: &Binding<'_>) {
+fn report(ctx: &Context<'_>, emit: &mut Emitter, b: &Binding<'_>) {
     let Some(key) = b.role_key() else { return };
     let exists = match &key {
         RoleKey::ClusterRole(n) => ctx.inventory.cluster_role_exists(n),
@@ -53,6 +53,6 @@ fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, b: &Binding<'_>) {
     emit.push(d);
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for_each_binding(ctx, |b| report(ctx, emit, b));
 }

@@ -32,7 +32,7 @@ fn knows_service_accounts(ctx: &Context<'_>, ns: &str) -> bool {
     ctx.inventory.namespace(ns).is_some() || ctx.inventory.service_accounts_in(ns).next().is_some()
 }
 
-fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, b: &Binding<'_>) {
+fn report(ctx: &Context<'_>, emit: &mut Emitter, b: &Binding<'_>) {
     for s in b.subjects() {
         let Subject::ServiceAccount { namespace, name } = &s else {
             continue;
@@ -52,6 +52,6 @@ fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, b: &Binding<'_>) {
     }
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for_each_binding(ctx, |b| report(ctx, emit, b));
 }

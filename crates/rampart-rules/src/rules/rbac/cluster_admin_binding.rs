@@ -43,7 +43,7 @@ fn grants_everything(ctx: &Context<'_>, b: &Binding<'_>) -> Option<String> {
     rules.iter().any(is_full_wildcard).then_some(name)
 }
 
-fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, b: &Binding<'_>) {
+fn report(ctx: &Context<'_>, emit: &mut Emitter, b: &Binding<'_>) {
     let Some(role_name) = grants_everything(ctx, b) else {
         return;
     };
@@ -80,6 +80,6 @@ fn report(ctx: &Context<'_>, emit: &mut Emitter<'_>, b: &Binding<'_>) {
     emit.push(d);
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for_each_binding(ctx, |b| report(ctx, emit, b));
 }

@@ -72,6 +72,6 @@ pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
     }
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     report_cluster_grants(ctx, emit, &matcher);
 }

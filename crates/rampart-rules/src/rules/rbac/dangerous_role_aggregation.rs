@@ -62,7 +62,7 @@ const FOR_VIEW: &[Matcher] = &[
 
 const TARGETS: &[&str] = &["admin", "edit", "view"];
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     if !ctx.cluster_in_scope() {
         return;
     }

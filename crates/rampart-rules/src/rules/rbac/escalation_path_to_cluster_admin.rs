@@ -32,7 +32,7 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     let esc = ctx.escalations();
     for subject in esc.subjects() {
         if !in_scope(ctx, subject) {

@@ -34,7 +34,7 @@ const MAX_REACHABLE: usize = 64;
 /// Most identities named in one message.
 const MAX_NAMED: usize = 3;
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     let esc = ctx.escalations();
     let perms = ctx.permissions();
     for subject in esc.subjects() {

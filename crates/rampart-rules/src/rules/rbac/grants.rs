@@ -73,7 +73,7 @@ pub fn describe_subjects(subjects: &[Subject]) -> String {
 /// Runs `matcher` over every role and binding in scope and reports as the module doc says.
 pub fn report_grants(
     ctx: &Context<'_>,
-    emit: &mut Emitter<'_>,
+    emit: &mut Emitter,
     matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
 ) {
     report(
@@ -90,7 +90,7 @@ pub fn report_grants(
 /// Like [`report_grants`], for permissions on cluster-scoped resources.
 pub fn report_cluster_grants(
     ctx: &Context<'_>,
-    emit: &mut Emitter<'_>,
+    emit: &mut Emitter,
     matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
 ) {
     report(
@@ -108,7 +108,7 @@ pub fn report_cluster_grants(
 /// grants: built-in roles are written by the platform and their bindings are left alone.
 pub fn report_custom_roles(
     ctx: &Context<'_>,
-    emit: &mut Emitter<'_>,
+    emit: &mut Emitter,
     matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
 ) {
     report(
@@ -132,7 +132,7 @@ struct Mode {
 
 fn report(
     ctx: &Context<'_>,
-    emit: &mut Emitter<'_>,
+    emit: &mut Emitter,
     matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
     mode: Mode,
 ) {
@@ -193,7 +193,7 @@ fn report(
 
 fn report_role(
     ctx: &Context<'_>,
-    emit: &mut Emitter<'_>,
+    emit: &mut Emitter,
     key: &RoleKey,
     meta: &ObjectMeta,
     rules: &[PolicyRule],
@@ -222,7 +222,7 @@ fn report_role(
     for s in &subjects {
         draft = draft.related("subject", s.to_ref());
     }
-    let mut severity = m.severity.unwrap_or(emit.rule().severity);
+    let mut severity = m.severity.unwrap_or(emit.default_severity());
     let message = if subjects.is_empty() {
         severity = severity.min(Severity::Low);
         let state = if namespaced_only {
@@ -249,7 +249,7 @@ fn report_role(
 
 fn report_builtin_binding(
     ctx: &Context<'_>,
-    emit: &mut Emitter<'_>,
+    emit: &mut Emitter,
     b: &Binding<'_>,
     matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
 ) {

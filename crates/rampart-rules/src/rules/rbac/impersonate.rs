@@ -93,7 +93,7 @@ pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
     cluster_matcher(rules).or_else(|| service_account_matcher(rules))
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     report_cluster_grants(ctx, emit, &cluster_matcher);
     report_grants(ctx, emit, &service_account_matcher);
 }

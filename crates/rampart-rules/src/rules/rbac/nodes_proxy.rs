@@ -36,6 +36,6 @@ pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
     first_match(rules, PERMS, RULE.severity)
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     report_cluster_grants(ctx, emit, &matcher);
 }

@@ -50,6 +50,6 @@ pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
         .or_else(|| first_match(rules, GET_ONLY, Severity::Low))
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     report_grants(ctx, emit, &matcher);
 }

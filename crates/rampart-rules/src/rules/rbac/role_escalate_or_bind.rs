@@ -47,6 +47,6 @@ pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
     first_match(rules, PERMS, RULE.severity)
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     report_grants(ctx, emit, &matcher);
 }

@@ -65,6 +65,6 @@ pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
     best
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     report_grants(ctx, emit, &matcher);
 }

@@ -26,6 +26,6 @@ pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
     first_wildcard(rules, |r| r.api_groups.as_deref().unwrap_or(&[]))
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     report_custom_roles(ctx, emit, &matcher);
 }

@@ -26,6 +26,6 @@ pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
     first_wildcard(rules, |r| r.verbs.as_slice())
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     report_custom_roles(ctx, emit, &matcher);
 }

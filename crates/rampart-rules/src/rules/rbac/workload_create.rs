@@ -53,6 +53,6 @@ pub(super) fn matcher(rules: &[PolicyRule]) -> Option<Matched> {
         .or_else(|| first_match(rules, &perms(CHANGE), Severity::Medium))
 }
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     report_grants(ctx, emit, &matcher);
 }

@@ -34,7 +34,7 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for ns in ctx.namespaces() {
         let Some(sa) = ctx.inventory.service_account(ns, "default") else {
             continue;

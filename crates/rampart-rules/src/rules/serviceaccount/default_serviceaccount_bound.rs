@@ -28,7 +28,7 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for_each_binding(ctx, |b| {
         for s in b.subjects() {
             let Subject::ServiceAccount { namespace, name } = &s else {

@@ -35,7 +35,7 @@ const SA_ANNOTATION: &str = "kubernetes.io/service-account.name";
 const LAST_USED: &str = "kubernetes.io/legacy-token-last-used";
 const INVALID_SINCE: &str = "kubernetes.io/legacy-token-invalid-since";
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for ns in ctx.namespaces() {
         for s in ctx.inventory.secrets_in(ns) {
             let annotations = s.metadata.annotations.as_ref();

@@ -23,7 +23,7 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(ctx: &Context<'_>, emit: &mut Emitter<'_>) {
+fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     let inv = ctx.inventory;
     for ns in ctx.namespaces() {
         let used: BTreeSet<&str> = inv
