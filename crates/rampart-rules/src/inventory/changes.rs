@@ -13,7 +13,8 @@
 //! cluster-scoped part is always in the returned scope: it is a few milliseconds even on
 //! large clusters, and escalation-style rules read every namespace.
 
-use super::{BindingKey, Inventory, Key, in_ns};
+use super::index::BindingKey;
+use super::{Inventory, Key, in_ns};
 use crate::model::bootstrap;
 use crate::model::identity::RoleKey;
 use crate::model::identity::{ObjectRef, Subject};

@@ -5,126 +5,33 @@
 //! top-level workloads) are rebuilt by [`Inventory::reindex`], which `insert`/`remove`
 //! callers run once after a batch of changes.
 
-use crate::model::apiserver_flags::{ApiServerFacts, parse_flags};
+use crate::model::apiserver_flags::ApiServerFacts;
 use crate::model::apiserver_metrics::ApiServerMetrics;
 use crate::model::bootstrap;
 use crate::model::encryption_config::EncryptionConfiguration;
-use crate::model::identity::{ObjectRef, RBAC_V1, RoleKey, Source, Subject};
+use crate::model::identity::{ObjectRef, RoleKey, Source, Subject};
 use crate::model::object::{Object, SecretMeta};
 use crate::model::object::{encryption_config_ref, reference_of};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{
-    LimitRange, Namespace, Pod, PodSpec, PodTemplateSpec, ResourceQuota, ServiceAccount,
-};
+use k8s_openapi::api::core::v1::{LimitRange, Namespace, Pod, ResourceQuota, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
-use k8s_openapi::api::rbac::v1::{
-    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef,
-};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-use crate::model::selector;
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::{BTreeMap, HashMap};
 
 mod changes;
+mod index;
+mod views;
+mod workloads;
+
 pub use changes::Change;
+pub use views::{Binding, Workload};
+
+use index::Index;
 
 type Key = (String, String);
 type Namespaced<T> = BTreeMap<Key, T>;
-
-/// Ordered as a full reindex visits bindings: RoleBindings by (namespace, name), then
-/// ClusterRoleBindings by name; incremental updates insert at the same place.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum BindingKey {
-    Namespaced(Key),
-    Cluster(String),
-}
-
-/// A RoleBinding or ClusterRoleBinding, seen the same way.
-#[derive(Debug, Clone, Copy)]
-pub struct Binding<'a> {
-    pub metadata: &'a ObjectMeta,
-    /// `None` for a ClusterRoleBinding.
-    pub namespace: Option<&'a str>,
-    pub name: &'a str,
-    pub role_ref: &'a RoleRef,
-    pub subjects: &'a [k8s_openapi::api::rbac::v1::Subject],
-}
-
-impl<'a> Binding<'a> {
-    pub fn to_ref(self) -> ObjectRef {
-        let kind = if self.namespace.is_some() {
-            "RoleBinding"
-        } else {
-            "ClusterRoleBinding"
-        };
-        ObjectRef::new(RBAC_V1, kind, self.namespace, self.name)
-    }
-
-    pub fn role_key(&self) -> Option<RoleKey> {
-        RoleKey::from_ref(self.role_ref, self.namespace)
-    }
-
-    /// Subjects the authorizer would recognise (unknown kinds are left out).
-    pub fn subjects(&self) -> impl Iterator<Item = Subject> + '_ {
-        self.subjects
-            .iter()
-            .filter_map(|s| Subject::from_rbac(s, self.namespace))
-    }
-}
-
-/// A pod or the top-level controller that owns its template.
-#[derive(Debug, Clone)]
-pub struct Workload<'a> {
-    pub object: ObjectRef,
-    pub metadata: &'a ObjectMeta,
-    /// Labels its pods carry (the pod's own, or the template's).
-    pub pod_labels: Option<&'a BTreeMap<String, String>>,
-    /// Metadata of its pods (the pod's own, or the template's): Pod Security reads the
-    /// AppArmor annotations there.
-    pub pod_metadata: Option<&'a ObjectMeta>,
-    pub spec: &'a PodSpec,
-    /// JSON path of the pod spec within the object, e.g. `spec.template.spec`.
-    pub spec_path: &'static str,
-}
-
-impl<'a> Workload<'a> {
-    pub fn namespace(&self) -> &str {
-        self.object.namespace.as_deref().unwrap_or("")
-    }
-
-    /// The ServiceAccount its pods run as (`default` when unset).
-    pub fn service_account_name(&self) -> &'a str {
-        self.spec
-            .service_account_name
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .unwrap_or("default")
-    }
-}
-
-#[derive(Debug, Default, Clone, PartialEq)]
-struct Index {
-    namespaces: BTreeSet<String>,
-    bindings_by_subject: HashMap<Subject, Vec<BindingKey>>,
-    bindings_by_role: HashMap<RoleKey, Vec<BindingKey>>,
-    /// Effective rules of every ClusterRole known (input and bootstrap), aggregation resolved.
-    cluster_role_rules: HashMap<String, Vec<PolicyRule>>,
-    /// Top-level workloads per namespace: (kind, name).
-    workloads: BTreeMap<String, Vec<(WorkloadKind, String)>>,
-    api_servers: Vec<ApiServerFacts>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum WorkloadKind {
-    Pod,
-    Deployment,
-    StatefulSet,
-    DaemonSet,
-    ReplicaSet,
-    Job,
-    CronJob,
-}
 
 /// Counts of what a scan read, by kind.
 pub type KindCounts = BTreeMap<String, usize>;
@@ -174,42 +81,6 @@ fn in_ns<'a, T>(map: &'a Namespaced<T>, ns: &str) -> impl Iterator<Item = &'a T>
     map.range(start..)
         .take_while(move |((n, _), _)| *n == ns)
         .map(|(_, v)| v)
-}
-
-/// What a workload's object holds about its pods.
-struct Parts<'a> {
-    pod_labels: Option<&'a BTreeMap<String, String>>,
-    pod_metadata: Option<&'a ObjectMeta>,
-    spec: &'a PodSpec,
-    spec_path: &'static str,
-}
-
-/// The objects of one kind in namespace `ns` whose names are in `names` (sorted by name,
-/// as the map is), as workloads. `parts` is `None` for an object without a pod spec.
-fn merge<'a, T>(
-    map: &'a Namespaced<T>,
-    ns: &'a str,
-    names: &'a [(WorkloadKind, String)],
-    (api_version, kind): (&'static str, &'static str),
-    parts: impl Fn(&'a T) -> Option<(&'a ObjectMeta, Parts<'a>)> + 'a,
-) -> impl Iterator<Item = Workload<'a>> + 'a {
-    let mut wanted = names.iter().map(|(_, n)| n.as_str()).peekable();
-    let start = (ns.to_owned(), String::new());
-    map.range(start..)
-        .take_while(move |((n, _), _)| n == ns)
-        .filter_map(move |((_, name), object)| {
-            while wanted.next_if(|w| *w < name.as_str()).is_some() {}
-            wanted.next_if(|w| *w == name.as_str())?;
-            let (metadata, p) = parts(object)?;
-            Some(Workload {
-                object: ObjectRef::new(api_version, kind, Some(ns), name),
-                metadata,
-                pod_labels: p.pod_labels,
-                pod_metadata: p.pod_metadata,
-                spec: p.spec,
-                spec_path: p.spec_path,
-            })
-        })
 }
 
 impl Inventory {
@@ -332,256 +203,8 @@ impl Inventory {
         }
     }
 
-    /// Rebuilds the derived indexes. Linear in the number of objects.
-    pub fn reindex(&mut self) {
-        let mut index = Index::default();
-        self.index_namespaces(&mut index);
-        for (k, b) in &self.role_bindings {
-            let bk = BindingKey::Namespaced(k.clone());
-            self.index_binding(&mut index, bk, self.binding_view_rb(b));
-        }
-        for (n, b) in &self.cluster_role_bindings {
-            let bk = BindingKey::Cluster(n.clone());
-            self.index_binding(&mut index, bk, self.binding_view_crb(b));
-        }
-        index.cluster_role_rules = self.resolve_cluster_roles();
-        index.workloads = self.top_level_workloads();
-        index.api_servers = self.find_api_servers();
-        self.index = index;
-    }
-
-    fn index_namespaces(&self, index: &mut Index) {
-        index.namespaces.extend(self.namespaces.keys().cloned());
-        // Keys are sorted by namespace: look at each namespace once and clone only new ones.
-        macro_rules! add {
-            ($($map:ident),*) => {$({
-                let mut last: Option<&str> = None;
-                for (ns, _) in self.$map.keys() {
-                    if last != Some(ns.as_str()) {
-                        last = Some(ns);
-                        if !ns.is_empty() && !index.namespaces.contains(ns) {
-                            index.namespaces.insert(ns.clone());
-                        }
-                    }
-                }
-            })*};
-        }
-        add!(
-            service_accounts,
-            roles,
-            role_bindings,
-            network_policies,
-            pods,
-            deployments,
-            stateful_sets,
-            daemon_sets,
-            replica_sets,
-            jobs,
-            cron_jobs,
-            resource_quotas,
-            limit_ranges,
-            secrets
-        );
-    }
-
-    fn index_binding(&self, index: &mut Index, bk: BindingKey, b: Binding<'_>) {
-        for s in b.subjects() {
-            let keys = index.bindings_by_subject.entry(s).or_default();
-            // A subject listed twice in one binding is still one binding of it.
-            if keys.last() != Some(&bk) {
-                keys.push(bk.clone());
-            }
-        }
-        if let Some(rk) = b.role_key() {
-            index.bindings_by_role.entry(rk).or_default().push(bk);
-        }
-    }
-
-    /// ClusterRole rules as kube-controller-manager's aggregation controller would fill them:
-    /// a role with an `aggregationRule` gets the rules of every other ClusterRole that one of
-    /// its selectors matches, including roles that are aggregated themselves (built-in `view`
-    /// is labelled into `edit`, and `edit` into `admin`). Input roles shadow bootstrap roles
-    /// of the same name.
-    fn resolve_cluster_roles(&self) -> HashMap<String, Vec<PolicyRule>> {
-        let boot = &bootstrap::policy().cluster_roles;
-        let all: BTreeMap<&str, &ClusterRole> = boot
-            .iter()
-            .chain(self.cluster_roles.iter())
-            .map(|(n, r)| (n.as_str(), r))
-            .collect();
-        let mut out = HashMap::with_capacity(all.len());
-        for name in all.keys() {
-            let mut visiting = Vec::new();
-            resolve_role(name, &all, &mut out, &mut visiting);
-        }
-        out
-    }
-
-    fn top_level_workloads(&self) -> BTreeMap<String, Vec<(WorkloadKind, String)>> {
-        let mut namespaces: BTreeSet<&str> = BTreeSet::new();
-        // Keys are sorted by namespace: compare with the last one instead of hashing each.
-        macro_rules! add {
-            ($($map:ident),*) => {$({
-                let mut last: Option<&str> = None;
-                for (ns, _) in self.$map.keys() {
-                    if last != Some(ns.as_str()) {
-                        last = Some(ns);
-                        namespaces.insert(ns);
-                    }
-                }
-            })*};
-        }
-        add!(
-            pods,
-            deployments,
-            stateful_sets,
-            daemon_sets,
-            replica_sets,
-            jobs,
-            cron_jobs
-        );
-        namespaces
-            .into_iter()
-            .map(|ns| (ns.to_owned(), self.workloads_of(ns)))
-            .filter(|(_, w)| !w.is_empty())
-            .collect()
-    }
-
-    /// Top-level workloads of one namespace, sorted: an owner present in the inventory
-    /// stands for the objects it controls.
-    fn workloads_of(&self, ns: &str) -> Vec<(WorkloadKind, String)> {
-        // The key is built only for a controller reference of a kind that can own the object.
-        let controlled =
-            |meta: &ObjectMeta, kinds: &[&str], present: &dyn Fn(&str, &Key) -> bool| -> bool {
-                meta.owner_references.iter().flatten().any(|o| {
-                    o.controller == Some(true)
-                        && kinds.contains(&o.kind.as_str())
-                        && present(
-                            &o.kind,
-                            &(meta.namespace.clone().unwrap_or_default(), o.name.clone()),
-                        )
-                })
-            };
-        let mut out = Vec::new();
-        let pod_owners = ["ReplicaSet", "StatefulSet", "DaemonSet", "Job"];
-        for p in in_ns(&self.pods, ns) {
-            if !controlled(&p.metadata, &pod_owners, &|k, key| {
-                self.has_controller(k, key)
-            }) {
-                out.push((WorkloadKind::Pod, name(&p.metadata)));
-            }
-        }
-        for d in in_ns(&self.deployments, ns) {
-            out.push((WorkloadKind::Deployment, name(&d.metadata)));
-        }
-        for s in in_ns(&self.stateful_sets, ns) {
-            out.push((WorkloadKind::StatefulSet, name(&s.metadata)));
-        }
-        for d in in_ns(&self.daemon_sets, ns) {
-            out.push((WorkloadKind::DaemonSet, name(&d.metadata)));
-        }
-        for r in in_ns(&self.replica_sets, ns) {
-            if !controlled(&r.metadata, &["Deployment"], &|_, k| {
-                self.deployments.contains_key(k)
-            }) {
-                out.push((WorkloadKind::ReplicaSet, name(&r.metadata)));
-            }
-        }
-        for j in in_ns(&self.jobs, ns) {
-            if !controlled(&j.metadata, &["CronJob"], &|_, k| {
-                self.cron_jobs.contains_key(k)
-            }) {
-                out.push((WorkloadKind::Job, name(&j.metadata)));
-            }
-        }
-        for c in in_ns(&self.cron_jobs, ns) {
-            out.push((WorkloadKind::CronJob, name(&c.metadata)));
-        }
-        out.sort();
-        out
-    }
-
-    /// Whether a pod's controller (ReplicaSet, StatefulSet, DaemonSet, Job) is in the
-    /// inventory, so that the controller is the workload and the pod is not.
-    /// Whether a pod's controller is in the inventory: it is then judged as that controller.
-    pub fn is_controlled_pod(&self, meta: &ObjectMeta) -> bool {
-        meta.owner_references.iter().flatten().any(|o| {
-            o.controller == Some(true)
-                && self.has_controller(
-                    &o.kind,
-                    &(meta.namespace.clone().unwrap_or_default(), o.name.clone()),
-                )
-        })
-    }
-
-    fn has_controller(&self, kind: &str, k: &Key) -> bool {
-        match kind {
-            "ReplicaSet" => self.replica_sets.contains_key(k),
-            "StatefulSet" => self.stateful_sets.contains_key(k),
-            "DaemonSet" => self.daemon_sets.contains_key(k),
-            "Job" => self.jobs.contains_key(k),
-            _ => false,
-        }
-    }
-
-    fn find_api_servers(&self) -> Vec<ApiServerFacts> {
-        in_ns(&self.pods, "kube-system")
-            .filter(|p| {
-                p.metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get("component"))
-                    .is_some_and(|c| c == "kube-apiserver")
-            })
-            .filter_map(|p| {
-                let spec = p.spec.as_ref()?;
-                let c = spec
-                    .containers
-                    .iter()
-                    .find(|c| c.name == "kube-apiserver")
-                    .or_else(|| spec.containers.first())?;
-                let args = c.command.iter().flatten().chain(c.args.iter().flatten());
-                Some(ApiServerFacts {
-                    pod: ObjectRef::new("v1", "Pod", Some("kube-system"), &name(&p.metadata)),
-                    flags: parse_flags(args),
-                })
-            })
-            .collect()
-    }
-
-    fn binding_view_rb<'a>(&self, b: &'a RoleBinding) -> Binding<'a> {
-        Binding {
-            metadata: &b.metadata,
-            namespace: Some(b.metadata.namespace.as_deref().unwrap_or("")),
-            name: b.metadata.name.as_deref().unwrap_or(""),
-            role_ref: &b.role_ref,
-            subjects: b.subjects.as_deref().unwrap_or(&[]),
-        }
-    }
-
-    fn binding_view_crb<'a>(&self, b: &'a ClusterRoleBinding) -> Binding<'a> {
-        Binding {
-            metadata: &b.metadata,
-            namespace: None,
-            name: b.metadata.name.as_deref().unwrap_or(""),
-            role_ref: &b.role_ref,
-            subjects: b.subjects.as_deref().unwrap_or(&[]),
-        }
-    }
-
-    fn binding(&self, k: &BindingKey) -> Option<Binding<'_>> {
-        match k {
-            BindingKey::Cluster(n) => self
-                .cluster_role_bindings
-                .get(n)
-                .map(|b| self.binding_view_crb(b)),
-            BindingKey::Namespaced(k) => self.role_bindings.get(k).map(|b| self.binding_view_rb(b)),
-        }
-    }
-
     // ---- read access -------------------------------------------------------------------
 
-    /// Every namespace the inventory knows of, from Namespace objects or from objects in it.
     pub fn pod(&self, ns: &str, name: &str) -> Option<&Pod> {
         self.pods.get(&(ns.to_owned(), name.to_owned()))
     }
@@ -590,6 +213,7 @@ impl Inventory {
         self.deployments.get(&(ns.to_owned(), name.to_owned()))
     }
 
+    /// Every namespace the inventory knows of, from Namespace objects or from objects in it.
     pub fn namespace_names(&self) -> impl Iterator<Item = &str> {
         self.index.namespaces.iter().map(String::as_str)
     }
@@ -744,96 +368,6 @@ impl Inventory {
         &self.index.api_servers
     }
 
-    /// Pods and top-level controllers in a namespace; a pod whose controller is in the
-    /// inventory is represented by that controller, so one Deployment is one workload.
-    ///
-    /// Walks each kind's objects of the namespace alongside the index's sorted names, so
-    /// that no object is looked up by key: rules call this once per namespace each.
-    pub fn workloads_in<'a>(&'a self, ns: &'a str) -> impl Iterator<Item = Workload<'a>> + 'a {
-        let list: &[(WorkloadKind, String)] =
-            self.index.workloads.get(ns).map_or(&[], Vec::as_slice);
-        let of = move |kind: WorkloadKind| {
-            let from = list.partition_point(|(k, _)| *k < kind);
-            let to = list.partition_point(|(k, _)| *k <= kind);
-            &list[from..to]
-        };
-        let apps = "apps/v1";
-        let batch = "batch/v1";
-        let template = |t: &'a PodTemplateSpec, path| {
-            Some(Parts {
-                pod_labels: template_labels(t),
-                pod_metadata: t.metadata.as_ref(),
-                spec: t.spec.as_ref()?,
-                spec_path: path,
-            })
-        };
-        let tpl = "spec.template.spec";
-        merge(&self.pods, ns, of(WorkloadKind::Pod), ("v1", "Pod"), |p| {
-            Some((
-                &p.metadata,
-                Parts {
-                    pod_labels: p.metadata.labels.as_ref(),
-                    pod_metadata: Some(&p.metadata),
-                    spec: p.spec.as_ref()?,
-                    spec_path: "spec",
-                },
-            ))
-        })
-        .chain(merge(
-            &self.deployments,
-            ns,
-            of(WorkloadKind::Deployment),
-            (apps, "Deployment"),
-            move |d| Some((&d.metadata, template(&d.spec.template, tpl)?)),
-        ))
-        .chain(merge(
-            &self.stateful_sets,
-            ns,
-            of(WorkloadKind::StatefulSet),
-            (apps, "StatefulSet"),
-            move |d| Some((&d.metadata, template(&d.spec.template, tpl)?)),
-        ))
-        .chain(merge(
-            &self.daemon_sets,
-            ns,
-            of(WorkloadKind::DaemonSet),
-            (apps, "DaemonSet"),
-            move |d| Some((&d.metadata, template(&d.spec.template, tpl)?)),
-        ))
-        .chain(merge(
-            &self.replica_sets,
-            ns,
-            of(WorkloadKind::ReplicaSet),
-            (apps, "ReplicaSet"),
-            move |d| Some((&d.metadata, template(d.spec.template.as_ref()?, tpl)?)),
-        ))
-        .chain(merge(
-            &self.jobs,
-            ns,
-            of(WorkloadKind::Job),
-            (batch, "Job"),
-            move |d| Some((&d.metadata, template(&d.spec.as_ref()?.template, tpl)?)),
-        ))
-        .chain(merge(
-            &self.cron_jobs,
-            ns,
-            of(WorkloadKind::CronJob),
-            (batch, "CronJob"),
-            move |d| {
-                let t = &d.spec.job_template.spec.as_ref()?.template;
-                Some((
-                    &d.metadata,
-                    template(t, "spec.jobTemplate.spec.template.spec")?,
-                ))
-            },
-        ))
-    }
-
-    /// Namespaces that have at least one workload.
-    pub fn namespaces_with_workloads(&self) -> impl Iterator<Item = &str> {
-        self.index.workloads.keys().map(String::as_str)
-    }
-
     /// Metadata of every object of a kind (`ObjectRef::kind` spelling), so a caller can
     /// tell which it already holds after relisting that kind.
     pub fn metadata_of_kind(&self, kind: &str) -> Vec<&ObjectMeta> {
@@ -898,51 +432,4 @@ impl Inventory {
         put("ApiServerMetrics", self.apiserver_metrics.len());
         c
     }
-}
-
-/// Resolves one ClusterRole's rules into `out`, aggregating recursively. `visiting` breaks
-/// selector cycles, which the controller would also never settle.
-fn resolve_role(
-    name: &str,
-    all: &BTreeMap<&str, &ClusterRole>,
-    out: &mut HashMap<String, Vec<PolicyRule>>,
-    visiting: &mut Vec<String>,
-) {
-    if out.contains_key(name) || visiting.iter().any(|v| v == name) {
-        return;
-    }
-    let Some(role) = all.get(name) else { return };
-    let selectors: &[LabelSelector] = role
-        .aggregation_rule
-        .as_ref()
-        .and_then(|a| a.cluster_role_selectors.as_deref())
-        .unwrap_or(&[]);
-    if role.aggregation_rule.is_none() {
-        out.insert(name.to_owned(), role.rules.clone().unwrap_or_default());
-        return;
-    }
-    visiting.push(name.to_owned());
-    let mut rules: Vec<PolicyRule> = Vec::new();
-    // The controller walks matching roles in name order and skips rules it already has.
-    for (other_name, other) in all {
-        if *other_name == name {
-            continue;
-        }
-        let labels = other.metadata.labels.as_ref();
-        if !selectors.iter().any(|s| selector::matches(s, labels)) {
-            continue;
-        }
-        resolve_role(other_name, all, out, visiting);
-        for r in out.get(*other_name).into_iter().flatten() {
-            if !rules.contains(r) {
-                rules.push(r.clone());
-            }
-        }
-    }
-    visiting.pop();
-    out.insert(name.to_owned(), rules);
-}
-
-fn template_labels(t: &PodTemplateSpec) -> Option<&BTreeMap<String, String>> {
-    t.metadata.as_ref().and_then(|m| m.labels.as_ref())
 }

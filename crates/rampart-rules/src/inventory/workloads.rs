@@ -1,0 +1,138 @@
+//! A namespace's workloads: its pods and top-level controllers, a pod whose controller is in
+//! the inventory standing for nothing of its own.
+
+use super::index::{WorkloadKind, template_labels};
+use super::views::Workload;
+use super::{Inventory, Namespaced};
+use crate::model::identity::ObjectRef;
+use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::BTreeMap;
+
+/// What a workload's object holds about its pods.
+struct Parts<'a> {
+    pod_labels: Option<&'a BTreeMap<String, String>>,
+    pod_metadata: Option<&'a ObjectMeta>,
+    spec: &'a PodSpec,
+    spec_path: &'static str,
+}
+
+/// The objects of one kind in namespace `ns` whose names are in `names` (sorted by name,
+/// as the map is), as workloads. `parts` is `None` for an object without a pod spec.
+fn merge<'a, T>(
+    map: &'a Namespaced<T>,
+    ns: &'a str,
+    names: &'a [(WorkloadKind, String)],
+    (api_version, kind): (&'static str, &'static str),
+    parts: impl Fn(&'a T) -> Option<(&'a ObjectMeta, Parts<'a>)> + 'a,
+) -> impl Iterator<Item = Workload<'a>> + 'a {
+    let mut wanted = names.iter().map(|(_, n)| n.as_str()).peekable();
+    let start = (ns.to_owned(), String::new());
+    map.range(start..)
+        .take_while(move |((n, _), _)| n == ns)
+        .filter_map(move |((_, name), object)| {
+            while wanted.next_if(|w| *w < name.as_str()).is_some() {}
+            wanted.next_if(|w| *w == name.as_str())?;
+            let (metadata, p) = parts(object)?;
+            Some(Workload {
+                object: ObjectRef::new(api_version, kind, Some(ns), name),
+                metadata,
+                pod_labels: p.pod_labels,
+                pod_metadata: p.pod_metadata,
+                spec: p.spec,
+                spec_path: p.spec_path,
+            })
+        })
+}
+
+impl Inventory {
+    /// Pods and top-level controllers in a namespace; a pod whose controller is in the
+    /// inventory is represented by that controller, so one Deployment is one workload.
+    ///
+    /// Walks each kind's objects of the namespace alongside the index's sorted names, so
+    /// that no object is looked up by key: rules call this once per namespace each.
+    pub fn workloads_in<'a>(&'a self, ns: &'a str) -> impl Iterator<Item = Workload<'a>> + 'a {
+        let list: &[(WorkloadKind, String)] =
+            self.index.workloads.get(ns).map_or(&[], Vec::as_slice);
+        let of = move |kind: WorkloadKind| {
+            let from = list.partition_point(|(k, _)| *k < kind);
+            let to = list.partition_point(|(k, _)| *k <= kind);
+            &list[from..to]
+        };
+        let apps = "apps/v1";
+        let batch = "batch/v1";
+        let template = |t: &'a PodTemplateSpec, path| {
+            Some(Parts {
+                pod_labels: template_labels(t),
+                pod_metadata: t.metadata.as_ref(),
+                spec: t.spec.as_ref()?,
+                spec_path: path,
+            })
+        };
+        let tpl = "spec.template.spec";
+        merge(&self.pods, ns, of(WorkloadKind::Pod), ("v1", "Pod"), |p| {
+            Some((
+                &p.metadata,
+                Parts {
+                    pod_labels: p.metadata.labels.as_ref(),
+                    pod_metadata: Some(&p.metadata),
+                    spec: p.spec.as_ref()?,
+                    spec_path: "spec",
+                },
+            ))
+        })
+        .chain(merge(
+            &self.deployments,
+            ns,
+            of(WorkloadKind::Deployment),
+            (apps, "Deployment"),
+            move |d| Some((&d.metadata, template(&d.spec.template, tpl)?)),
+        ))
+        .chain(merge(
+            &self.stateful_sets,
+            ns,
+            of(WorkloadKind::StatefulSet),
+            (apps, "StatefulSet"),
+            move |d| Some((&d.metadata, template(&d.spec.template, tpl)?)),
+        ))
+        .chain(merge(
+            &self.daemon_sets,
+            ns,
+            of(WorkloadKind::DaemonSet),
+            (apps, "DaemonSet"),
+            move |d| Some((&d.metadata, template(&d.spec.template, tpl)?)),
+        ))
+        .chain(merge(
+            &self.replica_sets,
+            ns,
+            of(WorkloadKind::ReplicaSet),
+            (apps, "ReplicaSet"),
+            move |d| Some((&d.metadata, template(d.spec.template.as_ref()?, tpl)?)),
+        ))
+        .chain(merge(
+            &self.jobs,
+            ns,
+            of(WorkloadKind::Job),
+            (batch, "Job"),
+            move |d| Some((&d.metadata, template(&d.spec.as_ref()?.template, tpl)?)),
+        ))
+        .chain(merge(
+            &self.cron_jobs,
+            ns,
+            of(WorkloadKind::CronJob),
+            (batch, "CronJob"),
+            move |d| {
+                let t = &d.spec.job_template.spec.as_ref()?.template;
+                Some((
+                    &d.metadata,
+                    template(t, "spec.jobTemplate.spec.template.spec")?,
+                ))
+            },
+        ))
+    }
+
+    /// Namespaces that have at least one workload.
+    pub fn namespaces_with_workloads(&self) -> impl Iterator<Item = &str> {
+        self.index.workloads.keys().map(String::as_str)
+    }
+}
