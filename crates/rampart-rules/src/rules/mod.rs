@@ -1,5 +1,9 @@
 //! The rules, one file each, grouped by category. Each category module exports `RULES`;
-//! [`registry`] sorts them into the catalogue.
+//! [`registry`] sorts them into the catalogue. A folder is named for its category, and its
+//! rules' ids carry the same prefix, except two on purpose: the ESC rules sit in `rbac/`
+//! (their category) with their own series because each judges a chain of grants, and the
+//! `workload` category's rules are `POD*` and sit in `pod/`, since every one of them judges
+//! a pod spec.
 
 use crate::engine::rule::Rule;
 
