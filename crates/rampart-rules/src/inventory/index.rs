@@ -4,7 +4,7 @@
 //! `changes` keeps them up to date one change at a time.
 
 use super::views::Binding;
-use super::{Inventory, Key, in_ns, name};
+use super::{Inventory, Key, Namespaced, in_ns, name};
 use crate::model::apiserver_flags::{ApiServerFacts, parse_flags};
 use crate::model::bootstrap;
 use crate::model::identity::{ObjectRef, RoleKey, Subject};
@@ -66,16 +66,12 @@ impl Inventory {
 
     pub(super) fn index_namespaces(&self, index: &mut Index) {
         index.namespaces.extend(self.namespaces.keys().cloned());
-        // Keys are sorted by namespace: look at each namespace once and clone only new ones.
+        // Clone only namespaces not seen yet.
         macro_rules! add {
             ($($map:ident),*) => {$({
-                let mut last: Option<&str> = None;
-                for (ns, _) in self.$map.keys() {
-                    if last != Some(ns.as_str()) {
-                        last = Some(ns);
-                        if !ns.is_empty() && !index.namespaces.contains(ns) {
-                            index.namespaces.insert(ns.clone());
-                        }
+                for ns in namespaces_of(&self.$map) {
+                    if !ns.is_empty() && !index.namespaces.contains(ns) {
+                        index.namespaces.insert(ns.to_owned());
                     }
                 }
             })*};
@@ -133,17 +129,8 @@ impl Inventory {
 
     pub(super) fn top_level_workloads(&self) -> BTreeMap<String, Vec<(WorkloadKind, String)>> {
         let mut namespaces: BTreeSet<&str> = BTreeSet::new();
-        // Keys are sorted by namespace: compare with the last one instead of hashing each.
         macro_rules! add {
-            ($($map:ident),*) => {$({
-                let mut last: Option<&str> = None;
-                for (ns, _) in self.$map.keys() {
-                    if last != Some(ns.as_str()) {
-                        last = Some(ns);
-                        namespaces.insert(ns);
-                    }
-                }
-            })*};
+            ($($map:ident),*) => {$( namespaces.extend(namespaces_of(&self.$map)); )*};
         }
         add!(
             pods,
@@ -291,6 +278,17 @@ impl Inventory {
             BindingKey::Namespaced(k) => self.role_bindings.get(k).map(|b| self.binding_view_rb(b)),
         }
     }
+}
+
+/// The distinct namespaces of a namespaced map. Keys are sorted by namespace, so each is
+/// compared with the last one instead of hashed.
+fn namespaces_of<T>(map: &Namespaced<T>) -> impl Iterator<Item = &str> {
+    let mut last: Option<&str> = None;
+    map.keys().filter_map(move |(ns, _)| {
+        let new = last != Some(ns.as_str());
+        last = Some(ns);
+        new.then_some(ns.as_str())
+    })
 }
 
 /// Resolves one ClusterRole's rules into `out`, aggregating recursively. `visiting` breaks
