@@ -8,6 +8,8 @@ pub mod apiserver;
 pub mod apply;
 pub mod collect;
 pub mod events;
+#[cfg(test)]
+mod fixture;
 pub mod health;
 pub mod metrics;
 pub mod report;

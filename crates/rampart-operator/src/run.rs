@@ -13,13 +13,12 @@ use crate::apiserver::Scraper;
 use crate::apply::Writer;
 use crate::collect::{Pending, Stores};
 use crate::events;
-use crate::metrics::{Changes, Metrics};
+use crate::metrics::Metrics;
 use crate::report;
 use crate::watch_state::WatchState;
 use anyhow::{Context as _, Result};
 use futures::StreamExt;
 use kube::Client;
-use rampart_crd::ReportFinding;
 use rampart_rules::Severity;
 use rampart_rules::encryption_state::assess;
 use rampart_rules::{Evaluation, Inventory, Scope, Settings, evaluate, evaluate_scope, registry};
@@ -179,38 +178,42 @@ pub async fn run(
             .namespaces()
             .filter_map(|n| n.metadata.name.as_deref())
             .collect();
-        let mut reports = report::build(
-            &evaluation.findings,
-            namespaces,
-            &writer.first_seen(),
-            &now(),
-            version,
-        );
         let encryption = assess(&inventory, &settings);
-        reports.encryption = Some(report::encryption_status(&encryption));
-        reports.retain_namespaces(&config.namespaces);
-        reports.set_could_not_evaluate(&watch_state.could_not_evaluate());
+        let could_not_evaluate = watch_state.could_not_evaluate();
+        let now = now();
+        let built = report::build(&report::Inputs {
+            findings: &evaluation.findings,
+            namespaces: &namespaces,
+            filter: &config.namespaces,
+            encryption: &encryption,
+            could_not_evaluate: &could_not_evaluate,
+            open: &writer.open,
+            now: &now,
+            version,
+        });
         let m = &config.metrics;
-        m.record_findings(&evaluation.findings, &reports, &config.namespaces);
+        m.record_findings(&built.posture, &built.reports);
         m.record_encryption(
             encryption.state,
             encryption.provider.as_deref(),
             encryption.evidence,
         );
-        let changes = Changes::between(&writer.open, &reports);
-        // Decide what to announce before the writer forgets what was open.
-        let (new, resolved) = events::diff(&writer.open, &reports, config.event_min_severity);
-        let new: Vec<ReportFinding> = new.into_iter().cloned().collect();
-        let resolved: Vec<ReportFinding> = resolved.into_iter().cloned().collect();
-        match writer.apply(&client, &reports).await {
-            Ok(written) => {
-                m.record_changes(&changes);
-                m.record_writes(&reports, written);
-                let announced = events::announce(&client, &new, &resolved, &config.instance).await;
+        match writer.apply(&client, &built.reports).await {
+            Ok(applied) => {
+                let transitions = report::Transitions::between(&applied.before, &built.reports);
+                m.record_transitions(&transitions);
+                m.record_writes(&built.reports, applied.written);
+                let announced = events::announce(
+                    &client,
+                    &transitions,
+                    config.event_min_severity,
+                    &config.instance,
+                )
+                .await;
                 info!(
                     findings = evaluation.findings.len(),
                     scope = %describe(&scope),
-                    written,
+                    written = applied.written,
                     announced,
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     "evaluated"

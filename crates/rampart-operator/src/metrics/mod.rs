@@ -19,6 +19,5 @@ mod specs;
 #[cfg(test)]
 mod tests;
 
-pub use record::Changes;
 pub use registry::{Metrics, MetricsError};
 pub use specs::{MetricType, SPECS, Spec};

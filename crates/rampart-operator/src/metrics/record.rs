@@ -3,11 +3,10 @@
 
 use super::registry::{Current, Metrics};
 use crate::apply::ApplyError;
-use crate::report::{NamespaceFilter, Reports};
+use crate::report::{Posture, Reports, Transitions};
 use rampart_crd::{CLUSTER_REPORT_NAME, ReportFinding};
 use rampart_rules::encryption_state::{Evidence, State};
-use rampart_rules::{Finding, score};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 const NO_LABELS: &[&str] = &[];
@@ -19,47 +18,31 @@ const ENCRYPTION_STATES: [State; 4] = [
     State::Unknown,
 ];
 
-/// Where a finding shows on a namespace dashboard: its own namespace, or for a Namespace
-/// object's finding (missing Pod Security labels) the namespace it is about.
-fn namespace_of(f: &Finding) -> &str {
-    match f.namespace() {
-        Some(ns) => ns,
-        None if f.resource.kind == "Namespace" => &f.resource.name,
-        None => "",
+/// Sums findings per (rule, severity, category): the label set of both counters.
+fn tally(findings: &[&ReportFinding]) -> BTreeMap<[String; 3], u64> {
+    let mut out: BTreeMap<[String; 3], u64> = BTreeMap::new();
+    for f in findings {
+        let labels = [&f.rule_id, &f.severity, &f.category].map(String::clone);
+        *out.entry(labels).or_default() += 1;
     }
-}
-
-fn rule_labels(f: &ReportFinding) -> [&str; 3] {
-    [&f.rule_id, &f.severity, &f.category]
+    out
 }
 
 impl Metrics {
-    /// Open findings and scores from one evaluation. Findings in namespaces the filter
-    /// leaves out are not counted, as they get no report.
-    pub fn record_findings(
-        &self,
-        findings: &[Finding],
-        reports: &Reports,
-        filter: &NamespaceFilter,
-    ) {
-        let included: Vec<&Finding> = findings
-            .iter()
-            .filter(|f| {
-                let ns = namespace_of(f);
-                ns.is_empty() || filter.allows(ns)
-            })
-            .collect();
+    /// Open findings and scores, as the pure builder counted them over the namespaces
+    /// that get reports.
+    pub fn record_findings(&self, posture: &Posture, reports: &Reports) {
         let mut counts: BTreeMap<Vec<String>, i64> = BTreeMap::new();
-        for f in &included {
+        for (series, n) in &posture.open {
             let mut labels = vec![
-                f.rule_id.to_owned(),
-                f.severity.as_str().to_owned(),
-                f.category.as_str().to_owned(),
+                series.rule.to_owned(),
+                series.severity.as_str().to_owned(),
+                series.category.as_str().to_owned(),
             ];
             if self.namespace_label {
-                labels.push(namespace_of(f).to_owned());
+                labels.push(series.namespace.clone());
             }
-            *counts.entry(labels).or_default() += 1;
+            *counts.entry(labels).or_default() += i64::try_from(*n).unwrap_or(i64::MAX);
         }
         let Ok(mut current) = self.current.lock() else {
             return;
@@ -78,7 +61,7 @@ impl Metrics {
         current.findings = counts.into_keys().collect();
 
         if let Ok(g) = self.score.get_metric_with_label_values(NO_LABELS) {
-            g.set(i64::from(score::score(included.iter().copied())));
+            g.set(i64::from(posture.score));
         }
         let namespaces: BTreeSet<String> = reports.namespaces.keys().cloned().collect();
         for gone in current.namespaces.difference(&namespaces) {
@@ -113,15 +96,15 @@ impl Metrics {
 
     /// Counts the findings that appeared and resolved, once they are in the written
     /// reports (so a failed write does not count them twice).
-    pub fn record_changes(&self, changes: &Changes) {
-        for (labels, n) in &changes.detected {
-            if let Ok(c) = self.detected.get_metric_with_label_values(labels) {
-                c.inc_by(*n);
+    pub fn record_transitions(&self, transitions: &Transitions<'_>) {
+        for (labels, n) in tally(&transitions.detected) {
+            if let Ok(c) = self.detected.get_metric_with_label_values(&labels) {
+                c.inc_by(n);
             }
         }
-        for (labels, n) in &changes.resolved {
-            if let Ok(c) = self.resolved.get_metric_with_label_values(labels) {
-                c.inc_by(*n);
+        for (labels, n) in tally(&transitions.resolved) {
+            if let Ok(c) = self.resolved.get_metric_with_label_values(&labels) {
+                c.inc_by(n);
             }
         }
     }
@@ -133,12 +116,7 @@ impl Metrics {
         self.writes
             .with_label_values(&["unchanged"])
             .inc_by(total.saturating_sub(written));
-        let truncated = reports
-            .namespaces
-            .values()
-            .chain(std::iter::once(&reports.cluster))
-            .filter(|r| r.truncated)
-            .count();
+        let truncated = reports.all().filter(|r| r.truncated).count();
         self.truncated.inc_by(truncated as u64);
     }
 
@@ -188,32 +166,6 @@ impl Metrics {
         self.last_evaluation.reset();
         if let Ok(mut current) = self.current.lock() {
             *current = Current::default();
-        }
-    }
-}
-
-/// Findings that appeared and resolved in one pass, counted per (rule, severity, category).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Changes {
-    pub detected: BTreeMap<[String; 3], u64>,
-    pub resolved: BTreeMap<[String; 3], u64>,
-}
-
-impl Changes {
-    /// Compares the open findings the writer knows (read back from the reports at start-up,
-    /// so a restart sees nothing new) with the reports about to be written.
-    pub fn between(open: &HashMap<String, ReportFinding>, reports: &Reports) -> Changes {
-        let (new, gone) = crate::events::diff(open, reports, rampart_rules::Severity::Info);
-        let tally = |fs: Vec<&ReportFinding>| {
-            let mut out: BTreeMap<[String; 3], u64> = BTreeMap::new();
-            for f in fs {
-                *out.entry(rule_labels(f).map(str::to_owned)).or_default() += 1;
-            }
-            out
-        };
-        Changes {
-            detected: tally(new),
-            resolved: tally(gone),
         }
     }
 }

@@ -1,7 +1,7 @@
 use super::*;
-use crate::report::{self, NamespaceFilter, Reports};
+use crate::fixture::{Fixture, open_of};
+use crate::report::{Built, NamespaceFilter, Reports, Transitions};
 use prometheus::proto::MetricType as ProtoType;
-use rampart_crd::ReportFinding;
 use rampart_rules::encryption_state::{Evidence, State};
 use rampart_rules::{Finding, Inventory, Settings, evaluate};
 use std::collections::{BTreeMap, HashMap};
@@ -36,21 +36,16 @@ fn cluster(namespaces: &[(&str, bool)]) -> Vec<Finding> {
     evaluate(&inv, &Settings::default()).findings
 }
 
-fn reports_of(findings: &[Finding], namespaces: &[(&str, bool)]) -> Reports {
-    report::build(
-        findings,
-        namespaces.iter().map(|(n, _)| *n),
-        &HashMap::new(),
-        "2026-01-01T00:00:00Z",
-        "test",
-    )
+fn built(fixture: &Fixture, findings: &[Finding], namespaces: &[(&str, bool)]) -> Built {
+    let names: Vec<&str> = namespaces.iter().map(|(n, _)| *n).collect();
+    fixture.build(findings, &names)
 }
 
 fn record(m: &Metrics, namespaces: &[(&str, bool)]) -> Reports {
     let findings = cluster(namespaces);
-    let reports = reports_of(&findings, namespaces);
-    m.record_findings(&findings, &reports, &NamespaceFilter::default());
-    reports
+    let built = built(&Fixture::default(), &findings, namespaces);
+    m.record_findings(&built.posture, &built.reports);
+    built.reports
 }
 
 fn series(m: &Metrics, name: &str) -> Vec<(BTreeMap<String, String>, f64)> {
@@ -90,9 +85,10 @@ fn critical_in(m: &Metrics, ns: &str) -> Vec<f64> {
 fn every_documented_metric_is_served_as_documented() {
     let m = Metrics::new(true).expect("metrics");
     let reports = record(&m, &[("shop", true)]);
-    let mut changes = Changes::between(&HashMap::new(), &reports);
-    changes.resolved = changes.detected.clone();
-    m.record_changes(&changes);
+    let none = HashMap::new();
+    let mut transitions = Transitions::between(&none, &reports);
+    transitions.resolved = transitions.detected.clone();
+    m.record_transitions(&transitions);
     m.record_writes(&reports, 1);
     m.record_api_error("Pod");
     m.record_watched(&[("Pod", 3)]);
@@ -194,42 +190,61 @@ fn excluded_namespaces_are_not_counted() {
     let m = Metrics::new(true).expect("metrics");
     let ns = [("shop", true), ("kube-public", true)];
     let findings = cluster(&ns);
-    let mut reports = reports_of(&findings, &ns);
-    let filter = NamespaceFilter {
-        include: Vec::new(),
-        exclude: vec!["kube-*".to_owned()],
+    let fixture = Fixture {
+        filter: NamespaceFilter {
+            include: Vec::new(),
+            exclude: vec!["kube-*".to_owned()],
+        },
+        ..Fixture::default()
     };
-    reports.retain_namespaces(&filter);
-    m.record_findings(&findings, &reports, &filter);
+    let built = built(&fixture, &findings, &ns);
+    m.record_findings(&built.posture, &built.reports);
     assert_eq!(critical_in(&m, "shop"), vec![1.0]);
     assert!(critical_in(&m, "kube-public").is_empty());
+    let score = series(&m, "rampart_posture_score");
+    assert_eq!(score[0].1, f64::from(built.posture.score));
+    assert_eq!(series(&m, "rampart_namespace_posture_score").len(), 1);
+}
+
+fn counter(m: &Metrics, name: &str, rule: &str, severity: &str) -> f64 {
+    series(m, name)
+        .into_iter()
+        .filter(|(l, _)| l["rule"] == rule && l["severity"] == severity)
+        .map(|(_, v)| v)
+        .sum()
 }
 
 #[test]
-fn findings_already_reported_are_not_detected_again() {
-    let ns = [("shop", true)];
-    let findings = cluster(&ns);
-    let reports = reports_of(&findings, &ns);
-    let fresh = Changes::between(&HashMap::new(), &reports);
+fn transitions_are_counted_per_rule_severity_and_category() {
+    let m = Metrics::new(true).expect("metrics");
+    let ns = [("shop", true), ("blog", true)];
+    let reports = built(&Fixture::default(), &cluster(&ns), &ns).reports;
+    let none = HashMap::new();
+    m.record_transitions(&Transitions::between(&none, &reports));
     assert_eq!(
-        fresh.detected.values().sum::<u64>(),
-        findings.len() as u64,
-        "{fresh:?}"
+        counter(&m, "rampart_findings_detected_total", "RBAC015", "critical"),
+        2.0
     );
-    // After a restart the writer's open findings come from the reports in the cluster.
-    let open: HashMap<String, ReportFinding> = reports
-        .namespaces
-        .values()
-        .chain(std::iter::once(&reports.cluster))
-        .flat_map(|r| r.findings.iter())
-        .map(|f| (f.fingerprint.clone(), f.clone()))
-        .collect();
-    assert_eq!(Changes::between(&open, &reports), Changes::default());
-    let fixed = reports_of(&cluster(&[("shop", false)]), &[("shop", false)]);
-    let changes = Changes::between(&open, &fixed);
-    assert!(changes.detected.is_empty());
-    let key = ["RBAC015", "critical", "rbac"].map(str::to_owned);
-    assert_eq!(changes.resolved.get(&key), Some(&1), "{changes:?}");
+    let open = open_of(&reports);
+    let fixed = [("shop", false), ("blog", true)];
+    let after = built(&Fixture::default(), &cluster(&fixed), &fixed).reports;
+    m.record_transitions(&Transitions::between(&open, &after));
+    assert_eq!(
+        counter(&m, "rampart_findings_detected_total", "RBAC015", "critical"),
+        2.0,
+        "nothing new"
+    );
+    assert_eq!(
+        counter(&m, "rampart_findings_resolved_total", "RBAC015", "critical"),
+        1.0
+    );
+    let resolved = series(&m, "rampart_findings_resolved_total");
+    let labels = resolved
+        .iter()
+        .find(|(l, v)| l["rule"] == "RBAC015" && *v == 1.0)
+        .map(|(l, _)| l.clone())
+        .expect("a resolved series");
+    assert_eq!(labels["category"], "rbac");
 }
 
 #[test]
