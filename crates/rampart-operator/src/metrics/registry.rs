@@ -87,7 +87,7 @@ fn register<C: prometheus::core::Collector + Clone + 'static>(
 }
 
 impl Metrics {
-    /// Registers every metric of [`SPECS`]. `namespace_label` false drops the namespace
+    /// Registers every metric of [`SPECS`](super::SPECS). `namespace_label` false drops the namespace
     /// label of `rampart_findings`, for clusters with very many namespaces.
     pub fn new(namespace_label: bool) -> Result<Metrics, MetricsError> {
         let r = Registry::new();
