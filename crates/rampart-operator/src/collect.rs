@@ -269,3 +269,90 @@ impl Stores {
         self.caches.iter().map(|c| (c.kind(), c.len())).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{Namespace, Secret};
+    use kube::core::{ObjectMeta, PartialObjectMeta};
+
+    fn meta(namespace: Option<&str>, name: &str, version: &str) -> ObjectMeta {
+        ObjectMeta {
+            namespace: namespace.map(str::to_owned),
+            name: Some(name.to_owned()),
+            resource_version: Some(version.to_owned()),
+            ..ObjectMeta::default()
+        }
+    }
+
+    fn namespace(name: &str, version: &str) -> Namespace {
+        Namespace {
+            metadata: meta(None, name, version),
+            ..Namespace::default()
+        }
+    }
+
+    fn secret(name: &str, version: &str) -> PartialObjectMeta<Secret> {
+        let mut s = PartialObjectMeta::<Secret>::default();
+        s.metadata.namespace = Some("shop".to_owned());
+        s.metadata.name = Some(name.to_owned());
+        s.metadata.resource_version = Some(version.to_owned());
+        s
+    }
+
+    fn describe(change: &Change) -> String {
+        match change {
+            Change::Upsert(o) => match o.as_ref() {
+                Object::Namespace(n) => format!("upsert Namespace {:?}", n.metadata.name),
+                Object::Secret(s) => format!("upsert Secret {:?}", s.metadata.name),
+                other => format!("upsert {other:?}"),
+            },
+            Change::Delete(r) => format!("delete {} {}", r.kind, r.name),
+        }
+    }
+
+    #[test]
+    fn changes_bring_the_inventory_to_what_the_caches_hold() {
+        let (namespaces, mut ns_writer) = reflector::store::<Namespace>();
+        let (secrets, mut secret_writer) = reflector::store::<PartialObjectMeta<Secret>>();
+        for ns in [namespace("a", "1"), namespace("gone", "1")] {
+            ns_writer.apply_watcher_event(&watcher::Event::Apply(ns));
+        }
+        secret_writer.apply_watcher_event(&watcher::Event::Apply(secret("token", "1")));
+        let stores = Stores {
+            caches: vec![Box::new(namespaces), Box::new(secrets)],
+        };
+        let inventory = stores.snapshot();
+        assert_eq!(inventory.metadata_of_kind("Namespace").len(), 2);
+        assert_eq!(inventory.metadata_of_kind("Secret").len(), 1);
+        assert_eq!(stores.counts(), [("Namespace", 2), ("Secret", 1)]);
+
+        ns_writer.apply_watcher_event(&watcher::Event::Apply(namespace("b", "2")));
+        ns_writer.apply_watcher_event(&watcher::Event::Delete(namespace("gone", "1")));
+        secret_writer.apply_watcher_event(&watcher::Event::Apply(secret("token", "2")));
+        let mut pending = Pending::default();
+        pending.note(
+            "Namespace",
+            Seen::from(&watcher::Event::Apply(namespace("b", "2"))),
+        );
+        pending.note(
+            "Namespace",
+            Seen::from(&watcher::Event::Delete(namespace("gone", "1"))),
+        );
+        // A relist compares the whole kind: the changed Secret is found by its version.
+        pending.note("Secret", Seen::Relisted);
+        let changes: Vec<String> = stores
+            .changes(&pending, &inventory)
+            .iter()
+            .map(describe)
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                "upsert Namespace Some(\"b\")",
+                "delete Namespace gone",
+                "upsert Secret Some(\"token\")",
+            ]
+        );
+    }
+}
