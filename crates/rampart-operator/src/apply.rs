@@ -26,6 +26,16 @@ pub enum ApplyError {
     },
 }
 
+/// What one successful write did.
+#[derive(Debug)]
+pub struct Applied {
+    /// Reports sent; the others were unchanged.
+    pub written: u64,
+    /// The findings open before the write, to tell what it detected and resolved
+    /// ([`crate::report::Transitions`]).
+    pub before: HashMap<String, ReportFinding>,
+}
+
 /// What the writer knows of the cluster's reports: their content hashes, and every open
 /// finding in them by fingerprint (for first-seen times and for telling new from resolved).
 #[derive(Debug, Default)]
@@ -49,14 +59,6 @@ impl Writer {
         for f in &report.findings {
             self.open.insert(f.fingerprint.clone(), f.clone());
         }
-    }
-
-    /// First-seen time of every open finding, by fingerprint.
-    pub fn first_seen(&self) -> HashMap<String, String> {
-        self.open
-            .iter()
-            .map(|(fp, f)| (fp.clone(), f.first_seen.clone()))
-            .collect()
     }
 
     /// Reads the reports already in the cluster, so a restart neither rewrites unchanged
@@ -88,8 +90,12 @@ impl Writer {
         Ok(w)
     }
 
-    /// Writes every report whose content changed; returns how many were written.
-    pub async fn apply(&mut self, client: &Client, reports: &Reports) -> Result<u64, ApplyError> {
+    /// Writes every report whose content changed.
+    pub async fn apply(
+        &mut self,
+        client: &Client,
+        reports: &Reports,
+    ) -> Result<Applied, ApplyError> {
         let params = PatchParams::apply(FIELD_MANAGER).force();
         let mut written = 0;
         for (ns, report) in &reports.namespaces {
@@ -156,15 +162,11 @@ impl Writer {
             self.skipped += 1;
         }
         // Remember only what is open now: a finding that resolves and comes back is new again.
-        self.open.clear();
-        for r in reports
-            .namespaces
-            .values()
-            .chain(std::iter::once(&reports.cluster))
-        {
+        let before = std::mem::take(&mut self.open);
+        for r in reports.all() {
             self.remember(r);
         }
         self.writes += written;
-        Ok(written)
+        Ok(Applied { written, before })
     }
 }

@@ -1,26 +1,16 @@
-//! Collect: one reflector per kind the engine reads, a full snapshot of them as an
-//! Inventory, and the changes since the last evaluation as inventory changes.
+//! Collect: one reflector per kind the engine reads ([`crate::watched`]), a full snapshot
+//! of them as an Inventory, and the changes since the last evaluation as inventory changes.
 //! Secrets are watched through metadata-only requests: Rampart never receives Secret data.
 
+use crate::watched::{KindVisitor, Watched, visit_kinds};
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::{StreamExt, future};
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{
-    LimitRange, Namespace, Pod, ResourceQuota, Secret, ServiceAccount,
-};
-use k8s_openapi::api::networking::v1::NetworkPolicy;
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
-use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource};
-use rampart_rules::Change;
-use rampart_rules::{Inventory, ObjectRef};
-use rampart_rules::{Object, SecretMeta};
-use serde::de::DeserializeOwned;
+use rampart_rules::{Change, Inventory, Object, ObjectRef};
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::fmt::Debug;
 
 /// What one watch event says changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +41,7 @@ impl<K: Resource> From<&watcher::Event<K>> for Seen {
 }
 
 /// A watch event (or a watch error) of one kind.
-pub type Event = (&'static str, Result<Seen, watcher::Error>);
+pub type WatchEvent = (&'static str, Result<Seen, watcher::Error>);
 
 /// What changed since the last evaluation, gathered from watch events.
 #[derive(Debug, Default)]
@@ -104,164 +94,263 @@ fn store_ref<K: Resource<DynamicType = ()>>(
     }
 }
 
-fn secret_object(s: &PartialObjectMeta<Secret>) -> Object {
-    Object::Secret(SecretMeta {
-        metadata: s.metadata.clone(),
-        type_: None,
-    })
-}
-
 /// Drops what no rule reads and what changes on every write, before it reaches the cache.
 fn prune<K: Resource>(o: &mut K) {
     o.meta_mut().managed_fields = None;
 }
 
-fn watch<K>(client: &Client, kind: &'static str) -> (Store<K>, BoxStream<'static, Event>)
-where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
-{
+fn watch<K: Watched>(client: &Client) -> (Store<K>, BoxStream<'static, WatchEvent>) {
     let (reader, writer) = reflector::store();
     let api: Api<K> = Api::all(client.clone());
     let events = watcher(api, watcher::Config::default()).modify(prune::<K>);
     let stream = reflector::reflector(writer, events)
         .default_backoff()
-        .map(move |e| (kind, e.map(|e| Seen::from(&e))))
+        .map(|e| (K::KIND, e.map(|e| Seen::from(&e))))
         .boxed();
     (reader, stream)
 }
 
-macro_rules! stores {
-    ($($field:ident: $ty:ty => $kind:literal, $variant:ident;)*) => {
-        /// The caches of every kind the engine reads.
-        pub struct Stores {
-            $(pub $field: Store<$ty>,)*
-            pub secrets: Store<PartialObjectMeta<Secret>>,
-        }
-
-        impl Stores {
-            /// Starts the watches; the returned streams must be polled for the stores to fill.
-            pub fn watch_all(client: &Client) -> (Stores, Vec<BoxStream<'static, Event>>) {
-                let mut streams = Vec::new();
-                $(
-                    let ($field, s) = watch::<$ty>(client, $kind);
-                    streams.push(s);
-                )*
-                let (secrets, writer) = reflector::store();
-                // Api<PartialObjectMeta<_>> makes metadata-only list and watch requests.
-                let api: Api<PartialObjectMeta<Secret>> = Api::all(client.clone());
-                let meta = watcher(api, watcher::Config::default())
-                    .modify(prune::<PartialObjectMeta<Secret>>);
-                streams.push(
-                    reflector::reflector(writer, meta)
-                        .default_backoff()
-                        .map(|e| ("Secret", e.map(|e| Seen::from(&e))))
-                        .boxed(),
-                );
-                (Stores { $($field,)* secrets }, streams)
-            }
-
-            /// Resolves once every store has had its initial list.
-            pub async fn wait_until_ready(&self) -> bool {
-                let all = future::join_all([
-                    $(Box::pin(self.$field.wait_until_ready()) as std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send + '_>>,)*
-                    Box::pin(self.secrets.wait_until_ready()),
-                ]).await;
-                all.iter().all(Result::is_ok)
-            }
-
-            /// A consistent-enough copy of every cache as an indexed inventory.
-            pub fn snapshot(&self) -> Inventory {
-                let mut inv = Inventory::new();
-                $(
-                    for o in self.$field.state() {
-                        inv.insert(Object::$variant((*o).clone()), None);
-                    }
-                )*
-                for s in self.secrets.state() {
-                    inv.insert(secret_object(&s), None);
-                }
-                inv.reindex();
-                inv
-            }
-
-            /// The current state of what `pending` names, as changes to `inventory`.
-            pub fn changes(&self, pending: &Pending, inventory: &Inventory) -> Vec<Change> {
-                let mut out = Vec::new();
-                for (kind, ns, name) in &pending.objects {
-                    // A relisted kind is compared whole below.
-                    if pending.relisted.contains(kind) {
-                        continue;
-                    }
-                    match self.current(kind, ns.as_deref(), name) {
-                        Some(o) => out.push(Change::Upsert(Box::new(o))),
-                        None => out.push(Change::Delete(ObjectRef::new("", kind, ns.as_deref(), name))),
-                    }
-                }
-                for kind in &pending.relisted {
-                    self.relist_changes(kind, inventory, &mut out);
-                }
-                out
-            }
-
-            fn current(&self, kind: &str, ns: Option<&str>, name: &str) -> Option<Object> {
-                match kind {
-                    $($kind => self.$field.get(&store_ref(ns, name)).map(|o| Object::$variant((*o).clone())),)*
-                    "Secret" => self.secrets.get(&store_ref(ns, name)).map(|s| secret_object(&s)),
-                    _ => None,
-                }
-            }
-
-            /// Changes that bring the inventory's objects of `kind` to the store's: what
-            /// was added, modified (by resourceVersion) or is gone.
-            fn relist_changes(&self, kind: &'static str, inventory: &Inventory, out: &mut Vec<Change>) {
-                let known = versions(inventory, kind);
-                let mut seen = HashSet::new();
-                let mut visit = |meta: &kube::core::ObjectMeta, object: &dyn Fn() -> Object| {
-                    let key = (meta.namespace.clone(), meta.name.clone().unwrap_or_default());
-                    if known.get(&key) != Some(&meta.resource_version) {
-                        out.push(Change::Upsert(Box::new(object())));
-                    }
-                    seen.insert(key);
-                };
-                match kind {
-                    $($kind => for o in self.$field.state() {
-                        visit(&o.metadata, &|| Object::$variant((*o).clone()));
-                    },)*
-                    "Secret" => for s in self.secrets.state() {
-                        visit(&s.metadata, &|| secret_object(&s));
-                    },
-                    _ => {}
-                }
-                for (ns, name) in known.into_keys() {
-                    if !seen.contains(&(ns.clone(), name.clone())) {
-                        out.push(Change::Delete(ObjectRef::new("", kind, ns.as_deref(), &name)));
-                    }
-                }
-            }
-
-            /// Objects cached per kind, for logs and metrics.
-            pub fn counts(&self) -> Vec<(&'static str, usize)> {
-                vec![$(($kind, self.$field.state().len()),)* ("Secret", self.secrets.state().len())]
-            }
-        }
-    };
+/// One kind's cache, whatever the kind's type.
+trait Cache: Send + Sync {
+    fn kind(&self) -> &'static str;
+    fn wait_until_ready(&self) -> BoxFuture<'_, bool>;
+    fn len(&self) -> usize;
+    fn insert_into(&self, inventory: &mut Inventory);
+    fn current(&self, namespace: Option<&str>, name: &str) -> Option<Object>;
+    fn relist_changes(&self, inventory: &Inventory, out: &mut Vec<Change>);
 }
 
-stores! {
-    namespaces: Namespace => "Namespace", Namespace;
-    service_accounts: ServiceAccount => "ServiceAccount", ServiceAccount;
-    roles: Role => "Role", Role;
-    cluster_roles: ClusterRole => "ClusterRole", ClusterRole;
-    role_bindings: RoleBinding => "RoleBinding", RoleBinding;
-    cluster_role_bindings: ClusterRoleBinding => "ClusterRoleBinding", ClusterRoleBinding;
-    network_policies: NetworkPolicy => "NetworkPolicy", NetworkPolicy;
-    pods: Pod => "Pod", Pod;
-    deployments: Deployment => "Deployment", Deployment;
-    stateful_sets: StatefulSet => "StatefulSet", StatefulSet;
-    daemon_sets: DaemonSet => "DaemonSet", DaemonSet;
-    replica_sets: ReplicaSet => "ReplicaSet", ReplicaSet;
-    jobs: Job => "Job", Job;
-    cron_jobs: CronJob => "CronJob", CronJob;
-    resource_quotas: ResourceQuota => "ResourceQuota", ResourceQuota;
-    limit_ranges: LimitRange => "LimitRange", LimitRange;
+impl<K: Watched> Cache for Store<K> {
+    fn kind(&self) -> &'static str {
+        K::KIND
+    }
+
+    fn wait_until_ready(&self) -> BoxFuture<'_, bool> {
+        Box::pin(async { Store::wait_until_ready(self).await.is_ok() })
+    }
+
+    fn len(&self) -> usize {
+        self.state().len()
+    }
+
+    fn insert_into(&self, inventory: &mut Inventory) {
+        for o in self.state() {
+            inventory.insert((*o).clone().into_object(), None);
+        }
+    }
+
+    fn current(&self, namespace: Option<&str>, name: &str) -> Option<Object> {
+        self.get(&store_ref(namespace, name))
+            .map(|o| (*o).clone().into_object())
+    }
+
+    /// Changes that bring the inventory's objects of this kind to the store's: what was
+    /// added, modified (by resourceVersion) or is gone.
+    fn relist_changes(&self, inventory: &Inventory, out: &mut Vec<Change>) {
+        let known = versions(inventory, K::KIND);
+        let mut seen = HashSet::new();
+        for o in self.state() {
+            let meta = o.meta();
+            let key = (
+                meta.namespace.clone(),
+                meta.name.clone().unwrap_or_default(),
+            );
+            if known.get(&key) != Some(&meta.resource_version) {
+                out.push(Change::Upsert(Box::new((*o).clone().into_object())));
+            }
+            seen.insert(key);
+        }
+        for (ns, name) in known.into_keys() {
+            if !seen.contains(&(ns.clone(), name.clone())) {
+                out.push(Change::Delete(ObjectRef::new(
+                    "",
+                    K::KIND,
+                    ns.as_deref(),
+                    &name,
+                )));
+            }
+        }
+    }
+}
+
+/// The caches of every kind the engine reads, in the order of [`visit_kinds`].
+pub struct Stores {
+    caches: Vec<Box<dyn Cache>>,
+}
+
+/// Starts one watch per kind.
+struct Start<'a> {
+    client: &'a Client,
+    caches: Vec<Box<dyn Cache>>,
+    streams: Vec<BoxStream<'static, WatchEvent>>,
+}
+
+impl KindVisitor for Start<'_> {
+    fn visit<K: Watched>(&mut self) {
+        let (store, stream) = watch::<K>(self.client);
+        self.caches.push(Box::new(store));
+        self.streams.push(stream);
+    }
+}
+
+impl Stores {
+    /// Starts the watches; the returned streams must be polled for the stores to fill.
+    pub fn watch_all(client: &Client) -> (Stores, Vec<BoxStream<'static, WatchEvent>>) {
+        let mut start = Start {
+            client,
+            caches: Vec::new(),
+            streams: Vec::new(),
+        };
+        visit_kinds(&mut start);
+        (
+            Stores {
+                caches: start.caches,
+            },
+            start.streams,
+        )
+    }
+
+    /// Resolves once every store has had its initial list.
+    pub async fn wait_until_ready(&self) -> bool {
+        let all = future::join_all(self.caches.iter().map(|c| c.wait_until_ready())).await;
+        all.into_iter().all(|ready| ready)
+    }
+
+    /// A consistent-enough copy of every cache as an indexed inventory.
+    pub fn snapshot(&self) -> Inventory {
+        let mut inv = Inventory::new();
+        for cache in &self.caches {
+            cache.insert_into(&mut inv);
+        }
+        inv.reindex();
+        inv
+    }
+
+    fn cache(&self, kind: &str) -> Option<&dyn Cache> {
+        self.caches
+            .iter()
+            .find(|c| c.kind() == kind)
+            .map(|c| c.as_ref())
+    }
+
+    /// The current state of what `pending` names, as changes to `inventory`.
+    pub fn changes(&self, pending: &Pending, inventory: &Inventory) -> Vec<Change> {
+        let mut out = Vec::new();
+        for (kind, ns, name) in &pending.objects {
+            // A relisted kind is compared whole below.
+            if pending.relisted.contains(kind) {
+                continue;
+            }
+            match self
+                .cache(kind)
+                .and_then(|c| c.current(ns.as_deref(), name))
+            {
+                Some(o) => out.push(Change::Upsert(Box::new(o))),
+                None => out.push(Change::Delete(ObjectRef::new(
+                    "",
+                    kind,
+                    ns.as_deref(),
+                    name,
+                ))),
+            }
+        }
+        for kind in &pending.relisted {
+            if let Some(c) = self.cache(kind) {
+                c.relist_changes(inventory, &mut out);
+            }
+        }
+        out
+    }
+
+    /// Objects cached per kind, for logs and metrics.
+    pub fn counts(&self) -> Vec<(&'static str, usize)> {
+        self.caches.iter().map(|c| (c.kind(), c.len())).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{Namespace, Secret};
+    use kube::core::{ObjectMeta, PartialObjectMeta};
+
+    fn meta(namespace: Option<&str>, name: &str, version: &str) -> ObjectMeta {
+        ObjectMeta {
+            namespace: namespace.map(str::to_owned),
+            name: Some(name.to_owned()),
+            resource_version: Some(version.to_owned()),
+            ..ObjectMeta::default()
+        }
+    }
+
+    fn namespace(name: &str, version: &str) -> Namespace {
+        Namespace {
+            metadata: meta(None, name, version),
+            ..Namespace::default()
+        }
+    }
+
+    fn secret(name: &str, version: &str) -> PartialObjectMeta<Secret> {
+        let mut s = PartialObjectMeta::<Secret>::default();
+        s.metadata.namespace = Some("shop".to_owned());
+        s.metadata.name = Some(name.to_owned());
+        s.metadata.resource_version = Some(version.to_owned());
+        s
+    }
+
+    fn describe(change: &Change) -> String {
+        match change {
+            Change::Upsert(o) => match o.as_ref() {
+                Object::Namespace(n) => format!("upsert Namespace {:?}", n.metadata.name),
+                Object::Secret(s) => format!("upsert Secret {:?}", s.metadata.name),
+                other => format!("upsert {other:?}"),
+            },
+            Change::Delete(r) => format!("delete {} {}", r.kind, r.name),
+        }
+    }
+
+    #[test]
+    fn changes_bring_the_inventory_to_what_the_caches_hold() {
+        let (namespaces, mut ns_writer) = reflector::store::<Namespace>();
+        let (secrets, mut secret_writer) = reflector::store::<PartialObjectMeta<Secret>>();
+        for ns in [namespace("a", "1"), namespace("gone", "1")] {
+            ns_writer.apply_watcher_event(&watcher::Event::Apply(ns));
+        }
+        secret_writer.apply_watcher_event(&watcher::Event::Apply(secret("token", "1")));
+        let stores = Stores {
+            caches: vec![Box::new(namespaces), Box::new(secrets)],
+        };
+        let inventory = stores.snapshot();
+        assert_eq!(inventory.metadata_of_kind("Namespace").len(), 2);
+        assert_eq!(inventory.metadata_of_kind("Secret").len(), 1);
+        assert_eq!(stores.counts(), [("Namespace", 2), ("Secret", 1)]);
+
+        ns_writer.apply_watcher_event(&watcher::Event::Apply(namespace("b", "2")));
+        ns_writer.apply_watcher_event(&watcher::Event::Delete(namespace("gone", "1")));
+        secret_writer.apply_watcher_event(&watcher::Event::Apply(secret("token", "2")));
+        let mut pending = Pending::default();
+        pending.note(
+            "Namespace",
+            Seen::from(&watcher::Event::Apply(namespace("b", "2"))),
+        );
+        pending.note(
+            "Namespace",
+            Seen::from(&watcher::Event::Delete(namespace("gone", "1"))),
+        );
+        // A relist compares the whole kind: the changed Secret is found by its version.
+        pending.note("Secret", Seen::Relisted);
+        let changes: Vec<String> = stores
+            .changes(&pending, &inventory)
+            .iter()
+            .map(describe)
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                "upsert Namespace Some(\"b\")",
+                "delete Namespace gone",
+                "upsert Secret Some(\"token\")",
+            ]
+        );
+    }
 }

@@ -3,7 +3,7 @@
 //! announced; a restart announces nothing already known, because the open findings are read
 //! back from the reports.
 
-use crate::report::{Reports, at_least};
+use crate::report::{Transitions, at_least};
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
@@ -11,7 +11,6 @@ use kube::api::PostParams;
 use kube::{Api, Client};
 use rampart_crd::ReportFinding;
 use rampart_rules::Severity;
-use std::collections::HashMap;
 use tracing::warn;
 
 /// At most this many events per evaluation, so a first install or a mass change does not
@@ -21,31 +20,24 @@ const REPORTING_CONTROLLER: &str = "rampart.dev/operator";
 /// Kubernetes caps an event's note at 1 KiB.
 const MAX_NOTE: usize = 1024;
 
-/// Findings that appeared and findings that went, relative to the open ones.
-pub fn diff<'a>(
-    open: &'a HashMap<String, ReportFinding>,
-    reports: &'a Reports,
+/// The transitions worth an event: those at or above `min`, detected before resolved, at
+/// most [`MAX_EVENTS_PER_EVALUATION`]; and how many there were in all.
+fn worth_announcing<'a>(
+    transitions: &Transitions<'a>,
     min: Severity,
-) -> (Vec<&'a ReportFinding>, Vec<&'a ReportFinding>) {
-    let current: HashMap<&str, &ReportFinding> = reports
-        .namespaces
-        .values()
-        .chain(std::iter::once(&reports.cluster))
-        .flat_map(|r| r.findings.iter())
-        .map(|f| (f.fingerprint.as_str(), f))
+) -> (Vec<(&'a ReportFinding, bool)>, usize) {
+    let all: Vec<(&ReportFinding, bool)> = transitions
+        .detected
+        .iter()
+        .map(|f| (*f, true))
+        .chain(transitions.resolved.iter().map(|f| (*f, false)))
+        .filter(|(f, _)| at_least(&f.severity, min))
         .collect();
-    let mut new: Vec<&ReportFinding> = current
-        .values()
-        .filter(|f| !open.contains_key(&f.fingerprint) && at_least(&f.severity, min))
-        .copied()
-        .collect();
-    let mut resolved: Vec<&ReportFinding> = open
-        .values()
-        .filter(|f| !current.contains_key(f.fingerprint.as_str()) && at_least(&f.severity, min))
-        .collect();
-    new.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
-    resolved.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
-    (new, resolved)
+    let total = all.len();
+    (
+        all.into_iter().take(MAX_EVENTS_PER_EVALUATION).collect(),
+        total,
+    )
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -98,20 +90,17 @@ pub fn event_for(f: &ReportFinding, detected: bool, instance: &str) -> Event {
     }
 }
 
-/// Creates the events; failures are logged, never fatal. Returns how many were created.
+/// Creates the events for the transitions at or above `min`; failures are logged, never
+/// fatal. Returns how many were created.
 pub async fn announce(
     client: &Client,
-    new: &[ReportFinding],
-    resolved: &[ReportFinding],
+    transitions: &Transitions<'_>,
+    min: Severity,
     instance: &str,
 ) -> usize {
-    let all = new
-        .iter()
-        .map(|f| (f, true))
-        .chain(resolved.iter().map(|f| (f, false)));
-    let total = new.len() + resolved.len();
+    let (chosen, total) = worth_announcing(transitions, min);
     let mut created = 0;
-    for (f, detected) in all.take(MAX_EVENTS_PER_EVALUATION) {
+    for (f, detected) in chosen {
         let event = event_for(f, detected, instance);
         let ns = event.metadata.namespace.clone().unwrap_or_default();
         match Api::<Event>::namespaced(client.clone(), &ns)
@@ -135,66 +124,78 @@ pub async fn announce(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::build;
-    use rampart_rules::{Inventory, Settings, evaluate, manifest};
-
-    fn reports(yaml: &str, open: &HashMap<String, ReportFinding>) -> Reports {
-        let parsed = manifest::parse("t.yaml", yaml);
-        let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
-        let first_seen = open
-            .iter()
-            .map(|(k, f)| (k.clone(), f.first_seen.clone()))
-            .collect();
-        build(
-            &evaluate(&inv, &Settings::default()).findings,
-            ["shop"],
-            &first_seen,
-            "t",
-            "v",
-        )
-    }
+    use crate::fixture::{Fixture, findings, open_of};
+    use std::collections::HashMap;
 
     const ADMIN: &str = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: shop-admin}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\nsubjects: [{kind: User, name: eve, apiGroup: rbac.authorization.k8s.io}]\n";
+
+    fn chosen(t: &Transitions<'_>, min: Severity) -> Vec<(String, bool)> {
+        worth_announcing(t, min)
+            .0
+            .into_iter()
+            .map(|(f, detected)| (f.rule_id.clone(), detected))
+            .collect()
+    }
 
     #[test]
     fn announces_changes_at_or_above_the_threshold_only() {
         let empty = HashMap::new();
-        let first = reports(ADMIN, &empty);
-        let (new, resolved) = diff(&empty, &first, Severity::High);
-        assert_eq!(
-            new.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>(),
-            ["RBAC001"]
-        );
-        assert!(resolved.is_empty());
-        let open: HashMap<String, ReportFinding> = first
-            .cluster
-            .findings
-            .iter()
-            .map(|f| (f.fingerprint.clone(), f.clone()))
-            .collect();
-        let (new, resolved) = diff(&open, &first, Severity::High);
-        assert!(new.is_empty() && resolved.is_empty(), "nothing changed");
-        let fixed = reports(
-            "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {pod-security.kubernetes.io/enforce: restricted}}\n",
-            &open,
-        );
-        let (new, resolved) = diff(&open, &fixed, Severity::High);
+        let first = Fixture::default()
+            .build(&findings(ADMIN), &["shop"])
+            .reports;
+        let t = Transitions::between(&empty, &first);
+        assert_eq!(chosen(&t, Severity::High), [("RBAC001".to_owned(), true)]);
+        let open = open_of(&first);
+        let t = Transitions::between(&open, &first);
+        assert!(chosen(&t, Severity::High).is_empty(), "nothing changed");
+        // The binding is gone; an unbound Role that reads Secrets (low) is new.
+        let fixed = Fixture {
+            open: open.clone(),
+            ..Fixture::default()
+        }
+        .build(
+            &findings(
+                "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: reader, namespace: shop}\nrules: [{apiGroups: [\"\"], resources: [secrets], verbs: [list]}]\n",
+            ),
+            &["shop"],
+        )
+        .reports;
+        let t = Transitions::between(&open, &fixed);
         assert!(
-            new.is_empty(),
-            "ENC005 is new but below the threshold: {new:?}"
+            t.detected
+                .iter()
+                .any(|f| !at_least(&f.severity, Severity::High)),
+            "a finding below the threshold is new: {t:?}"
         );
         assert_eq!(
-            resolved
-                .iter()
-                .map(|f| f.rule_id.as_str())
-                .collect::<Vec<_>>(),
-            ["RBAC001"]
+            chosen(&t, Severity::High),
+            [("RBAC001".to_owned(), false)],
+            "only the resolved critical one is announced"
         );
     }
 
     #[test]
+    fn announces_detected_before_resolved_and_no_more_than_the_cap() {
+        let mut yaml = String::new();
+        for i in 0..60 {
+            yaml.push_str(&format!("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: admin-{i}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}}\nsubjects: [{{kind: User, name: eve-{i}, apiGroup: rbac.authorization.k8s.io}}]\n"));
+        }
+        let before = Fixture::default().build(&findings(ADMIN), &[]).reports;
+        let open = open_of(&before);
+        let after = Fixture::default().build(&findings(&yaml), &[]).reports;
+        let t = Transitions::between(&open, &after);
+        assert!(!t.resolved.is_empty() && t.detected.len() >= 60, "{t:?}");
+        let (announced, total) = worth_announcing(&t, Severity::Info);
+        assert_eq!(total, t.detected.len() + t.resolved.len());
+        assert_eq!(announced.len(), MAX_EVENTS_PER_EVALUATION);
+        assert!(announced.iter().all(|(_, detected)| *detected));
+    }
+
+    #[test]
     fn event_points_at_the_object_and_fits_the_note_limit() {
-        let r = reports(ADMIN, &HashMap::new());
+        let r = Fixture::default()
+            .build(&findings(ADMIN), &["shop"])
+            .reports;
         let mut f = r.cluster.findings[0].clone();
         f.message = "é".repeat(2000);
         let e = event_for(&f, true, "pod-1");

@@ -1,16 +1,24 @@
 //! Rampart's operator: watches cluster state, evaluates the rules, writes reports.
 //!
-//! `collect` (watches, `apiserver` /metrics) -> Inventory -> `rampart_rules::evaluate`
-//! -> `report::build` (pure) -> `apply::Writer` (server-side apply of what changed);
-//! `metrics` counts what each step saw and did, for Prometheus.
+//! ```text
+//! `watched` (the kinds, listed once)
+//!   -> `collect` (watches [API], `apiserver` /metrics [API]) -> Inventory
+//!   -> `rampart_rules::evaluate` -> `report::build` (pure) -> `apply::Writer` (server-side
+//!      apply of what changed [API]) -> `report::Transitions` -> `events` [API], `metrics`
+//! ```
+//! `run` drives it, one pass per batch of changes; `metrics` counts what each step saw and
+//! did, for Prometheus. `snapshot` lists the same kinds once, for one-shot commands.
 
 pub mod apiserver;
 pub mod apply;
 pub mod collect;
 pub mod events;
+#[cfg(test)]
+mod fixture;
 pub mod health;
 pub mod metrics;
 pub mod report;
 pub mod run;
 pub mod snapshot;
 pub mod watch_state;
+pub mod watched;

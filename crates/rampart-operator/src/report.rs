@@ -1,10 +1,14 @@
 //! Pure report building: what each PostureReport and the ClusterPostureReport should
-//! contain after an evaluation. No IO; the writer decides what to send.
+//! contain after an evaluation, and what changed since the last written reports. No IO;
+//! the writer decides what to send.
 //!
 //! ```text
-//! Evaluation (sorted findings) + known namespaces + first-seen times
+//! Inputs: evaluation (sorted findings) + known namespaces + namespace filter
+//!         + encryption verdict + kinds not evaluated + open findings (first-seen times)
 //!   -> one Report per namespace (resource namespace), one for the cluster (cluster-scoped)
 //!   -> capped at MAX_REPORT_BYTES (most severe kept, counts exact) -> content hash
+//!   -> Posture (score and open findings over the reported namespaces, for metrics)
+//! written reports + the findings open before -> Transitions (for events and metrics)
 //! ```
 
 use rampart_crd::{
@@ -12,12 +16,34 @@ use rampart_crd::{
     SeverityCounts,
 };
 use rampart_rules::encryption::Assessment;
-use rampart_rules::{Finding, ObjectRef, Severity, Summary, score};
+use rampart_rules::{Category, Finding, ObjectRef, Severity, Summary, score};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 
 /// Room kept for the report's own fields and the object's metadata.
 const OVERHEAD_BYTES: usize = 16 * 1024;
+
+/// What one pass hands the builder: everything a report says comes in here.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// The evaluation's findings, sorted most severe first.
+    pub findings: &'a [Finding],
+    /// Every namespace in the inventory: a clean one gets an empty report, which says
+    /// "evaluated, nothing found".
+    pub namespaces: &'a [&'a str],
+    /// Which namespaces get reports.
+    pub filter: &'a NamespaceFilter,
+    /// The engine's verdict on Secrets encryption at rest.
+    pub encryption: &'a Assessment,
+    /// One line per kind that could not be read. Every report names them: a missing kind
+    /// hides findings in every namespace, not only where its objects would be.
+    pub could_not_evaluate: &'a [String],
+    /// Findings open in the written reports, by fingerprint, whose first-seen times carry
+    /// over.
+    pub open: &'a HashMap<String, ReportFinding>,
+    pub now: &'a str,
+    pub version: &'a str,
+}
 
 /// Everything the writer should make true.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,11 +51,38 @@ pub struct Reports {
     pub namespaces: BTreeMap<String, Report>,
     pub cluster: Report,
     pub cluster_summary: SeverityCounts,
-    pub encryption: Option<EncryptionStatus>,
+    pub encryption: EncryptionStatus,
+}
+
+/// The cluster's posture over the namespaces that get reports, as the metrics show it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Posture {
+    /// Score of every finding outside the excluded namespaces, 0 to 100.
+    pub score: u8,
+    /// Those findings counted per rule, severity, category and namespace.
+    pub open: BTreeMap<OpenSeries, u64>,
+}
+
+/// Where open findings are counted. `namespace` is where a finding shows on a namespace
+/// dashboard: its own namespace, or for a Namespace object's finding (missing Pod Security
+/// labels) the namespace it is about; empty for other cluster-scoped objects.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OpenSeries {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub category: Category,
+    pub namespace: String,
+}
+
+/// What one pass built.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Built {
+    pub reports: Reports,
+    pub posture: Posture,
 }
 
 /// The encryption verdict as the ClusterPostureReport carries it.
-pub fn encryption_status(a: &Assessment) -> EncryptionStatus {
+fn encryption_status(a: &Assessment) -> EncryptionStatus {
     EncryptionStatus {
         state: a.state.as_str().to_owned(),
         provider: a.provider.clone(),
@@ -61,7 +114,7 @@ fn counts(s: &Summary) -> SeverityCounts {
 
 fn to_report_finding(
     f: &Finding,
-    first_seen: &HashMap<String, String>,
+    open: &HashMap<String, ReportFinding>,
     now: &str,
 ) -> ReportFinding {
     ReportFinding {
@@ -81,34 +134,29 @@ fn to_report_finding(
             })
             .collect(),
         fingerprint: f.fingerprint.clone(),
-        first_seen: first_seen
+        first_seen: open
             .get(&f.fingerprint)
-            .cloned()
-            .unwrap_or_else(|| now.to_owned()),
+            .map_or_else(|| now.to_owned(), |o| o.first_seen.clone()),
     }
 }
 
-/// Builds one scope's report from its findings (already sorted most severe first).
-fn report(
-    findings: &[&Finding],
-    first_seen: &HashMap<String, String>,
-    now: &str,
-    version: &str,
-) -> Report {
+/// Builds one report (a namespace's or the cluster's) from its findings, already sorted
+/// most severe first.
+fn report(findings: &[&Finding], inputs: &Inputs<'_>) -> Report {
     let summary = Summary::of(findings.iter().copied());
     let mut out = Report {
         score: score::score(findings.iter().copied()),
         summary: counts(&summary),
-        last_evaluated: now.to_owned(),
-        rampart_version: version.to_owned(),
+        last_evaluated: inputs.now.to_owned(),
+        rampart_version: inputs.version.to_owned(),
         truncated: false,
-        could_not_evaluate: Vec::new(),
+        could_not_evaluate: inputs.could_not_evaluate.to_vec(),
         findings: Vec::with_capacity(findings.len()),
     };
     let budget = MAX_REPORT_BYTES - OVERHEAD_BYTES;
     let mut used = 0usize;
     for f in findings {
-        let rf = to_report_finding(f, first_seen, now);
+        let rf = to_report_finding(f, inputs.open, inputs.now);
         let size = serde_json::to_vec(&rf).map_or(usize::MAX, |v| v.len() + 1);
         if used.saturating_add(size) > budget {
             out.truncated = true;
@@ -142,58 +190,126 @@ impl NamespaceFilter {
     }
 }
 
-impl Reports {
-    /// Drops the reports of namespaces the filter leaves out, and the cluster report's
-    /// findings about them (a Namespace object's own findings).
-    pub fn retain_namespaces(&mut self, filter: &NamespaceFilter) {
-        self.namespaces.retain(|ns, _| filter.allows(ns));
-        self.cluster.findings.retain(|f| {
-            !(f.resource.kind == "Namespace" && f.resource.namespace.is_none())
-                || filter.allows(&f.resource.name)
-        });
-    }
-
-    /// Names, in every report, what could not be evaluated: a missing kind hides findings
-    /// in every namespace, not only where its objects would be.
-    pub fn set_could_not_evaluate(&mut self, missing: &[String]) {
-        for r in self
-            .namespaces
-            .values_mut()
-            .chain(std::iter::once(&mut self.cluster))
-        {
-            r.could_not_evaluate = missing.to_vec();
-        }
+/// The namespace an open finding is counted under (see [`OpenSeries`]).
+fn dashboard_namespace(f: &Finding) -> &str {
+    match f.namespace() {
+        Some(ns) => ns,
+        None if f.resource.kind == "Namespace" => &f.resource.name,
+        None => "",
     }
 }
 
-/// Splits an evaluation into reports. `namespaces` are all namespaces that should have a
-/// report (a clean namespace gets an empty one, which says "evaluated, nothing found").
-pub fn build<'a>(
-    findings: &[Finding],
-    namespaces: impl IntoIterator<Item = &'a str>,
-    first_seen: &HashMap<String, String>,
-    now: &str,
-    version: &str,
-) -> Reports {
-    let mut by_ns: BTreeMap<String, Vec<&Finding>> = namespaces
-        .into_iter()
-        .map(|n| (n.to_owned(), Vec::new()))
+fn posture(findings: &[Finding], filter: &NamespaceFilter) -> Posture {
+    let included: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| {
+            let ns = dashboard_namespace(f);
+            ns.is_empty() || filter.allows(ns)
+        })
         .collect();
+    let mut open: BTreeMap<(&'static str, Severity, Category, &str), u64> = BTreeMap::new();
+    for f in &included {
+        let key = (f.rule_id, f.severity, f.category, dashboard_namespace(f));
+        *open.entry(key).or_default() += 1;
+    }
+    Posture {
+        score: score::score(included.iter().copied()),
+        open: open
+            .into_iter()
+            .map(|((rule, severity, category, namespace), n)| {
+                let namespace = namespace.to_owned();
+                let series = OpenSeries {
+                    rule,
+                    severity,
+                    category,
+                    namespace,
+                };
+                (series, n)
+            })
+            .collect(),
+    }
+}
+
+/// Splits an evaluation into reports for the namespaces the filter allows and the cluster.
+pub fn build(inputs: &Inputs<'_>) -> Built {
+    let filter = inputs.filter;
+    let mut by_ns: BTreeMap<&str, Vec<&Finding>> =
+        inputs.namespaces.iter().map(|n| (*n, Vec::new())).collect();
     let mut cluster: Vec<&Finding> = Vec::new();
-    for f in findings {
+    for f in inputs.findings {
         match f.namespace() {
-            Some(ns) => by_ns.entry(ns.to_owned()).or_default().push(f),
+            Some(ns) => by_ns.entry(ns).or_default().push(f),
             None => cluster.push(f),
         }
     }
-    Reports {
+    let mut cluster = report(&cluster, inputs);
+    // The cluster report's counts and score stay those of every cluster-scoped finding;
+    // only its list leaves out excluded namespaces' own Namespace findings.
+    cluster.findings.retain(|f| {
+        !(f.resource.kind == "Namespace" && f.resource.namespace.is_none())
+            || filter.allows(&f.resource.name)
+    });
+    let reports = Reports {
         namespaces: by_ns
             .iter()
-            .map(|(ns, fs)| (ns.clone(), report(fs, first_seen, now, version)))
+            .filter(|(ns, _)| filter.allows(ns))
+            .map(|(ns, fs)| ((*ns).to_owned(), report(fs, inputs)))
             .collect(),
-        cluster: report(&cluster, first_seen, now, version),
-        cluster_summary: counts(&Summary::of(findings)),
-        encryption: None,
+        cluster,
+        cluster_summary: counts(&Summary::of(inputs.findings)),
+        encryption: encryption_status(inputs.encryption),
+    };
+    Built {
+        reports,
+        posture: posture(inputs.findings, filter),
+    }
+}
+
+impl Reports {
+    /// Every report, the namespaces' then the cluster's.
+    pub fn all(&self) -> impl Iterator<Item = &Report> {
+        self.namespaces
+            .values()
+            .chain(std::iter::once(&self.cluster))
+    }
+}
+
+/// Findings that appeared and findings that went in one write, relative to the findings
+/// open before it (read back from the reports at start-up, so a restart sees nothing new).
+/// Computed once; events announce them and metrics count them. Both lists are sorted by
+/// fingerprint.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Transitions<'a> {
+    pub detected: Vec<&'a ReportFinding>,
+    pub resolved: Vec<&'a ReportFinding>,
+}
+
+impl<'a> Transitions<'a> {
+    /// Findings whose severity this version cannot read (a report written by another
+    /// version) are neither detected nor resolved.
+    pub fn between(before: &'a HashMap<String, ReportFinding>, reports: &'a Reports) -> Self {
+        let current: HashMap<&str, &ReportFinding> = reports
+            .all()
+            .flat_map(|r| r.findings.iter())
+            .map(|f| (f.fingerprint.as_str(), f))
+            .collect();
+        let mut detected: Vec<&ReportFinding> = current
+            .values()
+            .filter(|f| {
+                !before.contains_key(&f.fingerprint) && at_least(&f.severity, Severity::Info)
+            })
+            .copied()
+            .collect();
+        let mut resolved: Vec<&ReportFinding> = before
+            .values()
+            .filter(|f| {
+                !current.contains_key(f.fingerprint.as_str())
+                    && at_least(&f.severity, Severity::Info)
+            })
+            .collect();
+        detected.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
+        resolved.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
+        Transitions { detected, resolved }
     }
 }
 
@@ -211,156 +327,10 @@ pub fn content_hash<T: serde::Serialize>(report: &Report, extra: &T) -> String {
         .collect()
 }
 
-/// First-seen times of the findings in a report, to carry into the next evaluation.
-pub fn first_seen_of(report: &Report) -> impl Iterator<Item = (String, String)> + '_ {
-    report
-        .findings
-        .iter()
-        .map(|f| (f.fingerprint.clone(), f.first_seen.clone()))
-}
-
 /// Whether a severity name in a report is at or above `min`.
 pub fn at_least(severity: &str, min: Severity) -> bool {
     severity.parse::<Severity>().is_ok_and(|s| s >= min)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rampart_rules::{Inventory, Settings, evaluate, manifest};
-
-    fn findings(yaml: &str) -> Vec<Finding> {
-        let parsed = manifest::parse("t.yaml", yaml);
-        let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
-        evaluate(&inv, &Settings::default()).findings
-    }
-
-    const INSECURE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: shop}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: shop-admin}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\nsubjects: [{kind: ServiceAccount, name: default, namespace: shop}]\n";
-
-    #[test]
-    fn splits_namespaced_and_cluster_findings_with_exact_counts() {
-        let f = findings(INSECURE);
-        let r = build(
-            &f,
-            ["shop", "clean"],
-            &HashMap::new(),
-            "2026-01-01T00:00:00Z",
-            "0.1.0",
-        );
-        assert!(r.cluster.findings.iter().any(|x| x.rule_id == "RBAC001"));
-        assert!(
-            r.namespaces["shop"]
-                .findings
-                .iter()
-                .any(|x| x.rule_id == "SA001")
-        );
-        assert!(r.namespaces["clean"].findings.is_empty());
-        assert_eq!(r.namespaces["clean"].score, 100);
-        let total: u32 = [&r.cluster_summary]
-            .iter()
-            .map(|c| c.critical + c.high + c.medium + c.low + c.info)
-            .sum();
-        assert_eq!(total as usize, f.len());
-    }
-
-    #[test]
-    fn namespace_filter_includes_excludes_and_prefixes() {
-        let f = NamespaceFilter {
-            include: vec!["team-*".into(), "shop".into()],
-            exclude: vec!["team-old".into()],
-        };
-        assert!(f.allows("shop") && f.allows("team-a"));
-        assert!(!f.allows("team-old") && !f.allows("kube-system"));
-        let all = NamespaceFilter::default();
-        assert!(all.allows("anything"));
-        let mut r = build(
-            &findings(INSECURE),
-            ["shop", "other"],
-            &HashMap::new(),
-            "t",
-            "v",
-        );
-        r.retain_namespaces(&NamespaceFilter {
-            include: vec![],
-            exclude: vec!["shop".into()],
-        });
-        assert!(!r.namespaces.contains_key("shop") && r.namespaces.contains_key("other"));
-        assert!(
-            !r.cluster
-                .findings
-                .iter()
-                .any(|x| x.resource.kind == "Namespace" && x.resource.name == "shop")
-        );
-        assert!(
-            r.cluster.findings.iter().any(|x| x.rule_id == "RBAC001"),
-            "cluster findings stay"
-        );
-    }
-
-    #[test]
-    fn first_seen_is_carried_over() {
-        let f = findings(INSECURE);
-        let first = build(
-            &f,
-            ["shop"],
-            &HashMap::new(),
-            "2026-01-01T00:00:00Z",
-            "0.1.0",
-        );
-        let seen: HashMap<String, String> = first_seen_of(&first.cluster).collect();
-        let second = build(&f, ["shop"], &seen, "2026-02-02T00:00:00Z", "0.1.0");
-        let rbac = second
-            .cluster
-            .findings
-            .iter()
-            .find(|x| x.rule_id == "RBAC001")
-            .expect("RBAC001");
-        assert_eq!(rbac.first_seen, "2026-01-01T00:00:00Z");
-        assert_eq!(second.cluster.last_evaluated, "2026-02-02T00:00:00Z");
-        assert_eq!(
-            content_hash(&first.cluster, &first.cluster_summary),
-            content_hash(&second.cluster, &second.cluster_summary),
-            "same findings, same content, whatever the evaluation time"
-        );
-    }
-
-    #[test]
-    fn oversized_reports_keep_the_most_severe_and_exact_counts() {
-        // 3,000 unbound roles reading Secrets (low) and one critical binding.
-        let mut yaml = String::from(INSECURE);
-        for i in 0..3000 {
-            yaml.push_str(&format!("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: reader-with-a-long-name-{i:05}, namespace: shop}}\nrules: [{{apiGroups: [\"\"], resources: [secrets], verbs: [list]}}]\n"));
-        }
-        // The last role is bound, so its finding is high: it must survive truncation.
-        yaml.push_str("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: shop}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader-with-a-long-name-02999}\nsubjects: [{kind: User, name: eve, apiGroup: rbac.authorization.k8s.io}]\n");
-        let f = findings(&yaml);
-        let r = build(
-            &f,
-            ["shop"],
-            &HashMap::new(),
-            "2026-01-01T00:00:00Z",
-            "0.1.0",
-        );
-        let shop = &r.namespaces["shop"];
-        assert!(shop.truncated);
-        assert!(
-            serde_json::to_vec(shop)
-                .map(|v| v.len())
-                .unwrap_or(usize::MAX)
-                < MAX_REPORT_BYTES
-        );
-        assert!(
-            shop.summary.low >= 3000,
-            "counts stay exact: {:?}",
-            shop.summary
-        );
-        assert!((shop.findings.len() as u32) < shop.summary.low + shop.summary.medium);
-        assert_eq!(shop.summary.high, 1);
-        assert_eq!(shop.findings[0].severity, "high");
-        assert!(
-            shop.findings[0]
-                .message
-                .contains("reader-with-a-long-name-02999")
-        );
-    }
-}
+mod tests;

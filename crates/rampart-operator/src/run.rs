@@ -1,8 +1,17 @@
-//! The operator's pipeline, one pass per batch of changes:
+//! The operator's loop: wait for leadership, one pass, wait for a change; again.
 //!
 //! ```text
-//! collect (watches, API) -> changes -> Inventory::apply -> scope -> evaluate scope
-//!   -> merge into the last evaluation -> build reports (pure) -> apply (API, only what changed)
+//! start      [API] every watch (a task of its own feeds the caches and notes what changed),
+//!                  the initial lists, the reports already written
+//! loop:
+//!   stand by while another replica leads (caches stay warm, nothing is written)
+//!   pass:
+//!     collect         [API: kube-apiserver /metrics]  -> Collected  (what changed since the last pass)
+//!     update inventory                                -> Updated    (inventory, what to evaluate)
+//!     evaluate                                        -> Evaluated  (findings, the scope evaluated)
+//!     build reports   (pure, report.rs)               -> Decided    (reports, posture, encryption)
+//!     apply           [API: reports, then events]     -> what was written and announced
+//!   wait for a change (watch events, resync, /metrics due, leadership, shutdown)
 //! ```
 //! Changes are batched by a short debounce, and only the namespaces they can affect are
 //! evaluated again (plus the cheap cluster-scoped part). A periodic resync rebuilds the
@@ -10,21 +19,23 @@
 //! results agreed, and says so in the logs when they did not.
 
 use crate::apiserver::Scraper;
-use crate::apply::Writer;
+use crate::apply::{ApplyError, Writer};
 use crate::collect::{Pending, Stores};
 use crate::events;
-use crate::metrics::{Changes, Metrics};
-use crate::report;
+use crate::metrics::Metrics;
+use crate::report::{self, Built, Inputs, Transitions};
 use crate::watch_state::WatchState;
-use anyhow::{Context as _, Result};
 use futures::StreamExt;
 use kube::Client;
-use rampart_crd::ReportFinding;
 use rampart_rules::Severity;
-use rampart_rules::{Derived, Evaluation, Inventory, Scope, Settings, evaluate_scope, registry};
+use rampart_rules::encryption::Assessment;
+use rampart_rules::{
+    Change, Derived, Evaluation, Inventory, Scope, Settings, evaluate_scope, registry,
+};
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
 #[derive(Debug, Clone)]
@@ -54,8 +65,38 @@ pub struct Config {
     pub metrics: Arc<Metrics>,
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("a watch stopped before its first list")]
+    WaitForInitialLists,
+    #[error("reading existing reports")]
+    ReadReports(#[source] ApplyError),
+}
+
+/// Runs until `shutdown` turns true.
+pub async fn run(
+    client: Client,
+    config: Config,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), RunError> {
+    match Pipeline::start(client, config, &mut shutdown).await? {
+        Some(pipeline) => pipeline.run(shutdown).await,
+        None => Ok(()),
+    }
+}
+
 fn is_leader(leader: &Option<watch::Receiver<bool>>) -> bool {
     leader.as_ref().is_none_or(|l| *l.borrow())
+}
+
+/// Resolves when leadership may have changed; never without a Lease.
+async fn leadership_changed(leader: &mut Option<watch::Receiver<bool>>) {
+    match leader {
+        Some(l) => {
+            let _ = l.changed().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 fn now() -> String {
@@ -64,27 +105,35 @@ fn now() -> String {
         .to_string()
 }
 
-/// Runs until `shutdown` turns true.
-pub async fn run(
-    client: Client,
-    mut config: Config,
-    mut shutdown: watch::Receiver<bool>,
-) -> Result<()> {
-    // Collect: start every watch; a task drives them and signals changes.
-    let (stores, streams) = Stores::watch_all(&client);
-    let (changed_tx, mut changed) = tokio::sync::mpsc::channel::<()>(1);
+/// What the watch task shares with the loop.
+struct Watching {
+    /// Which watches fail, for `couldNotEvaluate`.
+    state: Arc<WatchState>,
+    /// What changed since the last pass.
+    pending: Arc<Mutex<Pending>>,
+    /// Holds one signal at most: one is enough to start a pass.
+    changed: mpsc::Receiver<()>,
+}
+
+/// Starts every watch (API) and a task that drives them: it notes what changed, which
+/// watches fail, and signals the loop.
+fn start_watches(client: &Client, metrics: Arc<Metrics>) -> (Stores, Watching) {
+    let (stores, streams) = Stores::watch_all(client);
+    let (changed_tx, changed) = mpsc::channel::<()>(1);
     let mut events = futures::stream::select_all(streams);
-    let watch_state = Arc::new(WatchState::default());
+    let state = Arc::new(WatchState::default());
     let pending = Arc::new(Mutex::new(Pending::default()));
-    let state = watch_state.clone();
-    let seen = pending.clone();
-    let metrics = config.metrics.clone();
+    let watching = Watching {
+        state: state.clone(),
+        pending: pending.clone(),
+        changed,
+    };
     tokio::spawn(async move {
         while let Some((kind, result)) = events.next().await {
             match result {
                 Ok(s) => {
                     state.ok(kind);
-                    if let Ok(mut p) = seen.lock() {
+                    if let Ok(mut p) = pending.lock() {
                         p.note(kind, s);
                     }
                     // A full channel already holds a pending change; one is enough.
@@ -99,158 +148,373 @@ pub async fn run(
             }
         }
     });
-    info!("waiting for the initial lists");
-    tokio::select! {
-        ready = tokio::time::timeout(config.initial_sync_timeout, stores.wait_until_ready()) => match ready {
-            Ok(true) => config.health.set_ready(),
-            Ok(false) => anyhow::bail!("a watch stopped before its first list"),
-            // Not ready: /readyz keeps saying so, and reports name what is missing.
-            Err(_) => warn!(failing = ?watch_state.could_not_evaluate(), "not every initial list synced; evaluating what did"),
-        },
-        _ = shutdown.changed() => return Ok(()),
+    (stores, watching)
+}
+
+/// The live inventory, the analyses kept beside it, and what was last concluded from them.
+struct Live {
+    inventory: Inventory,
+    derived: Derived,
+    evaluation: Evaluation,
+}
+
+/// Collect's handoff: what changed since the last pass.
+struct Collected {
+    /// Evaluate everything: the first pass, the first after a stand-by, or a resync.
+    full: bool,
+    /// Objects the watches saw change.
+    pending: Pending,
+    /// What a kube-apiserver /metrics read changed.
+    scraped: Vec<Change>,
+}
+
+/// Update inventory's handoff: the inventory now, and what to evaluate of it.
+struct Updated {
+    inventory: Inventory,
+    derived: Derived,
+    plan: Plan,
+}
+
+enum Plan {
+    /// Evaluate what the changes reach, into the last evaluation.
+    Incremental { scope: Scope, last: Evaluation },
+    /// Evaluate everything, and compare with the incremental result, if there was one.
+    Full {
+        last: Option<Evaluation>,
+        unapplied: Pending,
+    },
+}
+
+/// Evaluate's handoff.
+struct Evaluated {
+    inventory: Inventory,
+    derived: Derived,
+    evaluation: Evaluation,
+    /// What this pass evaluated, for the log.
+    scope: Scope,
+}
+
+/// Build reports' handoff: what the writer should make true, and the encryption verdict
+/// the reports carry (also a metric).
+struct Decided {
+    built: Built,
+    encryption: Assessment,
+}
+
+/// What one successful apply did.
+struct Done {
+    written: u64,
+    announced: usize,
+}
+
+struct Pipeline {
+    client: Client,
+    config: Config,
+    stores: Stores,
+    watching: Watching,
+    writer: Writer,
+    scraper: Scraper,
+    /// `None` until the first full evaluation, and again after a stand-by, whose caches
+    /// moved on without it.
+    live: Option<Live>,
+    next_resync: tokio::time::Instant,
+}
+
+impl Pipeline {
+    /// Starts the watches, waits for the initial lists and reads the reports already
+    /// written. `None` when shut down meanwhile.
+    async fn start(
+        client: Client,
+        config: Config,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<Option<Pipeline>, RunError> {
+        let (stores, watching) = start_watches(&client, config.metrics.clone());
+        info!("waiting for the initial lists");
+        tokio::select! {
+            ready = tokio::time::timeout(config.initial_sync_timeout, stores.wait_until_ready()) => match ready {
+                Ok(true) => config.health.set_ready(),
+                Ok(false) => return Err(RunError::WaitForInitialLists),
+                // Not ready: /readyz keeps saying so, and reports name what is missing.
+                Err(_) => warn!(failing = ?watching.state.could_not_evaluate(), "not every initial list synced; evaluating what did"),
+            },
+            _ = shutdown.changed() => return Ok(None),
+        }
+        let writer = Writer::load(&client).await.map_err(RunError::ReadReports)?;
+        info!(objects = ?stores.counts(), "initial lists synced; evaluating");
+        Ok(Some(Pipeline {
+            scraper: Scraper::new(config.apiserver_metrics_interval),
+            next_resync: tokio::time::Instant::now() + config.resync,
+            live: None,
+            client,
+            config,
+            stores,
+            watching,
+            writer,
+        }))
     }
-    let mut writer = Writer::load(&client)
-        .await
-        .context("reading existing reports")?;
-    info!(objects = ?stores.counts(), "initial lists synced; evaluating");
-    let settings = config.settings.clone();
-    let mut scraper = Scraper::new(config.apiserver_metrics_interval);
-    let version = env!("CARGO_PKG_VERSION");
-    // The live inventory and what was last concluded from it; `None` until the first full
-    // evaluation (again after a stand-by, whose caches moved on without it).
-    let mut live: Option<(Inventory, Derived, Evaluation)> = None;
-    let mut next_resync = tokio::time::Instant::now() + config.resync;
-    loop {
-        // A watch that was forbidden at start may have recovered since.
-        if !config.health.is_ready()
-            && tokio::time::timeout(Duration::ZERO, stores.wait_until_ready())
+
+    async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), RunError> {
+        loop {
+            self.mark_ready_once_synced().await;
+            if !is_leader(&self.config.leader) {
+                if self.stand_by(&mut shutdown).await?.is_break() {
+                    return Ok(());
+                }
+                continue;
+            }
+            self.pass().await;
+            if self.wait_for_change(&mut shutdown).await.is_break() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// A watch that was forbidden at start may have recovered since.
+    async fn mark_ready_once_synced(&self) {
+        let health = &self.config.health;
+        if !health.is_ready()
+            && tokio::time::timeout(Duration::ZERO, self.stores.wait_until_ready())
                 .await
                 .is_ok_and(|ready| ready)
         {
-            config.health.set_ready();
+            health.set_ready();
         }
-        if !is_leader(&config.leader) {
-            live = None;
-            // A standby keeps its caches warm and writes nothing.
-            tokio::select! {
-                _ = async { if let Some(l) = config.leader.as_mut() { let _ = l.changed().await; } } => {}
-                _ = shutdown.changed() => return Ok(()),
-            }
-            if is_leader(&config.leader) {
-                info!("became leader; reading the reports the previous leader wrote");
-                writer = Writer::load(&client)
-                    .await
-                    .context("reading existing reports")?;
-            }
-            continue;
+    }
+
+    /// Waits for leadership, keeping the caches warm and writing nothing; a new leader
+    /// reads the reports the previous one wrote (API).
+    async fn stand_by(
+        &mut self,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<ControlFlow<()>, RunError> {
+        self.live = None;
+        tokio::select! {
+            _ = leadership_changed(&mut self.config.leader) => {}
+            _ = shutdown.changed() => return Ok(ControlFlow::Break(())),
         }
-        // Changes -> scope -> evaluate -> merge -> build -> apply.
+        if is_leader(&self.config.leader) {
+            info!("became leader; reading the reports the previous leader wrote");
+            self.writer = Writer::load(&self.client)
+                .await
+                .map_err(RunError::ReadReports)?;
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+
+    /// One pass: collect -> update inventory -> evaluate -> build reports -> apply, each
+    /// step handing its result to the next.
+    async fn pass(&mut self) {
         let started = Instant::now();
-        let full = live.is_none() || tokio::time::Instant::now() >= next_resync;
-        let taken = pending
-            .lock()
-            .map(|mut p| std::mem::take(&mut *p))
-            .unwrap_or_default();
-        let scraped = scraper.refresh(&client).await;
-        let (inventory, derived, evaluation, scope) = match live.take() {
-            Some((mut inventory, mut derived, mut evaluation)) if !full => {
-                let mut changes = stores.changes(&taken, &inventory);
-                changes.extend(scraped);
-                let scope = derived.apply(&mut inventory, changes);
-                let fresh =
-                    evaluate_scope(&inventory, &derived, &settings, &scope, registry::rules());
-                evaluation.merge(&scope, fresh);
-                (inventory, derived, evaluation, scope)
-            }
-            previous => {
-                next_resync = tokio::time::Instant::now() + config.resync;
-                let mut inventory = stores.snapshot();
-                for o in scraper.objects() {
-                    inventory.insert(o, None);
-                }
-                let derived = Derived::default();
-                let evaluation = evaluate_scope(
-                    &inventory,
-                    &derived,
-                    &settings,
-                    &Scope::All,
-                    registry::rules(),
-                );
-                if let Some((_, _, before)) = previous {
-                    check_drift(&before, &evaluation, &taken);
-                }
-                (inventory, derived, evaluation, Scope::All)
-            }
-        };
-        let namespaces: Vec<&str> = inventory
-            .namespaces()
-            .filter_map(|n| n.metadata.name.as_deref())
-            .collect();
-        let mut reports = report::build(
-            &evaluation.findings,
-            namespaces,
-            &writer.first_seen(),
-            &now(),
-            version,
-        );
-        let encryption = &evaluation.encryption;
-        reports.encryption = Some(report::encryption_status(encryption));
-        reports.retain_namespaces(&config.namespaces);
-        reports.set_could_not_evaluate(&watch_state.could_not_evaluate());
-        let m = &config.metrics;
-        m.record_findings(&evaluation.findings, &reports, &config.namespaces);
-        m.record_encryption(
+        // API: kube-apiserver /metrics, when due; the watches' changes are already here.
+        let collected = self.collect().await;
+        let updated = self.update_inventory(collected);
+        let evaluated = self.evaluate(updated);
+        let decided = self.build_reports(&evaluated);
+        self.record(&decided);
+        // API: the reports whose content changed, then events.
+        if let Some(done) = self.apply(&decided.built).await {
+            info!(
+                findings = evaluated.evaluation.findings.len(),
+                scope = %describe(&evaluated.scope),
+                written = done.written,
+                announced = done.announced,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "evaluated"
+            );
+        }
+        let metrics = &self.config.metrics;
+        metrics.record_watched(&self.stores.counts());
+        metrics.observe_evaluation(started.elapsed());
+        self.live = Some(Live {
+            inventory: evaluated.inventory,
+            derived: evaluated.derived,
+            evaluation: evaluated.evaluation,
+        });
+    }
+
+    /// The posture metrics follow the evaluation even when the write fails: they say what
+    /// is open, not what was written.
+    fn record(&self, decided: &Decided) {
+        let metrics = &self.config.metrics;
+        metrics.record_findings(&decided.built.posture, &decided.built.reports);
+        let encryption = &decided.encryption;
+        metrics.record_encryption(
             encryption.state,
             encryption.provider.as_deref(),
             encryption.evidence,
         );
-        let changes = Changes::between(&writer.open, &reports);
-        // Decide what to announce before the writer forgets what was open.
-        let (new, resolved) = events::diff(&writer.open, &reports, config.event_min_severity);
-        let new: Vec<ReportFinding> = new.into_iter().cloned().collect();
-        let resolved: Vec<ReportFinding> = resolved.into_iter().cloned().collect();
-        match writer.apply(&client, &reports).await {
-            Ok(written) => {
-                m.record_changes(&changes);
-                m.record_writes(&reports, written);
-                let announced = events::announce(&client, &new, &resolved, &config.instance).await;
-                info!(
-                    findings = evaluation.findings.len(),
-                    scope = %describe(&scope),
-                    written,
-                    announced,
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "evaluated"
-                );
+    }
+
+    /// Collect (API: kube-apiserver /metrics, when due): what the watches saw change since
+    /// the last pass, and whether this pass evaluates everything.
+    async fn collect(&mut self) -> Collected {
+        let full = self.live.is_none() || tokio::time::Instant::now() >= self.next_resync;
+        let pending = self
+            .watching
+            .pending
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default();
+        let scraped = self.scraper.refresh(&self.client).await;
+        Collected {
+            full,
+            pending,
+            scraped,
+        }
+    }
+
+    /// Update inventory: applies the changes to the live inventory, or rebuilds it from the
+    /// caches for a full evaluation.
+    fn update_inventory(&mut self, collected: Collected) -> Updated {
+        match self.live.take() {
+            Some(Live {
+                mut inventory,
+                mut derived,
+                evaluation,
+            }) if !collected.full => {
+                let mut changes = self.stores.changes(&collected.pending, &inventory);
+                changes.extend(collected.scraped);
+                let scope = derived.apply(&mut inventory, changes);
+                Updated {
+                    inventory,
+                    derived,
+                    plan: Plan::Incremental {
+                        scope,
+                        last: evaluation,
+                    },
+                }
             }
-            Err(e) => {
-                m.record_apply_error(&e);
-                warn!(error = %e, "writing reports failed; retrying at the next evaluation");
+            previous => {
+                self.next_resync = tokio::time::Instant::now() + self.config.resync;
+                let mut inventory = self.stores.snapshot();
+                for o in self.scraper.objects() {
+                    inventory.insert(o, None);
+                }
+                Updated {
+                    inventory,
+                    derived: Derived::default(),
+                    plan: Plan::Full {
+                        last: previous.map(|live| live.evaluation),
+                        unapplied: collected.pending,
+                    },
+                }
             }
         }
-        m.record_watched(&stores.counts());
-        m.observe_evaluation(started.elapsed());
-        live = Some((inventory, derived, evaluation));
-        // Wait for a change (then let the burst settle) or for the resync.
+    }
+
+    /// Evaluate: runs the rules over what the plan names.
+    fn evaluate(&self, updated: Updated) -> Evaluated {
+        let Updated {
+            inventory,
+            derived,
+            plan,
+        } = updated;
+        let settings = &self.config.settings;
+        let rules = registry::rules();
+        match plan {
+            Plan::Incremental { scope, mut last } => {
+                let fresh = evaluate_scope(&inventory, &derived, settings, &scope, rules);
+                last.merge(&scope, fresh);
+                Evaluated {
+                    inventory,
+                    derived,
+                    evaluation: last,
+                    scope,
+                }
+            }
+            Plan::Full { last, unapplied } => {
+                let evaluation = evaluate_scope(&inventory, &derived, settings, &Scope::All, rules);
+                if let Some(before) = last {
+                    check_drift(&before, &evaluation, &unapplied);
+                }
+                Evaluated {
+                    inventory,
+                    derived,
+                    evaluation,
+                    scope: Scope::All,
+                }
+            }
+        }
+    }
+
+    /// Build reports (pure): everything the reports say goes into the builder.
+    fn build_reports(&self, evaluated: &Evaluated) -> Decided {
+        let inventory = &evaluated.inventory;
+        let namespaces: Vec<&str> = inventory
+            .namespaces()
+            .filter_map(|n| n.metadata.name.as_deref())
+            .collect();
+        // The verdict the ENC rules judged: reports and metrics do not decide again.
+        let encryption = evaluated.evaluation.encryption.clone();
+        let could_not_evaluate = self.watching.state.could_not_evaluate();
+        let now = now();
+        let built = report::build(&Inputs {
+            findings: &evaluated.evaluation.findings,
+            namespaces: &namespaces,
+            filter: &self.config.namespaces,
+            encryption: &encryption,
+            could_not_evaluate: &could_not_evaluate,
+            open: &self.writer.open,
+            now: &now,
+            version: env!("CARGO_PKG_VERSION"),
+        });
+        Decided { built, encryption }
+    }
+
+    /// Apply (API: reports, then events): writes the reports whose content changed, then
+    /// announces and counts what the write detected and resolved. `None` when the write
+    /// failed: the next pass tries again, and nothing is announced or counted twice.
+    async fn apply(&mut self, built: &Built) -> Option<Done> {
+        let metrics = &self.config.metrics;
+        match self.writer.apply(&self.client, &built.reports).await {
+            Ok(applied) => {
+                let transitions = Transitions::between(&applied.before, &built.reports);
+                metrics.record_transitions(&transitions);
+                metrics.record_writes(&built.reports, applied.written);
+                let announced = events::announce(
+                    &self.client,
+                    &transitions,
+                    self.config.event_min_severity,
+                    &self.config.instance,
+                )
+                .await;
+                Some(Done {
+                    written: applied.written,
+                    announced,
+                })
+            }
+            Err(e) => {
+                metrics.record_apply_error(&e);
+                warn!(error = %e, "writing reports failed; retrying at the next evaluation");
+                None
+            }
+        }
+    }
+
+    /// Waits for a change (then lets the burst settle), the resync, a due /metrics read,
+    /// a leadership change or shutdown.
+    async fn wait_for_change(&mut self, shutdown: &mut watch::Receiver<bool>) -> ControlFlow<()> {
+        let changed = &mut self.watching.changed;
         tokio::select! {
             Some(()) = changed.recv() => {
-                tokio::time::sleep(config.debounce).await;
+                tokio::time::sleep(self.config.debounce).await;
                 while changed.try_recv().is_ok() {}
                 debug!("changes seen");
             }
-            _ = tokio::time::sleep_until(next_resync) => debug!("periodic resync"),
-            _ = tokio::time::sleep_until(scraper.due()) => debug!("reading kube-apiserver /metrics"),
-            _ = async { if let Some(l) = config.leader.as_mut() { let _ = l.changed().await; } else { std::future::pending::<()>().await } } => {
-                if !is_leader(&config.leader) {
+            _ = tokio::time::sleep_until(self.next_resync) => debug!("periodic resync"),
+            _ = tokio::time::sleep_until(self.scraper.due()) => debug!("reading kube-apiserver /metrics"),
+            _ = leadership_changed(&mut self.config.leader) => {
+                if !is_leader(&self.config.leader) {
                     info!("lost leadership; standing by");
-                    config.metrics.clear_findings();
+                    self.config.metrics.clear_findings();
                 }
             }
             _ = shutdown.changed() => {
-                info!(writes = writer.writes, skipped = writer.skipped, "shutting down");
-                return Ok(());
+                info!(writes = self.writer.writes, skipped = self.writer.skipped, "shutting down");
+                return ControlFlow::Break(());
             }
         }
+        ControlFlow::Continue(())
     }
 }
 

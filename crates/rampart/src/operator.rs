@@ -79,7 +79,8 @@ pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
                 exclude: args.exclude_namespaces.clone(),
             },
         };
-        rampart_operator::run::run(client, config, rx).await
+        rampart_operator::run::run(client, config, rx).await?;
+        anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
 }

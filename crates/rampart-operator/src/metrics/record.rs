@@ -1,0 +1,171 @@
+//! Recording: what each pass saw and did, into the registered metrics. Findings gauges
+//! follow the current evaluation; counters count what this process saw.
+
+use super::registry::{Current, Metrics};
+use crate::apply::ApplyError;
+use crate::report::{Posture, Reports, Transitions};
+use rampart_crd::{CLUSTER_REPORT_NAME, ReportFinding};
+use rampart_rules::encryption::{Evidence, State};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, SystemTime};
+
+const NO_LABELS: &[&str] = &[];
+
+const ENCRYPTION_STATES: [State; 4] = [
+    State::Encrypted,
+    State::Unencrypted,
+    State::PartiallyMigrated,
+    State::Unknown,
+];
+
+/// Sums findings per (rule, severity, category): the label set of both counters.
+fn tally(findings: &[&ReportFinding]) -> BTreeMap<[String; 3], u64> {
+    let mut out: BTreeMap<[String; 3], u64> = BTreeMap::new();
+    for f in findings {
+        let labels = [&f.rule_id, &f.severity, &f.category].map(String::clone);
+        *out.entry(labels).or_default() += 1;
+    }
+    out
+}
+
+impl Metrics {
+    /// Open findings and scores, as the pure builder counted them over the namespaces
+    /// that get reports.
+    pub fn record_findings(&self, posture: &Posture, reports: &Reports) {
+        let mut counts: BTreeMap<Vec<String>, i64> = BTreeMap::new();
+        for (series, n) in &posture.open {
+            let mut labels = vec![
+                series.rule.to_owned(),
+                series.severity.as_str().to_owned(),
+                series.category.as_str().to_owned(),
+            ];
+            if self.namespace_label {
+                labels.push(series.namespace.clone());
+            }
+            *counts.entry(labels).or_default() += i64::try_from(*n).unwrap_or(i64::MAX);
+        }
+        let Ok(mut current) = self.current.lock() else {
+            return;
+        };
+        for gone in current
+            .findings
+            .difference(&counts.keys().cloned().collect())
+        {
+            let _ = self.findings.remove_label_values(gone);
+        }
+        for (labels, n) in &counts {
+            if let Ok(g) = self.findings.get_metric_with_label_values(labels) {
+                g.set(*n);
+            }
+        }
+        current.findings = counts.into_keys().collect();
+
+        if let Ok(g) = self.score.get_metric_with_label_values(NO_LABELS) {
+            g.set(i64::from(posture.score));
+        }
+        let namespaces: BTreeSet<String> = reports.namespaces.keys().cloned().collect();
+        for gone in current.namespaces.difference(&namespaces) {
+            let _ = self.namespace_score.remove_label_values(&[gone]);
+        }
+        for (ns, report) in &reports.namespaces {
+            if let Ok(g) = self.namespace_score.get_metric_with_label_values(&[ns]) {
+                g.set(i64::from(report.score));
+            }
+        }
+        current.namespaces = namespaces;
+    }
+
+    /// The engine's verdict on Secrets encryption at rest: the state set, and one info
+    /// series naming the provider and the evidence.
+    pub fn record_encryption(&self, state: State, provider: Option<&str>, evidence: Evidence) {
+        for s in ENCRYPTION_STATES {
+            if let Ok(g) = self.encryption.get_metric_with_label_values(&[s.as_str()]) {
+                g.set(i64::from(s == state));
+            }
+        }
+        // One series at a time: a changed verdict replaces the old one.
+        self.encryption_info.reset();
+        let provider = provider.unwrap_or("none");
+        if let Ok(g) = self
+            .encryption_info
+            .get_metric_with_label_values(&[provider, evidence.as_str()])
+        {
+            g.set(1);
+        }
+    }
+
+    /// Counts the findings that appeared and resolved, once they are in the written
+    /// reports (so a failed write does not count them twice).
+    pub fn record_transitions(&self, transitions: &Transitions<'_>) {
+        for (labels, n) in tally(&transitions.detected) {
+            if let Ok(c) = self.detected.get_metric_with_label_values(&labels) {
+                c.inc_by(n);
+            }
+        }
+        for (labels, n) in tally(&transitions.resolved) {
+            if let Ok(c) = self.resolved.get_metric_with_label_values(&labels) {
+                c.inc_by(n);
+            }
+        }
+    }
+
+    /// One pass's writes: `written` reports were sent, the others were unchanged.
+    pub fn record_writes(&self, reports: &Reports, written: u64) {
+        let total = reports.namespaces.len() as u64 + 1;
+        self.writes.with_label_values(&["written"]).inc_by(written);
+        self.writes
+            .with_label_values(&["unchanged"])
+            .inc_by(total.saturating_sub(written));
+        let truncated = reports.all().filter(|r| r.truncated).count();
+        self.truncated.inc_by(truncated as u64);
+    }
+
+    /// A pass whose writes failed.
+    pub fn record_apply_error(&self, error: &ApplyError) {
+        self.writes.with_label_values(&["failed"]).inc();
+        let kind = match error {
+            ApplyError::Write { name, .. } if name == CLUSTER_REPORT_NAME => "ClusterPostureReport",
+            _ => "PostureReport",
+        };
+        self.record_api_error(kind);
+    }
+
+    /// A failed request for objects of `kind` (a watch, a list, a write).
+    pub fn record_api_error(&self, kind: &'static str) {
+        self.api_errors.with_label_values(&[kind]).inc();
+    }
+
+    /// Objects cached per kind.
+    pub fn record_watched(&self, counts: &[(&'static str, usize)]) {
+        for (kind, n) in counts {
+            // Known from the first pass, so a rate of API errors reads 0, not "no data".
+            let _ = self.api_errors.get_metric_with_label_values(&[kind]);
+            self.watched
+                .with_label_values(&[kind])
+                .set(i64::try_from(*n).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// A finished pass and how long it took.
+    pub fn observe_evaluation(&self, elapsed: Duration) {
+        self.duration.observe(elapsed.as_secs_f64());
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        if let Ok(g) = self.last_evaluation.get_metric_with_label_values(NO_LABELS) {
+            g.set(now);
+        }
+    }
+
+    /// A standby evaluates nothing: it drops what it reported as leader, so that only the
+    /// leader's findings raise alerts.
+    pub fn clear_findings(&self) {
+        self.findings.reset();
+        self.namespace_score.reset();
+        self.score.reset();
+        self.last_evaluation.reset();
+        if let Ok(mut current) = self.current.lock() {
+            *current = Current::default();
+        }
+    }
+}

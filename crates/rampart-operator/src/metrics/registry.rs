@@ -1,0 +1,201 @@
+//! Registration: every metric of [`SPECS`](super::SPECS) registered once, at start-up, and
+//! served from one registry.
+
+use super::specs::{
+    API_ERRORS, DETECTED, DURATION, ENCRYPTION, ENCRYPTION_INFO, FINDINGS, LAST_EVALUATION,
+    NAMESPACE_SCORE, RESOLVED, RULE_INFO, SCORE, Spec, TRUNCATED, WATCHED, WRITES,
+};
+use prometheus::{
+    Encoder as _, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+use rampart_rules::encryption::{Evidence, State};
+use rampart_rules::{Severity, registry};
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+/// Upper bounds in seconds: from a small cluster's few milliseconds to a huge one's tens
+/// of seconds.
+const DURATION_BUCKETS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum MetricsError {
+    #[error("registering metric {name}: {source}")]
+    Register {
+        name: &'static str,
+        #[source]
+        source: prometheus::Error,
+    },
+    #[error("encoding metrics: {0}")]
+    Encode(#[source] prometheus::Error),
+}
+
+/// Series currently set, so those that disappear from an evaluation can be removed.
+#[derive(Debug, Default)]
+pub(super) struct Current {
+    pub(super) findings: BTreeSet<Vec<String>>,
+    pub(super) namespaces: BTreeSet<String>,
+}
+
+/// Every metric, registered; `record` sets them from what each pass saw and did.
+pub struct Metrics {
+    pub(super) registry: Registry,
+    pub(super) namespace_label: bool,
+    pub(super) findings: IntGaugeVec,
+    pub(super) detected: IntCounterVec,
+    pub(super) resolved: IntCounterVec,
+    /// Label-less vectors: absent until set, so a standby exports no score.
+    pub(super) score: IntGaugeVec,
+    pub(super) namespace_score: IntGaugeVec,
+    pub(super) duration: Histogram,
+    pub(super) last_evaluation: GaugeVec,
+    pub(super) watched: IntGaugeVec,
+    pub(super) writes: IntCounterVec,
+    pub(super) api_errors: IntCounterVec,
+    pub(super) truncated: IntCounter,
+    pub(super) encryption: IntGaugeVec,
+    pub(super) encryption_info: IntGaugeVec,
+    pub(super) current: Mutex<Current>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics")
+            .field("namespace_label", &self.namespace_label)
+            .finish_non_exhaustive()
+    }
+}
+
+fn opts(spec: &Spec) -> Opts {
+    Opts::new(spec.name, spec.help)
+}
+
+fn register<C: prometheus::core::Collector + Clone + 'static>(
+    registry: &Registry,
+    spec: &Spec,
+    metric: Result<C, prometheus::Error>,
+) -> Result<C, MetricsError> {
+    let err = |source| MetricsError::Register {
+        name: spec.name,
+        source,
+    };
+    let metric = metric.map_err(err)?;
+    registry.register(Box::new(metric.clone())).map_err(err)?;
+    Ok(metric)
+}
+
+impl Metrics {
+    /// Registers every metric of [`SPECS`](super::SPECS). `namespace_label` false drops the namespace
+    /// label of `rampart_findings`, for clusters with very many namespaces.
+    pub fn new(namespace_label: bool) -> Result<Metrics, MetricsError> {
+        let r = Registry::new();
+        let finding_labels: &[&str] = if namespace_label {
+            FINDINGS.labels
+        } else {
+            &FINDINGS.labels[..3]
+        };
+        let m = Metrics {
+            findings: register(
+                &r,
+                &FINDINGS,
+                IntGaugeVec::new(opts(&FINDINGS), finding_labels),
+            )?,
+            detected: register(
+                &r,
+                &DETECTED,
+                IntCounterVec::new(opts(&DETECTED), DETECTED.labels),
+            )?,
+            resolved: register(
+                &r,
+                &RESOLVED,
+                IntCounterVec::new(opts(&RESOLVED), RESOLVED.labels),
+            )?,
+            score: register(&r, &SCORE, IntGaugeVec::new(opts(&SCORE), &[]))?,
+            namespace_score: register(
+                &r,
+                &NAMESPACE_SCORE,
+                IntGaugeVec::new(opts(&NAMESPACE_SCORE), NAMESPACE_SCORE.labels),
+            )?,
+            duration: register(
+                &r,
+                &DURATION,
+                Histogram::with_opts(
+                    HistogramOpts::new(DURATION.name, DURATION.help)
+                        .buckets(DURATION_BUCKETS.to_vec()),
+                ),
+            )?,
+            last_evaluation: register(
+                &r,
+                &LAST_EVALUATION,
+                GaugeVec::new(opts(&LAST_EVALUATION), &[]),
+            )?,
+            watched: register(
+                &r,
+                &WATCHED,
+                IntGaugeVec::new(opts(&WATCHED), WATCHED.labels),
+            )?,
+            writes: register(
+                &r,
+                &WRITES,
+                IntCounterVec::new(opts(&WRITES), WRITES.labels),
+            )?,
+            api_errors: register(
+                &r,
+                &API_ERRORS,
+                IntCounterVec::new(opts(&API_ERRORS), API_ERRORS.labels),
+            )?,
+            truncated: register(&r, &TRUNCATED, IntCounter::with_opts(opts(&TRUNCATED)))?,
+            encryption: register(
+                &r,
+                &ENCRYPTION,
+                IntGaugeVec::new(opts(&ENCRYPTION), ENCRYPTION.labels),
+            )?,
+            encryption_info: register(
+                &r,
+                &ENCRYPTION_INFO,
+                IntGaugeVec::new(opts(&ENCRYPTION_INFO), ENCRYPTION_INFO.labels),
+            )?,
+            registry: r,
+            namespace_label,
+            current: Mutex::new(Current::default()),
+        };
+        let rule_info = register(
+            &m.registry,
+            &RULE_INFO,
+            IntGaugeVec::new(opts(&RULE_INFO), RULE_INFO.labels),
+        )?;
+        for rule in registry::rules() {
+            let labels = [
+                rule.id,
+                rule.severity.as_str(),
+                rule.category.as_str(),
+                rule.title,
+            ];
+            if let Ok(g) = rule_info.get_metric_with_label_values(&labels) {
+                g.set(1);
+            }
+            for severity in Severity::DESCENDING {
+                let labels = [rule.id, severity.as_str(), rule.category.as_str()];
+                let _ = m.detected.get_metric_with_label_values(&labels);
+                let _ = m.resolved.get_metric_with_label_values(&labels);
+            }
+        }
+        // Known from the first scrape, so absence never reads as "no counts yet".
+        for result in ["written", "unchanged", "failed"] {
+            let _ = m.writes.get_metric_with_label_values(&[result]);
+        }
+        m.record_encryption(State::Unknown, None, Evidence::None);
+        Ok(m)
+    }
+
+    /// The text exposition format, for `GET /metrics`.
+    pub fn encode(&self) -> Result<String, MetricsError> {
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .map_err(MetricsError::Encode)?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+}

@@ -1,0 +1,146 @@
+//! The one table of metrics: what the operator serves, and what `docs/metrics.md` lists.
+
+/// The Prometheus metric type, as `# TYPE` lines and the docs name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricType {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+impl MetricType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricType::Counter => "counter",
+            MetricType::Gauge => "gauge",
+            MetricType::Histogram => "histogram",
+        }
+    }
+}
+
+/// One metric as served and documented.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    pub name: &'static str,
+    pub kind: MetricType,
+    pub help: &'static str,
+    pub labels: &'static [&'static str],
+}
+
+pub(super) const FINDINGS: Spec = Spec {
+    name: "rampart_findings",
+    kind: MetricType::Gauge,
+    help: "Open findings of the last evaluation. A series is removed when its findings resolve; \
+           namespace is empty for cluster-scoped objects other than Namespaces, and left out \
+           entirely with --findings-namespace-label=false.",
+    labels: &["rule", "severity", "category", "namespace"],
+};
+pub(super) const DETECTED: Spec = Spec {
+    name: "rampart_findings_detected_total",
+    kind: MetricType::Counter,
+    help: "Findings that appeared since the operator started. Findings already in the \
+           reports at start-up are not counted again. Every rule and severity starts at 0, \
+           so increase() sees the first one.",
+    labels: &["rule", "severity", "category"],
+};
+pub(super) const RESOLVED: Spec = Spec {
+    name: "rampart_findings_resolved_total",
+    kind: MetricType::Counter,
+    help: "Findings that were open and no longer are, since the operator started.",
+    labels: &["rule", "severity", "category"],
+};
+pub(super) const SCORE: Spec = Spec {
+    name: "rampart_posture_score",
+    kind: MetricType::Gauge,
+    help: "Posture score of the whole cluster, 0 to 100 (100: no findings), over the \
+           namespaces the operator reports on. Absent until the first evaluation and on \
+           standby replicas.",
+    labels: &[],
+};
+pub(super) const NAMESPACE_SCORE: Spec = Spec {
+    name: "rampart_namespace_posture_score",
+    kind: MetricType::Gauge,
+    help: "Posture score of one namespace, 0 to 100; removed when the namespace goes.",
+    labels: &["namespace"],
+};
+pub(super) const RULE_INFO: Spec = Spec {
+    name: "rampart_rule_info",
+    kind: MetricType::Gauge,
+    help: "Always 1: one series per rule with its default severity, category and title, to \
+           join on the rule label.",
+    labels: &["rule", "severity", "category", "title"],
+};
+pub(super) const DURATION: Spec = Spec {
+    name: "rampart_evaluation_duration_seconds",
+    kind: MetricType::Histogram,
+    help: "Time of one pass: snapshot, evaluation, report building and writing.",
+    labels: &[],
+};
+pub(super) const LAST_EVALUATION: Spec = Spec {
+    name: "rampart_last_evaluation_timestamp_seconds",
+    kind: MetricType::Gauge,
+    help: "Unix time at which the last pass finished. Absent until the first one and on \
+           standby replicas.",
+    labels: &[],
+};
+pub(super) const WATCHED: Spec = Spec {
+    name: "rampart_watched_objects",
+    kind: MetricType::Gauge,
+    help: "Objects held in the watch caches, per Kubernetes kind.",
+    labels: &["kind"],
+};
+pub(super) const WRITES: Spec = Spec {
+    name: "rampart_report_writes_total",
+    kind: MetricType::Counter,
+    help: "Reports per pass by outcome: written (content changed), unchanged (nothing sent) \
+           or failed (the write was refused or did not arrive).",
+    labels: &["result"],
+};
+pub(super) const API_ERRORS: Spec = Spec {
+    name: "rampart_api_errors_total",
+    kind: MetricType::Counter,
+    help: "Failed Kubernetes API requests (lists, watches, report reads and writes) per kind \
+           of object requested.",
+    labels: &["kind"],
+};
+pub(super) const TRUNCATED: Spec = Spec {
+    name: "rampart_reports_truncated_total",
+    kind: MetricType::Counter,
+    help: "Reports built with their least severe findings left out to stay under the size \
+           limit, counted at every pass while they stay too large.",
+    labels: &[],
+};
+pub(super) const ENCRYPTION: Spec = Spec {
+    name: "rampart_secrets_encryption",
+    kind: MetricType::Gauge,
+    help: "State set: 1 for the current state of Secrets encryption at rest (encrypted, \
+           unencrypted, partially-migrated: new writes encrypted but older Secrets still \
+           in plaintext, or unknown), 0 for the others.",
+    labels: &["state"],
+};
+pub(super) const ENCRYPTION_INFO: Spec = Spec {
+    name: "rampart_secrets_encryption_info",
+    kind: MetricType::Gauge,
+    help: "1 for the provider Secrets are written with (aescbc, aesgcm, secretbox, kms v1, \
+           kms v2, identity, or none when unknown) and the evidence that decided it \
+           (apiserver-metrics, apiserver-flags, encryption-configuration, declared, none).",
+    labels: &["provider", "evidence"],
+};
+
+/// Every metric the operator serves, in the order `docs/metrics.md` lists them.
+pub const SPECS: &[Spec] = &[
+    FINDINGS,
+    DETECTED,
+    RESOLVED,
+    SCORE,
+    NAMESPACE_SCORE,
+    RULE_INFO,
+    DURATION,
+    LAST_EVALUATION,
+    WATCHED,
+    WRITES,
+    API_ERRORS,
+    TRUNCATED,
+    ENCRYPTION,
+    ENCRYPTION_INFO,
+];

@@ -1,0 +1,300 @@
+use super::*;
+use crate::fixture::{Fixture, open_of};
+use crate::report::{Built, NamespaceFilter, Reports, Transitions};
+use prometheus::proto::MetricType as ProtoType;
+use rampart_rules::encryption::{Evidence, State};
+use rampart_rules::{Finding, Inventory, Settings, evaluate};
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+/// Namespace `ns` with a RoleBinding that grants anonymous users a Role: one critical
+/// finding in `ns` when `anonymous`, none otherwise.
+fn cluster(namespaces: &[(&str, bool)]) -> Vec<Finding> {
+    let mut yaml = String::new();
+    for (ns, anonymous) in namespaces {
+        yaml.push_str(&format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}, labels: \
+             {{pod-security.kubernetes.io/enforce: restricted}}}}\n---\n"
+        ));
+        if *anonymous {
+            yaml.push_str(&format!(
+                "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n\
+                 metadata: {{name: reader, namespace: {ns}}}\n\
+                 rules: [{{apiGroups: [''], resources: [pods], verbs: [get]}}]\n---\n\
+                 apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n\
+                 metadata: {{name: anon, namespace: {ns}}}\n\
+                 roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}}\n\
+                 subjects: [{{kind: User, name: 'system:anonymous', apiGroup: rbac.authorization.k8s.io}}]\n---\n"
+            ));
+        }
+    }
+    let mut inv = Inventory::new();
+    for (o, s) in rampart_rules::manifest::parse("test.yaml", &yaml).objects {
+        inv.insert(o, Some(s));
+    }
+    inv.reindex();
+    evaluate(&inv, &Settings::default()).findings
+}
+
+fn built(fixture: &Fixture, findings: &[Finding], namespaces: &[(&str, bool)]) -> Built {
+    let names: Vec<&str> = namespaces.iter().map(|(n, _)| *n).collect();
+    fixture.build(findings, &names)
+}
+
+fn record(m: &Metrics, namespaces: &[(&str, bool)]) -> Reports {
+    let findings = cluster(namespaces);
+    let built = built(&Fixture::default(), &findings, namespaces);
+    m.record_findings(&built.posture, &built.reports);
+    built.reports
+}
+
+fn series(m: &Metrics, name: &str) -> Vec<(BTreeMap<String, String>, f64)> {
+    m.registry
+        .gather()
+        .iter()
+        .filter(|f| f.name() == name)
+        .flat_map(|f| f.get_metric().to_vec())
+        .map(|s| {
+            let labels = s
+                .get_label()
+                .iter()
+                .map(|l| (l.name().to_owned(), l.value().to_owned()))
+                .collect();
+            let value = if s.get_gauge().get_value() != 0.0 {
+                s.get_gauge().get_value()
+            } else {
+                s.get_counter().get_value()
+            };
+            (labels, value)
+        })
+        .collect()
+}
+
+fn critical_in(m: &Metrics, ns: &str) -> Vec<f64> {
+    series(m, "rampart_findings")
+        .into_iter()
+        .filter(|(l, _)| {
+            l.get("namespace").map(String::as_str) == Some(ns)
+                && l.get("severity").map(String::as_str) == Some("critical")
+        })
+        .map(|(_, v)| v)
+        .collect()
+}
+
+#[test]
+fn every_documented_metric_is_served_as_documented() {
+    let m = Metrics::new(true).expect("metrics");
+    let reports = record(&m, &[("shop", true)]);
+    let none = HashMap::new();
+    let mut transitions = Transitions::between(&none, &reports);
+    transitions.resolved = transitions.detected.clone();
+    m.record_transitions(&transitions);
+    m.record_writes(&reports, 1);
+    m.record_api_error("Pod");
+    m.record_watched(&[("Pod", 3)]);
+    m.observe_evaluation(Duration::from_millis(20));
+    let families = m.registry.gather();
+    let served: Vec<&str> = families.iter().map(|f| f.name()).collect();
+    for spec in SPECS {
+        let Some(f) = families.iter().find(|f| f.name() == spec.name) else {
+            panic!(
+                "{} is documented but not served; served: {served:?}",
+                spec.name
+            );
+        };
+        assert_eq!(f.help(), spec.help, "{}", spec.name);
+        let kind = match f.get_field_type() {
+            ProtoType::COUNTER => MetricType::Counter,
+            ProtoType::GAUGE => MetricType::Gauge,
+            ProtoType::HISTOGRAM => MetricType::Histogram,
+            other => panic!("{}: unexpected type {other:?}", spec.name),
+        };
+        assert_eq!(kind, spec.kind, "{}", spec.name);
+        let labels: Vec<&str> = f.get_metric()[0]
+            .get_label()
+            .iter()
+            .map(|l| l.name())
+            .collect();
+        let mut expected = spec.labels.to_vec();
+        expected.sort_unstable();
+        assert_eq!(labels, expected, "{}", spec.name);
+    }
+    assert_eq!(families.len(), SPECS.len(), "served but not documented");
+}
+
+#[test]
+fn names_follow_prometheus_conventions() {
+    for s in SPECS {
+        assert!(s.name.starts_with("rampart_"), "{}", s.name);
+        assert_eq!(
+            s.name.ends_with("_total"),
+            s.kind == MetricType::Counter,
+            "_total on counters only: {}",
+            s.name
+        );
+        assert!(!s.help.is_empty());
+    }
+}
+
+#[test]
+fn resolved_findings_and_deleted_namespaces_lose_their_series() {
+    let m = Metrics::new(true).expect("metrics");
+    record(&m, &[("shop", true), ("blog", true)]);
+    assert_eq!(critical_in(&m, "shop"), vec![1.0]);
+    assert_eq!(critical_in(&m, "blog"), vec![1.0]);
+    assert_eq!(series(&m, "rampart_namespace_posture_score").len(), 2);
+    // shop fixed its binding, blog was deleted.
+    record(&m, &[("shop", false)]);
+    assert!(critical_in(&m, "shop").is_empty());
+    assert!(critical_in(&m, "blog").is_empty());
+    let scores = series(&m, "rampart_namespace_posture_score");
+    assert_eq!(scores.len(), 1);
+    assert_eq!(scores[0].0["namespace"], "shop");
+    assert_eq!(scores[0].1, 100.0);
+}
+
+#[test]
+fn series_stay_bounded_while_namespaces_come_and_go() {
+    let m = Metrics::new(true).expect("metrics");
+    let last = Metrics::new(true).expect("metrics");
+    for round in 0..20 {
+        let names: Vec<String> = (0..10).map(|i| format!("ns-{round}-{i}")).collect();
+        let spec: Vec<(&str, bool)> = names.iter().map(|n| (n.as_str(), true)).collect();
+        record(&m, &spec);
+        if round == 19 {
+            record(&last, &spec);
+        }
+    }
+    assert_eq!(series(&m, "rampart_namespace_posture_score").len(), 10);
+    // Twenty rounds leave exactly the series that the last round alone makes.
+    let findings = series(&m, "rampart_findings");
+    assert!(findings.len() >= 10, "{findings:?}");
+    assert_eq!(findings, series(&last, "rampart_findings"));
+}
+
+#[test]
+fn namespace_label_can_be_dropped() {
+    let m = Metrics::new(false).expect("metrics");
+    record(&m, &[("shop", true), ("blog", true)]);
+    let critical: Vec<_> = series(&m, "rampart_findings")
+        .into_iter()
+        .filter(|(l, _)| l["severity"] == "critical")
+        .collect();
+    assert_eq!(critical.len(), 1);
+    assert!(!critical[0].0.contains_key("namespace"));
+    assert_eq!(critical[0].1, 2.0);
+}
+
+#[test]
+fn excluded_namespaces_are_not_counted() {
+    let m = Metrics::new(true).expect("metrics");
+    let ns = [("shop", true), ("kube-public", true)];
+    let findings = cluster(&ns);
+    let fixture = Fixture {
+        filter: NamespaceFilter {
+            include: Vec::new(),
+            exclude: vec!["kube-*".to_owned()],
+        },
+        ..Fixture::default()
+    };
+    let built = built(&fixture, &findings, &ns);
+    m.record_findings(&built.posture, &built.reports);
+    assert_eq!(critical_in(&m, "shop"), vec![1.0]);
+    assert!(critical_in(&m, "kube-public").is_empty());
+    let score = series(&m, "rampart_posture_score");
+    assert_eq!(score[0].1, f64::from(built.posture.score));
+    assert_eq!(series(&m, "rampart_namespace_posture_score").len(), 1);
+}
+
+fn counter(m: &Metrics, name: &str, rule: &str, severity: &str) -> f64 {
+    series(m, name)
+        .into_iter()
+        .filter(|(l, _)| l["rule"] == rule && l["severity"] == severity)
+        .map(|(_, v)| v)
+        .sum()
+}
+
+#[test]
+fn transitions_are_counted_per_rule_severity_and_category() {
+    let m = Metrics::new(true).expect("metrics");
+    let ns = [("shop", true), ("blog", true)];
+    let reports = built(&Fixture::default(), &cluster(&ns), &ns).reports;
+    let none = HashMap::new();
+    m.record_transitions(&Transitions::between(&none, &reports));
+    assert_eq!(
+        counter(&m, "rampart_findings_detected_total", "RBAC015", "critical"),
+        2.0
+    );
+    let open = open_of(&reports);
+    let fixed = [("shop", false), ("blog", true)];
+    let after = built(&Fixture::default(), &cluster(&fixed), &fixed).reports;
+    m.record_transitions(&Transitions::between(&open, &after));
+    assert_eq!(
+        counter(&m, "rampart_findings_detected_total", "RBAC015", "critical"),
+        2.0,
+        "nothing new"
+    );
+    assert_eq!(
+        counter(&m, "rampart_findings_resolved_total", "RBAC015", "critical"),
+        1.0
+    );
+    let resolved = series(&m, "rampart_findings_resolved_total");
+    let labels = resolved
+        .iter()
+        .find(|(l, v)| l["rule"] == "RBAC015" && *v == 1.0)
+        .map(|(l, _)| l.clone())
+        .expect("a resolved series");
+    assert_eq!(labels["category"], "rbac");
+}
+
+#[test]
+fn a_standby_exports_no_score_findings_or_evaluation_time() {
+    let m = Metrics::new(true).expect("metrics");
+    let text = m.encode().expect("encode");
+    assert!(!text.contains("rampart_posture_score "), "{text}");
+    assert!(!text.contains("rampart_last_evaluation_timestamp_seconds "));
+    record(&m, &[("shop", true)]);
+    m.observe_evaluation(Duration::from_millis(1));
+    let text = m.encode().expect("encode");
+    assert!(text.contains("rampart_posture_score "), "{text}");
+    assert!(text.contains("rampart_last_evaluation_timestamp_seconds "));
+    m.clear_findings();
+    let text = m.encode().expect("encode");
+    assert!(!text.contains("rampart_posture_score "), "{text}");
+    assert!(!text.contains("rampart_findings{"));
+    // Counters stay: they count what this process saw.
+    assert!(text.contains("rampart_findings_detected_total{"));
+}
+
+#[test]
+fn encryption_is_a_state_set() {
+    let m = Metrics::new(true).expect("metrics");
+    let states = series(&m, "rampart_secrets_encryption");
+    assert_eq!(states.len(), 4);
+    let on: Vec<_> = states.iter().filter(|(_, v)| *v == 1.0).collect();
+    assert_eq!(on.len(), 1);
+    assert_eq!(on[0].0["state"], "unknown");
+    for (state, label) in [
+        (State::Encrypted, "encrypted"),
+        (State::PartiallyMigrated, "partially-migrated"),
+        (State::Unencrypted, "unencrypted"),
+        (State::Unknown, "unknown"),
+    ] {
+        m.record_encryption(state, Some("aescbc"), Evidence::ApiServerMetrics);
+        let on: Vec<_> = series(&m, "rampart_secrets_encryption")
+            .into_iter()
+            .filter(|(_, v)| *v == 1.0)
+            .map(|(l, _)| l["state"].clone())
+            .collect();
+        assert_eq!(on, [label], "{state:?}");
+    }
+    m.record_encryption(
+        State::Unencrypted,
+        Some("identity"),
+        Evidence::ApiServerFlags,
+    );
+    let info = series(&m, "rampart_secrets_encryption_info");
+    assert_eq!(info.len(), 1, "{info:?}");
+    assert_eq!(info[0].0["provider"], "identity");
+    assert_eq!(info[0].0["evidence"], "apiserver-flags");
+}

@@ -1,0 +1,258 @@
+use super::*;
+use crate::fixture::{Fixture, findings, open_of};
+
+const INSECURE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: shop}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: shop-admin}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\nsubjects: [{kind: ServiceAccount, name: default, namespace: shop}]\n";
+
+/// Namespace `ns` whose Role is granted to anonymous users: RBAC015, critical, in `ns`.
+fn anonymous_grant(ns: &str) -> String {
+    format!(
+        "---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n\
+         ---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n\
+         metadata: {{name: reader, namespace: {ns}}}\n\
+         rules: [{{apiGroups: [''], resources: [pods], verbs: [get]}}]\n\
+         ---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n\
+         metadata: {{name: anon, namespace: {ns}}}\n\
+         roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}}\n\
+         subjects: [{{kind: User, name: 'system:anonymous', apiGroup: rbac.authorization.k8s.io}}]\n"
+    )
+}
+
+fn rule_ids(fs: &[&ReportFinding]) -> Vec<String> {
+    fs.iter().map(|f| f.rule_id.clone()).collect()
+}
+
+#[test]
+fn splits_namespaced_and_cluster_findings_with_exact_counts() {
+    let f = findings(INSECURE);
+    let r = Fixture::default().build(&f, &["shop", "clean"]).reports;
+    assert!(r.cluster.findings.iter().any(|x| x.rule_id == "RBAC001"));
+    assert!(
+        r.namespaces["shop"]
+            .findings
+            .iter()
+            .any(|x| x.rule_id == "SA001")
+    );
+    assert!(r.namespaces["clean"].findings.is_empty());
+    assert_eq!(r.namespaces["clean"].score, 100);
+    let total: u32 = [&r.cluster_summary]
+        .iter()
+        .map(|c| c.critical + c.high + c.medium + c.low + c.info)
+        .sum();
+    assert_eq!(total as usize, f.len());
+}
+
+#[test]
+fn namespace_filter_includes_excludes_and_prefixes() {
+    let f = NamespaceFilter {
+        include: vec!["team-*".into(), "shop".into()],
+        exclude: vec!["team-old".into()],
+    };
+    assert!(f.allows("shop") && f.allows("team-a"));
+    assert!(!f.allows("team-old") && !f.allows("kube-system"));
+    let all = NamespaceFilter::default();
+    assert!(all.allows("anything"));
+    let fixture = Fixture {
+        filter: NamespaceFilter {
+            include: vec![],
+            exclude: vec!["shop".into()],
+        },
+        ..Fixture::default()
+    };
+    let r = fixture
+        .build(&findings(INSECURE), &["shop", "other"])
+        .reports;
+    assert!(!r.namespaces.contains_key("shop") && r.namespaces.contains_key("other"));
+    assert!(
+        !r.cluster
+            .findings
+            .iter()
+            .any(|x| x.resource.kind == "Namespace" && x.resource.name == "shop")
+    );
+    assert!(
+        r.cluster.findings.iter().any(|x| x.rule_id == "RBAC001"),
+        "cluster findings stay"
+    );
+}
+
+#[test]
+fn every_report_names_what_could_not_be_evaluated_and_the_cluster_its_encryption() {
+    let fixture = Fixture {
+        could_not_evaluate: vec!["Pod: rules that read Pod objects could not run (403)".into()],
+        ..Fixture::default()
+    };
+    let r = fixture
+        .build(&findings(INSECURE), &["shop", "clean"])
+        .reports;
+    assert_eq!(r.all().count(), 3);
+    for report in r.all() {
+        assert_eq!(report.could_not_evaluate, fixture.could_not_evaluate);
+    }
+    assert_eq!(r.encryption.state, "unknown");
+    assert_eq!(r.encryption.evidence, "none");
+    assert_eq!(r.encryption.detail, fixture.encryption.detail);
+}
+
+#[test]
+fn first_seen_is_carried_over() {
+    let f = findings(INSECURE);
+    let first = Fixture::default().build(&f, &["shop"]).reports;
+    let second = Fixture {
+        open: open_of(&first),
+        now: "2026-02-02T00:00:00Z",
+        ..Fixture::default()
+    }
+    .build(&f, &["shop"])
+    .reports;
+    let rbac = second
+        .cluster
+        .findings
+        .iter()
+        .find(|x| x.rule_id == "RBAC001")
+        .expect("RBAC001");
+    assert_eq!(rbac.first_seen, "2026-01-01T00:00:00Z");
+    assert_eq!(second.cluster.last_evaluated, "2026-02-02T00:00:00Z");
+    assert_eq!(
+        content_hash(&first.cluster, &first.cluster_summary),
+        content_hash(&second.cluster, &second.cluster_summary),
+        "same findings, same content, whatever the evaluation time"
+    );
+}
+
+#[test]
+fn oversized_reports_keep_the_most_severe_and_exact_counts() {
+    // 3,000 unbound roles reading Secrets (low) and one critical binding.
+    let mut yaml = String::from(INSECURE);
+    for i in 0..3000 {
+        yaml.push_str(&format!("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: reader-with-a-long-name-{i:05}, namespace: shop}}\nrules: [{{apiGroups: [\"\"], resources: [secrets], verbs: [list]}}]\n"));
+    }
+    // The last role is bound, so its finding is high: it must survive truncation.
+    yaml.push_str("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: shop}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader-with-a-long-name-02999}\nsubjects: [{kind: User, name: eve, apiGroup: rbac.authorization.k8s.io}]\n");
+    let f = findings(&yaml);
+    let r = Fixture::default().build(&f, &["shop"]).reports;
+    let shop = &r.namespaces["shop"];
+    assert!(shop.truncated);
+    assert!(
+        serde_json::to_vec(shop)
+            .map(|v| v.len())
+            .unwrap_or(usize::MAX)
+            < MAX_REPORT_BYTES
+    );
+    assert!(
+        shop.summary.low >= 3000,
+        "counts stay exact: {:?}",
+        shop.summary
+    );
+    assert!((shop.findings.len() as u32) < shop.summary.low + shop.summary.medium);
+    assert_eq!(shop.summary.high, 1);
+    assert_eq!(shop.findings[0].severity, "high");
+    assert!(
+        shop.findings[0]
+            .message
+            .contains("reader-with-a-long-name-02999")
+    );
+}
+
+#[test]
+fn posture_counts_the_findings_of_reported_namespaces_only() {
+    let yaml = format!(
+        "{INSECURE}{}{}",
+        anonymous_grant("shop"),
+        anonymous_grant("kube-public")
+    );
+    let f = findings(&yaml);
+    let fixture = Fixture {
+        filter: NamespaceFilter {
+            include: Vec::new(),
+            exclude: vec!["kube-*".to_owned()],
+        },
+        ..Fixture::default()
+    };
+    let posture = fixture.build(&f, &["shop", "kube-public"]).posture;
+    let count = |rule: &str, ns: &str| -> u64 {
+        posture
+            .open
+            .iter()
+            .filter(|(s, _)| s.rule == rule && s.namespace == ns)
+            .map(|(_, n)| n)
+            .sum()
+    };
+    assert_eq!(count("RBAC015", "shop"), 1);
+    assert_eq!(count("RBAC015", "kube-public"), 0);
+    assert_eq!(count("RBAC001", ""), 1, "cluster-scoped: no namespace");
+    // A Namespace object's finding counts under the namespace it is about.
+    let about_shop = f
+        .iter()
+        .filter(|x| x.resource.kind == "Namespace" && x.resource.name == "shop")
+        .count() as u64;
+    assert!(about_shop > 0);
+    let shop_total: u64 = posture
+        .open
+        .iter()
+        .filter(|(s, _)| s.namespace == "shop")
+        .map(|(_, n)| n)
+        .sum();
+    let in_shop = f.iter().filter(|x| x.namespace() == Some("shop")).count() as u64;
+    assert_eq!(shop_total, in_shop + about_shop);
+    assert!(posture.open.keys().all(|s| s.namespace != "kube-public"));
+    let reported: Vec<&Finding> = f
+        .iter()
+        .filter(|x| {
+            x.namespace() != Some("kube-public")
+                && !(x.resource.kind == "Namespace" && x.resource.name == "kube-public")
+        })
+        .collect();
+    assert!(reported.len() < f.len(), "kube-public had findings");
+    assert_eq!(posture.score, score::score(reported));
+}
+
+#[test]
+fn transitions_tell_detected_from_resolved_and_a_restart_sees_nothing_new() {
+    let f = findings(&anonymous_grant("shop"));
+    let first = Fixture::default().build(&f, &["shop"]).reports;
+    let none = HashMap::new();
+    let fresh = Transitions::between(&none, &first);
+    assert_eq!(fresh.detected.len(), f.len(), "{fresh:?}");
+    assert!(fresh.resolved.is_empty());
+    assert!(
+        fresh
+            .detected
+            .windows(2)
+            .all(|w| w[0].fingerprint < w[1].fingerprint),
+        "sorted by fingerprint"
+    );
+    // After a restart the writer's open findings come from the reports in the cluster.
+    let open = open_of(&first);
+    assert_eq!(Transitions::between(&open, &first), Transitions::default());
+    let fixed = Fixture {
+        open: open.clone(),
+        ..Fixture::default()
+    }
+    .build(
+        &findings("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"),
+        &["shop"],
+    )
+    .reports;
+    let t = Transitions::between(&open, &fixed);
+    assert!(t.detected.is_empty(), "{t:?}");
+    assert_eq!(rule_ids(&t.resolved), ["RBAC015"]);
+    assert_eq!(t.resolved[0].severity, "critical");
+}
+
+#[test]
+fn unreadable_severities_are_neither_detected_nor_resolved() {
+    let mut reports = Fixture::default()
+        .build(&findings(INSECURE), &["shop"])
+        .reports;
+    let mut open = open_of(&reports);
+    // Open before, written by another version with a severity this one does not know.
+    let mut old = reports.cluster.findings[0].clone();
+    old.fingerprint = "from-another-version".to_owned();
+    old.severity = "catastrophic".to_owned();
+    open.insert(old.fingerprint.clone(), old);
+    // New, with such a severity.
+    let new = &mut reports.cluster.findings[0];
+    open.remove(&new.fingerprint);
+    new.severity = "catastrophic".to_owned();
+    let t = Transitions::between(&open, &reports);
+    assert_eq!(t, Transitions::default(), "{t:?}");
+}

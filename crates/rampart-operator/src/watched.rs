@@ -1,0 +1,122 @@
+//! The kinds the operator reads from the API server, listed once. The list starts the
+//! watches (`collect`) and the one-shot lists (`snapshot`), and says how an object of each
+//! kind becomes the engine's [`Object`]: adding a kind is one line here (and the RBAC to
+//! read it in `manifests/`).
+//!
+//! Secrets are read as `PartialObjectMeta<Secret>`: `Api<PartialObjectMeta<_>>` makes
+//! metadata-only requests, so Secret data never leaves the API server, and a legacy token
+//! Secret is recognised by its ServiceAccount annotation alone.
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{
+    LimitRange, Namespace, Pod, ResourceQuota, Secret, ServiceAccount,
+};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use kube::Resource;
+use kube::core::PartialObjectMeta;
+use rampart_rules::{Object, SecretMeta};
+use serde::de::DeserializeOwned;
+use std::fmt::Debug;
+
+/// A kind the operator reads: the type the API returns, its name and its engine object.
+pub trait Watched:
+    Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static
+{
+    /// The kind's name in logs, metrics and `couldNotEvaluate`.
+    const KIND: &'static str;
+
+    fn into_object(self) -> Object;
+}
+
+/// Something done once per watched kind, with the kind's type.
+pub trait KindVisitor {
+    fn visit<K: Watched>(&mut self);
+}
+
+fn secret_object(s: PartialObjectMeta<Secret>) -> Object {
+    Object::Secret(SecretMeta {
+        metadata: s.metadata,
+        type_: None,
+    })
+}
+
+macro_rules! watched_kinds {
+    ($($ty:ty => $kind:literal, $into:path;)*) => {
+        $(
+            impl Watched for $ty {
+                const KIND: &'static str = $kind;
+
+                fn into_object(self) -> Object {
+                    $into(self)
+                }
+            }
+        )*
+
+        /// Visits every watched kind in one fixed order: the order of lists, caches and
+        /// counts.
+        pub fn visit_kinds(visitor: &mut impl KindVisitor) {
+            $(visitor.visit::<$ty>();)*
+        }
+    };
+}
+
+watched_kinds! {
+    Namespace => "Namespace", Object::Namespace;
+    ServiceAccount => "ServiceAccount", Object::ServiceAccount;
+    Role => "Role", Object::Role;
+    ClusterRole => "ClusterRole", Object::ClusterRole;
+    RoleBinding => "RoleBinding", Object::RoleBinding;
+    ClusterRoleBinding => "ClusterRoleBinding", Object::ClusterRoleBinding;
+    NetworkPolicy => "NetworkPolicy", Object::NetworkPolicy;
+    Pod => "Pod", Object::Pod;
+    Deployment => "Deployment", Object::Deployment;
+    StatefulSet => "StatefulSet", Object::StatefulSet;
+    DaemonSet => "DaemonSet", Object::DaemonSet;
+    ReplicaSet => "ReplicaSet", Object::ReplicaSet;
+    Job => "Job", Object::Job;
+    CronJob => "CronJob", Object::CronJob;
+    ResourceQuota => "ResourceQuota", Object::ResourceQuota;
+    LimitRange => "LimitRange", Object::LimitRange;
+    PartialObjectMeta<Secret> => "Secret", secret_object;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Names(Vec<&'static str>);
+
+    impl KindVisitor for Names {
+        fn visit<K: Watched>(&mut self) {
+            assert_eq!(K::KIND, K::kind(&()));
+            self.0.push(K::KIND);
+        }
+    }
+
+    #[test]
+    fn every_kind_is_named_once_as_the_api_names_it() {
+        let mut names = Names(Vec::new());
+        visit_kinds(&mut names);
+        assert_eq!(names.0.len(), 17);
+        let unique: std::collections::BTreeSet<_> = names.0.iter().collect();
+        assert_eq!(unique.len(), names.0.len(), "{:?}", names.0);
+        assert_eq!(names.0.first(), Some(&"Namespace"));
+        assert_eq!(names.0.last(), Some(&"Secret"));
+    }
+
+    #[test]
+    fn secrets_become_metadata_only_objects() {
+        let mut s = PartialObjectMeta::<Secret>::default();
+        s.metadata.name = Some("token".to_owned());
+        s.metadata.namespace = Some("shop".to_owned());
+        match s.into_object() {
+            Object::Secret(m) => {
+                assert_eq!(m.metadata.name.as_deref(), Some("token"));
+                assert_eq!(m.type_, None);
+            }
+            other => panic!("not a Secret: {other:?}"),
+        }
+    }
+}
