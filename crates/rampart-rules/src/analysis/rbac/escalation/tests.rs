@@ -1,4 +1,4 @@
-use super::Held;
+use super::grants::Held;
 use super::{Escalations, Limits};
 use crate::analysis::rbac::matching::ResourceRequest;
 use crate::analysis::rbac::permissions::{Permissions, UserInfo};
