@@ -1,0 +1,59 @@
+//! Exec through the kubelet API: `nodes/proxy` reaches every pod, so every bound
+//! ServiceAccount a workload runs as.
+
+use super::grants::{Held, granted_by, req, via};
+use super::targets::Targets;
+use super::{Escalations, Node, Step};
+use crate::analysis::rbac::matching::ResourceRequest;
+use crate::analysis::rbac::permissions::{Permissions, SubjectKey};
+use crate::model::identity::Subject;
+
+impl Escalations {
+    pub(super) fn kubelet(
+        &mut self,
+        perms: &Permissions,
+        t: &Targets,
+        user: &Held<'_>,
+        me: &SubjectKey,
+    ) -> Vec<(Node, Step)> {
+        let mut out = Vec::new();
+        let proxy = [
+            ResourceRequest {
+                subresource: "proxy",
+                ..req("create", "", "nodes")
+            },
+            ResourceRequest {
+                subresource: "proxy",
+                ..req("get", "", "nodes")
+            },
+        ];
+        let Some(reason) = self.check_any(perms, user, &proxy) else {
+            return out;
+        };
+        if t.workloads.len() > self.limits.max_targets {
+            self.truncated = true;
+        }
+        for ((ns, sa), workload) in t.workloads.iter().take(self.limits.max_targets) {
+            if SubjectKey::User(format!("system:serviceaccount:{ns}:{sa}")) == *me {
+                continue;
+            }
+            let mut v = via(&reason);
+            v.push(("target", workload.clone()));
+            out.push((
+                Node::Identity(Subject::ServiceAccount {
+                    namespace: ns.clone(),
+                    name: sa.clone(),
+                }),
+                Step {
+                    action: format!(
+                        "exec through the kubelet API (nodes/proxy, {}) into {workload}, which runs as ServiceAccount {ns}/{sa}",
+                        granted_by(&reason)
+                    ),
+                    via: v,
+                    direct: false,
+                },
+            ));
+        }
+        out
+    }
+}

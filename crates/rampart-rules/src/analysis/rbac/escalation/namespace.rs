@@ -1,0 +1,402 @@
+//! Steps into a namespace's ServiceAccounts: run pods as them (create pods or a pod
+//! controller), bind cluster-admin in the namespace, request their tokens, read their legacy
+//! token Secrets; impersonating them is in `impersonation`. Only namespaces where some kind
+//! of step is possible at all are visited.
+
+use super::grants::{CLUSTER_ADMIN, Grant, Held, RBAC_GROUP, Scope, granted_by, req, via};
+use super::targets::Targets;
+use super::{Escalations, Node, Step};
+use crate::analysis::rbac::matching::ResourceRequest;
+use crate::analysis::rbac::permissions::{Permissions, Reason, SubjectKey};
+use crate::model::identity::{ObjectRef, Subject};
+use std::collections::BTreeSet;
+
+/// What creates pods that run as a ServiceAccount of the namespace.
+const POD_CREATORS: &[(&str, &str)] = &[
+    ("", "pods"),
+    ("apps", "deployments"),
+    ("apps", "statefulsets"),
+    ("apps", "daemonsets"),
+    ("apps", "replicasets"),
+    ("batch", "jobs"),
+    ("batch", "cronjobs"),
+    ("", "replicationcontrollers"),
+];
+
+/// The namespaced kinds of step, each with where it is possible.
+struct Families {
+    creators: Scope,
+    bind: Scope,
+    token: Scope,
+    secrets: Scope,
+    impersonate: Scope,
+}
+
+/// How to decide each kind of step in one namespace.
+struct Active {
+    creators: Grant,
+    bind: Grant,
+    token: Grant,
+    secrets: Grant,
+    impersonate: Grant,
+}
+
+impl Families {
+    fn all(&self) -> [&Scope; 5] {
+        [
+            &self.creators,
+            &self.bind,
+            &self.token,
+            &self.secrets,
+            &self.impersonate,
+        ]
+    }
+
+    fn any_everywhere(&self) -> bool {
+        self.all().iter().any(|s| s.all.is_some())
+    }
+
+    fn namespaces(&self) -> BTreeSet<String> {
+        self.all()
+            .iter()
+            .flat_map(|s| s.namespaces.keys().cloned())
+            .collect()
+    }
+
+    fn active(&self, ns: &str) -> Active {
+        Active {
+            creators: self.creators.grant(ns),
+            bind: self.bind.grant(ns),
+            token: self.token.grant(ns),
+            secrets: self.secrets.grant(ns),
+            impersonate: self.impersonate.grant(ns),
+        }
+    }
+}
+
+/// One namespace as an identity that gets in sees it: the bound ServiceAccounts there other
+/// than itself.
+pub(super) struct Namespace<'a> {
+    pub(super) name: &'a str,
+    others: Vec<&'a String>,
+    limit: usize,
+}
+
+impl<'a> Namespace<'a> {
+    /// The ServiceAccounts steps lead to, at most the target limit.
+    pub(super) fn service_accounts(&self) -> impl Iterator<Item = &'a String> + '_ {
+        self.others.iter().take(self.limit).copied()
+    }
+
+    fn is_other(&self, sa: &String) -> bool {
+        self.others.contains(&sa)
+    }
+
+    /// A step to one of its ServiceAccounts, citing the grant and the target.
+    pub(super) fn step_to(
+        &self,
+        sa: &str,
+        action: String,
+        via: Vec<(&'static str, ObjectRef)>,
+    ) -> (Node, Step) {
+        (
+            Node::Identity(Subject::ServiceAccount {
+                namespace: self.name.to_owned(),
+                name: sa.to_owned(),
+            }),
+            Step {
+                action,
+                via,
+                direct: false,
+            },
+        )
+    }
+}
+
+impl Escalations {
+    /// The namespaced steps of one part of an identity. Each kind of step is found once:
+    /// single-grant kinds per subject key, the kind that needs two grants (a RoleBinding and
+    /// `bind`) per identity (`own`).
+    pub(super) fn namespace_edges(
+        &mut self,
+        perms: &Permissions,
+        t: &Targets,
+        user: &Held<'_>,
+        me: &SubjectKey,
+        own: bool,
+        may: &dyn Fn(&str) -> bool,
+    ) -> Vec<(Node, Step)> {
+        let scopes = self.families(perms, user, own);
+        let namespaces: Vec<String> = if scopes.any_everywhere() {
+            t.service_accounts.keys().cloned().collect()
+        } else {
+            scopes
+                .namespaces()
+                .into_iter()
+                .filter(|n| t.service_accounts.contains_key(n))
+                .collect()
+        };
+        let mut out = Vec::new();
+        for ns in &namespaces {
+            let active = scopes.active(ns);
+            let Some(there) = self.namespace(t, me, ns) else {
+                continue;
+            };
+            out.extend(self.in_namespace(perms, t, user, &there, &active, may));
+        }
+        out
+    }
+
+    /// Where each kind of namespaced step is possible at all, so that only those
+    /// namespaces are asked about.
+    fn families(&mut self, perms: &Permissions, user: &Held<'_>, own: bool) -> Families {
+        if own {
+            return Families {
+                creators: Scope::nowhere(),
+                bind: self.possible(perms, user, &[req("create", RBAC_GROUP, "rolebindings")]),
+                token: Scope::nowhere(),
+                secrets: Scope::nowhere(),
+                impersonate: Scope::nowhere(),
+            };
+        }
+        let creators: Vec<ResourceRequest<'_>> = POD_CREATORS
+            .iter()
+            .map(|(g, r)| req("create", g, r))
+            .collect();
+        let token = [ResourceRequest {
+            subresource: "token",
+            ..req("create", "", "serviceaccounts")
+        }];
+        let secrets = [req("get", "", "secrets"), req("list", "", "secrets")];
+        Families {
+            creators: self.possible(perms, user, &creators),
+            bind: Scope::nowhere(),
+            token: self.possible(perms, user, &token),
+            secrets: self.possible(perms, user, &secrets),
+            impersonate: self.possible(perms, user, &[req("impersonate", "", "serviceaccounts")]),
+        }
+    }
+
+    /// `ns` as `me` sees it, or `None` when it has no other bound ServiceAccount.
+    fn namespace<'t>(
+        &mut self,
+        t: &'t Targets,
+        me: &SubjectKey,
+        ns: &'t str,
+    ) -> Option<Namespace<'t>> {
+        let sas = t.service_accounts.get(ns)?;
+        let others: Vec<&String> = sas
+            .iter()
+            .filter(|sa| SubjectKey::User(format!("system:serviceaccount:{ns}:{sa}")) != *me)
+            .collect();
+        if others.is_empty() {
+            return None;
+        }
+        let limit = self.limits.max_targets;
+        if others.len() > limit {
+            self.truncated = true;
+        }
+        Some(Namespace {
+            name: ns,
+            others,
+            limit,
+        })
+    }
+
+    /// The steps into one namespace. Running pods as every ServiceAccount there, by either
+    /// way, is all any other kind of step would give, so the others are then not asked.
+    fn in_namespace(
+        &mut self,
+        perms: &Permissions,
+        t: &Targets,
+        user: &Held<'_>,
+        there: &Namespace<'_>,
+        active: &Active,
+        may: &dyn Fn(&str) -> bool,
+    ) -> Vec<(Node, Step)> {
+        let mut out = Vec::new();
+        if self.run_pods(perms, user, there, &active.creators, &mut out) {
+            return out;
+        }
+        if active.bind.active()
+            && may("bind")
+            && self.bind_cluster_admin_here(perms, user, there, &active.bind, &mut out)
+        {
+            return out;
+        }
+        if active.token.active() {
+            self.request_tokens(perms, user, there, &active.token, &mut out);
+        }
+        if active.secrets.active() {
+            self.read_token_secrets(perms, t, user, there, &active.secrets, &mut out);
+        }
+        if active.impersonate.active() {
+            self.impersonate_service_accounts(perms, user, there, &active.impersonate, &mut out);
+        }
+        out
+    }
+
+    /// Create pods, or a pod controller, that run as each ServiceAccount. Whether any step
+    /// was found.
+    fn run_pods(
+        &mut self,
+        perms: &Permissions,
+        user: &Held<'_>,
+        there: &Namespace<'_>,
+        grant: &Grant,
+        out: &mut Vec<(Node, Step)>,
+    ) -> bool {
+        let ns = there.name;
+        let found = match grant {
+            Grant::No => None,
+            Grant::Always((resource, reason)) => Some((resource.clone(), reason.clone())),
+            Grant::Check => {
+                let creators: Vec<ResourceRequest<'_>> = POD_CREATORS
+                    .iter()
+                    .map(|(g, r)| ResourceRequest {
+                        namespace: ns,
+                        ..req("create", g, r)
+                    })
+                    .collect();
+                creators.iter().find_map(|r| {
+                    self.check(perms, user, r)
+                        .map(|reason| (r.resource.to_owned(), reason))
+                })
+            }
+        };
+        let Some((resource, reason)) = found else {
+            return false;
+        };
+        for sa in there.service_accounts() {
+            let mut v = via(&reason);
+            v.push(("target", ObjectRef::service_account(ns, sa)));
+            out.push(there.step_to(
+                sa,
+                format!(
+                    "create {resource} in namespace {ns} that run as ServiceAccount {ns}/{sa} ({})",
+                    granted_by(&reason)
+                ),
+                v,
+            ));
+        }
+        true
+    }
+
+    /// Create a RoleBinding to cluster-admin in the namespace, then run pods as each
+    /// ServiceAccount. Whether any step was found.
+    fn bind_cluster_admin_here(
+        &mut self,
+        perms: &Permissions,
+        user: &Held<'_>,
+        there: &Namespace<'_>,
+        grant: &Grant,
+        out: &mut Vec<(Node, Step)>,
+    ) -> bool {
+        let ns = there.name;
+        let rb = ResourceRequest {
+            namespace: ns,
+            ..req("create", RBAC_GROUP, "rolebindings")
+        };
+        let bind = ResourceRequest {
+            namespace: ns,
+            name: CLUSTER_ADMIN,
+            ..req("bind", RBAC_GROUP, "clusterroles")
+        };
+        let Some(c) = self.decide(perms, user, grant, &rb) else {
+            return false;
+        };
+        let Some(b) = self.check(perms, user, &bind) else {
+            return false;
+        };
+        for sa in there.service_accounts() {
+            let mut v = via(&c);
+            v.extend(via(&b));
+            v.push(("target", ObjectRef::service_account(ns, sa)));
+            out.push(there.step_to(
+                sa,
+                format!(
+                    "bind ClusterRole cluster-admin to itself in namespace {ns} ({}), then run pods as ServiceAccount {ns}/{sa}",
+                    granted_by(&b)
+                ),
+                v,
+            ));
+        }
+        true
+    }
+
+    fn request_tokens(
+        &mut self,
+        perms: &Permissions,
+        user: &Held<'_>,
+        there: &Namespace<'_>,
+        grant: &Grant,
+        out: &mut Vec<(Node, Step)>,
+    ) {
+        let ns = there.name;
+        for sa in there.service_accounts() {
+            let r = ResourceRequest {
+                namespace: ns,
+                name: sa,
+                subresource: "token",
+                ..req("create", "", "serviceaccounts")
+            };
+            if let Some(reason) = self.decide(perms, user, grant, &r) {
+                let mut v = via(&reason);
+                v.push(("target", ObjectRef::service_account(ns, sa)));
+                out.push(there.step_to(
+                    sa,
+                    format!(
+                        "request a token for ServiceAccount {ns}/{sa} ({})",
+                        granted_by(&reason)
+                    ),
+                    v,
+                ));
+            }
+        }
+    }
+
+    /// Read the legacy token Secrets of the ServiceAccounts: `list` in the namespace reads
+    /// them all, `get` one by name.
+    fn read_token_secrets(
+        &mut self,
+        perms: &Permissions,
+        t: &Targets,
+        user: &Held<'_>,
+        there: &Namespace<'_>,
+        grant: &Grant,
+        out: &mut Vec<(Node, Step)>,
+    ) {
+        let ns = there.name;
+        let list = ResourceRequest {
+            namespace: ns,
+            ..req("list", "", "secrets")
+        };
+        let listed: Option<Reason> = match grant {
+            Grant::Always((_, reason)) => Some(reason.clone()),
+            _ => self.check(perms, user, &list),
+        };
+        for (sns, secret, sa) in t.token_secrets.iter().filter(|(n, _, _)| n == ns) {
+            if !there.is_other(sa) {
+                continue;
+            }
+            let get = ResourceRequest {
+                namespace: sns,
+                name: secret,
+                ..req("get", "", "secrets")
+            };
+            let reason = listed.clone().or_else(|| self.check(perms, user, &get));
+            if let Some(reason) = reason {
+                let mut v = via(&reason);
+                v.push(("target", ObjectRef::new("v1", "Secret", Some(ns), secret)));
+                out.push(there.step_to(
+                    sa,
+                    format!(
+                        "read the legacy token Secret {ns}/{secret} of ServiceAccount {ns}/{sa} ({})",
+                        granted_by(&reason)
+                    ),
+                    v,
+                ));
+            }
+        }
+    }
+}

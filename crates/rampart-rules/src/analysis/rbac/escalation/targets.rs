@@ -1,0 +1,79 @@
+//! What there is to become: the bound ServiceAccounts of each namespace, their legacy token
+//! Secrets and a workload that runs as each, and the users and groups bindings name.
+
+use crate::analysis::rbac::permissions::{Permissions, SubjectKey};
+use crate::inventory::Inventory;
+use crate::model::identity::ObjectRef;
+use std::collections::{BTreeMap, BTreeSet};
+
+const TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
+const SA_ANNOTATION: &str = "kubernetes.io/service-account.name";
+
+/// What a namespace offers an identity that gets in.
+#[derive(Debug, Default)]
+pub(super) struct Targets {
+    /// Bound ServiceAccounts per namespace.
+    pub(super) service_accounts: BTreeMap<String, BTreeSet<String>>,
+    /// Legacy token Secrets: (namespace, secret, ServiceAccount).
+    pub(super) token_secrets: Vec<(String, String, String)>,
+    /// A workload per bound ServiceAccount that runs one: (namespace, sa) -> workload.
+    pub(super) workloads: BTreeMap<(String, String), ObjectRef>,
+    pub(super) users: Vec<String>,
+    pub(super) groups: Vec<String>,
+}
+
+pub(super) fn targets(inv: &Inventory, perms: &Permissions) -> Targets {
+    let mut t = Targets::default();
+    let bound = |ns: &str, sa: &str| {
+        perms.is_bound(&SubjectKey::User(format!(
+            "system:serviceaccount:{ns}:{sa}"
+        )))
+    };
+    for sa in inv.service_accounts() {
+        let ns = sa.metadata.namespace.as_deref().unwrap_or("");
+        let name = sa.metadata.name.as_deref().unwrap_or("");
+        if bound(ns, name) {
+            t.service_accounts
+                .entry(ns.to_owned())
+                .or_default()
+                .insert(name.to_owned());
+        }
+    }
+    for k in perms.subjects() {
+        if let Some((ns, name)) = k.service_account() {
+            t.service_accounts
+                .entry(ns.to_owned())
+                .or_default()
+                .insert(name.to_owned());
+        }
+        match k {
+            SubjectKey::User(u) => t.users.push(u.clone()),
+            SubjectKey::Group(g) => t.groups.push(g.clone()),
+        }
+    }
+    for ns in inv.namespace_names() {
+        for s in inv.secrets_in(ns) {
+            let is_token = s.type_.as_deref().is_none_or(|ty| ty == TOKEN_TYPE);
+            let sa = s
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(SA_ANNOTATION));
+            if let (true, Some(sa)) = (is_token, sa)
+                && bound(ns, sa)
+            {
+                let name = s.metadata.name.clone().unwrap_or_default();
+                t.token_secrets.push((ns.to_owned(), name, sa.clone()));
+            }
+        }
+        for w in inv.workloads_in(ns) {
+            let sa = w.service_account_name();
+            if bound(ns, sa) {
+                t.workloads
+                    .entry((ns.to_owned(), sa.to_owned()))
+                    .or_insert_with(|| w.object.clone());
+            }
+        }
+    }
+    t
+}
