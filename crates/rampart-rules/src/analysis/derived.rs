@@ -26,14 +26,14 @@ pub struct Derived {
 }
 
 impl Derived {
-    /// Effective permissions of every identity (see [`crate::analysis::rbac::permissions`]).
+    /// Effective permissions of every identity (see `analysis::rbac::permissions`).
     pub fn permissions(&self, inventory: &Inventory) -> &Permissions {
         self.permissions
             .get_or_init(|| Permissions::from_inventory(inventory))
     }
 
     /// The escalation graph with the default bounds (see
-    /// [`crate::analysis::rbac::escalation`]).
+    /// `analysis::rbac::escalation`).
     pub fn escalations(&self, inventory: &Inventory) -> &Escalations {
         self.escalations.get_or_init(|| {
             Arc::new(Escalations::build(

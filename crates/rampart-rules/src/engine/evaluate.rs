@@ -7,8 +7,8 @@
 use crate::analysis::derived::Derived;
 use crate::analysis::encryption::Assessment;
 use crate::engine::context::Context;
-use crate::engine::emit::Emitter;
-use crate::engine::finding::Finding;
+use crate::engine::emit::{Draft, Emitter};
+use crate::engine::finding::{Finding, fingerprint};
 use crate::engine::rule::Rule;
 use crate::engine::score;
 use crate::engine::settings::Settings;
@@ -133,12 +133,38 @@ pub fn evaluate_scope(
                 *eval.suppressed.entry(key).or_default() += 1;
                 continue;
             }
-            eval.findings.push(Finding::new(draft, rule, severity));
+            eval.findings.push(finding_of(draft, rule, severity));
         }
     }
     eval.encryption = ctx.encryption().clone();
     eval.finish();
     eval
+}
+
+/// What `rule` reports with `draft`, at the severity the settings left it.
+fn finding_of(draft: Draft, rule: &Rule, severity: Severity) -> Finding {
+    let fingerprint = fingerprint(
+        rule.id,
+        &draft.resource,
+        draft.path.as_deref(),
+        &draft.discriminator,
+    );
+    let mut related = draft.related;
+    related.sort();
+    Finding {
+        rule_id: rule.id,
+        rule_name: rule.name,
+        severity,
+        category: rule.category,
+        title: rule.title,
+        message: draft.message,
+        resource: draft.resource,
+        path: draft.path,
+        related,
+        references: rule.references,
+        fingerprint,
+        cluster_wide: rule.cluster_wide,
+    }
 }
 
 impl Evaluation {

@@ -1,7 +1,5 @@
 //! Findings: what a rule reports, with enough evidence to act on and a stable identity.
 
-use crate::engine::emit::Draft;
-use crate::engine::rule::Rule;
 use crate::model::identity::ObjectRef;
 use crate::model::taxonomy::{Category, Reference, Severity};
 use serde::Serialize;
@@ -73,35 +71,7 @@ impl Finding {
 
 /// Hashes what identifies a finding. The message is left out on purpose: wording may
 /// change between versions without making an old finding new.
-impl Finding {
-    /// What `rule` reports with `draft`, at the severity the settings left it.
-    pub(super) fn new(draft: Draft, rule: &Rule, severity: Severity) -> Finding {
-        let fingerprint = fingerprint(
-            rule.id,
-            &draft.resource,
-            draft.path.as_deref(),
-            &draft.discriminator,
-        );
-        let mut related = draft.related;
-        related.sort();
-        Finding {
-            rule_id: rule.id,
-            rule_name: rule.name,
-            severity,
-            category: rule.category,
-            title: rule.title,
-            message: draft.message,
-            resource: draft.resource,
-            path: draft.path,
-            related,
-            references: rule.references,
-            fingerprint,
-            cluster_wide: rule.cluster_wide,
-        }
-    }
-}
-
-pub(crate) fn fingerprint(
+pub(super) fn fingerprint(
     rule_id: &str,
     resource: &ObjectRef,
     path: Option<&str>,

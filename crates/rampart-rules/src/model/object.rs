@@ -48,7 +48,7 @@ pub enum Object {
 }
 
 impl Object {
-    /// The kind's name, as [`kinds::KINDS`] lists it.
+    /// The kind's name, as the table of kinds lists it.
     pub fn kind(&self) -> &'static str {
         match self {
             Object::Namespace(_) => "Namespace",

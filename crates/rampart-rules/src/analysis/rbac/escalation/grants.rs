@@ -1,5 +1,5 @@
 //! What a grant decides: the authorizer's answer for one identity, from per-role caches;
-//! where a kind of step is possible at all (`Scope`) and how it is decided for one target
+//! where a kind of step is possible at all (`Extent`) and how it is decided for one target
 //! (`Grant`); and how a step cites the grant that allows it.
 
 use super::Escalations;
@@ -33,7 +33,7 @@ pub(super) type Always = (String, Reason);
 /// namespace, each with the grant that holds for every name when there is one, so that a
 /// namespace's targets need no question each.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Scope {
+pub(super) struct Extent {
     pub(super) all: Option<Option<Always>>,
     pub(super) namespaces: BTreeMap<String, Option<Always>>,
 }
@@ -54,9 +54,9 @@ impl Grant {
     }
 }
 
-impl Scope {
-    pub(super) fn nowhere() -> Scope {
-        Scope::default()
+impl Extent {
+    pub(super) fn nowhere() -> Extent {
+        Extent::default()
     }
 
     pub(super) fn grant(&self, ns: &str) -> Grant {
@@ -184,8 +184,8 @@ impl Escalations {
         perms: &Permissions,
         user: &Held<'_>,
         rs: &[ResourceRequest<'_>],
-    ) -> Scope {
-        let mut scope = Scope::nowhere();
+    ) -> Extent {
+        let mut scope = Extent::nowhere();
         for (binding, role, subject) in &user.bindings {
             let rules = perms.role_rules(role).unwrap_or(&[]);
             let mut matched = false;

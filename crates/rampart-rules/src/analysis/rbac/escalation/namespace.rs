@@ -3,7 +3,7 @@
 //! token Secrets; impersonating them is in `impersonation`. Only namespaces where some kind
 //! of step is possible at all are visited.
 
-use super::grants::{CLUSTER_ADMIN, Grant, Held, RBAC_GROUP, Scope, granted_by, req, via};
+use super::grants::{CLUSTER_ADMIN, Extent, Grant, Held, RBAC_GROUP, granted_by, req, via};
 use super::targets::Targets;
 use super::{Escalations, Node, Step};
 use crate::analysis::rbac::matching::ResourceRequest;
@@ -25,11 +25,11 @@ const POD_CREATORS: &[(&str, &str)] = &[
 
 /// The namespaced kinds of step, each with where it is possible.
 struct Families {
-    creators: Scope,
-    bind: Scope,
-    token: Scope,
-    secrets: Scope,
-    impersonate: Scope,
+    creators: Extent,
+    bind: Extent,
+    token: Extent,
+    secrets: Extent,
+    impersonate: Extent,
 }
 
 /// How to decide each kind of step in one namespace.
@@ -42,7 +42,7 @@ struct Active {
 }
 
 impl Families {
-    fn all(&self) -> [&Scope; 5] {
+    fn all(&self) -> [&Extent; 5] {
         [
             &self.creators,
             &self.bind,
@@ -152,11 +152,11 @@ impl Escalations {
     fn families(&mut self, perms: &Permissions, user: &Held<'_>, own: bool) -> Families {
         if own {
             return Families {
-                creators: Scope::nowhere(),
+                creators: Extent::nowhere(),
                 bind: self.possible(perms, user, &[req("create", RBAC_GROUP, "rolebindings")]),
-                token: Scope::nowhere(),
-                secrets: Scope::nowhere(),
-                impersonate: Scope::nowhere(),
+                token: Extent::nowhere(),
+                secrets: Extent::nowhere(),
+                impersonate: Extent::nowhere(),
             };
         }
         let creators: Vec<ResourceRequest<'_>> = POD_CREATORS
@@ -170,7 +170,7 @@ impl Escalations {
         let secrets = [req("get", "", "secrets"), req("list", "", "secrets")];
         Families {
             creators: self.possible(perms, user, &creators),
-            bind: Scope::nowhere(),
+            bind: Extent::nowhere(),
             token: self.possible(perms, user, &token),
             secrets: self.possible(perms, user, &secrets),
             impersonate: self.possible(perms, user, &[req("impersonate", "", "serviceaccounts")]),
