@@ -15,3 +15,11 @@ pub fn read(rel: &str) -> String {
     let p = root().join(rel);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
+
+/// Asserts that the committed file at `rel` is what the code `generated` now; `regenerate`
+/// is the command that brings it up to date. A missing file counts as stale.
+pub fn assert_current(rel: &str, generated: &str, regenerate: &str) {
+    let committed = std::fs::read_to_string(root().join(rel)).unwrap_or_default();
+    // Not assert_eq!: the two texts are long, the command is what helps.
+    assert!(committed == generated, "{rel} is stale: run `{regenerate}`");
+}

@@ -22,6 +22,14 @@ pub fn documents(text: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The one document in `text`, as a JSON value.
+///
+/// # Panics
+/// On text that is not exactly one YAML document.
+pub fn document(text: &str) -> Value {
+    serde_yaml_ng::from_str(text).unwrap_or_else(|e| panic!("not one YAML document: {e}"))
+}
+
 /// An indexed inventory of the objects in `yaml`, read as the CLI reads a file.
 ///
 /// # Panics
@@ -43,6 +51,11 @@ mod tests {
             docs,
             vec![serde_json::json!({"a": 1}), serde_json::json!({"1": "x"})]
         );
+    }
+
+    #[test]
+    fn document_reads_one() {
+        assert_eq!(document("a: [1]\n"), serde_json::json!({"a": [1]}));
     }
 
     #[test]
