@@ -17,41 +17,11 @@ mod synthetic;
 use rampart_rules::{
     Change, Derived, Inventory, Object, RoleKey, Rule, Scope, Settings, evaluate_scope, registry,
 };
+use rampart_testkit::bench::{self, Timing, mib, ms, proc_status, show_mib};
 use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use synthetic::{Cluster, Sizes};
-
-/// Median, fastest and slowest of repeated runs: the spread says how noisy the machine was.
-#[derive(Debug, Clone, Copy)]
-struct Timing {
-    median: Duration,
-    min: Duration,
-    max: Duration,
-    runs: usize,
-}
-
-impl Timing {
-    fn of(mut samples: Vec<Duration>) -> Timing {
-        samples.sort();
-        Timing {
-            median: samples[samples.len() / 2],
-            min: samples[0],
-            max: samples[samples.len() - 1],
-            runs: samples.len(),
-        }
-    }
-
-    fn show(&self) -> String {
-        format!(
-            "{}  (median of {}, {}..{})",
-            ms(self.median),
-            self.runs,
-            ms(self.min),
-            ms(self.max)
-        )
-    }
-}
 
 /// Runs `f` `runs` times; returns its timing and the last result.
 fn measure<T>(runs: usize, mut f: impl FnMut() -> T) -> (Timing, T) {
@@ -69,43 +39,13 @@ fn measure<T>(runs: usize, mut f: impl FnMut() -> T) -> (Timing, T) {
     (Timing::of(samples), last)
 }
 
-fn ms(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1e3;
-    if ms < 10.0 {
-        format!("{ms:.3} ms")
-    } else {
-        format!("{ms:.1} ms")
-    }
-}
-
-/// A field of /proc/self/status (`VmRSS`, `VmHWM`, `Cpus_allowed_list`); `None` off Linux.
-fn proc_status(field: &str) -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        (k == field).then(|| v.trim().to_owned())
-    })
-}
-
-fn mib(field: &str) -> String {
-    proc_status(field)
-        .and_then(|v| v.trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or_else(
-            || "n/a".to_owned(),
-            |kib| format!("{:.0} MiB", kib / 1024.0),
-        )
-}
-
 fn row(what: &str, figure: &str, target: &str) {
     println!("  {what:<38} {figure:<44} {target}");
 }
 
 fn main() {
     let sizes = Sizes::from_env();
-    let runs: usize = std::env::var("RAMPART_BENCH_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(5);
+    let runs = bench::runs_from_env();
     let rules = registry::rules();
     let settings = Settings::default();
 
@@ -308,8 +248,8 @@ fn main() {
         &Timing::of(t_role).show(),
         "",
     );
-    row("RSS after building the inventory", &rss_built, "");
-    row("peak RSS (VmHWM)", &mib("VmHWM"), "");
+    row("RSS after building the inventory", &show_mib(rss_built), "");
+    row("peak RSS (VmHWM)", &show_mib(mib("VmHWM")), "");
     println!();
     println!(
         "  slowest rules, each alone over everything (median of {per_rule_runs}); sum over all {} rules: {}",

@@ -17,44 +17,10 @@ use rampart_rules::rbac::ResourceRequest;
 use rampart_rules::rbac::{Escalations, Limits};
 use rampart_rules::rbac::{Permissions, RbacObject, UserInfo};
 use rampart_rules::{Inventory, ObjectRef};
+use rampart_testkit::bench::{self, Timing, mib, ms, show_mib};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use synthetic::{Cluster, Sizes};
-
-fn ms(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1e3;
-    if ms < 10.0 {
-        format!("{ms:.3} ms")
-    } else {
-        format!("{ms:.1} ms")
-    }
-}
-
-fn median(mut xs: Vec<Duration>) -> (Duration, Duration, Duration) {
-    xs.sort();
-    (xs[xs.len() / 2], xs[0], xs[xs.len() - 1])
-}
-
-fn show(xs: Vec<Duration>) -> String {
-    let n = xs.len();
-    let (m, lo, hi) = median(xs);
-    format!("{}  (median of {n}, {}..{})", ms(m), ms(lo), ms(hi))
-}
-
-/// `VmRSS` / `VmHWM` of this process, in MiB; `None` off Linux.
-fn mib(field: &str) -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        (k == field)
-            .then(|| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())?
-            .map(|kib| kib / 1024.0)
-    })
-}
-
-fn show_mib(x: Option<f64>) -> String {
-    x.map_or_else(|| "n/a".to_owned(), |m| format!("{m:.0} MiB"))
-}
 
 fn row(what: &str, figure: &str) {
     println!("  {what:<44} {figure}");
@@ -87,10 +53,7 @@ fn binding(ns: &str, round: usize) -> RoleBinding {
 
 fn main() {
     let sizes = Sizes::from_env();
-    let runs: usize = std::env::var("RAMPART_BENCH_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(5);
+    let runs = bench::runs_from_env();
     let mut inv = Inventory::new();
     for chunk in Cluster::new(sizes) {
         for o in chunk {
@@ -206,17 +169,29 @@ fn main() {
         count("Pod"),
     );
     println!();
-    row("effective permissions, full build", &show(builds));
+    row(
+        "effective permissions, full build",
+        &Timing::of(builds).show(),
+    );
     row("  bindings indexed", &perms.binding_count().to_string());
     row("  subjects", &perms.subjects().count().to_string());
-    row("incremental: upsert one RoleBinding", &show(upserts));
-    row("incremental: relabel ClusterRole view", &show(role_changes));
+    row(
+        "incremental: upsert one RoleBinding",
+        &Timing::of(upserts).show(),
+    );
+    row(
+        "incremental: relabel ClusterRole view",
+        &Timing::of(role_changes).show(),
+    );
     row("incremental: remove one RoleBinding", &ms(removal));
-    row("allowed() for one ServiceAccount", &show(asks));
+    row("allowed() for one ServiceAccount", &Timing::of(asks).show());
     row("  allowed", &format!("{allowed} of 1000"));
-    row("who_can(get secrets in one namespace)", &show(who));
+    row(
+        "who_can(get secrets in one namespace)",
+        &Timing::of(who).show(),
+    );
     row("  bindings that allow it", &who_n.to_string());
-    row("escalation graph build", &show(graph));
+    row("escalation graph build", &Timing::of(graph).show());
     row("  authorizer checks", &esc.checks().to_string());
     row("  edges", &esc.edge_count().to_string());
     row("  work bound hit", &esc.truncated.to_string());

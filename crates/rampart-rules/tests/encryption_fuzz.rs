@@ -3,12 +3,10 @@
 //! metrics parser. Inputs are random JSON trees built from the configuration's vocabulary,
 //! random edits of valid configurations, and random metric lines (seeded, printed).
 
-mod common;
-use common::Rng;
-
 use rampart_rules::encryption::ApiServerMetrics;
 use rampart_rules::encryption::EncryptionConfiguration;
 use rampart_rules::manifest;
+use rampart_testkit::Rng;
 use serde_json::{Value, json};
 
 const WORDS: &[&str] = &[
@@ -52,7 +50,7 @@ fn random_value(rng: &mut Rng, depth: usize) -> Value {
     } {
         0 => Value::Null,
         1 => Value::Bool(rng.below(2) == 0),
-        2 => json!(rng.next() as i64),
+        2 => json!(rng.next_u64() as i64),
         3 => Value::String(word(rng)),
         4 | 5 => {
             let mut m = serde_json::Map::new();
@@ -104,7 +102,7 @@ fn mutate(v: &mut Value, rng: &mut Rng, depth: usize) {
 
 #[test]
 fn encryption_configuration_decoder_never_panics() {
-    let mut rng = Rng(0x00c0_ffee_1234_5678);
+    let mut rng = Rng::new(0x00c0_ffee_1234_5678);
     assert!(EncryptionConfiguration::from_value(valid_config()).is_ok());
     let mut decoded = 0;
     for i in 0..20_000 {
@@ -135,7 +133,7 @@ fn encryption_configuration_decoder_never_panics() {
 
 #[test]
 fn metrics_parser_never_panics() {
-    let mut rng = Rng(0x0bad_cafe_0000_0001);
+    let mut rng = Rng::new(0x0bad_cafe_0000_0001);
     let pieces = [
         "apiserver_storage_transformation_operations_total",
         "{",

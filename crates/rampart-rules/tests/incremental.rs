@@ -4,13 +4,11 @@
 //! freshly built inventory. Changes are random (seeded, printed) edits of real manifests:
 //! every fixture and the demo cluster.
 
-mod common;
-use common::Rng;
-
 use rampart_rules::{
     Change, Decoded, Derived, Evaluation, Finding, Inventory, Object, ObjectRef, Scope, Settings,
     decode, evaluate, evaluate_scope, registry,
 };
+use rampart_testkit::{Rng, yaml};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,16 +37,11 @@ fn corpus() -> Vec<Value> {
     let mut docs = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(&f).expect("fixture is readable");
-        for d in serde_yaml_ng::Deserializer::from_str(&text) {
-            let Ok(v) = serde_json::to_value(
-                <serde_yaml_ng::Value as serde::Deserialize>::deserialize(d).unwrap_or_default(),
-            ) else {
-                continue;
-            };
-            if object_of(&v).is_some() {
-                docs.push(v);
-            }
-        }
+        docs.extend(
+            yaml::documents(&text)
+                .into_iter()
+                .filter(|v| object_of(v).is_some()),
+        );
     }
     assert!(docs.len() > 200, "corpus too small: {}", docs.len());
     docs
@@ -203,7 +196,7 @@ fn run(seed: u64, steps: usize) {
         .collect();
     let settings = Settings::default();
     let rules = registry::rules();
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
 
     // The state as the API server would hold it, by reference.
     let mut truth: BTreeMap<ObjectRef, Value> = BTreeMap::new();

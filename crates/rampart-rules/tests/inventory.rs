@@ -2,13 +2,8 @@
 
 use rampart_rules::RoleKey;
 use rampart_rules::rbac::{Permission, grants_any};
-use rampart_rules::{Inventory, ObjectRef, Subject, manifest};
-
-fn inventory(yaml: &str) -> Inventory {
-    let parsed = manifest::parse("t.yaml", yaml);
-    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-    Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o))
-}
+use rampart_rules::{Inventory, ObjectRef, Subject};
+use rampart_testkit::yaml::inventory;
 
 fn allows(
     rules: &[k8s_openapi::api::rbac::v1::PolicyRule],

@@ -11,30 +11,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use rampart_rules::ObjectRef;
 use rampart_rules::rbac::ResourceRequest;
 use rampart_rules::rbac::{Permissions, RbacObject, UserInfo};
+use rampart_testkit::Rng;
 use std::collections::BTreeMap;
-
-/// splitmix64: small, seedable, good enough to drive a property test.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len())]
-    }
-    fn some(&mut self, xs: &[&str], max: usize) -> Vec<String> {
-        let n = 1 + self.below(max);
-        (0..n).map(|_| self.pick(xs).to_owned()).collect()
-    }
-}
 
 #[derive(Clone)]
 enum Obj {
@@ -69,10 +47,10 @@ fn meta(namespace: Option<&str>, name: &str) -> ObjectMeta {
 
 fn rule(rng: &mut Rng) -> PolicyRule {
     PolicyRule {
-        verbs: rng.some(&["get", "list", "create", "*"], 2),
-        api_groups: Some(rng.some(&["", "apps", "*"], 2)),
-        resources: Some(rng.some(&["pods", "secrets", "pods/log", "*"], 2)),
-        resource_names: (rng.below(3) == 0).then(|| rng.some(&["x", "y"], 1)),
+        verbs: rng.several(&["get", "list", "create", "*"], 2),
+        api_groups: Some(rng.several(&["", "apps", "*"], 2)),
+        resources: Some(rng.several(&["pods", "secrets", "pods/log", "*"], 2)),
+        resource_names: (rng.below(3) == 0).then(|| rng.several(&["x", "y"], 1)),
         non_resource_urls: None,
     }
 }
@@ -85,12 +63,12 @@ fn subjects(rng: &mut Rng) -> Vec<Subject> {
     (0..rng.below(3))
         .map(|_| {
             let (kind, name) = match rng.below(3) {
-                0 => ("User", rng.pick(&["u0", "u1"])),
-                1 => ("Group", rng.pick(&["g0", "system:serviceaccounts:a"])),
-                _ => ("ServiceAccount", rng.pick(&["s0", "s1"])),
+                0 => ("User", *rng.pick(&["u0", "u1"])),
+                1 => ("Group", *rng.pick(&["g0", "system:serviceaccounts:a"])),
+                _ => ("ServiceAccount", *rng.pick(&["s0", "s1"])),
             };
             let namespace = (kind == "ServiceAccount" && rng.below(2) == 0)
-                .then(|| rng.pick(NAMESPACES).to_owned());
+                .then(|| (*rng.pick(NAMESPACES)).to_owned());
             Subject {
                 kind: kind.to_owned(),
                 name: name.to_owned(),
@@ -103,9 +81,9 @@ fn subjects(rng: &mut Rng) -> Vec<Subject> {
 
 fn role_ref(rng: &mut Rng) -> RoleRef {
     let (kind, name) = if rng.below(2) == 0 {
-        ("Role", rng.pick(&["r0", "r1"]))
+        ("Role", *rng.pick(&["r0", "r1"]))
     } else {
-        ("ClusterRole", rng.pick(CLUSTER_ROLES))
+        ("ClusterRole", *rng.pick(CLUSTER_ROLES))
     };
     RoleRef {
         api_group: Some("rbac.authorization.k8s.io".to_owned()),
@@ -115,11 +93,12 @@ fn role_ref(rng: &mut Rng) -> RoleRef {
 }
 
 fn random_object(rng: &mut Rng) -> (ObjectRef, Obj) {
-    let ns = rng.pick(NAMESPACES);
+    let ns = *rng.pick(NAMESPACES);
     match rng.below(4) {
         0 => {
+            let name = *rng.pick(&["r0", "r1"]);
             let r = Role {
-                metadata: meta(Some(ns), rng.pick(&["r0", "r1"])),
+                metadata: meta(Some(ns), name),
                 rules: Some(rules(rng)),
             };
             (
@@ -128,16 +107,16 @@ fn random_object(rng: &mut Rng) -> (ObjectRef, Obj) {
             )
         }
         1 => {
-            let name = rng.pick(CLUSTER_ROLES);
+            let name = *rng.pick(CLUSTER_ROLES);
             let mut m = meta(None, name);
             if rng.below(2) == 0 {
-                let key = rng.pick(LABEL_KEYS);
+                let key = *rng.pick(LABEL_KEYS);
                 m.labels = Some(BTreeMap::from([(key.to_owned(), "true".to_owned())]));
             }
             let aggregation_rule = (rng.below(3) == 0).then(|| AggregationRule {
                 cluster_role_selectors: Some(vec![LabelSelector {
                     match_labels: Some(BTreeMap::from([(
-                        rng.pick(LABEL_KEYS).to_owned(),
+                        (*rng.pick(LABEL_KEYS)).to_owned(),
                         "true".to_owned(),
                     )])),
                     match_expressions: None,
@@ -151,7 +130,7 @@ fn random_object(rng: &mut Rng) -> (ObjectRef, Obj) {
             (ObjectRef::cluster_role(name), Obj::ClusterRole(r))
         }
         2 => {
-            let name = rng.pick(&["rb0", "rb1", "rb2"]);
+            let name = *rng.pick(&["rb0", "rb1", "rb2"]);
             let b = RoleBinding {
                 metadata: meta(Some(ns), name),
                 role_ref: role_ref(rng),
@@ -166,7 +145,7 @@ fn random_object(rng: &mut Rng) -> (ObjectRef, Obj) {
             (r, Obj::RoleBinding(b))
         }
         _ => {
-            let name = rng.pick(&["crb0", "crb1", "crb2"]);
+            let name = *rng.pick(&["crb0", "crb1", "crb2"]);
             let b = ClusterRoleBinding {
                 metadata: meta(None, name),
                 role_ref: role_ref(rng),
@@ -191,7 +170,7 @@ fn full_build(current: &BTreeMap<ObjectRef, Obj>) -> Permissions {
 fn incremental_updates_equal_a_full_rebuild() {
     let mut steps = 0;
     for seed in 0..30u64 {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let mut current: BTreeMap<ObjectRef, Obj> = BTreeMap::new();
         let mut incremental = Permissions::new();
         for step in 0..150 {
@@ -218,7 +197,7 @@ fn incremental_updates_equal_a_full_rebuild() {
 /// and in the answers.
 #[test]
 fn a_missed_update_is_detected() {
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let role = ClusterRole {
         metadata: meta(None, "c0"),
         rules: Some(vec![PolicyRule {
@@ -277,7 +256,7 @@ fn a_missed_update_is_detected() {
 #[test]
 fn derived_permissions_are_updated_in_place() {
     use rampart_rules::{Change, Derived, Inventory, Object};
-    let mut rng = Rng(11);
+    let mut rng = Rng::new(11);
     let mut inv = Inventory::new();
     let mut derived = Derived::default();
     let mut current: BTreeMap<ObjectRef, Obj> = BTreeMap::new();

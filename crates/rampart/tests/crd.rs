@@ -3,15 +3,15 @@
 mod common;
 
 use common::*;
+use rampart_testkit::{repo, yaml};
 
 #[test]
 fn committed_crds_are_current() {
     let generated = stdout(&rampart(&["crd"]));
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../crds/rampart.yaml");
-    let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "crds/rampart.yaml is stale: run `cargo run -p rampart -- crd --output crds/rampart.yaml`"
+    repo::assert_current(
+        "crds/rampart.yaml",
+        &generated,
+        "cargo run -p rampart -- crd --output crds/rampart.yaml",
     );
 }
 
@@ -38,11 +38,7 @@ fn every_schema_field_has_a_description() {
     let text = stdout(&rampart(&["crd"]));
     let mut missing = Vec::new();
     let mut crds = 0;
-    for doc in serde_yaml_ng::Deserializer::from_str(&text) {
-        let v: serde_json::Value = serde::Deserialize::deserialize(doc).expect("yaml");
-        if v.is_null() {
-            continue;
-        }
+    for v in yaml::documents(&text) {
         crds += 1;
         let kind = v["spec"]["names"]["kind"]
             .as_str()

@@ -4,14 +4,8 @@
 mod common;
 
 use common::{json, rampart};
-use std::path::Path;
-
-fn read(rel: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(rel);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
+use rampart_testkit::repo::{read, root};
+use rampart_testkit::yaml;
 
 #[test]
 fn dockerfile_builds_and_runs_this_binary_as_non_root() {
@@ -28,8 +22,7 @@ fn dockerfile_builds_and_runs_this_binary_as_non_root() {
 
 #[test]
 fn deployment_runs_the_operator_non_root_read_only() {
-    let y: serde_json::Value =
-        serde_yaml_ng::from_str(&read("manifests/deployment.yaml")).expect("yaml");
+    let y = yaml::document(&read("manifests/deployment.yaml"));
     let pod = &y["spec"]["template"]["spec"];
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
     assert_eq!(pod["securityContext"]["runAsUser"], 65532);
@@ -48,10 +41,10 @@ fn deployment_runs_the_operator_non_root_read_only() {
 
 #[test]
 fn own_manifests_pass_every_workload_rule() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../manifests");
+    let manifests = root().join("manifests");
     let out = rampart(&[
         "scan",
-        root.to_str().expect("utf-8 path"),
+        manifests.to_str().expect("utf-8 path"),
         "--format",
         "json",
     ]);

@@ -8,10 +8,9 @@ use common::{rampart, stdout};
 fn committed_metric_docs_are_current() {
     let generated = stdout(&rampart(&["docs", "metrics"]));
     assert!(generated.contains("## rampart_findings\n"), "{generated}");
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/metrics.md");
-    let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "docs/metrics.md is stale: run `cargo run -p rampart -- docs metrics --output docs/metrics.md`"
+    rampart_testkit::repo::assert_current(
+        "docs/metrics.md",
+        &generated,
+        "cargo run -p rampart -- docs metrics --output docs/metrics.md",
     );
 }

@@ -6,27 +6,15 @@
 //! `RAMPART_BLESS=1 cargo test -p rampart --test monitoring` rewrites the generated files.
 //! Needs `promtool` (Debian's `prometheus` package; `.ci/run` installs it).
 
+use rampart_testkit::repo::{self, read, root};
+use rampart_testkit::yaml;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const RULES: &str = "manifests/monitoring/rules.yaml";
 const PROMETHEUS_RULE: &str = "manifests/monitoring/prometheusrule.yaml";
 const DASHBOARD: &str = "manifests/monitoring/dashboard.json";
 const DASHBOARD_CONFIGMAP: &str = "manifests/monitoring/dashboard-configmap.yaml";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn read(rel: &str) -> String {
-    let p = root().join(rel);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-fn yaml(text: &str) -> Value {
-    serde_yaml_ng::from_str(text).expect("valid YAML")
-}
 
 fn indent(text: &str, by: usize) -> String {
     let pad = " ".repeat(by);
@@ -79,10 +67,10 @@ fn check_generated(rel: &str, expected: &str) {
         std::fs::write(root().join(rel), expected).expect("write generated file");
         return;
     }
-    let committed = std::fs::read_to_string(root().join(rel)).unwrap_or_default();
-    assert!(
-        committed == expected,
-        "{rel} is stale: run `RAMPART_BLESS=1 cargo test -p rampart --test monitoring`"
+    repo::assert_current(
+        rel,
+        expected,
+        "RAMPART_BLESS=1 cargo test -p rampart --test monitoring",
     );
 }
 
@@ -128,7 +116,11 @@ pub fn panel_queries(dashboard: &Value) -> Vec<(String, String)> {
 fn prometheus_rule_is_generated_from_the_rules_file() {
     let rules = read(RULES);
     let generated = prometheus_rule(&rules);
-    assert_eq!(yaml(&generated)["spec"], yaml(&rules), "same groups");
+    assert_eq!(
+        yaml::document(&generated)["spec"],
+        yaml::document(&rules),
+        "same groups"
+    );
     check_generated(PROMETHEUS_RULE, &generated);
 }
 
@@ -136,7 +128,7 @@ fn prometheus_rule_is_generated_from_the_rules_file() {
 fn dashboard_configmap_wraps_the_dashboard() {
     let dashboard = read(DASHBOARD);
     let generated = dashboard_configmap(&dashboard);
-    let cm = yaml(&generated);
+    let cm = yaml::document(&generated);
     assert_eq!(cm["metadata"]["labels"]["grafana_dashboard"], "1");
     let inner: Value =
         serde_json::from_str(cm["data"]["rampart.json"].as_str().expect("data")).expect("json");
@@ -158,7 +150,7 @@ fn alert_rules_pass_their_promtool_unit_tests() {
 
 #[test]
 fn alert_rules_cover_what_users_are_promised() {
-    let rules = yaml(&read(RULES));
+    let rules = yaml::document(&read(RULES));
     let alerts: Vec<&Value> = rules["groups"]
         .as_array()
         .expect("groups")
@@ -261,10 +253,10 @@ fn every_dashboard_query_parses() {
 
 #[test]
 fn service_monitor_service_and_network_policy_agree_on_the_metrics_port() {
-    let service = yaml(&read("manifests/service.yaml"));
+    let service = yaml::document(&read("manifests/service.yaml"));
     let port = &service["spec"]["ports"][0];
     assert_eq!(port["name"], "metrics");
-    let deployment = yaml(&read("manifests/deployment.yaml"));
+    let deployment = yaml::document(&read("manifests/deployment.yaml"));
     let container_port = deployment["spec"]["template"]["spec"]["containers"][0]["ports"]
         .as_array()
         .expect("ports")
@@ -277,7 +269,7 @@ fn service_monitor_service_and_network_policy_agree_on_the_metrics_port() {
         deployment["spec"]["selector"]["matchLabels"]
     );
 
-    let monitor = yaml(&read("manifests/monitoring/servicemonitor.yaml"));
+    let monitor = yaml::document(&read("manifests/monitoring/servicemonitor.yaml"));
     assert_eq!(monitor["spec"]["endpoints"][0]["port"], "metrics");
     assert_eq!(monitor["spec"]["endpoints"][0]["path"], "/metrics");
     let wanted = monitor["spec"]["selector"]["matchLabels"]
@@ -290,10 +282,7 @@ fn service_monitor_service_and_network_policy_agree_on_the_metrics_port() {
         );
     }
 
-    let policies: Vec<Value> =
-        serde_yaml_ng::Deserializer::from_str(&read("manifests/networkpolicy.yaml"))
-            .map(|d| serde::Deserialize::deserialize(d).expect("yaml"))
-            .collect();
+    let policies = yaml::documents(&read("manifests/networkpolicy.yaml"));
     let admits = policies.iter().any(|p| {
         p["spec"]["ingress"]
             .as_array()

@@ -39,10 +39,9 @@ fn unknown_rule_suggests_close_matches() {
 #[test]
 fn committed_rule_docs_are_current() {
     let generated = stdout(&rampart(&["docs", "rules"]));
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/rules.md");
-    let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "docs/rules.md is stale: run `cargo run -p rampart -- docs rules --output docs/rules.md`"
+    rampart_testkit::repo::assert_current(
+        "docs/rules.md",
+        &generated,
+        "cargo run -p rampart -- docs rules --output docs/rules.md",
     );
 }

@@ -11,6 +11,7 @@ use rampart_e2e::operator::{
     Operator, WAIT, env_dir, http_status, install, repo, token_kubeconfig,
 };
 use rampart_e2e::{Cluster, apply_yaml, wait_for};
+use rampart_testkit::yaml;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -62,13 +63,7 @@ async fn operator_reports_fixes_restarts_and_reads_only_secret_metadata() -> Res
     let kubeconfig = install(&cluster).await?;
     let state = env_dir("RAMPART_E2E_DIR");
     let mut operator = Operator::start(&kubeconfig, state.join("operator-1.log"))?;
-    wait_for(
-        "/readyz to answer 200 once the initial lists synced",
-        WAIT,
-        || async { Ok(http_status(operator.health, "/readyz").filter(|l| l.contains(" 200 "))) },
-    )
-    .await
-    .with_context(|| operator.log())?;
+    operator.wait_ready().await?;
     assert!(http_status(operator.health, "/healthz").is_some_and(|l| l.contains(" 200 ")));
 
     // 1. An insecure namespace: no Pod Security label, no NetworkPolicy, a workload, a Secret
@@ -346,9 +341,9 @@ async fn forbidden_kind_is_reported_as_not_evaluated_until_granted() -> Result<(
     let sa = format!("limited-{}", std::process::id());
     // The install's ClusterRole without Secrets.
     let rbac = std::fs::read_to_string(repo().join("manifests/rbac.yaml"))?;
-    let role: serde_json::Value = serde_yaml_ng::Deserializer::from_str(&rbac)
-        .filter_map(|d| serde::Deserialize::deserialize(d).ok())
-        .find(|v: &serde_json::Value| v["kind"] == "ClusterRole")
+    let role = yaml::documents(&rbac)
+        .into_iter()
+        .find(|v| v["kind"] == "ClusterRole")
         .context("the install's ClusterRole")?;
     let mut limited = role.clone();
     limited["metadata"] = serde_json::json!({"name": sa});

@@ -17,40 +17,14 @@ use kube::client::Body;
 use kube::{Api, Client};
 use rampart_e2e::{Cluster, TestNamespace, wait_for};
 use rampart_rules::pod_security::{self, Control, Level};
+use rampart_testkit::{Rng, seed_from_env};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 const PODS: usize = 1200;
 const DEPLOYMENTS: usize = 300;
 const WORKERS: usize = 12;
-
-/// A small deterministic generator (splitmix64): enough randomness to mix fields, and a
-/// seed that replays a failing run exactly.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// True with probability `p` percent.
-    fn chance(&mut self, p: u64) -> bool {
-        self.next() % 100 < p
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 /// What the generator decided about a pod as a whole; containers follow it.
 struct Shape {
@@ -725,18 +699,6 @@ async fn warn_namespace(cluster: &Cluster, level: Level) -> Result<TestNamespace
     Ok(ns)
 }
 
-fn seed() -> u64 {
-    std::env::var("RAMPART_PSS_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(1)
-        })
-}
-
 fn report(kind: &str, t: &Tally) {
     println!(
         "{kind}: compared {} (refused as invalid: {}), failing baseline {}, failing restricted {}, \
@@ -752,7 +714,7 @@ fn report(kind: &str, t: &Tally) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rampart_agrees_with_pod_security_admission() -> Result<()> {
     let cluster = Cluster::connect().await?;
-    let seed = seed();
+    let seed = seed_from_env("RAMPART_PSS_SEED");
     println!("RAMPART_PSS_SEED={seed}");
     let started = Instant::now();
     let baseline = warn_namespace(&cluster, Level::Baseline).await?;
@@ -762,7 +724,7 @@ async fn rampart_agrees_with_pod_security_admission() -> Result<()> {
         (Level::Restricted, restricted.name.clone()),
     ];
 
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let pods: Vec<Value> = (0..PODS)
         .map(|i| {
             let (meta, spec) = random_pod(&mut rng);

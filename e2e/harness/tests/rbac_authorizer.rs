@@ -26,45 +26,14 @@ use rampart_e2e::{Cluster, TestNamespace, wait_for};
 use rampart_rules::RoleKey;
 use rampart_rules::rbac::{Permissions, Reason, UserInfo};
 use rampart_rules::rbac::{ResourceRequest, rule_allows, rule_allows_non_resource};
+use rampart_testkit::{Rng, seed_from_env};
 use std::collections::BTreeMap;
 use std::io::Write as _;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 const QUESTIONS: usize = 10_000;
 const PARALLEL: usize = 16;
 const WAIT: Duration = Duration::from_secs(60);
-
-/// splitmix64, seeded: the whole configuration and every question follow from the seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<T: Clone>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len())].clone()
-    }
-    fn several(&mut self, xs: &[&str], max: usize) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for _ in 0..1 + self.below(max) {
-            let x = self.pick(xs).to_owned();
-            if !out.contains(&x) {
-                out.push(x);
-            }
-        }
-        out
-    }
-}
 
 const VERBS: &[&str] = &[
     "get",
@@ -138,27 +107,27 @@ const URLS: &[&str] = &[
 const BUILTIN: &[&str] = &["admin", "edit", "view"];
 
 fn resource_rule(rng: &mut Rng) -> PolicyRule {
-    let mut verbs = rng.several(VERBS, 3);
+    let mut verbs = rng.several_distinct(VERBS, 3);
     if rng.chance(8) {
         verbs = vec!["*".into()];
     }
-    let mut groups = rng.several(GROUPS, 2);
+    let mut groups = rng.several_distinct(GROUPS, 2);
     if rng.chance(8) {
         groups.push("*".into());
     }
     PolicyRule {
         verbs,
         api_groups: Some(groups),
-        resources: Some(rng.several(RULE_RESOURCES, 3)),
-        resource_names: rng.chance(25).then(|| rng.several(NAMES, 2)),
+        resources: Some(rng.several_distinct(RULE_RESOURCES, 3)),
+        resource_names: rng.chance(25).then(|| rng.several_distinct(NAMES, 2)),
         non_resource_urls: None,
     }
 }
 
 fn url_rule(rng: &mut Rng) -> PolicyRule {
     PolicyRule {
-        verbs: rng.several(&["get", "post", "*"], 2),
-        non_resource_urls: Some(rng.several(RULE_URLS, 2)),
+        verbs: rng.several_distinct(&["get", "post", "*"], 2),
+        non_resource_urls: Some(rng.several_distinct(RULE_URLS, 2)),
         ..PolicyRule::default()
     }
 }
@@ -215,13 +184,13 @@ fn subjects(rng: &mut Rng, world: &World, namespace: Option<&str>) -> Vec<Subjec
         .map(|_| match rng.below(4) {
             0 => Subject {
                 kind: "User".into(),
-                name: rng.pick(&world.users()),
+                name: rng.pick(&world.users()).clone(),
                 api_group: Some("rbac.authorization.k8s.io".into()),
                 namespace: None,
             },
             1 => Subject {
                 kind: "Group".into(),
-                name: rng.pick(&world.groups()),
+                name: rng.pick(&world.groups()).clone(),
                 api_group: Some("rbac.authorization.k8s.io".into()),
                 namespace: None,
             },
@@ -232,7 +201,7 @@ fn subjects(rng: &mut Rng, world: &World, namespace: Option<&str>) -> Vec<Subjec
                 namespace: None,
             },
             _ => {
-                let (ns, name) = rng.pick(&world.service_accounts());
+                let (ns, name) = rng.pick(&world.service_accounts()).clone();
                 // A RoleBinding's ServiceAccount may leave the namespace out (its own).
                 let namespace = match namespace {
                     Some(b) if b == ns && rng.chance(50) => None,
@@ -254,7 +223,7 @@ fn generate(rng: &mut Rng, world: &World) -> Config {
     for i in 0..PLAIN_CLUSTER_ROLES {
         let mut m = meta(None, &world.cluster_role(i));
         if rng.chance(60) {
-            let v = rng.pick(&["x", "y"]);
+            let v = *rng.pick(&["x", "y"]);
             m.labels = Some(BTreeMap::from([(world.label.clone(), v.to_owned())]));
         }
         let mut rules: Vec<PolicyRule> =
@@ -301,8 +270,8 @@ fn generate(rng: &mut Rng, world: &World) -> Config {
         for i in 0..4 {
             let (kind, name) = match rng.below(3) {
                 0 => ("Role", format!("r{}", rng.below(2))),
-                1 => ("ClusterRole", rng.pick(&all_cluster_roles)),
-                _ => ("ClusterRole", rng.pick(BUILTIN).to_owned()),
+                1 => ("ClusterRole", rng.pick(&all_cluster_roles).clone()),
+                _ => ("ClusterRole", rng.pick(BUILTIN).to_string()),
             };
             role_bindings.push(RoleBinding {
                 metadata: meta(Some(ns), &format!("rb{i}")),
@@ -318,7 +287,7 @@ fn generate(rng: &mut Rng, world: &World) -> Config {
     let cluster_role_bindings = (0..4)
         .map(|i| {
             let name = if rng.chance(80) {
-                rng.pick(&all_cluster_roles)
+                rng.pick(&all_cluster_roles).clone()
             } else {
                 "view".to_owned()
             };
@@ -428,7 +397,7 @@ impl Question {
 fn identity(rng: &mut Rng, world: &World) -> UserInfo {
     match rng.below(3) {
         0 => {
-            let (ns, name) = rng.pick(&world.service_accounts());
+            let (ns, name) = rng.pick(&world.service_accounts()).clone();
             UserInfo::service_account(&ns, &name)
         }
         1 => {
@@ -456,26 +425,26 @@ fn question(rng: &mut Rng, world: &World) -> Question {
     if rng.chance(12) {
         return Question {
             user,
-            verb: rng.pick(&["get", "post", "put"]).to_owned(),
+            verb: rng.pick(&["get", "post", "put"]).to_string(),
             kind: Asked::NonResource {
-                path: rng.pick(URLS).to_owned(),
+                path: rng.pick(URLS).to_string(),
             },
         };
     }
-    let (group, resource, subresource) = rng.pick(RESOURCES);
+    let (group, resource, subresource) = *rng.pick(RESOURCES);
     let namespace = if rng.chance(15) {
         String::new()
     } else {
-        rng.pick(&world.namespaces)
+        rng.pick(&world.namespaces).clone()
     };
     let name = if rng.chance(40) {
         String::new()
     } else {
-        rng.pick(&["a", "b", "c"]).to_owned()
+        rng.pick(&["a", "b", "c"]).to_string()
     };
     Question {
         user,
-        verb: rng.pick(VERBS).to_owned(),
+        verb: rng.pick(VERBS).to_string(),
         kind: Asked::Resource {
             group: group.to_owned(),
             resource: resource.to_owned(),
@@ -530,15 +499,15 @@ fn near_question(rng: &mut Rng, world: &World, config: &Config) -> Option<Questi
             UserInfo::service_account(&ns, &s.name)
         }
     };
-    let verb = match rng.pick(&rule.verbs) {
+    let verb = match rng.pick(&rule.verbs).clone() {
         v if v != "*" && rng.chance(75) => v,
-        _ => rng.pick(VERBS).to_owned(),
+        _ => rng.pick(VERBS).to_string(),
     };
     if let Some(urls) = &rule.non_resource_urls {
         let url = rng.pick(urls);
         let path = match url.strip_suffix('*') {
             Some(prefix) if rng.chance(60) => format!("{prefix}{}", rng.pick(&["", "x", "/y"])),
-            _ => rng.pick(URLS).to_owned(),
+            _ => rng.pick(URLS).to_string(),
         };
         return Some(Question {
             user,
@@ -546,36 +515,36 @@ fn near_question(rng: &mut Rng, world: &World, config: &Config) -> Option<Questi
             kind: Asked::NonResource { path },
         });
     }
-    let group = match rng.pick(rule.api_groups.as_deref()?) {
+    let group = match rng.pick(rule.api_groups.as_deref()?).clone() {
         g if g != "*" && rng.chance(80) => g,
-        _ => rng.pick(GROUPS).to_owned(),
+        _ => rng.pick(GROUPS).to_string(),
     };
     let subresources = ["log", "exec", "status", "scale", "token"];
-    let (resource, subresource) = match rng.pick(rule.resources.as_deref()?) {
+    let (resource, subresource) = match rng.pick(rule.resources.as_deref()?).clone() {
         r if r == "*" => {
-            let (_, r, s) = rng.pick(RESOURCES);
+            let (_, r, s) = *rng.pick(RESOURCES);
             (r.to_owned(), s.to_owned())
         }
         r => match r.split_once('/') {
             Some(("*", sub)) => {
-                let (_, r, _) = rng.pick(RESOURCES);
+                let (_, r, _) = *rng.pick(RESOURCES);
                 (r.to_owned(), sub.to_owned())
             }
-            Some((res, "*")) => (res.to_owned(), rng.pick(&subresources).to_owned()),
+            Some((res, "*")) => (res.to_owned(), rng.pick(&subresources).to_string()),
             Some((res, sub)) if rng.chance(70) => (res.to_owned(), sub.to_owned()),
             Some((res, _)) => (res.to_owned(), String::new()),
-            None if rng.chance(20) => (r, rng.pick(&subresources).to_owned()),
+            None if rng.chance(20) => (r, rng.pick(&subresources).to_string()),
             None => (r, String::new()),
         },
     };
     let name = match &rule.resource_names {
-        Some(names) if rng.chance(60) => rng.pick(names),
-        _ => rng.pick(&["", "a", "c"]).to_owned(),
+        Some(names) if rng.chance(60) => rng.pick(names).clone(),
+        _ => rng.pick(&["", "a", "c"]).to_string(),
     };
     let namespace = match namespace {
         Some(ns) if rng.chance(75) => ns,
         _ if rng.chance(25) => String::new(),
-        _ => rng.pick(&world.namespaces),
+        _ => rng.pick(&world.namespaces).clone(),
     };
     Some(Question {
         user,
@@ -702,17 +671,10 @@ async fn cleanup(client: &Client, config: &Config) {
 #[tokio::test]
 async fn rampart_allowed_agrees_with_subject_access_reviews() -> Result<()> {
     let cluster = Cluster::connect().await?;
-    let seed = std::env::var("RAMPART_E2E_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(1)
-        });
+    // The whole configuration and every question follow from the seed.
+    let seed = seed_from_env("RAMPART_E2E_SEED");
     println!("rbac_authorizer: seed {seed} (RAMPART_E2E_SEED={seed} replays it)");
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut namespaces = Vec::new();
     for _ in 0..3 {
         namespaces.push(TestNamespace::create(&cluster, "rbac-authz").await?);

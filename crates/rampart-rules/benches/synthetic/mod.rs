@@ -15,38 +15,8 @@
 //! scales the number of namespaces and ClusterRoles while each namespace keeps the same mix.
 
 use rampart_rules::{Decoded, Object, decode};
+use rampart_testkit::Rng;
 use serde_json::{Map, Value, json};
-
-/// splitmix64: a fixed seed gives the same cluster on every run and machine.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`); the modulo bias is irrelevant at these sizes.
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    /// True `percent` times in a hundred.
-    pub fn percent(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-
-    pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
-}
 
 /// How big the cluster is. Defaults: 1,000 namespaces x (10 ServiceAccounts, 10 Roles +
 /// 10 RoleBindings, 60 pods, 3 NetworkPolicies) + 250 ClusterRoles and their bindings.
@@ -195,6 +165,7 @@ fn dangerous_cluster_rules(rng: &mut Rng) -> Value {
 /// The generator: an iterator of chunks of objects, see the module doc.
 pub struct Cluster {
     sizes: Sizes,
+    /// Seeded with a constant: the same cluster on every run and machine.
     rng: Rng,
     chunk: usize,
 }
@@ -256,7 +227,7 @@ impl Cluster {
                         {"matchLabels": {"example.com/aggregate-to-platform": "true"}}]});
                     Value::Null
                 }
-                _ if self.rng.percent(12) => {
+                _ if self.rng.chance(12) => {
                     if c % 3 == 0 {
                         labels.insert("example.com/aggregate-to-platform".into(), "true".into());
                     }
@@ -360,14 +331,14 @@ impl Cluster {
         };
         if let Some(level) = enforce {
             labels.insert(format!("{psa}/enforce"), level.into());
-            if self.rng.percent(50) {
+            if self.rng.chance(50) {
                 labels.insert(format!("{psa}/enforce-version"), "v1.37".into());
             }
         }
-        if self.rng.percent(40) {
+        if self.rng.chance(40) {
             labels.insert(format!("{psa}/warn"), "restricted".into());
         }
-        if self.rng.percent(30) {
+        if self.rng.chance(30) {
             labels.insert(format!("{psa}/audit"), "restricted".into());
         }
         object(
@@ -447,10 +418,10 @@ impl Cluster {
         if let Some(sa) = sa {
             spec["serviceAccountName"] = sa.into();
         }
-        if self.rng.percent(30) {
+        if self.rng.chance(30) {
             spec["automountServiceAccountToken"] = false.into();
         }
-        if self.rng.percent(2) {
+        if self.rng.chance(2) {
             spec["hostNetwork"] = true.into();
         }
         spec
@@ -492,7 +463,7 @@ impl Cluster {
         for p in 0..pods - 3 * deployments {
             let app = *self.rng.pick(&APPS);
             let mut labels = json!({"app": app, "instance": format!("i{}", p % 7)});
-            if self.rng.percent(50) {
+            if self.rng.chance(50) {
                 labels["tier"] = (*self.rng.pick(&["front", "back", "data"])).into();
             }
             let sa = match self.rng.below(3) {
@@ -554,7 +525,7 @@ impl Cluster {
                 format!("sa-{s}")
             };
             let mut sa = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}});
-            if self.rng.percent(if s == 0 { 30 } else { 50 }) {
+            if self.rng.chance(if s == 0 { 30 } else { 50 }) {
                 sa["automountServiceAccountToken"] = false.into();
             }
             out.push(object(sa));
@@ -562,18 +533,18 @@ impl Cluster {
         self.rbac(&ns, &mut out);
         self.workloads(&ns, n, &mut out);
         self.network_policies(&ns, n, &mut out);
-        if self.rng.percent(50) {
+        if self.rng.chance(50) {
             out.push(object(json!({"apiVersion": "v1", "kind": "ResourceQuota",
                 "metadata": {"name": "compute", "namespace": ns},
                 "spec": {"hard": {"pods": "200", "requests.cpu": "40", "requests.memory": "80Gi"}}})));
         }
-        if self.rng.percent(35) {
+        if self.rng.chance(35) {
             out.push(object(json!({"apiVersion": "v1", "kind": "LimitRange",
                 "metadata": {"name": "defaults", "namespace": ns},
                 "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m", "memory": "256Mi"},
                                      "defaultRequest": {"cpu": "100m", "memory": "128Mi"}}]}})));
         }
-        if self.rng.percent(30) {
+        if self.rng.chance(30) {
             out.push(object(json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
                 "metadata": {"name": "sa-1-token", "namespace": ns,
                              "annotations": {"kubernetes.io/service-account.name": "sa-1"}}})));

@@ -1,0 +1,25 @@
+//! Files of the repository (manifests, docs, the Dockerfile), by their path from its root.
+
+use std::path::{Path, PathBuf};
+
+/// The repository root: this crate lives at `crates/rampart-testkit`.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The text of the file at `rel` from the repository root.
+///
+/// # Panics
+/// When it cannot be read, naming the file.
+pub fn read(rel: &str) -> String {
+    let p = root().join(rel);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Asserts that the committed file at `rel` is what the code `generated` now; `regenerate`
+/// is the command that brings it up to date. A missing file counts as stale.
+pub fn assert_current(rel: &str, generated: &str, regenerate: &str) {
+    let committed = std::fs::read_to_string(root().join(rel)).unwrap_or_default();
+    // Not assert_eq!: the two texts are long, the command is what helps.
+    assert!(committed == generated, "{rel} is stale: run `{regenerate}`");
+}
