@@ -3,13 +3,12 @@
 use crate::report::{self, Built, Inputs, NamespaceFilter, Reports};
 use rampart_crd::ReportFinding;
 use rampart_rules::encryption::{Assessment, Evidence, State};
-use rampart_rules::{Finding, Inventory, Settings, evaluate, manifest};
+use rampart_rules::{Finding, Inventory, Settings, evaluate};
 use std::collections::HashMap;
 
 /// The sorted findings of a full evaluation of `yaml`.
 pub fn findings(yaml: &str) -> Vec<Finding> {
-    let parsed = manifest::parse("t.yaml", yaml);
-    let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
+    let inv = Inventory::from_manifest("t.yaml", yaml).expect("the test manifest reads");
     evaluate(&inv, &Settings::default()).findings
 }
 

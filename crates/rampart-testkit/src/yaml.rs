@@ -1,6 +1,6 @@
 //! YAML text in: documents as JSON values, or an indexed inventory.
 
-use rampart_rules::{Inventory, manifest};
+use rampart_rules::Inventory;
 use serde_json::Value;
 
 /// The documents of a (multi-document) YAML text as JSON values, empty documents left out.
@@ -35,9 +35,10 @@ pub fn document(text: &str) -> Value {
 /// # Panics
 /// When the manifest reader reports an error: a test's input should read cleanly.
 pub fn inventory(yaml: &str) -> Inventory {
-    let parsed = manifest::parse("test.yaml", yaml);
-    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-    Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o))
+    match Inventory::from_manifest("test.yaml", yaml) {
+        Ok(inventory) => inventory,
+        Err(errors) => panic!("the test manifest does not read: {errors:?}"),
+    }
 }
 
 #[cfg(test)]

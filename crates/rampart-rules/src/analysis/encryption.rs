@@ -301,12 +301,9 @@ fn from_flags_and_config(inv: &Inventory, notes: &mut Vec<String>) -> Option<Ass
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::manifest;
 
     fn assess_yaml(yaml: &str, declared: Option<&DeclaredEncryption>) -> Assessment {
-        let parsed = manifest::parse("t.yaml", yaml);
-        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-        let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
+        let inv = Inventory::from_manifest("t.yaml", yaml).expect("the test manifest reads");
         assess(&inv, declared)
     }
 

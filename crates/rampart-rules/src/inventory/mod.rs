@@ -10,6 +10,7 @@ use crate::model::apiserver_metrics::ApiServerMetrics;
 use crate::model::bootstrap;
 use crate::model::encryption_config::EncryptionConfiguration;
 use crate::model::identity::{ObjectRef, RoleKey, Source, Subject};
+use crate::model::manifest::{self, ManifestError};
 use crate::model::object::{Object, SecretMeta};
 use crate::model::object::{encryption_config_ref, reference_of};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -96,6 +97,18 @@ impl Inventory {
         }
         inv.reindex();
         inv
+    }
+
+    /// Builds an indexed inventory from one manifest's objects, or the errors that kept some
+    /// of its documents out: for tests and examples, where every document must read.
+    pub fn from_manifest(file: &str, text: &str) -> Result<Self, Vec<ManifestError>> {
+        let parsed = manifest::parse(file, text);
+        if !parsed.errors.is_empty() {
+            return Err(parsed.errors);
+        }
+        Ok(Inventory::from_objects(
+            parsed.objects.into_iter().map(|(o, _)| o),
+        ))
     }
 
     /// Adds or replaces an object. Run [`Inventory::reindex`] after a batch.

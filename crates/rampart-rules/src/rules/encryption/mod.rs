@@ -112,16 +112,14 @@ mod tests {
     use super::*;
     use crate::engine::settings::Settings;
     use crate::inventory::Inventory;
-    use crate::model::manifest;
+
     use crate::model::scope::Scope;
 
     fn api_server(command: &str, args: &str) -> Inventory {
         let text = format!(
             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-apiserver-cp1\n  namespace: kube-system\n  labels: {{component: kube-apiserver}}\nspec:\n  containers:\n  - {{name: proxy, image: proxy}}\n  - {{name: kube-apiserver, image: kas, command: {command}, args: {args}}}\n"
         );
-        let parsed = manifest::parse("pod.yaml", &text);
-        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-        Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o))
+        Inventory::from_manifest("pod.yaml", &text).expect("the test manifest reads")
     }
 
     fn path_of(inv: &Inventory) -> String {

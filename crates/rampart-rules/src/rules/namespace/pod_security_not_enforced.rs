@@ -192,9 +192,8 @@ mod tests {
     }
 
     fn message(yaml: &str) -> String {
-        let parsed = crate::model::manifest::parse("test.yaml", yaml);
-        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-        let inv = crate::Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
+        let inv =
+            crate::Inventory::from_manifest("test.yaml", yaml).expect("the test manifest reads");
         let eval = crate::evaluate_rules(&inv, &crate::Settings::default(), &[RULE]);
         eval.findings
             .into_iter()

@@ -116,12 +116,10 @@ pub fn object_path(w: &Workload<'_>, pod_path: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Inventory, Settings, evaluate_rules, manifest, registry};
+    use crate::{Inventory, Settings, evaluate_rules, registry};
 
     fn messages(yaml: &str, rule: &str) -> Vec<(String, Option<String>)> {
-        let parsed = manifest::parse("test.yaml", yaml);
-        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-        let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
+        let inv = Inventory::from_manifest("test.yaml", yaml).expect("the test manifest reads");
         let rule = registry::find(rule).expect("rule");
         evaluate_rules(&inv, &Settings::default(), std::slice::from_ref(rule))
             .findings

@@ -88,12 +88,10 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::{Inventory, Settings, evaluate_rules, manifest};
+    use crate::{Inventory, Settings, evaluate_rules};
 
     fn messages(yaml: &str) -> Vec<String> {
-        let parsed = manifest::parse("test.yaml", yaml);
-        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-        let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
+        let inv = Inventory::from_manifest("test.yaml", yaml).expect("the test manifest reads");
         evaluate_rules(&inv, &Settings::default(), &[RULE])
             .findings
             .into_iter()

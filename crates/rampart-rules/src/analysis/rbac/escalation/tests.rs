@@ -4,12 +4,9 @@ use crate::analysis::rbac::matching::ResourceRequest;
 use crate::analysis::rbac::permissions::{Permissions, UserInfo};
 use crate::inventory::Inventory;
 use crate::model::identity::Subject;
-use crate::model::manifest;
 
 fn build(yaml: &str) -> Escalations {
-    let parsed = manifest::parse("test.yaml", yaml);
-    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-    let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
+    let inv = Inventory::from_manifest("test.yaml", yaml).expect("the test manifest reads");
     let perms = Permissions::from_inventory(&inv);
     Escalations::build(&inv, &perms, Limits::default())
 }
@@ -57,8 +54,7 @@ fn pod_creation_leads_to_a_privileged_serviceaccount() {
 #[test]
 fn cached_checks_agree_with_the_authorizer() {
     let yaml = include_str!("../../../../../rampart/demo/rbac.yaml");
-    let parsed = manifest::parse("rbac.yaml", yaml);
-    let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
+    let inv = Inventory::from_manifest("rbac.yaml", yaml).expect("the test manifest reads");
     let perms = Permissions::from_inventory(&inv);
     let mut e = Escalations::default();
     let verbs = [
@@ -127,8 +123,7 @@ fn cached_checks_agree_with_the_authorizer() {
 
 #[test]
 fn depth_bound_cuts_long_paths() {
-    let parsed = manifest::parse("test.yaml", CHAIN);
-    let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
+    let inv = Inventory::from_manifest("test.yaml", CHAIN).expect("the test manifest reads");
     let perms = Permissions::from_inventory(&inv);
     let limits = Limits {
         max_depth: 1,
@@ -143,8 +138,7 @@ fn depth_bound_cuts_long_paths() {
 
 #[test]
 fn check_budget_marks_the_graph_truncated() {
-    let parsed = manifest::parse("test.yaml", CHAIN);
-    let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
+    let inv = Inventory::from_manifest("test.yaml", CHAIN).expect("the test manifest reads");
     let perms = Permissions::from_inventory(&inv);
     let limits = Limits {
         max_checks: 1,

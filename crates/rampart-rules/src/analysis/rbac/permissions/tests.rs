@@ -2,13 +2,10 @@ use super::*;
 use crate::analysis::rbac::matching::ResourceRequest;
 use crate::inventory::Inventory;
 use crate::model::identity::RoleKey;
-use crate::model::manifest;
 use k8s_openapi::api::rbac::v1::ClusterRole;
 
 fn perms(yaml: &str) -> Permissions {
-    let parsed = manifest::parse("test.yaml", yaml);
-    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-    let inv = Inventory::from_objects(parsed.objects.into_iter().map(|(o, _)| o));
+    let inv = Inventory::from_manifest("test.yaml", yaml).expect("the test manifest reads");
     Permissions::from_inventory(&inv)
 }
 
