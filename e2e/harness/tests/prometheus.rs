@@ -286,10 +286,16 @@ async fn alerts_fire_and_clear_dashboard_queries_answer_and_series_stay_bounded(
     })
     .await
     .with_context(|| logs(&operator, &prom))?;
-    let resolved = exposed(
-        &operator,
-        r#"rampart_findings_resolved_total{category="rbac",rule="RBAC015",severity="critical"}"#,
-    )?;
+    // The gauge follows the evaluation, the counter the write that records it: under load
+    // the write may land after Prometheus saw the alert clear.
+    let resolved_series =
+        r#"rampart_findings_resolved_total{category="rbac",rule="RBAC015",severity="critical"}"#;
+    wait_for("the resolved counter to count the fix", SOON, || async {
+        Ok(exposed(&operator, resolved_series)?.filter(|v| *v > 0.0))
+    })
+    .await
+    .with_context(|| logs(&operator, &prom))?;
+    let resolved = exposed(&operator, resolved_series)?;
     assert_eq!(resolved, Some(1.0), "resolved counter");
     assert_eq!(exposed(&operator, &open)?, None, "the series is removed");
 
