@@ -173,20 +173,25 @@ fn from_metrics(inv: &Inventory, notes: &mut Vec<String>) -> Option<Assessment> 
     for m in &readable {
         sum.merge(&m.secrets);
     }
-    let source = Some(apiserver_metrics_ref(&first.name));
+    // The finding names the server that showed the evidence, so its owner knows which
+    // replica to fix; the first server read when they all agree.
+    let showing = |shows: fn(&Transformations) -> bool| {
+        let m = readable.iter().find(|m| shows(&m.secrets)).unwrap_or(first);
+        Some(apiserver_metrics_ref(&m.name))
+    };
     let servers = readable.len();
     let scope = if readable.iter().all(|m| m.per_resource) {
         "Secret"
     } else {
         "stored-object (this API server does not break them down by resource)"
     };
-    let metrics = |state, provider, detail| Assessment {
+    let metrics = |state, provider, detail, source| Assessment {
         state,
         provider,
         evidence: Evidence::ApiServerMetrics,
         detail,
         notes: Vec::new(),
-        source: source.clone(),
+        source,
     };
     if sum.plaintext_writes > 0.0 {
         let also = busiest(&sum.encrypted_writes)
@@ -198,6 +203,7 @@ fn from_metrics(inv: &Inventory, notes: &mut Vec<String>) -> Option<Assessment> 
             format!(
                 "kube-apiserver metrics ({servers} server(s) read) show {scope} writes stored in plaintext: identity is the first provider, or Secrets are not covered{also}"
             ),
+            showing(|t| t.plaintext_writes > 0.0),
         ));
     }
     let provider = busiest(&sum.encrypted_writes).or_else(|| busiest(&sum.encrypted_reads));
@@ -209,12 +215,14 @@ fn from_metrics(inv: &Inventory, notes: &mut Vec<String>) -> Option<Assessment> 
                 format!(
                     "kube-apiserver metrics show {scope} writes encrypted with {p}, but also reads of {scope}s stored in plaintext: some were written before encryption was enabled and never rewritten"
                 ),
+                showing(|t| t.plaintext_reads > 0.0),
             ));
         }
         return Some(metrics(
             State::Encrypted,
             Some(p.clone()),
             format!("kube-apiserver metrics show {scope}s written and read encrypted with {p}"),
+            showing(|_| true),
         ));
     }
     if readable.iter().all(|m| !m.config_loaded) && sum.plaintext_reads == 0.0 {
@@ -222,6 +230,7 @@ fn from_metrics(inv: &Inventory, notes: &mut Vec<String>) -> Option<Assessment> 
             State::Unencrypted,
             Some("identity".to_owned()),
             "kube-apiserver metrics show no encryption configuration loaded: the API server runs without --encryption-provider-config, so Secrets are stored in plaintext".to_owned(),
+            showing(|_| true),
         ));
     }
     notes.push(
