@@ -1,6 +1,6 @@
 //! POD008 apparmor-profile-overridden.
 
-use super::pss::{PssRule, by_level, never, report};
+use super::pss::{PssRule, at_violation, by_level, never, report};
 use crate::analysis::pod_security::Control;
 use crate::rules::prelude::*;
 
@@ -38,6 +38,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             controls: &[Control::AppArmorProfile],
             skip: never,
             severity: by_level,
+            path: at_violation,
         },
     );
 }

@@ -1,6 +1,6 @@
 //! POD004 capability-beyond-default-set.
 
-use super::pss::{PssRule, by_level, never, report};
+use super::pss::{PssRule, at_violation, by_level, never, report};
 use crate::analysis::pod_security::Control;
 use crate::rules::prelude::*;
 
@@ -39,6 +39,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             controls: &[Control::CapabilitiesBaseline],
             skip: never,
             severity: by_level,
+            path: at_violation,
         },
     );
 }

@@ -1,6 +1,6 @@
 //! POD009 custom-selinux-options.
 
-use super::pss::{PssRule, by_level, never, report};
+use super::pss::{PssRule, at_violation, by_level, never, report};
 use crate::analysis::pod_security::Control;
 use crate::rules::prelude::*;
 
@@ -37,6 +37,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             controls: &[Control::SeLinuxOptions],
             skip: never,
             severity: by_level,
+            path: at_violation,
         },
     );
 }

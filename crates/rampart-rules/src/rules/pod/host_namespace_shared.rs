@@ -1,6 +1,6 @@
 //! POD002 host-namespace-shared.
 
-use super::pss::{PssRule, never, report};
+use super::pss::{PssRule, at_violation, never, report};
 use crate::analysis::pod_security::{Control, Violation};
 use crate::inventory::Workload;
 use crate::rules::prelude::*;
@@ -53,6 +53,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             controls: &[Control::HostNamespaces],
             skip: never,
             severity,
+            path: at_violation,
         },
     );
 }

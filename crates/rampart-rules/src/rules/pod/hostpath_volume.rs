@@ -72,15 +72,22 @@ pub fn is_sensitive(path: &str) -> bool {
         .any(|s| is_within(&path, s) || is_within(s, &path))
 }
 
-fn severity(w: &Workload<'_>, _: &Violation) -> Option<Severity> {
-    let sensitive = w
-        .spec
+/// The index of the first hostPath volume that exposes a sensitive part of the node.
+fn first_sensitive(w: &Workload<'_>) -> Option<usize> {
+    w.spec
         .volumes
         .iter()
         .flatten()
-        .filter_map(|v| v.host_path.as_ref())
-        .any(|h| is_sensitive(&h.path));
-    sensitive.then_some(Severity::Critical)
+        .position(|v| v.host_path.as_ref().is_some_and(|h| is_sensitive(&h.path)))
+}
+
+fn severity(w: &Workload<'_>, _: &Violation) -> Option<Severity> {
+    first_sensitive(w).map(|_| Severity::Critical)
+}
+
+/// A critical finding points at the volume that makes it critical.
+fn sensitive_volume(w: &Workload<'_>, _: &Violation) -> Option<String> {
+    first_sensitive(w).map(|i| format!("spec.volumes[{i}].hostPath"))
 }
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter) {
@@ -91,6 +98,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             controls: &[Control::HostPathVolumes],
             skip: never,
             severity,
+            path: sensitive_volume,
         },
     );
 }

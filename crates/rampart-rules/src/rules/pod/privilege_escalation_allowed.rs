@@ -1,6 +1,6 @@
 //! POD014 privilege-escalation-allowed.
 
-use super::pss::{PssRule, by_level, never, report};
+use super::pss::{PssRule, at_violation, by_level, never, report};
 use crate::analysis::pod_security::Control;
 use crate::rules::prelude::*;
 
@@ -40,6 +40,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             controls: &[Control::AllowPrivilegeEscalation],
             skip: never,
             severity: by_level,
+            path: at_violation,
         },
     );
 }

@@ -1,6 +1,6 @@
 //! POD003 privileged-container.
 
-use super::pss::{PssRule, never, report};
+use super::pss::{PssRule, at_violation, never, report};
 use crate::analysis::pod_security::Control;
 use crate::analysis::pod_security::Violation;
 use crate::inventory::Workload;
@@ -43,6 +43,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             controls: &[Control::Privileged],
             skip: never,
             severity,
+            path: at_violation,
         },
     );
 }

@@ -1,6 +1,6 @@
 //! POD007 probe-targets-other-host.
 
-use super::pss::{PssRule, by_level, never, report};
+use super::pss::{PssRule, at_violation, by_level, never, report};
 use crate::analysis::pod_security::Control;
 use crate::rules::prelude::*;
 
@@ -35,6 +35,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             controls: &[Control::HostProbesAndLifecycle],
             skip: never,
             severity: by_level,
+            path: at_violation,
         },
     );
 }

@@ -20,6 +20,9 @@ pub struct PssRule {
     pub skip: fn(&Workload<'_>, &Violation) -> bool,
     /// A severity other than the level's, e.g. critical for a hostPath of `/`.
     pub severity: fn(&Workload<'_>, &Violation) -> Option<Severity>,
+    /// The pod-relative path of the field to fix, when it is not the first field the
+    /// control names (e.g. the hostPath that makes the finding critical).
+    pub path: fn(&Workload<'_>, &Violation) -> Option<String>,
 }
 
 pub fn never(_: &Workload<'_>, _: &Violation) -> bool {
@@ -27,6 +30,10 @@ pub fn never(_: &Workload<'_>, _: &Violation) -> bool {
 }
 
 pub fn by_level(_: &Workload<'_>, _: &Violation) -> Option<Severity> {
+    None
+}
+
+pub fn at_violation(_: &Workload<'_>, _: &Violation) -> Option<String> {
     None
 }
 
@@ -62,7 +69,10 @@ pub fn report(ctx: &Context<'_>, emit: &mut Emitter, rule: &PssRule) {
             );
             emit.push(
                 Draft::new(w.object.clone(), message)
-                    .path(object_path(w, &v.path))
+                    .path(object_path(
+                        w,
+                        &(rule.path)(w, &v).unwrap_or_else(|| v.path.clone()),
+                    ))
                     .severity(severity),
             );
         }

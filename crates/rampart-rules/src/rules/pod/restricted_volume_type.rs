@@ -1,6 +1,6 @@
 //! POD013 restricted-volume-type.
 
-use super::pss::{PssRule, by_level, report};
+use super::pss::{PssRule, at_violation, by_level, report};
 use crate::analysis::pod_security::{Control, Violation, restricted_volume_type};
 use crate::inventory::Workload;
 use crate::rules::prelude::*;
@@ -46,6 +46,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             controls: &[Control::RestrictedVolumes],
             skip: only_host_paths,
             severity: by_level,
+            path: at_violation,
         },
     );
 }

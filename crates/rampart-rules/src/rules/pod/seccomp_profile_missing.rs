@@ -1,6 +1,6 @@
 //! POD017 seccomp-profile-missing.
 
-use super::pss::{PssRule, by_level, fails, report};
+use super::pss::{PssRule, at_violation, by_level, fails, report};
 use crate::analysis::pod_security::{Control, Violation};
 use crate::inventory::Workload;
 use crate::rules::prelude::*;
@@ -42,6 +42,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             controls: &[Control::SeccompRestricted],
             skip: explicitly_unconfined,
             severity: by_level,
+            path: at_violation,
         },
     );
 }
