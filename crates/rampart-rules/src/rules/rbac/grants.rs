@@ -381,8 +381,14 @@ pub fn first_wildcard(
 
 /// A finding on a binding about one of its subjects, with the subject and role related.
 pub fn subject_draft(b: &Binding<'_>, subject: &Subject, message: String) -> Draft {
+    // The entry to remove or change; a subject listed twice is fixed at its first entry.
+    let entry = b
+        .subjects
+        .iter()
+        .position(|s| Subject::from_rbac(s, b.namespace).as_ref() == Some(subject));
+    let path = entry.map_or_else(|| "subjects".to_owned(), |i| format!("subjects[{i}]"));
     let mut d = Draft::new(b.to_ref(), message)
-        .path("subjects")
+        .path(path)
         .discriminator(subject.user_name())
         .related("subject", subject.to_ref());
     if let Some(k) = b.role_key() {

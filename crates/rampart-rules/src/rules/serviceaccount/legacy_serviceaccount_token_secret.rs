@@ -61,11 +61,17 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
                 (None, None) => "no record of use, so it can likely be deleted".to_owned(),
                 (None, Some(_)) => "no record of use".to_owned(),
             };
+            // Point at the evidence the verdict rests on.
+            let evidence = if s.type_.is_some() {
+                "type".to_owned()
+            } else {
+                format!("metadata.annotations[{SA_ANNOTATION}]")
+            };
             let mut d = Draft::new(
                 ObjectRef::new("v1", "Secret", Some(ns), name),
                 String::new(),
             )
-            .path("type");
+            .path(evidence);
             let state = match invalid_since {
                 Some(day) => {
                     d = d.severity(Severity::Low);
