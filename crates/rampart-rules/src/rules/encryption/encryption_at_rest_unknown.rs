@@ -2,7 +2,7 @@
 
 use crate::analysis::encryption::State;
 use crate::model::identity::ObjectRef;
-use crate::model::object::encryption_config_ref;
+use crate::model::object::{apiserver_metrics_ref, encryption_config_ref};
 use crate::rules::encryption::{FLAG, flag_path};
 use crate::rules::prelude::*;
 
@@ -75,9 +75,14 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
                     ),
             );
         }
-        None => emit.push(Draft::new(
-            encryption_config_ref("encryption-config"),
-            message,
-        )),
+        // Otherwise the API server whose /metrics could not be read, and only without
+        // one the configuration nobody gave.
+        None => {
+            let resource = ctx.inventory.apiserver_metrics().next().map_or_else(
+                || encryption_config_ref("encryption-config"),
+                |m| apiserver_metrics_ref(&m.name),
+            );
+            emit.push(Draft::new(resource, message));
+        }
     }
 }
