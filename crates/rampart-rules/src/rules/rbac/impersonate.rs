@@ -53,16 +53,19 @@ fn unrestricted(rules: &[PolicyRule], resource: &'static str) -> bool {
 /// Extra user information is impersonated as `userextras/<key>` in authentication.k8s.io;
 /// the key is free-form, so any `userextras/...` entry (or `*`) counts.
 fn user_extras(rules: &[PolicyRule]) -> Option<Matched> {
-    let i = rules.iter().position(|r| {
-        crate::analysis::rbac::matching::verb_matches(r, "impersonate")
-            && crate::analysis::rbac::matching::group_matches(r, "authentication.k8s.io")
-            && r.resources
-                .iter()
-                .flatten()
-                .any(|x| x == "*" || x.starts_with("userextras/"))
+    let (i, resource) = rules.iter().enumerate().find_map(|(i, r)| {
+        let impersonates = crate::analysis::rbac::matching::verb_matches(r, "impersonate")
+            && crate::analysis::rbac::matching::group_matches(r, "authentication.k8s.io");
+        let resource = r
+            .resources
+            .iter()
+            .flatten()
+            .find(|x| *x == "*" || x.starts_with("userextras/"))?;
+        impersonates.then_some((i, resource))
     })?;
+    // Name the entry as the role writes it: `userextras/scopes` is one key, `*` every one.
     Some(Matched {
-        what: "impersonate on userextras (authentication.k8s.io)".to_owned(),
+        what: format!("impersonate on {resource} (authentication.k8s.io)"),
         rule_index: i,
         severity: Some(Severity::Medium),
     })
