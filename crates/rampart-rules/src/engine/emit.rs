@@ -67,18 +67,6 @@ impl Draft {
         self.system = Some(system);
         self
     }
-
-    pub(crate) fn system_hint(&self) -> Option<bool> {
-        self.system
-    }
-
-    pub(crate) fn resource(&self) -> &ObjectRef {
-        &self.resource
-    }
-
-    pub(crate) fn requested_severity(&self) -> Option<Severity> {
-        self.severity
-    }
 }
 
 /// Collects the drafts of one rule.

@@ -103,33 +103,29 @@ pub fn evaluate_scope(
         for draft in emitter.drafts {
             let mut severity = settings
                 .severity_override(rule.id, rule.name)
-                .or(draft.requested_severity())
+                .or(draft.severity)
                 .unwrap_or(rule.severity);
             let system = draft
-                .system_hint()
-                .unwrap_or_else(|| settings.is_system_object(draft.resource()));
+                .system
+                .unwrap_or_else(|| settings.is_system_object(&draft.resource));
             if system {
                 severity = severity.min(settings.system_max_severity);
             }
             // A rule may look beyond the scope; what it finds there is judged by the
             // evaluation of that other scope, so partial results merge exactly.
-            let cluster_wide = rule.cluster_wide;
-            let scope_ns = if cluster_wide {
+            let scope_ns = if rule.cluster_wide {
                 None
             } else {
-                draft.resource().scope_namespace()
+                draft.resource.scope_namespace()
             };
             if !scope.covers(scope_ns) {
                 continue;
             }
             if settings
-                .exception_for(rule.id, rule.name, draft.resource())
+                .exception_for(rule.id, rule.name, &draft.resource)
                 .is_some()
             {
-                let key = (
-                    rule.id,
-                    draft.resource().scope_namespace().map(str::to_owned),
-                );
+                let key = (rule.id, draft.resource.scope_namespace().map(str::to_owned));
                 *eval.suppressed.entry(key).or_default() += 1;
                 continue;
             }
