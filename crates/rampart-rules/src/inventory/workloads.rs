@@ -5,6 +5,7 @@ use super::index::{WorkloadKind, template_labels};
 use super::views::Workload;
 use super::{Inventory, Namespaced};
 use crate::model::identity::ObjectRef;
+use crate::model::kinds::{self, KindInfo};
 use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
@@ -14,7 +15,6 @@ struct Parts<'a> {
     pod_labels: Option<&'a BTreeMap<String, String>>,
     pod_metadata: Option<&'a ObjectMeta>,
     spec: &'a PodSpec,
-    spec_path: &'static str,
 }
 
 /// The objects of one kind in namespace `ns` whose names are in `names` (sorted by name,
@@ -23,7 +23,7 @@ fn merge<'a, T>(
     map: &'a Namespaced<T>,
     ns: &'a str,
     names: &'a [(WorkloadKind, String)],
-    (api_version, kind): (&'static str, &'static str),
+    kind: &'static KindInfo,
     parts: impl Fn(&'a T) -> Option<(&'a ObjectMeta, Parts<'a>)> + 'a,
 ) -> impl Iterator<Item = Workload<'a>> + 'a {
     let mut wanted = names.iter().map(|(_, n)| n.as_str()).peekable();
@@ -35,12 +35,13 @@ fn merge<'a, T>(
             wanted.next_if(|w| *w == name.as_str())?;
             let (metadata, p) = parts(object)?;
             Some(Workload {
-                object: ObjectRef::new(api_version, kind, Some(ns), name),
+                object: ObjectRef::new(kind.api_version, kind.kind, Some(ns), name),
                 metadata,
                 pod_labels: p.pod_labels,
                 pod_metadata: p.pod_metadata,
                 spec: p.spec,
-                spec_path: p.spec_path,
+                // Every kind this is called with carries pods (a test of the table holds it).
+                spec_path: kind.pod_spec.unwrap_or_default(),
             })
         })
 }
@@ -59,25 +60,20 @@ impl Inventory {
             let to = list.partition_point(|(k, _)| *k <= kind);
             &list[from..to]
         };
-        let apps = "apps/v1";
-        let batch = "batch/v1";
-        let template = |t: &'a PodTemplateSpec, path| {
+        let template = |t: &'a PodTemplateSpec| {
             Some(Parts {
                 pod_labels: template_labels(t),
                 pod_metadata: t.metadata.as_ref(),
                 spec: t.spec.as_ref()?,
-                spec_path: path,
             })
         };
-        let tpl = "spec.template.spec";
-        merge(&self.pods, ns, of(WorkloadKind::Pod), ("v1", "Pod"), |p| {
+        merge(&self.pods, ns, of(WorkloadKind::Pod), &kinds::POD, |p| {
             Some((
                 &p.metadata,
                 Parts {
                     pod_labels: p.metadata.labels.as_ref(),
                     pod_metadata: Some(&p.metadata),
                     spec: p.spec.as_ref()?,
-                    spec_path: "spec",
                 },
             ))
         })
@@ -85,48 +81,45 @@ impl Inventory {
             &self.deployments,
             ns,
             of(WorkloadKind::Deployment),
-            (apps, "Deployment"),
-            move |d| Some((&d.metadata, template(&d.spec.template, tpl)?)),
+            &kinds::DEPLOYMENT,
+            move |d| Some((&d.metadata, template(&d.spec.template)?)),
         ))
         .chain(merge(
             &self.stateful_sets,
             ns,
             of(WorkloadKind::StatefulSet),
-            (apps, "StatefulSet"),
-            move |d| Some((&d.metadata, template(&d.spec.template, tpl)?)),
+            &kinds::STATEFUL_SET,
+            move |d| Some((&d.metadata, template(&d.spec.template)?)),
         ))
         .chain(merge(
             &self.daemon_sets,
             ns,
             of(WorkloadKind::DaemonSet),
-            (apps, "DaemonSet"),
-            move |d| Some((&d.metadata, template(&d.spec.template, tpl)?)),
+            &kinds::DAEMON_SET,
+            move |d| Some((&d.metadata, template(&d.spec.template)?)),
         ))
         .chain(merge(
             &self.replica_sets,
             ns,
             of(WorkloadKind::ReplicaSet),
-            (apps, "ReplicaSet"),
-            move |d| Some((&d.metadata, template(d.spec.template.as_ref()?, tpl)?)),
+            &kinds::REPLICA_SET,
+            move |d| Some((&d.metadata, template(d.spec.template.as_ref()?)?)),
         ))
         .chain(merge(
             &self.jobs,
             ns,
             of(WorkloadKind::Job),
-            (batch, "Job"),
-            move |d| Some((&d.metadata, template(&d.spec.as_ref()?.template, tpl)?)),
+            &kinds::JOB,
+            move |d| Some((&d.metadata, template(&d.spec.as_ref()?.template)?)),
         ))
         .chain(merge(
             &self.cron_jobs,
             ns,
             of(WorkloadKind::CronJob),
-            (batch, "CronJob"),
+            &kinds::CRON_JOB,
             move |d| {
                 let t = &d.spec.job_template.spec.as_ref()?.template;
-                Some((
-                    &d.metadata,
-                    template(t, "spec.jobTemplate.spec.template.spec")?,
-                ))
+                Some((&d.metadata, template(t)?))
             },
         ))
     }

@@ -66,22 +66,31 @@ pub const KINDS: &[KindInfo] = &[
     kind("RoleBinding", RBAC, true),
     kind("ClusterRoleBinding", RBAC, false),
     isolation(kind("NetworkPolicy", "networking.k8s.io/v1", true)),
-    workload(kind("Pod", CORE, true), "spec"),
-    workload(kind("Deployment", APPS, true), TEMPLATE),
-    workload(kind("StatefulSet", APPS, true), TEMPLATE),
-    workload(kind("DaemonSet", APPS, true), TEMPLATE),
-    workload(kind("ReplicaSet", APPS, true), TEMPLATE),
-    workload(kind("Job", BATCH, true), TEMPLATE),
-    workload(
-        kind("CronJob", BATCH, true),
-        "spec.jobTemplate.spec.template.spec",
-    ),
+    POD,
+    DEPLOYMENT,
+    STATEFUL_SET,
+    DAEMON_SET,
+    REPLICA_SET,
+    JOB,
+    CRON_JOB,
     isolation(kind("ResourceQuota", CORE, true)),
     isolation(kind("LimitRange", CORE, true)),
     kind("Secret", CORE, true),
     ENCRYPTION_CONFIGURATION,
     API_SERVER_METRICS,
 ];
+
+// The kinds that carry pods are named: the inventory builds their workloads from them.
+pub const POD: KindInfo = workload(kind("Pod", CORE, true), "spec");
+pub const DEPLOYMENT: KindInfo = workload(kind("Deployment", APPS, true), TEMPLATE);
+pub const STATEFUL_SET: KindInfo = workload(kind("StatefulSet", APPS, true), TEMPLATE);
+pub const DAEMON_SET: KindInfo = workload(kind("DaemonSet", APPS, true), TEMPLATE);
+pub const REPLICA_SET: KindInfo = workload(kind("ReplicaSet", APPS, true), TEMPLATE);
+pub const JOB: KindInfo = workload(kind("Job", BATCH, true), TEMPLATE);
+pub const CRON_JOB: KindInfo = workload(
+    kind("CronJob", BATCH, true),
+    "spec.jobTemplate.spec.template.spec",
+);
 
 /// Evidence that is not a Kubernetes object: a file given to a scan.
 pub const ENCRYPTION_CONFIGURATION: KindInfo = KindInfo {
