@@ -16,6 +16,7 @@ use crate::model::kinds;
 use crate::model::object::Object;
 use crate::model::scope::Scope;
 use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::sync::{Arc, OnceLock};
 
 /// The caches of one inventory. Use it only with the inventory whose changes it saw.
@@ -83,18 +84,18 @@ impl Derived {
             // A pod its controller stands for is not a workload of its own: churn of a
             // ReplicaSet's pods leaves the graph as it is.
             Object::Pod(o) if inventory.is_controlled_pod(&o.metadata) => {
-                let old = stored_pod(inventory, &o.metadata);
+                let (ns, name) = ns_and_name(&o.metadata);
+                let old = inventory.pod(ns, name);
                 old.is_none_or(|p| inventory.is_controlled_pod(&p.metadata))
             }
             Object::Pod(o) => {
-                let old = stored_pod(inventory, &o.metadata).and_then(|p| p.spec.as_ref());
+                let (ns, name) = ns_and_name(&o.metadata);
+                let old = inventory.pod(ns, name).and_then(|p| p.spec.as_ref());
                 old.is_some() && pod_sa(old) == pod_sa(o.spec.as_ref())
             }
             Object::Deployment(o) => {
-                let old = inventory.deployment(
-                    o.metadata.namespace.as_deref().unwrap_or(""),
-                    o.metadata.name.as_deref().unwrap_or(""),
-                );
+                let (ns, name) = ns_and_name(&o.metadata);
+                let old = inventory.deployment(ns, name);
                 old.is_some_and(|d| template_sa(&d.spec.template) == template_sa(&o.spec.template))
             }
             // The graph reads which namespaces exist, but not their labels.
@@ -121,11 +122,8 @@ impl Derived {
     }
 }
 
-fn stored_pod<'a>(
-    inventory: &'a Inventory,
-    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-) -> Option<&'a k8s_openapi::api::core::v1::Pod> {
-    inventory.pod(
+fn ns_and_name(meta: &ObjectMeta) -> (&str, &str) {
+    (
         meta.namespace.as_deref().unwrap_or(""),
         meta.name.as_deref().unwrap_or(""),
     )
