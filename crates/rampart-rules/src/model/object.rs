@@ -151,14 +151,19 @@ pub fn decode(value: serde_json::Value) -> Result<Decoded, DecodeError> {
         .and_then(|k| k.as_str())
         .ok_or_else(|| DecodeError::MissingApiVersion { kind: kind.clone() })?
         .to_owned();
+    // A kind served from another group is a different kind that shares a name.
     let group = group_of(&api_version);
-    if kind == "EncryptionConfiguration" && group == "apiserver.config.k8s.io" {
+    let Some(info) = kinds::info(&kind).filter(|k| group_of(k.api_version) == group) else {
+        return Ok(Decoded::Unknown { kind });
+    };
+    // Evidence that is not a Kubernetes object has a shape of its own.
+    if *info == ENCRYPTION_CONFIGURATION {
         let config = EncryptionConfiguration::from_value(value)?;
         return Ok(Decoded::Object(Box::new(Object::EncryptionConfiguration(
             config,
         ))));
     }
-    if kind == "ApiServerMetrics" && group == "rampart.dev" {
+    if *info == API_SERVER_METRICS {
         let doc: ApiServerMetricsDocument = typed(&kind, "", value)?;
         let name = doc.metadata.name;
         let metrics = match doc.unavailable {
@@ -172,11 +177,6 @@ pub fn decode(value: serde_json::Value) -> Result<Decoded, DecodeError> {
         .and_then(|n| n.as_str())
         .unwrap_or("")
         .to_owned();
-    // A kind served from another group is a different kind that shares a name.
-    let known = kinds::info(&kind).is_some_and(|k| group_of(k.api_version) == group);
-    if !known {
-        return Ok(Decoded::Unknown { kind });
-    }
     if name.is_empty() {
         return Err(DecodeError::MissingName { kind });
     }
