@@ -80,15 +80,14 @@ impl Escalations {
                 ..req("impersonate", "", "serviceaccounts")
             };
             if let Some(reason) = self.decide(perms, user, grant, &r) {
-                let mut v = via(&reason);
-                v.push(("target", ObjectRef::service_account(ns, sa)));
                 out.push(there.step_to(
                     sa,
                     format!(
                         "impersonate ServiceAccount {ns}/{sa} ({})",
                         granted_by(&reason)
                     ),
-                    v,
+                    via(&reason),
+                    ObjectRef::service_account(ns, sa),
                 ));
             }
         }

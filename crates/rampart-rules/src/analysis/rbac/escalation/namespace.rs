@@ -92,13 +92,16 @@ impl<'a> Namespace<'a> {
         self.others.contains(&sa)
     }
 
-    /// A step to one of its ServiceAccounts, citing the grant and the target.
+    /// A step to one of its ServiceAccounts, citing the grant and then the object acted
+    /// on (`target`: the ServiceAccount itself, or the Secret that holds its token).
     pub(super) fn step_to(
         &self,
         sa: &str,
         action: String,
-        via: Vec<(&'static str, ObjectRef)>,
+        mut via: Vec<(&'static str, ObjectRef)>,
+        target: ObjectRef,
     ) -> (Node, Step) {
+        via.push(("target", target));
         (
             Node::Identity(Subject::ServiceAccount {
                 namespace: self.name.to_owned(),
@@ -268,15 +271,14 @@ impl Escalations {
             return false;
         };
         for sa in there.service_accounts() {
-            let mut v = via(&reason);
-            v.push(("target", ObjectRef::service_account(ns, sa)));
             out.push(there.step_to(
                 sa,
                 format!(
                     "create {resource} in namespace {ns} that run as ServiceAccount {ns}/{sa} ({})",
                     granted_by(&reason)
                 ),
-                v,
+                via(&reason),
+                ObjectRef::service_account(ns, sa),
             ));
         }
         true
@@ -311,7 +313,6 @@ impl Escalations {
         for sa in there.service_accounts() {
             let mut v = via(&c);
             v.extend(via(&b));
-            v.push(("target", ObjectRef::service_account(ns, sa)));
             out.push(there.step_to(
                 sa,
                 format!(
@@ -319,6 +320,7 @@ impl Escalations {
                     granted_by(&b)
                 ),
                 v,
+                ObjectRef::service_account(ns, sa),
             ));
         }
         true
@@ -341,15 +343,14 @@ impl Escalations {
                 ..req("create", "", "serviceaccounts")
             };
             if let Some(reason) = self.decide(perms, user, grant, &r) {
-                let mut v = via(&reason);
-                v.push(("target", ObjectRef::service_account(ns, sa)));
                 out.push(there.step_to(
                     sa,
                     format!(
                         "request a token for ServiceAccount {ns}/{sa} ({})",
                         granted_by(&reason)
                     ),
-                    v,
+                    via(&reason),
+                    ObjectRef::service_account(ns, sa),
                 ));
             }
         }
@@ -386,15 +387,14 @@ impl Escalations {
             };
             let reason = listed.clone().or_else(|| self.check(perms, user, &get));
             if let Some(reason) = reason {
-                let mut v = via(&reason);
-                v.push(("target", ObjectRef::new("v1", "Secret", Some(ns), secret)));
                 out.push(there.step_to(
                     sa,
                     format!(
                         "read the legacy token Secret {ns}/{secret} of ServiceAccount {ns}/{sa} ({})",
                         granted_by(&reason)
                     ),
-                    v,
+                    via(&reason),
+                    ObjectRef::new("v1", "Secret", Some(ns), secret),
                 ));
             }
         }
