@@ -63,22 +63,22 @@ macro_rules! watched_kinds {
 }
 
 watched_kinds! {
-    Namespace => "Namespace", Object::Namespace;
-    ServiceAccount => "ServiceAccount", Object::ServiceAccount;
-    Role => "Role", Object::Role;
-    ClusterRole => "ClusterRole", Object::ClusterRole;
-    RoleBinding => "RoleBinding", Object::RoleBinding;
-    ClusterRoleBinding => "ClusterRoleBinding", Object::ClusterRoleBinding;
-    NetworkPolicy => "NetworkPolicy", Object::NetworkPolicy;
-    Pod => "Pod", Object::Pod;
-    Deployment => "Deployment", Object::Deployment;
-    StatefulSet => "StatefulSet", Object::StatefulSet;
-    DaemonSet => "DaemonSet", Object::DaemonSet;
-    ReplicaSet => "ReplicaSet", Object::ReplicaSet;
-    Job => "Job", Object::Job;
-    CronJob => "CronJob", Object::CronJob;
-    ResourceQuota => "ResourceQuota", Object::ResourceQuota;
-    LimitRange => "LimitRange", Object::LimitRange;
+    Namespace => "Namespace", Object::from;
+    ServiceAccount => "ServiceAccount", Object::from;
+    Role => "Role", Object::from;
+    ClusterRole => "ClusterRole", Object::from;
+    RoleBinding => "RoleBinding", Object::from;
+    ClusterRoleBinding => "ClusterRoleBinding", Object::from;
+    NetworkPolicy => "NetworkPolicy", Object::from;
+    Pod => "Pod", Object::from;
+    Deployment => "Deployment", Object::from;
+    StatefulSet => "StatefulSet", Object::from;
+    DaemonSet => "DaemonSet", Object::from;
+    ReplicaSet => "ReplicaSet", Object::from;
+    Job => "Job", Object::from;
+    CronJob => "CronJob", Object::from;
+    ResourceQuota => "ResourceQuota", Object::from;
+    LimitRange => "LimitRange", Object::from;
     PartialObjectMeta<Secret> => "Secret", secret_object;
 }
 

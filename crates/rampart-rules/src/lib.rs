@@ -59,6 +59,13 @@ pub mod encryption {
 
 pub use analysis::pod_security;
 
+/// Pods and pod controllers as the engine keeps them: the fields the rules read.
+pub mod pods {
+    pub use crate::model::pod::{
+        CommandLine, Container, Pod, PodController, PodSpec, PodTemplate, Volume, VolumeType,
+    };
+}
+
 /// Evaluates every enabled rule of the catalogue over the whole inventory.
 pub fn evaluate(inventory: &Inventory, settings: &Settings) -> Evaluation {
     evaluate_rules(inventory, settings, registry::rules())

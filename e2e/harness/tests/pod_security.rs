@@ -10,13 +10,13 @@
 //! `RAMPART_PSS_SEED` replays a run; the seed is printed either way.
 
 use anyhow::{Context as _, Result, bail};
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, Pod, ServiceAccount};
+use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::client::Body;
 use kube::{Api, Client};
 use rampart_e2e::{Cluster, TestNamespace, wait_for};
 use rampart_rules::pod_security::{self, Control, Level};
+use rampart_rules::{Decoded, Object};
 use rampart_testkit::{Rng, seed_from_env};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -566,16 +566,20 @@ fn collection(kind: Kind, ns: &str) -> String {
 
 /// Rampart's controls for the object the API server returned.
 fn rampart_controls(kind: Kind, returned: &Value, level: Level) -> Result<BTreeSet<Control>> {
-    let (meta, spec) = match kind {
-        Kind::Pod => {
-            let pod: Pod = serde_json::from_value(returned.clone())?;
+    // Through the engine's own decoding, as a scan or the operator reads objects.
+    let object = match rampart_rules::decode(returned.clone())? {
+        Decoded::Object(o) => *o,
+        Decoded::Unknown { kind } => bail!("the engine does not read {kind}"),
+    };
+    let (meta, spec) = match (kind, object) {
+        (Kind::Pod, Object::Pod(pod)) => {
             (Some(pod.metadata), pod.spec.context("pod without spec")?)
         }
-        Kind::Deployment => {
-            let d: Deployment = serde_json::from_value(returned.clone())?;
-            let t = d.spec.template;
+        (Kind::Deployment, Object::Deployment(d)) => {
+            let t = d.template.context("Deployment without template")?;
             (t.metadata, t.spec.context("template without spec")?)
         }
+        (_, other) => bail!("decoded as {}", other.kind()),
     };
     Ok(pod_security::check(level, meta.as_ref(), &spec)
         .into_iter()

@@ -14,8 +14,8 @@ use crate::inventory::{Change, Inventory};
 use crate::model::identity::ObjectRef;
 use crate::model::kinds;
 use crate::model::object::Object;
+use crate::model::pod::{PodSpec, PodTemplate};
 use crate::model::scope::Scope;
-use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::sync::{Arc, OnceLock};
 
@@ -96,7 +96,9 @@ impl Derived {
             Object::Deployment(o) => {
                 let (ns, name) = ns_and_name(&o.metadata);
                 let old = inventory.deployment(ns, name);
-                old.is_some_and(|d| template_sa(&d.spec.template) == template_sa(&o.spec.template))
+                old.is_some_and(|d| {
+                    template_sa(d.template.as_ref()) == template_sa(o.template.as_ref())
+                })
             }
             // The graph reads which namespaces exist, but not their labels.
             Object::Namespace(_) => true,
@@ -133,6 +135,6 @@ fn pod_sa(spec: Option<&PodSpec>) -> Option<&str> {
     spec.and_then(|s| s.service_account_name.as_deref())
 }
 
-fn template_sa(t: &PodTemplateSpec) -> Option<&str> {
-    pod_sa(t.spec.as_ref())
+fn template_sa(t: Option<&PodTemplate>) -> Option<&str> {
+    pod_sa(t.and_then(|t| t.spec.as_ref()))
 }

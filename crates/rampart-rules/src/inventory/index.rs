@@ -8,8 +8,8 @@ use super::{Inventory, Key, Namespaced, in_ns, name};
 use crate::model::apiserver_flags::{ApiServerFacts, parse_flags};
 use crate::model::bootstrap;
 use crate::model::identity::{ObjectRef, RoleKey, Subject};
+use crate::model::pod::PodTemplate;
 use crate::model::selector;
-use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -234,16 +234,10 @@ impl Inventory {
                     .is_some_and(|c| c == "kube-apiserver")
             })
             .filter_map(|p| {
-                let spec = p.spec.as_ref()?;
-                let c = spec
-                    .containers
-                    .iter()
-                    .find(|c| c.name == "kube-apiserver")
-                    .or_else(|| spec.containers.first())?;
-                let args = c.command.iter().flatten().chain(c.args.iter().flatten());
+                let command = p.apiserver.as_deref()?;
                 Some(ApiServerFacts {
                     pod: ObjectRef::new("v1", "Pod", Some("kube-system"), &name(&p.metadata)),
-                    flags: parse_flags(args),
+                    flags: parse_flags(command.words()),
                 })
             })
             .collect()
@@ -334,6 +328,6 @@ fn resolve_role(
     out.insert(name.to_owned(), rules);
 }
 
-pub(super) fn template_labels(t: &PodTemplateSpec) -> Option<&BTreeMap<String, String>> {
+pub(super) fn template_labels(t: &PodTemplate) -> Option<&BTreeMap<String, String>> {
     t.metadata.as_ref().and_then(|m| m.labels.as_ref())
 }

@@ -13,9 +13,8 @@ use crate::model::identity::{ObjectRef, RoleKey, Source, Subject};
 use crate::model::manifest::{self, ManifestError};
 use crate::model::object::{Object, SecretMeta};
 use crate::model::object::{encryption_config_ref, reference_of};
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{LimitRange, Namespace, Pod, ResourceQuota, ServiceAccount};
+use crate::model::pod::{Pod, PodController};
+use k8s_openapi::api::core::v1::{LimitRange, Namespace, ResourceQuota, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -47,12 +46,12 @@ pub struct Inventory {
     cluster_role_bindings: BTreeMap<String, ClusterRoleBinding>,
     network_policies: Namespaced<NetworkPolicy>,
     pods: Namespaced<Pod>,
-    deployments: Namespaced<Deployment>,
-    stateful_sets: Namespaced<StatefulSet>,
-    daemon_sets: Namespaced<DaemonSet>,
-    replica_sets: Namespaced<ReplicaSet>,
-    jobs: Namespaced<Job>,
-    cron_jobs: Namespaced<CronJob>,
+    deployments: Namespaced<PodController>,
+    stateful_sets: Namespaced<PodController>,
+    daemon_sets: Namespaced<PodController>,
+    replica_sets: Namespaced<PodController>,
+    jobs: Namespaced<PodController>,
+    cron_jobs: Namespaced<PodController>,
     resource_quotas: Namespaced<ResourceQuota>,
     limit_ranges: Namespaced<LimitRange>,
     secrets: Namespaced<SecretMeta>,
@@ -222,7 +221,7 @@ impl Inventory {
         self.pods.get(&(ns.to_owned(), name.to_owned()))
     }
 
-    pub fn deployment(&self, ns: &str, name: &str) -> Option<&Deployment> {
+    pub fn deployment(&self, ns: &str, name: &str) -> Option<&PodController> {
         self.deployments.get(&(ns.to_owned(), name.to_owned()))
     }
 

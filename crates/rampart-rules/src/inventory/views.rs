@@ -3,7 +3,7 @@
 //! controller that owns its template).
 
 use crate::model::identity::{ObjectRef, RBAC_V1, RoleKey, Subject};
-use k8s_openapi::api::core::v1::PodSpec;
+use crate::model::pod::PodSpec;
 use k8s_openapi::api::rbac::v1::RoleRef;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;

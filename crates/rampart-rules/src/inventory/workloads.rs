@@ -6,7 +6,7 @@ use super::views::Workload;
 use super::{Inventory, Namespaced};
 use crate::model::identity::ObjectRef;
 use crate::model::kinds::{self, KindInfo};
-use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
+use crate::model::pod::{PodSpec, PodTemplate};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
 
@@ -60,7 +60,7 @@ impl Inventory {
             let to = list.partition_point(|(k, _)| *k <= kind);
             &list[from..to]
         };
-        let template = |t: &'a PodTemplateSpec| {
+        let template = |t: &'a PodTemplate| {
             Some(Parts {
                 pod_labels: template_labels(t),
                 pod_metadata: t.metadata.as_ref(),
@@ -82,45 +82,42 @@ impl Inventory {
             ns,
             of(WorkloadKind::Deployment),
             &kinds::DEPLOYMENT,
-            move |d| Some((&d.metadata, template(&d.spec.template)?)),
+            move |d| Some((&d.metadata, template(d.template.as_ref()?)?)),
         ))
         .chain(merge(
             &self.stateful_sets,
             ns,
             of(WorkloadKind::StatefulSet),
             &kinds::STATEFUL_SET,
-            move |d| Some((&d.metadata, template(&d.spec.template)?)),
+            move |d| Some((&d.metadata, template(d.template.as_ref()?)?)),
         ))
         .chain(merge(
             &self.daemon_sets,
             ns,
             of(WorkloadKind::DaemonSet),
             &kinds::DAEMON_SET,
-            move |d| Some((&d.metadata, template(&d.spec.template)?)),
+            move |d| Some((&d.metadata, template(d.template.as_ref()?)?)),
         ))
         .chain(merge(
             &self.replica_sets,
             ns,
             of(WorkloadKind::ReplicaSet),
             &kinds::REPLICA_SET,
-            move |d| Some((&d.metadata, template(d.spec.template.as_ref()?)?)),
+            move |d| Some((&d.metadata, template(d.template.as_ref()?)?)),
         ))
         .chain(merge(
             &self.jobs,
             ns,
             of(WorkloadKind::Job),
             &kinds::JOB,
-            move |d| Some((&d.metadata, template(&d.spec.as_ref()?.template)?)),
+            move |d| Some((&d.metadata, template(d.template.as_ref()?)?)),
         ))
         .chain(merge(
             &self.cron_jobs,
             ns,
             of(WorkloadKind::CronJob),
             &kinds::CRON_JOB,
-            move |d| {
-                let t = &d.spec.job_template.spec.as_ref()?.template;
-                Some((&d.metadata, template(t)?))
-            },
+            move |d| Some((&d.metadata, template(d.template.as_ref()?)?)),
         ))
     }
 

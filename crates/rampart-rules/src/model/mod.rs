@@ -10,6 +10,7 @@ pub mod identity;
 pub mod kinds;
 pub mod manifest;
 pub mod object;
+pub mod pod;
 pub mod scope;
 pub mod selector;
 pub mod taxonomy;

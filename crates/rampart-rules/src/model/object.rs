@@ -4,9 +4,11 @@ use crate::model::apiserver_metrics::{ApiServerMetrics, ApiServerMetricsDocument
 use crate::model::encryption_config::{EncryptionConfigError, EncryptionConfiguration};
 use crate::model::identity::ObjectRef;
 use crate::model::kinds::{self, API_SERVER_METRICS, ENCRYPTION_CONFIGURATION, group_of};
+use crate::model::pod::{Pod, PodController, prune_metadata};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{LimitRange, Namespace, Pod, ResourceQuota, ServiceAccount};
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::core::v1::{LimitRange, Namespace, ResourceQuota, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -33,12 +35,12 @@ pub enum Object {
     ClusterRoleBinding(ClusterRoleBinding),
     NetworkPolicy(NetworkPolicy),
     Pod(Pod),
-    Deployment(Deployment),
-    StatefulSet(StatefulSet),
-    DaemonSet(DaemonSet),
-    ReplicaSet(ReplicaSet),
-    Job(Job),
-    CronJob(CronJob),
+    Deployment(PodController),
+    StatefulSet(PodController),
+    DaemonSet(PodController),
+    ReplicaSet(PodController),
+    Job(PodController),
+    CronJob(PodController),
     ResourceQuota(ResourceQuota),
     LimitRange(LimitRange),
     Secret(SecretMeta),
@@ -96,6 +98,40 @@ impl Object {
             Object::EncryptionConfiguration(_) | Object::ApiServerMetrics(_) => return None,
         })
     }
+}
+
+/// The engine's object for each API type: pods and controllers become their projections,
+/// and every object loses what no rule reads (managed fields, the last-applied copy).
+macro_rules! from_api {
+    ($($ty:ty => $variant:ident;)*) => {
+        $(
+            impl From<$ty> for Object {
+                fn from(mut o: $ty) -> Object {
+                    prune_metadata(&mut o.metadata);
+                    Object::$variant(o.into())
+                }
+            }
+        )*
+    };
+}
+
+from_api! {
+    Namespace => Namespace;
+    ServiceAccount => ServiceAccount;
+    Role => Role;
+    ClusterRole => ClusterRole;
+    RoleBinding => RoleBinding;
+    ClusterRoleBinding => ClusterRoleBinding;
+    NetworkPolicy => NetworkPolicy;
+    core::Pod => Pod;
+    Deployment => Deployment;
+    StatefulSet => StatefulSet;
+    DaemonSet => DaemonSet;
+    ReplicaSet => ReplicaSet;
+    Job => Job;
+    CronJob => CronJob;
+    ResourceQuota => ResourceQuota;
+    LimitRange => LimitRange;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -181,23 +217,23 @@ pub fn decode(value: serde_json::Value) -> Result<Decoded, DecodeError> {
         return Err(DecodeError::MissingName { kind });
     }
     let object = match kind.as_str() {
-        "Namespace" => Object::Namespace(typed(&kind, &name, value)?),
-        "ServiceAccount" => Object::ServiceAccount(typed(&kind, &name, value)?),
-        "Pod" => Object::Pod(typed(&kind, &name, value)?),
-        "ResourceQuota" => Object::ResourceQuota(typed(&kind, &name, value)?),
-        "LimitRange" => Object::LimitRange(typed(&kind, &name, value)?),
+        "Namespace" => typed::<Namespace>(&kind, &name, value)?.into(),
+        "ServiceAccount" => typed::<ServiceAccount>(&kind, &name, value)?.into(),
+        "Pod" => typed::<core::Pod>(&kind, &name, value)?.into(),
+        "ResourceQuota" => typed::<ResourceQuota>(&kind, &name, value)?.into(),
+        "LimitRange" => typed::<LimitRange>(&kind, &name, value)?.into(),
         "Secret" => Object::Secret(secret_meta(&kind, &name, value)?),
-        "Role" => Object::Role(typed(&kind, &name, value)?),
-        "ClusterRole" => Object::ClusterRole(typed(&kind, &name, value)?),
-        "RoleBinding" => Object::RoleBinding(typed(&kind, &name, value)?),
-        "ClusterRoleBinding" => Object::ClusterRoleBinding(typed(&kind, &name, value)?),
-        "NetworkPolicy" => Object::NetworkPolicy(typed(&kind, &name, value)?),
-        "Deployment" => Object::Deployment(typed(&kind, &name, value)?),
-        "StatefulSet" => Object::StatefulSet(typed(&kind, &name, value)?),
-        "DaemonSet" => Object::DaemonSet(typed(&kind, &name, value)?),
-        "ReplicaSet" => Object::ReplicaSet(typed(&kind, &name, value)?),
-        "Job" => Object::Job(typed(&kind, &name, value)?),
-        "CronJob" => Object::CronJob(typed(&kind, &name, value)?),
+        "Role" => typed::<Role>(&kind, &name, value)?.into(),
+        "ClusterRole" => typed::<ClusterRole>(&kind, &name, value)?.into(),
+        "RoleBinding" => typed::<RoleBinding>(&kind, &name, value)?.into(),
+        "ClusterRoleBinding" => typed::<ClusterRoleBinding>(&kind, &name, value)?.into(),
+        "NetworkPolicy" => typed::<NetworkPolicy>(&kind, &name, value)?.into(),
+        "Deployment" => typed::<Deployment>(&kind, &name, value)?.into(),
+        "StatefulSet" => typed::<StatefulSet>(&kind, &name, value)?.into(),
+        "DaemonSet" => typed::<DaemonSet>(&kind, &name, value)?.into(),
+        "ReplicaSet" => typed::<ReplicaSet>(&kind, &name, value)?.into(),
+        "Job" => typed::<Job>(&kind, &name, value)?.into(),
+        "CronJob" => typed::<CronJob>(&kind, &name, value)?.into(),
         _ => return Ok(Decoded::Unknown { kind }),
     };
     Ok(Decoded::Object(Box::new(object)))
@@ -217,7 +253,8 @@ fn secret_meta(
         .get_mut("metadata")
         .map(serde_json::Value::take)
         .unwrap_or_default();
-    let metadata: ObjectMeta = typed(kind, name, metadata)?;
+    let mut metadata: ObjectMeta = typed(kind, name, metadata)?;
+    prune_metadata(&mut metadata);
     Ok(SecretMeta { metadata, type_ })
 }
 

@@ -4,7 +4,8 @@
 
 use super::containers::{ContainerView, containers};
 use super::{Control, Violation};
-use k8s_openapi::api::core::v1::{PodSecurityContext, PodSpec, SELinuxOptions, Volume};
+use crate::model::pod::{PodSpec, Volume, VolumeType};
+use k8s_openapi::api::core::v1::{PodSecurityContext, SELinuxOptions};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeSet;
 
@@ -64,7 +65,7 @@ pub fn violation(
     metadata: Option<&ObjectMeta>,
     spec: &PodSpec,
 ) -> Option<Violation> {
-    let pod = spec.security_context.as_ref();
+    let pod = spec.security_context.as_deref();
     // Pod-level controls never look at containers; the others list them once.
     let cs = || containers(spec);
     let found = match control {
@@ -182,7 +183,7 @@ fn containers_phrase(names: &[String]) -> String {
 }
 
 fn windows(spec: &PodSpec) -> bool {
-    spec.os.as_ref().is_some_and(|os| os.name == "windows")
+    spec.os.as_deref() == Some("windows")
 }
 
 /// A pod in its own user namespace (`hostUsers: false`): root in it is not root on the node,
@@ -335,8 +336,8 @@ fn capabilities_restricted<'a>(cs: impl Iterator<Item = ContainerView<'a>>) -> O
 }
 
 fn host_path_volumes(spec: &PodSpec) -> Option<Found> {
-    let volumes = spec.volumes.as_deref().unwrap_or(&[]);
-    let host: Vec<(usize, &Volume)> = volumes
+    let host: Vec<(usize, &Volume)> = spec
+        .volumes
         .iter()
         .enumerate()
         .filter(|(_, v)| v.host_path.is_some())
@@ -345,7 +346,7 @@ fn host_path_volumes(spec: &PodSpec) -> Option<Found> {
     let described: Vec<String> = host
         .iter()
         .map(|(_, v)| {
-            let path = v.host_path.as_ref().map_or("", |h| h.path.as_str());
+            let path = v.host_path.as_deref().unwrap_or("");
             format!("{:?} ({path})", v.name)
         })
         .collect();
@@ -363,52 +364,55 @@ fn host_path_volumes(spec: &PodSpec) -> Option<Found> {
 /// The type of a volume that `restricted` forbids, or `None` for an allowed one. A volume
 /// with no source the engine knows is forbidden, as the plugin treats it.
 pub fn restricted_volume_type(v: &Volume) -> Option<&'static str> {
-    let allowed = v.config_map.is_some()
-        || v.csi.is_some()
-        || v.downward_api.is_some()
-        || v.empty_dir.is_some()
-        || v.ephemeral.is_some()
-        || v.image.is_some()
-        || v.persistent_volume_claim.is_some()
-        || v.projected.is_some()
-        || v.secret.is_some();
-    if allowed {
+    use VolumeType as T;
+    const ALLOWED: [VolumeType; 9] = [
+        T::ConfigMap,
+        T::Csi,
+        T::DownwardApi,
+        T::EmptyDir,
+        T::Ephemeral,
+        T::Image,
+        T::PersistentVolumeClaim,
+        T::Projected,
+        T::Secret,
+    ];
+    const RESTRICTED: [VolumeType; 21] = [
+        T::HostPath,
+        T::GcePersistentDisk,
+        T::AwsElasticBlockStore,
+        T::GitRepo,
+        T::Nfs,
+        T::Iscsi,
+        T::Glusterfs,
+        T::Rbd,
+        T::FlexVolume,
+        T::Cinder,
+        T::Cephfs,
+        T::Flocker,
+        T::Fc,
+        T::AzureFile,
+        T::VsphereVolume,
+        T::Quobyte,
+        T::AzureDisk,
+        T::PhotonPersistentDisk,
+        T::PortworxVolume,
+        T::ScaleIo,
+        T::Storageos,
+    ];
+    if ALLOWED.iter().any(|t| v.has(*t)) {
         return None;
     }
-    let kinds: [(&'static str, bool); 21] = [
-        ("hostPath", v.host_path.is_some()),
-        ("gcePersistentDisk", v.gce_persistent_disk.is_some()),
-        ("awsElasticBlockStore", v.aws_elastic_block_store.is_some()),
-        ("gitRepo", v.git_repo.is_some()),
-        ("nfs", v.nfs.is_some()),
-        ("iscsi", v.iscsi.is_some()),
-        ("glusterfs", v.glusterfs.is_some()),
-        ("rbd", v.rbd.is_some()),
-        ("flexVolume", v.flex_volume.is_some()),
-        ("cinder", v.cinder.is_some()),
-        ("cephfs", v.cephfs.is_some()),
-        ("flocker", v.flocker.is_some()),
-        ("fc", v.fc.is_some()),
-        ("azureFile", v.azure_file.is_some()),
-        ("vsphereVolume", v.vsphere_volume.is_some()),
-        ("quobyte", v.quobyte.is_some()),
-        ("azureDisk", v.azure_disk.is_some()),
-        ("photonPersistentDisk", v.photon_persistent_disk.is_some()),
-        ("portworxVolume", v.portworx_volume.is_some()),
-        ("scaleIO", v.scale_io.is_some()),
-        ("storageos", v.storageos.is_some()),
-    ];
     Some(
-        kinds
+        RESTRICTED
             .iter()
-            .find(|(_, set)| *set)
-            .map_or("unknown", |(k, _)| k),
+            .find(|t| v.has(**t))
+            .map_or("unknown", |t| t.field()),
     )
 }
 
 fn restricted_volumes(spec: &PodSpec) -> Option<Found> {
-    let volumes = spec.volumes.as_deref().unwrap_or(&[]);
-    let bad: Vec<(usize, &Volume, &str)> = volumes
+    let bad: Vec<(usize, &Volume, &str)> = spec
+        .volumes
         .iter()
         .enumerate()
         .filter_map(|(i, v)| restricted_volume_type(v).map(|t| (i, v, t)))
@@ -432,11 +436,9 @@ fn host_ports<'a>(cs: impl Iterator<Item = ContainerView<'a>>) -> Option<Found> 
     let mut o = Offenders::default();
     let mut ports = BTreeSet::new();
     for c in cs {
-        for (i, p) in c.ports().iter().enumerate() {
-            if let Some(hp) = p.host_port.filter(|hp| *hp != 0) {
-                o.container(c, &format!("ports[{i}].hostPort"));
-                ports.insert(hp);
-            }
+        for p in &c.host_ports {
+            o.container(c, &format!("ports[{}].hostPort", p.index));
+            ports.insert(p.port);
         }
     }
     let (who, verb) = (o.who(), o.verb("binds", "bind"));
@@ -451,34 +453,9 @@ fn host_probes<'a>(cs: impl Iterator<Item = ContainerView<'a>>) -> Option<Found>
     let mut o = Offenders::default();
     let mut hosts = BTreeSet::new();
     for c in cs {
-        let mut targets: Vec<(String, Option<&str>, Option<&str>)> = Vec::new();
-        for (name, probe) in &c.probes() {
-            if let Some(p) = probe {
-                targets.push((
-                    (*name).to_owned(),
-                    p.http_get.as_ref().and_then(|h| h.host.as_deref()),
-                    p.tcp_socket.as_ref().and_then(|t| t.host.as_deref()),
-                ));
-            }
-        }
-        if let Some(l) = c.lifecycle() {
-            for (name, handler) in [("postStart", &l.post_start), ("preStop", &l.pre_stop)] {
-                if let Some(h) = handler {
-                    targets.push((
-                        format!("lifecycle.{name}"),
-                        h.http_get.as_ref().and_then(|x| x.host.as_deref()),
-                        h.tcp_socket.as_ref().and_then(|x| x.host.as_deref()),
-                    ));
-                }
-            }
-        }
-        for (field, http, tcp) in targets {
-            for (kind, host) in [("httpGet", http), ("tcpSocket", tcp)] {
-                if let Some(h) = host.filter(|h| !h.is_empty()) {
-                    o.container(c, &format!("{field}.{kind}.host"));
-                    hosts.insert(h.to_owned());
-                }
-            }
+        for h in &c.hook_hosts {
+            o.container(c, &format!("{}.{}.host", h.field, h.handler));
+            hosts.insert(h.host.clone());
         }
     }
     let (who, verb) = (o.who(), o.verb("points", "point"));

@@ -22,7 +22,7 @@ mod controls;
 pub use containers::{ContainerView, containers};
 pub use controls::{restricted_volume_type, violation};
 
-use k8s_openapi::api::core::v1::PodSpec;
+use crate::model::pod::PodSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::fmt;
 

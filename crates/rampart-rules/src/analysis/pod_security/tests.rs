@@ -1,9 +1,12 @@
 use super::*;
-use k8s_openapi::api::core::v1::Volume;
+use crate::model::pod::Volume;
+use k8s_openapi::api::core::v1 as api;
 use serde_json::{Value, json};
 
+/// A pod spec as the engine keeps it, from its JSON.
 fn spec(v: Value) -> PodSpec {
-    serde_json::from_value(v).expect("pod spec")
+    let s: api::PodSpec = serde_json::from_value(v).expect("pod spec");
+    PodSpec::from(s)
 }
 
 fn controls(level: Level, meta: Option<&ObjectMeta>, s: &PodSpec) -> Vec<Control> {
@@ -254,7 +257,8 @@ fn host_paths_ports_probes_sysctls_and_selinux() {
 
 #[test]
 fn volume_without_a_known_source_is_restricted() {
-    let v: Volume = serde_json::from_value(json!({"name": "odd"})).expect("volume");
+    let v: api::Volume = serde_json::from_value(json!({"name": "odd"})).expect("volume");
+    let v = Volume::from(v);
     assert_eq!(restricted_volume_type(&v), Some("unknown"));
 }
 

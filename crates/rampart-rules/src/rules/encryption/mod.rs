@@ -74,24 +74,19 @@ const FLAG: &str = "encryption-provider-config";
 /// it (the last one, which wins), or the list that would hold it.
 fn flag_path(ctx: &Context<'_>, api: &ApiServerFacts) -> String {
     let ns = api.pod.namespace.as_deref().unwrap_or_default();
-    let Some(pod) = ctx.inventory.workloads_in(ns).find(|w| w.object == api.pod) else {
-        return "spec.containers".to_owned();
-    };
     // The same container the inventory read the flags from.
-    let containers = &pod.spec.containers;
-    let Some((i, c)) = containers
-        .iter()
-        .enumerate()
-        .find(|(_, c)| c.name == "kube-apiserver")
-        .or_else(|| containers.iter().enumerate().next())
+    let Some(c) = ctx
+        .inventory
+        .pod(ns, &api.pod.name)
+        .and_then(|p| p.apiserver.as_deref())
     else {
         return "spec.containers".to_owned();
     };
+    let i = c.container;
     let bare = format!("--{FLAG}");
     let with_value = format!("--{FLAG}=");
     // `args` follow `command` on the command line, so a setting there is the later one.
     for (field, list) in [("args", &c.args), ("command", &c.command)] {
-        let list = list.as_deref().unwrap_or_default();
         if let Some(j) = list
             .iter()
             .rposition(|a| *a == bare || a.starts_with(&with_value))
@@ -99,10 +94,10 @@ fn flag_path(ctx: &Context<'_>, api: &ApiServerFacts) -> String {
             return format!("spec.containers[{i}].{field}[{j}]");
         }
     }
-    let field = if c.command.as_ref().is_some_and(|v| !v.is_empty()) {
-        "command"
-    } else {
+    let field = if c.command.is_empty() {
         "args"
+    } else {
+        "command"
     };
     format!("spec.containers[{i}].{field}")
 }

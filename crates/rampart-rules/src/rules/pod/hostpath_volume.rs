@@ -77,8 +77,7 @@ fn first_sensitive(w: &Workload<'_>) -> Option<usize> {
     w.spec
         .volumes
         .iter()
-        .flatten()
-        .position(|v| v.host_path.as_ref().is_some_and(|h| is_sensitive(&h.path)))
+        .position(|v| v.host_path.as_deref().is_some_and(is_sensitive))
 }
 
 fn severity(w: &Workload<'_>, _: &Violation) -> Option<Severity> {

@@ -54,7 +54,9 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             let mut bad = Vec::new();
             let mut first_path = None;
             for c in containers(w.spec) {
-                let Some(image) = c.image() else { continue };
+                let Some(image) = c.image.as_deref() else {
+                    continue;
+                };
                 if let Some(why) = mutable(image) {
                     bad.push(format!("{} runs {image} ({why})", c.name()));
                     first_path.get_or_insert_with(|| format!("{}.image", c.path()));

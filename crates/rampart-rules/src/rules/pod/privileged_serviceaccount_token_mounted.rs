@@ -197,12 +197,10 @@ fn power_of(inv: &Inventory, roles: &mut RoleCache, ns: &str, sa: &str) -> Optio
 /// Where the token gets into the pod, if it does: the field that mounts it.
 fn token_mount(inv: &Inventory, w: &Workload<'_>) -> Option<String> {
     let projected = || {
-        w.spec.volumes.iter().flatten().position(|v| {
-            v.projected
-                .as_ref()
-                .and_then(|p| p.sources.as_ref())
-                .is_some_and(|s| s.iter().any(|x| x.service_account_token.is_some()))
-        })
+        w.spec
+            .volumes
+            .iter()
+            .position(|v| v.projects_service_account_token)
     };
     let explicit = w.spec.automount_service_account_token;
     let sa_setting = inv

@@ -33,7 +33,6 @@ fn only_host_paths(w: &Workload<'_>, _: &Violation) -> bool {
     !w.spec
         .volumes
         .iter()
-        .flatten()
         .filter_map(restricted_volume_type)
         .any(|t| t != "hostPath")
 }

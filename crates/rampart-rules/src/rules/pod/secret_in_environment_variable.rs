@@ -36,32 +36,23 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             let mut uses: Vec<String> = Vec::new();
             let mut first_path = None;
             for c in containers(w.spec) {
-                for (i, e) in c.env().iter().enumerate() {
-                    let Some(r) = e
-                        .value_from
-                        .as_ref()
-                        .and_then(|v| v.secret_key_ref.as_ref())
-                    else {
-                        continue;
-                    };
+                for e in &c.secret_env {
                     uses.push(format!(
                         "{}: {} from Secret {} key {}",
                         c.name(),
                         e.name,
-                        r.name,
-                        r.key
+                        e.secret,
+                        e.key
                     ));
                     first_path.get_or_insert_with(|| {
-                        format!("{}.env[{i}].valueFrom.secretKeyRef", c.path())
+                        format!("{}.env[{}].valueFrom.secretKeyRef", c.path(), e.index)
                     });
                 }
-                for (i, e) in c.env_from().iter().enumerate() {
-                    let Some(r) = e.secret_ref.as_ref() else {
-                        continue;
-                    };
-                    uses.push(format!("{}: every key of Secret {}", c.name(), r.name));
-                    first_path
-                        .get_or_insert_with(|| format!("{}.envFrom[{i}].secretRef", c.path()));
+                for e in &c.secret_env_from {
+                    uses.push(format!("{}: every key of Secret {}", c.name(), e.secret));
+                    first_path.get_or_insert_with(|| {
+                        format!("{}.envFrom[{}].secretRef", c.path(), e.index)
+                    });
                 }
             }
             let Some(path) = first_path else { continue };

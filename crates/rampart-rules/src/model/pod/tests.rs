@@ -1,0 +1,214 @@
+use super::*;
+use crate::model::object::{Decoded, Object, decode};
+use serde_json::json;
+
+fn decoded(value: serde_json::Value) -> Object {
+    match decode(value) {
+        Ok(Decoded::Object(o)) => *o,
+        other => panic!("expected an object, got {other:?}"),
+    }
+}
+
+fn pod(value: serde_json::Value) -> Pod {
+    match decoded(value) {
+        Object::Pod(p) => p,
+        other => panic!("expected a pod, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_container_keeps_what_the_rules_read_in_the_order_they_read_it() {
+    let p = pod(json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "a"},
+        "spec": {"containers": [{"name": "app", "image": "nginx:1.29",
+            "securityContext": {"privileged": true},
+            "ports": [{"containerPort": 80}, {"containerPort": 81, "hostPort": 0},
+                      {"containerPort": 82, "hostPort": 8082}],
+            "livenessProbe": {"tcpSocket": {"port": 1, "host": "10.0.0.1"}},
+            "readinessProbe": {"httpGet": {"port": 1, "host": ""}},
+            "startupProbe": {"httpGet": {"port": 1, "host": "example.com"},
+                             "tcpSocket": {"port": 1, "host": "10.0.0.2"}},
+            "lifecycle": {"preStop": {"httpGet": {"port": 1, "host": "hook.example"}}},
+            "env": [{"name": "PLAIN", "value": "x"},
+                    {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "pw"}}},
+                    {"name": "FIELD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+            "envFrom": [{"configMapRef": {"name": "cm"}}, {"secretRef": {"name": "all"}}]}]}}));
+    let spec = p.spec.expect("a spec");
+    let c = &spec.containers[0];
+    assert_eq!(c.name, "app");
+    assert_eq!(c.image.as_deref(), Some("nginx:1.29"));
+    assert_eq!(
+        c.security_context.as_ref().and_then(|s| s.privileged),
+        Some(true)
+    );
+    assert_eq!(
+        *c.host_ports,
+        [HostPort {
+            index: 2,
+            port: 8082
+        }]
+    );
+    let hooks: Vec<String> = c
+        .hook_hosts
+        .iter()
+        .map(|h| format!("{}.{}={}", h.field, h.handler, h.host))
+        .collect();
+    assert_eq!(
+        hooks,
+        [
+            "livenessProbe.tcpSocket=10.0.0.1",
+            "startupProbe.httpGet=example.com",
+            "startupProbe.tcpSocket=10.0.0.2",
+            "lifecycle.preStop.httpGet=hook.example",
+        ]
+    );
+    assert_eq!(
+        *c.secret_env,
+        [SecretEnv {
+            index: 1,
+            name: "PASSWORD".to_owned(),
+            secret: "db".to_owned(),
+            key: "pw".to_owned()
+        }]
+    );
+    assert_eq!(
+        *c.secret_env_from,
+        [SecretEnvFrom {
+            index: 1,
+            secret: "all".to_owned()
+        }]
+    );
+    assert!(!format!("{c:?}").contains("PLAIN"), "{c:?}");
+}
+
+#[test]
+fn volumes_keep_their_source_types_host_path_and_token_projection() {
+    let p = pod(json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "a"},
+        "spec": {"containers": [{"name": "c"}], "volumes": [
+            {"name": "root", "hostPath": {"path": "/"}},
+            {"name": "token", "projected": {"sources": [{"serviceAccountToken": {"path": "t"}}]}},
+            {"name": "cm", "projected": {"sources": [{"configMap": {"name": "x"}}]}},
+            {"name": "nfs", "nfs": {"server": "s", "path": "/x"}},
+            {"name": "bare"}]}}));
+    let volumes = p.spec.expect("a spec").volumes;
+    let summary: Vec<(String, Vec<&str>, Option<String>, bool)> = volumes
+        .iter()
+        .map(|v| {
+            let types = [
+                VolumeType::HostPath,
+                VolumeType::Projected,
+                VolumeType::Nfs,
+                VolumeType::EmptyDir,
+            ]
+            .into_iter()
+            .filter(|t| v.has(*t))
+            .map(VolumeType::field)
+            .collect();
+            (
+                v.name.clone(),
+                types,
+                v.host_path.clone(),
+                v.projects_service_account_token,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "root".to_owned(),
+                vec!["hostPath"],
+                Some("/".to_owned()),
+                false
+            ),
+            ("token".to_owned(), vec!["projected"], None, true),
+            ("cm".to_owned(), vec!["projected"], None, false),
+            ("nfs".to_owned(), vec!["nfs"], None, false),
+            ("bare".to_owned(), vec![], None, false),
+        ]
+    );
+}
+
+#[test]
+fn only_the_apiserver_static_pod_keeps_its_command_line() {
+    let with = |labels: serde_json::Value| {
+        pod(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "kube-system", "labels": labels},
+            "spec": {"containers": [{"name": "sidecar", "args": ["--x"]},
+                {"name": "kube-apiserver", "command": ["kube-apiserver"], "args": ["--a=1"]}]}}))
+    };
+    let api = with(json!({"component": "kube-apiserver"}));
+    let line = api.apiserver.expect("the API server's command line");
+    assert_eq!(line.container, 1);
+    assert_eq!(
+        line.words().collect::<Vec<_>>(),
+        ["kube-apiserver", "--a=1"]
+    );
+    assert_eq!(with(json!({"app": "web"})).apiserver, None);
+}
+
+#[test]
+fn what_no_rule_reads_is_dropped_on_the_way_in() {
+    let p = pod(json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "a",
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"huge\": true}",
+                            "container.apparmor.security.beta.kubernetes.io/c": "unconfined"},
+            "managedFields": [{"manager": "kubectl", "operation": "Apply"}]},
+        "spec": {"containers": [{"name": "c"}]},
+        "status": {"phase": "Running"}}));
+    let annotations = p.metadata.annotations.expect("annotations");
+    assert_eq!(
+        annotations.keys().collect::<Vec<_>>(),
+        ["container.apparmor.security.beta.kubernetes.io/c"]
+    );
+    assert_eq!(p.metadata.managed_fields, None);
+    let role = decoded(
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "r", "namespace": "a",
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"}}}),
+    );
+    assert_eq!(
+        role.metadata().and_then(|m| m.annotations.as_ref()),
+        None,
+        "an annotation map left empty is dropped"
+    );
+}
+
+#[test]
+fn controllers_keep_their_pod_template_wherever_the_kind_nests_it() {
+    let template = json!({"metadata": {"labels": {"app": "web"}},
+        "spec": {"serviceAccountName": "web", "containers": [{"name": "c"}]}});
+    let docs = [
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "a"},
+            "spec": {"selector": {}, "template": template}}),
+        json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "r", "namespace": "a"},
+            "spec": {"selector": {}, "template": template}}),
+        json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j", "namespace": "a"},
+            "spec": {"template": template}}),
+        json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c", "namespace": "a"},
+            "spec": {"schedule": "@daily", "jobTemplate": {"spec": {"template": template}}}}),
+    ];
+    for doc in docs {
+        let o = decoded(doc);
+        let kind = o.kind();
+        let c = match o {
+            Object::Deployment(c) | Object::ReplicaSet(c) | Object::Job(c) | Object::CronJob(c) => {
+                c
+            }
+            other => panic!("not a controller: {other:?}"),
+        };
+        let t = c.template.expect(kind);
+        let labels = t.metadata.and_then(|m| m.labels).expect(kind);
+        assert_eq!(labels.get("app").map(String::as_str), Some("web"), "{kind}");
+        let spec = t.spec.expect(kind);
+        assert_eq!(spec.service_account_name.as_deref(), Some("web"), "{kind}");
+        assert_eq!(spec.containers.len(), 1, "{kind}");
+    }
+    let bare = decoded(json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {"name": "r", "namespace": "a"}, "spec": {"selector": {}}}));
+    assert!(matches!(
+        bare,
+        Object::ReplicaSet(PodController { template: None, .. })
+    ));
+}
