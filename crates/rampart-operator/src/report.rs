@@ -117,14 +117,15 @@ fn to_report_finding(
     open: &HashMap<String, ReportFinding>,
     now: &str,
 ) -> ReportFinding {
+    let fingerprint = f.fingerprint.to_string();
     ReportFinding {
-        rule_id: f.rule_id.to_owned(),
+        rule_id: f.rule_id().to_owned(),
         severity: f.severity.as_str().to_owned(),
-        category: f.category.as_str().to_owned(),
-        title: f.title.to_owned(),
-        message: f.message.clone(),
+        category: f.category().as_str().to_owned(),
+        title: f.title().to_owned(),
+        message: f.message.to_string(),
         resource: to_ref(&f.resource),
-        path: f.path.clone(),
+        path: f.path.as_deref().map(str::to_owned),
         related: f
             .related
             .iter()
@@ -133,10 +134,10 @@ fn to_report_finding(
                 object: to_ref(&r.object),
             })
             .collect(),
-        fingerprint: f.fingerprint.clone(),
         first_seen: open
-            .get(&f.fingerprint)
+            .get(&fingerprint)
             .map_or_else(|| now.to_owned(), |o| o.first_seen.clone()),
+        fingerprint,
     }
 }
 
@@ -209,7 +210,12 @@ fn posture(findings: &[Finding], filter: &NamespaceFilter) -> Posture {
         .collect();
     let mut open: BTreeMap<(&'static str, Severity, Category, &str), u64> = BTreeMap::new();
     for f in &included {
-        let key = (f.rule_id, f.severity, f.category, dashboard_namespace(f));
+        let key = (
+            f.rule_id(),
+            f.severity,
+            f.category(),
+            dashboard_namespace(f),
+        );
         *open.entry(key).or_default() += 1;
     }
     Posture {

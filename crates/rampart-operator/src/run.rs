@@ -27,11 +27,11 @@ use crate::report::{self, Built, Inputs, Transitions};
 use crate::watch_state::WatchState;
 use futures::StreamExt;
 use kube::Client;
-use rampart_rules::Severity;
 use rampart_rules::encryption::Assessment;
 use rampart_rules::{
     Change, Derived, Evaluation, Inventory, Scope, Settings, evaluate_scope, registry,
 };
+use rampart_rules::{Fingerprint, Severity};
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -536,10 +536,10 @@ fn check_drift(incremental: &Evaluation, full: &Evaluation, unapplied: &Pending)
     if !unapplied.is_empty() {
         return;
     }
-    let key = |e: &Evaluation| -> std::collections::BTreeSet<(String, String)> {
+    let key = |e: &Evaluation| -> std::collections::BTreeSet<(&str, Fingerprint)> {
         e.findings
             .iter()
-            .map(|f| (f.rule_id.to_owned(), f.fingerprint.clone()))
+            .map(|f| (f.rule_id(), f.fingerprint))
             .collect()
     };
     let (a, b) = (key(incremental), key(full));

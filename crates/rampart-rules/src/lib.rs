@@ -24,7 +24,7 @@ mod rules;
 pub use analysis::derived::Derived;
 pub use engine::emit::{Draft, Emitter};
 pub use engine::evaluate::{Evaluation, Summary, evaluate_rules, evaluate_scope};
-pub use engine::finding::{Finding, Related};
+pub use engine::finding::{Finding, Fingerprint, Related};
 pub use engine::rule::{Check, Rule};
 pub use engine::score;
 pub use engine::settings::{Exception, Settings, SettingsError};

@@ -99,7 +99,7 @@ impl Expected {
 
     fn matches(&self, f: &Finding) -> bool {
         self.object == f.resource.to_string()
-            && self.path == f.path
+            && self.path.as_deref() == f.path.as_deref()
             && f.message.contains(&self.message)
     }
 }
@@ -337,7 +337,7 @@ fn bless(f: &Fixture, findings: &[Finding]) -> String {
 /// The findings of `rule` over the fixture alone. Objects are read from the file's name,
 /// not its path, so that objects named after their file and line (an
 /// EncryptionConfiguration has no `metadata.name`) read the same on every machine.
-fn evaluate(rule: &Rule, f: &Fixture) -> Result<Vec<Finding>, String> {
+fn evaluate(rule: &'static Rule, f: &Fixture) -> Result<Vec<Finding>, String> {
     let name = f.path.file_name().expect("name").to_string_lossy();
     let parsed = manifest::parse(&name, &f.text);
     if !parsed.errors.is_empty() {
@@ -354,7 +354,7 @@ fn evaluate(rule: &Rule, f: &Fixture) -> Result<Vec<Finding>, String> {
 
 /// Rewrites `f`'s `# finding:` lines until they stop changing: an object named after its
 /// line moves when the header grows, so one pass may not be enough.
-fn bless_file(rule: &Rule, f: &Fixture, findings: Vec<Finding>) {
+fn bless_file(rule: &'static Rule, f: &Fixture, findings: Vec<Finding>) {
     let mut text = bless(f, &findings);
     for _ in 0..3 {
         let (again, _) = Fixture::parse(f.path.clone(), text.clone(), true);

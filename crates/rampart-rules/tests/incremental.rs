@@ -158,7 +158,7 @@ fn relocate(v: &mut Value, ns: &str) {
 fn describe(f: &Finding) -> String {
     format!(
         "{} {:?} {} {}/{} {:?} {} related {:?}",
-        f.rule_id,
+        f.rule_id(),
         f.severity,
         f.resource.kind,
         f.resource.namespace.as_deref().unwrap_or("-"),

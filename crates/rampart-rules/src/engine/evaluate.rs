@@ -7,8 +7,8 @@
 use crate::analysis::derived::Derived;
 use crate::analysis::encryption::Assessment;
 use crate::engine::context::Context;
-use crate::engine::emit::{Draft, Emitter};
-use crate::engine::finding::{Finding, fingerprint};
+use crate::engine::emit::Emitter;
+use crate::engine::finding::Finding;
 use crate::engine::rule::Rule;
 use crate::engine::score;
 use crate::engine::settings::Settings;
@@ -78,7 +78,11 @@ pub struct Evaluation {
 
 /// Evaluates `rules` over the whole inventory, building its analyses afresh: what a scan
 /// does once, and what a test of a few rules needs.
-pub fn evaluate_rules(inventory: &Inventory, settings: &Settings, rules: &[Rule]) -> Evaluation {
+pub fn evaluate_rules(
+    inventory: &Inventory,
+    settings: &Settings,
+    rules: &'static [Rule],
+) -> Evaluation {
     evaluate_scope(inventory, &Derived::default(), settings, &Scope::All, rules)
 }
 
@@ -90,7 +94,7 @@ pub fn evaluate_scope(
     derived: &Derived,
     settings: &Settings,
     scope: &Scope,
-    rules: &[Rule],
+    rules: &'static [Rule],
 ) -> Evaluation {
     let ctx = Context::new(inventory, derived, settings, scope);
     let mut eval = Evaluation::default();
@@ -129,7 +133,7 @@ pub fn evaluate_scope(
                 *eval.suppressed.entry(key).or_default() += 1;
                 continue;
             }
-            eval.findings.push(finding_of(draft, rule, severity));
+            eval.findings.push(Finding::new(rule, severity, draft));
         }
     }
     eval.encryption = ctx.encryption().clone();
@@ -137,38 +141,12 @@ pub fn evaluate_scope(
     eval
 }
 
-/// What `rule` reports with `draft`, at the severity the settings left it.
-fn finding_of(draft: Draft, rule: &Rule, severity: Severity) -> Finding {
-    let fingerprint = fingerprint(
-        rule.id,
-        &draft.resource,
-        draft.path.as_deref(),
-        &draft.discriminator,
-    );
-    let mut related = draft.related;
-    related.sort();
-    Finding {
-        rule_id: rule.id,
-        rule_name: rule.name,
-        severity,
-        category: rule.category,
-        title: rule.title,
-        message: draft.message,
-        resource: draft.resource,
-        path: draft.path,
-        related,
-        references: rule.references,
-        fingerprint,
-        cluster_wide: rule.cluster_wide,
-    }
-}
-
 impl Evaluation {
     fn finish(&mut self) {
         self.findings
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         self.findings
-            .dedup_by(|a, b| a.fingerprint == b.fingerprint && a.rule_id == b.rule_id);
+            .dedup_by(|a, b| a.fingerprint == b.fingerprint && a.rule_id() == b.rule_id());
         self.summary = Summary::of(&self.findings);
         self.score = score::score(&self.findings);
     }

@@ -1,9 +1,13 @@
 //! Findings: what a rule reports, with enough evidence to act on and a stable identity.
 
+use crate::engine::emit::Draft;
+use crate::engine::rule::Rule;
 use crate::model::identity::ObjectRef;
 use crate::model::taxonomy::{Category, Reference, Severity};
 use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
 use sha2::{Digest, Sha256};
+use std::fmt;
 
 /// Another object in a finding's chain of evidence (binding -> role -> subject).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -13,36 +17,131 @@ pub struct Related {
     pub object: ObjectRef,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// One finding. Kept compact because a large cluster has hundreds of thousands and the
+/// operator holds them between passes: what comes from the rule (id, name, title,
+/// category, references) is read through the rule, text is boxed without spare capacity,
+/// and the fingerprint is a number rendered as hex when written.
+#[derive(Debug, Clone)]
 pub struct Finding {
-    pub rule_id: &'static str,
-    pub rule_name: &'static str,
+    rule: &'static Rule,
     pub severity: Severity,
-    pub category: Category,
-    pub title: &'static str,
     /// The concrete evidence, naming the objects involved.
-    pub message: String,
+    pub message: Box<str>,
     /// The object to fix.
     pub resource: ObjectRef,
     /// Path to the offending field inside `resource`, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub related: Vec<Related>,
-    pub references: &'static [Reference],
+    pub path: Option<Box<str>>,
+    pub related: Box<[Related]>,
     /// Same rule on the same objects gives the same fingerprint, run after run.
-    pub fingerprint: String,
-    /// Judged from the whole cluster (an escalation path crosses namespaces), so reported
-    /// with the cluster-scoped findings whatever namespace its resource is in.
-    #[serde(skip)]
-    pub cluster_wide: bool,
+    pub fingerprint: Fingerprint,
+}
+
+/// Rules are compared by id: two findings of the same rule are equal when all they say is.
+impl PartialEq for Finding {
+    fn eq(&self, other: &Finding) -> bool {
+        self.rule.id == other.rule.id
+            && self.severity == other.severity
+            && self.message == other.message
+            && self.resource == other.resource
+            && self.path == other.path
+            && self.related == other.related
+            && self.fingerprint == other.fingerprint
+    }
+}
+
+impl Eq for Finding {}
+
+/// What identifies a finding across runs; written as 16 hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fingerprint(u64);
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl Serialize for Fingerprint {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl Serialize for Finding {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Finding", 11)?;
+        st.serialize_field("ruleId", self.rule_id())?;
+        st.serialize_field("ruleName", self.rule_name())?;
+        st.serialize_field("severity", &self.severity)?;
+        st.serialize_field("category", &self.category())?;
+        st.serialize_field("title", self.title())?;
+        st.serialize_field("message", &self.message)?;
+        st.serialize_field("resource", &self.resource)?;
+        match &self.path {
+            Some(p) => st.serialize_field("path", p)?,
+            None => st.skip_field("path")?,
+        }
+        if self.related.is_empty() {
+            st.skip_field("related")?;
+        } else {
+            st.serialize_field("related", &self.related)?;
+        }
+        st.serialize_field("references", self.references())?;
+        st.serialize_field("fingerprint", &self.fingerprint)?;
+        st.end()
+    }
 }
 
 impl Finding {
+    pub(super) fn new(rule: &'static Rule, severity: Severity, draft: Draft) -> Finding {
+        let fingerprint = fingerprint(
+            rule.id,
+            &draft.resource,
+            draft.path.as_deref(),
+            &draft.discriminator,
+        );
+        let mut related = draft.related;
+        related.sort();
+        Finding {
+            rule,
+            severity,
+            message: draft.message.into_boxed_str(),
+            resource: draft.resource,
+            path: draft.path.map(String::into_boxed_str),
+            related: related.into_boxed_slice(),
+            fingerprint,
+        }
+    }
+
+    pub fn rule_id(&self) -> &'static str {
+        self.rule.id
+    }
+
+    pub fn rule_name(&self) -> &'static str {
+        self.rule.name
+    }
+
+    pub fn title(&self) -> &'static str {
+        self.rule.title
+    }
+
+    pub fn category(&self) -> Category {
+        self.rule.category
+    }
+
+    pub fn references(&self) -> &'static [Reference] {
+        self.rule.references
+    }
+
+    /// Judged from the whole cluster (an escalation path crosses namespaces), so reported
+    /// with the cluster-scoped findings whatever namespace its resource is in.
+    pub fn cluster_wide(&self) -> bool {
+        self.rule.cluster_wide
+    }
+
     /// The namespace whose report holds the finding; `None` for the cluster's.
     pub fn namespace(&self) -> Option<&str> {
-        if self.cluster_wide {
+        if self.cluster_wide() {
             return None;
         }
         self.resource.namespace.as_deref()
@@ -51,7 +150,7 @@ impl Finding {
     /// The namespace whose objects decide the finding; `None` for the cluster-scoped part
     /// (see [`ObjectRef::scope_namespace`]).
     pub fn scope_namespace(&self) -> Option<&str> {
-        if self.cluster_wide {
+        if self.cluster_wide() {
             return None;
         }
         self.resource.scope_namespace()
@@ -61,22 +160,22 @@ impl Finding {
     pub fn sort_key(&self) -> impl Ord + '_ {
         (
             std::cmp::Reverse(self.severity),
-            self.rule_id,
+            self.rule_id(),
             &self.resource,
             &self.path,
-            &self.fingerprint,
+            self.fingerprint,
         )
     }
 }
 
 /// Hashes what identifies a finding. The message is left out on purpose: wording may
 /// change between versions without making an old finding new.
-pub(super) fn fingerprint(
+fn fingerprint(
     rule_id: &str,
     resource: &ObjectRef,
     path: Option<&str>,
     discriminator: &str,
-) -> String {
+) -> Fingerprint {
     let mut h = Sha256::new();
     for part in [
         rule_id,
@@ -92,12 +191,8 @@ pub(super) fn fingerprint(
         h.update([0u8]);
     }
     let digest = h.finalize();
-    // One allocation: this runs for every finding, and large clusters have 100k+.
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(16);
-    for b in &digest[..8] {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    out
+    // The first 8 bytes, as the 16 hex digits fingerprints have always been written with.
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    Fingerprint(u64::from_be_bytes(first))
 }

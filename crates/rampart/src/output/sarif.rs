@@ -58,7 +58,7 @@ fn rule_json(r: &Rule) -> Value {
 }
 
 fn result_json(report: &Report<'_>, rules: &[Rule], f: &Finding) -> Value {
-    let index = rules.iter().position(|r| r.id == f.rule_id);
+    let index = rules.iter().position(|r| r.id == f.rule_id());
     let location = match report.inventory.source(&f.resource) {
         Some(src) => json!({
             "physicalLocation": {
@@ -74,7 +74,7 @@ fn result_json(report: &Report<'_>, rules: &[Rule], f: &Finding) -> Value {
         }),
     };
     json!({
-        "ruleId": f.rule_id,
+        "ruleId": f.rule_id(),
         "ruleIndex": index,
         "level": level(f.severity),
         "message": {"text": f.message},

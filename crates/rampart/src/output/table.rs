@@ -45,7 +45,7 @@ pub fn render(report: &Report<'_>, colour: bool) -> String {
                 out,
                 "  {} {:<9} {}",
                 paint(colour_of(f.severity), &sev),
-                f.rule_id,
+                f.rule_id(),
                 f.message
             );
         }

@@ -134,7 +134,7 @@ mod tests {
         evaluate_rules(&inv, &Settings::default(), std::slice::from_ref(rule))
             .findings
             .into_iter()
-            .map(|f| (f.message, f.path))
+            .map(|f| (f.message.into(), f.path.map(String::from)))
             .collect()
     }
 

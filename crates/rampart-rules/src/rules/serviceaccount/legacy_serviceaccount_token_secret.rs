@@ -101,7 +101,7 @@ mod tests {
         evaluate_rules(&inv, &Settings::default(), &[RULE])
             .findings
             .into_iter()
-            .map(|f| f.message)
+            .map(|f| f.message.into())
             .collect()
     }
 
