@@ -15,13 +15,31 @@
 mod synthetic;
 
 use rampart_rules::{
-    Change, Derived, Inventory, Object, RoleKey, Rule, Scope, Settings, evaluate_scope, registry,
+    Change, Derived, Finding, Inventory, Object, ObjectRef, Related, RoleKey, Rule, Scope,
+    Settings, evaluate_scope, registry,
 };
 use rampart_testkit::bench::{self, Timing, mib, ms, proc_status, show_mib};
 use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use synthetic::{Cluster, Sizes};
+
+fn ref_bytes(r: &ObjectRef) -> usize {
+    r.api_version.len() + r.kind.len() + r.namespace.as_ref().map_or(0, String::len) + r.name.len()
+}
+
+/// The bytes one finding holds: its own size and what its fields point at (without the
+/// allocator's rounding, so a lower bound).
+fn finding_bytes(f: &Finding) -> usize {
+    std::mem::size_of::<Finding>()
+        + f.message.len()
+        + f.path.as_ref().map_or(0, |p| p.len())
+        + ref_bytes(&f.resource)
+        + f.related
+            .iter()
+            .map(|r| std::mem::size_of::<Related>() + ref_bytes(&r.object))
+            .sum::<usize>()
+}
 
 /// Runs `f` `runs` times; returns its timing and the last result.
 fn measure<T>(runs: usize, mut f: impl FnMut() -> T) -> (Timing, T) {
@@ -79,6 +97,14 @@ fn main() {
             .findings
             .len()
     });
+
+    // What the operator holds between passes: the inventory, the derived caches and one
+    // evaluation's findings.
+    let kept = evaluate_scope(&inv, &derived, &settings, &Scope::All, rules);
+    let rss_kept = mib("VmRSS");
+    let finding_heap: usize = kept.findings.iter().map(finding_bytes).sum();
+    let per_finding = finding_heap / kept.findings.len().max(1);
+    drop(kept);
 
     // The operator's incremental step: re-evaluate the namespaces a change touched.
     let ns = synthetic::namespace_name(sizes.namespaces / 2);
@@ -249,6 +275,24 @@ fn main() {
         "",
     );
     row("RSS after building the inventory", &show_mib(rss_built), "");
+    row(
+        "RSS holding inventory + derived caches + one evaluation",
+        &show_mib(rss_kept),
+        "",
+    );
+    row(
+        "  bytes per object (inventory only)",
+        &format!(
+            "{}",
+            rss_built.map_or(0.0, |m| m * 1024.0 * 1024.0 / objects as f64) as u64
+        ),
+        "",
+    );
+    row(
+        "  bytes per finding (counted from their fields)",
+        &per_finding.to_string(),
+        "",
+    );
     row("peak RSS (VmHWM)", &show_mib(mib("VmHWM")), "");
     println!();
     println!(
