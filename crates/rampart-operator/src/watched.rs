@@ -36,10 +36,7 @@ pub trait KindVisitor {
 }
 
 fn secret_object(s: PartialObjectMeta<Secret>) -> Object {
-    Object::Secret(SecretMeta {
-        metadata: s.metadata,
-        type_: None,
-    })
+    Object::Secret(SecretMeta::from_metadata(s.metadata))
 }
 
 macro_rules! watched_kinds {

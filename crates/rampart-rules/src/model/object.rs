@@ -21,6 +21,17 @@ pub struct SecretMeta {
     pub type_: Option<String>,
 }
 
+impl SecretMeta {
+    /// A Secret known by its metadata alone, as a metadata-only watch returns it.
+    pub fn from_metadata(mut metadata: ObjectMeta) -> SecretMeta {
+        prune_metadata(&mut metadata);
+        SecretMeta {
+            metadata,
+            type_: None,
+        }
+    }
+}
+
 /// One object of a kind the engine reads.
 // Objects are moved once, into the inventory's maps; boxing the large variants would
 // cost an allocation per object for no gain.

@@ -17,13 +17,31 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 /// The annotation `kubectl apply` writes: a copy of the whole object, read by no rule.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-/// Drops what no rule reads and what can be as large as the object itself.
+/// Drops the metadata no rule reads: managed fields and the last-applied copy (each can
+/// be as large as the object), the uid, generateName, finalizers and selfLink; owner
+/// references keep only the controller's kind and name, which tell whether a pod is its
+/// controller's.
 pub fn prune_metadata(meta: &mut ObjectMeta) {
     meta.managed_fields = None;
+    meta.uid = None;
+    meta.generate_name = None;
+    meta.finalizers = None;
+    meta.self_link = None;
     if let Some(a) = meta.annotations.as_mut() {
         a.remove(LAST_APPLIED);
         if a.is_empty() {
             meta.annotations = None;
+        }
+    }
+    if let Some(owners) = meta.owner_references.as_mut() {
+        owners.retain(|o| o.controller == Some(true));
+        for o in owners.iter_mut() {
+            o.api_version = String::new();
+            o.uid = String::new();
+            o.block_owner_deletion = None;
+        }
+        if owners.is_empty() {
+            meta.owner_references = None;
         }
     }
 }

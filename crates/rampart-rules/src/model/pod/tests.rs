@@ -154,7 +154,11 @@ fn what_no_rule_reads_is_dropped_on_the_way_in() {
         "metadata": {"name": "p", "namespace": "a",
             "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"huge\": true}",
                             "container.apparmor.security.beta.kubernetes.io/c": "unconfined"},
-            "managedFields": [{"manager": "kubectl", "operation": "Apply"}]},
+            "managedFields": [{"manager": "kubectl", "operation": "Apply"}],
+            "uid": "0b5e7c1e-0000-4000-8000-000000000001", "generateName": "p-",
+            "ownerReferences": [
+                {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-1", "uid": "u1", "controller": true},
+                {"apiVersion": "v1", "kind": "ConfigMap", "name": "other", "uid": "u2"}]},
         "spec": {"containers": [{"name": "c"}]},
         "status": {"phase": "Running"}}));
     let annotations = p.metadata.annotations.expect("annotations");
@@ -163,6 +167,19 @@ fn what_no_rule_reads_is_dropped_on_the_way_in() {
         ["container.apparmor.security.beta.kubernetes.io/c"]
     );
     assert_eq!(p.metadata.managed_fields, None);
+    assert_eq!((p.metadata.uid, p.metadata.generate_name), (None, None));
+    let owners: Vec<(String, String, Option<bool>)> = p
+        .metadata
+        .owner_references
+        .unwrap_or_default()
+        .into_iter()
+        .map(|o| (o.kind, o.name, o.controller))
+        .collect();
+    assert_eq!(
+        owners,
+        [("ReplicaSet".to_owned(), "web-1".to_owned(), Some(true))],
+        "only the controller is kept"
+    );
     let role = decoded(
         json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
         "metadata": {"name": "r", "namespace": "a",
