@@ -186,8 +186,8 @@ pub struct Report {
     pub last_evaluated: String,
     /// Version of the Rampart operator that wrote the report.
     pub rampart_version: String,
-    /// True when the least severe findings were left out to keep the report under 512 KiB.
-    /// Left-out findings are stored nowhere, so their firstSeen restarts with the operator.
+    /// True when findings are missing from both `findings` and `folded` (only their counts
+    /// remain), because even folded they did not fit the report's share of the budget.
     #[serde(default)]
     pub truncated: bool,
     /// What could not be evaluated (for example a kind Rampart may not list), so an empty
@@ -197,6 +197,32 @@ pub struct Report {
     /// Findings, most severe first.
     #[serde(default)]
     pub findings: Vec<ReportFinding>,
+    /// Findings folded to keep the report within its share of the budget for all reports:
+    /// one entry per rule and severity after the most severe findings, which stay whole.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub folded: Vec<FoldedFindings>,
+}
+
+/// Findings of one rule and severity, folded into one entry.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FoldedFindings {
+    /// Stable rule id, e.g. POD017.
+    pub rule_id: String,
+    /// Severity: critical, high, medium, low or info.
+    pub severity: String,
+    /// The rule's title.
+    pub title: String,
+    /// How many findings the entry stands for.
+    pub count: u32,
+    /// The objects of those findings as `Kind namespace/name`, as many as fit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
+    /// The fingerprint of every folded finding, so folding is never mistaken for a fix.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fingerprints: Vec<String>,
+    /// The earliest firstSeen of the folded findings (RFC 3339).
+    pub first_seen: String,
 }
 
 /// Counts of findings per severity.

@@ -5,8 +5,8 @@ use crate::report::{Reports, content_hash};
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
 use rampart_crd::{
-    CLUSTER_REPORT_NAME, ClusterPostureReport, POSTURE_REPORT_NAME, PostureReport, Report,
-    ReportFinding,
+    CLUSTER_REPORT_NAME, ClusterPostureReport, FoldedFindings, POSTURE_REPORT_NAME, PostureReport,
+    Report, ReportFinding, ResourceRef,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -24,6 +24,37 @@ pub enum ApplyError {
         #[source]
         source: kube::Error,
     },
+}
+
+/// What a written report says is open: its whole findings, and each folded finding by
+/// its rule, severity, fingerprint and the entry's first-seen time.
+pub fn open_in(report: &Report) -> impl Iterator<Item = ReportFinding> + '_ {
+    let folded = report
+        .folded
+        .iter()
+        .flat_map(|g| g.fingerprints.iter().map(move |fp| folded_finding(g, fp)));
+    report.findings.iter().cloned().chain(folded)
+}
+
+/// A folded finding as far as its report tells it.
+fn folded_finding(g: &FoldedFindings, fingerprint: &str) -> ReportFinding {
+    ReportFinding {
+        rule_id: g.rule_id.clone(),
+        severity: g.severity.clone(),
+        category: String::new(),
+        title: g.title.clone(),
+        message: String::new(),
+        resource: ResourceRef {
+            api_version: String::new(),
+            kind: String::new(),
+            namespace: None,
+            name: String::new(),
+        },
+        path: None,
+        related: Vec::new(),
+        fingerprint: fingerprint.to_owned(),
+        first_seen: g.first_seen.clone(),
+    }
 }
 
 /// What one successful write did.
@@ -56,8 +87,8 @@ fn hash_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) ->
 
 impl Writer {
     fn remember(&mut self, report: &Report) {
-        for f in &report.findings {
-            self.open.insert(f.fingerprint.clone(), f.clone());
+        for f in open_in(report) {
+            self.open.insert(f.fingerprint.clone(), f);
         }
     }
 
@@ -163,8 +194,8 @@ impl Writer {
         }
         // Remember only what is open now: a finding that resolves and comes back is new again.
         let before = std::mem::take(&mut self.open);
-        for r in reports.all() {
-            self.remember(r);
+        for f in &reports.open {
+            self.open.insert(f.fingerprint.clone(), f.clone());
         }
         self.writes += written;
         Ok(Applied { written, before })

@@ -16,8 +16,8 @@ pub fn findings(yaml: &str) -> Vec<Finding> {
 pub fn open_of(reports: &Reports) -> HashMap<String, ReportFinding> {
     reports
         .all()
-        .flat_map(|r| r.findings.iter())
-        .map(|f| (f.fingerprint.clone(), f.clone()))
+        .flat_map(crate::apply::open_in)
+        .map(|f| (f.fingerprint.clone(), f))
         .collect()
 }
 

@@ -6,14 +6,15 @@
 //! Inputs: evaluation (sorted findings) + known namespaces + namespace filter
 //!         + encryption verdict + kinds not evaluated + open findings (first-seen times)
 //!   -> one Report per namespace (resource namespace), one for the cluster (cluster-scoped)
-//!   -> capped at MAX_REPORT_BYTES (most severe kept, counts exact) -> content hash
+//!   -> each within its share of REPORTS_BUDGET_BYTES: the most severe findings whole,
+//!      the rest folded per rule and severity (counts exact) -> content hash
 //!   -> Posture (score and open findings over the reported namespaces, for metrics)
 //! written reports + the findings open before -> Transitions (for events and metrics)
 //! ```
 
 use rampart_crd::{
-    EncryptionStatus, MAX_REPORT_BYTES, RelatedRef, Report, ReportFinding, ResourceRef,
-    SeverityCounts,
+    EncryptionStatus, FoldedFindings, MAX_REPORT_BYTES, RelatedRef, Report, ReportFinding,
+    ResourceRef, SeverityCounts,
 };
 use rampart_rules::encryption::Assessment;
 use rampart_rules::{Category, Finding, ObjectRef, Severity, Summary, score};
@@ -22,6 +23,26 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Room kept for the report's own fields and the object's metadata.
 const OVERHEAD_BYTES: usize = 16 * 1024;
+
+/// What all reports together may hold, so a large cluster's reports cannot bloat etcd:
+/// the ClusterPostureReport may use a whole report's room, and the namespaces share the
+/// rest equally (a share depends only on how many reports there are, so a change in one
+/// namespace never reshapes another's report).
+pub const REPORTS_BUDGET_BYTES: usize = 32 * 1024 * 1024;
+
+/// No namespace's share is smaller, however many namespaces there are.
+const MIN_SHARE_BYTES: usize = 8 * 1024;
+
+/// The room for one report's findings.
+fn largest_share() -> usize {
+    MAX_REPORT_BYTES - OVERHEAD_BYTES
+}
+
+/// The room for each namespace report's findings when there are `namespaces` of them.
+fn namespace_share(namespaces: usize) -> usize {
+    let rest = REPORTS_BUDGET_BYTES.saturating_sub(MAX_REPORT_BYTES);
+    (rest / namespaces.max(1)).clamp(MIN_SHARE_BYTES, largest_share())
+}
 
 /// What one pass hands the builder: everything a report says comes in here.
 #[derive(Debug, Clone, Copy)]
@@ -52,6 +73,9 @@ pub struct Reports {
     pub cluster: Report,
     pub cluster_summary: SeverityCounts,
     pub encryption: EncryptionStatus,
+    /// Every finding the reports stand for, whole, the folded ones included: what is open
+    /// once they are written. Not written itself.
+    pub open: Vec<ReportFinding>,
 }
 
 /// The cluster's posture over the namespaces that get reports, as the metrics show it.
@@ -141,32 +165,137 @@ fn to_report_finding(
     }
 }
 
-/// Builds one report (a namespace's or the cluster's) from its findings, already sorted
-/// most severe first.
-fn report(findings: &[&Finding], inputs: &Inputs<'_>) -> Report {
-    let summary = Summary::of(findings.iter().copied());
-    let mut out = Report {
-        score: score::score(findings.iter().copied()),
+/// Builds one report (a namespace's or the cluster's): score and counts over `counted`,
+/// and the findings of `listed` (both sorted most severe first) within `share` bytes. The
+/// listed findings go whole to `open`.
+fn report(
+    counted: &[&Finding],
+    listed: &[&Finding],
+    inputs: &Inputs<'_>,
+    share: usize,
+    open: &mut Vec<ReportFinding>,
+) -> Report {
+    let summary = Summary::of(counted.iter().copied());
+    let whole: Vec<ReportFinding> = listed
+        .iter()
+        .map(|f| to_report_finding(f, inputs.open, inputs.now))
+        .collect();
+    let fitted = fit(&whole, share);
+    open.extend(whole);
+    Report {
+        score: score::score(counted.iter().copied()),
         summary: counts(&summary),
         last_evaluated: inputs.now.to_owned(),
         rampart_version: inputs.version.to_owned(),
-        truncated: false,
+        truncated: fitted.truncated,
         could_not_evaluate: inputs.could_not_evaluate.to_vec(),
-        findings: Vec::with_capacity(findings.len()),
-    };
-    let budget = MAX_REPORT_BYTES - OVERHEAD_BYTES;
-    let mut used = 0usize;
-    for f in findings {
-        let rf = to_report_finding(f, inputs.open, inputs.now);
-        let size = serde_json::to_vec(&rf).map_or(usize::MAX, |v| v.len() + 1);
-        if used.saturating_add(size) > budget {
-            out.truncated = true;
-            break;
-        }
-        used += size;
-        out.findings.push(rf);
+        findings: fitted.whole,
+        folded: fitted.folded,
     }
-    out
+}
+
+/// A report's findings as they fit its share.
+#[derive(Debug, Default)]
+struct Fitted {
+    whole: Vec<ReportFinding>,
+    folded: Vec<FoldedFindings>,
+    truncated: bool,
+}
+
+/// Bytes a value adds to a JSON list.
+fn json_len<T: serde::Serialize>(v: &T) -> usize {
+    serde_json::to_vec(v).map_or(usize::MAX, |v| v.len() + 1)
+}
+
+/// How a folded entry names an object.
+fn object_name(r: &ResourceRef) -> String {
+    match &r.namespace {
+        Some(ns) => format!("{} {ns}/{}", r.kind, r.name),
+        None => format!("{} {}", r.kind, r.name),
+    }
+}
+
+/// Keeps every finding whole when they fit `share`. Otherwise the most severe stay whole
+/// within half of it, and the rest fold into one entry per rule and severity, most severe
+/// first: each with its exact count and every fingerprint, then as many object names as
+/// the room left allows. What cannot be named at all is only counted (`truncated`).
+fn fit(findings: &[ReportFinding], share: usize) -> Fitted {
+    let sizes: Vec<usize> = findings.iter().map(json_len).collect();
+    if sizes.iter().sum::<usize>() <= share {
+        return Fitted {
+            whole: findings.to_vec(),
+            ..Fitted::default()
+        };
+    }
+    // Room for whole findings: half the share at most, and never the room the fingerprints
+    // of the folded findings need.
+    let fingerprints: usize = findings.iter().map(|f| f.fingerprint.len() + 3).sum();
+    let whole_room = (share / 2).min(share.saturating_sub(fingerprints));
+    let mut used = 0usize;
+    let mut kept = 0usize;
+    while kept < findings.len() && used + sizes[kept] <= whole_room {
+        used += sizes[kept];
+        kept += 1;
+    }
+    let mut groups: Vec<(FoldedFindings, Vec<&ReportFinding>)> = Vec::new();
+    for f in &findings[kept..] {
+        let at = groups
+            .iter()
+            .position(|(g, _)| g.rule_id == f.rule_id && g.severity == f.severity);
+        let i = at.unwrap_or_else(|| {
+            let g = FoldedFindings {
+                rule_id: f.rule_id.clone(),
+                severity: f.severity.clone(),
+                title: f.title.clone(),
+                first_seen: f.first_seen.clone(),
+                ..FoldedFindings::default()
+            };
+            groups.push((g, Vec::new()));
+            groups.len() - 1
+        });
+        let (g, members) = &mut groups[i];
+        g.count += 1;
+        if f.first_seen < g.first_seen {
+            g.first_seen.clone_from(&f.first_seen);
+        }
+        members.push(f);
+    }
+    let mut truncated = false;
+    // Counts and fingerprints first, so that folding is never read as a fix...
+    for (g, members) in &mut groups {
+        let cost = json_len(g)
+            + members
+                .iter()
+                .map(|f| f.fingerprint.len() + 3)
+                .sum::<usize>();
+        if used + cost > share {
+            truncated = true;
+            used += json_len(g);
+            continue;
+        }
+        used += cost;
+        g.fingerprints = members.iter().map(|f| f.fingerprint.clone()).collect();
+    }
+    // ...then the objects, most severe first, while there is room.
+    for (g, members) in &mut groups {
+        for f in members.iter() {
+            let name = object_name(&f.resource);
+            let cost = name.len() + 3;
+            if used + cost > share {
+                break;
+            }
+            used += cost;
+            g.resources.push(name);
+        }
+        if g.resources.len() < members.len() {
+            truncated = true;
+        }
+    }
+    Fitted {
+        whole: findings[..kept].to_vec(),
+        folded: groups.into_iter().map(|(g, _)| g).collect(),
+        truncated,
+    }
 }
 
 /// Which namespaces get reports: all but the excluded, or only the included when any are
@@ -248,22 +377,34 @@ pub fn build(inputs: &Inputs<'_>) -> Built {
             None => cluster.push(f),
         }
     }
-    let mut cluster = report(&cluster, inputs);
+    let mut open = Vec::with_capacity(inputs.findings.len());
     // The cluster report's counts and score stay those of every cluster-scoped finding;
     // only its list leaves out excluded namespaces' own Namespace findings.
-    cluster.findings.retain(|f| {
-        !(f.resource.kind == "Namespace" && f.resource.namespace.is_none())
-            || filter.allows(&f.resource.name)
-    });
+    let listed: Vec<&Finding> = cluster
+        .iter()
+        .filter(|f| {
+            !(f.resource.kind == "Namespace" && f.resource.namespace.is_none())
+                || filter.allows(&f.resource.name)
+        })
+        .copied()
+        .collect();
+    let cluster = report(&cluster, &listed, inputs, largest_share(), &mut open);
+    let reported: Vec<(&str, &Vec<&Finding>)> = by_ns
+        .iter()
+        .filter(|(ns, _)| filter.allows(ns))
+        .map(|(ns, fs)| (*ns, fs))
+        .collect();
+    let share = namespace_share(reported.len());
+    let namespaces = reported
+        .into_iter()
+        .map(|(ns, fs)| (ns.to_owned(), report(fs, fs, inputs, share, &mut open)))
+        .collect();
     let reports = Reports {
-        namespaces: by_ns
-            .iter()
-            .filter(|(ns, _)| filter.allows(ns))
-            .map(|(ns, fs)| ((*ns).to_owned(), report(fs, inputs)))
-            .collect(),
+        namespaces,
         cluster,
         cluster_summary: counts(&Summary::of(inputs.findings)),
         encryption: encryption_status(inputs.encryption),
+        open,
     };
     Built {
         reports,
@@ -295,8 +436,8 @@ impl<'a> Transitions<'a> {
     /// version) are neither detected nor resolved.
     pub fn between(before: &'a HashMap<String, ReportFinding>, reports: &'a Reports) -> Self {
         let current: HashMap<&str, &ReportFinding> = reports
-            .all()
-            .flat_map(|r| r.findings.iter())
+            .open
+            .iter()
             .map(|f| (f.fingerprint.as_str(), f))
             .collect();
         let mut detected: Vec<&ReportFinding> = current

@@ -106,8 +106,9 @@ pub(super) const API_ERRORS: Spec = Spec {
 pub(super) const TRUNCATED: Spec = Spec {
     name: "rampart_reports_truncated_total",
     kind: MetricType::Counter,
-    help: "Reports built with their least severe findings left out to stay under the size \
-           limit, counted at every pass while they stay too large.",
+    help: "Reports whose folded findings could not all be named by object within the \
+           report's share of the size budget (counts and fingerprints stay exact), counted at \
+           every pass while that lasts.",
     labels: &[],
 };
 pub(super) const ENCRYPTION: Spec = Spec {

@@ -118,31 +118,32 @@ fn first_seen_is_carried_over() {
     );
 }
 
-#[test]
-fn oversized_reports_keep_the_most_severe_and_exact_counts() {
-    // 3,000 unbound roles reading Secrets (low) and one critical binding.
+/// Namespace `shop` with `n` unbound Roles reading Secrets (low each) and one more Role
+/// bound to a user (high): the one finding that must stay whole.
+fn many_low_and_one_high(n: usize) -> String {
     let mut yaml = String::from(INSECURE);
-    for i in 0..3000 {
+    for i in 0..n {
         yaml.push_str(&format!("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: reader-with-a-long-name-{i:05}, namespace: shop}}\nrules: [{{apiGroups: [\"\"], resources: [secrets], verbs: [list]}}]\n"));
     }
-    // The last role is bound, so its finding is high: it must survive truncation.
-    yaml.push_str("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: shop}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader-with-a-long-name-02999}\nsubjects: [{kind: User, name: eve, apiGroup: rbac.authorization.k8s.io}]\n");
-    let f = findings(&yaml);
+    yaml.push_str(&format!("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: b, namespace: shop}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader-with-a-long-name-{:05}}}\nsubjects: [{{kind: User, name: eve, apiGroup: rbac.authorization.k8s.io}}]\n", n - 1));
+    yaml
+}
+
+fn json_size<T: serde::Serialize>(v: &T) -> usize {
+    serde_json::to_vec(v).map_or(usize::MAX, |v| v.len())
+}
+
+#[test]
+fn oversized_reports_fold_the_least_severe_and_keep_exact_counts() {
+    let f = findings(&many_low_and_one_high(3000));
     let r = Fixture::default().build(&f, &["shop"]).reports;
     let shop = &r.namespaces["shop"];
-    assert!(shop.truncated);
-    assert!(
-        serde_json::to_vec(shop)
-            .map(|v| v.len())
-            .unwrap_or(usize::MAX)
-            < MAX_REPORT_BYTES
-    );
+    assert!(json_size(shop) < MAX_REPORT_BYTES, "{}", json_size(shop));
     assert!(
         shop.summary.low >= 3000,
         "counts stay exact: {:?}",
         shop.summary
     );
-    assert!((shop.findings.len() as u32) < shop.summary.low + shop.summary.medium);
     assert_eq!(shop.summary.high, 1);
     assert_eq!(shop.findings[0].severity, "high");
     assert!(
@@ -150,6 +151,90 @@ fn oversized_reports_keep_the_most_severe_and_exact_counts() {
             .message
             .contains("reader-with-a-long-name-02999")
     );
+    // Every finding is either whole or counted in a folded entry, by fingerprint.
+    let folded: u32 = shop.folded.iter().map(|g| g.count).sum();
+    let total = shop.summary.critical
+        + shop.summary.high
+        + shop.summary.medium
+        + shop.summary.low
+        + shop.summary.info;
+    assert!(folded > 0, "a report this large folds");
+    assert_eq!(shop.findings.len() as u32 + folded, total);
+    for g in &shop.folded {
+        assert_eq!(g.fingerprints.len() as u32, g.count, "{}", g.rule_id);
+        assert!(g.resources.iter().all(|r| r.contains(" shop/")), "{g:?}");
+    }
+    // One namespace has the room of a whole report: every folded object is still named.
+    assert!(!shop.truncated);
+    assert!(
+        shop.folded
+            .iter()
+            .all(|g| g.resources.len() as u32 == g.count)
+    );
+}
+
+#[test]
+fn a_namespace_share_shrinks_with_the_number_of_namespaces_down_to_a_floor() {
+    let one = namespace_share(1);
+    assert_eq!(one, MAX_REPORT_BYTES - OVERHEAD_BYTES);
+    let thousand = namespace_share(1000);
+    assert!(
+        thousand < one && thousand * 1000 <= REPORTS_BUDGET_BYTES,
+        "{thousand}"
+    );
+    assert_eq!(namespace_share(1_000_000), MIN_SHARE_BYTES);
+}
+
+#[test]
+fn a_small_share_keeps_fingerprints_names_what_fits_and_says_so() {
+    let f = findings(&many_low_and_one_high(400));
+    let all: Vec<&Finding> = f.iter().filter(|x| x.namespace() == Some("shop")).collect();
+    let whole: Vec<ReportFinding> = all
+        .iter()
+        .map(|x| to_report_finding(x, &HashMap::new(), "2026-01-01T00:00:00Z"))
+        .collect();
+    let share = 2 * MIN_SHARE_BYTES;
+    let fitted = fit(&whole, share);
+    let used = fitted.whole.iter().map(json_len).sum::<usize>()
+        + fitted.folded.iter().map(json_len).sum::<usize>();
+    assert!(used <= share + 1024, "{used} bytes for a share of {share}");
+    assert_eq!(
+        fitted.whole[0].severity, "high",
+        "the most severe stay whole"
+    );
+    let folded: usize = fitted.folded.iter().map(|g| g.count as usize).sum();
+    assert_eq!(fitted.whole.len() + folded, whole.len());
+    assert!(fitted.truncated, "not every object could be named");
+    let named: usize = fitted.folded.iter().map(|g| g.resources.len()).sum();
+    assert!(named > 0 && named < folded, "{named} of {folded}");
+    let fingerprints: usize = fitted.folded.iter().map(|g| g.fingerprints.len()).sum();
+    assert_eq!(fingerprints, folded);
+}
+
+#[test]
+fn folding_is_not_a_fix_and_a_restart_reads_folded_findings_back() {
+    let f = findings(&many_low_and_one_high(3000));
+    let first = Fixture::default().build(&f, &["shop"]).reports;
+    assert!(!first.namespaces["shop"].folded.is_empty());
+    // Read back from the written reports, as after a restart: nothing is new or gone.
+    let open = open_of(&first);
+    assert_eq!(open.len(), first.open.len());
+    assert_eq!(Transitions::between(&open, &first), Transitions::default());
+    // Folded findings keep their first-seen time through the entry.
+    let later = Fixture {
+        open: open.clone(),
+        now: "2026-03-03T00:00:00Z",
+        ..Fixture::default()
+    }
+    .build(&f, &["shop"])
+    .reports;
+    assert!(
+        later
+            .open
+            .iter()
+            .all(|x| x.first_seen == "2026-01-01T00:00:00Z")
+    );
+    assert_eq!(Transitions::between(&open, &later), Transitions::default());
 }
 
 #[test]
@@ -250,9 +335,15 @@ fn unreadable_severities_are_neither_detected_nor_resolved() {
     old.severity = "catastrophic".to_owned();
     open.insert(old.fingerprint.clone(), old);
     // New, with such a severity.
-    let new = &mut reports.cluster.findings[0];
-    open.remove(&new.fingerprint);
-    new.severity = "catastrophic".to_owned();
+    let fingerprint = reports.cluster.findings[0].fingerprint.clone();
+    open.remove(&fingerprint);
+    for f in reports
+        .open
+        .iter_mut()
+        .filter(|f| f.fingerprint == fingerprint)
+    {
+        f.severity = "catastrophic".to_owned();
+    }
     let t = Transitions::between(&open, &reports);
     assert_eq!(t, Transitions::default(), "{t:?}");
 }
