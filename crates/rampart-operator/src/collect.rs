@@ -1,270 +1,316 @@
-//! Collect: one reflector per kind the engine reads ([`crate::watched`]), a full snapshot
-//! of them as an Inventory, and the changes since the last evaluation as inventory changes.
-//! Secrets are watched through metadata-only requests: Rampart never receives Secret data.
+//! Collect: one watch per kind the engine reads ([`crate::watched`]), each event's object
+//! turned into the engine's [`Object`] as it arrives, and what changed since the last pass
+//! as inventory changes. The engine's [`Inventory`] is the operator's only copy of the
+//! objects: there are no reflector stores, so a watched object is held in its full
+//! k8s-openapi form only between its event and its conversion. Secrets are watched through
+//! metadata-only requests: Rampart never receives Secret data.
+//!
+//! ```text
+//! watch events --note--> Pending (latest state per object, relists per kind)
+//!              --take--> Batch --into_changes(inventory)--> Change::Upsert / Change::Delete
+//! ```
+//! A relist (`Init`, `InitApply`..., `InitDone`) lands whole, as a reflector store's did:
+//! its objects wait in `Pending` until it ends, and the next pass deletes what the
+//! inventory holds of that kind that neither the relist nor a later event saw.
 
 use crate::watched::{KindVisitor, Watched, visit_kinds};
-use futures::future::BoxFuture;
+use futures::StreamExt;
 use futures::stream::BoxStream;
-use futures::{StreamExt, future};
-use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource};
 use rampart_rules::{Change, Inventory, Object, ObjectRef};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+use tokio::sync::watch;
 
-/// What one watch event says changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seen {
-    /// This object was created, modified or deleted.
-    Object {
-        namespace: Option<String>,
-        name: String,
-    },
-    /// The kind was listed again (after a watch expired): deletions in between may not have
-    /// been seen one by one.
-    Relisted,
-    /// Part of a relist still in progress.
-    Nothing,
+/// One watch event, its object already the engine's.
+#[derive(Debug)]
+pub enum Event {
+    /// Created or modified: the object as it is now.
+    Apply(Named, Box<Object>),
+    /// Deleted.
+    Delete(Named),
+    /// A relist starts: what it does not list was deleted meanwhile.
+    Init,
+    /// Listed by the relist in progress.
+    InitApply(Named, Box<Object>),
+    /// The relist is complete.
+    InitDone,
 }
 
-impl<K: Resource> From<&watcher::Event<K>> for Seen {
-    fn from(e: &watcher::Event<K>) -> Seen {
-        match e {
-            watcher::Event::Apply(o) | watcher::Event::Delete(o) => Seen::Object {
-                namespace: o.meta().namespace.clone(),
-                name: o.meta().name.clone().unwrap_or_default(),
-            },
-            watcher::Event::InitDone => Seen::Relisted,
-            watcher::Event::Init | watcher::Event::InitApply(_) => Seen::Nothing,
+/// Where an object is within its kind.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Named {
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl Named {
+    fn of<K: Resource>(o: &K) -> Named {
+        let meta = o.meta();
+        Named {
+            namespace: meta.namespace.clone(),
+            name: meta.name.clone().unwrap_or_default(),
         }
+    }
+}
+
+impl Event {
+    /// Converts a watch event; the k8s-openapi object is consumed here, so only the
+    /// engine's projection of it outlives the event.
+    pub fn from_watcher<K: Watched>(e: watcher::Event<K>) -> Event {
+        match e {
+            watcher::Event::Apply(o) => Event::Apply(Named::of(&o), Box::new(o.into_object())),
+            watcher::Event::Delete(o) => Event::Delete(Named::of(&o)),
+            watcher::Event::Init => Event::Init,
+            watcher::Event::InitApply(o) => {
+                Event::InitApply(Named::of(&o), Box::new(o.into_object()))
+            }
+            watcher::Event::InitDone => Event::InitDone,
+        }
+    }
+
+    /// Whether the event can change what the next pass applies. Objects of a relist in
+    /// progress wait for its end, so only the end is worth a pass.
+    pub fn is_applicable(&self) -> bool {
+        !matches!(self, Event::Init | Event::InitApply(..))
     }
 }
 
 /// A watch event (or a watch error) of one kind.
-pub type WatchEvent = (&'static str, Result<Seen, watcher::Error>);
+pub type WatchEvent = (&'static str, Result<Event, watcher::Error>);
 
-/// What changed since the last evaluation, gathered from watch events.
+/// An object's identity across kinds: (kind, namespace, name).
+type Key = (&'static str, Option<String>, String);
+
+/// The latest state of one object. Boxed as [`Change::Upsert`] holds it: an object is
+/// large, and moves from event to change without being copied.
+#[derive(Debug)]
+enum Latest {
+    Upsert(Box<Object>),
+    Delete,
+}
+
+/// An object's latest state, and during which of its kind's relists it was noted.
+#[derive(Debug)]
+struct Noted {
+    latest: Latest,
+    relist: u64,
+}
+
+/// Where one kind's relists stand.
+#[derive(Debug, Default)]
+struct Relists {
+    /// How many relists began; an object noted since the last one began was seen by it.
+    started: u64,
+    /// A relist began and has not ended: its objects wait for the end.
+    listing: bool,
+    /// A relist ended since the last pass: the next one deletes what it did not see.
+    ended: bool,
+}
+
+/// What changed since the last pass, gathered from watch events: the latest state of each
+/// object (an upsert with its object, or a delete), and each kind's relists. Objects of a
+/// relist still in progress stay here across passes.
 #[derive(Debug, Default)]
 pub struct Pending {
-    objects: BTreeSet<(&'static str, Option<String>, String)>,
-    relisted: BTreeSet<&'static str>,
+    objects: BTreeMap<Key, Noted>,
+    kinds: BTreeMap<&'static str, Relists>,
 }
 
 impl Pending {
-    pub fn note(&mut self, kind: &'static str, seen: Seen) {
-        match seen {
-            Seen::Object { namespace, name } => {
-                self.objects.insert((kind, namespace, name));
+    pub fn note(&mut self, kind: &'static str, event: Event) {
+        let relists = self.kinds.entry(kind).or_default();
+        let (named, latest) = match event {
+            Event::Apply(named, o) | Event::InitApply(named, o) => (named, Latest::Upsert(o)),
+            Event::Delete(named) => (named, Latest::Delete),
+            Event::Init => {
+                // A relist that did not end (the list failed part way) is superseded: the new
+                // one sees everything that still exists. One that ended but was not applied
+                // yet waits for the new one too, which will delete what both did not see.
+                relists.started += 1;
+                relists.listing = true;
+                relists.ended = false;
+                return;
             }
-            Seen::Relisted => {
-                self.relisted.insert(kind);
+            Event::InitDone => {
+                relists.listing = false;
+                relists.ended = true;
+                return;
             }
-            Seen::Nothing => {}
+        };
+        let noted = Noted {
+            latest,
+            relist: relists.started,
+        };
+        self.objects
+            .insert((kind, named.namespace, named.name), noted);
+    }
+
+    /// Takes what the next pass applies, leaving the objects of relists in progress.
+    pub fn take(&mut self) -> Batch {
+        let mut batch = Batch::default();
+        let idle = Relists::default();
+        for (key, noted) in std::mem::take(&mut self.objects) {
+            let relists = self.kinds.get(key.0).unwrap_or(&idle);
+            let seen_by_relist = noted.relist == relists.started;
+            if relists.listing && seen_by_relist {
+                self.objects.insert(key, noted);
+            } else if relists.ended && !seen_by_relist {
+                // Noted before the relist, which did not list it: it is gone, and the
+                // sweep (`Batch::into_changes`) deletes it if the inventory holds it.
+            } else {
+                batch.objects.insert(key, noted.latest);
+            }
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.objects.is_empty() && self.relisted.is_empty()
-    }
-}
-
-/// (namespace, name) -> resourceVersion of what the inventory holds of one kind.
-type Versions = HashMap<(Option<String>, String), Option<String>>;
-
-fn versions(inventory: &Inventory, kind: &str) -> Versions {
-    inventory
-        .metadata_of_kind(kind)
-        .into_iter()
-        .map(|m| {
-            (
-                (m.namespace.clone(), m.name.clone().unwrap_or_default()),
-                m.resource_version.clone(),
-            )
-        })
-        .collect()
-}
-
-fn store_ref<K: Resource<DynamicType = ()>>(
-    namespace: Option<&str>,
-    name: &str,
-) -> reflector::ObjectRef<K> {
-    match namespace {
-        Some(ns) => reflector::ObjectRef::new(name).within(ns),
-        None => reflector::ObjectRef::new(name),
+        for (kind, relists) in &mut self.kinds {
+            if std::mem::take(&mut relists.ended) {
+                batch.swept.insert(kind);
+            }
+        }
+        batch
     }
 }
 
-/// Drops what no rule reads and what changes on every write, before it reaches the cache.
+/// What one pass applies: the latest state of each object changed since the last pass, and
+/// the kinds relisted since.
+#[derive(Debug, Default)]
+pub struct Batch {
+    objects: BTreeMap<Key, Latest>,
+    /// Objects of these kinds that the inventory holds and `objects` does not name were
+    /// not seen by a relist: they are gone.
+    swept: BTreeSet<&'static str>,
+}
+
+impl Batch {
+    /// The batch as changes to `inventory`, in (kind, namespace, name) order.
+    pub fn into_changes(mut self, inventory: &Inventory) -> Vec<Change> {
+        for kind in &self.swept {
+            for meta in inventory.metadata_of_kind(kind) {
+                let key = (
+                    *kind,
+                    meta.namespace.clone(),
+                    meta.name.clone().unwrap_or_default(),
+                );
+                self.objects.entry(key).or_insert(Latest::Delete);
+            }
+        }
+        self.objects
+            .into_iter()
+            .map(|((kind, namespace, name), latest)| match latest {
+                Latest::Upsert(o) => Change::Upsert(o),
+                Latest::Delete => {
+                    Change::Delete(ObjectRef::new("", kind, namespace.as_deref(), &name))
+                }
+            })
+            .collect()
+    }
+}
+
+/// Drops what no rule reads and what changes on every write, before the object is
+/// converted.
 fn prune<K: Resource>(o: &mut K) {
     o.meta_mut().managed_fields = None;
 }
 
-fn watch<K: Watched>(client: &Client) -> (Store<K>, BoxStream<'static, WatchEvent>) {
-    let (reader, writer) = reflector::store();
+fn watch<K: Watched>(client: &Client) -> BoxStream<'static, WatchEvent> {
     let api: Api<K> = Api::all(client.clone());
-    let events = watcher(api, watcher::Config::default()).modify(prune::<K>);
-    let stream = reflector::reflector(writer, events)
+    watcher(api, watcher::Config::default())
+        .modify(prune::<K>)
         .default_backoff()
-        .map(|e| (K::KIND, e.map(|e| Seen::from(&e))))
-        .boxed();
-    (reader, stream)
-}
-
-/// One kind's cache, whatever the kind's type.
-trait Cache: Send + Sync {
-    fn kind(&self) -> &'static str;
-    fn wait_until_ready(&self) -> BoxFuture<'_, bool>;
-    fn len(&self) -> usize;
-    fn insert_into(&self, inventory: &mut Inventory);
-    fn current(&self, namespace: Option<&str>, name: &str) -> Option<Object>;
-    fn relist_changes(&self, inventory: &Inventory, out: &mut Vec<Change>);
-}
-
-impl<K: Watched> Cache for Store<K> {
-    fn kind(&self) -> &'static str {
-        K::KIND
-    }
-
-    fn wait_until_ready(&self) -> BoxFuture<'_, bool> {
-        Box::pin(async { Store::wait_until_ready(self).await.is_ok() })
-    }
-
-    fn len(&self) -> usize {
-        self.state().len()
-    }
-
-    fn insert_into(&self, inventory: &mut Inventory) {
-        for o in self.state() {
-            inventory.insert((*o).clone().into_object(), None);
-        }
-    }
-
-    fn current(&self, namespace: Option<&str>, name: &str) -> Option<Object> {
-        self.get(&store_ref(namespace, name))
-            .map(|o| (*o).clone().into_object())
-    }
-
-    /// Changes that bring the inventory's objects of this kind to the store's: what was
-    /// added, modified (by resourceVersion) or is gone.
-    fn relist_changes(&self, inventory: &Inventory, out: &mut Vec<Change>) {
-        let known = versions(inventory, K::KIND);
-        let mut seen = HashSet::new();
-        for o in self.state() {
-            let meta = o.meta();
-            let key = (
-                meta.namespace.clone(),
-                meta.name.clone().unwrap_or_default(),
-            );
-            if known.get(&key) != Some(&meta.resource_version) {
-                out.push(Change::Upsert(Box::new((*o).clone().into_object())));
-            }
-            seen.insert(key);
-        }
-        for (ns, name) in known.into_keys() {
-            if !seen.contains(&(ns.clone(), name.clone())) {
-                out.push(Change::Delete(ObjectRef::new(
-                    "",
-                    K::KIND,
-                    ns.as_deref(),
-                    &name,
-                )));
-            }
-        }
-    }
-}
-
-/// The caches of every kind the engine reads, in the order of [`visit_kinds`].
-pub struct Stores {
-    caches: Vec<Box<dyn Cache>>,
+        .map(|e| (K::KIND, e.map(Event::from_watcher)))
+        .boxed()
 }
 
 /// Starts one watch per kind.
 struct Start<'a> {
     client: &'a Client,
-    caches: Vec<Box<dyn Cache>>,
     streams: Vec<BoxStream<'static, WatchEvent>>,
 }
 
 impl KindVisitor for Start<'_> {
     fn visit<K: Watched>(&mut self) {
-        let (store, stream) = watch::<K>(self.client);
-        self.caches.push(Box::new(store));
-        self.streams.push(stream);
+        self.streams.push(watch::<K>(self.client));
     }
 }
 
-impl Stores {
-    /// Starts the watches; the returned streams must be polled for the stores to fill.
-    pub fn watch_all(client: &Client) -> (Stores, Vec<BoxStream<'static, WatchEvent>>) {
-        let mut start = Start {
-            client,
-            caches: Vec::new(),
-            streams: Vec::new(),
-        };
-        visit_kinds(&mut start);
-        (
-            Stores {
-                caches: start.caches,
-            },
-            start.streams,
-        )
+/// The watches of every kind the engine reads; nothing is watched until they are polled.
+pub fn watch_all(client: &Client) -> Vec<BoxStream<'static, WatchEvent>> {
+    let mut start = Start {
+        client,
+        streams: Vec::new(),
+    };
+    visit_kinds(&mut start);
+    start.streams
+}
+
+/// The names of the watched kinds.
+struct Kinds(Vec<&'static str>);
+
+impl KindVisitor for Kinds {
+    fn visit<K: Watched>(&mut self) {
+        self.0.push(K::KIND);
+    }
+}
+
+/// Every watched kind, in the order of [`visit_kinds`].
+pub fn kinds() -> Vec<&'static str> {
+    let mut kinds = Kinds(Vec::new());
+    visit_kinds(&mut kinds);
+    kinds.0
+}
+
+/// Objects held per watched kind, in the order of [`visit_kinds`], for logs and metrics.
+pub fn counts(inventory: &Inventory) -> Vec<(&'static str, usize)> {
+    let held = inventory.counts();
+    kinds()
+        .into_iter()
+        .map(|kind| (kind, held.get(kind).copied().unwrap_or(0)))
+        .collect()
+}
+
+/// Which kinds have had a complete list: what a reflector store's `wait_until_ready` said
+/// of one kind. The watch task notes each `InitDone` through [`Listed`]; the loop asks
+/// [`Synced`].
+pub fn synced() -> (Listed, Synced) {
+    let (tx, rx) = watch::channel(BTreeSet::new());
+    (
+        Listed(tx),
+        Synced {
+            listed: rx,
+            kinds: kinds().len(),
+        },
+    )
+}
+
+/// The watch task's side of [`synced`].
+#[derive(Debug)]
+pub struct Listed(watch::Sender<BTreeSet<&'static str>>);
+
+impl Listed {
+    /// A kind's list is complete.
+    pub fn note(&self, kind: &'static str) {
+        self.0.send_if_modified(|listed| listed.insert(kind));
+    }
+}
+
+/// The loop's side of [`synced`].
+#[derive(Debug)]
+pub struct Synced {
+    listed: watch::Receiver<BTreeSet<&'static str>>,
+    kinds: usize,
+}
+
+impl Synced {
+    /// Whether every kind has had a complete list.
+    pub fn all(&self) -> bool {
+        self.listed.borrow().len() >= self.kinds
     }
 
-    /// Resolves once every store has had its initial list.
-    pub async fn wait_until_ready(&self) -> bool {
-        let all = future::join_all(self.caches.iter().map(|c| c.wait_until_ready())).await;
-        all.into_iter().all(|ready| ready)
-    }
-
-    /// A consistent-enough copy of every cache as an indexed inventory.
-    pub fn snapshot(&self) -> Inventory {
-        let mut inv = Inventory::new();
-        for cache in &self.caches {
-            cache.insert_into(&mut inv);
-        }
-        inv.reindex();
-        inv
-    }
-
-    fn cache(&self, kind: &str) -> Option<&dyn Cache> {
-        self.caches
-            .iter()
-            .find(|c| c.kind() == kind)
-            .map(|c| c.as_ref())
-    }
-
-    /// The current state of what `pending` names, as changes to `inventory`.
-    pub fn changes(&self, pending: &Pending, inventory: &Inventory) -> Vec<Change> {
-        let mut out = Vec::new();
-        for (kind, ns, name) in &pending.objects {
-            // A relisted kind is compared whole below.
-            if pending.relisted.contains(kind) {
-                continue;
-            }
-            match self
-                .cache(kind)
-                .and_then(|c| c.current(ns.as_deref(), name))
-            {
-                Some(o) => out.push(Change::Upsert(Box::new(o))),
-                None => out.push(Change::Delete(ObjectRef::new(
-                    "",
-                    kind,
-                    ns.as_deref(),
-                    name,
-                ))),
-            }
-        }
-        for kind in &pending.relisted {
-            if let Some(c) = self.cache(kind) {
-                c.relist_changes(inventory, &mut out);
-            }
-        }
-        out
-    }
-
-    /// Objects cached per kind, for logs and metrics.
-    pub fn counts(&self) -> Vec<(&'static str, usize)> {
-        self.caches.iter().map(|c| (c.kind(), c.len())).collect()
+    /// Resolves once every kind has had a complete list (`true`), or when the watch task
+    /// stopped before (`false`).
+    pub async fn wait_all(&self) -> bool {
+        let mut listed = self.listed.clone();
+        listed.wait_for(|l| l.len() >= self.kinds).await.is_ok()
     }
 }
 
@@ -291,66 +337,238 @@ mod tests {
     }
 
     fn secret(name: &str, version: &str) -> PartialObjectMeta<Secret> {
-        let mut s = PartialObjectMeta::<Secret>::default();
-        s.metadata.namespace = Some("shop".to_owned());
-        s.metadata.name = Some(name.to_owned());
-        s.metadata.resource_version = Some(version.to_owned());
-        s
+        PartialObjectMeta {
+            metadata: meta(Some("shop"), name, version),
+            ..PartialObjectMeta::default()
+        }
+    }
+
+    /// Notes watch events of one kind as the watch task does.
+    fn note<K: Watched>(
+        pending: &mut Pending,
+        events: impl IntoIterator<Item = watcher::Event<K>>,
+    ) {
+        for e in events {
+            pending.note(K::KIND, Event::from_watcher(e));
+        }
+    }
+
+    /// A kind's complete list.
+    fn list<K: Watched>(pending: &mut Pending, objects: impl IntoIterator<Item = K>) {
+        let mut events = vec![watcher::Event::Init];
+        events.extend(objects.into_iter().map(watcher::Event::InitApply));
+        events.push(watcher::Event::InitDone);
+        note(pending, events);
     }
 
     fn describe(change: &Change) -> String {
         match change {
             Change::Upsert(o) => match o.as_ref() {
-                Object::Namespace(n) => format!("upsert Namespace {:?}", n.metadata.name),
-                Object::Secret(s) => format!("upsert Secret {:?}", s.metadata.name),
+                Object::Namespace(n) => format!(
+                    "upsert Namespace {} {}",
+                    n.metadata.name.as_deref().unwrap_or(""),
+                    n.metadata.resource_version.as_deref().unwrap_or("")
+                ),
+                Object::Secret(s) => format!(
+                    "upsert Secret {} {}",
+                    s.metadata.name.as_deref().unwrap_or(""),
+                    s.metadata.resource_version.as_deref().unwrap_or("")
+                ),
                 other => format!("upsert {other:?}"),
             },
             Change::Delete(r) => format!("delete {} {}", r.kind, r.name),
         }
     }
 
-    #[test]
-    fn changes_bring_the_inventory_to_what_the_caches_hold() {
-        let (namespaces, mut ns_writer) = reflector::store::<Namespace>();
-        let (secrets, mut secret_writer) = reflector::store::<PartialObjectMeta<Secret>>();
-        for ns in [namespace("a", "1"), namespace("gone", "1")] {
-            ns_writer.apply_watcher_event(&watcher::Event::Apply(ns));
-        }
-        secret_writer.apply_watcher_event(&watcher::Event::Apply(secret("token", "1")));
-        let stores = Stores {
-            caches: vec![Box::new(namespaces), Box::new(secrets)],
-        };
-        let inventory = stores.snapshot();
-        assert_eq!(inventory.metadata_of_kind("Namespace").len(), 2);
-        assert_eq!(inventory.metadata_of_kind("Secret").len(), 1);
-        assert_eq!(stores.counts(), [("Namespace", 2), ("Secret", 1)]);
+    /// Takes the pending batch as changes to `inventory`, applies them, and describes them.
+    fn pass(pending: &mut Pending, inventory: &mut Inventory) -> Vec<String> {
+        let changes = pending.take().into_changes(inventory);
+        let described = changes.iter().map(describe).collect();
+        inventory.apply(changes);
+        assert!(inventory.index_is_consistent());
+        described
+    }
 
-        ns_writer.apply_watcher_event(&watcher::Event::Apply(namespace("b", "2")));
-        ns_writer.apply_watcher_event(&watcher::Event::Delete(namespace("gone", "1")));
-        secret_writer.apply_watcher_event(&watcher::Event::Apply(secret("token", "2")));
-        let mut pending = Pending::default();
-        pending.note(
-            "Namespace",
-            Seen::from(&watcher::Event::Apply(namespace("b", "2"))),
-        );
-        pending.note(
-            "Namespace",
-            Seen::from(&watcher::Event::Delete(namespace("gone", "1"))),
-        );
-        // A relist compares the whole kind: the changed Secret is found by its version.
-        pending.note("Secret", Seen::Relisted);
-        let changes: Vec<String> = stores
-            .changes(&pending, &inventory)
+    /// An empty inventory with its indexes built, as the operator's starts.
+    fn indexed_empty() -> Inventory {
+        Inventory::from_objects([])
+    }
+
+    fn names(inventory: &Inventory, kind: &str) -> Vec<String> {
+        inventory
+            .metadata_of_kind(kind)
             .iter()
-            .map(describe)
-            .collect();
-        assert_eq!(
-            changes,
+            .filter_map(|m| m.name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn changes_bring_the_inventory_to_what_the_watches_said() {
+        let mut pending = Pending::default();
+        list(&mut pending, [namespace("a", "1"), namespace("gone", "1")]);
+        list(&mut pending, [secret("token", "1")]);
+        let mut inventory = indexed_empty();
+        pass(&mut pending, &mut inventory);
+        assert_eq!(names(&inventory, "Namespace"), ["a", "gone"]);
+        assert_eq!(names(&inventory, "Secret"), ["token"]);
+        let counts = counts(&inventory);
+        assert_eq!(counts.len(), kinds().len());
+        assert_eq!(counts.first(), Some(&("Namespace", 2)));
+        assert_eq!(counts.last(), Some(&("Secret", 1)));
+        assert!(counts.iter().filter(|(_, n)| *n == 0).count() == counts.len() - 2);
+
+        note(
+            &mut pending,
             [
-                "upsert Namespace Some(\"b\")",
+                watcher::Event::Apply(namespace("b", "2")),
+                watcher::Event::Delete(namespace("gone", "1")),
+            ],
+        );
+        // The Secret's watch expired: the relist finds it changed.
+        list(&mut pending, [secret("token", "2")]);
+        assert_eq!(
+            pass(&mut pending, &mut inventory),
+            [
+                "upsert Namespace b 2",
                 "delete Namespace gone",
-                "upsert Secret Some(\"token\")",
+                "upsert Secret token 2",
             ]
         );
+        assert_eq!(names(&inventory, "Namespace"), ["a", "b"]);
+        assert!(pending.take().into_changes(&inventory).is_empty());
+    }
+
+    #[test]
+    fn a_relist_deletes_what_it_did_not_see() {
+        let mut pending = Pending::default();
+        list(&mut pending, [namespace("a", "1"), namespace("b", "1")]);
+        let mut inventory = indexed_empty();
+        pass(&mut pending, &mut inventory);
+        // "b" was deleted while the watch was down, and "c" applied before the watch
+        // expired was deleted too: neither is listed again.
+        note(&mut pending, [watcher::Event::Apply(namespace("c", "2"))]);
+        list(&mut pending, [namespace("a", "1")]);
+        assert_eq!(
+            pass(&mut pending, &mut inventory),
+            ["upsert Namespace a 1", "delete Namespace b"]
+        );
+        assert_eq!(names(&inventory, "Namespace"), ["a"]);
+    }
+
+    #[test]
+    fn an_event_after_the_relist_recreates_what_it_did_not_see() {
+        let mut pending = Pending::default();
+        list(&mut pending, [namespace("a", "1"), namespace("b", "1")]);
+        let mut inventory = indexed_empty();
+        pass(&mut pending, &mut inventory);
+        list(&mut pending, [namespace("a", "1")]);
+        note(&mut pending, [watcher::Event::Apply(namespace("b", "3"))]);
+        assert_eq!(
+            pass(&mut pending, &mut inventory),
+            ["upsert Namespace a 1", "upsert Namespace b 3"]
+        );
+        assert_eq!(names(&inventory, "Namespace"), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_delete_then_an_apply_of_the_same_object_is_an_upsert() {
+        let mut pending = Pending::default();
+        list(&mut pending, [namespace("a", "1")]);
+        let mut inventory = indexed_empty();
+        pass(&mut pending, &mut inventory);
+        note(
+            &mut pending,
+            [
+                watcher::Event::Delete(namespace("a", "1")),
+                watcher::Event::Apply(namespace("a", "2")),
+            ],
+        );
+        assert_eq!(pass(&mut pending, &mut inventory), ["upsert Namespace a 2"]);
+        assert_eq!(names(&inventory, "Namespace"), ["a"]);
+        // And the other way round: the delete wins.
+        note(
+            &mut pending,
+            [
+                watcher::Event::Apply(namespace("a", "3")),
+                watcher::Event::Delete(namespace("a", "3")),
+            ],
+        );
+        assert_eq!(pass(&mut pending, &mut inventory), ["delete Namespace a"]);
+        assert!(names(&inventory, "Namespace").is_empty());
+    }
+
+    #[test]
+    fn a_relist_in_progress_lands_whole_when_it_ends() {
+        let mut pending = Pending::default();
+        list(&mut pending, [namespace("a", "1"), namespace("b", "1")]);
+        let mut inventory = indexed_empty();
+        pass(&mut pending, &mut inventory);
+        note(
+            &mut pending,
+            [
+                watcher::Event::Apply(namespace("c", "2")),
+                watcher::Event::Init,
+                watcher::Event::InitApply(namespace("a", "3")),
+            ],
+        );
+        // What came before the relist applies; what it listed so far waits.
+        assert_eq!(pass(&mut pending, &mut inventory), ["upsert Namespace c 2"]);
+        note(
+            &mut pending,
+            [
+                watcher::Event::InitApply(namespace("c", "2")),
+                watcher::Event::InitDone,
+            ],
+        );
+        assert_eq!(
+            pass(&mut pending, &mut inventory),
+            [
+                "upsert Namespace a 3",
+                "delete Namespace b",
+                "upsert Namespace c 2"
+            ]
+        );
+        assert_eq!(names(&inventory, "Namespace"), ["a", "c"]);
+    }
+
+    #[test]
+    fn a_relist_that_failed_part_way_is_replaced_by_the_next() {
+        let mut pending = Pending::default();
+        list(&mut pending, [namespace("a", "1")]);
+        let mut inventory = indexed_empty();
+        pass(&mut pending, &mut inventory);
+        // The first relist lists "b" and fails; "b" is deleted before the second.
+        note(
+            &mut pending,
+            [
+                watcher::Event::Init,
+                watcher::Event::InitApply(namespace("b", "2")),
+            ],
+        );
+        list(&mut pending, [namespace("a", "1")]);
+        assert_eq!(pass(&mut pending, &mut inventory), ["upsert Namespace a 1"]);
+        assert_eq!(names(&inventory, "Namespace"), ["a"]);
+    }
+
+    #[tokio::test]
+    async fn synced_once_every_kind_has_listed() {
+        let (listed, synced) = synced();
+        let all = kinds();
+        for kind in &all[1..] {
+            listed.note(kind);
+        }
+        listed.note(all[1]);
+        assert!(!synced.all());
+        listed.note(all[0]);
+        assert!(synced.all());
+        assert!(synced.wait_all().await);
+    }
+
+    #[tokio::test]
+    async fn not_synced_when_the_watch_task_stops_first() {
+        let (listed, synced) = synced();
+        listed.note("Namespace");
+        drop(listed);
+        assert!(!synced.wait_all().await);
     }
 }

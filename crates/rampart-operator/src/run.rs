@@ -1,10 +1,12 @@
 //! The operator's loop: wait for leadership, one pass, wait for a change; again.
 //!
 //! ```text
-//! start      [API] every watch (a task of its own feeds the caches and notes what changed),
-//!                  the initial lists, the reports already written
+//! start      [API] every watch (a task of its own notes what changed, objects already
+//!                  the engine's), the initial lists into the inventory, the reports
+//!                  already written
 //! loop:
-//!   stand by while another replica leads (caches stay warm, nothing is written)
+//!   stand by while another replica leads (the inventory stays warm, nothing is
+//!                  evaluated or written)
 //!   pass:
 //!     collect         [API: kube-apiserver /metrics]  -> Collected  (what changed since the last pass)
 //!     update inventory                                -> Updated    (inventory, what to evaluate)
@@ -14,13 +16,14 @@
 //!   wait for a change (watch events, resync, /metrics due, leadership, shutdown)
 //! ```
 //! Changes are batched by a short debounce, and only the namespaces they can affect are
-//! evaluated again (plus the cheap cluster-scoped part). A periodic resync rebuilds the
-//! inventory from the caches and evaluates everything; it also checks that the incremental
-//! results agreed, and says so in the logs when they did not.
+//! evaluated again (plus the cheap cluster-scoped part). The inventory is the operator's only
+//! copy of the objects. A periodic resync evaluates all of it again, with indexes and
+//! derived caches rebuilt; it also checks that the incremental results agreed, and says so
+//! in the logs when they did not.
 
 use crate::apiserver::Scraper;
 use crate::apply::{ApplyError, Writer};
-use crate::collect::{Pending, Stores};
+use crate::collect::{self, Batch, Event, Pending, Synced};
 use crate::events;
 use crate::metrics::Metrics;
 use crate::report::{self, Built, Inputs, Transitions};
@@ -111,33 +114,56 @@ struct Watching {
     state: Arc<WatchState>,
     /// What changed since the last pass.
     pending: Arc<Mutex<Pending>>,
+    /// Which kinds have had a complete list.
+    synced: Synced,
     /// Holds one signal at most: one is enough to start a pass.
     changed: mpsc::Receiver<()>,
 }
 
+impl Watching {
+    /// What changed since the last pass, to apply now.
+    fn take(&self) -> Batch {
+        self.pending
+            .lock()
+            .map(|mut p| p.take())
+            .unwrap_or_default()
+    }
+}
+
 /// Starts every watch (API) and a task that drives them: it notes what changed, which
-/// watches fail, and signals the loop.
-fn start_watches(client: &Client, metrics: Arc<Metrics>) -> (Stores, Watching) {
-    let (stores, streams) = Stores::watch_all(client);
+/// watches fail and which kinds have listed, and signals the loop.
+fn start_watches(client: &Client, metrics: Arc<Metrics>) -> Watching {
+    let streams = collect::watch_all(client);
     let (changed_tx, changed) = mpsc::channel::<()>(1);
+    let (listed, synced) = collect::synced();
     let mut events = futures::stream::select_all(streams);
     let state = Arc::new(WatchState::default());
     let pending = Arc::new(Mutex::new(Pending::default()));
     let watching = Watching {
         state: state.clone(),
         pending: pending.clone(),
+        synced,
         changed,
     };
     tokio::spawn(async move {
         while let Some((kind, result)) = events.next().await {
             match result {
-                Ok(s) => {
+                Ok(event) => {
                     state.ok(kind);
+                    let done = matches!(event, Event::InitDone);
+                    let applicable = event.is_applicable();
                     if let Ok(mut p) = pending.lock() {
-                        p.note(kind, s);
+                        p.note(kind, event);
                     }
-                    // A full channel already holds a pending change; one is enough.
-                    let _ = changed_tx.try_send(());
+                    // After the list is in `pending`: whoever sees the kind synced must find
+                    // its objects there.
+                    if done {
+                        listed.note(kind);
+                    }
+                    if applicable {
+                        // A full channel already holds a pending change; one is enough.
+                        let _ = changed_tx.try_send(());
+                    }
                 }
                 Err(e) => {
                     warn!(kind, error = %e, "watch failed; retrying with backoff");
@@ -148,14 +174,17 @@ fn start_watches(client: &Client, metrics: Arc<Metrics>) -> (Stores, Watching) {
             }
         }
     });
-    (stores, watching)
+    watching
 }
 
 /// The live inventory, the analyses kept beside it, and what was last concluded from them.
+#[derive(Default)]
 struct Live {
     inventory: Inventory,
     derived: Derived,
-    evaluation: Evaluation,
+    /// `None` before the first evaluation and after a stand-by, whose inventory moved on
+    /// without evaluating: the next pass evaluates everything.
+    evaluation: Option<Evaluation>,
 }
 
 /// Collect's handoff: what changed since the last pass.
@@ -163,7 +192,7 @@ struct Collected {
     /// Evaluate everything: the first pass, the first after a stand-by, or a resync.
     full: bool,
     /// Objects the watches saw change.
-    pending: Pending,
+    batch: Batch,
     /// What a kube-apiserver /metrics read changed.
     scraped: Vec<Change>,
 }
@@ -181,7 +210,8 @@ enum Plan {
     /// Evaluate everything, and compare with the incremental result, if there was one.
     Full {
         last: Option<Evaluation>,
-        unapplied: Pending,
+        /// Whether this pass applied changes, which explain differences from `last`.
+        changed: bool,
     },
 }
 
@@ -210,28 +240,25 @@ struct Done {
 struct Pipeline {
     client: Client,
     config: Config,
-    stores: Stores,
     watching: Watching,
     writer: Writer,
     scraper: Scraper,
-    /// `None` until the first full evaluation, and again after a stand-by, whose caches
-    /// moved on without it.
-    live: Option<Live>,
+    live: Live,
     next_resync: tokio::time::Instant,
 }
 
 impl Pipeline {
-    /// Starts the watches, waits for the initial lists and reads the reports already
-    /// written. `None` when shut down meanwhile.
+    /// Starts the watches, waits for the initial lists, builds the inventory from them and
+    /// reads the reports already written. `None` when shut down meanwhile.
     async fn start(
         client: Client,
         config: Config,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Option<Pipeline>, RunError> {
-        let (stores, watching) = start_watches(&client, config.metrics.clone());
+        let watching = start_watches(&client, config.metrics.clone());
         info!("waiting for the initial lists");
         tokio::select! {
-            ready = tokio::time::timeout(config.initial_sync_timeout, stores.wait_until_ready()) => match ready {
+            ready = tokio::time::timeout(config.initial_sync_timeout, watching.synced.wait_all()) => match ready {
                 Ok(true) => config.health.set_ready(),
                 Ok(false) => return Err(RunError::WaitForInitialLists),
                 // Not ready: /readyz keeps saying so, and reports name what is missing.
@@ -239,15 +266,17 @@ impl Pipeline {
             },
             _ = shutdown.changed() => return Ok(None),
         }
+        let mut live = Live::default();
+        let changes = watching.take().into_changes(&live.inventory);
+        reload(&mut live.inventory, changes);
         let writer = Writer::load(&client).await.map_err(RunError::ReadReports)?;
-        info!(objects = ?stores.counts(), "initial lists synced; evaluating");
+        info!(objects = ?collect::counts(&live.inventory), "initial lists synced; evaluating");
         Ok(Some(Pipeline {
             scraper: Scraper::new(config.apiserver_metrics_interval),
             next_resync: tokio::time::Instant::now() + config.resync,
-            live: None,
+            live,
             client,
             config,
-            stores,
             watching,
             writer,
         }))
@@ -255,7 +284,7 @@ impl Pipeline {
 
     async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), RunError> {
         loop {
-            self.mark_ready_once_synced().await;
+            self.mark_ready_once_synced();
             if !is_leader(&self.config.leader) {
                 if self.stand_by(&mut shutdown).await?.is_break() {
                     return Ok(());
@@ -270,25 +299,34 @@ impl Pipeline {
     }
 
     /// A watch that was forbidden at start may have recovered since.
-    async fn mark_ready_once_synced(&self) {
+    fn mark_ready_once_synced(&self) {
         let health = &self.config.health;
-        if !health.is_ready()
-            && tokio::time::timeout(Duration::ZERO, self.stores.wait_until_ready())
-                .await
-                .is_ok_and(|ready| ready)
-        {
+        if !health.is_ready() && self.watching.synced.all() {
             health.set_ready();
         }
     }
 
-    /// Waits for leadership, keeping the caches warm and writing nothing; a new leader
-    /// reads the reports the previous one wrote (API).
+    /// Waits for leadership, keeping the inventory warm and evaluating and writing nothing;
+    /// a new leader reads the reports the previous one wrote (API).
     async fn stand_by(
         &mut self,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<ControlFlow<()>, RunError> {
-        self.live = None;
+        // What was concluded as leader goes stale from here; the first pass as leader
+        // evaluates everything with fresh caches, so holding them only costs memory.
+        self.live.evaluation = None;
+        self.live.derived = Derived::default();
+        let changed = &mut self.watching.changed;
         tokio::select! {
+            Some(()) = changed.recv() => {
+                tokio::time::sleep(self.config.debounce).await;
+                while changed.try_recv().is_ok() {}
+                // Applied as they come, so that a new leader's first pass has little left
+                // to apply and pending changes do not pile up while standing by.
+                let changes = self.watching.take().into_changes(&self.live.inventory);
+                debug!(changes = changes.len(), "standing by; inventory updated");
+                self.live.inventory.apply(changes);
+            }
             _ = leadership_changed(&mut self.config.leader) => {}
             _ = shutdown.changed() => return Ok(ControlFlow::Break(())),
         }
@@ -323,13 +361,13 @@ impl Pipeline {
             );
         }
         let metrics = &self.config.metrics;
-        metrics.record_watched(&self.stores.counts());
+        metrics.record_watched(&collect::counts(&evaluated.inventory));
         metrics.observe_evaluation(started.elapsed());
-        self.live = Some(Live {
+        self.live = Live {
             inventory: evaluated.inventory,
             derived: evaluated.derived,
-            evaluation: evaluated.evaluation,
-        });
+            evaluation: Some(evaluated.evaluation),
+        };
     }
 
     /// The posture metrics follow the evaluation even when the write fails: they say what
@@ -348,55 +386,47 @@ impl Pipeline {
     /// Collect (API: kube-apiserver /metrics, when due): what the watches saw change since
     /// the last pass, and whether this pass evaluates everything.
     async fn collect(&mut self) -> Collected {
-        let full = self.live.is_none() || tokio::time::Instant::now() >= self.next_resync;
-        let pending = self
-            .watching
-            .pending
-            .lock()
-            .map(|mut p| std::mem::take(&mut *p))
-            .unwrap_or_default();
+        let full =
+            self.live.evaluation.is_none() || tokio::time::Instant::now() >= self.next_resync;
+        let batch = self.watching.take();
         let scraped = self.scraper.refresh(&self.client).await;
         Collected {
             full,
-            pending,
+            batch,
             scraped,
         }
     }
 
-    /// Update inventory: applies the changes to the live inventory, or rebuilds it from the
-    /// caches for a full evaluation.
+    /// Update inventory: applies the changes to the live inventory, keeping its indexes and
+    /// the derived caches in step; for a full evaluation, rebuilds both instead.
     fn update_inventory(&mut self, collected: Collected) -> Updated {
-        match self.live.take() {
-            Some(Live {
-                mut inventory,
-                mut derived,
-                evaluation,
-            }) if !collected.full => {
-                let mut changes = self.stores.changes(&collected.pending, &inventory);
-                changes.extend(collected.scraped);
+        let Live {
+            mut inventory,
+            mut derived,
+            evaluation,
+        } = std::mem::take(&mut self.live);
+        let mut changes = collected.batch.into_changes(&inventory);
+        changes.extend(collected.scraped);
+        match evaluation {
+            Some(last) if !collected.full => {
                 let scope = derived.apply(&mut inventory, changes);
                 Updated {
                     inventory,
                     derived,
-                    plan: Plan::Incremental {
-                        scope,
-                        last: evaluation,
-                    },
+                    plan: Plan::Incremental { scope, last },
                 }
             }
-            previous => {
+            last => {
                 self.next_resync = tokio::time::Instant::now() + self.config.resync;
-                let mut inventory = self.stores.snapshot();
-                for o in self.scraper.objects() {
-                    inventory.insert(o, None);
-                }
+                let changed = !changes.is_empty();
+                // What was last read of /metrics goes in whole, whatever the incremental
+                // updates made of it.
+                let scraped = self.scraper.objects().map(|o| Change::Upsert(Box::new(o)));
+                reload(&mut inventory, changes.into_iter().chain(scraped));
                 Updated {
                     inventory,
                     derived: Derived::default(),
-                    plan: Plan::Full {
-                        last: previous.map(|live| live.evaluation),
-                        unapplied: collected.pending,
-                    },
+                    plan: Plan::Full { last, changed },
                 }
             }
         }
@@ -422,10 +452,12 @@ impl Pipeline {
                     scope,
                 }
             }
-            Plan::Full { last, unapplied } => {
+            Plan::Full { last, changed } => {
                 let evaluation = evaluate_scope(&inventory, &derived, settings, &Scope::All, rules);
-                if let Some(before) = last {
-                    check_drift(&before, &evaluation, &unapplied);
+                if let Some(before) = last
+                    && !changed
+                {
+                    check_drift(&before, &evaluation);
                 }
                 Evaluated {
                     inventory,
@@ -529,13 +561,11 @@ fn describe(scope: &Scope) -> String {
     }
 }
 
-/// Compares the incremental result with a full evaluation at a resync. Changes seen since
-/// the last evaluation explain differences; anything else means a change reached findings
-/// the incremental step did not re-evaluate, which the full evaluation has now corrected.
-fn check_drift(incremental: &Evaluation, full: &Evaluation, unapplied: &Pending) {
-    if !unapplied.is_empty() {
-        return;
-    }
+/// Compares the incremental result with a full evaluation at a resync, when no change came
+/// in between (changes would explain differences). A difference means a change reached
+/// findings the incremental step did not re-evaluate, or the incrementally kept indexes
+/// or caches went wrong; the full evaluation has now corrected it.
+fn check_drift(incremental: &Evaluation, full: &Evaluation) {
     let key = |e: &Evaluation| -> std::collections::BTreeSet<(&str, Fingerprint)> {
         e.findings
             .iter()
@@ -550,4 +580,19 @@ fn check_drift(incremental: &Evaluation, full: &Evaluation, unapplied: &Pending)
             "incremental evaluation disagreed with the periodic full evaluation; the full one is reported"
         );
     }
+}
+
+/// Brings the inventory to what the changes say and rebuilds its indexes, for the initial
+/// lists and for a full evaluation: the indexes are rebuilt from the objects rather than
+/// kept in step one change at a time, so a full evaluation trusts nothing incremental.
+fn reload(inventory: &mut Inventory, changes: impl IntoIterator<Item = Change>) {
+    for change in changes {
+        match change {
+            Change::Upsert(o) => inventory.insert(*o, None),
+            Change::Delete(r) => {
+                inventory.remove(&r);
+            }
+        }
+    }
+    inventory.reindex();
 }

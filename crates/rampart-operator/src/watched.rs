@@ -51,7 +51,7 @@ macro_rules! watched_kinds {
             }
         )*
 
-        /// Visits every watched kind in one fixed order: the order of lists, caches and
+        /// Visits every watched kind in one fixed order: the order of lists, watches and
         /// counts.
         pub fn visit_kinds(visitor: &mut impl KindVisitor) {
             $(visitor.visit::<$ty>();)*

@@ -135,7 +135,7 @@ impl Metrics {
         self.api_errors.with_label_values(&[kind]).inc();
     }
 
-    /// Objects cached per kind.
+    /// Objects held in the inventory per watched kind.
     pub fn record_watched(&self, counts: &[(&'static str, usize)]) {
         for (kind, n) in counts {
             // Known from the first pass, so a rate of API errors reads 0, not "no data".

@@ -86,7 +86,7 @@ pub(super) const LAST_EVALUATION: Spec = Spec {
 pub(super) const WATCHED: Spec = Spec {
     name: "rampart_watched_objects",
     kind: MetricType::Gauge,
-    help: "Objects held in the watch caches, per Kubernetes kind.",
+    help: "Objects held in the inventory, per watched Kubernetes kind.",
     labels: &["kind"],
 };
 pub(super) const WRITES: Spec = Spec {
