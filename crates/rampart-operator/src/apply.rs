@@ -194,7 +194,7 @@ impl Writer {
         }
         // Remember only what is open now: a finding that resolves and comes back is new again.
         let before = std::mem::take(&mut self.open);
-        for f in &reports.open {
+        for f in reports.open() {
             self.open.insert(f.fingerprint.clone(), f.clone());
         }
         self.writes += written;

@@ -73,9 +73,9 @@ pub struct Reports {
     pub cluster: Report,
     pub cluster_summary: SeverityCounts,
     pub encryption: EncryptionStatus,
-    /// Every finding the reports stand for, whole, the folded ones included: what is open
-    /// once they are written. Not written itself.
-    pub open: Vec<ReportFinding>,
+    /// The folded findings, whole: not written, but open once the reports are (see
+    /// [`Reports::open`]).
+    pub folded: Vec<ReportFinding>,
 }
 
 /// The cluster's posture over the namespaces that get reports, as the metrics show it.
@@ -167,21 +167,21 @@ fn to_report_finding(
 
 /// Builds one report (a namespace's or the cluster's): score and counts over `counted`,
 /// and the findings of `listed` (both sorted most severe first) within `share` bytes. The
-/// listed findings go whole to `open`.
+/// findings it folds go whole to `folded`.
 fn report(
     counted: &[&Finding],
     listed: &[&Finding],
     inputs: &Inputs<'_>,
     share: usize,
-    open: &mut Vec<ReportFinding>,
+    folded: &mut Vec<ReportFinding>,
 ) -> Report {
     let summary = Summary::of(counted.iter().copied());
     let whole: Vec<ReportFinding> = listed
         .iter()
         .map(|f| to_report_finding(f, inputs.open, inputs.now))
         .collect();
-    let fitted = fit(&whole, share);
-    open.extend(whole);
+    let fitted = fit(whole, share);
+    folded.extend(fitted.folded_whole);
     Report {
         score: score::score(counted.iter().copied()),
         summary: counts(&summary),
@@ -200,6 +200,8 @@ struct Fitted {
     whole: Vec<ReportFinding>,
     folded: Vec<FoldedFindings>,
     truncated: bool,
+    /// The findings the folded entries stand for.
+    folded_whole: Vec<ReportFinding>,
 }
 
 /// Bytes a value adds to a JSON list.
@@ -219,11 +221,11 @@ fn object_name(r: &ResourceRef) -> String {
 /// within half of it, and the rest fold into one entry per rule and severity, most severe
 /// first: each with its exact count and every fingerprint, then as many object names as
 /// the room left allows. What cannot be named at all is only counted (`truncated`).
-fn fit(findings: &[ReportFinding], share: usize) -> Fitted {
+fn fit(mut findings: Vec<ReportFinding>, share: usize) -> Fitted {
     let sizes: Vec<usize> = findings.iter().map(json_len).collect();
     if sizes.iter().sum::<usize>() <= share {
         return Fitted {
-            whole: findings.to_vec(),
+            whole: findings,
             ..Fitted::default()
         };
     }
@@ -291,10 +293,13 @@ fn fit(findings: &[ReportFinding], share: usize) -> Fitted {
             truncated = true;
         }
     }
+    let folded = groups.into_iter().map(|(g, _)| g).collect();
+    let folded_whole = findings.split_off(kept);
     Fitted {
-        whole: findings[..kept].to_vec(),
-        folded: groups.into_iter().map(|(g, _)| g).collect(),
+        whole: findings,
+        folded,
         truncated,
+        folded_whole,
     }
 }
 
@@ -377,7 +382,7 @@ pub fn build(inputs: &Inputs<'_>) -> Built {
             None => cluster.push(f),
         }
     }
-    let mut open = Vec::with_capacity(inputs.findings.len());
+    let mut folded = Vec::new();
     // The cluster report's counts and score stay those of every cluster-scoped finding;
     // only its list leaves out excluded namespaces' own Namespace findings.
     let listed: Vec<&Finding> = cluster
@@ -388,7 +393,7 @@ pub fn build(inputs: &Inputs<'_>) -> Built {
         })
         .copied()
         .collect();
-    let cluster = report(&cluster, &listed, inputs, largest_share(), &mut open);
+    let cluster = report(&cluster, &listed, inputs, largest_share(), &mut folded);
     let reported: Vec<(&str, &Vec<&Finding>)> = by_ns
         .iter()
         .filter(|(ns, _)| filter.allows(ns))
@@ -397,14 +402,14 @@ pub fn build(inputs: &Inputs<'_>) -> Built {
     let share = namespace_share(reported.len());
     let namespaces = reported
         .into_iter()
-        .map(|(ns, fs)| (ns.to_owned(), report(fs, fs, inputs, share, &mut open)))
+        .map(|(ns, fs)| (ns.to_owned(), report(fs, fs, inputs, share, &mut folded)))
         .collect();
     let reports = Reports {
         namespaces,
         cluster,
         cluster_summary: counts(&Summary::of(inputs.findings)),
         encryption: encryption_status(inputs.encryption),
-        open,
+        folded,
     };
     Built {
         reports,
@@ -418,6 +423,14 @@ impl Reports {
         self.namespaces
             .values()
             .chain(std::iter::once(&self.cluster))
+    }
+
+    /// Every finding the reports stand for, whole, the folded ones included: what is open
+    /// once they are written.
+    pub fn open(&self) -> impl Iterator<Item = &ReportFinding> {
+        self.all()
+            .flat_map(|r| r.findings.iter())
+            .chain(&self.folded)
     }
 }
 
@@ -436,8 +449,7 @@ impl<'a> Transitions<'a> {
     /// version) are neither detected nor resolved.
     pub fn between(before: &'a HashMap<String, ReportFinding>, reports: &'a Reports) -> Self {
         let current: HashMap<&str, &ReportFinding> = reports
-            .open
-            .iter()
+            .open()
             .map(|f| (f.fingerprint.as_str(), f))
             .collect();
         let mut detected: Vec<&ReportFinding> = current
