@@ -222,8 +222,19 @@ fn object_name(r: &ResourceRef) -> String {
 /// first: each with its exact count and every fingerprint, then as many object names as
 /// the room left allows. What cannot be named at all is only counted (`truncated`).
 fn fit(mut findings: Vec<ReportFinding>, share: usize) -> Fitted {
-    let sizes: Vec<usize> = findings.iter().map(json_len).collect();
-    if sizes.iter().sum::<usize>() <= share {
+    // Sizes only as far as the share reaches: a report far over it costs no more to fit
+    // than one just over it.
+    let mut sizes = Vec::new();
+    let mut total = 0usize;
+    for f in &findings {
+        let n = json_len(f);
+        total = total.saturating_add(n);
+        sizes.push(n);
+        if total > share {
+            break;
+        }
+    }
+    if total <= share {
         return Fitted {
             whole: findings,
             ..Fitted::default()
@@ -235,7 +246,8 @@ fn fit(mut findings: Vec<ReportFinding>, share: usize) -> Fitted {
     let whole_room = (share / 2).min(share.saturating_sub(fingerprints));
     let mut used = 0usize;
     let mut kept = 0usize;
-    while kept < findings.len() && used + sizes[kept] <= whole_room {
+    // `sizes` covers more than `whole_room`: the loop ends inside it.
+    while kept < sizes.len() && used + sizes[kept] <= whole_room {
         used += sizes[kept];
         kept += 1;
     }
