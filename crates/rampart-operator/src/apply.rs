@@ -33,7 +33,25 @@ pub fn open_in(report: &Report) -> impl Iterator<Item = ReportFinding> + '_ {
         .folded
         .iter()
         .flat_map(|g| g.fingerprints.iter().map(move |fp| folded_finding(g, fp)));
-    report.findings.iter().cloned().chain(folded)
+    report.findings.iter().map(remembered).chain(folded)
+}
+
+/// What the writer keeps of an open finding between passes: what carries its first-seen
+/// time over and what an event and the metrics say when it resolves. Its path and related
+/// objects are neither, and would double what every open finding costs.
+pub fn remembered(f: &ReportFinding) -> ReportFinding {
+    ReportFinding {
+        rule_id: f.rule_id.clone(),
+        severity: f.severity.clone(),
+        category: f.category.clone(),
+        title: f.title.clone(),
+        message: f.message.clone(),
+        resource: f.resource.clone(),
+        path: None,
+        related: Vec::new(),
+        fingerprint: f.fingerprint.clone(),
+        first_seen: f.first_seen.clone(),
+    }
 }
 
 /// A folded finding as far as its report tells it.
@@ -195,7 +213,7 @@ impl Writer {
         // Remember only what is open now: a finding that resolves and comes back is new again.
         let before = std::mem::take(&mut self.open);
         for f in reports.open() {
-            self.open.insert(f.fingerprint.clone(), f.clone());
+            self.open.insert(f.fingerprint.clone(), remembered(f));
         }
         self.writes += written;
         Ok(Applied { written, before })

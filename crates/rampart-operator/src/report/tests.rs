@@ -336,3 +336,47 @@ fn unreadable_severities_are_neither_detected_nor_resolved() {
     let t = Transitions::between(&open, &reports);
     assert_eq!(t, Transitions::default(), "{t:?}");
 }
+
+#[test]
+fn the_writer_remembers_what_a_resolved_finding_is_announced_and_counted_with() {
+    let first = Fixture::default()
+        .build(&findings(INSECURE), &["shop"])
+        .reports;
+    let written = first
+        .cluster
+        .findings
+        .iter()
+        .find(|x| x.rule_id == "RBAC001")
+        .expect("RBAC001");
+    assert!(!written.related.is_empty() && written.path.is_some());
+    let open = open_of(&first);
+    let kept = &open[&written.fingerprint];
+    assert_eq!((kept.path.as_deref(), kept.related.len()), (None, 0));
+    let fixed = Fixture {
+        open: open.clone(),
+        ..Fixture::default()
+    }
+    .build(
+        &findings("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"),
+        &["shop"],
+    )
+    .reports;
+    let t = Transitions::between(&open, &fixed);
+    let resolved = t
+        .resolved
+        .iter()
+        .find(|x| x.rule_id == "RBAC001")
+        .expect("RBAC001 resolved");
+    let event = crate::events::event_for(resolved, false, "test");
+    let note = event.note.unwrap_or_default();
+    assert!(
+        note.contains(&written.message) && note.contains(&written.title),
+        "{note}"
+    );
+    let regarding = event.regarding.expect("regarding");
+    assert_eq!(
+        regarding.name.as_deref(),
+        Some(written.resource.name.as_str())
+    );
+    assert_eq!(resolved.category, written.category);
+}
