@@ -97,32 +97,32 @@ pub struct PostureReportFields {
     printcolumn(
         name = "Score",
         type_ = "integer",
-        json_path = ".report.score",
-        description = "Cluster posture score, 0-100, over all findings"
+        json_path = ".clusterScore",
+        description = "Cluster posture score, 0-100, over the findings of reported namespaces and cluster-scoped objects"
     ),
     printcolumn(
         name = "Critical",
         type_ = "integer",
         json_path = ".clusterSummary.critical",
-        description = "Critical findings in the whole cluster"
+        description = "Critical findings of reported namespaces and cluster-scoped objects"
     ),
     printcolumn(
         name = "High",
         type_ = "integer",
         json_path = ".clusterSummary.high",
-        description = "High findings in the whole cluster"
+        description = "High findings of reported namespaces and cluster-scoped objects"
     ),
     printcolumn(
         name = "Medium",
         type_ = "integer",
         json_path = ".clusterSummary.medium",
-        description = "Medium findings in the whole cluster"
+        description = "Medium findings of reported namespaces and cluster-scoped objects"
     ),
     printcolumn(
         name = "Low",
         type_ = "integer",
         json_path = ".clusterSummary.low",
-        description = "Low findings in the whole cluster"
+        description = "Low findings of reported namespaces and cluster-scoped objects"
     ),
     printcolumn(
         name = "Encryption",
@@ -144,9 +144,13 @@ pub struct PostureReportFields {
 )]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterPostureReportFields {
-    /// Cluster-scoped findings.
+    /// Cluster-scoped findings; its score is theirs alone.
     pub report: Report,
-    /// Counts of every finding in the cluster, namespaced ones included.
+    /// The cluster's posture score, 0-100, over every finding of the namespaces that get
+    /// reports and of cluster-scoped objects: what `rampart_posture_score` says.
+    #[serde(default)]
+    pub cluster_score: u8,
+    /// Counts of the findings `cluster_score` covers, namespaced ones included.
     pub cluster_summary: SeverityCounts,
     /// Whether Secrets are encrypted at rest, and the evidence that decided it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

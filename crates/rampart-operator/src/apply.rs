@@ -187,7 +187,11 @@ impl Writer {
         }
         let hash = content_hash(
             &reports.cluster,
-            &(&reports.cluster_summary, &reports.encryption),
+            &(
+                &reports.cluster_score,
+                &reports.cluster_summary,
+                &reports.encryption,
+            ),
         );
         if self.hashes.get(&key(None)) != Some(&hash) {
             let body = json!({
@@ -195,6 +199,7 @@ impl Writer {
                 "kind": "ClusterPostureReport",
                 "metadata": {"name": CLUSTER_REPORT_NAME, "annotations": {HASH_ANNOTATION: hash}},
                 "report": reports.cluster,
+                "clusterScore": reports.cluster_score,
                 "clusterSummary": reports.cluster_summary,
                 "encryption": reports.encryption,
             });

@@ -71,6 +71,10 @@ pub struct Inputs<'a> {
 pub struct Reports {
     pub namespaces: BTreeMap<String, Report>,
     pub cluster: Report,
+    /// The cluster's score and counts over every finding of the namespaces that get
+    /// reports and of cluster-scoped objects: the same findings `rampart_posture_score`
+    /// covers.
+    pub cluster_score: u8,
     pub cluster_summary: SeverityCounts,
     pub encryption: EncryptionStatus,
     /// The folded findings, whole: not written, but open once the reports are (see
@@ -346,16 +350,21 @@ fn dashboard_namespace(f: &Finding) -> &str {
     }
 }
 
-fn posture(findings: &[Finding], filter: &NamespaceFilter) -> Posture {
-    let included: Vec<&Finding> = findings
+/// The findings the cluster's score and counts cover: all but those of excluded
+/// namespaces (a Namespace object's finding belongs to the namespace it is about).
+fn reported_findings<'a>(findings: &'a [Finding], filter: &NamespaceFilter) -> Vec<&'a Finding> {
+    findings
         .iter()
         .filter(|f| {
             let ns = dashboard_namespace(f);
             ns.is_empty() || filter.allows(ns)
         })
-        .collect();
+        .collect()
+}
+
+fn posture(included: &[&Finding]) -> Posture {
     let mut open: BTreeMap<(&'static str, Severity, Category, &str), u64> = BTreeMap::new();
-    for f in &included {
+    for f in included {
         let key = (
             f.rule_id(),
             f.severity,
@@ -416,17 +425,17 @@ pub fn build(inputs: &Inputs<'_>) -> Built {
         .into_iter()
         .map(|(ns, fs)| (ns.to_owned(), report(fs, fs, inputs, share, &mut folded)))
         .collect();
+    let included = reported_findings(inputs.findings, filter);
+    let posture = posture(&included);
     let reports = Reports {
         namespaces,
         cluster,
-        cluster_summary: counts(&Summary::of(inputs.findings)),
+        cluster_score: posture.score,
+        cluster_summary: counts(&Summary::of(included.iter().copied())),
         encryption: encryption_status(inputs.encryption),
         folded,
     };
-    Built {
-        reports,
-        posture: posture(inputs.findings, filter),
-    }
+    Built { reports, posture }
 }
 
 impl Reports {

@@ -247,7 +247,8 @@ fn posture_counts_the_findings_of_reported_namespaces_only() {
         },
         ..Fixture::default()
     };
-    let posture = fixture.build(&f, &["shop", "kube-public"]).posture;
+    let built = fixture.build(&f, &["shop", "kube-public"]);
+    let posture = &built.posture;
     let count = |rule: &str, ns: &str| -> u64 {
         posture
             .open
@@ -282,7 +283,17 @@ fn posture_counts_the_findings_of_reported_namespaces_only() {
         })
         .collect();
     assert!(reported.len() < f.len(), "kube-public had findings");
-    assert_eq!(posture.score, score::score(reported));
+    assert_eq!(posture.score, score::score(reported.iter().copied()));
+    // The ClusterPostureReport's score and counts say what the metric says.
+    let cluster = &built.reports;
+    assert_eq!(cluster.cluster_score, posture.score);
+    assert_ne!(
+        cluster.cluster_score, cluster.cluster.score,
+        "not the cluster-scoped part's"
+    );
+    let s = &cluster.cluster_summary;
+    let counted = s.critical + s.high + s.medium + s.low + s.info;
+    assert_eq!(counted as usize, reported.len());
 }
 
 #[test]
