@@ -2,6 +2,7 @@
 //! in the cluster, with server-side apply under one field manager, and counts what it did.
 
 use crate::report::{Reports, content_hash};
+use crate::written::Vanished;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
 use rampart_crd::{
@@ -95,7 +96,8 @@ pub struct Writer {
     pub skipped: u64,
 }
 
-fn key(namespace: Option<&str>) -> String {
+/// The writer's key of a report: its namespace, or `/cluster` for the ClusterPostureReport.
+pub fn report_key(namespace: Option<&str>) -> String {
     namespace.map_or_else(|| "/cluster".to_owned(), str::to_owned)
 }
 
@@ -112,6 +114,21 @@ impl Writer {
 
     /// Reads the reports already in the cluster, so a restart neither rewrites unchanged
     /// reports nor makes old findings new.
+    /// Forgets the reports that are gone from the cluster, so the next apply writes them
+    /// again, and says how many.
+    pub fn forget(&mut self, vanished: &Vanished) -> usize {
+        let before = self.hashes.len();
+        for k in &vanished.deleted {
+            self.hashes.remove(k);
+        }
+        for l in &vanished.listed {
+            let cluster_key = report_key(None);
+            self.hashes
+                .retain(|k, _| (*k == cluster_key) != l.cluster || l.present.contains(k));
+        }
+        before - self.hashes.len()
+    }
+
     pub async fn load(client: &Client) -> Result<Writer, ApplyError> {
         let mut w = Writer::default();
         let reports: Api<PostureReport> = Api::all(client.clone());
@@ -121,7 +138,8 @@ impl Writer {
             .map_err(ApplyError::Read)?
         {
             if let Some(h) = hash_of(&r.metadata) {
-                w.hashes.insert(key(r.metadata.namespace.as_deref()), h);
+                w.hashes
+                    .insert(report_key(r.metadata.namespace.as_deref()), h);
             }
             w.remember(&r.spec.report);
         }
@@ -132,7 +150,7 @@ impl Writer {
             .map_err(ApplyError::Read)?
         {
             if let Some(h) = hash_of(&r.metadata) {
-                w.hashes.insert(key(None), h);
+                w.hashes.insert(report_key(None), h);
             }
             w.remember(&r.spec.report);
         }
@@ -193,7 +211,7 @@ impl Writer {
                 &reports.encryption,
             ),
         );
-        if self.hashes.get(&key(None)) != Some(&hash) {
+        if self.hashes.get(&report_key(None)) != Some(&hash) {
             let body = json!({
                 "apiVersion": "rampart.dev/v1alpha1",
                 "kind": "ClusterPostureReport",
@@ -210,7 +228,7 @@ impl Writer {
                     name: CLUSTER_REPORT_NAME.to_owned(),
                     source,
                 })?;
-            self.hashes.insert(key(None), hash);
+            self.hashes.insert(report_key(None), hash);
             written += 1;
         } else {
             self.skipped += 1;
@@ -222,5 +240,49 @@ impl Writer {
         }
         self.writes += written;
         Ok(Applied { written, before })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::written::Listed;
+    use std::collections::BTreeSet;
+
+    fn keys(w: &Writer) -> BTreeSet<&str> {
+        w.hashes.keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn forgets_what_is_gone_from_the_cluster_and_only_that() {
+        let mut w = Writer::default();
+        for k in ["shop", "other", "kept", "/cluster"] {
+            w.hashes.insert(k.to_owned(), "h".to_owned());
+        }
+        let deleted = Vanished {
+            deleted: BTreeSet::from(["shop".to_owned()]),
+            listed: Vec::new(),
+        };
+        assert_eq!(w.forget(&deleted), 1);
+        // A list of PostureReports says nothing about the ClusterPostureReport.
+        let listed = Vanished {
+            deleted: BTreeSet::new(),
+            listed: vec![Listed {
+                cluster: false,
+                present: BTreeSet::from(["kept".to_owned()]),
+            }],
+        };
+        assert_eq!(w.forget(&listed), 1);
+        assert_eq!(keys(&w), BTreeSet::from(["kept", "/cluster"]));
+        // Re-created CRDs: the cluster's list is empty too.
+        let recreated = Vanished {
+            deleted: BTreeSet::new(),
+            listed: vec![Listed {
+                cluster: true,
+                present: BTreeSet::new(),
+            }],
+        };
+        assert_eq!(w.forget(&recreated), 1);
+        assert_eq!(keys(&w), BTreeSet::from(["kept"]));
     }
 }

@@ -6,6 +6,7 @@
 //!   -> `rampart_rules::evaluate` -> `report::build` (pure) -> `apply::Writer` (server-side
 //!      apply of what changed [API]) -> `report::Transitions` -> `events` [API], `metrics`
 //! ```
+//! `written` watches the reports themselves, so one that disappears is written again.
 //! `run` drives it, one pass per batch of changes; `metrics` counts what each step saw and
 //! did, for Prometheus. `snapshot` lists the same kinds once, for one-shot commands.
 
@@ -22,3 +23,4 @@ pub mod run;
 pub mod snapshot;
 pub mod watch_state;
 pub mod watched;
+pub mod written;

@@ -28,6 +28,7 @@ use crate::events;
 use crate::metrics::Metrics;
 use crate::report::{self, Built, Inputs, Transitions};
 use crate::watch_state::WatchState;
+use crate::written::{self, Vanished};
 use futures::StreamExt;
 use kube::Client;
 use rampart_rules::encryption::Assessment;
@@ -118,6 +119,8 @@ struct Watching {
     synced: Synced,
     /// Holds one signal at most: one is enough to start a pass.
     changed: mpsc::Receiver<()>,
+    /// Reports that disappeared from the cluster since the last write.
+    vanished: Arc<Mutex<Vanished>>,
 }
 
 impl Watching {
@@ -144,6 +147,7 @@ fn start_watches(client: &Client, metrics: Arc<Metrics>) -> Watching {
         pending: pending.clone(),
         synced,
         changed,
+        vanished: written::watch_reports(client, changed_tx.clone()),
     };
     tokio::spawn(async move {
         while let Some((kind, result)) = events.next().await {
@@ -498,6 +502,19 @@ impl Pipeline {
     /// failed: the next pass tries again, and nothing is announced or counted twice.
     async fn apply(&mut self, built: &Built) -> Option<Done> {
         let metrics = &self.config.metrics;
+        let vanished = self
+            .watching
+            .vanished
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default();
+        let forgotten = self.writer.forget(&vanished);
+        if forgotten > 0 {
+            info!(
+                reports = forgotten,
+                "reports disappeared from the cluster; writing them again"
+            );
+        }
         match self.writer.apply(&self.client, &built.reports).await {
             Ok(applied) => {
                 let transitions = Transitions::between(&applied.before, &built.reports);

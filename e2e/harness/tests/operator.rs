@@ -247,6 +247,25 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
     assert_eq!(first_seen_after, first_seen);
     assert!(operator.log().contains("written=0"), "{}", operator.log());
 
+    // 6. A report deleted under the running operator is written again: the writer does
+    //    not trust its memory of what it wrote.
+    reports.delete("posture", &DeleteParams::default()).await?;
+    wait_for("the deleted report to be written again", WAIT, || async {
+        let back = reports.get_opt("posture").await?;
+        Ok(back
+            .filter(|r| !r.spec.report.findings.is_empty())
+            .map(|_| ()))
+    })
+    .await
+    .with_context(|| operator.log())?;
+    assert!(
+        operator
+            .log()
+            .contains("reports disappeared from the cluster"),
+        "{}",
+        operator.log()
+    );
+
     // 5. Restart kube-apiserver under the running operator; the changes below must still
     //    reach the reports, so its watches recovered.
     cluster.restart_apiserver().await?;

@@ -1,0 +1,181 @@
+//! Watches the reports Rampart writes, so that one that disappears is written again.
+//!
+//! The writer skips a report whose content hash it already wrote. That memory goes stale
+//! when someone deletes a report, or deletes and re-creates the CRDs (an upgrade, a GitOps
+//! tool re-syncing): the cluster no longer holds what the writer remembers. Metadata-only
+//! watches of both report kinds say what went: a deletion names its report, and a relist
+//! (after the CRDs came back, or a watch expired) says which reports exist. The writer
+//! then forgets those hashes and the next pass writes the reports again.
+
+use crate::apply::report_key;
+use futures::{StreamExt, future};
+use kube::core::PartialObjectMeta;
+use kube::runtime::watcher::Event;
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client, Resource};
+use rampart_crd::{ClusterPostureReport, PostureReport};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+use tracing::warn;
+
+/// Which reports a kind's relist found, by the writer's keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Whether the relist was of the ClusterPostureReport (else of PostureReports).
+    pub cluster: bool,
+    pub present: BTreeSet<String>,
+}
+
+/// What the report watches saw since the writer last looked.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Vanished {
+    /// Reports deleted, by the writer's keys.
+    pub deleted: BTreeSet<String>,
+    /// The latest complete list of each report kind.
+    pub listed: Vec<Listed>,
+}
+
+/// One report kind's watch, folding its events into [`Vanished`].
+#[derive(Debug, Default)]
+struct Tracker {
+    cluster: bool,
+    /// The relist in progress.
+    listing: Option<BTreeSet<String>>,
+}
+
+impl Tracker {
+    /// Notes one event; whether it is worth a pass.
+    fn note<K: Resource>(&mut self, event: Event<K>, out: &mut Vanished) -> bool {
+        let key = |o: &K| report_key(o.meta().namespace.as_deref());
+        match event {
+            Event::Delete(o) => {
+                out.deleted.insert(key(&o));
+                true
+            }
+            // A report being written or already there: nothing to do.
+            Event::Apply(_) => false,
+            Event::Init => {
+                self.listing = Some(BTreeSet::new());
+                false
+            }
+            Event::InitApply(o) => {
+                self.listing.get_or_insert_default().insert(key(&o));
+                false
+            }
+            Event::InitDone => {
+                let present = self.listing.take().unwrap_or_default();
+                out.listed.retain(|l| l.cluster != self.cluster);
+                out.listed.push(Listed {
+                    cluster: self.cluster,
+                    present,
+                });
+                true
+            }
+        }
+    }
+}
+
+fn watch_kind<K>(
+    client: &Client,
+    cluster: bool,
+    vanished: Arc<Mutex<Vanished>>,
+    changed: mpsc::Sender<()>,
+) -> impl Future<Output = ()> + Send + 'static
+where
+    PartialObjectMeta<K>: Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + 'static,
+{
+    let api: Api<PartialObjectMeta<K>> = Api::all(client.clone());
+    let mut events = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .boxed();
+    let mut tracker = Tracker {
+        cluster,
+        listing: None,
+    };
+    async move {
+        while let Some(result) = events.next().await {
+            match result {
+                Ok(event) => {
+                    let worth_a_pass = vanished
+                        .lock()
+                        .map(|mut v| tracker.note(event, &mut v))
+                        .unwrap_or(false);
+                    if worth_a_pass {
+                        // A full channel already holds a pending change; one is enough.
+                        let _ = changed.try_send(());
+                    }
+                }
+                Err(e) => {
+                    warn!(cluster, error = %e, "watching the written reports failed; retrying with backoff");
+                }
+            }
+        }
+    }
+}
+
+/// Starts the watches of both report kinds (API); what they see accumulates in the
+/// returned value until the writer takes it.
+pub fn watch_reports(client: &Client, changed: mpsc::Sender<()>) -> Arc<Mutex<Vanished>> {
+    let vanished = Arc::new(Mutex::new(Vanished::default()));
+    let namespaced = watch_kind::<PostureReport>(client, false, vanished.clone(), changed.clone());
+    let cluster = watch_kind::<ClusterPostureReport>(client, true, vanished.clone(), changed);
+    tokio::spawn(async move {
+        future::join(namespaced, cluster).await;
+    });
+    vanished
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use k8s_openapi::api::core::v1::ConfigMap;
+
+    /// Any namespaced object stands for a report here: the tracker reads its namespace.
+    type Report = ConfigMap;
+
+    fn report(namespace: &str) -> Report {
+        let mut r = Report::default();
+        r.metadata.namespace = Some(namespace.to_owned());
+        r.metadata.name = Some("posture".to_owned());
+        r
+    }
+
+    #[test]
+    fn deletions_and_complete_lists_are_noted_and_writes_are_not() {
+        let mut out = Vanished::default();
+        let mut t = Tracker::default();
+        assert!(!t.note(Event::Apply(report("shop")), &mut out));
+        assert!(t.note(Event::Delete(report("shop")), &mut out));
+        assert_eq!(out.deleted, BTreeSet::from(["shop".to_owned()]));
+        // A relist: only its end counts, and it replaces an earlier one of the same kind.
+        assert!(!t.note(Event::<Report>::Init, &mut out));
+        assert!(!t.note(Event::InitApply(report("a")), &mut out));
+        assert!(t.note(Event::<Report>::InitDone, &mut out));
+        assert!(!t.note(Event::<Report>::Init, &mut out));
+        assert!(!t.note(Event::InitApply(report("b")), &mut out));
+        assert!(t.note(Event::<Report>::InitDone, &mut out));
+        assert_eq!(
+            out.listed,
+            [Listed {
+                cluster: false,
+                present: BTreeSet::from(["b".to_owned()]),
+            }]
+        );
+        // A relist that finds nothing (the CRD was re-created) lists nothing present.
+        let mut cluster = Tracker {
+            cluster: true,
+            listing: None,
+        };
+        assert!(!cluster.note::<Report>(Event::Init, &mut out));
+        assert!(cluster.note::<Report>(Event::InitDone, &mut out));
+        assert_eq!(out.listed.len(), 2);
+        assert!(out.listed.iter().any(|l| l.cluster && l.present.is_empty()));
+    }
+}
