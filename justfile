@@ -50,3 +50,8 @@ cluster-up:
 # Change-to-report latency of the operator against a running e2e cluster.
 bench-operator:
     cargo build -p rampart && cargo run -p rampart-e2e --example operator_latency
+
+# rampart scan against kube-score, checkov and trivy on the same generated manifests (slow;
+# builds the peers once into ~/.cache/rampart-peers). Knobs: see scripts/bench-peers.
+bench-peers:
+    scripts/bench-peers

@@ -188,7 +188,7 @@ impl Cluster {
         json!({"kind": "Group", "apiGroup": RBAC_GROUP, "name": format!("team-{}", self.rng.below(50))})
     }
 
-    fn cluster_wide(&mut self) -> Vec<Object> {
+    fn cluster_wide(&mut self) -> Vec<Value> {
         let n = self.sizes.cluster_roles;
         let mut out = Vec::with_capacity(2 * n + 4);
         for c in 0..n {
@@ -252,7 +252,7 @@ impl Cluster {
             if !aggregation.is_null() {
                 role["aggregationRule"] = aggregation;
             }
-            out.push(object(role));
+            out.push(role);
 
             // Mostly the role's own; now and then the most powerful built-in.
             let role_ref = match c {
@@ -271,17 +271,17 @@ impl Cluster {
                     json!({"kind": "ServiceAccount", "name": format!("sa-{}", 1 + self.rng.below(3)), "namespace": ns})
                 }
             };
-            out.push(object(
+            out.push(
                 json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
                 "metadata": {"name": format!("crb-{c:03}")},
                 "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": role_ref},
                 "subjects": [subject]}),
-            ));
+            );
         }
         out
     }
 
-    fn platform(&mut self) -> Vec<Object> {
+    fn platform(&mut self) -> Vec<Value> {
         let ns = "kube-system";
         let command = [
             "kube-apiserver",
@@ -290,35 +290,33 @@ impl Cluster {
             "--anonymous-auth=false",
         ];
         vec![
-            object(json!({"apiVersion": "v1", "kind": "Namespace",
-                "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}}})),
-            object(json!({"apiVersion": "v1", "kind": "ServiceAccount",
-                "metadata": {"name": "default", "namespace": ns}})),
-            object(json!({"apiVersion": "v1", "kind": "Pod",
+            json!({"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}}}),
+            json!({"apiVersion": "v1", "kind": "ServiceAccount",
+                "metadata": {"name": "default", "namespace": ns}}),
+            json!({"apiVersion": "v1", "kind": "Pod",
                 "metadata": {"name": "kube-apiserver-cp-0", "namespace": ns,
                              "labels": {"component": "kube-apiserver", "tier": "control-plane"}},
                 "spec": {"hostNetwork": true, "containers": [{"name": "kube-apiserver",
-                         "image": "registry.k8s.io/kube-apiserver:v1.37.2", "command": command}]}})),
-            object(
-                json!({"apiVersion": "apiserver.config.k8s.io/v1", "kind": "EncryptionConfiguration",
+                         "image": "registry.k8s.io/kube-apiserver:v1.37.2", "command": command}]}}),
+            json!({"apiVersion": "apiserver.config.k8s.io/v1", "kind": "EncryptionConfiguration",
                 "resources": [{"resources": ["secrets"], "providers": [
                     {"aescbc": {"keys": [{"name": "key1", "secret": "c2VjcmV0IGlzIHNlY3VyZSwgb3IgaXMgaXQ/"}]}},
                     {"identity": {}}]}]}),
-            ),
-            object(json!({"apiVersion": "v1", "kind": "Namespace",
-                "metadata": {"name": "default", "labels": {"kubernetes.io/metadata.name": "default"}}})),
-            object(json!({"apiVersion": "v1", "kind": "ServiceAccount",
-                "metadata": {"name": "default", "namespace": "default"}})),
-            object(json!({"apiVersion": "v1", "kind": "Pod",
+            json!({"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": "default", "labels": {"kubernetes.io/metadata.name": "default"}}}),
+            json!({"apiVersion": "v1", "kind": "ServiceAccount",
+                "metadata": {"name": "default", "namespace": "default"}}),
+            json!({"apiVersion": "v1", "kind": "Pod",
                 "metadata": {"name": "debug", "namespace": "default", "labels": {"run": "debug"}},
-                "spec": {"containers": [{"name": "debug", "image": "busybox:1.37", "command": ["sleep", "infinity"]}]}})),
-            object(json!({"apiVersion": "v1", "kind": "Pod",
+                "spec": {"containers": [{"name": "debug", "image": "busybox:1.37", "command": ["sleep", "infinity"]}]}}),
+            json!({"apiVersion": "v1", "kind": "Pod",
                 "metadata": {"name": "nginx", "namespace": "default", "labels": {"run": "nginx"}},
-                "spec": {"containers": [{"name": "nginx", "image": "nginx:1.29"}]}})),
+                "spec": {"containers": [{"name": "nginx", "image": "nginx:1.29"}]}}),
         ]
     }
 
-    fn namespace_object(&mut self, ns: &str, n: usize) -> Object {
+    fn namespace_object(&mut self, ns: &str, n: usize) -> Value {
         let mut labels = Map::new();
         labels.insert("kubernetes.io/metadata.name".into(), ns.into());
         labels.insert("team".into(), format!("team-{}", n % 50).into());
@@ -341,9 +339,7 @@ impl Cluster {
         if self.rng.chance(30) {
             labels.insert(format!("{psa}/audit"), "restricted".into());
         }
-        object(
-            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}}),
-        )
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}})
     }
 
     /// A ServiceAccount name of this namespace (`default` included).
@@ -354,14 +350,14 @@ impl Cluster {
         }
     }
 
-    fn rbac(&mut self, ns: &str, out: &mut Vec<Object>) {
+    fn rbac(&mut self, ns: &str, out: &mut Vec<Value>) {
         for i in 0..self.sizes.roles_per_namespace {
             let role = format!("role-{i}");
             let rules = role_rules(&mut self.rng);
-            out.push(object(
+            out.push(
                 json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
                 "metadata": {"name": role, "namespace": ns}, "rules": rules}),
-            ));
+            );
 
             let (kind, target) = match self.rng.below(100) {
                 0..=59 => ("Role", role),
@@ -393,12 +389,12 @@ impl Cluster {
                     _ => self.subject_group(),
                 })
                 .collect();
-            out.push(object(
+            out.push(
                 json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
                 "metadata": {"name": format!("binding-{i}"), "namespace": ns},
                 "roleRef": {"apiGroup": RBAC_GROUP, "kind": kind, "name": target},
                 "subjects": subjects}),
-            ));
+            );
         }
     }
 
@@ -427,7 +423,7 @@ impl Cluster {
         spec
     }
 
-    fn workloads(&mut self, ns: &str, n: usize, out: &mut Vec<Object>) {
+    fn workloads(&mut self, ns: &str, n: usize, out: &mut Vec<Value>) {
         let pods = self.sizes.pods_per_namespace;
         let deployments = (pods / 3).min(4);
         for d in 0..deployments {
@@ -443,21 +439,21 @@ impl Cluster {
                 json!({"metadata": {"labels": labels}, "spec": self.pod_spec(app, sa.as_deref())});
             let hash = format!("{:x}", 0x6d00_0000 + n * 16 + d);
             let rs = format!("{name}-{hash}");
-            out.push(object(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            out.push(json!({"apiVersion": "apps/v1", "kind": "Deployment",
                 "metadata": {"name": name, "namespace": ns, "labels": labels},
-                "spec": {"replicas": 3, "selector": {"matchLabels": labels}, "template": template}})));
+                "spec": {"replicas": 3, "selector": {"matchLabels": labels}, "template": template}}));
             let mut pod_labels = labels.clone();
             pod_labels["pod-template-hash"] = hash.into();
-            out.push(object(json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            out.push(json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
                 "metadata": {"name": rs, "namespace": ns, "labels": pod_labels, "ownerReferences": [
                     {"apiVersion": "apps/v1", "kind": "Deployment", "name": name, "uid": format!("uid-{ns}-{name}"), "controller": true}]},
                 "spec": {"replicas": 3, "selector": {"matchLabels": pod_labels},
-                         "template": {"metadata": {"labels": pod_labels}, "spec": template["spec"]}}})));
+                         "template": {"metadata": {"labels": pod_labels}, "spec": template["spec"]}}}));
             for r in 0..3 {
-                out.push(object(json!({"apiVersion": "v1", "kind": "Pod",
+                out.push(json!({"apiVersion": "v1", "kind": "Pod",
                     "metadata": {"name": format!("{rs}-{r:05}"), "namespace": ns, "labels": pod_labels, "ownerReferences": [
                         {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs, "uid": format!("uid-{ns}-{rs}"), "controller": true}]},
-                    "spec": template["spec"]})));
+                    "spec": template["spec"]}));
             }
         }
         for p in 0..pods - 3 * deployments {
@@ -471,12 +467,12 @@ impl Cluster {
                 _ => Some(self.service_account()),
             };
             let spec = self.pod_spec(app, sa.as_deref());
-            out.push(object(json!({"apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": format!("{app}-job-{p}"), "namespace": ns, "labels": labels}, "spec": spec})));
+            out.push(json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": format!("{app}-job-{p}"), "namespace": ns, "labels": labels}, "spec": spec}));
         }
     }
 
-    fn network_policies(&mut self, ns: &str, n: usize, out: &mut Vec<Object>) {
+    fn network_policies(&mut self, ns: &str, n: usize, out: &mut Vec<Value>) {
         // One namespace in ten has none and another has twice as many: same total.
         let count = match n % 10 {
             9 => 0,
@@ -507,14 +503,14 @@ impl Cluster {
                     "policyTypes": ["Egress"],
                     "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.96.0.0/12"]}}]}]}),
             };
-            out.push(object(
+            out.push(
                 json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                 "metadata": {"name": format!("np-{i}"), "namespace": ns}, "spec": spec}),
-            ));
+            );
         }
     }
 
-    fn namespace(&mut self, n: usize) -> Vec<Object> {
+    fn namespace(&mut self, n: usize) -> Vec<Value> {
         let ns = namespace_name(n);
         let mut out = Vec::with_capacity(128);
         out.push(self.namespace_object(&ns, n));
@@ -528,35 +524,35 @@ impl Cluster {
             if self.rng.chance(if s == 0 { 30 } else { 50 }) {
                 sa["automountServiceAccountToken"] = false.into();
             }
-            out.push(object(sa));
+            out.push(sa);
         }
         self.rbac(&ns, &mut out);
         self.workloads(&ns, n, &mut out);
         self.network_policies(&ns, n, &mut out);
         if self.rng.chance(50) {
-            out.push(object(json!({"apiVersion": "v1", "kind": "ResourceQuota",
+            out.push(json!({"apiVersion": "v1", "kind": "ResourceQuota",
                 "metadata": {"name": "compute", "namespace": ns},
-                "spec": {"hard": {"pods": "200", "requests.cpu": "40", "requests.memory": "80Gi"}}})));
+                "spec": {"hard": {"pods": "200", "requests.cpu": "40", "requests.memory": "80Gi"}}}));
         }
         if self.rng.chance(35) {
-            out.push(object(json!({"apiVersion": "v1", "kind": "LimitRange",
+            out.push(json!({"apiVersion": "v1", "kind": "LimitRange",
                 "metadata": {"name": "defaults", "namespace": ns},
                 "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m", "memory": "256Mi"},
-                                     "defaultRequest": {"cpu": "100m", "memory": "128Mi"}}]}})));
+                                     "defaultRequest": {"cpu": "100m", "memory": "128Mi"}}]}}));
         }
         if self.rng.chance(30) {
-            out.push(object(json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+            out.push(json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
                 "metadata": {"name": "sa-1-token", "namespace": ns,
-                             "annotations": {"kubernetes.io/service-account.name": "sa-1"}}})));
+                             "annotations": {"kubernetes.io/service-account.name": "sa-1"}}}));
         }
         out
     }
 }
 
-impl Iterator for Cluster {
-    type Item = Vec<Object>;
-
-    fn next(&mut self) -> Option<Vec<Object>> {
+impl Cluster {
+    /// The next chunk as manifest documents, before the engine reads them: what a YAML
+    /// file of the same objects holds. Chunks come in the module doc's order.
+    pub fn next_documents(&mut self) -> Option<Vec<Value>> {
         let chunk = self.chunk;
         self.chunk += 1;
         match chunk {
@@ -565,6 +561,15 @@ impl Iterator for Cluster {
             c if c - 2 < self.sizes.namespaces => Some(self.namespace(c - 2)),
             _ => None,
         }
+    }
+}
+
+impl Iterator for Cluster {
+    type Item = Vec<Object>;
+
+    fn next(&mut self) -> Option<Vec<Object>> {
+        let documents = self.next_documents()?;
+        Some(documents.into_iter().map(object).collect())
     }
 }
 
