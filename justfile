@@ -51,7 +51,6 @@ cluster-up:
 bench-operator:
     cargo build -p rampart && cargo run -p rampart-e2e --example operator_latency
 
-# rampart scan against kube-score, checkov and trivy on the same generated manifests (slow;
-# builds the peers once into ~/.cache/rampart-peers). Knobs: see scripts/bench-peers.
+# rampart scan against kube-score, checkov and trivy on the same manifests; slow (scripts/bench-peers).
 bench-peers:
     scripts/bench-peers

@@ -57,7 +57,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         files += 1;
     }
     println!(
-        "{objects} objects ({} namespaces) in {files} files, {bytes} bytes, in {}",
+        "{objects} objects ({} namespaces, kube-system and default) in {files} files, {bytes} bytes, in {}",
         sizes.namespaces,
         dir.display()
     );
