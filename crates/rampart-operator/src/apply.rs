@@ -121,8 +121,8 @@ impl Writer {
         for k in &vanished.deleted {
             self.hashes.remove(k);
         }
+        let cluster_key = report_key(None);
         for l in &vanished.listed {
-            let cluster_key = report_key(None);
             self.hashes
                 .retain(|k, _| (*k == cluster_key) != l.cluster || l.present.contains(k));
         }

@@ -206,16 +206,11 @@ impl Batch {
     }
 }
 
-/// Drops what no rule reads and what changes on every write, before the object is
-/// converted.
-fn prune<K: Resource>(o: &mut K) {
-    o.meta_mut().managed_fields = None;
-}
-
+/// What no rule reads (managed fields, the last-applied copy, ...) is dropped by the
+/// conversion into the engine's object, right as the event arrives.
 fn watch<K: Watched>(client: &Client) -> BoxStream<'static, WatchEvent> {
     let api: Api<K> = Api::all(client.clone());
     watcher(api, watcher::Config::default())
-        .modify(prune::<K>)
         .default_backoff()
         .map(|e| (K::KIND, e.map(Event::from_watcher)))
         .boxed()
@@ -389,6 +384,18 @@ mod tests {
         described
     }
 
+    /// Namespaces listed once and applied: where most tests start.
+    fn synced_with(namespaces: &[(&str, &str)]) -> (Pending, Inventory) {
+        let mut pending = Pending::default();
+        list(
+            &mut pending,
+            namespaces.iter().map(|(name, v)| namespace(name, v)),
+        );
+        let mut inventory = indexed_empty();
+        pass(&mut pending, &mut inventory);
+        (pending, inventory)
+    }
+
     /// An empty inventory with its indexes built, as the operator's starts.
     fn indexed_empty() -> Inventory {
         Inventory::from_objects([])
@@ -440,10 +447,7 @@ mod tests {
 
     #[test]
     fn a_relist_deletes_what_it_did_not_see() {
-        let mut pending = Pending::default();
-        list(&mut pending, [namespace("a", "1"), namespace("b", "1")]);
-        let mut inventory = indexed_empty();
-        pass(&mut pending, &mut inventory);
+        let (mut pending, mut inventory) = synced_with(&[("a", "1"), ("b", "1")]);
         // "b" was deleted while the watch was down, and "c" applied before the watch
         // expired was deleted too: neither is listed again.
         note(&mut pending, [watcher::Event::Apply(namespace("c", "2"))]);
@@ -457,10 +461,7 @@ mod tests {
 
     #[test]
     fn an_event_after_the_relist_recreates_what_it_did_not_see() {
-        let mut pending = Pending::default();
-        list(&mut pending, [namespace("a", "1"), namespace("b", "1")]);
-        let mut inventory = indexed_empty();
-        pass(&mut pending, &mut inventory);
+        let (mut pending, mut inventory) = synced_with(&[("a", "1"), ("b", "1")]);
         list(&mut pending, [namespace("a", "1")]);
         note(&mut pending, [watcher::Event::Apply(namespace("b", "3"))]);
         assert_eq!(
@@ -472,10 +473,7 @@ mod tests {
 
     #[test]
     fn a_delete_then_an_apply_of_the_same_object_is_an_upsert() {
-        let mut pending = Pending::default();
-        list(&mut pending, [namespace("a", "1")]);
-        let mut inventory = indexed_empty();
-        pass(&mut pending, &mut inventory);
+        let (mut pending, mut inventory) = synced_with(&[("a", "1")]);
         note(
             &mut pending,
             [
@@ -499,10 +497,7 @@ mod tests {
 
     #[test]
     fn a_relist_in_progress_lands_whole_when_it_ends() {
-        let mut pending = Pending::default();
-        list(&mut pending, [namespace("a", "1"), namespace("b", "1")]);
-        let mut inventory = indexed_empty();
-        pass(&mut pending, &mut inventory);
+        let (mut pending, mut inventory) = synced_with(&[("a", "1"), ("b", "1")]);
         note(
             &mut pending,
             [
@@ -533,10 +528,7 @@ mod tests {
 
     #[test]
     fn a_relist_that_failed_part_way_is_replaced_by_the_next() {
-        let mut pending = Pending::default();
-        list(&mut pending, [namespace("a", "1")]);
-        let mut inventory = indexed_empty();
-        pass(&mut pending, &mut inventory);
+        let (mut pending, mut inventory) = synced_with(&[("a", "1")]);
         // The first relist lists "b" and fails; "b" is deleted before the second.
         note(
             &mut pending,

@@ -25,18 +25,16 @@ pub struct Snapshot {
 /// Pages of this many objects keep each response small on large clusters.
 const PAGE: u32 = 500;
 
-async fn list_all<K: Watched>(client: &Client) -> Result<Vec<K>, kube::Error> {
+/// Every object of a kind, converted page by page: only one page is held in its full
+/// k8s-openapi form, and the conversion drops what no rule reads (managed fields, ...).
+async fn list_all<K: Watched>(client: &Client) -> Result<Vec<Object>, kube::Error> {
     let api: Api<K> = Api::all(client.clone());
     let mut out = Vec::new();
     let mut params = ListParams::default().limit(PAGE);
     loop {
         let page = api.list(&params).await?;
         let next = page.metadata.continue_.clone().filter(|c| !c.is_empty());
-        out.extend(page.items.into_iter().map(|mut o: K| {
-            // Nothing reads managedFields, and on large clusters they are most of the bytes.
-            o.meta_mut().managed_fields = None;
-            o
-        }));
+        out.extend(page.items.into_iter().map(K::into_object));
         match next {
             Some(token) => params = params.continue_token(&token),
             None => return Ok(out),
@@ -58,10 +56,7 @@ impl KindVisitor for Lists<'_> {
     fn visit<K: Watched>(&mut self) {
         let client = self.client;
         self.pending.push(Box::pin(async move {
-            match list_all::<K>(client).await {
-                Ok(items) => Ok(items.into_iter().map(K::into_object).collect()),
-                Err(e) => Err((K::KIND, e)),
-            }
+            list_all::<K>(client).await.map_err(|e| (K::KIND, e))
         }));
     }
 }

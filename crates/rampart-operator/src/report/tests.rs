@@ -17,6 +17,19 @@ fn anonymous_grant(ns: &str) -> String {
     )
 }
 
+/// The reports once everything in `shop` is fixed, with the findings open before.
+fn fixed_shop(open: &HashMap<String, ReportFinding>) -> Reports {
+    Fixture {
+        open: open.clone(),
+        ..Fixture::default()
+    }
+    .build(
+        &findings("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"),
+        &["shop"],
+    )
+    .reports
+}
+
 fn rule_ids(fs: &[&ReportFinding]) -> Vec<String> {
     fs.iter().map(|f| f.rule_id.clone()).collect()
 }
@@ -314,15 +327,7 @@ fn transitions_tell_detected_from_resolved_and_a_restart_sees_nothing_new() {
     // After a restart the writer's open findings come from the reports in the cluster.
     let open = open_of(&first);
     assert_eq!(Transitions::between(&open, &first), Transitions::default());
-    let fixed = Fixture {
-        open: open.clone(),
-        ..Fixture::default()
-    }
-    .build(
-        &findings("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"),
-        &["shop"],
-    )
-    .reports;
+    let fixed = fixed_shop(&open);
     let t = Transitions::between(&open, &fixed);
     assert!(t.detected.is_empty(), "{t:?}");
     assert_eq!(rule_ids(&t.resolved), ["RBAC015"]);
@@ -363,15 +368,7 @@ fn the_writer_remembers_what_a_resolved_finding_is_announced_and_counted_with() 
     let open = open_of(&first);
     let kept = &open[&written.fingerprint];
     assert_eq!((kept.path.as_deref(), kept.related.len()), (None, 0));
-    let fixed = Fixture {
-        open: open.clone(),
-        ..Fixture::default()
-    }
-    .build(
-        &findings("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"),
-        &["shop"],
-    )
-    .reports;
+    let fixed = fixed_shop(&open);
     let t = Transitions::between(&open, &fixed);
     let resolved = t
         .resolved

@@ -111,14 +111,24 @@ impl Object {
     }
 }
 
-/// The engine's object for each API type: pods and controllers become their projections,
-/// and every object loses what no rule reads (managed fields, the last-applied copy).
+/// The engine's object for each API type. Every object loses what no rule reads (managed
+/// fields, the last-applied copy, ...): kinds kept as they are here, pods and controllers
+/// in their projection, which prunes the metadata it keeps.
 macro_rules! from_api {
-    ($($ty:ty => $variant:ident;)*) => {
+    (kept: $($ty:ty => $variant:ident;)*) => {
         $(
             impl From<$ty> for Object {
                 fn from(mut o: $ty) -> Object {
                     prune_metadata(&mut o.metadata);
+                    Object::$variant(o)
+                }
+            }
+        )*
+    };
+    (projected: $($ty:ty => $variant:ident;)*) => {
+        $(
+            impl From<$ty> for Object {
+                fn from(o: $ty) -> Object {
                     Object::$variant(o.into())
                 }
             }
@@ -126,7 +136,7 @@ macro_rules! from_api {
     };
 }
 
-from_api! {
+from_api! { kept:
     Namespace => Namespace;
     ServiceAccount => ServiceAccount;
     Role => Role;
@@ -134,6 +144,11 @@ from_api! {
     RoleBinding => RoleBinding;
     ClusterRoleBinding => ClusterRoleBinding;
     NetworkPolicy => NetworkPolicy;
+    ResourceQuota => ResourceQuota;
+    LimitRange => LimitRange;
+}
+
+from_api! { projected:
     core::Pod => Pod;
     Deployment => Deployment;
     StatefulSet => StatefulSet;
@@ -141,8 +156,6 @@ from_api! {
     ReplicaSet => ReplicaSet;
     Job => Job;
     CronJob => CronJob;
-    ResourceQuota => ResourceQuota;
-    LimitRange => LimitRange;
 }
 
 #[derive(Debug, thiserror::Error)]
