@@ -27,7 +27,7 @@ use crate::collect::{self, Batch, Event, Pending, Synced};
 use crate::events;
 use crate::metrics::Metrics;
 use crate::report::{self, Built, Inputs, Transitions};
-use crate::watch_state::WatchState;
+use crate::watch_state::{Failure, Recovery, WatchState};
 use crate::written::{self, Vanished};
 use futures::StreamExt;
 use kube::Client;
@@ -53,6 +53,9 @@ pub struct Config {
     /// How long to wait for every initial list before evaluating what has synced; kinds
     /// still missing (forbidden, not served) are reported as not evaluated.
     pub initial_sync_timeout: Duration,
+    /// How long a watch of a kind that has listed may fail before the reports name it in
+    /// `couldNotEvaluate`: shorter failures (an API server restart) change no report.
+    pub watch_failure_grace: Duration,
     /// Findings at or above this severity are announced with Events when they appear or go.
     pub event_min_severity: Severity,
     /// This replica's name in events (the pod name in a cluster).
@@ -135,12 +138,12 @@ impl Watching {
 
 /// Starts every watch (API) and a task that drives them: it notes what changed, which
 /// watches fail and which kinds have listed, and signals the loop.
-fn start_watches(client: &Client, metrics: Arc<Metrics>) -> Watching {
+fn start_watches(client: &Client, metrics: Arc<Metrics>, grace: Duration) -> Watching {
     let streams = collect::watch_all(client);
     let (changed_tx, changed) = mpsc::channel::<()>(1);
     let (listed, synced) = collect::synced();
     let mut events = futures::stream::select_all(streams);
-    let state = Arc::new(WatchState::default());
+    let state = Arc::new(WatchState::new(grace));
     let pending = Arc::new(Mutex::new(Pending::default()));
     let watching = Watching {
         state: state.clone(),
@@ -153,8 +156,11 @@ fn start_watches(client: &Client, metrics: Arc<Metrics>) -> Watching {
         while let Some((kind, result)) = events.next().await {
             match result {
                 Ok(event) => {
-                    state.ok(kind);
+                    let recovery = state.ok(kind, Instant::now());
                     let done = matches!(event, Event::InitDone);
+                    if done {
+                        state.listed(kind);
+                    }
                     let applicable = event.is_applicable();
                     if let Ok(mut p) = pending.lock() {
                         p.note(kind, event);
@@ -164,17 +170,38 @@ fn start_watches(client: &Client, metrics: Arc<Metrics>) -> Watching {
                     if done {
                         listed.note(kind);
                     }
-                    if applicable {
+                    match recovery {
+                        Recovery::None => {}
+                        Recovery::Flap => {
+                            info!(
+                                kind,
+                                "watch recovered within the grace period; no report changed"
+                            );
+                            metrics.record_watch_flap(kind);
+                        }
+                        Recovery::Reported => info!(kind, "watch recovered"),
+                    }
+                    // Reports that named the failure must stop naming it.
+                    if applicable || recovery == Recovery::Reported {
                         // A full channel already holds a pending change; one is enough.
                         let _ = changed_tx.try_send(());
                     }
                 }
-                Err(e) => {
-                    warn!(kind, error = %e, "watch failed; retrying with backoff");
-                    state.failed(kind, e.to_string());
-                    metrics.record_api_error(kind);
-                    let _ = changed_tx.try_send(());
-                }
+                Err(e) => match state.failed(kind, &e, Instant::now()) {
+                    Failure::Relist => {
+                        debug!(kind, error = %e, "watch expired; relisting");
+                        metrics.record_watch_relist(kind);
+                    }
+                    // The pass that names it comes when the grace period ends.
+                    Failure::Transient => {
+                        warn!(kind, error = %e, "watch failed; retrying with backoff");
+                    }
+                    Failure::Reported => {
+                        warn!(kind, error = %e, "watch failed; retrying with backoff; reports name it");
+                        metrics.record_api_error(kind);
+                        let _ = changed_tx.try_send(());
+                    }
+                },
             }
         }
     });
@@ -259,14 +286,14 @@ impl Pipeline {
         config: Config,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Option<Pipeline>, RunError> {
-        let watching = start_watches(&client, config.metrics.clone());
+        let watching = start_watches(&client, config.metrics.clone(), config.watch_failure_grace);
         info!("waiting for the initial lists");
         tokio::select! {
             ready = tokio::time::timeout(config.initial_sync_timeout, watching.synced.wait_all()) => match ready {
                 Ok(true) => config.health.set_ready(),
                 Ok(false) => return Err(RunError::WaitForInitialLists),
                 // Not ready: /readyz keeps saying so, and reports name what is missing.
-                Err(_) => warn!(failing = ?watching.state.could_not_evaluate(), "not every initial list synced; evaluating what did"),
+                Err(_) => warn!(failing = ?watching.state.could_not_evaluate(Instant::now()), "not every initial list synced; evaluating what did"),
             },
             _ = shutdown.changed() => return Ok(None),
         }
@@ -482,7 +509,7 @@ impl Pipeline {
             .collect();
         // The verdict the ENC rules judged: reports and metrics do not decide again.
         let encryption = evaluated.evaluation.encryption.clone();
-        let could_not_evaluate = self.watching.state.could_not_evaluate();
+        let could_not_evaluate = self.watching.state.could_not_evaluate(Instant::now());
         let now = now();
         let built = report::build(&Inputs {
             findings: &evaluated.evaluation.findings,
@@ -541,8 +568,9 @@ impl Pipeline {
     }
 
     /// Waits for a change (then lets the burst settle), the resync, a due /metrics read,
-    /// a leadership change or shutdown.
+    /// the end of a failing watch's grace period, a leadership change or shutdown.
     async fn wait_for_change(&mut self, shutdown: &mut watch::Receiver<bool>) -> ControlFlow<()> {
+        let failure_due = self.watching.state.next_deadline(Instant::now());
         let changed = &mut self.watching.changed;
         tokio::select! {
             Some(()) = changed.recv() => {
@@ -552,6 +580,7 @@ impl Pipeline {
             }
             _ = tokio::time::sleep_until(self.next_resync) => debug!("periodic resync"),
             _ = tokio::time::sleep_until(self.scraper.due()) => debug!("reading kube-apiserver /metrics"),
+            _ = sleep_until_some(failure_due) => debug!("a watch has failed for the grace period"),
             _ = leadership_changed(&mut self.config.leader) => {
                 if !is_leader(&self.config.leader) {
                     info!("lost leadership; standing by");
@@ -564,6 +593,14 @@ impl Pipeline {
             }
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// Sleeps until `deadline`; forever without one.
+async fn sleep_until_some(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -8,6 +8,7 @@
 //! then forgets those hashes and the next pass writes the reports again.
 
 use crate::apply::report_key;
+use crate::watch_state::is_expired;
 use futures::{StreamExt, future};
 use kube::core::PartialObjectMeta;
 use kube::runtime::watcher::Event;
@@ -17,7 +18,7 @@ use rampart_crd::{ClusterPostureReport, PostureReport};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
-use tracing::warn;
+use tracing::{debug, warn};
 
 /// Which reports a kind's relist found, by the writer's keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +111,10 @@ where
                         // A full channel already holds a pending change; one is enough.
                         let _ = changed.try_send(());
                     }
+                }
+                // How the API server asks for a relist: not a failure.
+                Err(e) if is_expired(&e) => {
+                    debug!(cluster, error = %e, "report watch expired; relisting")
                 }
                 Err(e) => {
                     warn!(cluster, error = %e, "watching the written reports failed; retrying with backoff");

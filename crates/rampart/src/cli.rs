@@ -173,6 +173,15 @@ pub struct OperatorArgs {
         default_value_t = 30
     )]
     pub initial_sync_timeout_seconds: u64,
+    /// Seconds a watch of a kind that has listed may fail (an API server restart, a dropped
+    /// connection) before the reports name the kind in couldNotEvaluate; shorter failures
+    /// change no report and count in rampart_watch_flaps_total.
+    #[arg(
+        long,
+        env = "RAMPART_WATCH_FAILURE_GRACE_SECONDS",
+        default_value_t = 60
+    )]
+    pub watch_failure_grace_seconds: u64,
     /// Findings at or above this severity are announced with Kubernetes Events when they
     /// appear and when they are resolved.
     #[arg(long, env = "RAMPART_EVENT_MIN_SEVERITY", value_parser = parse_severity, default_value = "high")]

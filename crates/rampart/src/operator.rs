@@ -70,6 +70,7 @@ pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
             settings,
             health,
             initial_sync_timeout: Duration::from_secs(args.initial_sync_timeout_seconds),
+            watch_failure_grace: Duration::from_secs(args.watch_failure_grace_seconds),
             event_min_severity: args.event_min_severity,
             instance,
             leader,

@@ -135,11 +135,23 @@ impl Metrics {
         self.api_errors.with_label_values(&[kind]).inc();
     }
 
+    /// A watch failure that recovered within the grace period.
+    pub fn record_watch_flap(&self, kind: &'static str) {
+        self.watch_flaps.with_label_values(&[kind]).inc();
+    }
+
+    /// A relist the API server asked for by expiring a watch's resource version.
+    pub fn record_watch_relist(&self, kind: &'static str) {
+        self.watch_relists.with_label_values(&[kind]).inc();
+    }
+
     /// Objects held in the inventory per watched kind.
     pub fn record_watched(&self, counts: &[(&'static str, usize)]) {
         for (kind, n) in counts {
             // Known from the first pass, so a rate of API errors reads 0, not "no data".
             let _ = self.api_errors.get_metric_with_label_values(&[kind]);
+            let _ = self.watch_flaps.get_metric_with_label_values(&[kind]);
+            let _ = self.watch_relists.get_metric_with_label_values(&[kind]);
             self.watched
                 .with_label_values(&[kind])
                 .set(i64::try_from(*n).unwrap_or(i64::MAX));

@@ -3,7 +3,8 @@
 
 use super::specs::{
     API_ERRORS, DETECTED, DURATION, ENCRYPTION, ENCRYPTION_INFO, FINDINGS, LAST_EVALUATION,
-    NAMESPACE_SCORE, RESOLVED, RULE_INFO, SCORE, Spec, TRUNCATED, WATCHED, WRITES,
+    NAMESPACE_SCORE, RESOLVED, RULE_INFO, SCORE, Spec, TRUNCATED, WATCH_FLAPS, WATCH_RELISTS,
+    WATCHED, WRITES,
 };
 use prometheus::{
     Encoder as _, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGaugeVec, Opts,
@@ -54,6 +55,8 @@ pub struct Metrics {
     pub(super) watched: IntGaugeVec,
     pub(super) writes: IntCounterVec,
     pub(super) api_errors: IntCounterVec,
+    pub(super) watch_flaps: IntCounterVec,
+    pub(super) watch_relists: IntCounterVec,
     pub(super) truncated: IntCounter,
     pub(super) encryption: IntGaugeVec,
     pub(super) encryption_info: IntGaugeVec,
@@ -145,6 +148,16 @@ impl Metrics {
                 &r,
                 &API_ERRORS,
                 IntCounterVec::new(opts(&API_ERRORS), API_ERRORS.labels),
+            )?,
+            watch_flaps: register(
+                &r,
+                &WATCH_FLAPS,
+                IntCounterVec::new(opts(&WATCH_FLAPS), WATCH_FLAPS.labels),
+            )?,
+            watch_relists: register(
+                &r,
+                &WATCH_RELISTS,
+                IntCounterVec::new(opts(&WATCH_RELISTS), WATCH_RELISTS.labels),
             )?,
             truncated: register(&r, &TRUNCATED, IntCounter::with_opts(opts(&TRUNCATED)))?,
             encryption: register(

@@ -99,8 +99,23 @@ pub(super) const WRITES: Spec = Spec {
 pub(super) const API_ERRORS: Spec = Spec {
     name: "rampart_api_errors_total",
     kind: MetricType::Counter,
-    help: "Failed Kubernetes API requests (lists, watches, report reads and writes) per kind \
-           of object requested.",
+    help: "Failed Kubernetes API requests per kind of object requested: report writes, and \
+           lists and watches of a kind whose failure the reports name in couldNotEvaluate \
+           (it never listed, or has failed for longer than the watch failure grace period).",
+    labels: &["kind"],
+};
+pub(super) const WATCH_FLAPS: Spec = Spec {
+    name: "rampart_watch_flaps_total",
+    kind: MetricType::Counter,
+    help: "Watch failures that recovered within the grace period (an API server restart, a \
+           dropped connection): the inventory kept what it had listed and no report changed.",
+    labels: &["kind"],
+};
+pub(super) const WATCH_RELISTS: Spec = Spec {
+    name: "rampart_watch_relists_total",
+    kind: MetricType::Counter,
+    help: "Relists after the API server expired a watch's resource version (HTTP 410, \
+           after a restart or etcd compaction): normal operation, not an error.",
     labels: &["kind"],
 };
 pub(super) const TRUNCATED: Spec = Spec {
@@ -141,6 +156,8 @@ pub const SPECS: &[Spec] = &[
     WATCHED,
     WRITES,
     API_ERRORS,
+    WATCH_FLAPS,
+    WATCH_RELISTS,
     TRUNCATED,
     ENCRYPTION,
     ENCRYPTION_INFO,
