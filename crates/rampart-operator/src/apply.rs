@@ -27,6 +27,20 @@ pub enum ApplyError {
     },
 }
 
+impl ApplyError {
+    /// Whether the report CRDs are not served (never installed, deleted, or being deleted):
+    /// nothing to do but evaluate on and write once they are back.
+    pub fn is_missing_crd(&self) -> bool {
+        let (ApplyError::Read(e) | ApplyError::Write { source: e, .. }) = self;
+        match e {
+            kube::Error::Api(status) => {
+                status.code == 404 || (status.code == 405 && status.message.contains("terminating"))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// What a written report says is open: its whole findings, and each folded finding by
 /// its rule, severity, fingerprint and the entry's first-seen time.
 pub fn open_in(report: &Report) -> impl Iterator<Item = ReportFinding> + '_ {

@@ -11,10 +11,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tracing::{debug, info, warn};
 
-/// What the probes report; the pipeline flips `ready` once every initial list has synced.
+/// What the probes report; the pipeline flips `ready` once every initial list has synced,
+/// and marks the report CRDs missing while writes find them not served.
 #[derive(Debug, Default)]
 pub struct Health {
     ready: AtomicBool,
+    crds_missing: AtomicBool,
 }
 
 impl Health {
@@ -24,6 +26,14 @@ impl Health {
 
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Relaxed)
+    }
+
+    pub fn set_crds_missing(&self, missing: bool) {
+        self.crds_missing.store(missing, Ordering::Relaxed);
+    }
+
+    fn crds_missing(&self) -> bool {
+        self.crds_missing.load(Ordering::Relaxed)
     }
 }
 
@@ -42,8 +52,15 @@ fn respond(
     let text = |status, body: &'static str| (status, "text/plain", Cow::Borrowed(body));
     match path {
         "/healthz" | "/livez" => text("200 OK", "ok\n"),
-        "/readyz" if health.is_ready() => text("200 OK", "ok\n"),
-        "/readyz" => text("503 Service Unavailable", "waiting for the initial lists\n"),
+        "/readyz" if !health.is_ready() => {
+            text("503 Service Unavailable", "waiting for the initial lists\n")
+        }
+        // Evaluation goes on, but nothing reaches the cluster: not ready, and saying why.
+        "/readyz" if health.crds_missing() => text(
+            "503 Service Unavailable",
+            "the report CRDs are not installed: kubectl apply -f crds/\n",
+        ),
+        "/readyz" => text("200 OK", "ok\n"),
         "/metrics" => match metrics.encode() {
             Ok(body) => ("200 OK", METRICS_CONTENT_TYPE, Cow::Owned(body)),
             Err(e) => {
@@ -117,6 +134,20 @@ mod tests {
         assert_eq!(respond("GET /healthz HTTP/1.1", &h, &m).0, "200 OK");
         assert_eq!(respond("GET /secret HTTP/1.1", &h, &m).0, "404 Not Found");
         assert_eq!(respond("", &h, &m).0, "404 Not Found");
+    }
+
+    #[test]
+    fn missing_report_crds_make_the_operator_unready_and_say_why() {
+        let h = Health::default();
+        let m = metrics();
+        h.set_ready();
+        h.set_crds_missing(true);
+        let (status, _, body) = respond("GET /readyz HTTP/1.1", &h, &m);
+        assert_eq!(status, "503 Service Unavailable");
+        assert!(body.contains("report CRDs are not installed"), "{body}");
+        assert_eq!(respond("GET /healthz HTTP/1.1", &h, &m).0, "200 OK");
+        h.set_crds_missing(false);
+        assert_eq!(respond("GET /readyz HTTP/1.1", &h, &m).0, "200 OK");
     }
 
     #[test]

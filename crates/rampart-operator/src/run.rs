@@ -300,7 +300,7 @@ impl Pipeline {
         let mut live = Live::default();
         let changes = watching.take().into_changes(&live.inventory);
         reload(&mut live.inventory, changes);
-        let writer = Writer::load(&client).await.map_err(RunError::ReadReports)?;
+        let writer = load_writer(&client, &config).await?;
         info!(objects = ?collect::counts(&live.inventory), "initial lists synced; evaluating");
         Ok(Some(Pipeline {
             scraper: Scraper::new(config.apiserver_metrics_interval),
@@ -363,9 +363,7 @@ impl Pipeline {
         }
         if is_leader(&self.config.leader) {
             info!("became leader; reading the reports the previous leader wrote");
-            self.writer = Writer::load(&self.client)
-                .await
-                .map_err(RunError::ReadReports)?;
+            self.writer = load_writer(&self.client, &self.config).await?;
         }
         Ok(ControlFlow::Continue(()))
     }
@@ -542,7 +540,11 @@ impl Pipeline {
                 "reports disappeared from the cluster; writing them again"
             );
         }
-        match self.writer.apply(&self.client, &built.reports).await {
+        let result = self.writer.apply(&self.client, &built.reports).await;
+        let crds_missing = result.as_ref().is_err_and(ApplyError::is_missing_crd);
+        self.config.health.set_crds_missing(crds_missing);
+        metrics.record_crds_missing(crds_missing);
+        match result {
             Ok(applied) => {
                 let transitions = Transitions::between(&applied.before, &built.reports);
                 metrics.record_transitions(&transitions);
@@ -561,7 +563,11 @@ impl Pipeline {
             }
             Err(e) => {
                 metrics.record_apply_error(&e);
-                warn!(error = %e, "writing reports failed; retrying at the next evaluation");
+                if crds_missing {
+                    warn!(error = %e, "the report CRDs are not installed (kubectl apply -f crds/); evaluating on, and writing every report once they exist");
+                } else {
+                    warn!(error = %e, "writing reports failed; retrying at the next evaluation");
+                }
                 None
             }
         }
@@ -593,6 +599,21 @@ impl Pipeline {
             }
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// Reads the reports already written (API). Missing CRDs are no reason to stop: the
+/// operator evaluates on, says so, and writes every report once they exist.
+async fn load_writer(client: &Client, config: &Config) -> Result<Writer, RunError> {
+    match Writer::load(client).await {
+        Ok(writer) => Ok(writer),
+        Err(e) if e.is_missing_crd() => {
+            warn!(error = %e, "the report CRDs are not installed (kubectl apply -f crds/); evaluating on, and writing every report once they exist");
+            config.health.set_crds_missing(true);
+            config.metrics.record_crds_missing(true);
+            Ok(Writer::default())
+        }
+        Err(e) => Err(RunError::ReadReports(e)),
     }
 }
 

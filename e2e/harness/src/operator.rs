@@ -2,7 +2,7 @@
 //! that `manifests/` grants its ServiceAccount, and plain HTTP to its health port.
 
 use crate::{Cluster, apply_yaml, wait_for};
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result, bail, ensure};
 use kube::Api;
 use rampart_crd::PostureReport;
 use std::io::{Read as _, Write as _};
@@ -141,6 +141,38 @@ impl Operator {
 impl Drop for Operator {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// The sum of every sample of metric `name` the operator serves.
+pub fn metric_sum(health: SocketAddr, name: &str) -> Result<f64> {
+    let (status, body) = http_get(health, "/metrics")?;
+    ensure!(status == 200, "/metrics answered {status}");
+    Ok(body
+        .lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum())
+}
+
+/// Waits until the operator has written nothing for `quiet`: the cluster has settled.
+pub async fn wait_quiet(health: SocketAddr, quiet: Duration) -> Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut last = metric_sum(health, "rampart_report_writes_total")?;
+    loop {
+        tokio::time::sleep(quiet).await;
+        let now = metric_sum(health, "rampart_report_writes_total")?;
+        if now == last {
+            return Ok(());
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the operator kept writing for 60 s"
+        );
+        last = now;
     }
 }
 

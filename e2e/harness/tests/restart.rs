@@ -2,15 +2,14 @@
 //! binary of its own: cargo runs test binaries one after another, so no other test sees the
 //! API server go away; the tests here take turns.
 
-use anyhow::{Context as _, Result, ensure};
+use anyhow::{Context as _, Result};
 use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use kube::Api;
 use kube::api::ListParams;
 use rampart_crd::{ClusterPostureReport, PostureReport};
-use rampart_e2e::operator::{Operator, WAIT, env_dir, http_get, install};
+use rampart_e2e::operator::{Operator, WAIT, env_dir, install, metric_sum, wait_quiet};
 use rampart_e2e::{Cluster, TestNamespace, wait_for};
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 /// One restart at a time.
@@ -47,20 +46,6 @@ async fn api_comes_back_after_apiserver_restart() -> Result<()> {
     after.delete().await
 }
 
-/// The sum of every sample of metric `name` the operator serves.
-fn metric_sum(health: SocketAddr, name: &str) -> Result<f64> {
-    let (status, body) = http_get(health, "/metrics")?;
-    ensure!(status == 200, "/metrics answered {status}");
-    Ok(body
-        .lines()
-        .filter(|l| {
-            l.strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
-        })
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum())
-}
-
 /// Every report's resourceVersion: a write to any of them changes it.
 async fn report_versions(cluster: &Cluster) -> Result<BTreeMap<String, String>> {
     let mut versions = BTreeMap::new();
@@ -83,24 +68,6 @@ async fn report_versions(cluster: &Cluster) -> Result<BTreeMap<String, String>> 
         );
     }
     Ok(versions)
-}
-
-/// Waits until the operator has written nothing for `quiet`: the cluster has settled.
-async fn wait_quiet(health: SocketAddr, quiet: Duration) -> Result<()> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let mut last = metric_sum(health, "rampart_report_writes_total")?;
-    loop {
-        tokio::time::sleep(quiet).await;
-        let now = metric_sum(health, "rampart_report_writes_total")?;
-        if now == last {
-            return Ok(());
-        }
-        ensure!(
-            std::time::Instant::now() < deadline,
-            "the operator kept writing for 60 s"
-        );
-        last = now;
-    }
 }
 
 /// Restarting the API server breaks every watch for a few seconds: the watches relist and

@@ -135,6 +135,11 @@ impl Metrics {
         self.api_errors.with_label_values(&[kind]).inc();
     }
 
+    /// Whether the last write found the report CRDs not served.
+    pub fn record_crds_missing(&self, missing: bool) {
+        self.crds_missing.set(i64::from(missing));
+    }
+
     /// A watch failure that recovered within the grace period.
     pub fn record_watch_flap(&self, kind: &'static str) {
         self.watch_flaps.with_label_values(&[kind]).inc();

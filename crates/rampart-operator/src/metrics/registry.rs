@@ -2,13 +2,13 @@
 //! served from one registry.
 
 use super::specs::{
-    API_ERRORS, DETECTED, DURATION, ENCRYPTION, ENCRYPTION_INFO, FINDINGS, LAST_EVALUATION,
-    NAMESPACE_SCORE, RESOLVED, RULE_INFO, SCORE, Spec, TRUNCATED, WATCH_FLAPS, WATCH_RELISTS,
-    WATCHED, WRITES,
+    API_ERRORS, CRDS_MISSING, DETECTED, DURATION, ENCRYPTION, ENCRYPTION_INFO, FINDINGS,
+    LAST_EVALUATION, NAMESPACE_SCORE, RESOLVED, RULE_INFO, SCORE, Spec, TRUNCATED, WATCH_FLAPS,
+    WATCH_RELISTS, WATCHED, WRITES,
 };
 use prometheus::{
-    Encoder as _, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder as _, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use rampart_rules::encryption::{Evidence, State};
 use rampart_rules::{Severity, registry};
@@ -55,6 +55,7 @@ pub struct Metrics {
     pub(super) watched: IntGaugeVec,
     pub(super) writes: IntCounterVec,
     pub(super) api_errors: IntCounterVec,
+    pub(super) crds_missing: IntGauge,
     pub(super) watch_flaps: IntCounterVec,
     pub(super) watch_relists: IntCounterVec,
     pub(super) truncated: IntCounter,
@@ -149,6 +150,7 @@ impl Metrics {
                 &API_ERRORS,
                 IntCounterVec::new(opts(&API_ERRORS), API_ERRORS.labels),
             )?,
+            crds_missing: register(&r, &CRDS_MISSING, IntGauge::with_opts(opts(&CRDS_MISSING)))?,
             watch_flaps: register(
                 &r,
                 &WATCH_FLAPS,

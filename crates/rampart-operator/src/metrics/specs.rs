@@ -104,6 +104,14 @@ pub(super) const API_ERRORS: Spec = Spec {
            (it never listed, or has failed for longer than the watch failure grace period).",
     labels: &["kind"],
 };
+pub(super) const CRDS_MISSING: Spec = Spec {
+    name: "rampart_report_crds_missing",
+    kind: MetricType::Gauge,
+    help: "1 while the PostureReport and ClusterPostureReport CRDs are not served, so no \
+           report can be written (evaluation goes on, /readyz answers 503, and every report \
+           is written as soon as the CRDs exist again); 0 otherwise.",
+    labels: &[],
+};
 pub(super) const WATCH_FLAPS: Spec = Spec {
     name: "rampart_watch_flaps_total",
     kind: MetricType::Counter,
@@ -156,6 +164,7 @@ pub const SPECS: &[Spec] = &[
     WATCHED,
     WRITES,
     API_ERRORS,
+    CRDS_MISSING,
     WATCH_FLAPS,
     WATCH_RELISTS,
     TRUNCATED,
