@@ -1,31 +1,46 @@
 //! Events (events.k8s.io/v1) on the object a finding is about: `FindingDetected` when a
 //! finding at or above a severity appears, `FindingResolved` when it goes. Only changes are
 //! announced; a restart announces nothing already known, because the open findings are read
-//! back from the reports.
+//! back from the reports. A burst (a first install, a bulk load) gets one `FindingsChanged`
+//! event on the ClusterPostureReport that counts the changes per rule.
 
 use crate::report::{Transitions, at_least};
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use kube::Resource as _;
 use kube::api::PostParams;
 use kube::{Api, Client};
-use rampart_crd::ReportFinding;
+use rampart_crd::{CLUSTER_REPORT_NAME, ClusterPostureReport, ReportFinding};
 use rampart_rules::Severity;
+use std::collections::BTreeMap;
 use tracing::warn;
 
-/// At most this many events per evaluation, so a first install or a mass change does not
-/// flood the API server; the rest are counted in the log.
-pub const MAX_EVENTS_PER_EVALUATION: usize = 50;
+/// A pass with more changes worth announcing than this sends one summary event instead of
+/// one per finding: a first install or a bulk load must not flood the API server, and a
+/// burst is read as a whole anyway.
+pub const MAX_EVENTS_PER_EVALUATION: usize = 10;
 const REPORTING_CONTROLLER: &str = "rampart.dev/operator";
 /// Kubernetes caps an event's note at 1 KiB.
 const MAX_NOTE: usize = 1024;
 
-/// The transitions worth an event: those at or above `min`, detected before resolved, at
-/// most [`MAX_EVENTS_PER_EVALUATION`]; and how many there were in all.
-fn worth_announcing<'a>(
-    transitions: &Transitions<'a>,
-    min: Severity,
-) -> (Vec<(&'a ReportFinding, bool)>, usize) {
+/// What one pass announces.
+#[derive(Debug)]
+enum Announcement<'a> {
+    /// An event on each finding's object, detected before resolved.
+    Each(Vec<(&'a ReportFinding, bool)>),
+    /// One event on the ClusterPostureReport: how many appeared and went, per rule.
+    Summary {
+        detected: usize,
+        resolved: usize,
+        /// Rule id -> (detected, resolved).
+        by_rule: BTreeMap<&'a str, (usize, usize)>,
+    },
+}
+
+/// The transitions at or above `min`, announced each or, past
+/// [`MAX_EVENTS_PER_EVALUATION`], summarised.
+fn worth_announcing<'a>(transitions: &Transitions<'a>, min: Severity) -> Announcement<'a> {
     let all: Vec<(&ReportFinding, bool)> = transitions
         .detected
         .iter()
@@ -33,11 +48,24 @@ fn worth_announcing<'a>(
         .chain(transitions.resolved.iter().map(|f| (*f, false)))
         .filter(|(f, _)| at_least(&f.severity, min))
         .collect();
-    let total = all.len();
-    (
-        all.into_iter().take(MAX_EVENTS_PER_EVALUATION).collect(),
-        total,
-    )
+    if all.len() <= MAX_EVENTS_PER_EVALUATION {
+        return Announcement::Each(all);
+    }
+    let mut by_rule: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for (f, detected) in &all {
+        let entry = by_rule.entry(f.rule_id.as_str()).or_default();
+        if *detected {
+            entry.0 += 1;
+        } else {
+            entry.1 += 1;
+        }
+    }
+    let detected = all.iter().filter(|(_, d)| *d).count();
+    Announcement::Summary {
+        detected,
+        resolved: all.len() - detected,
+        by_rule,
+    }
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -90,6 +118,51 @@ pub fn event_for(f: &ReportFinding, detected: bool, instance: &str) -> Event {
     }
 }
 
+/// The one event that sums up a burst of changes, on the ClusterPostureReport (in
+/// `default`, where cluster-scoped objects' events go).
+fn summary_event(
+    detected: usize,
+    resolved: usize,
+    by_rule: &BTreeMap<&str, (usize, usize)>,
+    min: Severity,
+    instance: &str,
+) -> Event {
+    let rules: Vec<String> = by_rule
+        .iter()
+        .map(|(rule, (d, r))| match (d, r) {
+            (d, 0) => format!("{rule} +{d}"),
+            (0, r) => format!("{rule} -{r}"),
+            (d, r) => format!("{rule} +{d}/-{r}"),
+        })
+        .collect();
+    let note = format!(
+        "{detected} finding(s) at or above {min} detected, {resolved} resolved in one evaluation \
+         (kubectl get posturereports -A): {}",
+        rules.join(", ")
+    );
+    Event {
+        metadata: ObjectMeta {
+            generate_name: Some("rampart-".to_owned()),
+            namespace: Some("default".to_owned()),
+            ..Default::default()
+        },
+        event_time: Some(MicroTime(k8s_openapi::jiff::Timestamp::now())),
+        reason: Some("FindingsChanged".to_owned()),
+        type_: Some(if detected > 0 { "Warning" } else { "Normal" }.to_owned()),
+        action: Some("Evaluate".to_owned()),
+        note: Some(truncate(&note, MAX_NOTE)),
+        regarding: Some(ObjectReference {
+            api_version: Some(ClusterPostureReport::api_version(&()).into_owned()),
+            kind: Some(ClusterPostureReport::kind(&()).into_owned()),
+            name: Some(CLUSTER_REPORT_NAME.to_owned()),
+            ..Default::default()
+        }),
+        reporting_controller: Some(REPORTING_CONTROLLER.to_owned()),
+        reporting_instance: Some(truncate(instance, 128)),
+        ..Default::default()
+    }
+}
+
 /// Creates the events for the transitions at or above `min`; failures are logged, never
 /// fatal. Returns how many were created.
 pub async fn announce(
@@ -98,25 +171,27 @@ pub async fn announce(
     min: Severity,
     instance: &str,
 ) -> usize {
-    let (chosen, total) = worth_announcing(transitions, min);
+    let events: Vec<Event> = match worth_announcing(transitions, min) {
+        Announcement::Each(chosen) => chosen
+            .into_iter()
+            .map(|(f, detected)| event_for(f, detected, instance))
+            .collect(),
+        Announcement::Summary {
+            detected,
+            resolved,
+            by_rule,
+        } => vec![summary_event(detected, resolved, &by_rule, min, instance)],
+    };
     let mut created = 0;
-    for (f, detected) in chosen {
-        let event = event_for(f, detected, instance);
+    for event in events {
         let ns = event.metadata.namespace.clone().unwrap_or_default();
         match Api::<Event>::namespaced(client.clone(), &ns)
             .create(&PostParams::default(), &event)
             .await
         {
             Ok(_) => created += 1,
-            Err(e) => warn!(error = %e, rule = f.rule_id, "could not create event"),
+            Err(e) => warn!(error = %e, reason = ?event.reason, "could not create event"),
         }
-    }
-    if total > MAX_EVENTS_PER_EVALUATION {
-        warn!(
-            total,
-            announced = MAX_EVENTS_PER_EVALUATION,
-            "too many finding changes to announce each"
-        );
     }
     created
 }
@@ -130,11 +205,13 @@ mod tests {
     const ADMIN: &str = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: shop-admin}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\nsubjects: [{kind: User, name: eve, apiGroup: rbac.authorization.k8s.io}]\n";
 
     fn chosen(t: &Transitions<'_>, min: Severity) -> Vec<(String, bool)> {
-        worth_announcing(t, min)
-            .0
-            .into_iter()
-            .map(|(f, detected)| (f.rule_id.clone(), detected))
-            .collect()
+        match worth_announcing(t, min) {
+            Announcement::Each(each) => each
+                .into_iter()
+                .map(|(f, detected)| (f.rule_id.clone(), detected))
+                .collect(),
+            summary => panic!("summarised: {summary:?}"),
+        }
     }
 
     #[test]
@@ -175,7 +252,7 @@ mod tests {
     }
 
     #[test]
-    fn announces_detected_before_resolved_and_no_more_than_the_cap() {
+    fn a_burst_is_summarised_in_one_event_per_rule_counts() {
         let mut yaml = String::new();
         for i in 0..60 {
             yaml.push_str(&format!("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: admin-{i}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}}\nsubjects: [{{kind: User, name: eve-{i}, apiGroup: rbac.authorization.k8s.io}}]\n"));
@@ -184,11 +261,57 @@ mod tests {
         let open = open_of(&before);
         let after = Fixture::default().build(&findings(&yaml), &[]).reports;
         let t = Transitions::between(&open, &after);
-        assert!(!t.resolved.is_empty() && t.detected.len() >= 60, "{t:?}");
-        let (announced, total) = worth_announcing(&t, Severity::Info);
-        assert_eq!(total, t.detected.len() + t.resolved.len());
-        assert_eq!(announced.len(), MAX_EVENTS_PER_EVALUATION);
-        assert!(announced.iter().all(|(_, detected)| *detected));
+        let Announcement::Summary {
+            detected,
+            resolved,
+            by_rule,
+        } = worth_announcing(&t, Severity::High)
+        else {
+            panic!("not summarised: {t:?}");
+        };
+        let high = |fs: &[&ReportFinding]| {
+            fs.iter()
+                .filter(|f| at_least(&f.severity, Severity::High))
+                .count()
+        };
+        assert_eq!(detected, high(&t.detected));
+        assert_eq!(resolved, high(&t.resolved));
+        assert!(detected >= 60 && resolved >= 1, "{detected} {resolved}");
+        assert_eq!(by_rule.get("RBAC001").map(|c| c.0), Some(60));
+        assert_eq!(by_rule.get("RBAC001").map(|c| c.1), Some(1));
+        let e = summary_event(detected, resolved, &by_rule, Severity::High, "pod-1");
+        assert_eq!(e.reason.as_deref(), Some("FindingsChanged"));
+        assert_eq!(e.type_.as_deref(), Some("Warning"));
+        assert_eq!(e.metadata.namespace.as_deref(), Some("default"));
+        let regarding = e.regarding.as_ref().expect("regarding");
+        assert_eq!(regarding.kind.as_deref(), Some("ClusterPostureReport"));
+        assert_eq!(regarding.name.as_deref(), Some("cluster"));
+        let note = e.note.as_deref().unwrap_or_default();
+        assert!(note.contains("RBAC001 +60/-1"), "{note}");
+        assert!(
+            note.starts_with(&format!(
+                "{detected} finding(s) at or above high detected, {resolved} resolved"
+            )),
+            "{note}"
+        );
+        assert!(note.len() <= MAX_NOTE);
+    }
+
+    #[test]
+    fn up_to_the_cap_each_change_gets_its_own_event() {
+        let mut yaml = String::new();
+        for i in 0..MAX_EVENTS_PER_EVALUATION {
+            yaml.push_str(&format!("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: admin-{i}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}}\nsubjects: [{{kind: User, name: eve-{i}, apiGroup: rbac.authorization.k8s.io}}]\n"));
+        }
+        let after = Fixture::default().build(&findings(&yaml), &[]).reports;
+        let empty = HashMap::new();
+        let t = Transitions::between(&empty, &after);
+        let each = chosen(&t, Severity::Critical);
+        assert_eq!(each.len(), MAX_EVENTS_PER_EVALUATION, "{each:?}");
+        assert!(
+            each.iter()
+                .all(|(rule, detected)| rule == "RBAC001" && *detected)
+        );
     }
 
     #[test]
