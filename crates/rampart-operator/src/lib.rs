@@ -10,6 +10,7 @@
 //! `run` drives it, one pass per batch of changes; `metrics` counts what each step saw and
 //! did, for Prometheus. `snapshot` lists the same kinds once, for one-shot commands.
 
+pub mod access;
 pub mod apiserver;
 pub mod apply;
 pub mod collect;
