@@ -172,8 +172,7 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
             "HIGH",
             "MEDIUM",
             "LOW",
-            "LAST",
-            "EVALUATED",
+            "CHANGED",
             "AGE"
         ],
         "{table}"
