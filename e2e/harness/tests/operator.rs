@@ -358,7 +358,7 @@ async fn forbidden_kind_is_reported_as_not_evaluated_until_granted() -> Result<(
     install(&cluster).await?;
     let sa = format!("limited-{}", std::process::id());
     // The install's ClusterRole without Secrets.
-    let rbac = std::fs::read_to_string(repo().join("manifests/rbac.yaml"))?;
+    let rbac = std::fs::read_to_string(repo().join("manifests/10-rbac.yaml"))?;
     let role = yaml::documents(&rbac)
         .into_iter()
         .find(|v| v["kind"] == "ClusterRole")
