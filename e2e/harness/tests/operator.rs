@@ -2,6 +2,7 @@
 //! RBAC that `manifests/` grants its ServiceAccount.
 
 use anyhow::{Context as _, Result};
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
 use kube::Api;
@@ -219,6 +220,21 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
         .map(|f| f.first_seen.clone())
         .collect();
     operator.stop();
+    // A leader stopped by SIGTERM hands the Lease back: a successor need not wait for it
+    // to lapse.
+    let lease = Api::<Lease>::namespaced(cluster.client.clone(), "rampart-system")
+        .get("rampart")
+        .await?;
+    let log = operator.log();
+    assert_eq!(
+        lease
+            .spec
+            .and_then(|s| s.holder_identity)
+            .filter(|h| !h.is_empty()),
+        None,
+        "the Lease still has a holder after a graceful stop:\n{log}"
+    );
+    assert!(log.contains("released the lease"), "{log}");
     // A short resync: full evaluations interleave with the incremental ones and check them.
     let operator = Operator::start_with(
         &kubeconfig,
