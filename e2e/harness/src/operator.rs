@@ -108,7 +108,9 @@ impl Operator {
             .args(extra)
             .env("KUBECONFIG", kubeconfig)
             .env("RUST_LOG", "info,kube=warn")
-            .env("NO_COLOR", "1")
+            // No NO_COLOR: a log written to a file has no colour codes by itself, and the
+            // tests check that it has none.
+            .env_remove("NO_COLOR")
             .stdout(Stdio::null())
             .stderr(out)
             .spawn()

@@ -221,7 +221,7 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
         .collect();
     operator.stop();
     // A leader stopped by SIGTERM hands the Lease back: a successor need not wait for it
-    // to lapse.
+    // to lapse. Its log, written to a file, has no colour codes.
     let lease = Api::<Lease>::namespaced(cluster.client.clone(), "rampart-system")
         .get("rampart")
         .await?;
@@ -235,6 +235,7 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
         "the Lease still has a holder after a graceful stop:\n{log}"
     );
     assert!(log.contains("released the lease"), "{log}");
+    assert!(!log.contains('\x1b'), "colour codes in a log file:\n{log}");
     // A short resync: full evaluations interleave with the incremental ones and check them.
     let operator = Operator::start_with(
         &kubeconfig,
