@@ -28,6 +28,10 @@ test-offline:
 e2e:
     scripts/test
 
+# Regenerate the committed CRDs from the types in rampart-crd.
+crds:
+    cargo run -p rampart -- crd --output crds/rampart.yaml
+
 # Regenerate the committed docs (rules catalogue, metrics) and monitoring wrappers.
 docs:
     cargo run -p rampart -- docs rules --output docs/rules.md

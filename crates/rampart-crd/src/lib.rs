@@ -12,7 +12,9 @@
 // them as duplicated attributes.
 #![allow(clippy::duplicated_attributes)]
 
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
+    CustomResourceDefinition, JSONSchemaProps, JSONSchemaPropsOrArray, JSONSchemaPropsOrBool,
+};
 use kube::{CustomResource, CustomResourceExt};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -67,10 +69,10 @@ pub const MAX_REPORT_BYTES: usize = 512 * 1024;
         description = "Low findings"
     ),
     printcolumn(
-        name = "Last Evaluated",
+        name = "Changed",
         type_ = "date",
         json_path = ".report.lastEvaluated",
-        description = "When the findings were last evaluated"
+        description = "When an evaluation last changed the report (not when it last ran: an unchanged report is not rewritten)"
     ),
     printcolumn(
         name = "Age",
@@ -131,10 +133,10 @@ pub struct PostureReportFields {
         description = "Secrets encryption at rest: encrypted, unencrypted, partially-migrated or unknown"
     ),
     printcolumn(
-        name = "Last Evaluated",
+        name = "Changed",
         type_ = "date",
         json_path = ".report.lastEvaluated",
-        description = "When the findings were last evaluated"
+        description = "When an evaluation last changed the report (not when it last ran: an unchanged report is not rewritten)"
     ),
     printcolumn(
         name = "Age",
@@ -186,7 +188,10 @@ pub struct Report {
     pub score: u8,
     /// Findings per severity; exact even when `findings` is truncated.
     pub summary: SeverityCounts,
-    /// When the findings were evaluated (RFC 3339).
+    /// When the evaluation that last changed this report ran (RFC 3339). An evaluation
+    /// that finds what the report already says is not written, or every pass would rewrite
+    /// every report; so this is when the findings, counts or notes last changed, not when
+    /// they were last checked (`rampart_last_evaluation_timestamp_seconds` says that).
     pub last_evaluated: String,
     /// Version of the Rampart operator that wrote the report.
     pub rampart_version: String,
@@ -296,9 +301,110 @@ pub struct RelatedRef {
     pub object: ResourceRef,
 }
 
-/// The CRDs of every Rampart resource, in a stable order.
+/// The CRDs of every Rampart resource, in a stable order, with schemas in the formats
+/// Kubernetes knows (use these rather than the types' own `crd()`).
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    vec![ClusterPostureReport::crd(), PostureReport::crd()]
+    let mut crds = vec![ClusterPostureReport::crd(), PostureReport::crd()];
+    for version in crds.iter_mut().flat_map(|c| &mut c.spec.versions) {
+        if let Some(schema) = version
+            .schema
+            .as_mut()
+            .and_then(|s| s.open_api_v3_schema.as_mut())
+        {
+            kubernetes_formats(schema);
+        }
+    }
+    crds
+}
+
+/// The string formats a CRD schema may use, as kube-apiserver lists them
+/// (`apiextensions-apiserver/pkg/apiserver/validation/formats.go`), compared with `-`
+/// removed (`date-time` is `datetime`). Integers may be `int32` or `int64`, numbers
+/// `float` or `double`; no other type takes a format.
+pub const KUBERNETES_STRING_FORMATS: &[&str] = &[
+    "bsonobjectid",
+    "uri",
+    "email",
+    "hostname",
+    "ipv4",
+    "ipv6",
+    "cidr",
+    "mac",
+    "uuid",
+    "uuid3",
+    "uuid4",
+    "uuid5",
+    "isbn",
+    "isbn10",
+    "isbn13",
+    "creditcard",
+    "ssn",
+    "hexcolor",
+    "rgbcolor",
+    "byte",
+    "password",
+    "date",
+    "duration",
+    "datetime",
+];
+
+/// Rewrites the `format`s schemars gives Rust's types (`uint8`, `uint32`...) into ones
+/// Kubernetes knows, or drops them: kube-apiserver ignores any other format and kubectl
+/// warns `unrecognized format` on every apply. `minimum` and `maximum` carry the range.
+fn kubernetes_formats(schema: &mut JSONSchemaProps) {
+    if let Some(format) = schema.format.take() {
+        schema.format = match (schema.type_.as_deref(), format.as_str()) {
+            (Some("integer"), "int8" | "int16" | "int32" | "uint8" | "uint16") => {
+                Some("int32".to_owned())
+            }
+            (Some("integer"), "uint32") => {
+                // schemars gives u32 a minimum only; int64 alone would admit more.
+                schema.maximum.get_or_insert(f64::from(u32::MAX));
+                Some("int64".to_owned())
+            }
+            (Some("integer"), "int64") => Some("int64".to_owned()),
+            // u64, i128, usize...: no Kubernetes format holds them.
+            (Some("integer"), _) => None,
+            (Some("number"), "float" | "double") => Some(format),
+            (Some("string") | None, f)
+                if KUBERNETES_STRING_FORMATS.contains(&f.replace('-', "").as_str()) =>
+            {
+                Some(format)
+            }
+            _ => None,
+        };
+    }
+    let children = schema
+        .properties
+        .iter_mut()
+        .chain(schema.pattern_properties.iter_mut())
+        .chain(schema.definitions.iter_mut())
+        .flat_map(|m| m.values_mut())
+        .chain(
+            [&mut schema.all_of, &mut schema.any_of, &mut schema.one_of]
+                .into_iter()
+                .flatten()
+                .flatten(),
+        );
+    for child in children {
+        kubernetes_formats(child);
+    }
+    match &mut schema.items {
+        Some(JSONSchemaPropsOrArray::Schema(s)) => kubernetes_formats(s),
+        Some(JSONSchemaPropsOrArray::Schemas(v)) => v.iter_mut().for_each(kubernetes_formats),
+        None => {}
+    }
+    for extra in [
+        &mut schema.additional_properties,
+        &mut schema.additional_items,
+    ] {
+        if let Some(JSONSchemaPropsOrBool::Schema(s)) = extra {
+            kubernetes_formats(s);
+        }
+    }
+    if let Some(s) = &mut schema.not {
+        kubernetes_formats(s);
+    }
 }
 
 /// The CRDs as one multi-document YAML stream, as committed under `crds/`.
@@ -309,4 +415,112 @@ pub fn crds_yaml() -> Result<String, serde_yaml_ng::Error> {
         out.push_str(&serde_yaml_ng::to_string(&crd)?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// Every `format` in `schema`, with the `type` beside it and where it is.
+    fn formats(schema: &Value, path: &str, out: &mut Vec<(String, String, String)>) {
+        match schema {
+            Value::Object(map) => {
+                if let Some(Value::String(format)) = map.get("format") {
+                    let type_ = map.get("type").and_then(Value::as_str).unwrap_or("");
+                    out.push((path.to_owned(), type_.to_owned(), format.clone()));
+                }
+                for (key, value) in map {
+                    formats(value, &format!("{path}.{key}"), out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, value) in items.iter().enumerate() {
+                    formats(value, &format!("{path}[{i}]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// kube-apiserver's rule for an unrecognized format (`GetUnrecognizedFormats`).
+    fn kubernetes_knows(type_: &str, format: &str) -> bool {
+        match type_ {
+            "integer" => matches!(format, "int32" | "int64"),
+            "number" => matches!(format, "float" | "double"),
+            "" | "string" => KUBERNETES_STRING_FORMATS.contains(&format.replace('-', "").as_str()),
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn generated_schemas_use_only_formats_kubernetes_knows() {
+        let mut found = Vec::new();
+        for crd in crds() {
+            let name = crd.metadata.name.clone().unwrap_or_default();
+            for version in &crd.spec.versions {
+                let schema = serde_json::to_value(&version.schema).expect("serializes");
+                formats(&schema, &format!("{name}/{}", version.name), &mut found);
+            }
+        }
+        let unknown: Vec<_> = found
+            .iter()
+            .filter(|(_, t, f)| !kubernetes_knows(t, f))
+            .collect();
+        assert!(
+            unknown.is_empty(),
+            "formats Kubernetes rejects: {unknown:?}"
+        );
+        // The counters are still typed, as integers that fit Kubernetes' int64.
+        assert!(
+            found
+                .iter()
+                .any(|(p, t, f)| p.ends_with(".critical") && t == "integer" && f == "int64"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn unsigned_integers_keep_their_range_in_a_kubernetes_format() {
+        let schema = |type_: &str, format: &str| JSONSchemaProps {
+            type_: Some(type_.to_owned()),
+            format: Some(format.to_owned()),
+            ..Default::default()
+        };
+        let mut object = JSONSchemaProps {
+            type_: Some("object".to_owned()),
+            properties: Some(
+                [
+                    ("score", schema("integer", "uint8")),
+                    ("count", schema("integer", "uint32")),
+                    ("huge", schema("integer", "uint64")),
+                    ("ratio", schema("number", "double")),
+                    ("half", schema("number", "float16")),
+                    ("at", schema("string", "date-time")),
+                    ("ip", schema("string", "ip")),
+                ]
+                .map(|(k, v)| (k.to_owned(), v))
+                .into(),
+            ),
+            items: Some(JSONSchemaPropsOrArray::Schema(Box::new(schema(
+                "integer", "uint16",
+            )))),
+            ..Default::default()
+        };
+        kubernetes_formats(&mut object);
+        let format = |name: &str| object.properties.as_ref().unwrap()[name].format.clone();
+        assert_eq!(format("score").as_deref(), Some("int32"));
+        assert_eq!(format("count").as_deref(), Some("int64"));
+        let count = &object.properties.as_ref().unwrap()["count"];
+        assert_eq!(count.maximum, Some(4_294_967_295.0));
+        assert_eq!(format("huge"), None);
+        assert_eq!(format("ratio").as_deref(), Some("double"));
+        assert_eq!(format("half"), None);
+        assert_eq!(format("at").as_deref(), Some("date-time"));
+        assert_eq!(format("ip"), None);
+        let Some(JSONSchemaPropsOrArray::Schema(items)) = &object.items else {
+            panic!("items");
+        };
+        assert_eq!(items.format.as_deref(), Some("int32"));
+    }
 }

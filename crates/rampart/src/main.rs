@@ -7,6 +7,7 @@ mod demo;
 mod docs;
 mod examples;
 mod input;
+mod leadership;
 mod operator;
 mod output;
 mod rules_cmd;

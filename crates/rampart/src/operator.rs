@@ -2,14 +2,19 @@
 
 use crate::cli::{LogFormat, OperatorArgs};
 use anyhow::{Context as _, Result};
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only for a person at a terminal: a log file or a log collector would keep
+    // the escape codes as text.
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
@@ -32,26 +37,6 @@ pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
         let instance = std::env::var("POD_NAME")
             .or_else(|_| std::env::var("HOSTNAME"))
             .unwrap_or_else(|_| "rampart".to_owned());
-        let leader = if args.leader_election {
-            let identity = format!("{instance}-{}", std::process::id());
-            // One field manager per replica: server-side apply detects a conflict only
-            // between different managers, so a shared one would let two replicas both
-            // take the lease.
-            let manager = kube_lease_manager::LeaseManagerBuilder::new(client.clone(), "rampart")
-                .with_namespace(&args.lease_namespace)
-                .with_identity(&identity)
-                .with_duration(args.lease_duration_seconds)
-                .with_grace(2)
-                .with_field_manager(format!("rampart-lease-{identity}"))
-                .build()
-                .await
-                .context("setting up leader election")?;
-            // The lease is released when the receiver is dropped at shutdown.
-            let (receiver, _task) = manager.watch().await;
-            Some(receiver)
-        } else {
-            None
-        };
         let health = std::sync::Arc::new(rampart_operator::health::Health::default());
         let metrics = std::sync::Arc::new(
             rampart_operator::metrics::Metrics::new(args.findings_namespace_label)
@@ -61,6 +46,19 @@ pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
             .await
             .with_context(|| format!("serving health endpoints on {}", args.health_addr))?;
         let settings = crate::scan::load_settings(args.config.as_deref())?;
+        let (leadership, leader) = if args.leader_election {
+            let identity = format!("{instance}-{}", std::process::id());
+            let (leadership, leader) = crate::leadership::Leadership::start(
+                client.clone(),
+                &args.lease_namespace,
+                identity,
+                args.lease_duration_seconds,
+            )
+            .await?;
+            (Some(leadership), Some(leader))
+        } else {
+            (None, None)
+        };
         let config = rampart_operator::run::Config {
             debounce: Duration::from_millis(args.debounce_ms),
             resync: Duration::from_secs(args.resync_seconds),
@@ -80,7 +78,13 @@ pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
                 exclude: args.exclude_namespaces.clone(),
             },
         };
-        rampart_operator::run::run(client, config, rx).await?;
+        let result = rampart_operator::run::run(client, config, rx).await;
+        // The loop no longer writes: hand the Lease to a standby now, while the runtime
+        // and the client still run (their shutdown would cut the request off).
+        if let Some(leadership) = leadership {
+            leadership.release().await;
+        }
+        result?;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)

@@ -62,7 +62,7 @@ fn every_schema_field_has_a_description() {
         if kind == "ClusterPostureReport" {
             expected.push("Encryption");
         }
-        expected.extend(["Last Evaluated", "Age"]);
+        expected.extend(["Changed", "Age"]);
         assert_eq!(columns, expected, "{kind}");
     }
     assert_eq!(crds, 2);

@@ -22,7 +22,7 @@ fn dockerfile_builds_and_runs_this_binary_as_non_root() {
 
 #[test]
 fn deployment_runs_the_operator_non_root_read_only() {
-    let y = yaml::document(&read("manifests/deployment.yaml"));
+    let y = yaml::document(&read("manifests/30-deployment.yaml"));
     let pod = &y["spec"]["template"]["spec"];
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
     assert_eq!(pod["securityContext"]["runAsUser"], 65532);

@@ -253,10 +253,10 @@ fn every_dashboard_query_parses() {
 
 #[test]
 fn service_monitor_service_and_network_policy_agree_on_the_metrics_port() {
-    let service = yaml::document(&read("manifests/service.yaml"));
+    let service = yaml::document(&read("manifests/40-service.yaml"));
     let port = &service["spec"]["ports"][0];
     assert_eq!(port["name"], "metrics");
-    let deployment = yaml::document(&read("manifests/deployment.yaml"));
+    let deployment = yaml::document(&read("manifests/30-deployment.yaml"));
     let container_port = deployment["spec"]["template"]["spec"]["containers"][0]["ports"]
         .as_array()
         .expect("ports")
@@ -282,7 +282,7 @@ fn service_monitor_service_and_network_policy_agree_on_the_metrics_port() {
         );
     }
 
-    let policies = yaml::documents(&read("manifests/networkpolicy.yaml"));
+    let policies = yaml::documents(&read("manifests/20-networkpolicy.yaml"));
     let admits = policies.iter().any(|p| {
         p["spec"]["ingress"]
             .as_array()

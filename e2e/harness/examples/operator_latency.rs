@@ -35,8 +35,8 @@ async fn main() -> Result<()> {
     let cluster = Cluster::connect().await?;
     for file in [
         "crds/rampart.yaml",
-        "manifests/namespace.yaml",
-        "manifests/rbac.yaml",
+        "manifests/00-namespace.yaml",
+        "manifests/10-rbac.yaml",
     ] {
         apply_yaml(
             &cluster.client,

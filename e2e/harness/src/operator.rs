@@ -108,7 +108,9 @@ impl Operator {
             .args(extra)
             .env("KUBECONFIG", kubeconfig)
             .env("RUST_LOG", "info,kube=warn")
-            .env("NO_COLOR", "1")
+            // No NO_COLOR: a log written to a file has no colour codes by itself, and the
+            // tests check that it has none.
+            .env_remove("NO_COLOR")
             .stdout(Stdio::null())
             .stderr(out)
             .spawn()
@@ -201,20 +203,16 @@ pub async fn install(cluster: &Cluster) -> Result<PathBuf> {
 /// [`install`] plus `extra` files of the repository (opt-in manifests, say), on any
 /// cluster: the shared one or an [`crate::ExtraCluster`].
 pub async fn install_with(cluster: &Cluster, extra: &[&str]) -> Result<PathBuf> {
-    let files = [
-        "crds/rampart.yaml",
-        "manifests/namespace.yaml",
-        "manifests/rbac.yaml",
-        "manifests/networkpolicy.yaml",
-        "manifests/deployment.yaml",
-        "manifests/service.yaml",
-    ];
-    for file in files.iter().chain(extra) {
-        let text = std::fs::read_to_string(repo().join(file))
-            .with_context(|| format!("reading {file}"))?;
+    // What `kubectl apply -f crds/ -f manifests/` applies, in the same order.
+    let mut files = yaml_files("crds")?;
+    files.extend(yaml_files("manifests")?);
+    files.extend(extra.iter().map(|f| repo().join(f)));
+    for file in &files {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
         apply_yaml(&cluster.client, None, &text)
             .await
-            .with_context(|| format!("applying {file}"))?;
+            .with_context(|| format!("applying {}", file.display()))?;
     }
     // The CRDs must be served before the operator lists reports.
     let reports: Api<PostureReport> = Api::all(cluster.client.clone());
@@ -226,4 +224,23 @@ pub async fn install_with(cluster: &Cluster, extra: &[&str]) -> Result<PathBuf> 
         .script(&["token-kubeconfig", "rampart-system", "rampart"])
         .await?;
     Ok(PathBuf::from(path.trim()))
+}
+
+/// The manifests (`.yaml`, `.yml`, `.json`) directly in the repository's directory `dir`,
+/// in lexical order: what `kubectl apply -f DIR/` applies (without `-R`, so not
+/// subdirectories), in its order.
+pub fn yaml_files(dir: &str) -> Result<Vec<PathBuf>> {
+    let path = repo().join(dir);
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&path).with_context(|| format!("listing {}", path.display()))? {
+        let file = entry?.path();
+        let yaml = file
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json");
+        if yaml && file.is_file() {
+            files.push(file);
+        }
+    }
+    files.sort();
+    Ok(files)
 }

@@ -2,6 +2,7 @@
 //! RBAC that `manifests/` grants its ServiceAccount.
 
 use anyhow::{Context as _, Result};
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
 use kube::Api;
@@ -172,8 +173,7 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
             "HIGH",
             "MEDIUM",
             "LOW",
-            "LAST",
-            "EVALUATED",
+            "CHANGED",
             "AGE"
         ],
         "{table}"
@@ -220,6 +220,22 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
         .map(|f| f.first_seen.clone())
         .collect();
     operator.stop();
+    // A leader stopped by SIGTERM hands the Lease back: a successor need not wait for it
+    // to lapse. Its log, written to a file, has no colour codes.
+    let lease = Api::<Lease>::namespaced(cluster.client.clone(), "rampart-system")
+        .get("rampart")
+        .await?;
+    let log = operator.log();
+    assert_eq!(
+        lease
+            .spec
+            .and_then(|s| s.holder_identity)
+            .filter(|h| !h.is_empty()),
+        None,
+        "the Lease still has a holder after a graceful stop:\n{log}"
+    );
+    assert!(log.contains("released the lease"), "{log}");
+    assert!(!log.contains('\x1b'), "colour codes in a log file:\n{log}");
     // A short resync: full evaluations interleave with the incremental ones and check them.
     let operator = Operator::start_with(
         &kubeconfig,
@@ -359,7 +375,7 @@ async fn forbidden_kind_is_reported_as_not_evaluated_until_granted() -> Result<(
     install(&cluster).await?;
     let sa = format!("limited-{}", std::process::id());
     // The install's ClusterRole without Secrets.
-    let rbac = std::fs::read_to_string(repo().join("manifests/rbac.yaml"))?;
+    let rbac = std::fs::read_to_string(repo().join("manifests/10-rbac.yaml"))?;
     let role = yaml::documents(&rbac)
         .into_iter()
         .find(|v| v["kind"] == "ClusterRole")
