@@ -266,10 +266,12 @@ pub async fn apply_yaml(
     namespace: Option<&str>,
     yaml: &str,
 ) -> Result<Vec<DynamicObject>> {
-    let discovery = Discovery::new(client.clone())
-        .run()
-        .await
-        .context("API discovery")?;
+    // Right after a CRD is created its group is listed before its version is served, and
+    // discovery fails with a 404 for a moment: retry briefly.
+    let discovery = wait_for("API discovery", Duration::from_secs(15), || async {
+        Ok(Some(Discovery::new(client.clone()).run().await?))
+    })
+    .await?;
     let params = PatchParams::apply("rampart-e2e").force();
     let mut applied = Vec::new();
     for doc in serde_yaml_ng::Deserializer::from_str(yaml) {
