@@ -1,7 +1,7 @@
 //! Apply: the one writer. Sends a report only when its content hash differs from what is
 //! in the cluster, with server-side apply under one field manager, and counts what it did.
 
-use crate::report::{Reports, content_hash};
+use crate::report::{Open, Reports, content_hash};
 use crate::written::Vanished;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
@@ -10,7 +10,7 @@ use rampart_crd::{
     Report, ReportFinding, ResourceRef,
 };
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 pub const FIELD_MANAGER: &str = "rampart";
 const HASH_ANNOTATION: &str = "rampart.dev/content-hash";
@@ -95,17 +95,17 @@ fn folded_finding(g: &FoldedFindings, fingerprint: &str) -> ReportFinding {
 pub struct Applied {
     /// Reports sent; the others were unchanged.
     pub written: u64,
-    /// The findings open before the write, to tell what it detected and resolved
-    /// ([`crate::report::Transitions`]).
-    pub before: HashMap<String, ReportFinding>,
+    /// The findings open before the write in the reports it built or dropped, to tell
+    /// what it detected and resolved ([`crate::report::Transitions`]).
+    pub before: Open,
 }
 
 /// What the writer knows of the cluster's reports: their content hashes, and every open
-/// finding in them by fingerprint (for first-seen times and for telling new from resolved).
+/// finding in each by fingerprint (for first-seen times and for telling new from resolved).
 #[derive(Debug, Default)]
 pub struct Writer {
     hashes: HashMap<String, String>,
-    pub open: HashMap<String, ReportFinding>,
+    pub open: Open,
     pub writes: u64,
     pub skipped: u64,
 }
@@ -120,27 +120,35 @@ fn hash_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) ->
 }
 
 impl Writer {
-    fn remember(&mut self, report: &Report) {
+    fn remember(&mut self, key: String, report: &Report) {
+        let open = self.open.entry(key).or_default();
         for f in open_in(report) {
-            self.open.insert(f.fingerprint.clone(), f);
+            open.insert(f.fingerprint.clone(), f);
         }
     }
 
     /// Reads the reports already in the cluster, so a restart neither rewrites unchanged
     /// reports nor makes old findings new.
     /// Forgets the reports that are gone from the cluster, so the next apply writes them
-    /// again, and says how many.
-    pub fn forget(&mut self, vanished: &Vanished) -> usize {
-        let before = self.hashes.len();
+    /// again; returns their keys.
+    pub fn forget(&mut self, vanished: &Vanished) -> BTreeSet<String> {
+        let mut forgotten = BTreeSet::new();
         for k in &vanished.deleted {
-            self.hashes.remove(k);
+            if self.hashes.remove(k).is_some() {
+                forgotten.insert(k.clone());
+            }
         }
         let cluster_key = report_key(None);
         for l in &vanished.listed {
-            self.hashes
-                .retain(|k, _| (*k == cluster_key) != l.cluster || l.present.contains(k));
+            self.hashes.retain(|k, _| {
+                let kept = (*k == cluster_key) != l.cluster || l.present.contains(k);
+                if !kept {
+                    forgotten.insert(k.clone());
+                }
+                kept
+            });
         }
-        before - self.hashes.len()
+        forgotten
     }
 
     pub async fn load(client: &Client) -> Result<Writer, ApplyError> {
@@ -151,11 +159,11 @@ impl Writer {
             .await
             .map_err(ApplyError::Read)?
         {
+            let key = report_key(r.metadata.namespace.as_deref());
             if let Some(h) = hash_of(&r.metadata) {
-                w.hashes
-                    .insert(report_key(r.metadata.namespace.as_deref()), h);
+                w.hashes.insert(key.clone(), h);
             }
-            w.remember(&r.spec.report);
+            w.remember(key, &r.spec.report);
         }
         let cluster: Api<ClusterPostureReport> = Api::all(client.clone());
         if let Some(r) = cluster
@@ -166,7 +174,7 @@ impl Writer {
             if let Some(h) = hash_of(&r.metadata) {
                 w.hashes.insert(report_key(None), h);
             }
-            w.remember(&r.spec.report);
+            w.remember(report_key(None), &r.spec.report);
         }
         Ok(w)
     }
@@ -217,9 +225,12 @@ impl Writer {
             self.hashes.insert(ns.clone(), hash);
             written += 1;
         }
+        // The report's own hash was taken when it was built; the cluster's totals change
+        // more often than what it lists.
         let hash = content_hash(
-            &reports.cluster,
+            &Report::default(),
             &(
+                &reports.cluster_hash,
                 &reports.cluster_score,
                 &reports.cluster_summary,
                 &reports.encryption,
@@ -248,9 +259,20 @@ impl Writer {
             self.skipped += 1;
         }
         // Remember only what is open now: a finding that resolves and comes back is new again.
-        let before = std::mem::take(&mut self.open);
-        for f in reports.open() {
-            self.open.insert(f.fingerprint.clone(), remembered(f));
+        let mut before = Open::new();
+        for (key, report) in reports.built() {
+            let now: HashMap<String, ReportFinding> = reports
+                .open_in(&key, report)
+                .map(|f| (f.fingerprint.clone(), remembered(f)))
+                .collect();
+            if let Some(was) = self.open.insert(key.clone(), now) {
+                before.insert(key, was);
+            }
+        }
+        for key in &reports.gone {
+            if let Some(was) = self.open.remove(key) {
+                before.insert(key.clone(), was);
+            }
         }
         self.writes += written;
         Ok(Applied { written, before })
@@ -277,7 +299,7 @@ mod tests {
             deleted: BTreeSet::from(["shop".to_owned()]),
             listed: Vec::new(),
         };
-        assert_eq!(w.forget(&deleted), 1);
+        assert_eq!(w.forget(&deleted), BTreeSet::from(["shop".to_owned()]));
         // A list of PostureReports says nothing about the ClusterPostureReport.
         let listed = Vanished {
             deleted: BTreeSet::new(),
@@ -286,7 +308,7 @@ mod tests {
                 present: BTreeSet::from(["kept".to_owned()]),
             }],
         };
-        assert_eq!(w.forget(&listed), 1);
+        assert_eq!(w.forget(&listed).len(), 1);
         assert_eq!(keys(&w), BTreeSet::from(["kept", "/cluster"]));
         // Re-created CRDs: the cluster's list is empty too.
         let recreated = Vanished {
@@ -296,7 +318,7 @@ mod tests {
                 present: BTreeSet::new(),
             }],
         };
-        assert_eq!(w.forget(&recreated), 1);
+        assert_eq!(w.forget(&recreated).len(), 1);
         assert_eq!(keys(&w), BTreeSet::from(["kept"]));
     }
 }

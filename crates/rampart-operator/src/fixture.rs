@@ -1,9 +1,10 @@
 //! Reports built from YAML manifests, for the tests of what consumes them (events, metrics).
 
-use crate::report::{self, Built, Inputs, NamespaceFilter, Reports};
+use crate::held::Held;
+use crate::report::{self, Book, Built, Inputs, NamespaceFilter, Open, Rebuild, Reports};
 use rampart_crd::ReportFinding;
 use rampart_rules::encryption::{Assessment, Evidence, State};
-use rampart_rules::{Finding, Inventory, Settings, evaluate};
+use rampart_rules::{Evaluation, Finding, Inventory, Settings, evaluate};
 use std::collections::HashMap;
 
 /// The sorted findings of a full evaluation of `yaml`.
@@ -12,12 +13,17 @@ pub fn findings(yaml: &str) -> Vec<Finding> {
     evaluate(&inv, &Settings::default()).findings
 }
 
-/// The open findings the writer keeps after writing `reports`.
-pub fn open_of(reports: &Reports) -> HashMap<String, ReportFinding> {
+/// The open findings the writer keeps after writing `reports` (read back as a restarted
+/// writer reads them).
+pub fn open_of(reports: &Reports) -> Open {
     reports
-        .all()
-        .flat_map(crate::apply::open_in)
-        .map(|f| (f.fingerprint.clone(), f))
+        .built()
+        .map(|(key, r)| {
+            let open: HashMap<String, ReportFinding> = crate::apply::open_in(r)
+                .map(|f| (f.fingerprint.clone(), f))
+                .collect();
+            (key, open)
+        })
         .collect()
 }
 
@@ -26,7 +32,7 @@ pub struct Fixture {
     pub filter: NamespaceFilter,
     pub encryption: Assessment,
     pub could_not_evaluate: Vec<String>,
-    pub open: HashMap<String, ReportFinding>,
+    pub open: Open,
     pub now: &'static str,
 }
 
@@ -50,16 +56,38 @@ impl Default for Fixture {
 }
 
 impl Fixture {
+    /// Every report, as a full pass builds them.
     pub fn build(&self, findings: &[Finding], namespaces: &[&str]) -> Built {
-        report::build(&Inputs {
-            findings,
-            namespaces,
-            filter: &self.filter,
-            encryption: &self.encryption,
-            could_not_evaluate: &self.could_not_evaluate,
-            open: &self.open,
-            now: self.now,
-            version: "0.1.0",
-        })
+        let evaluation = Evaluation {
+            findings: findings.to_vec(),
+            encryption: self.encryption.clone(),
+            ..Evaluation::default()
+        };
+        let held = Held::new(evaluation, &self.filter);
+        self.build_from(&held, namespaces, &Rebuild::all(), &mut Book::default())
+    }
+
+    /// The reports `rebuild` names, on top of what `book` kept.
+    pub fn build_from(
+        &self,
+        held: &Held,
+        namespaces: &[&str],
+        rebuild: &Rebuild,
+        book: &mut Book,
+    ) -> Built {
+        report::build(
+            &Inputs {
+                held,
+                namespaces,
+                filter: &self.filter,
+                encryption: &self.encryption,
+                could_not_evaluate: &self.could_not_evaluate,
+                open: &self.open,
+                now: self.now,
+                version: "0.1.0",
+            },
+            rebuild,
+            book,
+        )
     }
 }

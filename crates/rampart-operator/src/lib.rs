@@ -3,12 +3,14 @@
 //! ```text
 //! `watched` (the kinds, listed once)
 //!   -> `collect` (watches [API], `apiserver` /metrics [API]) -> Inventory
-//!   -> `rampart_rules::evaluate` -> `report::build` (pure) -> `apply::Writer` (server-side
+//!   -> `rampart_rules::evaluate` -> `held` (findings by scope) -> `report::build` (pure)
+//!   -> `apply::Writer` (server-side
 //!      apply of what changed [API]) -> `report::Transitions` -> `events` [API], `metrics`
 //! ```
 //! `written` watches the reports themselves, so one that disappears is written again.
 //! `run` drives it, one pass per batch of changes; `metrics` counts what each step saw and
 //! did, for Prometheus. `snapshot` lists the same kinds once, for one-shot commands.
+//! `access` lists the verbs all of this needs, which the install grants and no more.
 
 pub mod access;
 pub mod apiserver;
@@ -18,6 +20,7 @@ pub mod events;
 #[cfg(test)]
 mod fixture;
 pub mod health;
+pub mod held;
 pub mod metrics;
 pub mod report;
 pub mod run;

@@ -3,15 +3,22 @@
 //! the writer decides what to send.
 //!
 //! ```text
-//! Inputs: evaluation (sorted findings) + known namespaces + namespace filter
-//!         + encryption verdict + kinds not evaluated + open findings (first-seen times)
-//!   -> one Report per namespace (resource namespace), one for the cluster (cluster-scoped)
+//! Inputs: held findings (by scope, with the cluster's totals) + known namespaces
+//!         + namespace filter + encryption verdict + kinds not evaluated
+//!         + open findings per report (first-seen times)
+//!   + Rebuild (all, or the namespaces a change reached and whether the cluster part)
+//!   + Book (what the last build left: namespaces, couldNotEvaluate, cluster report)
+//!   -> the reports to build: one per namespace (resource namespace), one for the cluster
+//!      (cluster-scoped); all of them when the book cannot carry the others over
 //!   -> each within its share of REPORTS_BUDGET_BYTES: the most severe findings whole,
 //!      the rest folded per rule and severity (counts exact) -> content hash
-//!   -> Posture (score and open findings over the reported namespaces, for metrics)
-//! written reports + the findings open before -> Transitions (for events and metrics)
+//!   -> Posture (score from the held totals; every metric series, or those that changed)
+//! built reports + the findings open in them before -> Transitions (events, metrics)
 //! ```
+//! An incremental pass builds, hashes and diffs only the reports its change reached, so
+//! it costs what the change costs, however many findings the rest of the cluster holds.
 
+use crate::held::{Held, Replaced};
 use rampart_crd::{
     EncryptionStatus, FoldedFindings, MAX_REPORT_BYTES, RelatedRef, Report, ReportFinding,
     ResourceRef, SeverityCounts,
@@ -19,7 +26,7 @@ use rampart_crd::{
 use rampart_rules::encryption::Assessment;
 use rampart_rules::{Category, Finding, ObjectRef, Severity, Summary, score};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Room kept for the report's own fields and the object's metadata.
 const OVERHEAD_BYTES: usize = 16 * 1024;
@@ -47,8 +54,8 @@ fn namespace_share(namespaces: usize) -> usize {
 /// What one pass hands the builder: everything a report says comes in here.
 #[derive(Debug, Clone, Copy)]
 pub struct Inputs<'a> {
-    /// The evaluation's findings, sorted most severe first.
-    pub findings: &'a [Finding],
+    /// The last evaluation's findings, by scope, with the cluster's totals.
+    pub held: &'a Held,
     /// Every namespace in the inventory: a clean one gets an empty report, which says
     /// "evaluated, nothing found".
     pub namespaces: &'a [&'a str],
@@ -59,27 +66,98 @@ pub struct Inputs<'a> {
     /// One line per kind that could not be read. Every report names them: a missing kind
     /// hides findings in every namespace, not only where its objects would be.
     pub could_not_evaluate: &'a [String],
-    /// Findings open in the written reports, by fingerprint, whose first-seen times carry
-    /// over.
-    pub open: &'a HashMap<String, ReportFinding>,
+    /// Findings open in the written reports, whose first-seen times carry over.
+    pub open: &'a Open,
     pub now: &'a str,
     pub version: &'a str,
 }
 
-/// Everything the writer should make true.
+/// Findings open in the written reports: per report (by the writer's key, see
+/// [`crate::apply::report_key`]), by fingerprint.
+pub type Open = HashMap<String, HashMap<String, ReportFinding>>;
+
+/// Which reports a pass builds: all of them, or those whose findings may have changed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rebuild {
+    pub all: bool,
+    pub namespaces: BTreeSet<String>,
+    pub cluster: bool,
+    /// Metric series whose counts changed, with their new counts (0: gone).
+    pub series: BTreeMap<OpenSeries, u64>,
+}
+
+impl Rebuild {
+    pub fn all() -> Rebuild {
+        Rebuild {
+            all: true,
+            ..Rebuild::default()
+        }
+    }
+
+    /// The reports of what a replacement of findings changed, and those the writer forgot
+    /// (deleted from the cluster: they must be written again).
+    pub fn of(replaced: &Replaced, forgotten: &BTreeSet<String>) -> Rebuild {
+        let cluster_key = crate::apply::report_key(None);
+        let mut namespaces = replaced.namespaces.clone();
+        namespaces.extend(forgotten.iter().filter(|k| **k != cluster_key).cloned());
+        Rebuild {
+            all: false,
+            namespaces,
+            cluster: replaced.cluster || forgotten.contains(&cluster_key),
+            series: replaced.series.clone(),
+        }
+    }
+}
+
+/// What a build leaves for the next one: an incremental build needs the same set of
+/// reported namespaces (another set changes every share) and the same `couldNotEvaluate`
+/// (every report carries it), and sends the last ClusterPostureReport again when only the
+/// cluster's totals changed.
+#[derive(Debug, Default)]
+pub struct Book {
+    namespaces: Vec<String>,
+    could_not_evaluate: Vec<String>,
+    cluster: Option<(Report, String)>,
+    truncated: BTreeSet<String>,
+}
+
+impl Book {
+    /// Whether `rebuild` can be done incrementally on top of this book, or must build all.
+    fn can_build(&self, rebuild: &Rebuild, namespaces: &[String], inputs: &Inputs<'_>) -> bool {
+        !rebuild.all
+            && self.cluster.is_some()
+            && self.namespaces == namespaces
+            && self.could_not_evaluate == inputs.could_not_evaluate
+    }
+}
+
+/// Everything the writer should make true: the reports built this pass (every one in a
+/// full build), and what stands from earlier passes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reports {
+    /// The namespace reports built this pass.
     pub namespaces: BTreeMap<String, Report>,
+    /// Namespaces that had a report and no longer get one.
+    pub gone: Vec<String>,
+    /// Namespace reports not built this pass: nothing in their scope changed.
+    pub kept: usize,
     pub cluster: Report,
+    /// The hash of the cluster report's own content (without the cluster's totals).
+    pub cluster_hash: String,
+    /// Whether the cluster report was built this pass (else it is the last one, sent
+    /// again only if the cluster's totals changed).
+    pub cluster_built: bool,
     /// The cluster's score and counts over every finding of the namespaces that get
     /// reports and of cluster-scoped objects: the same findings `rampart_posture_score`
     /// covers.
     pub cluster_score: u8,
     pub cluster_summary: SeverityCounts,
     pub encryption: EncryptionStatus,
-    /// The folded findings, whole: not written, but open once the reports are (see
-    /// [`Reports::open`]).
-    pub folded: Vec<ReportFinding>,
+    /// The folded findings of the reports built this pass, whole, by report key: not
+    /// written, but open once the reports are (see [`Reports::open`]).
+    pub folded: BTreeMap<String, Vec<ReportFinding>>,
+    /// How many reports are truncated, built this pass or before.
+    pub truncated: usize,
 }
 
 /// The cluster's posture over the namespaces that get reports, as the metrics show it.
@@ -87,8 +165,10 @@ pub struct Reports {
 pub struct Posture {
     /// Score of every finding outside the excluded namespaces, 0 to 100.
     pub score: u8,
-    /// Those findings counted per rule, severity, category and namespace.
+    /// Those findings counted per rule, severity, category and namespace: every series
+    /// when `all`, else the series that changed (0: gone).
     pub open: BTreeMap<OpenSeries, u64>,
+    pub all: bool,
 }
 
 /// Where open findings are counted. `namespace` is where a finding shows on a namespace
@@ -142,7 +222,7 @@ fn counts(s: &Summary) -> SeverityCounts {
 
 fn to_report_finding(
     f: &Finding,
-    open: &HashMap<String, ReportFinding>,
+    open: Option<&HashMap<String, ReportFinding>>,
     now: &str,
 ) -> ReportFinding {
     let fingerprint = f.fingerprint.to_string();
@@ -163,29 +243,31 @@ fn to_report_finding(
             })
             .collect(),
         first_seen: open
-            .get(&fingerprint)
+            .and_then(|o| o.get(&fingerprint))
             .map_or_else(|| now.to_owned(), |o| o.first_seen.clone()),
         fingerprint,
     }
 }
 
-/// Builds one report (a namespace's or the cluster's): score and counts over `counted`,
-/// and the findings of `listed` (both sorted most severe first) within `share` bytes. The
-/// findings it folds go whole to `folded`.
+/// Builds one report (a namespace's or the cluster's, `key` as the writer names it):
+/// score and counts over `counted`, and the findings of `listed` (both sorted most severe
+/// first) within `share` bytes. The findings it folds go whole to `folded`.
 fn report(
+    key: &str,
     counted: &[&Finding],
     listed: &[&Finding],
     inputs: &Inputs<'_>,
     share: usize,
-    folded: &mut Vec<ReportFinding>,
+    folded: &mut BTreeMap<String, Vec<ReportFinding>>,
 ) -> Report {
     let summary = Summary::of(counted.iter().copied());
+    let open = inputs.open.get(key);
     let whole: Vec<ReportFinding> = listed
         .iter()
-        .map(|f| to_report_finding(f, inputs.open, inputs.now))
+        .map(|f| to_report_finding(f, open, inputs.now))
         .collect();
     let fitted = fit(whole, share);
-    folded.extend(fitted.folded_whole);
+    folded.insert(key.to_owned(), fitted.folded_whole);
     Report {
         score: score::score(counted.iter().copied()),
         summary: counts(&summary),
@@ -342,7 +424,7 @@ impl NamespaceFilter {
 }
 
 /// The namespace an open finding is counted under (see [`OpenSeries`]).
-fn dashboard_namespace(f: &Finding) -> &str {
+pub(crate) fn dashboard_namespace(f: &Finding) -> &str {
     match f.namespace() {
         Some(ns) => ns,
         None if f.resource.kind == "Namespace" => &f.resource.name,
@@ -350,108 +432,149 @@ fn dashboard_namespace(f: &Finding) -> &str {
     }
 }
 
-/// The findings the cluster's score and counts cover: all but those of excluded
-/// namespaces (a Namespace object's finding belongs to the namespace it is about).
-fn reported_findings<'a>(findings: &'a [Finding], filter: &NamespaceFilter) -> Vec<&'a Finding> {
-    findings
-        .iter()
-        .filter(|f| {
-            let ns = dashboard_namespace(f);
-            ns.is_empty() || filter.allows(ns)
-        })
-        .collect()
-}
-
-fn posture(included: &[&Finding]) -> Posture {
-    let mut open: BTreeMap<(&'static str, Severity, Category, &str), u64> = BTreeMap::new();
-    for f in included {
-        let key = (
-            f.rule_id(),
-            f.severity,
-            f.category(),
-            dashboard_namespace(f),
-        );
-        *open.entry(key).or_default() += 1;
-    }
-    Posture {
-        score: score::score(included.iter().copied()),
-        open: open
-            .into_iter()
-            .map(|((rule, severity, category, namespace), n)| {
-                let namespace = namespace.to_owned();
-                let series = OpenSeries {
-                    rule,
-                    severity,
-                    category,
-                    namespace,
-                };
-                (series, n)
-            })
-            .collect(),
-    }
-}
-
-/// Splits an evaluation into reports for the namespaces the filter allows and the cluster.
-pub fn build(inputs: &Inputs<'_>) -> Built {
+/// Builds the reports `rebuild` names (all of them when `book` cannot carry the others
+/// over), and the cluster's posture from the totals `inputs.held` keeps.
+pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
     let filter = inputs.filter;
-    let mut by_ns: BTreeMap<&str, Vec<&Finding>> =
-        inputs.namespaces.iter().map(|n| (*n, Vec::new())).collect();
-    let mut cluster: Vec<&Finding> = Vec::new();
-    for f in inputs.findings {
-        match f.namespace() {
-            Some(ns) => by_ns.entry(ns).or_default().push(f),
-            None => cluster.push(f),
+    let held = inputs.held;
+    let mut reported: Vec<String> = inputs
+        .namespaces
+        .iter()
+        .filter(|ns| filter.allows(ns))
+        .map(|ns| (*ns).to_owned())
+        .collect();
+    reported.sort();
+    reported.dedup();
+    let all = !book.can_build(rebuild, &reported, inputs);
+    let share = namespace_share(reported.len());
+    let mut folded = BTreeMap::new();
+    let build_namespace = |ns: &str, folded: &mut BTreeMap<String, Vec<ReportFinding>>| {
+        let fs = held.namespace_findings(ns);
+        report(ns, &fs, &fs, inputs, share, folded)
+    };
+    let mut namespaces = BTreeMap::new();
+    let gone: Vec<String>;
+    if all {
+        for ns in &reported {
+            namespaces.insert(ns.clone(), build_namespace(ns, &mut folded));
+        }
+        gone = book
+            .namespaces
+            .iter()
+            .filter(|ns| reported.binary_search(ns).is_err())
+            .cloned()
+            .collect();
+        book.truncated.clear();
+    } else {
+        for ns in &rebuild.namespaces {
+            if reported.binary_search(ns).is_ok() {
+                namespaces.insert(ns.clone(), build_namespace(ns, &mut folded));
+            }
+        }
+        gone = Vec::new();
+    }
+    for (ns, r) in &namespaces {
+        if r.truncated {
+            book.truncated.insert(ns.clone());
+        } else {
+            book.truncated.remove(ns);
         }
     }
-    let mut folded = Vec::new();
-    // The cluster report's counts and score stay those of every cluster-scoped finding;
-    // only its list leaves out excluded namespaces' own Namespace findings.
-    let listed: Vec<&Finding> = cluster
-        .iter()
-        .filter(|f| {
-            !(f.resource.kind == "Namespace" && f.resource.namespace.is_none())
-                || filter.allows(&f.resource.name)
-        })
-        .copied()
-        .collect();
-    let cluster = report(&cluster, &listed, inputs, largest_share(), &mut folded);
-    let reported: Vec<(&str, &Vec<&Finding>)> = by_ns
-        .iter()
-        .filter(|(ns, _)| filter.allows(ns))
-        .map(|(ns, fs)| (*ns, fs))
-        .collect();
-    let share = namespace_share(reported.len());
-    let namespaces = reported
-        .into_iter()
-        .map(|(ns, fs)| (ns.to_owned(), report(fs, fs, inputs, share, &mut folded)))
-        .collect();
-    let included = reported_findings(inputs.findings, filter);
-    let posture = posture(&included);
+    let cluster_key = crate::apply::report_key(None);
+    let cluster_built = all || rebuild.cluster;
+    let (cluster, cluster_hash) = match book.cluster.take() {
+        Some(kept) if !cluster_built => kept,
+        _ => {
+            let counted = held.cluster_findings();
+            // The cluster report's counts and score stay those of every cluster-scoped
+            // finding; only its list leaves out excluded namespaces' own Namespace findings.
+            let listed: Vec<&Finding> = counted
+                .iter()
+                .filter(|f| {
+                    !(f.resource.kind == "Namespace" && f.resource.namespace.is_none())
+                        || filter.allows(&f.resource.name)
+                })
+                .copied()
+                .collect();
+            let r = report(
+                &cluster_key,
+                &counted,
+                &listed,
+                inputs,
+                largest_share(),
+                &mut folded,
+            );
+            let hash = content_hash(&r, &());
+            (r, hash)
+        }
+    };
+    // Sent only when its hash changes; then it says when.
+    let mut cluster = cluster;
+    cluster.last_evaluated = inputs.now.to_owned();
+    if cluster.truncated {
+        book.truncated.insert(cluster_key);
+    } else {
+        book.truncated.remove(&cluster_key);
+    }
+    book.cluster = Some((cluster.clone(), cluster_hash.clone()));
+    book.namespaces.clone_from(&reported);
+    book.could_not_evaluate = inputs.could_not_evaluate.to_vec();
+    let score = score::of_summary(held.summary());
+    let open = if all {
+        held.series().clone()
+    } else {
+        rebuild.series.clone()
+    };
+    let kept = reported.len() - namespaces.len();
     let reports = Reports {
         namespaces,
+        gone,
+        kept,
         cluster,
-        cluster_score: posture.score,
-        cluster_summary: counts(&Summary::of(included.iter().copied())),
+        cluster_hash,
+        cluster_built,
+        cluster_score: score,
+        cluster_summary: counts(held.summary()),
         encryption: encryption_status(inputs.encryption),
         folded,
+        truncated: book.truncated.len(),
     };
-    Built { reports, posture }
+    Built {
+        reports,
+        posture: Posture { score, open, all },
+    }
 }
 
 impl Reports {
-    /// Every report, the namespaces' then the cluster's.
-    pub fn all(&self) -> impl Iterator<Item = &Report> {
+    /// The reports built this pass, by the writer's key: the namespaces' then the
+    /// cluster's.
+    pub fn built(&self) -> impl Iterator<Item = (String, &Report)> {
+        let cluster = self
+            .cluster_built
+            .then(|| (crate::apply::report_key(None), &self.cluster));
         self.namespaces
-            .values()
-            .chain(std::iter::once(&self.cluster))
+            .iter()
+            .map(|(ns, r)| (ns.clone(), r))
+            .chain(cluster)
     }
 
-    /// Every finding the reports stand for, whole, the folded ones included: what is open
-    /// once they are written.
+    /// The findings a built report stands for, whole, the folded ones included: what is
+    /// open once it is written.
+    pub fn open_in<'a>(
+        &'a self,
+        key: &str,
+        report: &'a Report,
+    ) -> impl Iterator<Item = &'a ReportFinding> {
+        report
+            .findings
+            .iter()
+            .chain(self.folded.get(key).into_iter().flatten())
+    }
+
+    /// Every finding the reports built this pass stand for.
     pub fn open(&self) -> impl Iterator<Item = &ReportFinding> {
-        self.all()
-            .flat_map(|r| r.findings.iter())
-            .chain(&self.folded)
+        self.built()
+            .flat_map(|(key, r)| self.open_in(&key, r).collect::<Vec<_>>())
     }
 }
 
@@ -466,27 +589,37 @@ pub struct Transitions<'a> {
 }
 
 impl<'a> Transitions<'a> {
-    /// Findings whose severity this version cannot read (a report written by another
-    /// version) are neither detected nor resolved.
-    pub fn between(before: &'a HashMap<String, ReportFinding>, reports: &'a Reports) -> Self {
-        let current: HashMap<&str, &ReportFinding> = reports
-            .open()
-            .map(|f| (f.fingerprint.as_str(), f))
-            .collect();
-        let mut detected: Vec<&ReportFinding> = current
-            .values()
-            .filter(|f| {
-                !before.contains_key(&f.fingerprint) && at_least(&f.severity, Severity::Info)
-            })
-            .copied()
-            .collect();
-        let mut resolved: Vec<&ReportFinding> = before
-            .values()
-            .filter(|f| {
-                !current.contains_key(f.fingerprint.as_str())
-                    && at_least(&f.severity, Severity::Info)
-            })
-            .collect();
+    /// Compares each report built this pass with what was open in it before, and counts
+    /// what was open in reports that are gone as resolved. Findings whose severity this
+    /// version cannot read (a report written by another version) are neither detected nor
+    /// resolved.
+    pub fn between(before: &'a Open, reports: &'a Reports) -> Self {
+        let mut detected: Vec<&ReportFinding> = Vec::new();
+        let mut resolved: Vec<&ReportFinding> = Vec::new();
+        let readable = |f: &ReportFinding| at_least(&f.severity, Severity::Info);
+        for (key, report) in reports.built() {
+            let was = before.get(&key);
+            let current: HashMap<&str, &ReportFinding> = reports
+                .open_in(&key, report)
+                .map(|f| (f.fingerprint.as_str(), f))
+                .collect();
+            detected.extend(
+                current.values().filter(|f| {
+                    !was.is_some_and(|w| w.contains_key(&f.fingerprint)) && readable(f)
+                }),
+            );
+            if let Some(was) = was {
+                resolved.extend(
+                    was.values()
+                        .filter(|f| !current.contains_key(f.fingerprint.as_str()) && readable(f)),
+                );
+            }
+        }
+        for key in &reports.gone {
+            if let Some(was) = before.get(key) {
+                resolved.extend(was.values().filter(|f| readable(f)));
+            }
+        }
         detected.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
         resolved.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
         Transitions { detected, resolved }

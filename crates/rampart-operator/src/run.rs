@@ -16,7 +16,9 @@
 //!   wait for a change (watch events, resync, /metrics due, leadership, shutdown)
 //! ```
 //! Changes are batched by a short debounce, and only the namespaces they can affect are
-//! evaluated again (plus the cheap cluster-scoped part). The inventory is the operator's only
+//! evaluated again (plus the cheap cluster-scoped part); only their findings are replaced
+//! (`held`), only their reports built, hashed and diffed, and the cluster's totals and
+//! metric series move by difference. The inventory is the operator's only
 //! copy of the objects. A periodic resync evaluates all of it again, with indexes and
 //! derived caches rebuilt; it also checks that the incremental results agreed, and says so
 //! in the logs when they did not.
@@ -25,8 +27,9 @@ use crate::apiserver::Scraper;
 use crate::apply::{ApplyError, Writer};
 use crate::collect::{self, Batch, Event, Pending, Synced};
 use crate::events;
+use crate::held::{Held, Replaced};
 use crate::metrics::Metrics;
-use crate::report::{self, Built, Inputs, Transitions};
+use crate::report::{self, Book, Built, Inputs, Rebuild, Transitions};
 use crate::watch_state::{Failure, Recovery, WatchState};
 use crate::written::{self, Vanished};
 use futures::StreamExt;
@@ -36,6 +39,7 @@ use rampart_rules::{
     Change, Derived, Evaluation, Inventory, Scope, Settings, evaluate_scope, registry,
 };
 use rampart_rules::{Fingerprint, Severity};
+use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -215,7 +219,9 @@ struct Live {
     derived: Derived,
     /// `None` before the first evaluation and after a stand-by, whose inventory moved on
     /// without evaluating: the next pass evaluates everything.
-    evaluation: Option<Evaluation>,
+    held: Option<Held>,
+    /// What the last build of reports leaves for the next.
+    book: Book,
 }
 
 /// Collect's handoff: what changed since the last pass.
@@ -237,10 +243,10 @@ struct Updated {
 
 enum Plan {
     /// Evaluate what the changes reach, into the last evaluation.
-    Incremental { scope: Scope, last: Evaluation },
+    Incremental { scope: Scope, last: Held },
     /// Evaluate everything, and compare with the incremental result, if there was one.
     Full {
-        last: Option<Evaluation>,
+        last: Option<Held>,
         /// Whether this pass applied changes, which explain differences from `last`.
         changed: bool,
     },
@@ -250,7 +256,9 @@ enum Plan {
 struct Evaluated {
     inventory: Inventory,
     derived: Derived,
-    evaluation: Evaluation,
+    held: Held,
+    /// What the evaluation replaced; `None` when it evaluated everything.
+    replaced: Option<Replaced>,
     /// What this pass evaluated, for the log.
     scope: Scope,
 }
@@ -345,7 +353,8 @@ impl Pipeline {
     ) -> Result<ControlFlow<()>, RunError> {
         // What was concluded as leader goes stale from here; the first pass as leader
         // evaluates everything with fresh caches, so holding them only costs memory.
-        self.live.evaluation = None;
+        self.live.held = None;
+        self.live.book = Book::default();
         self.live.derived = Derived::default();
         let changed = &mut self.watching.changed;
         tokio::select! {
@@ -375,13 +384,25 @@ impl Pipeline {
         // API: kube-apiserver /metrics, when due; the watches' changes are already here.
         let collected = self.collect().await;
         let updated = self.update_inventory(collected);
-        let evaluated = self.evaluate(updated);
-        let decided = self.build_reports(&evaluated);
+        let book = std::mem::take(&mut self.live.book);
+        let mut evaluated = self.evaluate(updated);
+        let forgotten = self.forget_vanished();
+        let (decided, book) = self.build_reports(&mut evaluated, &forgotten, book);
         self.record(&decided);
         // API: the reports whose content changed, then events.
-        if let Some(done) = self.apply(&decided.built).await {
+        let applied = self.apply(&decided.built).await;
+        // A failed write leaves reports the next pass must build and write again, whatever
+        // its scope.
+        let book = if applied.is_some() {
+            book
+        } else {
+            Book::default()
+        };
+        if let Some(done) = applied {
             info!(
-                findings = evaluated.evaluation.findings.len(),
+                findings = evaluated.held.len(),
+                reports_built = decided.built.reports.namespaces.len()
+                    + usize::from(decided.built.reports.cluster_built),
                 scope = %describe(&evaluated.scope),
                 written = done.written,
                 announced = done.announced,
@@ -395,7 +416,8 @@ impl Pipeline {
         self.live = Live {
             inventory: evaluated.inventory,
             derived: evaluated.derived,
-            evaluation: Some(evaluated.evaluation),
+            held: Some(evaluated.held),
+            book,
         };
     }
 
@@ -415,8 +437,7 @@ impl Pipeline {
     /// Collect (API: kube-apiserver /metrics, when due): what the watches saw change since
     /// the last pass, and whether this pass evaluates everything.
     async fn collect(&mut self) -> Collected {
-        let full =
-            self.live.evaluation.is_none() || tokio::time::Instant::now() >= self.next_resync;
+        let full = self.live.held.is_none() || tokio::time::Instant::now() >= self.next_resync;
         let batch = self.watching.take();
         let scraped = self.scraper.refresh(&self.client).await;
         Collected {
@@ -432,11 +453,12 @@ impl Pipeline {
         let Live {
             mut inventory,
             mut derived,
-            evaluation,
+            held,
+            book: _,
         } = std::mem::take(&mut self.live);
         let mut changes = collected.batch.into_changes(&inventory);
         changes.extend(collected.scraped);
-        match evaluation {
+        match held {
             Some(last) if !collected.full => {
                 let scope = derived.apply(&mut inventory, changes);
                 Updated {
@@ -470,14 +492,16 @@ impl Pipeline {
         } = updated;
         let settings = &self.config.settings;
         let rules = registry::rules();
+        let filter = &self.config.namespaces;
         match plan {
             Plan::Incremental { scope, mut last } => {
                 let fresh = evaluate_scope(&inventory, &derived, settings, &scope, rules);
-                last.merge(&scope, fresh);
+                let replaced = last.replace(&scope, fresh, filter);
                 Evaluated {
                     inventory,
                     derived,
-                    evaluation: last,
+                    held: last,
+                    replaced: Some(replaced),
                     scope,
                 }
             }
@@ -491,42 +515,17 @@ impl Pipeline {
                 Evaluated {
                     inventory,
                     derived,
-                    evaluation,
+                    held: Held::new(evaluation, filter),
+                    replaced: None,
                     scope: Scope::All,
                 }
             }
         }
     }
 
-    /// Build reports (pure): everything the reports say goes into the builder.
-    fn build_reports(&self, evaluated: &Evaluated) -> Decided {
-        let inventory = &evaluated.inventory;
-        let namespaces: Vec<&str> = inventory
-            .namespaces()
-            .filter_map(|n| n.metadata.name.as_deref())
-            .collect();
-        // The verdict the ENC rules judged: reports and metrics do not decide again.
-        let encryption = evaluated.evaluation.encryption.clone();
-        let could_not_evaluate = self.watching.state.could_not_evaluate(Instant::now());
-        let now = now();
-        let built = report::build(&Inputs {
-            findings: &evaluated.evaluation.findings,
-            namespaces: &namespaces,
-            filter: &self.config.namespaces,
-            encryption: &encryption,
-            could_not_evaluate: &could_not_evaluate,
-            open: &self.writer.open,
-            now: &now,
-            version: env!("CARGO_PKG_VERSION"),
-        });
-        Decided { built, encryption }
-    }
-
-    /// Apply (API: reports, then events): writes the reports whose content changed, then
-    /// announces and counts what the write detected and resolved. `None` when the write
-    /// failed: the next pass tries again, and nothing is announced or counted twice.
-    async fn apply(&mut self, built: &Built) -> Option<Done> {
-        let metrics = &self.config.metrics;
+    /// Forgets the reports that disappeared from the cluster, so that this pass builds
+    /// and writes them again.
+    fn forget_vanished(&mut self) -> BTreeSet<String> {
         let vanished = self
             .watching
             .vanished
@@ -534,12 +533,58 @@ impl Pipeline {
             .map(|mut v| std::mem::take(&mut *v))
             .unwrap_or_default();
         let forgotten = self.writer.forget(&vanished);
-        if forgotten > 0 {
+        if !forgotten.is_empty() {
             info!(
-                reports = forgotten,
+                reports = forgotten.len(),
                 "reports disappeared from the cluster; writing them again"
             );
         }
+        forgotten
+    }
+
+    /// Build reports (pure): everything the reports say goes into the builder, which
+    /// builds those the evaluation may have changed and those that disappeared.
+    fn build_reports(
+        &self,
+        evaluated: &mut Evaluated,
+        forgotten: &BTreeSet<String>,
+        mut book: Book,
+    ) -> (Decided, Book) {
+        let rebuild = match evaluated.replaced.take() {
+            Some(replaced) => Rebuild::of(&replaced, forgotten),
+            None => Rebuild::all(),
+        };
+        let inventory = &evaluated.inventory;
+        let namespaces: Vec<&str> = inventory
+            .namespaces()
+            .filter_map(|n| n.metadata.name.as_deref())
+            .collect();
+        // The verdict the ENC rules judged: reports and metrics do not decide again.
+        let encryption = evaluated.held.encryption.clone();
+        let could_not_evaluate = self.watching.state.could_not_evaluate(Instant::now());
+        let now = now();
+        let built = report::build(
+            &Inputs {
+                held: &evaluated.held,
+                namespaces: &namespaces,
+                filter: &self.config.namespaces,
+                encryption: &encryption,
+                could_not_evaluate: &could_not_evaluate,
+                open: &self.writer.open,
+                now: &now,
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            &rebuild,
+            &mut book,
+        );
+        (Decided { built, encryption }, book)
+    }
+
+    /// Apply (API: reports, then events): writes the reports whose content changed, then
+    /// announces and counts what the write detected and resolved. `None` when the write
+    /// failed: the next pass tries again, and nothing is announced or counted twice.
+    async fn apply(&mut self, built: &Built) -> Option<Done> {
+        let metrics = &self.config.metrics;
         let result = self.writer.apply(&self.client, &built.reports).await;
         let crds_missing = result.as_ref().is_err_and(ApplyError::is_missing_crd);
         self.config.health.set_crds_missing(crds_missing);
@@ -640,14 +685,13 @@ fn describe(scope: &Scope) -> String {
 /// in between (changes would explain differences). A difference means a change reached
 /// findings the incremental step did not re-evaluate, or the incrementally kept indexes
 /// or caches went wrong; the full evaluation has now corrected it.
-fn check_drift(incremental: &Evaluation, full: &Evaluation) {
-    let key = |e: &Evaluation| -> std::collections::BTreeSet<(&str, Fingerprint)> {
-        e.findings
-            .iter()
-            .map(|f| (f.rule_id(), f.fingerprint))
-            .collect()
-    };
-    let (a, b) = (key(incremental), key(full));
+fn check_drift(incremental: &Held, full: &Evaluation) {
+    let a = incremental.keys();
+    let b: BTreeSet<(&str, Fingerprint)> = full
+        .findings
+        .iter()
+        .map(|f| (f.rule_id(), f.fingerprint))
+        .collect();
     if a != b {
         warn!(
             missed = b.difference(&a).count(),

@@ -308,6 +308,57 @@ pub async fn apply_yaml(
     Ok(applied)
 }
 
+/// Server-side applies many objects at once, `concurrency` requests in flight, as field
+/// manager `rampart-e2e`: loading a generated cluster. Every object names its namespace.
+/// Returns how many were applied.
+pub async fn apply_all(
+    client: &Client,
+    documents: Vec<serde_json::Value>,
+    concurrency: usize,
+) -> Result<usize> {
+    let discovery = wait_for("API discovery", Duration::from_secs(15), || async {
+        Ok(Some(Discovery::new(client.clone()).run().await?))
+    })
+    .await?;
+    let mut requests = tokio::task::JoinSet::new();
+    let mut applied = 0;
+    for value in documents {
+        let obj: DynamicObject = serde_json::from_value(value)?;
+        let types = obj
+            .types
+            .as_ref()
+            .ok_or_else(|| anyhow!("document without apiVersion/kind"))?;
+        let gvk = kube::api::GroupVersionKind::try_from(types)?;
+        let (resource, caps) = discovery
+            .resolve_gvk(&gvk)
+            .ok_or_else(|| anyhow!("the API server does not serve {gvk:?}"))?;
+        let name = obj.name_any();
+        let api: Api<DynamicObject> = match (caps.scope, obj.namespace()) {
+            (Scope::Cluster, _) => Api::all_with(client.clone(), &resource),
+            (Scope::Namespaced, Some(ns)) => Api::namespaced_with(client.clone(), &ns, &resource),
+            (Scope::Namespaced, None) => bail!("{} {name} needs a namespace", gvk.kind),
+        };
+        if requests.len() >= concurrency.max(1)
+            && let Some(done) = requests.join_next().await
+        {
+            done??;
+            applied += 1;
+        }
+        requests.spawn(async move {
+            let params = PatchParams::apply("rampart-e2e").force();
+            api.patch(&name, &params, &Patch::Apply(&obj))
+                .await
+                .map(drop)
+                .with_context(|| format!("applying {} {name}", gvk.kind))
+        });
+    }
+    while let Some(done) = requests.join_next().await {
+        done??;
+        applied += 1;
+    }
+    Ok(applied)
+}
+
 /// Polls `check` until it returns `Some`, or fails after `timeout` naming `what` and the
 /// last error `check` returned (errors count as "not yet": the API may be restarting).
 pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<T>

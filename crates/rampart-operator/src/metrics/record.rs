@@ -3,7 +3,7 @@
 
 use super::registry::{Current, Metrics};
 use crate::apply::ApplyError;
-use crate::report::{Posture, Reports, Transitions};
+use crate::report::{OpenSeries, Posture, Reports, Transitions};
 use rampart_crd::{CLUSTER_REPORT_NAME, ReportFinding};
 use rampart_rules::encryption::{Evidence, State};
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,50 +29,83 @@ fn tally(findings: &[&ReportFinding]) -> BTreeMap<[String; 3], u64> {
 }
 
 impl Metrics {
-    /// Open findings and scores, as the pure builder counted them over the namespaces
-    /// that get reports.
-    pub fn record_findings(&self, posture: &Posture, reports: &Reports) {
-        let mut counts: BTreeMap<Vec<String>, i64> = BTreeMap::new();
-        for (series, n) in &posture.open {
-            let mut labels = vec![
-                series.rule.to_owned(),
-                series.severity.as_str().to_owned(),
-                series.category.as_str().to_owned(),
-            ];
-            if self.namespace_label {
-                labels.push(series.namespace.clone());
-            }
-            *counts.entry(labels).or_default() += i64::try_from(*n).unwrap_or(i64::MAX);
+    /// The labels of `rampart_findings` for one series.
+    fn finding_labels(&self, series: &OpenSeries) -> Vec<String> {
+        let mut labels = vec![
+            series.rule.to_owned(),
+            series.severity.as_str().to_owned(),
+            series.category.as_str().to_owned(),
+        ];
+        if self.namespace_label {
+            labels.push(series.namespace.clone());
         }
+        labels
+    }
+
+    /// Open findings and scores, as the pure builder counted them over the namespaces
+    /// that get reports: every series after a full build, only those that changed after
+    /// an incremental one (so a pass costs what its change costs).
+    pub fn record_findings(&self, posture: &Posture, reports: &Reports) {
         let Ok(mut current) = self.current.lock() else {
             return;
         };
-        for gone in current
-            .findings
-            .difference(&counts.keys().cloned().collect())
-        {
-            let _ = self.findings.remove_label_values(gone);
+        let current = &mut *current;
+        let mut touched: BTreeSet<Vec<String>> = BTreeSet::new();
+        if posture.all {
+            touched.extend(current.findings.keys().cloned());
+            current.findings.clear();
+            current.series.clear();
         }
-        for (labels, n) in &counts {
-            if let Ok(g) = self.findings.get_metric_with_label_values(labels) {
-                g.set(*n);
+        for (series, n) in &posture.open {
+            let labels = self.finding_labels(series);
+            let was = current.series.get(series).copied().unwrap_or(0);
+            let count = current.findings.entry(labels.clone()).or_default();
+            *count = *count + i64::try_from(*n).unwrap_or(i64::MAX)
+                - i64::try_from(was).unwrap_or(i64::MAX);
+            if *n == 0 {
+                current.series.remove(series);
+            } else {
+                current.series.insert(series.clone(), *n);
+            }
+            touched.insert(labels);
+        }
+        for labels in touched {
+            match current.findings.get(&labels) {
+                Some(n) if *n > 0 => {
+                    if let Ok(g) = self.findings.get_metric_with_label_values(&labels) {
+                        g.set(*n);
+                    }
+                }
+                _ => {
+                    current.findings.remove(&labels);
+                    let _ = self.findings.remove_label_values(&labels);
+                }
             }
         }
-        current.findings = counts.into_keys().collect();
 
         if let Ok(g) = self.score.get_metric_with_label_values(NO_LABELS) {
             g.set(i64::from(posture.score));
         }
-        let namespaces: BTreeSet<String> = reports.namespaces.keys().cloned().collect();
-        for gone in current.namespaces.difference(&namespaces) {
-            let _ = self.namespace_score.remove_label_values(&[gone]);
+        let gone: Vec<String> = if posture.all {
+            current
+                .namespaces
+                .iter()
+                .filter(|ns| !reports.namespaces.contains_key(*ns))
+                .cloned()
+                .collect()
+        } else {
+            reports.gone.clone()
+        };
+        for ns in gone {
+            let _ = self.namespace_score.remove_label_values(&[&ns]);
+            current.namespaces.remove(&ns);
         }
         for (ns, report) in &reports.namespaces {
             if let Ok(g) = self.namespace_score.get_metric_with_label_values(&[ns]) {
                 g.set(i64::from(report.score));
             }
+            current.namespaces.insert(ns.clone());
         }
-        current.namespaces = namespaces;
     }
 
     /// The engine's verdict on Secrets encryption at rest: the state set, and one info
@@ -111,13 +144,12 @@ impl Metrics {
 
     /// One pass's writes: `written` reports were sent, the others were unchanged.
     pub fn record_writes(&self, reports: &Reports, written: u64) {
-        let total = reports.namespaces.len() as u64 + 1;
+        let total = (reports.namespaces.len() + reports.kept) as u64 + 1;
         self.writes.with_label_values(&["written"]).inc_by(written);
         self.writes
             .with_label_values(&["unchanged"])
             .inc_by(total.saturating_sub(written));
-        let truncated = reports.all().filter(|r| r.truncated).count();
-        self.truncated.inc_by(truncated as u64);
+        self.truncated.inc_by(reports.truncated as u64);
     }
 
     /// A pass whose writes failed.

@@ -6,13 +6,14 @@ use super::specs::{
     LAST_EVALUATION, NAMESPACE_SCORE, RESOLVED, RULE_INFO, SCORE, Spec, TRUNCATED, WATCH_FLAPS,
     WATCH_RELISTS, WATCHED, WRITES,
 };
+use crate::report::OpenSeries;
 use prometheus::{
     Encoder as _, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use rampart_rules::encryption::{Evidence, State};
 use rampart_rules::{Severity, registry};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 /// Upper bounds in seconds: from a small cluster's few milliseconds to a huge one's tens
@@ -36,7 +37,11 @@ pub enum MetricsError {
 /// Series currently set, so those that disappear from an evaluation can be removed.
 #[derive(Debug, Default)]
 pub(super) struct Current {
-    pub(super) findings: BTreeSet<Vec<String>>,
+    /// `rampart_findings` by labels.
+    pub(super) findings: BTreeMap<Vec<String>, i64>,
+    /// What each series of the builder counted last: with the namespace label off,
+    /// several add up to one set of labels.
+    pub(super) series: BTreeMap<OpenSeries, u64>,
     pub(super) namespaces: BTreeSet<String>,
 }
 

@@ -298,3 +298,64 @@ fn encryption_is_a_state_set() {
     assert_eq!(info[0].0["provider"], "identity");
     assert_eq!(info[0].0["evidence"], "apiserver-flags");
 }
+
+/// After an incremental pass only the series that changed are handed over: they move,
+/// every other series keeps its value, with or without the namespace label.
+#[test]
+fn an_incremental_pass_moves_only_the_series_it_changed() {
+    for namespace_label in [true, false] {
+        let m = Metrics::new(namespace_label).expect("metrics");
+        let both = [("shop", true), ("other", true)];
+        let reports = record(&m, &both);
+        let critical = |m: &Metrics| -> f64 {
+            series(m, "rampart_findings")
+                .into_iter()
+                .filter(|(l, _)| l.get("severity").map(String::as_str) == Some("critical"))
+                .map(|(_, v)| v)
+                .sum()
+        };
+        assert_eq!(critical(&m), 2.0);
+        // `shop` is fixed: its critical series drops to 0, the rest stays as it was.
+        let fixed = built(
+            &Fixture::default(),
+            &cluster(&[("shop", false), ("other", true)]),
+            &[("shop", false), ("other", true)],
+        );
+        let changed: BTreeMap<_, _> = fixed
+            .posture
+            .open
+            .iter()
+            .filter(|(s, _)| s.namespace == "shop")
+            .map(|(s, n)| (s.clone(), *n))
+            .chain(
+                built(&Fixture::default(), &cluster(&both), &both)
+                    .posture
+                    .open
+                    .keys()
+                    .filter(|s| {
+                        s.namespace == "shop" && s.severity == rampart_rules::Severity::Critical
+                    })
+                    .map(|s| (s.clone(), 0)),
+            )
+            .collect();
+        let mut partial = fixed.clone();
+        partial.posture.open = changed;
+        partial.posture.all = false;
+        partial.reports.namespaces.retain(|ns, _| ns == "shop");
+        m.record_findings(&partial.posture, &partial.reports);
+        assert_eq!(critical(&m), 1.0, "namespace label {namespace_label}");
+        if namespace_label {
+            assert!(critical_in(&m, "shop").is_empty());
+            assert_eq!(critical_in(&m, "other"), [1.0]);
+        }
+        let scores = series(&m, "rampart_namespace_posture_score");
+        assert_eq!(scores.len(), 2, "{scores:?}");
+        assert!(
+            scores.iter().any(
+                |(l, v)| l.get("namespace").map(String::as_str) == Some("shop") && *v == 100.0
+            ),
+            "{scores:?}"
+        );
+        drop(reports);
+    }
+}

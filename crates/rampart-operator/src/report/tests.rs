@@ -18,7 +18,7 @@ fn anonymous_grant(ns: &str) -> String {
 }
 
 /// The reports once everything in `shop` is fixed, with the findings open before.
-fn fixed_shop(open: &HashMap<String, ReportFinding>) -> Reports {
+fn fixed_shop(open: &Open) -> Reports {
     Fixture {
         open: open.clone(),
         ..Fixture::default()
@@ -96,8 +96,8 @@ fn every_report_names_what_could_not_be_evaluated_and_the_cluster_its_encryption
     let r = fixture
         .build(&findings(INSECURE), &["shop", "clean"])
         .reports;
-    assert_eq!(r.all().count(), 3);
-    for report in r.all() {
+    assert_eq!(r.built().count(), 3);
+    for (_, report) in r.built() {
         assert_eq!(report.could_not_evaluate, fixture.could_not_evaluate);
     }
     assert_eq!(r.encryption.state, "unknown");
@@ -204,7 +204,7 @@ fn a_small_share_keeps_fingerprints_names_what_fits_and_says_so() {
     let all: Vec<&Finding> = f.iter().filter(|x| x.namespace() == Some("shop")).collect();
     let whole: Vec<ReportFinding> = all
         .iter()
-        .map(|x| to_report_finding(x, &HashMap::new(), "2026-01-01T00:00:00Z"))
+        .map(|x| to_report_finding(x, None, "2026-01-01T00:00:00Z"))
         .collect();
     let share = 2 * MIN_SHARE_BYTES;
     let fitted = fit(whole.clone(), share);
@@ -231,7 +231,10 @@ fn folding_is_not_a_fix_and_a_restart_reads_folded_findings_back() {
     assert!(!first.namespaces["shop"].folded.is_empty());
     // Read back from the written reports, as after a restart: nothing is new or gone.
     let open = open_of(&first);
-    assert_eq!(open.len(), first.open().count());
+    assert_eq!(
+        open.values().map(HashMap::len).sum::<usize>(),
+        first.open().count()
+    );
     assert_eq!(Transitions::between(&open, &first), Transitions::default());
     // Folded findings keep their first-seen time through the entry.
     let later = Fixture {
@@ -344,10 +347,11 @@ fn unreadable_severities_are_neither_detected_nor_resolved() {
     let mut old = reports.cluster.findings[0].clone();
     old.fingerprint = "from-another-version".to_owned();
     old.severity = "catastrophic".to_owned();
-    open.insert(old.fingerprint.clone(), old);
+    let cluster = open.entry(crate::apply::report_key(None)).or_default();
+    cluster.insert(old.fingerprint.clone(), old);
     // New, with such a severity.
     let new = &mut reports.cluster.findings[0];
-    open.remove(&new.fingerprint);
+    cluster.remove(&new.fingerprint);
     new.severity = "catastrophic".to_owned();
     let t = Transitions::between(&open, &reports);
     assert_eq!(t, Transitions::default(), "{t:?}");
@@ -366,7 +370,7 @@ fn the_writer_remembers_what_a_resolved_finding_is_announced_and_counted_with() 
         .expect("RBAC001");
     assert!(!written.related.is_empty() && written.path.is_some());
     let open = open_of(&first);
-    let kept = &open[&written.fingerprint];
+    let kept = &open[&crate::apply::report_key(None)][&written.fingerprint];
     assert_eq!((kept.path.as_deref(), kept.related.len()), (None, 0));
     let fixed = fixed_shop(&open);
     let t = Transitions::between(&open, &fixed);

@@ -37,6 +37,27 @@ impl Summary {
         s
     }
 
+    /// Counts one more finding of `sev`.
+    pub fn add(&mut self, sev: Severity) {
+        *self.slot(sev) += 1;
+    }
+
+    /// Adds `other`'s counts, or takes them away: totals kept by difference.
+    pub fn combine(&mut self, other: &Summary, add: bool) {
+        let apply = |a: &mut usize, b: usize| {
+            *a = if add {
+                a.saturating_add(b)
+            } else {
+                a.saturating_sub(b)
+            };
+        };
+        apply(&mut self.critical, other.critical);
+        apply(&mut self.high, other.high);
+        apply(&mut self.medium, other.medium);
+        apply(&mut self.low, other.low);
+        apply(&mut self.info, other.info);
+    }
+
     fn slot(&mut self, sev: Severity) -> &mut usize {
         match sev {
             Severity::Critical => &mut self.critical,

@@ -5,6 +5,7 @@
 //! gives 83, five give 50; the score never reaches 0 and every extra finding lowers it,
 //! so it compares the same cluster over time rather than clusters of different sizes.
 
+use crate::engine::evaluate::Summary;
 use crate::engine::finding::Finding;
 use crate::model::taxonomy::Severity;
 
@@ -21,7 +22,23 @@ pub fn weight(s: Severity) -> u64 {
 }
 
 pub fn score<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> u8 {
-    let penalty: u64 = findings.into_iter().map(|f| weight(f.severity)).sum();
+    from_penalty(findings.into_iter().map(|f| weight(f.severity)).sum())
+}
+
+/// The score of findings counted per severity: what a sum of counts scores, so that totals
+/// kept by difference score exactly as the findings would.
+pub fn of_summary(s: &Summary) -> u8 {
+    let n = |c: usize| u64::try_from(c).unwrap_or(u64::MAX);
+    from_penalty(
+        n(s.critical) * weight(Severity::Critical)
+            + n(s.high) * weight(Severity::High)
+            + n(s.medium) * weight(Severity::Medium)
+            + n(s.low) * weight(Severity::Low)
+            + n(s.info) * weight(Severity::Info),
+    )
+}
+
+fn from_penalty(penalty: u64) -> u8 {
     // Rounded integer division; the result is at most 100, so it fits in u8.
     let s = (100 * K + (K + penalty) / 2) / (K + penalty);
     u8::try_from(s).unwrap_or(100)
@@ -37,5 +54,19 @@ mod tests {
         assert_eq!(p(0), 100);
         assert_eq!(p(10), 83);
         assert_eq!(p(50), 50);
+    }
+
+    #[test]
+    fn a_summary_scores_as_its_findings() {
+        let s = Summary {
+            critical: 1,
+            high: 2,
+            medium: 3,
+            low: 4,
+            info: 5,
+        };
+        // 10 + 10 + 6 + 4 = 30: round(5000 / 80) = 63 (62.5 rounds up).
+        assert_eq!(of_summary(&s), 63);
+        assert_eq!(of_summary(&Summary::default()), 100);
     }
 }

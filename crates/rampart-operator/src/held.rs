@@ -1,0 +1,255 @@
+//! The last evaluation as the operator holds it between passes: its findings grouped by
+//! the scope that decides them (each namespace, and the cluster-scoped part), so that an
+//! incremental pass replaces the groups it evaluated again and touches no other; and each
+//! group's share of the posture, so that the cluster's counts, score and metric series
+//! follow by difference instead of by counting every finding again.
+//!
+//! ```text
+//! full evaluation   --partition-->        groups { None: cluster part, Some(ns): ... }
+//! scoped evaluation --replace its groups--> Replaced { groups, series that changed }
+//! ```
+//! A namespace's group also holds the findings about its Namespace object, which the
+//! ClusterPostureReport lists (a Namespace is cluster-scoped) and the namespace's
+//! dashboards count.
+
+use crate::report::{NamespaceFilter, OpenSeries, dashboard_namespace};
+use rampart_rules::encryption::Assessment;
+use rampart_rules::{Evaluation, Finding, Fingerprint, Scope, Summary};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A group's key: the namespace that decides its findings, `None` for the cluster part.
+pub type GroupKey = Option<String>;
+
+/// One scope's findings, in report order, and what they add to the cluster's posture.
+#[derive(Debug, Default)]
+struct Group {
+    findings: Vec<Finding>,
+    /// Which of them the ClusterPostureReport lists (no namespace of their own).
+    cluster_listed: Vec<usize>,
+    /// Over the findings the cluster's posture covers: not those of excluded namespaces.
+    summary: Summary,
+    series: BTreeMap<OpenSeries, u64>,
+}
+
+impl Group {
+    fn new(findings: Vec<Finding>, filter: &NamespaceFilter) -> Group {
+        let mut group = Group::default();
+        for (i, f) in findings.iter().enumerate() {
+            if f.namespace().is_none() {
+                group.cluster_listed.push(i);
+            }
+            let ns = dashboard_namespace(f);
+            if !ns.is_empty() && !filter.allows(ns) {
+                continue;
+            }
+            group.summary.add(f.severity);
+            let series = OpenSeries {
+                rule: f.rule_id(),
+                severity: f.severity,
+                category: f.category(),
+                namespace: ns.to_owned(),
+            };
+            *group.series.entry(series).or_default() += 1;
+        }
+        group.findings = findings;
+        group
+    }
+
+    fn cluster_listed(&self) -> impl Iterator<Item = &Finding> {
+        self.cluster_listed.iter().map(|&i| &self.findings[i])
+    }
+}
+
+/// The findings of the last evaluation, by scope, with the cluster's totals.
+#[derive(Debug, Default)]
+pub struct Held {
+    groups: HashMap<GroupKey, Group>,
+    summary: Summary,
+    series: BTreeMap<OpenSeries, u64>,
+    findings: usize,
+    pub encryption: Assessment,
+}
+
+/// What replacing a scope's groups changed.
+#[derive(Debug, Default, PartialEq)]
+pub struct Replaced {
+    /// Namespaces whose group was evaluated again (present or now empty).
+    pub namespaces: BTreeSet<String>,
+    /// Whether what the ClusterPostureReport lists may have changed: the cluster part was
+    /// evaluated again, or a namespace's findings about its Namespace object changed.
+    pub cluster: bool,
+    /// Metric series whose counts changed, with their new counts (0: gone).
+    pub series: BTreeMap<OpenSeries, u64>,
+}
+
+fn fingerprints<'a>(
+    findings: impl Iterator<Item = &'a Finding>,
+) -> Vec<(&'static str, Fingerprint)> {
+    findings.map(|f| (f.rule_id(), f.fingerprint)).collect()
+}
+
+impl Held {
+    /// Everything from a full evaluation.
+    pub fn new(evaluation: Evaluation, filter: &NamespaceFilter) -> Held {
+        let mut by_scope: HashMap<GroupKey, Vec<Finding>> = HashMap::new();
+        let findings = evaluation.findings.len();
+        // The evaluation is in report order; each group keeps it.
+        for f in evaluation.findings {
+            by_scope
+                .entry(f.scope_namespace().map(str::to_owned))
+                .or_default()
+                .push(f);
+        }
+        let mut held = Held {
+            encryption: evaluation.encryption,
+            findings,
+            ..Held::default()
+        };
+        for (key, findings) in by_scope {
+            let group = Group::new(findings, filter);
+            held.summary.combine(&group.summary, true);
+            for (s, n) in &group.series {
+                *held.series.entry(s.clone()).or_default() += n;
+            }
+            held.groups.insert(key, group);
+        }
+        held
+    }
+
+    /// Replaces what the last evaluation said about `scope` with `fresh`, an evaluation of
+    /// exactly that scope (not [`Scope::All`]: a full evaluation makes a new [`Held`]).
+    pub fn replace(
+        &mut self,
+        scope: &Scope,
+        fresh: Evaluation,
+        filter: &NamespaceFilter,
+    ) -> Replaced {
+        let Scope::Only {
+            namespaces,
+            cluster,
+        } = scope
+        else {
+            *self = Held::new(fresh, filter);
+            return Replaced {
+                namespaces: self.groups.keys().flatten().cloned().collect(),
+                cluster: true,
+                series: self.series.clone(),
+            };
+        };
+        let mut by_scope: BTreeMap<GroupKey, Vec<Finding>> = namespaces
+            .iter()
+            .map(|ns| (Some(ns.clone()), Vec::new()))
+            .collect();
+        if *cluster {
+            by_scope.insert(None, Vec::new());
+        }
+        for f in fresh.findings {
+            let key = f.scope_namespace().map(str::to_owned);
+            // The engine keeps to the scope; anything else would be lost at the next
+            // replacement, so it is dropped here too.
+            if let Some(group) = by_scope.get_mut(&key) {
+                group.push(f);
+            }
+        }
+        self.encryption = fresh.encryption;
+        let mut replaced = Replaced {
+            namespaces: namespaces.clone(),
+            cluster: *cluster,
+            series: BTreeMap::new(),
+        };
+        let mut touched: BTreeSet<OpenSeries> = BTreeSet::new();
+        for (key, findings) in by_scope {
+            let group = Group::new(findings, filter);
+            let old = self.groups.remove(&key);
+            if let Some(old) = &old {
+                self.findings -= old.findings.len();
+                self.summary.combine(&old.summary, false);
+                for (s, n) in &old.series {
+                    if let Some(total) = self.series.get_mut(s) {
+                        *total = total.saturating_sub(*n);
+                    }
+                    touched.insert(s.clone());
+                }
+            }
+            if key.is_some() && !replaced.cluster {
+                let before = old
+                    .as_ref()
+                    .map(|g| fingerprints(g.cluster_listed()))
+                    .unwrap_or_default();
+                replaced.cluster = before != fingerprints(group.cluster_listed());
+            }
+            self.findings += group.findings.len();
+            self.summary.combine(&group.summary, true);
+            for (s, n) in &group.series {
+                *self.series.entry(s.clone()).or_default() += n;
+                touched.insert(s.clone());
+            }
+            if !group.findings.is_empty() {
+                self.groups.insert(key, group);
+            }
+        }
+        for s in touched {
+            let n = self.series.get(&s).copied().unwrap_or(0);
+            if n == 0 {
+                self.series.remove(&s);
+            }
+            replaced.series.insert(s, n);
+        }
+        replaced
+    }
+
+    /// The findings a namespace's report lists, in report order.
+    pub fn namespace_findings(&self, ns: &str) -> Vec<&Finding> {
+        self.groups
+            .get(&Some(ns.to_owned()))
+            .map(|g| {
+                g.findings
+                    .iter()
+                    .filter(|f| f.namespace() == Some(ns))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The findings the ClusterPostureReport lists (those about cluster-scoped objects,
+    /// Namespaces included), in report order.
+    pub fn cluster_findings(&self) -> Vec<&Finding> {
+        let mut out: Vec<&Finding> = self
+            .groups
+            .values()
+            .flat_map(Group::cluster_listed)
+            .collect();
+        out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        out
+    }
+
+    /// Counts per severity over what the cluster's posture covers.
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// Open findings per metric series over what the cluster's posture covers.
+    pub fn series(&self) -> &BTreeMap<OpenSeries, u64> {
+        &self.series
+    }
+
+    pub fn len(&self) -> usize {
+        self.findings
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.findings == 0
+    }
+
+    /// Every finding, by rule and fingerprint: what a resync compares.
+    pub fn keys(&self) -> BTreeSet<(&'static str, Fingerprint)> {
+        self.groups
+            .values()
+            .flat_map(|g| g.findings.iter())
+            .map(|f| (f.rule_id(), f.fingerprint))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,169 @@
+//! An incremental pass must leave exactly what a full one would: the findings, the
+//! cluster's totals, the metric series and every report it builds, while building only the
+//! reports its change reaches.
+
+use super::*;
+use crate::fixture::Fixture;
+use crate::report::{Book, Rebuild};
+use rampart_rules::{Change, Derived, Inventory, Settings, decode, evaluate_scope, registry};
+use serde_json::json;
+
+const CLUSTER: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: other, labels: {pod-security.kubernetes.io/enforce: restricted}}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: shop}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: reader, namespace: shop}\nrules: [{apiGroups: [''], resources: [pods], verbs: [get]}]\n";
+
+/// Binds `shop`'s Role to anonymous users: RBAC015 (critical) in `shop`, nothing else.
+fn anonymous_binding() -> Change {
+    let value = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "anon", "namespace": "shop"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
+        "subjects": [{"kind": "User", "name": "system:anonymous", "apiGroup": "rbac.authorization.k8s.io"}]
+    });
+    match decode(value) {
+        Ok(rampart_rules::Decoded::Object(o)) => Change::Upsert(o),
+        other => panic!("not an object: {other:?}"),
+    }
+}
+
+fn full(inventory: &Inventory, filter: &NamespaceFilter) -> Held {
+    let derived = Derived::default();
+    let evaluation = evaluate_scope(
+        inventory,
+        &derived,
+        &Settings::default(),
+        &Scope::All,
+        registry::rules(),
+    );
+    Held::new(evaluation, filter)
+}
+
+#[test]
+fn replacing_a_scope_leaves_what_a_full_evaluation_would() {
+    let filter = NamespaceFilter::default();
+    let mut inventory = Inventory::from_manifest("t.yaml", CLUSTER).expect("reads");
+    let mut derived = Derived::default();
+    let mut held = full(&inventory, &filter);
+    let before = held.series().clone();
+
+    let scope = derived.apply(&mut inventory, vec![anonymous_binding()]);
+    let fresh = evaluate_scope(
+        &inventory,
+        &derived,
+        &Settings::default(),
+        &scope,
+        registry::rules(),
+    );
+    let replaced = held.replace(&scope, fresh, &filter);
+    let expected = full(&inventory, &filter);
+
+    assert_eq!(held.keys(), expected.keys());
+    assert_eq!(held.summary(), expected.summary());
+    assert_eq!(held.series(), expected.series());
+    assert_eq!(held.len(), expected.len());
+    assert!(replaced.namespaces.contains("shop"), "{replaced:?}");
+    assert!(!replaced.namespaces.contains("other"), "{replaced:?}");
+    // Only the series the change moved are handed on, with their new counts.
+    let rbac015: Vec<_> = replaced
+        .series
+        .iter()
+        .filter(|(s, _)| s.rule == "RBAC015")
+        .collect();
+    assert_eq!(rbac015.len(), 1, "{replaced:?}");
+    assert_eq!(
+        (rbac015[0].0.namespace.as_str(), *rbac015[0].1),
+        ("shop", 1)
+    );
+    for (s, n) in &replaced.series {
+        assert_eq!(expected.series().get(s).copied().unwrap_or(0), *n, "{s:?}");
+    }
+    assert!(
+        before
+            .iter()
+            .all(|(s, n)| replaced.series.contains_key(s) || expected.series().get(s) == Some(n)),
+        "a series that changed was not handed on"
+    );
+}
+
+#[test]
+fn an_incremental_build_builds_only_the_reports_in_scope_and_they_equal_a_full_build() {
+    let fixture = Fixture::default();
+    let filter = &fixture.filter;
+    let mut inventory = Inventory::from_manifest("t.yaml", CLUSTER).expect("reads");
+    let namespaces = ["other", "shop"];
+    let mut derived = Derived::default();
+    let mut held = full(&inventory, filter);
+    let mut book = Book::default();
+    let first = fixture.build_from(&held, &namespaces, &Rebuild::all(), &mut book);
+    assert_eq!(first.reports.namespaces.len(), 2);
+    assert!(first.posture.all);
+
+    let scope = derived.apply(&mut inventory, vec![anonymous_binding()]);
+    let fresh = evaluate_scope(
+        &inventory,
+        &derived,
+        &Settings::default(),
+        &scope,
+        registry::rules(),
+    );
+    let replaced = held.replace(&scope, fresh, filter);
+    let rebuild = Rebuild::of(&replaced, &BTreeSet::new());
+    let next = fixture.build_from(&held, &namespaces, &rebuild, &mut book);
+    let expected = fixture.build_from(
+        &full(&inventory, filter),
+        &namespaces,
+        &Rebuild::all(),
+        &mut Book::default(),
+    );
+
+    assert_eq!(
+        next.reports.namespaces.keys().collect::<Vec<_>>(),
+        ["shop"],
+        "only the namespace the change reached is built"
+    );
+    assert_eq!(next.reports.kept, 1);
+    assert!(!next.posture.all);
+    assert_eq!(
+        next.reports.namespaces["shop"],
+        expected.reports.namespaces["shop"]
+    );
+    assert!(
+        next.reports.namespaces["shop"]
+            .findings
+            .iter()
+            .any(|f| f.rule_id == "RBAC015" && f.resource.name == "anon")
+    );
+    assert_eq!(next.reports.cluster, expected.reports.cluster);
+    assert_eq!(next.reports.cluster_hash, expected.reports.cluster_hash);
+    assert_eq!(next.reports.cluster_score, expected.reports.cluster_score);
+    assert_eq!(
+        next.reports.cluster_summary,
+        expected.reports.cluster_summary
+    );
+    assert_eq!(next.posture.score, expected.posture.score);
+
+    // Another set of namespaces changes every share: the next build is a full one.
+    let more = ["other", "shop", "new"];
+    let again = fixture.build_from(&held, &more, &rebuild, &mut book);
+    assert!(again.posture.all);
+    assert_eq!(again.reports.namespaces.len(), 3);
+}
+
+#[test]
+fn a_report_the_writer_forgot_is_built_again_even_out_of_scope() {
+    let fixture = Fixture::default();
+    let inventory = Inventory::from_manifest("t.yaml", CLUSTER).expect("reads");
+    let held = full(&inventory, &fixture.filter);
+    let mut book = Book::default();
+    let namespaces = ["other", "shop"];
+    fixture.build_from(&held, &namespaces, &Rebuild::all(), &mut book);
+    let nothing = Replaced::default();
+    let rebuild = Rebuild::of(&nothing, &BTreeSet::from(["other".to_owned()]));
+    let next = fixture.build_from(&held, &namespaces, &rebuild, &mut book);
+    assert_eq!(
+        next.reports.namespaces.keys().collect::<Vec<_>>(),
+        ["other"]
+    );
+    assert!(!next.reports.cluster_built);
+    let rebuild = Rebuild::of(&nothing, &BTreeSet::from(["/cluster".to_owned()]));
+    let next = fixture.build_from(&held, &namespaces, &rebuild, &mut book);
+    assert!(next.reports.namespaces.is_empty() && next.reports.cluster_built);
+}

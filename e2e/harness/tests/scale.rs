@@ -1,0 +1,206 @@
+//! The scale harness's correctness check, at a size CI affords: the benchmarks' synthetic
+//! cluster (a few thousand objects) loaded into a control plane of its own, the operator
+//! run on it, and its reports held to exactly the findings `rampart scan --cluster` gives
+//! for the same objects under the same ServiceAccount — after the first evaluation, and
+//! again after an incremental pass. Timing is `just bench-scale`'s business, not this
+//! test's.
+
+#[allow(dead_code)]
+#[path = "../../../crates/rampart-rules/benches/synthetic/mod.rs"]
+mod synthetic;
+
+use anyhow::{Context as _, Result, ensure};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::Api;
+use kube::api::ListParams;
+use rampart_crd::{ClusterPostureReport, PostureReport, Report};
+use rampart_e2e::operator::{Operator, install_with, wait_quiet};
+use rampart_e2e::{Cluster, ExtraCluster, apply_all, apply_yaml, wait_for};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use synthetic::Sizes;
+
+type Key = (String, String);
+
+/// Every finding a report stands for, whole or folded, by rule and fingerprint.
+fn keys_of(report: &Report, out: &mut BTreeSet<Key>) {
+    for f in &report.findings {
+        out.insert((f.rule_id.clone(), f.fingerprint.clone()));
+    }
+    for g in &report.folded {
+        for fp in &g.fingerprints {
+            out.insert((g.rule_id.clone(), fp.clone()));
+        }
+    }
+}
+
+/// What the operator's reports say, and how many namespace reports there are.
+async fn reported(cluster: &Cluster) -> Result<(BTreeSet<Key>, usize)> {
+    let mut keys = BTreeSet::new();
+    let namespaced: Api<PostureReport> = Api::all(cluster.client.clone());
+    let reports = namespaced.list(&ListParams::default()).await?.items;
+    for r in &reports {
+        keys_of(&r.spec.report, &mut keys);
+    }
+    let clustered: Api<ClusterPostureReport> = Api::all(cluster.client.clone());
+    let whole = clustered.get("cluster").await?;
+    keys_of(&whole.spec.report, &mut keys);
+    Ok((keys, reports.len()))
+}
+
+/// What `rampart scan --cluster` finds with `kubeconfig`.
+fn scanned(kubeconfig: &Path) -> Result<BTreeSet<Key>> {
+    let bin = rampart_e2e::operator::repo().join("target/debug/rampart");
+    let out = std::process::Command::new(&bin)
+        .args(["scan", "--cluster", "--format", "json"])
+        .env("KUBECONFIG", kubeconfig)
+        .output()
+        .with_context(|| format!("running {}", bin.display()))?;
+    // Exit code 1 means findings at or above --fail-on: expected here.
+    ensure!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "rampart scan --cluster failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    Ok(doc["findings"]
+        .as_array()
+        .context("no findings array")?
+        .iter()
+        .map(|f| {
+            (
+                f["ruleId"].as_str().unwrap_or_default().to_owned(),
+                f["fingerprint"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect())
+}
+
+/// Waits until the operator has a report for every namespace and has stopped writing,
+/// then compares its reports with a scan.
+async fn agree(
+    cluster: &Cluster,
+    operator: &Operator,
+    kubeconfig: &Path,
+    when: &str,
+) -> Result<usize> {
+    let namespaces: Api<Namespace> = Api::all(cluster.client.clone());
+    wait_for(
+        &format!("a report per namespace ({when})"),
+        Duration::from_secs(120),
+        || async {
+            let n = namespaces.list(&ListParams::default()).await?.items.len();
+            let (_, reports) = reported(cluster).await?;
+            Ok((reports == n).then_some(()))
+        },
+    )
+    .await
+    .with_context(|| operator.log())?;
+    wait_quiet(operator.health, Duration::from_secs(3)).await?;
+    let (reports, _) = reported(cluster).await?;
+    let scan = scanned(kubeconfig)?;
+    let missing: Vec<_> = scan.difference(&reports).take(10).collect();
+    let extra: Vec<_> = reports.difference(&scan).take(10).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{when}: the reports and the scan disagree: {} found only by the scan (first {missing:?}), \
+         {} only in the reports (first {extra:?})",
+        scan.difference(&reports).count(),
+        reports.difference(&scan).count(),
+    );
+    Ok(reports.len())
+}
+
+#[tokio::test]
+async fn the_operator_reports_exactly_what_a_scan_finds_on_a_generated_cluster() -> Result<()> {
+    let extra = ExtraCluster::start("none").await?;
+    let cluster = &extra.cluster;
+    let kubeconfig = install_with(cluster, &[]).await?;
+    // A few thousand objects: the benchmarks' cluster, small.
+    let sizes = Sizes {
+        namespaces: 25,
+        pods_per_namespace: 20,
+        cluster_roles: 20,
+        ..Sizes::default()
+    };
+    let mut generator = synthetic::Cluster::new(sizes);
+    let mut documents = Vec::new();
+    // The platform chunk (kube-system, default) would overwrite the control plane's own.
+    let mut chunk = 0;
+    while let Some(docs) = generator.next_documents() {
+        if chunk != 1 {
+            documents.extend(docs);
+        }
+        chunk += 1;
+    }
+    // Namespaces first, so that what lives in them has somewhere to go; and without
+    // enforced Pod Security, which would make the API server refuse the generated pods
+    // the rules are meant to judge (both sides read the cluster as it is).
+    let (mut namespaces, rest): (Vec<_>, Vec<_>) = documents
+        .into_iter()
+        .partition(|d| d["kind"] == "Namespace");
+    for ns in &mut namespaces {
+        if let Some(labels) = ns["metadata"]["labels"].as_object_mut() {
+            labels.remove("pod-security.kubernetes.io/enforce");
+            labels.remove("pod-security.kubernetes.io/enforce-version");
+        }
+    }
+    let started = Instant::now();
+    let applied = apply_all(&cluster.client, namespaces, 8).await?
+        + apply_all(&cluster.client, rest, 8).await?;
+    eprintln!(
+        "applied {applied} generated objects in {:?}",
+        started.elapsed()
+    );
+
+    let operator = Operator::start_with(
+        &kubeconfig,
+        cluster.dir.join("operator-scale.log"),
+        &["--leader-election", "false"],
+    )?;
+    operator.wait_ready().await?;
+    let first = agree(
+        cluster,
+        &operator,
+        &kubeconfig,
+        "after the first evaluation",
+    )
+    .await?;
+
+    // One change in one namespace: an incremental pass builds that namespace's report
+    // only, and the whole still agrees with a scan.
+    let ns = synthetic::namespace_name(sizes.namespaces / 2);
+    apply_yaml(
+        &cluster.client,
+        Some(&ns),
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n\
+         metadata: {name: scale-anonymous}\n\
+         roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n\
+         subjects: [{kind: User, name: 'system:anonymous', apiGroup: rbac.authorization.k8s.io}]\n",
+    )
+    .await?;
+    let reports: Api<PostureReport> = Api::namespaced(cluster.client.clone(), &ns);
+    wait_for(
+        "the change in its report",
+        Duration::from_secs(30),
+        || async {
+            let r = reports.get("posture").await?;
+            Ok(r.spec
+                .report
+                .findings
+                .iter()
+                .any(|f| f.resource.name == "scale-anonymous")
+                .then_some(()))
+        },
+    )
+    .await
+    .with_context(|| operator.log())?;
+    let second = agree(cluster, &operator, &kubeconfig, "after an incremental pass").await?;
+    assert!(
+        second > first,
+        "the change added findings: {first} -> {second}"
+    );
+    eprintln!("scale check: {first} findings, then {second}; reports agree with the scan");
+    Ok(())
+}
