@@ -12,8 +12,7 @@
 #[path = "../../rampart-rules/benches/synthetic/mod.rs"]
 mod synthetic;
 
-use rampart_crd::ReportFinding;
-use rampart_operator::apply::remembered;
+use rampart_operator::apply::remember;
 use rampart_operator::held::Held;
 use rampart_operator::metrics::Metrics;
 use rampart_operator::report::{
@@ -22,7 +21,7 @@ use rampart_operator::report::{
 use rampart_rules::encryption::Assessment;
 use rampart_rules::{Change, Derived, Inventory, Settings, evaluate_scope, registry};
 use rampart_testkit::bench::{Timing, mib, show_mib};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use synthetic::{Cluster, Sizes};
@@ -40,17 +39,6 @@ impl Steps {
             None => self.0.push((step, vec![elapsed])),
         }
         out
-    }
-}
-
-/// What the writer keeps of the reports a pass built.
-fn remember(open: &mut Open, reports: &report::Reports) {
-    for (key, r) in reports.built() {
-        let now: HashMap<String, ReportFinding> = reports
-            .open_in(&key, r)
-            .map(|f| (f.fingerprint.clone(), remembered(f)))
-            .collect();
-        open.insert(key, now);
     }
 }
 

@@ -1,7 +1,7 @@
 //! Apply: the one writer. Sends a report only when its content hash differs from what is
 //! in the cluster, with server-side apply under one field manager, and counts what it did.
 
-use crate::report::{Open, Reports, content_hash};
+use crate::report::{Open, Reports, content_hash, json_hash};
 use crate::written::Vanished;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
@@ -67,6 +67,28 @@ pub fn remembered(f: &ReportFinding) -> ReportFinding {
         fingerprint: f.fingerprint.clone(),
         first_seen: f.first_seen.clone(),
     }
+}
+
+/// Replaces what `open` holds of the reports built (or gone) in `reports` with what they
+/// hold now; returns what they held before. Only what is open now is remembered: a finding
+/// that resolves and comes back is new again.
+pub fn remember(open: &mut Open, reports: &Reports) -> Open {
+    let mut before = Open::new();
+    for (key, report) in reports.built() {
+        let now: HashMap<String, ReportFinding> = reports
+            .open_in(&key, report)
+            .map(|f| (f.fingerprint.clone(), remembered(f)))
+            .collect();
+        if let Some(was) = open.insert(key.clone(), now) {
+            before.insert(key, was);
+        }
+    }
+    for key in &reports.gone {
+        if let Some(was) = open.remove(key) {
+            before.insert(key.clone(), was);
+        }
+    }
+    before
 }
 
 /// A folded finding as far as its report tells it.
@@ -227,15 +249,12 @@ impl Writer {
         }
         // The report's own hash was taken when it was built; the cluster's totals change
         // more often than what it lists.
-        let hash = content_hash(
-            &Report::default(),
-            &(
-                &reports.cluster_hash,
-                &reports.cluster_score,
-                &reports.cluster_summary,
-                &reports.encryption,
-            ),
-        );
+        let hash = json_hash(&(
+            &reports.cluster_hash,
+            &reports.cluster_score,
+            &reports.cluster_summary,
+            &reports.encryption,
+        ));
         if self.hashes.get(&report_key(None)) != Some(&hash) {
             let body = json!({
                 "apiVersion": "rampart.dev/v1alpha1",
@@ -258,22 +277,7 @@ impl Writer {
         } else {
             self.skipped += 1;
         }
-        // Remember only what is open now: a finding that resolves and comes back is new again.
-        let mut before = Open::new();
-        for (key, report) in reports.built() {
-            let now: HashMap<String, ReportFinding> = reports
-                .open_in(&key, report)
-                .map(|f| (f.fingerprint.clone(), remembered(f)))
-                .collect();
-            if let Some(was) = self.open.insert(key.clone(), now) {
-                before.insert(key, was);
-            }
-        }
-        for key in &reports.gone {
-            if let Some(was) = self.open.remove(key) {
-                before.insert(key.clone(), was);
-            }
-        }
+        let before = remember(&mut self.open, reports);
         self.writes += written;
         Ok(Applied { written, before })
     }

@@ -92,7 +92,6 @@ impl Held {
     /// Everything from a full evaluation.
     pub fn new(evaluation: Evaluation, filter: &NamespaceFilter) -> Held {
         let mut by_scope: HashMap<GroupKey, Vec<Finding>> = HashMap::new();
-        let findings = evaluation.findings.len();
         // The evaluation is in report order; each group keeps it.
         for f in evaluation.findings {
             by_scope
@@ -102,15 +101,11 @@ impl Held {
         }
         let mut held = Held {
             encryption: evaluation.encryption,
-            findings,
             ..Held::default()
         };
         for (key, findings) in by_scope {
             let group = Group::new(findings, filter);
-            held.summary.combine(&group.summary, true);
-            for (s, n) in &group.series {
-                *held.series.entry(s.clone()).or_default() += n;
-            }
+            held.count(&group, true);
             held.groups.insert(key, group);
         }
         held
@@ -162,14 +157,8 @@ impl Held {
             let group = Group::new(findings, filter);
             let old = self.groups.remove(&key);
             if let Some(old) = &old {
-                self.findings -= old.findings.len();
-                self.summary.combine(&old.summary, false);
-                for (s, n) in &old.series {
-                    if let Some(total) = self.series.get_mut(s) {
-                        *total = total.saturating_sub(*n);
-                    }
-                    touched.insert(s.clone());
-                }
+                self.count(old, false);
+                touched.extend(old.series.keys().cloned());
             }
             if key.is_some() && !replaced.cluster {
                 let before = old
@@ -178,12 +167,8 @@ impl Held {
                     .unwrap_or_default();
                 replaced.cluster = before != fingerprints(group.cluster_listed());
             }
-            self.findings += group.findings.len();
-            self.summary.combine(&group.summary, true);
-            for (s, n) in &group.series {
-                *self.series.entry(s.clone()).or_default() += n;
-                touched.insert(s.clone());
-            }
+            self.count(&group, true);
+            touched.extend(group.series.keys().cloned());
             if !group.findings.is_empty() {
                 self.groups.insert(key, group);
             }
@@ -196,6 +181,24 @@ impl Held {
             replaced.series.insert(s, n);
         }
         replaced
+    }
+
+    /// Adds a group's findings to the totals, or takes them away.
+    fn count(&mut self, group: &Group, add: bool) {
+        if add {
+            self.findings += group.findings.len();
+        } else {
+            self.findings -= group.findings.len();
+        }
+        self.summary.combine(&group.summary, add);
+        for (s, n) in &group.series {
+            let total = self.series.entry(s.clone()).or_default();
+            *total = if add {
+                *total + n
+            } else {
+                total.saturating_sub(*n)
+            };
+        }
     }
 
     /// The findings a namespace's report lists, in report order.

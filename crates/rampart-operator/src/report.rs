@@ -634,6 +634,17 @@ pub fn content_hash<T: serde::Serialize>(report: &Report, extra: &T) -> String {
     let mut h = Sha256::new();
     h.update(serde_json::to_vec(&stable).unwrap_or_default());
     h.update(serde_json::to_vec(extra).unwrap_or_default());
+    short(h)
+}
+
+/// A hash of a value's JSON, as short as [`content_hash`]'s.
+pub fn json_hash<T: serde::Serialize>(value: &T) -> String {
+    let mut h = Sha256::new();
+    h.update(serde_json::to_vec(value).unwrap_or_default());
+    short(h)
+}
+
+fn short(h: Sha256) -> String {
     h.finalize()[..16]
         .iter()
         .map(|b| format!("{b:02x}"))

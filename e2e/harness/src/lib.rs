@@ -259,26 +259,32 @@ impl Drop for TestNamespace {
     }
 }
 
-/// Server-side applies every document of a YAML stream, as field manager `rampart-e2e`.
-/// Namespaced objects without a namespace go to `namespace`.
-pub async fn apply_yaml(
-    client: &Client,
-    namespace: Option<&str>,
-    yaml: &str,
-) -> Result<Vec<DynamicObject>> {
-    // Right after a CRD is created its group is listed before its version is served, and
-    // discovery fails with a 404 for a moment: retry briefly.
-    let discovery = wait_for("API discovery", Duration::from_secs(15), || async {
+/// API discovery. Right after a CRD is created its group is listed before its version is
+/// served, and discovery fails with a 404 for a moment: retry briefly.
+async fn discover(client: &Client) -> Result<Discovery> {
+    wait_for("API discovery", Duration::from_secs(15), || async {
         Ok(Some(Discovery::new(client.clone()).run().await?))
     })
-    .await?;
-    let params = PatchParams::apply("rampart-e2e").force();
-    let mut applied = Vec::new();
-    for doc in serde_yaml_ng::Deserializer::from_str(yaml) {
-        let value: serde_json::Value = serde::Deserialize::deserialize(doc)?;
-        if value.is_null() {
-            continue;
-        }
+    .await
+}
+
+/// One manifest document and the API that serves it.
+struct Target {
+    obj: DynamicObject,
+    name: String,
+    api: Api<DynamicObject>,
+    /// Kind and name, for errors.
+    what: String,
+}
+
+impl Target {
+    /// Namespaced objects without a namespace go to `namespace`.
+    fn of(
+        client: &Client,
+        discovery: &Discovery,
+        value: serde_json::Value,
+        namespace: Option<&str>,
+    ) -> Result<Target> {
         let obj: DynamicObject = serde_json::from_value(value)?;
         let types = obj
             .types
@@ -289,20 +295,47 @@ pub async fn apply_yaml(
             .resolve_gvk(&gvk)
             .ok_or_else(|| anyhow!("the API server does not serve {gvk:?}"))?;
         let name = obj.name_any();
-        let api: Api<DynamicObject> = match caps.scope {
+        let what = format!("{} {name}", gvk.kind);
+        let api = match caps.scope {
             Scope::Cluster => Api::all_with(client.clone(), &resource),
             Scope::Namespaced => {
                 let ns = obj
                     .namespace()
                     .or_else(|| namespace.map(str::to_owned))
-                    .ok_or_else(|| anyhow!("{} {name} needs a namespace", gvk.kind))?;
+                    .ok_or_else(|| anyhow!("{what} needs a namespace"))?;
                 Api::namespaced_with(client.clone(), &ns, &resource)
             }
         };
-        let result = api
-            .patch(&name, &params, &Patch::Apply(&obj))
+        Ok(Target {
+            obj,
+            name,
+            api,
+            what,
+        })
+    }
+}
+
+/// Server-side applies every document of a YAML stream, as field manager `rampart-e2e`.
+/// Namespaced objects without a namespace go to `namespace`.
+pub async fn apply_yaml(
+    client: &Client,
+    namespace: Option<&str>,
+    yaml: &str,
+) -> Result<Vec<DynamicObject>> {
+    let discovery = discover(client).await?;
+    let params = PatchParams::apply("rampart-e2e").force();
+    let mut applied = Vec::new();
+    for doc in serde_yaml_ng::Deserializer::from_str(yaml) {
+        let value: serde_json::Value = serde::Deserialize::deserialize(doc)?;
+        if value.is_null() {
+            continue;
+        }
+        let target = Target::of(client, &discovery, value, namespace)?;
+        let result = target
+            .api
+            .patch(&target.name, &params, &Patch::Apply(&target.obj))
             .await
-            .with_context(|| format!("applying {} {name}", gvk.kind))?;
+            .with_context(|| format!("applying {}", target.what))?;
         applied.push(result);
     }
     Ok(applied)
@@ -316,28 +349,11 @@ pub async fn apply_all(
     documents: Vec<serde_json::Value>,
     concurrency: usize,
 ) -> Result<usize> {
-    let discovery = wait_for("API discovery", Duration::from_secs(15), || async {
-        Ok(Some(Discovery::new(client.clone()).run().await?))
-    })
-    .await?;
+    let discovery = discover(client).await?;
     let mut requests = tokio::task::JoinSet::new();
     let mut applied = 0;
     for value in documents {
-        let obj: DynamicObject = serde_json::from_value(value)?;
-        let types = obj
-            .types
-            .as_ref()
-            .ok_or_else(|| anyhow!("document without apiVersion/kind"))?;
-        let gvk = kube::api::GroupVersionKind::try_from(types)?;
-        let (resource, caps) = discovery
-            .resolve_gvk(&gvk)
-            .ok_or_else(|| anyhow!("the API server does not serve {gvk:?}"))?;
-        let name = obj.name_any();
-        let api: Api<DynamicObject> = match (caps.scope, obj.namespace()) {
-            (Scope::Cluster, _) => Api::all_with(client.clone(), &resource),
-            (Scope::Namespaced, Some(ns)) => Api::namespaced_with(client.clone(), &ns, &resource),
-            (Scope::Namespaced, None) => bail!("{} {name} needs a namespace", gvk.kind),
-        };
+        let target = Target::of(client, &discovery, value, None)?;
         if requests.len() >= concurrency.max(1)
             && let Some(done) = requests.join_next().await
         {
@@ -346,10 +362,12 @@ pub async fn apply_all(
         }
         requests.spawn(async move {
             let params = PatchParams::apply("rampart-e2e").force();
-            api.patch(&name, &params, &Patch::Apply(&obj))
+            target
+                .api
+                .patch(&target.name, &params, &Patch::Apply(&target.obj))
                 .await
                 .map(drop)
-                .with_context(|| format!("applying {} {name}", gvk.kind))
+                .with_context(|| format!("applying {}", target.what))
         });
     }
     while let Some(done) = requests.join_next().await {

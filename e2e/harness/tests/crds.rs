@@ -38,6 +38,19 @@ async fn reports(cluster: &Cluster) -> Result<BTreeSet<String>> {
     Ok(names)
 }
 
+/// Each finding of the `posture` report with when it was first seen.
+async fn first_seen_in(posture: &Api<PostureReport>) -> Result<Vec<String>> {
+    Ok(posture
+        .get("posture")
+        .await?
+        .spec
+        .report
+        .findings
+        .iter()
+        .map(|f| format!("{} {}", f.fingerprint, f.first_seen))
+        .collect())
+}
+
 /// Before, the writer trusted its memory of what it had written: after the CRDs came back,
 /// no report was written again until its content changed.
 #[tokio::test]
@@ -61,15 +74,7 @@ async fn every_report_comes_back_when_the_crds_are_deleted_and_applied_again() -
     wait_quiet(operator.health, Duration::from_secs(3)).await?;
     let before = reports(&cluster).await?;
     assert!(before.contains("cluster"), "{before:?}");
-    let first_seen: Vec<String> = posture
-        .get("posture")
-        .await?
-        .spec
-        .report
-        .findings
-        .iter()
-        .map(|f| format!("{} {}", f.fingerprint, f.first_seen))
-        .collect();
+    let first_seen = first_seen_in(&posture).await?;
     assert!(!first_seen.is_empty(), "the test namespace has findings");
 
     let crds: Api<CustomResourceDefinition> = Api::all(cluster.client.clone());
@@ -115,15 +120,7 @@ async fn every_report_comes_back_when_the_crds_are_deleted_and_applied_again() -
     .await
     .with_context(|| operator.log())?;
     assert!(back.len() >= before.len());
-    let after: Vec<String> = posture
-        .get("posture")
-        .await?
-        .spec
-        .report
-        .findings
-        .iter()
-        .map(|f| format!("{} {}", f.fingerprint, f.first_seen))
-        .collect();
+    let after = first_seen_in(&posture).await?;
     assert_eq!(after, first_seen, "firstSeen survives the re-creation");
     assert_eq!(http_get(operator.health, "/readyz")?.0, 200);
     assert_eq!(

@@ -24,6 +24,19 @@ fn anonymous_binding() -> Change {
     }
 }
 
+/// Applies [`anonymous_binding`] as the operator does, and evaluates the scope it reaches.
+fn change(inventory: &mut Inventory, derived: &mut Derived) -> (Scope, rampart_rules::Evaluation) {
+    let scope = derived.apply(inventory, vec![anonymous_binding()]);
+    let fresh = evaluate_scope(
+        inventory,
+        derived,
+        &Settings::default(),
+        &scope,
+        registry::rules(),
+    );
+    (scope, fresh)
+}
+
 fn full(inventory: &Inventory, filter: &NamespaceFilter) -> Held {
     let derived = Derived::default();
     let evaluation = evaluate_scope(
@@ -44,14 +57,7 @@ fn replacing_a_scope_leaves_what_a_full_evaluation_would() {
     let mut held = full(&inventory, &filter);
     let before = held.series().clone();
 
-    let scope = derived.apply(&mut inventory, vec![anonymous_binding()]);
-    let fresh = evaluate_scope(
-        &inventory,
-        &derived,
-        &Settings::default(),
-        &scope,
-        registry::rules(),
-    );
+    let (scope, fresh) = change(&mut inventory, &mut derived);
     let replaced = held.replace(&scope, fresh, &filter);
     let expected = full(&inventory, &filter);
 
@@ -96,14 +102,7 @@ fn an_incremental_build_builds_only_the_reports_in_scope_and_they_equal_a_full_b
     assert_eq!(first.reports.namespaces.len(), 2);
     assert!(first.posture.all);
 
-    let scope = derived.apply(&mut inventory, vec![anonymous_binding()]);
-    let fresh = evaluate_scope(
-        &inventory,
-        &derived,
-        &Settings::default(),
-        &scope,
-        registry::rules(),
-    );
+    let (scope, fresh) = change(&mut inventory, &mut derived);
     let replaced = held.replace(&scope, fresh, filter);
     let rebuild = Rebuild::of(&replaced, &BTreeSet::new());
     let next = fixture.build_from(&held, &namespaces, &rebuild, &mut book);
