@@ -158,11 +158,13 @@ fn main() {
 
     // A ClusterRole change: aggregation is resolved again and every binding to the role
     // (or to a role aggregating it) puts its namespaces in scope.
+    let perms = derived.permissions(&inv);
     let mut role = inv
         .cluster_roles()
         .find(|r| {
             r.metadata.name.as_deref().is_some_and(|n| {
-                inv.bindings_to(&RoleKey::ClusterRole(n.to_owned()))
+                perms
+                    .bindings_to(&RoleKey::ClusterRole(n.to_owned()))
                     .next()
                     .is_some()
             })

@@ -1,9 +1,19 @@
 //! Inventory indexing and RBAC resolution, offline.
 
 use rampart_rules::RoleKey;
-use rampart_rules::rbac::{Permission, grants_any};
+use rampart_rules::rbac::{Permission, Permissions, SubjectKey, grants_any};
 use rampart_rules::{Inventory, ObjectRef, Subject};
 use rampart_testkit::yaml::inventory;
+
+/// Effective rules of a ClusterRole, as the one RBAC index resolves them.
+fn cluster_role_rules(
+    inv: &Inventory,
+    name: &str,
+) -> Option<Vec<k8s_openapi::api::rbac::v1::PolicyRule>> {
+    Permissions::from_inventory(inv)
+        .role_rules(&RoleKey::ClusterRole(name.to_owned()))
+        .map(<[_]>::to_vec)
+}
 
 fn allows(
     rules: &[k8s_openapi::api::rbac::v1::PolicyRule],
@@ -23,19 +33,19 @@ fn allows(
 #[test]
 fn builtin_roles_aggregate_through_each_other() {
     let inv = Inventory::from_objects(Vec::new());
-    let admin = inv.cluster_role_rules("admin").expect("admin is built in");
+    let admin = cluster_role_rules(&inv, "admin").expect("admin is built in");
     // Own aggregate-to-admin rules, and edit's and view's through nested aggregation.
     assert!(allows(
-        admin,
+        &admin,
         "create",
         "rbac.authorization.k8s.io",
         "rolebindings"
     ));
-    assert!(allows(admin, "create", "apps", "deployments"));
-    assert!(allows(admin, "list", "", "configmaps"));
-    let view = inv.cluster_role_rules("view").expect("view is built in");
+    assert!(allows(&admin, "create", "apps", "deployments"));
+    assert!(allows(&admin, "list", "", "configmaps"));
+    let view = cluster_role_rules(&inv, "view").expect("view is built in");
     assert!(
-        !allows(view, "get", "", "secrets"),
+        !allows(&view, "get", "", "secrets"),
         "view must not read Secrets"
     );
 }
@@ -46,14 +56,14 @@ fn custom_role_aggregated_into_view_reaches_edit_and_admin() {
         "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: widgets-view\n  labels: {rbac.authorization.k8s.io/aggregate-to-view: \"true\"}\nrules:\n- {apiGroups: [example.com], resources: [widgets], verbs: [get]}\n",
     );
     for role in ["view", "edit", "admin"] {
-        let rules = inv.cluster_role_rules(role).expect("built in");
+        let rules = cluster_role_rules(&inv, role).expect("built in");
         assert!(
-            allows(rules, "get", "example.com", "widgets"),
+            allows(&rules, "get", "example.com", "widgets"),
             "{role} lacks widgets"
         );
     }
-    let cluster_admin = inv.cluster_role_rules("cluster-admin").expect("built in");
-    assert!(allows(cluster_admin, "get", "example.com", "widgets"));
+    let cluster_admin = cluster_role_rules(&inv, "cluster-admin").expect("built in");
+    assert!(allows(&cluster_admin, "get", "example.com", "widgets"));
 }
 
 #[test]
@@ -61,7 +71,7 @@ fn aggregation_cycles_terminate() {
     let inv = inventory(
         "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: a, labels: {x: a}}\naggregationRule: {clusterRoleSelectors: [{matchLabels: {x: b}}]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: b, labels: {x: b}}\naggregationRule: {clusterRoleSelectors: [{matchLabels: {x: a}}]}\n",
     );
-    assert!(inv.cluster_role_rules("a").is_some());
+    assert!(cluster_role_rules(&inv, "a").is_some());
 }
 
 #[test]
@@ -73,7 +83,11 @@ fn bindings_are_indexed_by_subject_and_role() {
         namespace: "app".into(),
         name: "web".into(),
     };
-    let by_subject: Vec<_> = inv.bindings_of(&sa).map(|b| b.to_ref()).collect();
+    let perms = Permissions::from_inventory(&inv);
+    let by_subject: Vec<_> = perms
+        .bindings_naming(&SubjectKey::from_subject(&sa))
+        .map(|b| b.to_ref())
+        .collect();
     assert_eq!(
         by_subject,
         vec![ObjectRef::new(
@@ -84,7 +98,8 @@ fn bindings_are_indexed_by_subject_and_role() {
         )]
     );
     assert_eq!(
-        inv.bindings_to(&RoleKey::ClusterRole("view".into()))
+        perms
+            .bindings_to(&RoleKey::ClusterRole("view".into()))
             .count(),
         1
     );

@@ -149,12 +149,12 @@ async fn offline_bootstrap_policy_matches_the_api_server() -> Result<()> {
     let live = roles
         .list(&ListParams::default().labels("kubernetes.io/bootstrapping=rbac-defaults"))
         .await?;
-    let offline = rampart_rules::Inventory::from_objects(Vec::new());
+    let offline = rampart_rules::rbac::Permissions::new();
     let mut checked = 0;
     for role in live.items {
         let name = role.metadata.name.clone().unwrap_or_default();
         let rules = offline
-            .cluster_role_rules(&name)
+            .role_rules(&rampart_rules::RoleKey::ClusterRole(name.clone()))
             .unwrap_or_else(|| panic!("ClusterRole {name} is missing from the embedded policy"));
         let norm = |rs: &[k8s_openapi::api::rbac::v1::PolicyRule]| -> BTreeSet<String> {
             rs.iter()

@@ -1,11 +1,14 @@
-//! Analyses that outlive one evaluation: effective permissions (updated one RBAC object at a
-//! time) and the escalation graph (built on first use, dropped when an object it reads
-//! changes). The inventory does not know them; changes reach both through [`Derived::apply`].
+//! Analyses that outlive one evaluation: effective permissions, the one RBAC index (updated
+//! one RBAC object at a time), and the escalation graph (built on first use, dropped when
+//! an object it reads changes). The inventory does not know them; changes reach both
+//! through [`Derived::apply`].
 //!
 //! ```text
-//! changes --track--> permissions upserted / removed, escalation graph kept or dropped
-//!         --Inventory::apply--> store and indexes, Scope
-//!         --graph dropped?--> Scope + the cluster-scoped part
+//! changes --reach_of (before)--> namespaces that read the objects now ─────────┐
+//!         --track--> permissions upserted / removed, escalation graph kept or dropped
+//!         --Inventory::apply--> store and indexes, where the objects are ──────┤
+//!         --reach_of (after)--> namespaces that read them now ─────────────────┤
+//!         --graph dropped?--> the cluster-scoped part ──────────────────────────┴─> Scope
 //! ```
 
 use crate::analysis::rbac::escalation::{Escalations, Limits};
@@ -15,7 +18,7 @@ use crate::model::identity::ObjectRef;
 use crate::model::kinds;
 use crate::model::object::Object;
 use crate::model::pod::{PodSpec, PodTemplate};
-use crate::model::scope::Scope;
+use crate::model::scope::{Reach, Scope};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::sync::{Arc, OnceLock};
 
@@ -45,18 +48,37 @@ impl Derived {
         })
     }
 
-    /// Applies a batch of changes to `inventory` and returns the scope to evaluate again
-    /// (see [`Inventory::apply`]), widened to the cluster-scoped part when the batch dropped
-    /// the escalation graph.
+    /// Applies a batch of changes to `inventory` and returns the scope to evaluate again:
+    /// where the objects are ([`Inventory::apply`]), where the RBAC index says they are
+    /// read, before and after, and the cluster-scoped part when the batch dropped the
+    /// escalation graph. Evaluating that scope and merging it into the previous evaluation
+    /// gives what a full evaluation would.
     pub fn apply(&mut self, inventory: &mut Inventory, changes: Vec<Change>) -> Scope {
         let graph_before = self.escalations.get().is_some();
+        let refs: Vec<ObjectRef> = changes.iter().filter_map(Change::reference).collect();
+        let mut reach = Reach::default();
+        let before = self.permissions(inventory);
+        for r in &refs {
+            before.reach_of(r, &mut reach);
+        }
         for change in &changes {
             match change {
                 Change::Upsert(o) => self.track_upsert(inventory, o),
                 Change::Delete(r) => self.track_delete(inventory, r),
             }
         }
-        let mut scope = inventory.apply(changes);
+        let applied = inventory.apply(changes);
+        let after = self.permissions(inventory);
+        for r in &refs {
+            after.reach_of(r, &mut reach);
+        }
+        // A namespace that appears or disappears changes how bindings naming its
+        // ServiceAccounts are judged.
+        for ns in &applied.namespaces_changed {
+            after.reach_of_service_accounts_in(ns, &mut reach);
+        }
+        reach.merge(applied.reach);
+        let mut scope = reach.into_scope();
         if !(graph_before && self.escalations.get().is_some()) {
             scope.include_cluster();
         }

@@ -5,8 +5,10 @@ use crate::analysis::encryption::{Assessment, assess};
 use crate::analysis::rbac::escalation::Escalations;
 use crate::analysis::rbac::permissions::Permissions;
 use crate::engine::settings::Settings;
-use crate::inventory::{Inventory, Workload};
+use crate::inventory::{Binding, Inventory, Workload};
+use crate::model::identity::{RoleKey, Subject, SubjectKey};
 use crate::model::scope::Scope;
+use k8s_openapi::api::rbac::v1::PolicyRule;
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -58,6 +60,28 @@ impl<'a> Context<'a> {
     /// Effective permissions of every identity in the inventory, kept across evaluations.
     pub fn permissions(&self) -> &'a Permissions {
         self.derived.permissions(self.inventory)
+    }
+
+    /// Bindings that name a subject directly (not through its groups); a ServiceAccount is
+    /// also named by its user name, as the authorizer reads it.
+    pub fn bindings_of(&self, subject: &Subject) -> impl Iterator<Item = Binding<'a>> + use<'a> {
+        let inventory = self.inventory;
+        self.permissions()
+            .bindings_naming(&SubjectKey::from_subject(subject))
+            .filter_map(move |id| inventory.binding(&id))
+    }
+
+    /// Bindings that refer to a role.
+    pub fn bindings_to(&self, role: &RoleKey) -> impl Iterator<Item = Binding<'a>> + use<'a> {
+        let inventory = self.inventory;
+        self.permissions()
+            .bindings_to(role)
+            .filter_map(move |id| inventory.binding(id))
+    }
+
+    /// Effective rules of a role, aggregation resolved; `None` if it does not exist.
+    pub fn role_rules(&self, role: &RoleKey) -> Option<&'a [PolicyRule]> {
+        self.permissions().role_rules(role)
     }
 
     /// The escalation graph, kept across evaluations until an object it reads changes.

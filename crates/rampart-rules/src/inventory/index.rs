@@ -1,34 +1,20 @@
-//! The inventory's derived indexes: which namespaces exist, bindings by subject and by
-//! role, every ClusterRole's rules with aggregation resolved, each namespace's top-level
-//! workloads and the API servers' flags. [`Inventory::reindex`] builds them from the maps;
+//! The inventory's derived indexes: which namespaces exist, each namespace's top-level
+//! workloads and the API servers' flags. RBAC is indexed once, by
+//! `analysis::rbac::permissions`. [`Inventory::reindex`] builds them from the maps;
 //! `changes` keeps them up to date one change at a time.
 
 use super::views::Binding;
 use super::{Inventory, Key, Namespaced, in_ns, name};
 use crate::model::apiserver_flags::{ApiServerFacts, parse_flags};
-use crate::model::bootstrap;
-use crate::model::identity::{ObjectRef, RoleKey, Subject};
+use crate::model::identity::{BindingId, ObjectRef};
 use crate::model::pod::PodTemplate;
-use crate::model::selector;
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, RoleBinding};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-/// Ordered as a full reindex visits bindings: RoleBindings by (namespace, name), then
-/// ClusterRoleBindings by name; incremental updates insert at the same place.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(super) enum BindingKey {
-    Namespaced(Key),
-    Cluster(String),
-}
+use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(super) struct Index {
     pub(super) namespaces: BTreeSet<String>,
-    pub(super) bindings_by_subject: HashMap<Subject, Vec<BindingKey>>,
-    pub(super) bindings_by_role: HashMap<RoleKey, Vec<BindingKey>>,
-    /// Effective rules of every ClusterRole known (input and bootstrap), aggregation resolved.
-    pub(super) cluster_role_rules: HashMap<String, Vec<PolicyRule>>,
     /// Top-level workloads per namespace: (kind, name).
     pub(super) workloads: BTreeMap<String, Vec<(WorkloadKind, String)>>,
     pub(super) api_servers: Vec<ApiServerFacts>,
@@ -50,15 +36,6 @@ impl Inventory {
     pub fn reindex(&mut self) {
         let mut index = Index::default();
         self.index_namespaces(&mut index);
-        for (k, b) in &self.role_bindings {
-            let bk = BindingKey::Namespaced(k.clone());
-            self.index_binding(&mut index, bk, self.binding_view_rb(b));
-        }
-        for (n, b) in &self.cluster_role_bindings {
-            let bk = BindingKey::Cluster(n.clone());
-            self.index_binding(&mut index, bk, self.binding_view_crb(b));
-        }
-        index.cluster_role_rules = self.resolve_cluster_roles();
         index.workloads = self.top_level_workloads();
         index.api_servers = self.find_api_servers();
         self.index = index;
@@ -92,39 +69,6 @@ impl Inventory {
             limit_ranges,
             secrets
         );
-    }
-
-    pub(super) fn index_binding(&self, index: &mut Index, bk: BindingKey, b: Binding<'_>) {
-        for s in b.subjects() {
-            let keys = index.bindings_by_subject.entry(s).or_default();
-            // A subject listed twice in one binding is still one binding of it.
-            if keys.last() != Some(&bk) {
-                keys.push(bk.clone());
-            }
-        }
-        if let Some(rk) = b.role_key() {
-            index.bindings_by_role.entry(rk).or_default().push(bk);
-        }
-    }
-
-    /// ClusterRole rules as kube-controller-manager's aggregation controller would fill them:
-    /// a role with an `aggregationRule` gets the rules of every other ClusterRole that one of
-    /// its selectors matches, including roles that are aggregated themselves (built-in `view`
-    /// is labelled into `edit`, and `edit` into `admin`). Input roles shadow bootstrap roles
-    /// of the same name.
-    pub(super) fn resolve_cluster_roles(&self) -> HashMap<String, Vec<PolicyRule>> {
-        let boot = &bootstrap::policy().cluster_roles;
-        let all: BTreeMap<&str, &ClusterRole> = boot
-            .iter()
-            .chain(self.cluster_roles.iter())
-            .map(|(n, r)| (n.as_str(), r))
-            .collect();
-        let mut out = HashMap::with_capacity(all.len());
-        for name in all.keys() {
-            let mut visiting = Vec::new();
-            resolve_role(name, &all, &mut out, &mut visiting);
-        }
-        out
     }
 
     pub(super) fn top_level_workloads(&self) -> BTreeMap<String, Vec<(WorkloadKind, String)>> {
@@ -263,13 +207,17 @@ impl Inventory {
         }
     }
 
-    pub(super) fn binding(&self, k: &BindingKey) -> Option<Binding<'_>> {
-        match k {
-            BindingKey::Cluster(n) => self
+    /// The binding an id names, if the inventory holds it.
+    pub fn binding(&self, id: &BindingId) -> Option<Binding<'_>> {
+        match id {
+            BindingId::Cluster(n) => self
                 .cluster_role_bindings
                 .get(n)
                 .map(|b| self.binding_view_crb(b)),
-            BindingKey::Namespaced(k) => self.role_bindings.get(k).map(|b| self.binding_view_rb(b)),
+            BindingId::Namespaced { namespace, name } => self
+                .role_bindings
+                .get(&(namespace.clone(), name.clone()))
+                .map(|b| self.binding_view_rb(b)),
         }
     }
 }
@@ -283,49 +231,6 @@ fn namespaces_of<T>(map: &Namespaced<T>) -> impl Iterator<Item = &str> {
         last = Some(ns);
         new.then_some(ns.as_str())
     })
-}
-
-/// Resolves one ClusterRole's rules into `out`, aggregating recursively. `visiting` breaks
-/// selector cycles, which the controller would also never settle.
-fn resolve_role(
-    name: &str,
-    all: &BTreeMap<&str, &ClusterRole>,
-    out: &mut HashMap<String, Vec<PolicyRule>>,
-    visiting: &mut Vec<String>,
-) {
-    if out.contains_key(name) || visiting.iter().any(|v| v == name) {
-        return;
-    }
-    let Some(role) = all.get(name) else { return };
-    let selectors: &[LabelSelector] = role
-        .aggregation_rule
-        .as_ref()
-        .and_then(|a| a.cluster_role_selectors.as_deref())
-        .unwrap_or(&[]);
-    if role.aggregation_rule.is_none() {
-        out.insert(name.to_owned(), role.rules.clone().unwrap_or_default());
-        return;
-    }
-    visiting.push(name.to_owned());
-    let mut rules: Vec<PolicyRule> = Vec::new();
-    // The controller walks matching roles in name order and skips rules it already has.
-    for (other_name, other) in all {
-        if *other_name == name {
-            continue;
-        }
-        let labels = other.metadata.labels.as_ref();
-        if !selectors.iter().any(|s| selector::matches(s, labels)) {
-            continue;
-        }
-        resolve_role(other_name, all, out, visiting);
-        for r in out.get(*other_name).into_iter().flatten() {
-            if !rules.contains(r) {
-                rules.push(r.clone());
-            }
-        }
-    }
-    visiting.pop();
-    out.insert(name.to_owned(), rules);
 }
 
 pub(super) fn template_labels(t: &PodTemplate) -> Option<&BTreeMap<String, String>> {

@@ -1,22 +1,23 @@
 //! The inventory: a snapshot of cluster objects, indexed once so that no rule is quadratic.
 //!
 //! Objects are stored by kind, keyed by (namespace, name), so a namespace's objects are a
-//! range. Derived indexes (bindings by subject and by role, resolved ClusterRole rules,
-//! top-level workloads) are rebuilt by [`Inventory::reindex`], which `insert`/`remove`
-//! callers run once after a batch of changes.
+//! range. Derived indexes (namespaces, top-level workloads, the API servers' flags) are
+//! rebuilt by [`Inventory::reindex`], which `insert`/`remove` callers run once after a
+//! batch of changes. The inventory holds no analysis: RBAC is indexed by
+//! `analysis::rbac::permissions`, which `analysis::derived` keeps in step with changes.
 
 use crate::model::apiserver_flags::ApiServerFacts;
 use crate::model::apiserver_metrics::ApiServerMetrics;
 use crate::model::bootstrap;
 use crate::model::encryption_config::EncryptionConfiguration;
-use crate::model::identity::{ObjectRef, RoleKey, Source, Subject};
+use crate::model::identity::{ObjectRef, Source};
 use crate::model::manifest::{self, ManifestError};
 use crate::model::object::{Object, SecretMeta};
 use crate::model::object::{encryption_config_ref, reference_of};
 use crate::model::pod::{Pod, PodController};
 use k8s_openapi::api::core::v1::{LimitRange, Namespace, ResourceQuota, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::{BTreeMap, HashMap};
 
@@ -288,30 +289,10 @@ impl Inventory {
         self.cluster_roles.get(name)
     }
 
-    /// Whether a ClusterRole is known, from the input or the bootstrap policy.
-    pub fn cluster_role_exists(&self, name: &str) -> bool {
-        self.index.cluster_role_rules.contains_key(name)
-    }
-
     /// Whether a ClusterRole is known only from the embedded bootstrap policy.
     pub fn is_bootstrap_only(&self, name: &str) -> bool {
         !self.cluster_roles.contains_key(name)
             && bootstrap::policy().cluster_roles.contains_key(name)
-    }
-
-    /// Effective rules of a ClusterRole, aggregation resolved; `None` if it does not exist.
-    pub fn cluster_role_rules(&self, name: &str) -> Option<&[PolicyRule]> {
-        self.index.cluster_role_rules.get(name).map(Vec::as_slice)
-    }
-
-    /// Effective rules of the role a binding points at; `None` if the role does not exist.
-    pub fn role_rules(&self, key: &RoleKey) -> Option<&[PolicyRule]> {
-        match key {
-            RoleKey::ClusterRole(n) => self.cluster_role_rules(n),
-            RoleKey::Role { namespace, name } => self
-                .role(namespace, name)
-                .map(|r| r.rules.as_deref().unwrap_or(&[])),
-        }
     }
 
     pub fn role_bindings_in(&self, ns: &str) -> impl Iterator<Item = Binding<'_>> {
@@ -322,31 +303,6 @@ impl Inventory {
         self.cluster_role_bindings
             .values()
             .map(|b| self.binding_view_crb(b))
-    }
-
-    /// Bindings that reference a role.
-    pub fn bindings_to(&self, role: &RoleKey) -> impl Iterator<Item = Binding<'_>> {
-        self.index
-            .bindings_by_role
-            .get(role)
-            .into_iter()
-            .flatten()
-            .filter_map(|k| self.binding(k))
-    }
-
-    /// Bindings that name a subject directly (not through its groups).
-    pub fn bindings_of(&self, subject: &Subject) -> impl Iterator<Item = Binding<'_>> {
-        self.index
-            .bindings_by_subject
-            .get(subject)
-            .into_iter()
-            .flatten()
-            .filter_map(|k| self.binding(k))
-    }
-
-    /// Every subject named by some binding.
-    pub fn bound_subjects(&self) -> impl Iterator<Item = &Subject> {
-        self.index.bindings_by_subject.keys()
     }
 
     pub fn network_policies_in(&self, ns: &str) -> impl Iterator<Item = &NetworkPolicy> {

@@ -160,3 +160,93 @@ impl RoleKey {
         }
     }
 }
+
+/// How a ServiceAccount authenticates: the user `system:serviceaccount:<ns>:<name>`.
+pub const SA_USER_PREFIX: &str = "system:serviceaccount:";
+
+/// An identity as the authorizer matches it: bindings name users and groups.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SubjectKey {
+    User(String),
+    Group(String),
+}
+
+impl SubjectKey {
+    /// A ServiceAccount's user name, split back, or `None` for other users and groups.
+    pub fn service_account(&self) -> Option<(&str, &str)> {
+        match self {
+            SubjectKey::User(u) => u.strip_prefix(SA_USER_PREFIX)?.split_once(':'),
+            SubjectKey::Group(_) => None,
+        }
+    }
+
+    /// The subject as findings and the CLI name it.
+    pub fn to_subject(&self) -> Subject {
+        if let Some((namespace, name)) = self.service_account() {
+            return Subject::ServiceAccount {
+                namespace: namespace.to_owned(),
+                name: name.to_owned(),
+            };
+        }
+        match self {
+            SubjectKey::User(u) => Subject::User(u.clone()),
+            SubjectKey::Group(g) => Subject::Group(g.clone()),
+        }
+    }
+
+    pub fn from_subject(s: &Subject) -> SubjectKey {
+        match s {
+            Subject::Group(g) => SubjectKey::Group(g.clone()),
+            other => SubjectKey::User(other.user_name()),
+        }
+    }
+}
+
+impl fmt::Display for SubjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.to_subject().fmt(f)
+    }
+}
+
+/// A RoleBinding (with its namespace) or a ClusterRoleBinding.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BindingId {
+    Cluster(String),
+    Namespaced { namespace: String, name: String },
+}
+
+impl BindingId {
+    /// The binding an object reference names; `None` for other kinds.
+    pub fn of(r: &ObjectRef) -> Option<BindingId> {
+        match r.kind.as_str() {
+            "RoleBinding" => Some(BindingId::Namespaced {
+                namespace: r.namespace.clone().unwrap_or_default(),
+                name: r.name.clone(),
+            }),
+            "ClusterRoleBinding" => Some(BindingId::Cluster(r.name.clone())),
+            _ => None,
+        }
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        match self {
+            BindingId::Cluster(_) => None,
+            BindingId::Namespaced { namespace, .. } => Some(namespace),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            BindingId::Cluster(n) | BindingId::Namespaced { name: n, .. } => n,
+        }
+    }
+
+    pub fn to_ref(&self) -> ObjectRef {
+        match self {
+            BindingId::Cluster(n) => ObjectRef::new(RBAC_V1, "ClusterRoleBinding", None, n),
+            BindingId::Namespaced { namespace, name } => {
+                ObjectRef::new(RBAC_V1, "RoleBinding", Some(namespace), name)
+            }
+        }
+    }
+}

@@ -34,3 +34,45 @@ impl Scope {
         }
     }
 }
+
+/// The part of the cluster a batch of changes reaches, gathered while the batch is applied:
+/// the inventory adds where the objects are, the RBAC index where they are read.
+#[derive(Debug, Default)]
+pub struct Reach {
+    /// A binding to a group every identity is in reaches every namespace.
+    pub all: bool,
+    /// Whether the cluster-scoped part (ClusterRoles, ClusterRoleBindings, encryption,
+    /// escalation paths) must be judged again.
+    pub cluster: bool,
+    namespaces: BTreeSet<String>,
+}
+
+impl Reach {
+    pub fn add(&mut self, ns: &str) {
+        if !ns.is_empty() && !self.namespaces.contains(ns) {
+            self.namespaces.insert(ns.to_owned());
+        }
+    }
+
+    /// Adds what another part of the batch reached.
+    pub fn merge(&mut self, other: Reach) {
+        self.all |= other.all;
+        self.cluster |= other.cluster;
+        if self.namespaces.is_empty() {
+            self.namespaces = other.namespaces;
+        } else {
+            self.namespaces.extend(other.namespaces);
+        }
+    }
+
+    pub fn into_scope(self) -> Scope {
+        if self.all {
+            Scope::All
+        } else {
+            Scope::Only {
+                namespaces: self.namespaces,
+                cluster: self.cluster,
+            }
+        }
+    }
+}

@@ -166,7 +166,7 @@ struct Power {
 /// ServiceAccounts are bound to the same few built-in roles.
 type RoleCache = HashMap<RoleKey, Option<String>>;
 
-fn power_of(inv: &Inventory, roles: &mut RoleCache, ns: &str, sa: &str) -> Option<Power> {
+fn power_of(ctx: &Context<'_>, roles: &mut RoleCache, ns: &str, sa: &str) -> Option<Power> {
     // Bindings to the groups every ServiceAccount (or every authenticated identity) is in
     // grant the same power as a binding to the ServiceAccount itself.
     let subjects = [
@@ -179,11 +179,11 @@ fn power_of(inv: &Inventory, roles: &mut RoleCache, ns: &str, sa: &str) -> Optio
         Subject::Group("system:authenticated".to_owned()),
     ];
     subjects.iter().find_map(|s| {
-        inv.bindings_of(s).find_map(|b| {
+        ctx.bindings_of(s).find_map(|b| {
             let key = b.role_key()?;
             let what = roles
                 .entry(key.clone())
-                .or_insert_with(|| inv.role_rules(&key).and_then(dangerous))
+                .or_insert_with(|| ctx.role_rules(&key).and_then(dangerous))
                 .clone()?;
             Some(Power {
                 what,
@@ -223,7 +223,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             let sa = w.service_account_name();
             let power = accounts
                 .entry(sa)
-                .or_insert_with(|| power_of(inv, &mut roles, ns, sa))
+                .or_insert_with(|| power_of(ctx, &mut roles, ns, sa))
                 .clone();
             let Some(power) = power else {
                 continue;

@@ -1,7 +1,6 @@
 //! RBAC017 binding-to-missing-role.
 
 use crate::inventory::Binding;
-use crate::model::identity::RoleKey;
 use crate::rules::prelude::*;
 use crate::rules::rbac::grants::describe_subjects;
 use crate::rules::rbac::grants::for_each_binding;
@@ -28,11 +27,7 @@ pub const RULE: Rule = Rule {
 
 fn report(ctx: &Context<'_>, emit: &mut Emitter, b: &Binding<'_>) {
     let Some(key) = b.role_key() else { return };
-    let exists = match &key {
-        RoleKey::ClusterRole(n) => ctx.inventory.cluster_role_exists(n),
-        RoleKey::Role { namespace, name } => ctx.inventory.role(namespace, name).is_some(),
-    };
-    if exists {
+    if ctx.role_rules(&key).is_some() {
         return;
     }
     let subjects: Vec<_> = b.subjects().collect();

@@ -35,7 +35,7 @@ pub const RULE: Rule = Rule {
 
 fn grants_everything(ctx: &Context<'_>, b: &Binding<'_>) -> Option<String> {
     let key = b.role_key()?;
-    let rules = ctx.inventory.role_rules(&key)?;
+    let rules = ctx.role_rules(&key)?;
     let name = match key {
         RoleKey::ClusterRole(n) => n,
         RoleKey::Role { name, .. } => name,

@@ -206,7 +206,7 @@ fn report_role(
         Draft::new(role.clone(), String::new()).path(format!("rules[{}]", m.rule_index));
     let mut subjects: Vec<Subject> = Vec::new();
     let mut namespaced_only = false;
-    for b in ctx.inventory.bindings_to(key) {
+    for b in ctx.bindings_to(key) {
         if cluster_scoped && b.namespace.is_some() {
             namespaced_only = true;
             continue;
@@ -259,7 +259,7 @@ fn report_builtin_binding(
     if !is_builtin_cluster_role(ctx, &role_name) {
         return;
     }
-    let Some(rules) = ctx.inventory.cluster_role_rules(&role_name) else {
+    let Some(rules) = ctx.role_rules(&RoleKey::ClusterRole(role_name.clone())) else {
         return;
     };
     if rules.iter().any(is_full_wildcard) {

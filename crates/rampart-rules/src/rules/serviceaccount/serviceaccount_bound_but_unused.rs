@@ -39,7 +39,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
                 namespace: ns.to_owned(),
                 name: name.to_owned(),
             };
-            let bindings: Vec<_> = inv.bindings_of(&subject).collect();
+            let bindings: Vec<_> = ctx.bindings_of(&subject).collect();
             if bindings.is_empty() {
                 continue;
             }

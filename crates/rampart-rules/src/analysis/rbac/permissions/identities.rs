@@ -1,58 +1,12 @@
-//! Identities as the authorizer knows them: the keys bindings name ([`SubjectKey`]) and who
-//! is asking ([`UserInfo`]), with the groups each kind of identity authenticates with.
+//! Who is asking ([`UserInfo`]), with the groups each kind of identity authenticates with;
+//! the keys bindings name it by are `model::identity::SubjectKey`.
 
-use crate::model::identity::Subject;
-use std::fmt;
+use crate::model::identity::{SA_USER_PREFIX, Subject, SubjectKey};
 
 /// The group the privileged-group authorizer allows everything.
 pub const PRIVILEGED_GROUP: &str = "system:masters";
 pub const AUTHENTICATED: &str = "system:authenticated";
 pub const ALL_SERVICE_ACCOUNTS: &str = "system:serviceaccounts";
-pub(super) const SA_USER_PREFIX: &str = "system:serviceaccount:";
-
-/// An identity as the authorizer matches it: bindings name users and groups.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SubjectKey {
-    User(String),
-    Group(String),
-}
-
-impl SubjectKey {
-    /// A ServiceAccount's user name, split back, or `None` for other users and groups.
-    pub fn service_account(&self) -> Option<(&str, &str)> {
-        match self {
-            SubjectKey::User(u) => u.strip_prefix(SA_USER_PREFIX)?.split_once(':'),
-            SubjectKey::Group(_) => None,
-        }
-    }
-
-    /// The subject as findings and the CLI name it.
-    pub fn to_subject(&self) -> Subject {
-        if let Some((namespace, name)) = self.service_account() {
-            return Subject::ServiceAccount {
-                namespace: namespace.to_owned(),
-                name: name.to_owned(),
-            };
-        }
-        match self {
-            SubjectKey::User(u) => Subject::User(u.clone()),
-            SubjectKey::Group(g) => Subject::Group(g.clone()),
-        }
-    }
-
-    pub fn from_subject(s: &Subject) -> SubjectKey {
-        match s {
-            Subject::Group(g) => SubjectKey::Group(g.clone()),
-            other => SubjectKey::User(other.user_name()),
-        }
-    }
-}
-
-impl fmt::Display for SubjectKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.to_subject().fmt(f)
-    }
-}
 
 /// Who is asking: a user name and the groups the authenticator gave it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

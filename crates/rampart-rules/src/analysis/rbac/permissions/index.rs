@@ -3,48 +3,15 @@
 //! effective rules of every role; [`Permissions::upsert`] and [`Permissions::remove`] touch
 //! only what depends on the object.
 
-use super::identities::{SA_USER_PREFIX, SubjectKey};
 use crate::inventory::Inventory;
 use crate::model::bootstrap;
-use crate::model::identity::RoleKey;
-use crate::model::identity::{ObjectRef, RBAC_V1};
+use crate::model::identity::{BindingId, ObjectRef, RoleKey, SA_USER_PREFIX, SubjectKey};
 use crate::model::selector;
 use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// A RoleBinding (with its namespace) or a ClusterRoleBinding.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum BindingId {
-    Cluster(String),
-    Namespaced { namespace: String, name: String },
-}
-
-impl BindingId {
-    pub fn namespace(&self) -> Option<&str> {
-        match self {
-            BindingId::Cluster(_) => None,
-            BindingId::Namespaced { namespace, .. } => Some(namespace),
-        }
-    }
-
-    pub fn name(&self) -> &str {
-        match self {
-            BindingId::Cluster(n) | BindingId::Namespaced { name: n, .. } => n,
-        }
-    }
-
-    pub fn to_ref(&self) -> ObjectRef {
-        match self {
-            BindingId::Cluster(n) => ObjectRef::new(RBAC_V1, "ClusterRoleBinding", None, n),
-            BindingId::Namespaced { namespace, name } => {
-                ObjectRef::new(RBAC_V1, "RoleBinding", Some(namespace), name)
-            }
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct BindingEntry {
@@ -455,21 +422,28 @@ impl Permissions {
         } else {
             self.members.remove(name);
         }
-        // Every aggregated role that reaches an affected one through its members.
+        self.add_aggregators(&mut affected);
+        for a in affected {
+            self.refresh_cluster_role(&a);
+        }
+    }
+}
+
+impl Permissions {
+    /// Adds to `roles` every aggregated ClusterRole that reaches one of them through its
+    /// members, directly or through other aggregated roles: their rules follow.
+    pub(super) fn add_aggregators(&self, roles: &mut BTreeSet<String>) {
         loop {
             let more: Vec<String> = self
                 .members
                 .iter()
-                .filter(|(a, m)| !affected.contains(*a) && m.iter().any(|x| affected.contains(x)))
+                .filter(|(a, m)| !roles.contains(*a) && m.iter().any(|x| roles.contains(x)))
                 .map(|(a, _)| a.clone())
                 .collect();
             if more.is_empty() {
                 break;
             }
-            affected.extend(more);
-        }
-        for a in affected {
-            self.refresh_cluster_role(&a);
+            roles.extend(more);
         }
     }
 }

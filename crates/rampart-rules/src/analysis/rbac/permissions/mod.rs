@@ -30,14 +30,16 @@
 //! its own bindings, and a live cluster lists the real ones.
 //!
 //! `identities` holds who is asking, `index` the state and its updates, `queries` the
-//! questions asked of it.
+//! questions asked of it, `reach` where a change to an RBAC object or identity is read.
 
 mod identities;
 mod index;
 mod queries;
+mod reach;
 
-pub use identities::{PRIVILEGED_GROUP, SubjectKey, UserInfo};
-pub use index::{BindingId, Permissions, RbacObject};
+pub use crate::model::identity::{BindingId, SubjectKey};
+pub use identities::{PRIVILEGED_GROUP, UserInfo};
+pub use index::{Permissions, RbacObject};
 pub use queries::Reason;
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 //! ([`Permissions::authorize`]), who can ([`Permissions::who_can`]), and what an identity
 //! holds ([`Permissions::held`], [`Permissions::roles_held`], ...).
 
-use super::identities::{SubjectKey, UserInfo};
-use super::index::{BindingEntry, BindingId, Permissions};
+use super::identities::UserInfo;
+use super::index::{BindingEntry, Permissions};
 use crate::analysis::rbac::matching::{ResourceRequest, rule_allows, rule_allows_non_resource};
-use crate::model::identity::RoleKey;
+use crate::model::identity::{BindingId, RoleKey, SubjectKey};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 use std::collections::BTreeSet;
 
@@ -280,8 +280,20 @@ impl Permissions {
     }
 
     /// Bindings that refer to a role.
-    pub fn bindings_to(&self, role: &RoleKey) -> impl Iterator<Item = &BindingId> {
+    pub fn bindings_to<'s>(
+        &'s self,
+        role: &RoleKey,
+    ) -> impl Iterator<Item = &'s BindingId> + use<'s> {
         self.by_role.get(role).into_iter().flatten()
+    }
+
+    /// Bindings that name a subject key: ClusterRoleBindings, then RoleBindings by
+    /// namespace and name.
+    pub fn bindings_naming<'s>(
+        &'s self,
+        key: &SubjectKey,
+    ) -> impl Iterator<Item = BindingId> + use<'s> {
+        self.by_subject.get(key).into_iter().flat_map(|b| b.ids())
     }
 
     /// Every subject key some binding names.
