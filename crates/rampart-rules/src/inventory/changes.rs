@@ -12,7 +12,7 @@
 //! object cluster-scoped findings read: it is a few milliseconds even on large clusters,
 //! and escalation-style rules read every namespace.
 
-use super::{Inventory, Key, in_ns};
+use super::Inventory;
 use crate::model::identity::ObjectRef;
 use crate::model::kinds;
 use crate::model::object::Object;
@@ -154,32 +154,12 @@ impl Inventory {
             }
         }
         for ns in &stale.namespaces {
-            if self.namespaces.contains_key(ns) || self.has_objects_in(ns) {
+            if self.store.namespaces.contains_key(ns) || self.store.has_objects_in(ns) {
                 self.index.namespaces.insert(ns.clone());
             } else {
                 self.index.namespaces.remove(ns);
             }
         }
-    }
-
-    fn has_objects_in(&self, ns: &str) -> bool {
-        fn any<T>(map: &std::collections::BTreeMap<Key, T>, ns: &str) -> bool {
-            in_ns(map, ns).next().is_some()
-        }
-        any(&self.service_accounts, ns)
-            || any(&self.roles, ns)
-            || any(&self.role_bindings, ns)
-            || any(&self.network_policies, ns)
-            || any(&self.pods, ns)
-            || any(&self.deployments, ns)
-            || any(&self.stateful_sets, ns)
-            || any(&self.daemon_sets, ns)
-            || any(&self.replica_sets, ns)
-            || any(&self.jobs, ns)
-            || any(&self.cron_jobs, ns)
-            || any(&self.resource_quotas, ns)
-            || any(&self.limit_ranges, ns)
-            || any(&self.secrets, ns)
     }
 }
 

@@ -3,8 +3,9 @@
 //! `analysis::rbac::permissions`. [`Inventory::reindex`] builds them from the maps;
 //! `changes` keeps them up to date one change at a time.
 
+use super::store::namespaces_of;
 use super::views::Binding;
-use super::{Inventory, Key, Namespaced, in_ns, name};
+use super::{Inventory, Key, in_ns, name};
 use crate::model::apiserver_flags::{ApiServerFacts, parse_flags};
 use crate::model::identity::{BindingId, ObjectRef};
 use crate::model::pod::PodTemplate;
@@ -42,39 +43,21 @@ impl Inventory {
     }
 
     pub(super) fn index_namespaces(&self, index: &mut Index) {
-        index.namespaces.extend(self.namespaces.keys().cloned());
+        index
+            .namespaces
+            .extend(self.store.namespaces.keys().cloned());
         // Clone only namespaces not seen yet.
-        macro_rules! add {
-            ($($map:ident),*) => {$({
-                for ns in namespaces_of(&self.$map) {
-                    if !ns.is_empty() && !index.namespaces.contains(ns) {
-                        index.namespaces.insert(ns.to_owned());
-                    }
-                }
-            })*};
-        }
-        add!(
-            service_accounts,
-            roles,
-            role_bindings,
-            network_policies,
-            pods,
-            deployments,
-            stateful_sets,
-            daemon_sets,
-            replica_sets,
-            jobs,
-            cron_jobs,
-            resource_quotas,
-            limit_ranges,
-            secrets
-        );
+        self.store.each_namespace(|ns| {
+            if !ns.is_empty() && !index.namespaces.contains(ns) {
+                index.namespaces.insert(ns.to_owned());
+            }
+        });
     }
 
     pub(super) fn top_level_workloads(&self) -> BTreeMap<String, Vec<(WorkloadKind, String)>> {
         let mut namespaces: BTreeSet<&str> = BTreeSet::new();
         macro_rules! add {
-            ($($map:ident),*) => {$( namespaces.extend(namespaces_of(&self.$map)); )*};
+            ($($map:ident),*) => {$( namespaces.extend(namespaces_of(&self.store.$map)); )*};
         }
         add!(
             pods,
@@ -109,37 +92,37 @@ impl Inventory {
             };
         let mut out = Vec::new();
         let pod_owners = ["ReplicaSet", "StatefulSet", "DaemonSet", "Job"];
-        for p in in_ns(&self.pods, ns) {
+        for p in in_ns(&self.store.pods, ns) {
             if !controlled(&p.metadata, &pod_owners, &|k, key| {
                 self.has_controller(k, key)
             }) {
                 out.push((WorkloadKind::Pod, name(&p.metadata)));
             }
         }
-        for d in in_ns(&self.deployments, ns) {
+        for d in in_ns(&self.store.deployments, ns) {
             out.push((WorkloadKind::Deployment, name(&d.metadata)));
         }
-        for s in in_ns(&self.stateful_sets, ns) {
+        for s in in_ns(&self.store.stateful_sets, ns) {
             out.push((WorkloadKind::StatefulSet, name(&s.metadata)));
         }
-        for d in in_ns(&self.daemon_sets, ns) {
+        for d in in_ns(&self.store.daemon_sets, ns) {
             out.push((WorkloadKind::DaemonSet, name(&d.metadata)));
         }
-        for r in in_ns(&self.replica_sets, ns) {
+        for r in in_ns(&self.store.replica_sets, ns) {
             if !controlled(&r.metadata, &["Deployment"], &|_, k| {
-                self.deployments.contains_key(k)
+                self.store.deployments.contains_key(k)
             }) {
                 out.push((WorkloadKind::ReplicaSet, name(&r.metadata)));
             }
         }
-        for j in in_ns(&self.jobs, ns) {
+        for j in in_ns(&self.store.jobs, ns) {
             if !controlled(&j.metadata, &["CronJob"], &|_, k| {
-                self.cron_jobs.contains_key(k)
+                self.store.cron_jobs.contains_key(k)
             }) {
                 out.push((WorkloadKind::Job, name(&j.metadata)));
             }
         }
-        for c in in_ns(&self.cron_jobs, ns) {
+        for c in in_ns(&self.store.cron_jobs, ns) {
             out.push((WorkloadKind::CronJob, name(&c.metadata)));
         }
         out.sort();
@@ -160,16 +143,16 @@ impl Inventory {
 
     pub(super) fn has_controller(&self, kind: &str, k: &Key) -> bool {
         match kind {
-            "ReplicaSet" => self.replica_sets.contains_key(k),
-            "StatefulSet" => self.stateful_sets.contains_key(k),
-            "DaemonSet" => self.daemon_sets.contains_key(k),
-            "Job" => self.jobs.contains_key(k),
+            "ReplicaSet" => self.store.replica_sets.contains_key(k),
+            "StatefulSet" => self.store.stateful_sets.contains_key(k),
+            "DaemonSet" => self.store.daemon_sets.contains_key(k),
+            "Job" => self.store.jobs.contains_key(k),
             _ => false,
         }
     }
 
     pub(super) fn find_api_servers(&self) -> Vec<ApiServerFacts> {
-        in_ns(&self.pods, "kube-system")
+        in_ns(&self.store.pods, "kube-system")
             .filter(|p| {
                 p.metadata
                     .labels
@@ -211,26 +194,17 @@ impl Inventory {
     pub fn binding(&self, id: &BindingId) -> Option<Binding<'_>> {
         match id {
             BindingId::Cluster(n) => self
+                .store
                 .cluster_role_bindings
                 .get(n)
                 .map(|b| self.binding_view_crb(b)),
             BindingId::Namespaced { namespace, name } => self
+                .store
                 .role_bindings
                 .get(&(namespace.clone(), name.clone()))
                 .map(|b| self.binding_view_rb(b)),
         }
     }
-}
-
-/// The distinct namespaces of a namespaced map. Keys are sorted by namespace, so each is
-/// compared with the last one instead of hashed.
-fn namespaces_of<T>(map: &Namespaced<T>) -> impl Iterator<Item = &str> {
-    let mut last: Option<&str> = None;
-    map.keys().filter_map(move |(ns, _)| {
-        let new = last != Some(ns.as_str());
-        last = Some(ns);
-        new.then_some(ns.as_str())
-    })
 }
 
 pub(super) fn template_labels(t: &PodTemplate) -> Option<&BTreeMap<String, String>> {

@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 
 mod changes;
 mod index;
+mod store;
 mod views;
 mod workloads;
 
@@ -30,6 +31,7 @@ pub use changes::Change;
 pub use views::{Binding, Workload};
 
 use index::Index;
+use store::Store;
 
 type Key = (String, String);
 type Namespaced<T> = BTreeMap<Key, T>;
@@ -39,23 +41,7 @@ pub type KindCounts = BTreeMap<String, usize>;
 
 #[derive(Debug, Default, Clone)]
 pub struct Inventory {
-    namespaces: BTreeMap<String, Namespace>,
-    service_accounts: Namespaced<ServiceAccount>,
-    roles: Namespaced<Role>,
-    cluster_roles: BTreeMap<String, ClusterRole>,
-    role_bindings: Namespaced<RoleBinding>,
-    cluster_role_bindings: BTreeMap<String, ClusterRoleBinding>,
-    network_policies: Namespaced<NetworkPolicy>,
-    pods: Namespaced<Pod>,
-    deployments: Namespaced<PodController>,
-    stateful_sets: Namespaced<PodController>,
-    daemon_sets: Namespaced<PodController>,
-    replica_sets: Namespaced<PodController>,
-    jobs: Namespaced<PodController>,
-    cron_jobs: Namespaced<PodController>,
-    resource_quotas: Namespaced<ResourceQuota>,
-    limit_ranges: Namespaced<LimitRange>,
-    secrets: Namespaced<SecretMeta>,
+    store: Store,
     /// One per API server in an HA control plane; keyed by the name findings give them.
     encryption_configs: BTreeMap<String, EncryptionConfiguration>,
     /// Scrapes of kube-apiserver `/metrics`, one per API server, by name.
@@ -119,58 +105,10 @@ impl Inventory {
         {
             self.sources.insert(r, s.clone());
         }
+        let Some(object) = self.store.insert(object) else {
+            return;
+        };
         match object {
-            Object::Namespace(o) => {
-                self.namespaces.insert(name(&o.metadata), o);
-            }
-            Object::ServiceAccount(o) => {
-                self.service_accounts.insert(key(&o.metadata), o);
-            }
-            Object::Role(o) => {
-                self.roles.insert(key(&o.metadata), o);
-            }
-            Object::ClusterRole(o) => {
-                self.cluster_roles.insert(name(&o.metadata), o);
-            }
-            Object::RoleBinding(o) => {
-                self.role_bindings.insert(key(&o.metadata), o);
-            }
-            Object::ClusterRoleBinding(o) => {
-                self.cluster_role_bindings.insert(name(&o.metadata), o);
-            }
-            Object::NetworkPolicy(o) => {
-                self.network_policies.insert(key(&o.metadata), o);
-            }
-            Object::Pod(o) => {
-                self.pods.insert(key(&o.metadata), o);
-            }
-            Object::Deployment(o) => {
-                self.deployments.insert(key(&o.metadata), o);
-            }
-            Object::StatefulSet(o) => {
-                self.stateful_sets.insert(key(&o.metadata), o);
-            }
-            Object::DaemonSet(o) => {
-                self.daemon_sets.insert(key(&o.metadata), o);
-            }
-            Object::ReplicaSet(o) => {
-                self.replica_sets.insert(key(&o.metadata), o);
-            }
-            Object::Job(o) => {
-                self.jobs.insert(key(&o.metadata), o);
-            }
-            Object::CronJob(o) => {
-                self.cron_jobs.insert(key(&o.metadata), o);
-            }
-            Object::ResourceQuota(o) => {
-                self.resource_quotas.insert(key(&o.metadata), o);
-            }
-            Object::LimitRange(o) => {
-                self.limit_ranges.insert(key(&o.metadata), o);
-            }
-            Object::Secret(o) => {
-                self.secrets.insert(key(&o.metadata), o);
-            }
             Object::EncryptionConfiguration(c) => {
                 // The file has no metadata; where it was read from names it.
                 let name = source.as_ref().map_or_else(
@@ -185,31 +123,19 @@ impl Inventory {
             Object::ApiServerMetrics(m) => {
                 self.apiserver_metrics.insert(m.name.clone(), m);
             }
+            // The store keeps every other kind.
+            _ => {}
         }
     }
 
     /// Removes an object by reference. Run [`Inventory::reindex`] after a batch.
     pub fn remove(&mut self, r: &ObjectRef) -> bool {
         self.sources.remove(r);
-        let k = (r.namespace.clone().unwrap_or_default(), r.name.clone());
+        let ns = r.namespace.as_deref().unwrap_or("");
+        if let Some(found) = self.store.remove(&r.kind, ns, &r.name) {
+            return found;
+        }
         match r.kind.as_str() {
-            "Namespace" => self.namespaces.remove(&r.name).is_some(),
-            "ServiceAccount" => self.service_accounts.remove(&k).is_some(),
-            "Role" => self.roles.remove(&k).is_some(),
-            "ClusterRole" => self.cluster_roles.remove(&r.name).is_some(),
-            "RoleBinding" => self.role_bindings.remove(&k).is_some(),
-            "ClusterRoleBinding" => self.cluster_role_bindings.remove(&r.name).is_some(),
-            "NetworkPolicy" => self.network_policies.remove(&k).is_some(),
-            "Pod" => self.pods.remove(&k).is_some(),
-            "Deployment" => self.deployments.remove(&k).is_some(),
-            "StatefulSet" => self.stateful_sets.remove(&k).is_some(),
-            "DaemonSet" => self.daemon_sets.remove(&k).is_some(),
-            "ReplicaSet" => self.replica_sets.remove(&k).is_some(),
-            "Job" => self.jobs.remove(&k).is_some(),
-            "CronJob" => self.cron_jobs.remove(&k).is_some(),
-            "ResourceQuota" => self.resource_quotas.remove(&k).is_some(),
-            "LimitRange" => self.limit_ranges.remove(&k).is_some(),
-            "Secret" => self.secrets.remove(&k).is_some(),
             "EncryptionConfiguration" => self.encryption_configs.remove(&r.name).is_some(),
             "ApiServerMetrics" => self.apiserver_metrics.remove(&r.name).is_some(),
             _ => false,
@@ -219,11 +145,13 @@ impl Inventory {
     // ---- read access -------------------------------------------------------------------
 
     pub fn pod(&self, ns: &str, name: &str) -> Option<&Pod> {
-        self.pods.get(&(ns.to_owned(), name.to_owned()))
+        self.store.pods.get(&(ns.to_owned(), name.to_owned()))
     }
 
     pub fn deployment(&self, ns: &str, name: &str) -> Option<&PodController> {
-        self.deployments.get(&(ns.to_owned(), name.to_owned()))
+        self.store
+            .deployments
+            .get(&(ns.to_owned(), name.to_owned()))
     }
 
     /// Every namespace the inventory knows of, from Namespace objects or from objects in it.
@@ -237,88 +165,91 @@ impl Inventory {
     }
 
     pub fn namespace(&self, name: &str) -> Option<&Namespace> {
-        self.namespaces.get(name)
+        self.store.namespaces.get(name)
     }
 
     pub fn namespaces(&self) -> impl Iterator<Item = &Namespace> {
-        self.namespaces.values()
+        self.store.namespaces.values()
     }
 
     pub fn service_accounts_in(&self, ns: &str) -> impl Iterator<Item = &ServiceAccount> {
-        in_ns(&self.service_accounts, ns)
+        in_ns(&self.store.service_accounts, ns)
     }
 
     pub fn service_account(&self, ns: &str, name: &str) -> Option<&ServiceAccount> {
-        self.service_accounts.get(&(ns.to_owned(), name.to_owned()))
+        self.store
+            .service_accounts
+            .get(&(ns.to_owned(), name.to_owned()))
     }
 
     pub fn roles_in(&self, ns: &str) -> impl Iterator<Item = &Role> {
-        in_ns(&self.roles, ns)
+        in_ns(&self.store.roles, ns)
     }
 
     /// Every Role, in every namespace.
     pub fn roles(&self) -> impl Iterator<Item = &Role> {
-        self.roles.values()
+        self.store.roles.values()
     }
 
     /// Every RoleBinding object, in every namespace.
     pub fn role_binding_objects(&self) -> impl Iterator<Item = &RoleBinding> {
-        self.role_bindings.values()
+        self.store.role_bindings.values()
     }
 
     /// Every ClusterRoleBinding object.
     pub fn cluster_role_binding_objects(&self) -> impl Iterator<Item = &ClusterRoleBinding> {
-        self.cluster_role_bindings.values()
+        self.store.cluster_role_bindings.values()
     }
 
     /// Every ServiceAccount, in every namespace.
     pub fn service_accounts(&self) -> impl Iterator<Item = &ServiceAccount> {
-        self.service_accounts.values()
+        self.store.service_accounts.values()
     }
 
     pub fn role(&self, ns: &str, name: &str) -> Option<&Role> {
-        self.roles.get(&(ns.to_owned(), name.to_owned()))
+        self.store.roles.get(&(ns.to_owned(), name.to_owned()))
     }
 
     /// ClusterRoles of the input (not the embedded bootstrap ones).
     pub fn cluster_roles(&self) -> impl Iterator<Item = &ClusterRole> {
-        self.cluster_roles.values()
+        self.store.cluster_roles.values()
     }
 
     pub fn cluster_role(&self, name: &str) -> Option<&ClusterRole> {
-        self.cluster_roles.get(name)
+        self.store.cluster_roles.get(name)
     }
 
     /// Whether a ClusterRole is known only from the embedded bootstrap policy.
     pub fn is_bootstrap_only(&self, name: &str) -> bool {
-        !self.cluster_roles.contains_key(name)
+        !self.store.cluster_roles.contains_key(name)
             && bootstrap::policy().cluster_roles.contains_key(name)
     }
 
     pub fn role_bindings_in(&self, ns: &str) -> impl Iterator<Item = Binding<'_>> {
-        in_ns(&self.role_bindings, ns).map(|b| self.binding_view_rb(b))
+        in_ns(&self.store.role_bindings, ns).map(|b| self.binding_view_rb(b))
     }
 
     pub fn cluster_role_bindings(&self) -> impl Iterator<Item = Binding<'_>> {
-        self.cluster_role_bindings
+        self.store
+            .cluster_role_bindings
             .values()
             .map(|b| self.binding_view_crb(b))
     }
 
     pub fn network_policies_in(&self, ns: &str) -> impl Iterator<Item = &NetworkPolicy> {
-        in_ns(&self.network_policies, ns)
+        in_ns(&self.store.network_policies, ns)
     }
 
     pub fn resource_quotas_in(&self, ns: &str) -> impl Iterator<Item = &ResourceQuota> {
-        in_ns(&self.resource_quotas, ns)
+        in_ns(&self.store.resource_quotas, ns)
     }
 
     pub fn limit_ranges_in(&self, ns: &str) -> impl Iterator<Item = &LimitRange> {
-        in_ns(&self.limit_ranges, ns)
+        in_ns(&self.store.limit_ranges, ns)
     }
 
     pub fn secrets_in(&self, ns: &str) -> impl Iterator<Item = &SecretMeta> {
-        in_ns(&self.secrets, ns)
+        in_ns(&self.store.secrets, ns)
     }
 
     /// EncryptionConfigurations given, by name (usually one; one per API server in HA).
@@ -339,31 +270,7 @@ impl Inventory {
     /// Metadata of every object of a kind (`ObjectRef::kind` spelling), so a caller can
     /// tell which it already holds after relisting that kind.
     pub fn metadata_of_kind(&self, kind: &str) -> Vec<&ObjectMeta> {
-        macro_rules! metas {
-            ($map:expr) => {
-                $map.values().map(|o| &o.metadata).collect()
-            };
-        }
-        match kind {
-            "Namespace" => metas!(self.namespaces),
-            "ServiceAccount" => metas!(self.service_accounts),
-            "Role" => metas!(self.roles),
-            "ClusterRole" => metas!(self.cluster_roles),
-            "RoleBinding" => metas!(self.role_bindings),
-            "ClusterRoleBinding" => metas!(self.cluster_role_bindings),
-            "NetworkPolicy" => metas!(self.network_policies),
-            "Pod" => metas!(self.pods),
-            "Deployment" => metas!(self.deployments),
-            "StatefulSet" => metas!(self.stateful_sets),
-            "DaemonSet" => metas!(self.daemon_sets),
-            "ReplicaSet" => metas!(self.replica_sets),
-            "Job" => metas!(self.jobs),
-            "CronJob" => metas!(self.cron_jobs),
-            "ResourceQuota" => metas!(self.resource_quotas),
-            "LimitRange" => metas!(self.limit_ranges),
-            "Secret" => metas!(self.secrets),
-            _ => Vec::new(),
-        }
+        self.store.metadata_of_kind(kind)
     }
 
     /// Where an object came from, when it was read from a file.
@@ -379,23 +286,9 @@ impl Inventory {
                 c.insert(k.to_owned(), n);
             }
         };
-        put("Namespace", self.namespaces.len());
-        put("ServiceAccount", self.service_accounts.len());
-        put("Role", self.roles.len());
-        put("ClusterRole", self.cluster_roles.len());
-        put("RoleBinding", self.role_bindings.len());
-        put("ClusterRoleBinding", self.cluster_role_bindings.len());
-        put("NetworkPolicy", self.network_policies.len());
-        put("Pod", self.pods.len());
-        put("Deployment", self.deployments.len());
-        put("StatefulSet", self.stateful_sets.len());
-        put("DaemonSet", self.daemon_sets.len());
-        put("ReplicaSet", self.replica_sets.len());
-        put("Job", self.jobs.len());
-        put("CronJob", self.cron_jobs.len());
-        put("ResourceQuota", self.resource_quotas.len());
-        put("LimitRange", self.limit_ranges.len());
-        put("Secret", self.secrets.len());
+        for (kind, n) in self.store.counts() {
+            put(kind, n);
+        }
         put("EncryptionConfiguration", self.encryption_configs.len());
         put("ApiServerMetrics", self.apiserver_metrics.len());
         c

@@ -67,53 +67,59 @@ impl Inventory {
                 spec: t.spec.as_ref()?,
             })
         };
-        merge(&self.pods, ns, of(WorkloadKind::Pod), &kinds::POD, |p| {
-            Some((
-                &p.metadata,
-                Parts {
-                    pod_labels: p.metadata.labels.as_ref(),
-                    pod_metadata: Some(&p.metadata),
-                    spec: p.spec.as_ref()?,
-                },
-            ))
-        })
+        merge(
+            &self.store.pods,
+            ns,
+            of(WorkloadKind::Pod),
+            &kinds::POD,
+            |p| {
+                Some((
+                    &p.metadata,
+                    Parts {
+                        pod_labels: p.metadata.labels.as_ref(),
+                        pod_metadata: Some(&p.metadata),
+                        spec: p.spec.as_ref()?,
+                    },
+                ))
+            },
+        )
         .chain(merge(
-            &self.deployments,
+            &self.store.deployments,
             ns,
             of(WorkloadKind::Deployment),
             &kinds::DEPLOYMENT,
             move |d| Some((&d.metadata, template(d.template.as_ref()?)?)),
         ))
         .chain(merge(
-            &self.stateful_sets,
+            &self.store.stateful_sets,
             ns,
             of(WorkloadKind::StatefulSet),
             &kinds::STATEFUL_SET,
             move |d| Some((&d.metadata, template(d.template.as_ref()?)?)),
         ))
         .chain(merge(
-            &self.daemon_sets,
+            &self.store.daemon_sets,
             ns,
             of(WorkloadKind::DaemonSet),
             &kinds::DAEMON_SET,
             move |d| Some((&d.metadata, template(d.template.as_ref()?)?)),
         ))
         .chain(merge(
-            &self.replica_sets,
+            &self.store.replica_sets,
             ns,
             of(WorkloadKind::ReplicaSet),
             &kinds::REPLICA_SET,
             move |d| Some((&d.metadata, template(d.template.as_ref()?)?)),
         ))
         .chain(merge(
-            &self.jobs,
+            &self.store.jobs,
             ns,
             of(WorkloadKind::Job),
             &kinds::JOB,
             move |d| Some((&d.metadata, template(d.template.as_ref()?)?)),
         ))
         .chain(merge(
-            &self.cron_jobs,
+            &self.store.cron_jobs,
             ns,
             of(WorkloadKind::CronJob),
             &kinds::CRON_JOB,

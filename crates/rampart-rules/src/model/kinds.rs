@@ -1,7 +1,55 @@
 //! The one table of kinds the engine reads, with the facts the layers above need about
 //! each: where it is served, whether it lives in a namespace, whether it carries pods, and
 //! which judgements a change to it can move. Code that needs a list of kinds derives it from
-//! [`KINDS`] rather than spelling it out.
+//! [`KINDS`] rather than spelling it out, and code that needs a kind's types (the
+//! [`Object`](super::object::Object) variant, decoding, the inventory's map) is generated
+//! from [`kubernetes_kinds!`]. Adding a kind is a row in each, next to each other here; a
+//! test holds the two lists to the same kinds in the same order.
+
+/// Every Kubernetes kind the engine keeps, one row each: the type a document or the API
+/// returns, the type the engine keeps (the API type itself or a projection of it), and the
+/// scope and field of the inventory's map. Hands the rows to the macro named `$then`.
+macro_rules! kubernetes_kinds {
+    ($then:ident) => {
+        $then! {
+            Namespace: k8s_openapi::api::core::v1::Namespace
+                => k8s_openapi::api::core::v1::Namespace, cluster namespaces;
+            ServiceAccount: k8s_openapi::api::core::v1::ServiceAccount
+                => k8s_openapi::api::core::v1::ServiceAccount, namespaced service_accounts;
+            Role: k8s_openapi::api::rbac::v1::Role
+                => k8s_openapi::api::rbac::v1::Role, namespaced roles;
+            ClusterRole: k8s_openapi::api::rbac::v1::ClusterRole
+                => k8s_openapi::api::rbac::v1::ClusterRole, cluster cluster_roles;
+            RoleBinding: k8s_openapi::api::rbac::v1::RoleBinding
+                => k8s_openapi::api::rbac::v1::RoleBinding, namespaced role_bindings;
+            ClusterRoleBinding: k8s_openapi::api::rbac::v1::ClusterRoleBinding
+                => k8s_openapi::api::rbac::v1::ClusterRoleBinding, cluster cluster_role_bindings;
+            NetworkPolicy: k8s_openapi::api::networking::v1::NetworkPolicy
+                => k8s_openapi::api::networking::v1::NetworkPolicy, namespaced network_policies;
+            Pod: k8s_openapi::api::core::v1::Pod
+                => $crate::model::pod::Pod, namespaced pods;
+            Deployment: k8s_openapi::api::apps::v1::Deployment
+                => $crate::model::pod::PodController, namespaced deployments;
+            StatefulSet: k8s_openapi::api::apps::v1::StatefulSet
+                => $crate::model::pod::PodController, namespaced stateful_sets;
+            DaemonSet: k8s_openapi::api::apps::v1::DaemonSet
+                => $crate::model::pod::PodController, namespaced daemon_sets;
+            ReplicaSet: k8s_openapi::api::apps::v1::ReplicaSet
+                => $crate::model::pod::PodController, namespaced replica_sets;
+            Job: k8s_openapi::api::batch::v1::Job
+                => $crate::model::pod::PodController, namespaced jobs;
+            CronJob: k8s_openapi::api::batch::v1::CronJob
+                => $crate::model::pod::PodController, namespaced cron_jobs;
+            ResourceQuota: k8s_openapi::api::core::v1::ResourceQuota
+                => k8s_openapi::api::core::v1::ResourceQuota, namespaced resource_quotas;
+            LimitRange: k8s_openapi::api::core::v1::LimitRange
+                => k8s_openapi::api::core::v1::LimitRange, namespaced limit_ranges;
+            Secret: $crate::model::object::SecretDocument
+                => $crate::model::object::SecretMeta, namespaced secrets;
+        }
+    };
+}
+pub(crate) use kubernetes_kinds;
 
 /// Facts about one kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +178,23 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), KINDS.len());
+    }
+
+    macro_rules! names_and_scopes {
+        ($($variant:ident: $api:ty => $kept:ty, $scope:ident $field:ident;)*) => {
+            [$((stringify!($variant), stringify!($scope) == "namespaced"),)*]
+        };
+    }
+
+    #[test]
+    fn every_kubernetes_kind_of_the_table_has_its_types_in_the_same_order() {
+        let typed = kubernetes_kinds!(names_and_scopes);
+        let table: Vec<(&str, bool)> = KINDS
+            .iter()
+            .filter(|k| ![ENCRYPTION_CONFIGURATION.kind, API_SERVER_METRICS.kind].contains(&k.kind))
+            .map(|k| (k.kind, k.namespaced))
+            .collect();
+        assert_eq!(typed.as_slice(), table.as_slice());
     }
 
     #[test]

@@ -4,13 +4,7 @@ use crate::model::apiserver_metrics::{ApiServerMetrics, ApiServerMetricsDocument
 use crate::model::encryption_config::{EncryptionConfigError, EncryptionConfiguration};
 use crate::model::identity::ObjectRef;
 use crate::model::kinds::{self, API_SERVER_METRICS, ENCRYPTION_CONFIGURATION, group_of};
-use crate::model::pod::{Pod, PodController, prune_metadata};
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1 as core;
-use k8s_openapi::api::core::v1::{LimitRange, Namespace, ResourceQuota, ServiceAccount};
-use k8s_openapi::api::networking::v1::NetworkPolicy;
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use crate::model::pod::prune_metadata;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// A Secret without its values: Rampart never keeps Secret data, even when a manifest has it.
@@ -32,131 +26,86 @@ impl SecretMeta {
     }
 }
 
-/// One object of a kind the engine reads.
-// Objects are moved once, into the inventory's maps; boxing the large variants would
-// cost an allocation per object for no gain.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum Object {
-    Namespace(Namespace),
-    ServiceAccount(ServiceAccount),
-    Role(Role),
-    ClusterRole(ClusterRole),
-    RoleBinding(RoleBinding),
-    ClusterRoleBinding(ClusterRoleBinding),
-    NetworkPolicy(NetworkPolicy),
-    Pod(Pod),
-    Deployment(PodController),
-    StatefulSet(PodController),
-    DaemonSet(PodController),
-    ReplicaSet(PodController),
-    Job(PodController),
-    CronJob(PodController),
-    ResourceQuota(ResourceQuota),
-    LimitRange(LimitRange),
-    Secret(SecretMeta),
-    EncryptionConfiguration(EncryptionConfiguration),
-    /// kube-apiserver's `/metrics`, scraped by the operator or saved for a scan.
-    ApiServerMetrics(ApiServerMetrics),
+/// A Secret document as the engine reads it: metadata and `type`; `data` and `stringData`
+/// are never deserialised into anything kept.
+#[derive(Debug, serde::Deserialize)]
+pub struct SecretDocument {
+    #[serde(default)]
+    metadata: ObjectMeta,
+    #[serde(rename = "type")]
+    type_: Option<String>,
 }
 
-impl Object {
-    /// The kind's name, as the table of kinds lists it.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Object::Namespace(_) => "Namespace",
-            Object::ServiceAccount(_) => "ServiceAccount",
-            Object::Role(_) => "Role",
-            Object::ClusterRole(_) => "ClusterRole",
-            Object::RoleBinding(_) => "RoleBinding",
-            Object::ClusterRoleBinding(_) => "ClusterRoleBinding",
-            Object::NetworkPolicy(_) => "NetworkPolicy",
-            Object::Pod(_) => "Pod",
-            Object::Deployment(_) => "Deployment",
-            Object::StatefulSet(_) => "StatefulSet",
-            Object::DaemonSet(_) => "DaemonSet",
-            Object::ReplicaSet(_) => "ReplicaSet",
-            Object::Job(_) => "Job",
-            Object::CronJob(_) => "CronJob",
-            Object::ResourceQuota(_) => "ResourceQuota",
-            Object::LimitRange(_) => "LimitRange",
-            Object::Secret(_) => "Secret",
-            Object::EncryptionConfiguration(_) => "EncryptionConfiguration",
-            Object::ApiServerMetrics(_) => "ApiServerMetrics",
+impl From<SecretDocument> for SecretMeta {
+    fn from(d: SecretDocument) -> SecretMeta {
+        SecretMeta {
+            type_: d.type_,
+            ..SecretMeta::from_metadata(d.metadata)
         }
     }
-
-    /// The object's metadata; evidence that is not a Kubernetes object has none.
-    pub fn metadata(&self) -> Option<&ObjectMeta> {
-        Some(match self {
-            Object::Namespace(x) => &x.metadata,
-            Object::ServiceAccount(x) => &x.metadata,
-            Object::Role(x) => &x.metadata,
-            Object::ClusterRole(x) => &x.metadata,
-            Object::RoleBinding(x) => &x.metadata,
-            Object::ClusterRoleBinding(x) => &x.metadata,
-            Object::NetworkPolicy(x) => &x.metadata,
-            Object::Pod(x) => &x.metadata,
-            Object::Deployment(x) => &x.metadata,
-            Object::StatefulSet(x) => &x.metadata,
-            Object::DaemonSet(x) => &x.metadata,
-            Object::ReplicaSet(x) => &x.metadata,
-            Object::Job(x) => &x.metadata,
-            Object::CronJob(x) => &x.metadata,
-            Object::ResourceQuota(x) => &x.metadata,
-            Object::LimitRange(x) => &x.metadata,
-            Object::Secret(x) => &x.metadata,
-            Object::EncryptionConfiguration(_) | Object::ApiServerMetrics(_) => return None,
-        })
-    }
 }
 
-/// The engine's object for each API type. Every object loses what no rule reads (managed
-/// fields, the last-applied copy, ...): kinds kept as they are here, pods and controllers
-/// in their projection, which prunes the metadata it keeps.
-macro_rules! from_api {
-    (kept: $($ty:ty => $variant:ident;)*) => {
+macro_rules! objects {
+    ($($variant:ident: $api:ty => $kept:ty, $scope:ident $field:ident;)*) => {
+        /// One object of a kind the engine reads.
+        // Objects are moved once, into the inventory's maps; boxing the large variants
+        // would cost an allocation per object for no gain.
+        #[allow(clippy::large_enum_variant)]
+        #[derive(Debug, Clone)]
+        pub enum Object {
+            $($variant($kept),)*
+            EncryptionConfiguration(EncryptionConfiguration),
+            /// kube-apiserver's `/metrics`, scraped by the operator or saved for a scan.
+            ApiServerMetrics(ApiServerMetrics),
+        }
+
+        impl Object {
+            /// The kind's name, as the table of kinds lists it.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(Object::$variant(_) => stringify!($variant),)*
+                    Object::EncryptionConfiguration(_) => ENCRYPTION_CONFIGURATION.kind,
+                    Object::ApiServerMetrics(_) => API_SERVER_METRICS.kind,
+                }
+            }
+
+            /// The object's metadata; evidence that is not a Kubernetes object has none.
+            pub fn metadata(&self) -> Option<&ObjectMeta> {
+                match self {
+                    $(Object::$variant(x) => Some(&x.metadata),)*
+                    Object::EncryptionConfiguration(_) | Object::ApiServerMetrics(_) => None,
+                }
+            }
+        }
+
+        // The engine's object for each API type. Every object loses what no rule reads
+        // (managed fields, the last-applied copy, ...); a projection has pruned already,
+        // and pruning again finds nothing.
         $(
-            impl From<$ty> for Object {
-                fn from(mut o: $ty) -> Object {
-                    prune_metadata(&mut o.metadata);
-                    Object::$variant(o)
+            impl From<$api> for Object {
+                fn from(o: $api) -> Object {
+                    let mut kept: $kept = o.into();
+                    prune_metadata(&mut kept.metadata);
+                    Object::$variant(kept)
                 }
             }
         )*
-    };
-    (projected: $($ty:ty => $variant:ident;)*) => {
-        $(
-            impl From<$ty> for Object {
-                fn from(o: $ty) -> Object {
-                    Object::$variant(o.into())
-                }
-            }
-        )*
+
+        /// Decodes a Kubernetes object of a kind the table lists.
+        fn decode_kubernetes(
+            kind: &str,
+            name: &str,
+            value: serde_json::Value,
+        ) -> Result<Option<Object>, DecodeError> {
+            Ok(Some(match kind {
+                $(stringify!($variant) => typed::<$api>(kind, name, value)?.into(),)*
+                _ => return Ok(None),
+            }))
+        }
     };
 }
 
-from_api! { kept:
-    Namespace => Namespace;
-    ServiceAccount => ServiceAccount;
-    Role => Role;
-    ClusterRole => ClusterRole;
-    RoleBinding => RoleBinding;
-    ClusterRoleBinding => ClusterRoleBinding;
-    NetworkPolicy => NetworkPolicy;
-    ResourceQuota => ResourceQuota;
-    LimitRange => LimitRange;
-}
-
-from_api! { projected:
-    core::Pod => Pod;
-    Deployment => Deployment;
-    StatefulSet => StatefulSet;
-    DaemonSet => DaemonSet;
-    ReplicaSet => ReplicaSet;
-    Job => Job;
-    CronJob => CronJob;
-}
+kinds::kubernetes_kinds!(objects);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
@@ -240,46 +189,10 @@ pub fn decode(value: serde_json::Value) -> Result<Decoded, DecodeError> {
     if name.is_empty() {
         return Err(DecodeError::MissingName { kind });
     }
-    let object = match kind.as_str() {
-        "Namespace" => typed::<Namespace>(&kind, &name, value)?.into(),
-        "ServiceAccount" => typed::<ServiceAccount>(&kind, &name, value)?.into(),
-        "Pod" => typed::<core::Pod>(&kind, &name, value)?.into(),
-        "ResourceQuota" => typed::<ResourceQuota>(&kind, &name, value)?.into(),
-        "LimitRange" => typed::<LimitRange>(&kind, &name, value)?.into(),
-        "Secret" => Object::Secret(secret_meta(&kind, &name, value)?),
-        "Role" => typed::<Role>(&kind, &name, value)?.into(),
-        "ClusterRole" => typed::<ClusterRole>(&kind, &name, value)?.into(),
-        "RoleBinding" => typed::<RoleBinding>(&kind, &name, value)?.into(),
-        "ClusterRoleBinding" => typed::<ClusterRoleBinding>(&kind, &name, value)?.into(),
-        "NetworkPolicy" => typed::<NetworkPolicy>(&kind, &name, value)?.into(),
-        "Deployment" => typed::<Deployment>(&kind, &name, value)?.into(),
-        "StatefulSet" => typed::<StatefulSet>(&kind, &name, value)?.into(),
-        "DaemonSet" => typed::<DaemonSet>(&kind, &name, value)?.into(),
-        "ReplicaSet" => typed::<ReplicaSet>(&kind, &name, value)?.into(),
-        "Job" => typed::<Job>(&kind, &name, value)?.into(),
-        "CronJob" => typed::<CronJob>(&kind, &name, value)?.into(),
-        _ => return Ok(Decoded::Unknown { kind }),
+    let Some(object) = decode_kubernetes(&kind, &name, value)? else {
+        return Ok(Decoded::Unknown { kind });
     };
     Ok(Decoded::Object(Box::new(object)))
-}
-
-/// Keeps only what a metadata-only request would return, plus `type`.
-fn secret_meta(
-    kind: &str,
-    name: &str,
-    mut value: serde_json::Value,
-) -> Result<SecretMeta, DecodeError> {
-    let type_ = value
-        .get("type")
-        .and_then(|t| t.as_str())
-        .map(str::to_owned);
-    let metadata = value
-        .get_mut("metadata")
-        .map(serde_json::Value::take)
-        .unwrap_or_default();
-    let mut metadata: ObjectMeta = typed(kind, name, metadata)?;
-    prune_metadata(&mut metadata);
-    Ok(SecretMeta { metadata, type_ })
 }
 
 /// The reference findings name an object by; an EncryptionConfiguration has none (its
