@@ -15,9 +15,8 @@ mod synthetic;
 use rampart_operator::apply::remember;
 use rampart_operator::held::Held;
 use rampart_operator::metrics::Metrics;
-use rampart_operator::report::{
-    self, Book, Inputs, NamespaceFilter, Open, Rebuild, Transitions, content_hash,
-};
+use rampart_operator::placement::NamespaceFilter;
+use rampart_operator::report::{self, Book, Inputs, Open, Rebuild, Transitions, content_hash};
 use rampart_rules::encryption::Assessment;
 use rampart_rules::{Change, Derived, Inventory, Settings, evaluate_scope, registry};
 use rampart_testkit::bench::{Timing, mib, show_mib};

@@ -1,6 +1,7 @@
 //! Apply: the one writer. Sends a report only when its content hash differs from what is
 //! in the cluster, with server-side apply under one field manager, and counts what it did.
 
+use crate::placement::report_key;
 use crate::report::{Open, Reports, content_hash, json_hash};
 use crate::written::Vanished;
 use kube::api::{ListParams, Patch, PatchParams};
@@ -130,11 +131,6 @@ pub struct Writer {
     pub open: Open,
     pub writes: u64,
     pub skipped: u64,
-}
-
-/// The writer's key of a report: its namespace, or `/cluster` for the ClusterPostureReport.
-pub fn report_key(namespace: Option<&str>) -> String {
-    namespace.map_or_else(|| "/cluster".to_owned(), str::to_owned)
 }
 
 fn hash_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Option<String> {

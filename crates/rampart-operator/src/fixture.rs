@@ -1,7 +1,8 @@
 //! Reports built from YAML manifests, for the tests of what consumes them (events, metrics).
 
 use crate::held::Held;
-use crate::report::{self, Book, Built, Inputs, NamespaceFilter, Open, Rebuild, Reports};
+use crate::placement::NamespaceFilter;
+use crate::report::{self, Book, Built, Inputs, Open, Rebuild, Reports};
 use rampart_crd::ReportFinding;
 use rampart_rules::encryption::{Assessment, Evidence, State};
 use rampart_rules::{Evaluation, Finding, Inventory, Settings, evaluate};

@@ -12,7 +12,7 @@
 //! ClusterPostureReport lists (a Namespace is cluster-scoped) and the namespace's
 //! dashboards count.
 
-use crate::report::{NamespaceFilter, OpenSeries, dashboard_namespace};
+use crate::placement::{NamespaceFilter, OpenSeries, dashboard_namespace};
 use rampart_rules::encryption::Assessment;
 use rampart_rules::{Evaluation, Finding, Fingerprint, Scope, Summary};
 use std::collections::{BTreeMap, BTreeSet, HashMap};

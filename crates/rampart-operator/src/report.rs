@@ -19,12 +19,13 @@
 //! it costs what the change costs, however many findings the rest of the cluster holds.
 
 use crate::held::{Held, Replaced};
+use crate::placement::{NamespaceFilter, OpenSeries, report_key};
 use rampart_crd::{
     EncryptionStatus, FoldedFindings, MAX_REPORT_BYTES, RelatedRef, Report, ReportFinding,
     ResourceRef, SeverityCounts,
 };
 use rampart_rules::encryption::Assessment;
-use rampart_rules::{Category, Finding, ObjectRef, Severity, Summary, score};
+use rampart_rules::{Finding, ObjectRef, Severity, Summary, score};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -73,7 +74,7 @@ pub struct Inputs<'a> {
 }
 
 /// Findings open in the written reports: per report (by the writer's key, see
-/// [`crate::apply::report_key`]), by fingerprint.
+/// [`crate::placement::report_key`]), by fingerprint.
 pub type Open = HashMap<String, HashMap<String, ReportFinding>>;
 
 /// Which reports a pass builds: all of them, or those whose findings may have changed.
@@ -97,7 +98,7 @@ impl Rebuild {
     /// The reports of what a replacement of findings changed, and those the writer forgot
     /// (deleted from the cluster: they must be written again).
     pub fn of(replaced: &Replaced, forgotten: &BTreeSet<String>) -> Rebuild {
-        let cluster_key = crate::apply::report_key(None);
+        let cluster_key = report_key(None);
         let mut namespaces = replaced.namespaces.clone();
         namespaces.extend(forgotten.iter().filter(|k| **k != cluster_key).cloned());
         Rebuild {
@@ -169,17 +170,6 @@ pub struct Posture {
     /// when `all`, else the series that changed (0: gone).
     pub open: BTreeMap<OpenSeries, u64>,
     pub all: bool,
-}
-
-/// Where open findings are counted. `namespace` is where a finding shows on a namespace
-/// dashboard: its own namespace, or for a Namespace object's finding (missing Pod Security
-/// labels) the namespace it is about; empty for other cluster-scoped objects.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct OpenSeries {
-    pub rule: &'static str,
-    pub severity: Severity,
-    pub category: Category,
-    pub namespace: String,
 }
 
 /// What one pass built.
@@ -401,37 +391,6 @@ fn fit(mut findings: Vec<ReportFinding>, share: usize) -> Fitted {
     }
 }
 
-/// Which namespaces get reports: all but the excluded, or only the included when any are
-/// named. A trailing `*` matches a prefix.
-#[derive(Debug, Clone, Default)]
-pub struct NamespaceFilter {
-    pub include: Vec<String>,
-    pub exclude: Vec<String>,
-}
-
-fn matches_pattern(pattern: &str, name: &str) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(prefix) => name.starts_with(prefix),
-        None => pattern == name,
-    }
-}
-
-impl NamespaceFilter {
-    pub fn allows(&self, ns: &str) -> bool {
-        (self.include.is_empty() || self.include.iter().any(|p| matches_pattern(p, ns)))
-            && !self.exclude.iter().any(|p| matches_pattern(p, ns))
-    }
-}
-
-/// The namespace an open finding is counted under (see [`OpenSeries`]).
-pub(crate) fn dashboard_namespace(f: &Finding) -> &str {
-    match f.namespace() {
-        Some(ns) => ns,
-        None if f.resource.kind == "Namespace" => &f.resource.name,
-        None => "",
-    }
-}
-
 /// Builds the reports `rebuild` names (all of them when `book` cannot carry the others
 /// over), and the cluster's posture from the totals `inputs.held` keeps.
 pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
@@ -480,7 +439,7 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
             book.truncated.remove(ns);
         }
     }
-    let cluster_key = crate::apply::report_key(None);
+    let cluster_key = report_key(None);
     let cluster_built = all || rebuild.cluster;
     let (cluster, cluster_hash) = match book.cluster.take() {
         Some(kept) if !cluster_built => kept,
@@ -551,7 +510,7 @@ impl Reports {
     pub fn built(&self) -> impl Iterator<Item = (String, &Report)> {
         let cluster = self
             .cluster_built
-            .then(|| (crate::apply::report_key(None), &self.cluster));
+            .then(|| (report_key(None), &self.cluster));
         self.namespaces
             .iter()
             .map(|(ns, r)| (ns.clone(), r))

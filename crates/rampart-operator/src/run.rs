@@ -65,7 +65,7 @@ pub struct Config {
     /// This replica's name in events (the pod name in a cluster).
     pub instance: String,
     /// Namespaces that get reports.
-    pub namespaces: report::NamespaceFilter,
+    pub namespaces: crate::placement::NamespaceFilter,
     /// Leadership from the Lease; `None` runs alone and always writes.
     pub leader: Option<watch::Receiver<bool>>,
     /// How often to read kube-apiserver's /metrics for encryption evidence; zero: never.

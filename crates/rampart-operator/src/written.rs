@@ -7,7 +7,7 @@
 //! (after the CRDs came back, or a watch expired) says which reports exist. The writer
 //! then forgets those hashes and the next pass writes the reports again.
 
-use crate::apply::report_key;
+use crate::placement::report_key;
 use crate::watch_state::is_expired;
 use futures::{StreamExt, future};
 use kube::core::PartialObjectMeta;

@@ -22,11 +22,11 @@ mod model;
 mod rules;
 
 pub use analysis::derived::Derived;
-pub use engine::emit::{Draft, Emitter};
-pub use engine::evaluate::{Evaluation, Summary, evaluate_rules, evaluate_scope};
-pub use engine::finding::{Finding, Fingerprint, Related};
+pub use engine::emit::{Draft, Emitter, Related};
+pub use engine::evaluate::{Evaluation, evaluate_rules, evaluate_scope};
+pub use engine::finding::{Finding, Fingerprint};
 pub use engine::rule::{Check, Rule};
-pub use engine::score;
+pub use engine::score::{self, Summary};
 pub use engine::settings::{Exception, Settings, SettingsError};
 pub use inventory::{Change, Inventory, KindCounts};
 pub use model::identity::{ObjectRef, RoleKey, Source, Subject};

@@ -73,7 +73,7 @@ pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
             instance,
             leader,
             metrics,
-            namespaces: rampart_operator::report::NamespaceFilter {
+            namespaces: rampart_operator::placement::NamespaceFilter {
                 include: args.include_namespaces.clone(),
                 exclude: args.exclude_namespaces.clone(),
             },

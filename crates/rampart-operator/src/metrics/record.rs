@@ -3,7 +3,8 @@
 
 use super::registry::{Current, Metrics};
 use crate::apply::ApplyError;
-use crate::report::{OpenSeries, Posture, Reports, Transitions};
+use crate::placement::OpenSeries;
+use crate::report::{Posture, Reports, Transitions};
 use rampart_crd::{CLUSTER_REPORT_NAME, ReportFinding};
 use rampart_rules::encryption::{Evidence, State};
 use std::collections::{BTreeMap, BTreeSet};

@@ -6,7 +6,7 @@ use super::specs::{
     LAST_EVALUATION, NAMESPACE_SCORE, RESOLVED, RULE_INFO, SCORE, Spec, TRUNCATED, WATCH_FLAPS,
     WATCH_RELISTS, WATCHED, WRITES,
 };
-use crate::report::OpenSeries;
+use crate::placement::OpenSeries;
 use prometheus::{
     Encoder as _, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,

@@ -1,6 +1,7 @@
 use super::*;
 use crate::fixture::{Fixture, open_of};
-use crate::report::{Built, NamespaceFilter, Reports, Transitions};
+use crate::placement::NamespaceFilter;
+use crate::report::{Built, Reports, Transitions};
 use prometheus::proto::MetricType as ProtoType;
 use rampart_rules::encryption::{Evidence, State};
 use rampart_rules::{Finding, Inventory, Settings, evaluate};

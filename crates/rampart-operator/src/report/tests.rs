@@ -347,7 +347,7 @@ fn unreadable_severities_are_neither_detected_nor_resolved() {
     let mut old = reports.cluster.findings[0].clone();
     old.fingerprint = "from-another-version".to_owned();
     old.severity = "catastrophic".to_owned();
-    let cluster = open.entry(crate::apply::report_key(None)).or_default();
+    let cluster = open.entry(crate::placement::report_key(None)).or_default();
     cluster.insert(old.fingerprint.clone(), old);
     // New, with such a severity.
     let new = &mut reports.cluster.findings[0];
@@ -370,7 +370,7 @@ fn the_writer_remembers_what_a_resolved_finding_is_announced_and_counted_with() 
         .expect("RBAC001");
     assert!(!written.related.is_empty() && written.path.is_some());
     let open = open_of(&first);
-    let kept = &open[&crate::apply::report_key(None)][&written.fingerprint];
+    let kept = &open[&crate::placement::report_key(None)][&written.fingerprint];
     assert_eq!((kept.path.as_deref(), kept.related.len()), (None, 0));
     let fixed = fixed_shop(&open);
     let t = Transitions::between(&open, &fixed);

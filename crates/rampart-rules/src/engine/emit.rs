@@ -1,8 +1,16 @@
 //! The emitter: how a rule reports, and where the engine applies settings.
 
-use crate::engine::finding::Related;
 use crate::model::identity::ObjectRef;
 use crate::model::taxonomy::Severity;
+use serde::Serialize;
+
+/// Another object in a finding's chain of evidence (binding -> role -> subject).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Related {
+    /// How the object takes part, e.g. `role`, `binding`, `subject`, `pod`.
+    pub relation: &'static str,
+    pub object: ObjectRef,
+}
 
 /// A finding as a rule describes it, before the engine applies settings.
 #[derive(Debug, Clone)]

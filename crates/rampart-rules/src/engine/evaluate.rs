@@ -10,78 +10,11 @@ use crate::engine::context::Context;
 use crate::engine::emit::Emitter;
 use crate::engine::finding::Finding;
 use crate::engine::rule::Rule;
-use crate::engine::score;
+use crate::engine::score::{self, Summary};
 use crate::engine::settings::Settings;
 use crate::inventory::Inventory;
 use crate::model::scope::Scope;
-use crate::model::taxonomy::Severity;
-use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// Counts of findings per severity.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
-    pub critical: usize,
-    pub high: usize,
-    pub medium: usize,
-    pub low: usize,
-    pub info: usize,
-}
-
-impl Summary {
-    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Summary {
-        let mut s = Summary::default();
-        for f in findings {
-            *s.slot(f.severity) += 1;
-        }
-        s
-    }
-
-    /// Counts one more finding of `sev`.
-    pub fn add(&mut self, sev: Severity) {
-        *self.slot(sev) += 1;
-    }
-
-    /// Adds `other`'s counts, or takes them away: totals kept by difference.
-    pub fn combine(&mut self, other: &Summary, add: bool) {
-        let apply = |a: &mut usize, b: usize| {
-            *a = if add {
-                a.saturating_add(b)
-            } else {
-                a.saturating_sub(b)
-            };
-        };
-        apply(&mut self.critical, other.critical);
-        apply(&mut self.high, other.high);
-        apply(&mut self.medium, other.medium);
-        apply(&mut self.low, other.low);
-        apply(&mut self.info, other.info);
-    }
-
-    fn slot(&mut self, sev: Severity) -> &mut usize {
-        match sev {
-            Severity::Critical => &mut self.critical,
-            Severity::High => &mut self.high,
-            Severity::Medium => &mut self.medium,
-            Severity::Low => &mut self.low,
-            Severity::Info => &mut self.info,
-        }
-    }
-
-    pub fn get(&self, sev: Severity) -> usize {
-        match sev {
-            Severity::Critical => self.critical,
-            Severity::High => self.high,
-            Severity::Medium => self.medium,
-            Severity::Low => self.low,
-            Severity::Info => self.info,
-        }
-    }
-
-    pub fn total(&self) -> usize {
-        self.critical + self.high + self.medium + self.low + self.info
-    }
-}
 
 #[derive(Debug, Clone, Default)]
 pub struct Evaluation {

@@ -1,6 +1,6 @@
 //! Findings: what a rule reports, with enough evidence to act on and a stable identity.
 
-use crate::engine::emit::Draft;
+use crate::engine::emit::{Draft, Related};
 use crate::engine::rule::Rule;
 use crate::model::identity::ObjectRef;
 use crate::model::taxonomy::{Category, Reference, Severity};
@@ -8,14 +8,6 @@ use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
 use sha2::{Digest, Sha256};
 use std::fmt;
-
-/// Another object in a finding's chain of evidence (binding -> role -> subject).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Related {
-    /// How the object takes part, e.g. `role`, `binding`, `subject`, `pod`.
-    pub relation: &'static str,
-    pub object: ObjectRef,
-}
 
 /// One finding. Kept compact because a large cluster has hundreds of thousands and the
 /// operator holds them between passes: what comes from the rule (id, name, title,

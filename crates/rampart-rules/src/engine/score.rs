@@ -5,9 +5,9 @@
 //! gives 83, five give 50; the score never reaches 0 and every extra finding lowers it,
 //! so it compares the same cluster over time rather than clusters of different sizes.
 
-use crate::engine::evaluate::Summary;
 use crate::engine::finding::Finding;
 use crate::model::taxonomy::Severity;
+use serde::Serialize;
 
 pub const K: u64 = 50;
 
@@ -42,6 +42,71 @@ fn from_penalty(penalty: u64) -> u8 {
     // Rounded integer division; the result is at most 100, so it fits in u8.
     let s = (100 * K + (K + penalty) / 2) / (K + penalty);
     u8::try_from(s).unwrap_or(100)
+}
+
+/// Counts of findings per severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub critical: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub info: usize,
+}
+
+impl Summary {
+    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Summary {
+        let mut s = Summary::default();
+        for f in findings {
+            *s.slot(f.severity) += 1;
+        }
+        s
+    }
+
+    /// Counts one more finding of `sev`.
+    pub fn add(&mut self, sev: Severity) {
+        *self.slot(sev) += 1;
+    }
+
+    /// Adds `other`'s counts, or takes them away: totals kept by difference.
+    pub fn combine(&mut self, other: &Summary, add: bool) {
+        let apply = |a: &mut usize, b: usize| {
+            *a = if add {
+                a.saturating_add(b)
+            } else {
+                a.saturating_sub(b)
+            };
+        };
+        apply(&mut self.critical, other.critical);
+        apply(&mut self.high, other.high);
+        apply(&mut self.medium, other.medium);
+        apply(&mut self.low, other.low);
+        apply(&mut self.info, other.info);
+    }
+
+    fn slot(&mut self, sev: Severity) -> &mut usize {
+        match sev {
+            Severity::Critical => &mut self.critical,
+            Severity::High => &mut self.high,
+            Severity::Medium => &mut self.medium,
+            Severity::Low => &mut self.low,
+            Severity::Info => &mut self.info,
+        }
+    }
+
+    pub fn get(&self, sev: Severity) -> usize {
+        match sev {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Info => self.info,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.critical + self.high + self.medium + self.low + self.info
+    }
 }
 
 #[cfg(test)]
