@@ -2,12 +2,10 @@
 //! ServiceAccount of a namespace.
 
 use super::grants::{Grant, Held, granted_by, req, via};
-use super::namespace::Namespace;
 use super::targets::Targets;
 use super::{Escalations, Node, Step};
 use crate::analysis::rbac::matching::ResourceRequest;
 use crate::analysis::rbac::permissions::{Permissions, SubjectKey};
-use crate::model::identity::ObjectRef;
 
 impl Escalations {
     /// Impersonate the users and groups bindings name, at most the target limit in all.
@@ -62,34 +60,5 @@ impl Escalations {
             }
         }
         out
-    }
-
-    pub(super) fn impersonate_service_accounts(
-        &mut self,
-        perms: &Permissions,
-        user: &Held<'_>,
-        there: &Namespace<'_>,
-        grant: &Grant,
-        out: &mut Vec<(Node, Step)>,
-    ) {
-        let ns = there.name;
-        for sa in there.service_accounts() {
-            let r = ResourceRequest {
-                namespace: ns,
-                name: sa,
-                ..req("impersonate", "", "serviceaccounts")
-            };
-            if let Some(reason) = self.decide(perms, user, grant, &r) {
-                out.push(there.step_to(
-                    sa,
-                    format!(
-                        "impersonate ServiceAccount {ns}/{sa} ({})",
-                        granted_by(&reason)
-                    ),
-                    via(&reason),
-                    ObjectRef::service_account(ns, sa),
-                ));
-            }
-        }
     }
 }

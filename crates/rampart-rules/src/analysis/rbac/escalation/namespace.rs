@@ -228,13 +228,22 @@ impl Escalations {
             return out;
         }
         if active.token.active() {
-            self.request_tokens(perms, user, there, &active.token, &mut out);
+            let token = ("create", "token", "request a token for");
+            self.act_on_service_accounts(perms, user, there, &active.token, token, &mut out);
         }
         if active.secrets.active() {
             self.read_token_secrets(perms, t, user, there, &active.secrets, &mut out);
         }
         if active.impersonate.active() {
-            self.impersonate_service_accounts(perms, user, there, &active.impersonate, &mut out);
+            let impersonate = ("impersonate", "", "impersonate");
+            self.act_on_service_accounts(
+                perms,
+                user,
+                there,
+                &active.impersonate,
+                impersonate,
+                &mut out,
+            );
         }
         out
     }
@@ -326,12 +335,15 @@ impl Escalations {
         true
     }
 
-    fn request_tokens(
+    /// One step to each ServiceAccount of the namespace that `verb` on it (or on its
+    /// `subresource`) reaches: "`action` ServiceAccount ns/name".
+    pub(super) fn act_on_service_accounts(
         &mut self,
         perms: &Permissions,
         user: &Held<'_>,
         there: &Namespace<'_>,
         grant: &Grant,
+        (verb, subresource, action): (&str, &str, &str),
         out: &mut Vec<(Node, Step)>,
     ) {
         let ns = there.name;
@@ -339,14 +351,14 @@ impl Escalations {
             let r = ResourceRequest {
                 namespace: ns,
                 name: sa,
-                subresource: "token",
-                ..req("create", "", "serviceaccounts")
+                subresource,
+                ..req(verb, "", "serviceaccounts")
             };
             if let Some(reason) = self.decide(perms, user, grant, &r) {
                 out.push(there.step_to(
                     sa,
                     format!(
-                        "request a token for ServiceAccount {ns}/{sa} ({})",
+                        "{action} ServiceAccount {ns}/{sa} ({})",
                         granted_by(&reason)
                     ),
                     via(&reason),
