@@ -16,61 +16,97 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct BindingEntry {
     pub(super) role: Option<RoleKey>,
-    pub(super) subjects: BTreeSet<SubjectKey>,
+    /// Sorted, each key once: a binding names a few subjects, and a slice of them costs
+    /// a fraction of a tree's node.
+    pub(super) subjects: Box<[SubjectKey]>,
 }
 
-/// The bindings that name one subject key.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(super) struct BindingsOfSubject {
-    pub(super) cluster: BTreeSet<String>,
-    pub(super) namespaced: BTreeMap<String, BTreeSet<String>>,
+impl BindingEntry {
+    /// The key as this binding names it, if it does.
+    pub(super) fn subject(&self, key: &SubjectKey) -> Option<&SubjectKey> {
+        let i = self.subjects.binary_search(key).ok()?;
+        self.subjects.get(i)
+    }
 }
+
+/// Inserts `item` into a sorted vector unless it is there; whether it was added.
+fn insert_sorted<T: Ord>(v: &mut Vec<T>, item: T) -> bool {
+    match v.binary_search(&item) {
+        Ok(_) => false,
+        Err(i) => {
+            v.insert(i, item);
+            true
+        }
+    }
+}
+
+/// Removes `item` from a sorted vector; whether it was there.
+fn remove_sorted<T: Ord>(v: &mut Vec<T>, item: &T) -> bool {
+    match v.binary_search(item) {
+        Ok(i) => {
+            v.remove(i);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// The bindings that name one subject key, sorted: ClusterRoleBindings, then RoleBindings
+/// by namespace and name (the order of [`BindingId`]). Most subjects are named by one or
+/// two bindings, so a sorted vector holds them in one small allocation.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(super) struct BindingsOfSubject(Vec<BindingId>);
 
 impl BindingsOfSubject {
     fn is_empty(&self) -> bool {
-        self.cluster.is_empty() && self.namespaced.is_empty()
+        self.0.is_empty()
     }
 
     /// ClusterRoleBindings first, then RoleBindings by namespace and name.
-    pub(super) fn ids(&self) -> impl Iterator<Item = BindingId> + '_ {
-        let cluster = self.cluster.iter().map(|n| BindingId::Cluster(n.clone()));
-        let namespaced = self.namespaced.iter().flat_map(|(ns, names)| {
-            names.iter().map(|n| BindingId::Namespaced {
-                namespace: ns.clone(),
-                name: n.clone(),
-            })
+    pub(super) fn ids(&self) -> impl Iterator<Item = &BindingId> {
+        self.0.iter()
+    }
+
+    pub(super) fn cluster(&self) -> impl Iterator<Item = &BindingId> {
+        self.0
+            .iter()
+            .take_while(|id| matches!(id, BindingId::Cluster(_)))
+    }
+
+    /// The RoleBindings of one namespace.
+    pub(super) fn in_namespace<'s>(
+        &'s self,
+        ns: &str,
+    ) -> impl Iterator<Item = &'s BindingId> + use<'s> {
+        let start = self.0.partition_point(|id| match id {
+            BindingId::Cluster(_) => true,
+            BindingId::Namespaced { namespace, .. } => namespace.as_str() < ns,
         });
-        cluster.chain(namespaced)
+        let ns = ns.to_owned();
+        self.0[start..]
+            .iter()
+            .take_while(move |id| id.namespace() == Some(ns.as_str()))
+    }
+
+    /// The namespaces of its RoleBindings, each once.
+    pub(super) fn namespaces(&self) -> impl Iterator<Item = &str> {
+        let mut last: Option<&str> = None;
+        self.0.iter().filter_map(move |id| {
+            let ns = id.namespace()?;
+            let new = last != Some(ns);
+            last = Some(ns);
+            new.then_some(ns)
+        })
     }
 
     fn insert(&mut self, id: &BindingId) {
-        match id {
-            BindingId::Cluster(n) => {
-                self.cluster.insert(n.clone());
-            }
-            BindingId::Namespaced { namespace, name } => {
-                self.namespaced
-                    .entry(namespace.clone())
-                    .or_default()
-                    .insert(name.clone());
-            }
+        if let Err(i) = self.0.binary_search(id) {
+            self.0.insert(i, id.clone());
         }
     }
 
     fn remove(&mut self, id: &BindingId) {
-        match id {
-            BindingId::Cluster(n) => {
-                self.cluster.remove(n);
-            }
-            BindingId::Namespaced { namespace, name } => {
-                if let Some(set) = self.namespaced.get_mut(namespace) {
-                    set.remove(name);
-                    if set.is_empty() {
-                        self.namespaced.remove(namespace);
-                    }
-                }
-            }
-        }
+        remove_sorted(&mut self.0, id);
     }
 }
 
@@ -121,7 +157,7 @@ pub struct Permissions {
     pub(super) rules: BTreeMap<RoleKey, Vec<PolicyRule>>,
     pub(super) bindings: BTreeMap<BindingId, BindingEntry>,
     pub(super) by_subject: BTreeMap<SubjectKey, BindingsOfSubject>,
-    pub(super) by_role: BTreeMap<RoleKey, BTreeSet<BindingId>>,
+    pub(super) by_role: BTreeMap<RoleKey, Vec<BindingId>>,
 }
 
 impl Default for Permissions {
@@ -345,7 +381,7 @@ impl Permissions {
         if let Some(rk) = &old.role
             && let Some(set) = self.by_role.get_mut(rk)
         {
-            set.remove(id);
+            remove_sorted(set, id);
             if set.is_empty() {
                 self.by_role.remove(rk);
             }
@@ -366,10 +402,7 @@ impl Permissions {
             return;
         };
         if let Some(rk) = &new.role {
-            self.by_role
-                .entry(rk.clone())
-                .or_default()
-                .insert(id.clone());
+            insert_sorted(self.by_role.entry(rk.clone()).or_default(), id.clone());
         }
         for s in &new.subjects {
             self.by_subject.entry(s.clone()).or_default().insert(id);
@@ -463,7 +496,7 @@ fn binding_entry(
     subjects: Option<&[k8s_openapi::api::rbac::v1::Subject]>,
     namespace: Option<&str>,
 ) -> BindingEntry {
-    let subjects = subjects
+    let mut subjects: Vec<SubjectKey> = subjects
         .into_iter()
         .flatten()
         .filter_map(|s| match s.kind.as_str() {
@@ -481,8 +514,10 @@ fn binding_entry(
             _ => None,
         })
         .collect();
+    subjects.sort();
+    subjects.dedup();
     BindingEntry {
         role: RoleKey::from_ref(role_ref, namespace),
-        subjects,
+        subjects: subjects.into_boxed_slice(),
     }
 }

@@ -84,20 +84,14 @@ impl Permissions {
             let Some(of_subject) = self.by_subject.get(&k) else {
                 continue;
             };
-            for n in &of_subject.cluster {
-                found.push((BindingId::Cluster(n.clone()), k.clone()));
+            for id in of_subject.cluster() {
+                found.push((id.clone(), k.clone()));
             }
             if namespace.is_empty() {
                 continue;
             }
-            for n in of_subject.namespaced.get(namespace).into_iter().flatten() {
-                found.push((
-                    BindingId::Namespaced {
-                        namespace: namespace.to_owned(),
-                        name: n.clone(),
-                    },
-                    k.clone(),
-                ));
+            for id in of_subject.in_namespace(namespace) {
+                found.push((id.clone(), k.clone()));
             }
         }
         // ClusterRoleBindings sort first, as the authorizer visits them first.
@@ -107,7 +101,7 @@ impl Permissions {
             .into_iter()
             .filter_map(move |(id, k)| {
                 let (bid, entry) = self.bindings.get_key_value(&id)?;
-                let subject = entry.subjects.get(&k)?;
+                let subject = entry.subject(&k)?;
                 Some((bid, entry, subject))
             })
             .flat_map(move |(bid, entry, subject)| self.binding_rules(bid, entry, subject))
@@ -121,7 +115,7 @@ impl Permissions {
                 continue;
             };
             for id in of_subject.ids() {
-                if let Some((bid, e)) = self.bindings.get_key_value(&id) {
+                if let Some((bid, e)) = self.bindings.get_key_value(id) {
                     found.push((bid, e, key));
                 }
             }
@@ -141,7 +135,7 @@ impl Permissions {
                 continue;
             };
             for id in of_subject.ids() {
-                if let Some(role) = self.role_of(&id) {
+                if let Some(role) = self.role_of(id) {
                     out.insert((id.namespace().map(str::to_owned), role.clone()));
                 }
             }
@@ -158,7 +152,7 @@ impl Permissions {
                 continue;
             };
             for id in of_subject.ids() {
-                if let Some((bid, e)) = self.bindings.get_key_value(&id)
+                if let Some((bid, e)) = self.bindings.get_key_value(id)
                     && let Some(role) = &e.role
                 {
                     out.push((bid, role, key));
@@ -174,7 +168,7 @@ impl Permissions {
     pub fn namespaces_held(&self, user: &UserInfo) -> BTreeSet<String> {
         user.keys()
             .filter_map(|k| self.by_subject.get(&k))
-            .flat_map(|b| b.namespaced.keys().cloned())
+            .flat_map(|b| b.namespaces().map(str::to_owned))
             .collect()
     }
 
@@ -238,7 +232,7 @@ impl Permissions {
                     id.clone(),
                     role.clone(),
                     i,
-                    e.subjects.iter().cloned().collect(),
+                    e.subjects.to_vec(),
                 ))
             })
             .collect()
@@ -293,7 +287,10 @@ impl Permissions {
         &'s self,
         key: &SubjectKey,
     ) -> impl Iterator<Item = BindingId> + use<'s> {
-        self.by_subject.get(key).into_iter().flat_map(|b| b.ids())
+        self.by_subject
+            .get(key)
+            .into_iter()
+            .flat_map(|b| b.ids().cloned())
     }
 
     /// Every subject key some binding names.

@@ -64,7 +64,7 @@ impl Permissions {
             .by_subject
             .get_key_value(&SubjectKey::Group(format!("{SA_GROUP_PREFIX}{ns}")));
         for (_, bindings) in users.chain(group) {
-            for binding_ns in bindings.namespaced.keys() {
+            for binding_ns in bindings.namespaces() {
                 reach.add(binding_ns);
             }
         }
