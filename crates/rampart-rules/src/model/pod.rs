@@ -301,10 +301,16 @@ impl From<core::Volume> for Volume {
             (T::ScaleIo, v.scale_io.is_some()),
             (T::Storageos, v.storageos.is_some()),
         ];
-        let sources = set
+        let sources = match set
             .iter()
             .filter(|(_, on)| *on)
-            .fold(0, |acc, (t, _)| acc | t.bit());
+            .fold(0, |acc, (t, _)| acc | t.bit())
+        {
+            // The API server defaults a volume without a source to emptyDir before
+            // admission sees it, so Pod Security allows it.
+            0 => T::EmptyDir.bit(),
+            set => set,
+        };
         let projects_service_account_token = v
             .projected
             .as_ref()
