@@ -339,7 +339,9 @@ fn bless(f: &Fixture, findings: &[Finding]) -> String {
 /// EncryptionConfiguration has no `metadata.name`) read the same on every machine.
 fn evaluate(rule: &'static Rule, f: &Fixture) -> Result<Vec<Finding>, String> {
     let name = f.path.file_name().expect("name").to_string_lossy();
-    let parsed = manifest::parse(&name, &f.text);
+    let mut parsed = manifest::parse(&name, &f.text);
+    // As `rampart scan` reads them: objects without a namespace are in `default`.
+    parsed.place(manifest::DEFAULT_NAMESPACE);
     if !parsed.errors.is_empty() {
         return Err(format!("{:?}", parsed.errors));
     }

@@ -82,6 +82,10 @@ pub struct ScanArgs {
     /// Exit with 2 when any file or document could not be read.
     #[arg(long)]
     pub strict: bool,
+    /// The namespace of namespaced objects whose manifests name none, as with
+    /// `kubectl apply --namespace`.
+    #[arg(long, short = 'n', default_value = rampart_rules::manifest::DEFAULT_NAMESPACE)]
+    pub namespace: String,
     /// Largest file read, in bytes; larger files are refused rather than exhausting memory.
     #[arg(long, default_value_t = 256 * 1024 * 1024)]
     pub max_file_size: u64,

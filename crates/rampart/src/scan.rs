@@ -51,7 +51,8 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     } else {
         Inventory::new()
     };
-    let parsed = std::mem::take(&mut loaded.parsed);
+    let mut parsed = std::mem::take(&mut loaded.parsed);
+    let placement = parsed.place(&args.namespace);
     for (object, source) in parsed.objects {
         inventory.insert(object, Some(source));
     }
@@ -69,6 +70,16 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         } else {
             eprintln!("warning: {}: {}", e.file, e.message);
         }
+    }
+    for e in &placement.ignored {
+        eprintln!("warning: {}:{}: {}", e.file, e.line, e.message);
+    }
+    if placement.defaulted > 0 {
+        eprintln!(
+            "note: {} object(s) name no namespace and are read as in namespace {:?}, as \
+             `kubectl apply --namespace {}` would place them (set it with --namespace)",
+            placement.defaulted, args.namespace, args.namespace
+        );
     }
     if !parsed.unknown_kinds.is_empty() {
         let kinds: Vec<String> = parsed

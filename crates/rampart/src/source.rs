@@ -4,12 +4,13 @@ use crate::cli::SourceArgs;
 use crate::{cluster, demo, input};
 use anyhow::Result;
 use rampart_rules::Inventory;
+use rampart_rules::manifest::DEFAULT_NAMESPACE;
 
 pub fn inventory(args: &SourceArgs, max_file_size: u64) -> Result<Inventory> {
     if args.cluster {
         return cluster::snapshot();
     }
-    let loaded = if args.demo {
+    let mut loaded = if args.demo {
         let mut l = input::Loaded::default();
         for (name, text) in demo::PARTS {
             l.add_text(name, text);
@@ -18,7 +19,9 @@ pub fn inventory(args: &SourceArgs, max_file_size: u64) -> Result<Inventory> {
     } else {
         input::load(&args.paths, max_file_size)?
     };
-    for e in &loaded.parsed.errors {
+    // Where manifests name no namespace, kubectl's default applies.
+    let placement = loaded.parsed.place(DEFAULT_NAMESPACE);
+    for e in loaded.parsed.errors.iter().chain(&placement.ignored) {
         eprintln!("warning: {}:{}: {}", e.file, e.line, e.message);
     }
     Ok(Inventory::from_objects(

@@ -386,3 +386,55 @@ fn apiserver_metrics_decide_encryption_state() {
         .collect();
     assert_eq!(ids, ["ENC006"]);
 }
+
+const NAMESPACE_LESS: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - name: app\n    image: registry.example/app:1\n    securityContext: {privileged: true}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader, namespace: team}\nrules: []\n";
+
+#[test]
+fn objects_without_a_namespace_are_judged_where_kubectl_would_put_them() {
+    let out = rampart_with_stdin(
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--fail-on",
+            "critical",
+            "-n",
+            "team",
+            "-",
+        ],
+        Some(NAMESPACE_LESS),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v = json(&out);
+    let privileged: Vec<String> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["ruleId"] == "POD003")
+        .map(|f| format!("{}/{}", f["resource"]["namespace"], f["resource"]["name"]))
+        .collect();
+    assert_eq!(privileged, [r#""team"/"web""#]);
+    let err = stderr(&out);
+    assert_eq!(
+        err.matches("name no namespace").count(),
+        1,
+        "said once, for both objects: {err}"
+    );
+    assert!(err.contains("2 object(s) name no namespace"), "{err}");
+    assert!(
+        err.contains(r#"ClusterRole reader names namespace "team", which is ignored"#),
+        "{err}"
+    );
+
+    // Without --namespace, kubectl's default.
+    let out = rampart_with_stdin(&["scan", "--format", "json", "-"], Some(NAMESPACE_LESS));
+    let v = json(&out);
+    assert!(
+        v["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["ruleId"] == "POD003" && f["resource"]["namespace"] == "default"),
+        "{v}"
+    );
+}

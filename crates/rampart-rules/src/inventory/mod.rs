@@ -85,13 +85,15 @@ impl Inventory {
         inv
     }
 
-    /// Builds an indexed inventory from one manifest's objects, or the errors that kept some
-    /// of its documents out: for tests and examples, where every document must read.
+    /// Builds an indexed inventory from one manifest's objects, placed in the `default`
+    /// namespace where they name none, or the errors that kept some of its documents out:
+    /// for tests and examples, where every document must read.
     pub fn from_manifest(file: &str, text: &str) -> Result<Self, Vec<ManifestError>> {
-        let parsed = manifest::parse(file, text);
+        let mut parsed = manifest::parse(file, text);
         if !parsed.errors.is_empty() {
             return Err(parsed.errors);
         }
+        parsed.place(manifest::DEFAULT_NAMESPACE);
         Ok(Inventory::from_objects(
             parsed.objects.into_iter().map(|(o, _)| o),
         ))

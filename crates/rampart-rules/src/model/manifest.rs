@@ -3,6 +3,7 @@
 //! stops at the first one.
 
 use crate::model::identity::Source;
+use crate::model::kinds;
 use crate::model::object::{self, Decoded, Object};
 use std::collections::BTreeMap;
 
@@ -31,6 +32,59 @@ impl Parsed {
             *self.unknown_kinds.entry(k).or_default() += n;
         }
         self.errors.extend(other.errors);
+    }
+}
+
+/// Where kubectl puts namespaced objects that name no namespace, when not told otherwise.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// What placing a manifest's objects in a namespace changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// Namespaced objects that named no namespace and now live in the one given.
+    pub defaulted: usize,
+    /// Cluster-scoped objects that named a namespace, which was dropped: where each is,
+    /// and what was dropped.
+    pub ignored: Vec<ManifestError>,
+}
+
+impl Parsed {
+    /// Places the objects as `kubectl apply --namespace NAMESPACE` would: a namespaced
+    /// object without `metadata.namespace` goes into `namespace`; a cluster-scoped object
+    /// loses the namespace it names, which the API server would ignore too. Objects that
+    /// name their namespace keep it.
+    pub fn place(&mut self, namespace: &str) -> Placement {
+        let mut placement = Placement::default();
+        for (object, source) in &mut self.objects {
+            let kind = object.kind();
+            let Some(info) = kinds::info(kind) else {
+                continue;
+            };
+            let Some(meta) = object.metadata_mut() else {
+                continue;
+            };
+            let named = meta.namespace.as_deref().filter(|ns| !ns.is_empty());
+            match (info.namespaced, named) {
+                (true, None) => {
+                    meta.namespace = Some(namespace.to_owned());
+                    placement.defaulted += 1;
+                }
+                (false, Some(ns)) => {
+                    placement.ignored.push(ManifestError {
+                        file: source.file.clone(),
+                        line: source.line,
+                        message: format!(
+                            "{kind} {} names namespace {ns:?}, which is ignored: {kind} is \
+                             cluster-scoped",
+                            meta.name.as_deref().unwrap_or("")
+                        ),
+                    });
+                    meta.namespace = None;
+                }
+                _ => {}
+            }
+        }
+        placement
     }
 }
 
@@ -222,6 +276,37 @@ mod tests {
         assert!(p.errors.is_empty(), "{:?}", p.errors);
         assert_eq!(p.objects.len(), 2);
         assert!(matches!(p.objects[1].0, Object::Role(_)));
+    }
+
+    #[test]
+    fn objects_are_placed_as_kubectl_apply_with_a_namespace_would() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: []}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: own, namespace: shop}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader, namespace: shop}\nrules: []\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n";
+        let mut p = parse("app.yaml", text);
+        let placement = p.place("team");
+        let namespaces: Vec<(&str, Option<&str>)> = p
+            .objects
+            .iter()
+            .filter_map(|(o, _)| o.metadata().map(|m| (o.kind(), m.namespace.as_deref())))
+            .collect();
+        assert_eq!(
+            namespaces,
+            [
+                ("Pod", Some("team")),
+                ("ServiceAccount", Some("shop")),
+                ("ClusterRole", None),
+                ("Namespace", None)
+            ]
+        );
+        assert_eq!(placement.defaulted, 1);
+        assert_eq!(placement.ignored.len(), 1);
+        let ignored = &placement.ignored[0];
+        assert_eq!((ignored.file.as_str(), ignored.line), ("app.yaml", 10));
+        assert!(
+            ignored
+                .message
+                .contains("ClusterRole reader names namespace \"shop\""),
+            "{ignored:?}"
+        );
     }
 
     #[test]

@@ -76,6 +76,14 @@ macro_rules! objects {
                     Object::EncryptionConfiguration(_) | Object::ApiServerMetrics(_) => None,
                 }
             }
+
+            /// The object's metadata, to change; `None` as for [`Object::metadata`].
+            pub fn metadata_mut(&mut self) -> Option<&mut ObjectMeta> {
+                match self {
+                    $(Object::$variant(x) => Some(&mut x.metadata),)*
+                    Object::EncryptionConfiguration(_) | Object::ApiServerMetrics(_) => None,
+                }
+            }
         }
 
         // The engine's object for each API type. Every object loses what no rule reads

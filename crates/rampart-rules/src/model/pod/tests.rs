@@ -125,7 +125,7 @@ fn volumes_keep_their_source_types_host_path_and_token_projection() {
             ("token".to_owned(), vec!["projected"], None, true),
             ("cm".to_owned(), vec!["projected"], None, false),
             ("nfs".to_owned(), vec!["nfs"], None, false),
-            ("bare".to_owned(), vec![], None, false),
+            ("bare".to_owned(), vec!["emptyDir"], None, false),
         ]
     );
 }

@@ -228,12 +228,7 @@ impl Permissions {
             .filter_map(|(id, e)| {
                 let role = e.role.as_ref()?;
                 let i = self.rules.get(role)?.iter().position(&allows)?;
-                Some((
-                    id.clone(),
-                    role.clone(),
-                    i,
-                    e.subjects.to_vec(),
-                ))
+                Some((id.clone(), role.clone(), i, e.subjects.to_vec()))
             })
             .collect()
     }
