@@ -10,7 +10,8 @@
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    LimitRange, Namespace, Pod, ResourceQuota, Secret, ServiceAccount,
+    LimitRange, Namespace, Pod, PodTemplate, ReplicationController, ResourceQuota, Secret,
+    ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
@@ -74,6 +75,8 @@ watched_kinds! {
     ReplicaSet => "ReplicaSet", Object::from;
     Job => "Job", Object::from;
     CronJob => "CronJob", Object::from;
+    ReplicationController => "ReplicationController", Object::from;
+    PodTemplate => "PodTemplate", Object::from;
     ResourceQuota => "ResourceQuota", Object::from;
     LimitRange => "LimitRange", Object::from;
     PartialObjectMeta<Secret> => "Secret", secret_object;
@@ -96,9 +99,13 @@ mod tests {
     fn every_kind_is_named_once_as_the_api_names_it() {
         let mut names = Names(Vec::new());
         visit_kinds(&mut names);
-        assert_eq!(names.0.len(), 17);
-        let unique: std::collections::BTreeSet<_> = names.0.iter().collect();
-        assert_eq!(unique.len(), names.0.len(), "{:?}", names.0);
+        // Every kind the engine reads from the API server, in the engine's order.
+        let served: Vec<&str> = rampart_rules::KINDS
+            .iter()
+            .filter(|k| k.served())
+            .map(|k| k.kind)
+            .collect();
+        assert_eq!(names.0, served);
         assert_eq!(names.0.first(), Some(&"Namespace"));
         assert_eq!(names.0.last(), Some(&"Secret"));
     }

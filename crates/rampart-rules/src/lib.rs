@@ -30,6 +30,7 @@ pub use engine::score::{self, Summary};
 pub use engine::settings::{Exception, Settings, SettingsError};
 pub use inventory::{Change, Inventory, KindCounts};
 pub use model::identity::{ObjectRef, RoleKey, Source, Subject};
+pub use model::kinds::{KINDS, KindInfo};
 pub use model::object::{DecodeError, Decoded, Object, SecretMeta, decode, reference_of};
 pub use model::scope::Scope;
 pub use model::taxonomy::{Category, Framework, Reference, Severity, UnknownSeverity};

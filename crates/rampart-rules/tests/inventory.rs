@@ -2,7 +2,7 @@
 
 use rampart_rules::RoleKey;
 use rampart_rules::rbac::{Permission, Permissions, SubjectKey, grants_any};
-use rampart_rules::{Inventory, ObjectRef, Subject};
+use rampart_rules::{Change, Inventory, ObjectRef, Subject};
 use rampart_testkit::yaml::inventory;
 
 /// Effective rules of a ClusterRole, as the one RBAC index resolves them.
@@ -137,6 +137,9 @@ fn controlled_objects_are_hidden_behind_their_controller_of_every_kind() {
         format!("apiVersion: batch/v1\nkind: Job\nmetadata: {{name: nightly-1, namespace: app, {}}}\nspec: {{{template}}}", owned("CronJob", "nightly")),
         format!("apiVersion: batch/v1\nkind: Job\nmetadata: {{name: once, namespace: app}}\nspec: {{{template}}}"),
         "apiVersion: v1\nkind: Pod\nmetadata: {name: elsewhere, namespace: other}\nspec: {containers: [{name: c, image: i}]}".to_owned(),
+        format!("apiVersion: v1\nkind: ReplicationController\nmetadata: {{name: legacy, namespace: app}}\nspec:\n  selector: {{app: a}}\n  {template}"),
+        format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: legacy-x, namespace: app, {}}}\nspec: {{containers: [{{name: c, image: i}}]}}", owned("ReplicationController", "legacy")),
+        format!("apiVersion: v1\nkind: PodTemplate\nmetadata: {{name: tmpl, namespace: app}}\n{template}"),
     ]
     .join("\n---\n");
     let mut inv = inventory(&yaml);
@@ -154,17 +157,30 @@ fn controlled_objects_are_hidden_behind_their_controller_of_every_kind() {
             "DaemonSet app/ds spec.template.spec",
             "Job app/once spec.template.spec",
             "CronJob app/nightly spec.jobTemplate.spec.template.spec",
+            "ReplicationController app/legacy spec.template.spec",
+            "PodTemplate app/tmpl template.spec",
         ]
     );
     assert!(inv.remove(&ObjectRef::new("v1", "Pod", Some("app"), "a-pod")));
     assert!(inv.remove(&ObjectRef::new("batch/v1", "Job", Some("app"), "once")));
+    // Without its ReplicationController, the pod it controlled is a workload of its own,
+    // once the change has reached the indexes.
+    inv.apply(vec![Change::Delete(ObjectRef::new(
+        "v1",
+        "ReplicationController",
+        Some("app"),
+        "legacy",
+    ))]);
+    assert!(inv.index_is_consistent());
     assert_eq!(
         listed(&inv),
         vec![
             "Pod app/b-pod spec",
+            "Pod app/legacy-x spec",
             "StatefulSet app/db spec.template.spec",
             "DaemonSet app/ds spec.template.spec",
             "CronJob app/nightly spec.jobTemplate.spec.template.spec",
+            "PodTemplate app/tmpl template.spec",
         ]
     );
 }

@@ -30,6 +30,8 @@ pub(super) enum WorkloadKind {
     ReplicaSet,
     Job,
     CronJob,
+    ReplicationController,
+    PodTemplate,
 }
 
 impl Inventory {
@@ -66,7 +68,9 @@ impl Inventory {
             daemon_sets,
             replica_sets,
             jobs,
-            cron_jobs
+            cron_jobs,
+            replication_controllers,
+            pod_templates
         );
         namespaces
             .into_iter()
@@ -91,7 +95,13 @@ impl Inventory {
                 })
             };
         let mut out = Vec::new();
-        let pod_owners = ["ReplicaSet", "StatefulSet", "DaemonSet", "Job"];
+        let pod_owners = [
+            "ReplicaSet",
+            "StatefulSet",
+            "DaemonSet",
+            "Job",
+            "ReplicationController",
+        ];
         for p in in_ns(&self.store.pods, ns) {
             if !controlled(&p.metadata, &pod_owners, &|k, key| {
                 self.has_controller(k, key)
@@ -125,6 +135,12 @@ impl Inventory {
         for c in in_ns(&self.store.cron_jobs, ns) {
             out.push((WorkloadKind::CronJob, name(&c.metadata)));
         }
+        for r in in_ns(&self.store.replication_controllers, ns) {
+            out.push((WorkloadKind::ReplicationController, name(&r.metadata)));
+        }
+        for t in in_ns(&self.store.pod_templates, ns) {
+            out.push((WorkloadKind::PodTemplate, name(&t.metadata)));
+        }
         out.sort();
         out
     }
@@ -147,6 +163,7 @@ impl Inventory {
             "StatefulSet" => self.store.stateful_sets.contains_key(k),
             "DaemonSet" => self.store.daemon_sets.contains_key(k),
             "Job" => self.store.jobs.contains_key(k),
+            "ReplicationController" => self.store.replication_controllers.contains_key(k),
             _ => false,
         }
     }

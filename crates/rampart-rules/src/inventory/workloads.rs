@@ -83,48 +83,52 @@ impl Inventory {
                 ))
             },
         )
-        .chain(merge(
-            &self.store.deployments,
-            ns,
-            of(WorkloadKind::Deployment),
-            &kinds::DEPLOYMENT,
-            move |d| Some((&d.metadata, template(d.template.as_ref()?)?)),
-        ))
-        .chain(merge(
-            &self.store.stateful_sets,
-            ns,
-            of(WorkloadKind::StatefulSet),
-            &kinds::STATEFUL_SET,
-            move |d| Some((&d.metadata, template(d.template.as_ref()?)?)),
-        ))
-        .chain(merge(
-            &self.store.daemon_sets,
-            ns,
-            of(WorkloadKind::DaemonSet),
-            &kinds::DAEMON_SET,
-            move |d| Some((&d.metadata, template(d.template.as_ref()?)?)),
-        ))
-        .chain(merge(
-            &self.store.replica_sets,
-            ns,
-            of(WorkloadKind::ReplicaSet),
-            &kinds::REPLICA_SET,
-            move |d| Some((&d.metadata, template(d.template.as_ref()?)?)),
-        ))
-        .chain(merge(
-            &self.store.jobs,
-            ns,
-            of(WorkloadKind::Job),
-            &kinds::JOB,
-            move |d| Some((&d.metadata, template(d.template.as_ref()?)?)),
-        ))
-        .chain(merge(
-            &self.store.cron_jobs,
-            ns,
-            of(WorkloadKind::CronJob),
-            &kinds::CRON_JOB,
-            move |d| Some((&d.metadata, template(d.template.as_ref()?)?)),
-        ))
+        .chain(
+            [
+                (
+                    &self.store.deployments,
+                    WorkloadKind::Deployment,
+                    &kinds::DEPLOYMENT,
+                ),
+                (
+                    &self.store.stateful_sets,
+                    WorkloadKind::StatefulSet,
+                    &kinds::STATEFUL_SET,
+                ),
+                (
+                    &self.store.daemon_sets,
+                    WorkloadKind::DaemonSet,
+                    &kinds::DAEMON_SET,
+                ),
+                (
+                    &self.store.replica_sets,
+                    WorkloadKind::ReplicaSet,
+                    &kinds::REPLICA_SET,
+                ),
+                (&self.store.jobs, WorkloadKind::Job, &kinds::JOB),
+                (
+                    &self.store.cron_jobs,
+                    WorkloadKind::CronJob,
+                    &kinds::CRON_JOB,
+                ),
+                (
+                    &self.store.replication_controllers,
+                    WorkloadKind::ReplicationController,
+                    &kinds::REPLICATION_CONTROLLER,
+                ),
+                (
+                    &self.store.pod_templates,
+                    WorkloadKind::PodTemplate,
+                    &kinds::POD_TEMPLATE,
+                ),
+            ]
+            .into_iter()
+            .flat_map(move |(map, kind, info)| {
+                merge(map, ns, of(kind), info, move |c| {
+                    Some((&c.metadata, template(c.template.as_ref()?)?))
+                })
+            }),
+        )
     }
 
     /// Namespaces that have at least one workload.

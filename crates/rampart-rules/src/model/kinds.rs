@@ -40,6 +40,10 @@ macro_rules! kubernetes_kinds {
                 => $crate::model::pod::PodController, namespaced jobs;
             CronJob: k8s_openapi::api::batch::v1::CronJob
                 => $crate::model::pod::PodController, namespaced cron_jobs;
+            ReplicationController: k8s_openapi::api::core::v1::ReplicationController
+                => $crate::model::pod::PodController, namespaced replication_controllers;
+            PodTemplate: k8s_openapi::api::core::v1::PodTemplate
+                => $crate::model::pod::PodController, namespaced pod_templates;
             ResourceQuota: k8s_openapi::api::core::v1::ResourceQuota
                 => k8s_openapi::api::core::v1::ResourceQuota, namespaced resource_quotas;
             LimitRange: k8s_openapi::api::core::v1::LimitRange
@@ -121,6 +125,8 @@ pub const KINDS: &[KindInfo] = &[
     REPLICA_SET,
     JOB,
     CRON_JOB,
+    REPLICATION_CONTROLLER,
+    POD_TEMPLATE,
     isolation(kind("ResourceQuota", CORE, true)),
     isolation(kind("LimitRange", CORE, true)),
     kind("Secret", CORE, true),
@@ -140,6 +146,12 @@ pub const CRON_JOB: KindInfo = workload(
     "spec.jobTemplate.spec.template.spec",
 );
 
+pub const REPLICATION_CONTROLLER: KindInfo =
+    workload(kind("ReplicationController", CORE, true), TEMPLATE);
+/// Runs no pods by itself, but the PodSecurity admission plugin judges its template as it
+/// judges a controller's.
+pub const POD_TEMPLATE: KindInfo = workload(kind("PodTemplate", CORE, true), "template.spec");
+
 /// Evidence that is not a Kubernetes object: a file given to a scan.
 pub const ENCRYPTION_CONFIGURATION: KindInfo = KindInfo {
     escalation_input: false,
@@ -152,6 +164,14 @@ pub const ENCRYPTION_CONFIGURATION: KindInfo = KindInfo {
 
 /// kube-apiserver's `/metrics`, scraped by the operator or saved for a scan.
 pub const API_SERVER_METRICS: KindInfo = kind("ApiServerMetrics", "rampart.dev/v1alpha1", false);
+
+impl KindInfo {
+    /// Whether the API server serves objects of this kind: evidence read from a file or
+    /// scraped from `/metrics` is not.
+    pub fn served(&self) -> bool {
+        ![ENCRYPTION_CONFIGURATION.kind, API_SERVER_METRICS.kind].contains(&self.kind)
+    }
+}
 
 /// The facts of a kind by name.
 pub fn info(kind: &str) -> Option<&'static KindInfo> {
@@ -191,7 +211,7 @@ mod tests {
         let typed = kubernetes_kinds!(names_and_scopes);
         let table: Vec<(&str, bool)> = KINDS
             .iter()
-            .filter(|k| ![ENCRYPTION_CONFIGURATION.kind, API_SERVER_METRICS.kind].contains(&k.kind))
+            .filter(|k| k.served())
             .map(|k| (k.kind, k.namespaced))
             .collect();
         assert_eq!(typed.as_slice(), table.as_slice());

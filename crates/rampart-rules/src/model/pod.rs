@@ -76,8 +76,9 @@ impl CommandLine {
     }
 }
 
-/// A controller of pods (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob), as
-/// the rules read it: its metadata and its pods' template.
+/// A controller of pods (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob,
+/// ReplicationController) or a PodTemplate, as the rules read it: its metadata and its
+/// pods' template.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PodController {
     pub metadata: ObjectMeta,
@@ -580,6 +581,18 @@ impl From<ReplicaSet> for PodController {
 impl From<Job> for PodController {
     fn from(j: Job) -> Self {
         PodController::new(j.metadata, j.spec.map(|s| s.template))
+    }
+}
+
+impl From<core::ReplicationController> for PodController {
+    fn from(r: core::ReplicationController) -> Self {
+        PodController::new(r.metadata, r.spec.and_then(|s| s.template))
+    }
+}
+
+impl From<core::PodTemplate> for PodController {
+    fn from(t: core::PodTemplate) -> Self {
+        PodController::new(t.metadata, t.template)
     }
 }
 
