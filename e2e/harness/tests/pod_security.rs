@@ -1,6 +1,7 @@
 //! Rampart's Pod Security Standards against the real PodSecurity admission plugin.
 //!
-//! Random pods (and Deployments with random pod templates) are submitted as server-side
+//! Random pods (and Deployments, ReplicationControllers and PodTemplates with random pod
+//! templates) are submitted as server-side
 //! dry-run creates into two namespaces that only *warn*, one at `baseline` and one at
 //! `restricted`. The plugin's warnings name the controls a pod fails; Rampart's
 //! `pod_security::check` must name the same controls, level by level, for every object.
@@ -23,7 +24,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 const PODS: usize = 1200;
-const DEPLOYMENTS: usize = 300;
+/// Of each kind that carries a pod template.
+const TEMPLATES: usize = 150;
 const WORKERS: usize = 12;
 
 /// What the generator decided about a pod as a whole; containers follow it.
@@ -530,13 +532,26 @@ impl Compared {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Kind {
     Pod,
     Deployment,
+    ReplicationController,
+    PodTemplate,
 }
 
+/// The kinds whose pod template the plugin judges as it judges a pod.
+const TEMPLATE_KINDS: [Kind; 3] = [
+    Kind::Deployment,
+    Kind::ReplicationController,
+    Kind::PodTemplate,
+];
+
 fn wrap(kind: Kind, name: &str, metadata: &Value, spec: &Value) -> Value {
+    let template = json!({
+        "metadata": {"labels": {"app": name}, "annotations": metadata["annotations"]},
+        "spec": spec,
+    });
     match kind {
         Kind::Pod => json!({
             "apiVersion": "v1", "kind": "Pod",
@@ -546,13 +561,17 @@ fn wrap(kind: Kind, name: &str, metadata: &Value, spec: &Value) -> Value {
         Kind::Deployment => json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": name},
-            "spec": {
-                "selector": {"matchLabels": {"app": name}},
-                "template": {
-                    "metadata": {"labels": {"app": name}, "annotations": metadata["annotations"]},
-                    "spec": spec,
-                },
-            },
+            "spec": {"selector": {"matchLabels": {"app": name}}, "template": template},
+        }),
+        Kind::ReplicationController => json!({
+            "apiVersion": "v1", "kind": "ReplicationController",
+            "metadata": {"name": name},
+            "spec": {"selector": {"app": name}, "template": template},
+        }),
+        Kind::PodTemplate => json!({
+            "apiVersion": "v1", "kind": "PodTemplate",
+            "metadata": {"name": name},
+            "template": template,
         }),
     }
 }
@@ -561,6 +580,8 @@ fn collection(kind: Kind, ns: &str) -> String {
     match kind {
         Kind::Pod => format!("/api/v1/namespaces/{ns}/pods"),
         Kind::Deployment => format!("/apis/apps/v1/namespaces/{ns}/deployments"),
+        Kind::ReplicationController => format!("/api/v1/namespaces/{ns}/replicationcontrollers"),
+        Kind::PodTemplate => format!("/api/v1/namespaces/{ns}/podtemplates"),
     }
 }
 
@@ -575,8 +596,10 @@ fn rampart_controls(kind: Kind, returned: &Value, level: Level) -> Result<BTreeS
         (Kind::Pod, Object::Pod(pod)) => {
             (Some(pod.metadata), pod.spec.context("pod without spec")?)
         }
-        (Kind::Deployment, Object::Deployment(d)) => {
-            let t = d.template.context("Deployment without template")?;
+        (Kind::Deployment, Object::Deployment(c))
+        | (Kind::ReplicationController, Object::ReplicationController(c))
+        | (Kind::PodTemplate, Object::PodTemplate(c)) => {
+            let t = c.template.context("no pod template")?;
             (t.metadata, t.spec.context("template without spec")?)
         }
         (_, other) => bail!("decoded as {}", other.kind()),
@@ -735,42 +758,48 @@ async fn rampart_agrees_with_pod_security_admission() -> Result<()> {
             wrap(Kind::Pod, &format!("p{i}"), &meta, &spec)
         })
         .collect();
-    let deployments: Vec<Value> = (0..DEPLOYMENTS)
-        .map(|i| {
-            let (meta, spec) = random_pod(&mut rng);
-            wrap(Kind::Deployment, &format!("d{i}"), &meta, &spec)
-        })
-        .collect();
     let pod_tally = run(&cluster.client, &namespaces, Kind::Pod, pods).await?;
-    let deployment_tally = run(&cluster.client, &namespaces, Kind::Deployment, deployments).await?;
     report("pods", &pod_tally);
-    report("deployments", &deployment_tally);
+    let mut tallies = vec![pod_tally];
+    for kind in TEMPLATE_KINDS {
+        let objects: Vec<Value> = (0..TEMPLATES)
+            .map(|i| {
+                let (meta, spec) = random_pod(&mut rng);
+                wrap(kind, &format!("t{i}"), &meta, &spec)
+            })
+            .collect();
+        let tally = run(&cluster.client, &namespaces, kind, objects).await?;
+        report(&format!("{kind:?} templates"), &tally);
+        tallies.push(tally);
+    }
     println!(
-        "compared {} pods and {} deployment templates at both levels in {:.1?}",
-        pod_tally.compared,
-        deployment_tally.compared,
+        "compared {} objects at both levels in {:.1?}",
+        tallies.iter().map(|t| t.compared).sum::<usize>(),
         started.elapsed()
     );
 
-    let disagreements: Vec<&String> = pod_tally
-        .disagreements
-        .iter()
-        .chain(&deployment_tally.disagreements)
-        .collect();
+    let disagreements: Vec<&String> = tallies.iter().flat_map(|t| &t.disagreements).collect();
     if let Some(first) = disagreements.first() {
         bail!(
             "{} disagreement(s) with the admission plugin (seed {seed}); the first:\n{first}",
             disagreements.len()
         );
     }
+    let pod_tally = &tallies[0];
     assert!(
         pod_tally.compared >= 1000,
         "only {} pods were accepted and compared (seed {seed})",
         pod_tally.compared
     );
-    assert!(deployment_tally.compared >= 200);
+    for (kind, t) in TEMPLATE_KINDS.iter().zip(&tallies[1..]) {
+        assert!(
+            t.compared >= TEMPLATES * 2 / 3,
+            "only {} {kind:?} templates were accepted and compared (seed {seed})",
+            t.compared
+        );
+    }
     // The comparison means something only if both verdicts occur often.
-    for t in [&pod_tally, &deployment_tally] {
+    for t in &tallies {
         assert!(
             t.fail_baseline > t.compared / 10,
             "too few baseline failures"
