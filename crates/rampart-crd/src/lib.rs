@@ -257,7 +257,8 @@ pub struct ReportFinding {
     pub rule_id: String,
     /// Severity: critical, high, medium, low or info.
     pub severity: String,
-    /// Category: rbac, serviceaccount, namespace, networkpolicy, encryption or workload.
+    /// Category: rbac, serviceaccount, namespace, networkpolicy, encryption, workload or
+    /// secrets.
     pub category: String,
     /// The rule's title.
     pub title: String,

@@ -84,6 +84,14 @@ impl<'a> Context<'a> {
         self.permissions().role_rules(role)
     }
 
+    /// Whether the input shows a namespace's ServiceAccounts, so that one missing from it
+    /// does not exist: the Namespace object or at least one of its ServiceAccounts is
+    /// present (a live cluster shows them all; a manifest may hold only some namespaces).
+    pub fn knows_service_accounts(&self, ns: &str) -> bool {
+        self.inventory.namespace(ns).is_some()
+            || self.inventory.service_accounts_in(ns).next().is_some()
+    }
+
     /// The escalation graph, kept across evaluations until an object it reads changes.
     pub fn escalations(&self) -> &'a Escalations {
         self.derived.escalations(self.inventory)

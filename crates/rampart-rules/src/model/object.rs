@@ -6,6 +6,7 @@ use crate::model::identity::ObjectRef;
 use crate::model::kinds::{self, API_SERVER_METRICS, ENCRYPTION_CONFIGURATION, group_of};
 use crate::model::pod::prune_metadata;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::BTreeMap;
 
 /// A Secret without its values: Rampart never keeps Secret data, even when a manifest has it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -13,6 +14,9 @@ pub struct SecretMeta {
     pub metadata: ObjectMeta,
     /// `type`, where the source provides it (metadata-only watches do not).
     pub type_: Option<String>,
+    /// Whether the manifest carried values in `data` or `stringData` (never the values:
+    /// a metadata-only watch has none).
+    pub has_data: bool,
 }
 
 impl SecretMeta {
@@ -22,24 +26,34 @@ impl SecretMeta {
         SecretMeta {
             metadata,
             type_: None,
+            has_data: false,
         }
     }
 }
 
-/// A Secret document as the engine reads it: metadata and `type`; `data` and `stringData`
-/// are never deserialised into anything kept.
+/// A Secret document as the engine reads it: metadata, `type`, and which keys `data` and
+/// `stringData` hold; their values are skipped unread.
 #[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SecretDocument {
     #[serde(default)]
     metadata: ObjectMeta,
     #[serde(rename = "type")]
     type_: Option<String>,
+    #[serde(default)]
+    data: Option<BTreeMap<String, serde::de::IgnoredAny>>,
+    #[serde(default)]
+    string_data: Option<BTreeMap<String, serde::de::IgnoredAny>>,
 }
 
 impl From<SecretDocument> for SecretMeta {
     fn from(d: SecretDocument) -> SecretMeta {
+        let has = |m: &Option<BTreeMap<String, serde::de::IgnoredAny>>| {
+            m.as_ref().is_some_and(|m| !m.is_empty())
+        };
         SecretMeta {
             type_: d.type_,
+            has_data: has(&d.data) || has(&d.string_data),
             ..SecretMeta::from_metadata(d.metadata)
         }
     }

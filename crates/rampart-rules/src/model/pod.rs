@@ -8,6 +8,7 @@
 //! and the pod-level settings the Pod Security Standards and the ServiceAccount rules read.
 //! Status, managed fields and the last-applied annotation are dropped on the way in.
 
+use crate::model::credentials::looks_like_credential;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1 as core;
@@ -102,6 +103,8 @@ pub struct PodSpec {
     pub volumes: Box<[Volume]>,
     pub security_context: Option<Box<PodSecurityContext>>,
     pub service_account_name: Option<String>,
+    /// Whether the deprecated `serviceAccount` field is set.
+    pub deprecated_service_account: bool,
     pub automount_service_account_token: Option<bool>,
     pub host_network: Option<bool>,
     pub host_pid: Option<bool>,
@@ -126,6 +129,29 @@ pub struct Container {
     pub secret_env: Box<[SecretEnv]>,
     /// `envFrom` entries that take every key of a Secret.
     pub secret_env_from: Box<[SecretEnvFrom]>,
+    /// Environment variables whose literal value looks like a credential (the value is
+    /// never kept).
+    pub credential_env: Box<[CredentialEnv]>,
+    /// Which resource limits it sets.
+    pub limits: Limits,
+}
+
+/// The resource limits a container sets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    pub cpu: bool,
+    pub memory: bool,
+}
+
+/// An `env[]` entry whose literal value looks like a credential: where it is and why, but
+/// not the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialEnv {
+    /// Index in `env`.
+    pub index: usize,
+    pub name: String,
+    /// Why the value looks like a credential (`model::credentials`).
+    pub why: &'static str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -358,6 +384,7 @@ struct Parts {
     lifecycle: Option<core::Lifecycle>,
     env: Option<Vec<core::EnvVar>>,
     env_from: Option<Vec<core::EnvFromSource>>,
+    resources: Option<core::ResourceRequirements>,
 }
 
 macro_rules! parts {
@@ -376,6 +403,7 @@ macro_rules! parts {
             lifecycle: c.lifecycle,
             env: c.env,
             env_from: c.env_from,
+            resources: c.resources,
         }
     }};
 }
@@ -419,9 +447,28 @@ impl From<Parts> for Container {
                 }
             }
         }
-        let secret_env = p
-            .env
-            .unwrap_or_default()
+        let env = p.env.unwrap_or_default();
+        let credential_env = env
+            .iter()
+            .enumerate()
+            .filter_map(|(index, e)| {
+                let why = looks_like_credential(&e.name, e.value.as_deref()?)?;
+                Some(CredentialEnv {
+                    index,
+                    name: e.name.clone(),
+                    why,
+                })
+            })
+            .collect();
+        let limits = p
+            .resources
+            .and_then(|r| r.limits)
+            .map(|l| Limits {
+                cpu: l.contains_key("cpu"),
+                memory: l.contains_key("memory"),
+            })
+            .unwrap_or_default();
+        let secret_env = env
             .into_iter()
             .enumerate()
             .filter_map(|(index, e)| {
@@ -454,6 +501,8 @@ impl From<Parts> for Container {
             hook_hosts: hook_hosts.into_boxed_slice(),
             secret_env,
             secret_env_from,
+            credential_env,
+            limits,
         }
     }
 }
@@ -482,7 +531,13 @@ impl From<core::PodSpec> for PodSpec {
             ephemeral_containers: list(s.ephemeral_containers),
             volumes: list(s.volumes),
             security_context: s.security_context.map(Box::new),
-            service_account_name: s.service_account_name,
+            deprecated_service_account: s.service_account.is_some(),
+            // The API server copies the deprecated field into the current one when only the
+            // deprecated one is set.
+            service_account_name: s
+                .service_account_name
+                .filter(|n| !n.is_empty())
+                .or(s.service_account),
             automount_service_account_token: s.automount_service_account_token,
             host_network: s.host_network,
             host_pid: s.host_pid,

@@ -79,16 +79,18 @@ pub enum Category {
     NetworkPolicy,
     Encryption,
     Workload,
+    Secrets,
 }
 
 impl Category {
-    pub const ALL: [Category; 6] = [
+    pub const ALL: [Category; 7] = [
         Category::Rbac,
         Category::ServiceAccount,
         Category::Namespace,
         Category::NetworkPolicy,
         Category::Encryption,
         Category::Workload,
+        Category::Secrets,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -99,6 +101,7 @@ impl Category {
             Category::NetworkPolicy => "networkpolicy",
             Category::Encryption => "encryption",
             Category::Workload => "workload",
+            Category::Secrets => "secrets",
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod pod;
 pub mod prelude;
 pub mod rbac;
 pub mod registry;
+pub mod secrets;
 pub mod serviceaccount;
 
 /// Every category's rules; [`registry::rules`] sorts them into one table.
@@ -24,4 +25,5 @@ pub const CATEGORIES: &[&[Rule]] = &[
     networkpolicy::RULES,
     encryption::RULES,
     pod::RULES,
+    secrets::RULES,
 ];

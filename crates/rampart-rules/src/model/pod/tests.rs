@@ -229,3 +229,49 @@ fn controllers_keep_their_pod_template_wherever_the_kind_nests_it() {
         Object::ReplicaSet(PodController { template: None, .. })
     ));
 }
+
+#[test]
+fn credentials_are_noted_by_name_and_reason_and_their_values_dropped() {
+    let p = pod(json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "a"},
+        "spec": {"containers": [{"name": "app",
+            "resources": {"limits": {"memory": "64Mi"}},
+            "env": [{"name": "MODE", "value": "fast"},
+                    {"name": "API_TOKEN", "value": "tok-9f8e7d6c5b4a"}]}]}}));
+    let spec = p.spec.expect("a spec");
+    let c = &spec.containers[0];
+    assert_eq!(
+        *c.credential_env,
+        [CredentialEnv {
+            index: 1,
+            name: "API_TOKEN".to_owned(),
+            why: "its name says it holds a secret"
+        }]
+    );
+    assert_eq!(
+        c.limits,
+        Limits {
+            cpu: false,
+            memory: true
+        }
+    );
+    assert!(!format!("{c:?}").contains("tok-9f8e7d6c5b4a"), "{c:?}");
+}
+
+#[test]
+fn the_deprecated_serviceaccount_field_names_the_serviceaccount_when_alone() {
+    let spec_of = |spec: serde_json::Value| {
+        pod(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "a"}, "spec": spec}))
+        .spec
+        .expect("a spec")
+    };
+    let alone = spec_of(json!({"containers": [], "serviceAccount": "old"}));
+    assert_eq!(alone.service_account_name.as_deref(), Some("old"));
+    assert!(alone.deprecated_service_account);
+    let both = spec_of(json!({"containers": [], "serviceAccount": "old",
+        "serviceAccountName": "new"}));
+    assert_eq!(both.service_account_name.as_deref(), Some("new"));
+    let current = spec_of(json!({"containers": [], "serviceAccountName": "new"}));
+    assert!(!current.deprecated_service_account);
+}

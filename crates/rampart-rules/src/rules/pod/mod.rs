@@ -5,12 +5,14 @@
 
 use crate::rules::prelude::*;
 
+pub(crate) mod per_container;
 mod pss;
 
 mod apparmor_profile_overridden;
 mod capabilities_not_dropped;
 mod capability_beyond_default_set;
 mod custom_selinux_options;
+mod deprecated_serviceaccount_field;
 mod host_namespace_shared;
 mod host_port_bound;
 mod hostpath_volume;
@@ -19,15 +21,19 @@ mod privilege_escalation_allowed;
 mod privileged_container;
 mod privileged_serviceaccount_token_mounted;
 mod probe_targets_other_host;
+mod resource_limits_missing;
 mod restricted_volume_type;
+mod root_group;
 mod run_as_non_root_not_required;
 mod run_as_root_user;
 mod seccomp_profile_missing;
 mod secret_in_environment_variable;
+mod serviceaccount_not_found;
 mod unconfined_seccomp_profile;
 mod unmasked_proc_mount;
 mod unsafe_sysctl;
 mod windows_hostprocess_container;
+mod writable_root_filesystem;
 
 pub const RULES: &[Rule] = &[
     windows_hostprocess_container::RULE,
@@ -51,4 +57,9 @@ pub const RULES: &[Rule] = &[
     secret_in_environment_variable::RULE,
     privileged_serviceaccount_token_mounted::RULE,
     mutable_image_reference::RULE,
+    writable_root_filesystem::RULE,
+    root_group::RULE,
+    resource_limits_missing::RULE,
+    serviceaccount_not_found::RULE,
+    deprecated_serviceaccount_field::RULE,
 ];

@@ -26,18 +26,12 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-/// Whether the inventory shows a namespace's ServiceAccounts: the Namespace object or at
-/// least one of its ServiceAccounts is present.
-fn knows_service_accounts(ctx: &Context<'_>, ns: &str) -> bool {
-    ctx.inventory.namespace(ns).is_some() || ctx.inventory.service_accounts_in(ns).next().is_some()
-}
-
 fn report(ctx: &Context<'_>, emit: &mut Emitter, b: &Binding<'_>) {
     for s in b.subjects() {
         let Subject::ServiceAccount { namespace, name } = &s else {
             continue;
         };
-        if !knows_service_accounts(ctx, namespace)
+        if !ctx.knows_service_accounts(namespace)
             || ctx.inventory.service_account(namespace, name).is_some()
         {
             continue;
