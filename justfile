@@ -55,6 +55,14 @@ cluster-up:
 bench-operator:
     cargo build -p rampart && cargo run -p rampart-e2e --example operator_latency
 
+# The operator on ~100k objects in a real control plane: time to reports, memory, report bytes, API requests, latency; slow.
+bench-scale:
+    scripts/bench-scale
+
 # rampart scan against kube-score, checkov and trivy on the same manifests; slow (scripts/bench-peers).
 bench-peers:
     scripts/bench-peers
+
+# Run the operator against the cluster of the current kubeconfig (apply crds/ first).
+run:
+    cargo run -p rampart -- operator --leader-election false

@@ -13,6 +13,9 @@
 #
 # The directory is $RAMPART_E2E_DIR (an empty or new one for `up`), else a new temp dir
 # for `up`; `env` and `token-kubeconfig` fall back to the directory of the last `up`.
+# $RAMPART_E2E_CONTROLLERS sets kube-controller-manager's --controllers for `up` (default
+# all but the node controllers); the scale benchmark keeps only those it needs, so that
+# loaded objects stay as loaded.
 # -E: the ERR trap that cleans up a failed `up` also fires inside the helper functions.
 set -Eeuo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -269,7 +272,7 @@ ARGS
     --root-ca-file="$dir/pki/ca.crt" \
     --cluster-signing-cert-file="$dir/pki/ca.crt" --cluster-signing-key-file="$dir/pki/ca.key" \
     --use-service-account-credentials=true \
-    --controllers='*,-nodeipam,-nodelifecycle' \
+    --controllers="${RAMPART_E2E_CONTROLLERS:-*,-nodeipam,-nodelifecycle}" \
     --leader-elect=false --bind-address=127.0.0.1 --secure-port=0 --v=1
 
   # The controller manager is working once it has created the default ServiceAccount.

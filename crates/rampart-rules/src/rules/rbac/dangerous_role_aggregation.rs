@@ -4,9 +4,10 @@ use crate::model::identity::ObjectRef;
 use crate::rules::prelude::*;
 use crate::rules::rbac::grants::{Matched, is_builtin_cluster_role};
 use crate::rules::rbac::{
-    csr_approve, impersonate, nodes_proxy, persistentvolume_create, pod_exec,
-    role_escalate_or_bind, secret_read, serviceaccount_token_create, webhook_configuration_write,
-    wildcard_resource, wildcard_verb, workload_create,
+    binding_write, csr_approve, destructive_delete, event_delete, impersonate, nodes_proxy,
+    persistentvolume_create, pod_exec, role_escalate_or_bind, secret_read,
+    serviceaccount_token_create, webhook_configuration_write, wildcard_resource, wildcard_verb,
+    workload_create,
 };
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
@@ -52,12 +53,16 @@ const ALWAYS: &[Matcher] = &[
 ];
 
 /// Dangerous in `view`, which is meant to be read-only and blind to Secrets; `edit` and
-/// `admin` already hold these.
+/// `admin` already hold most of these (binding writes only `admin`), and deleting Events is
+/// minor next to what they hold.
 const FOR_VIEW: &[Matcher] = &[
     secret_read::matcher,
     workload_create::matcher,
     pod_exec::matcher,
     serviceaccount_token_create::matcher,
+    destructive_delete::matcher,
+    event_delete::matcher,
+    binding_write::matcher,
 ];
 
 const TARGETS: &[&str] = &["admin", "edit", "view"];

@@ -36,7 +36,8 @@ pub struct Matched {
 /// Most subjects a message names before it says "and N more".
 const MAX_NAMED: usize = 3;
 
-fn bootstrap_labelled(meta: &ObjectMeta) -> bool {
+/// Whether an object carries the label the API server puts on the bootstrap policy.
+pub fn bootstrap_labelled(meta: &ObjectMeta) -> bool {
     let (k, v) = crate::model::bootstrap::BOOTSTRAP_LABEL;
     meta.labels
         .as_ref()
@@ -336,6 +337,52 @@ pub fn first_match(
         }
     }
     None
+}
+
+/// Every one of `perms` that `rules` grant, named together and grouped by verbs ("delete
+/// on secrets, namespaces; deletecollection on pods"), at the first PolicyRule that grants
+/// one. One step less severe than `base` when every grant is narrowed by `resourceNames`.
+pub fn every_match(
+    rules: &[PolicyRule],
+    perms: &[Permission<'_>],
+    base: Severity,
+) -> Option<Matched> {
+    // (verbs, resources) in the order first seen.
+    let mut found: Vec<(String, Vec<String>)> = Vec::new();
+    let mut first: Option<usize> = None;
+    let mut all_narrowed = true;
+    for perm in perms {
+        let hit = rules
+            .iter()
+            .enumerate()
+            .find_map(|(i, r)| crate::analysis::rbac::matching::grants(r, perm).map(|g| (i, g)));
+        let Some((i, g)) = hit else { continue };
+        let mut resource = match perm.group {
+            "" => perm.resource.to_owned(),
+            group => format!("{} ({group})", perm.resource),
+        };
+        if g.is_narrowed() {
+            resource.push_str(&format!(" (only {})", g.names.join(", ")));
+        } else {
+            all_narrowed = false;
+        }
+        let verbs = g.verbs.join(", ");
+        match found.iter_mut().find(|(v, _)| *v == verbs) {
+            Some((_, resources)) => resources.push(resource),
+            None => found.push((verbs, vec![resource])),
+        }
+        first = Some(first.map_or(i, |f| f.min(i)));
+    }
+    let rule_index = first?;
+    let what: Vec<String> = found
+        .iter()
+        .map(|(verbs, resources)| format!("{verbs} on {}", resources.join(", ")))
+        .collect();
+    Some(Matched {
+        what: what.join("; "),
+        rule_index,
+        severity: Some(if all_narrowed { base.lowered() } else { base }),
+    })
 }
 
 /// Calls `f` for every binding in scope: ClusterRoleBindings when the cluster is in scope,

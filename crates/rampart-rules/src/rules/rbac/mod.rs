@@ -9,11 +9,14 @@ mod escalation_paths;
 mod anonymous_grant;
 mod binding_to_missing_role;
 mod binding_to_missing_serviceaccount;
+mod binding_write;
 mod cluster_admin_binding;
 mod csr_approve;
 mod dangerous_role_aggregation;
+mod destructive_delete;
 mod escalation_path_to_cluster_admin;
 mod escalation_path_to_privileged_identity;
+mod event_delete;
 mod impersonate;
 mod nodes_proxy;
 mod persistentvolume_create;
@@ -21,6 +24,7 @@ mod pod_exec;
 mod role_escalate_or_bind;
 mod secret_read;
 mod serviceaccount_token_create;
+mod system_masters_binding;
 mod webhook_configuration_write;
 mod wildcard_api_group;
 mod wildcard_resource;
@@ -48,4 +52,8 @@ pub const RULES: &[Rule] = &[
     binding_to_missing_serviceaccount::RULE,
     escalation_path_to_cluster_admin::RULE,
     escalation_path_to_privileged_identity::RULE,
+    destructive_delete::RULE,
+    event_delete::RULE,
+    binding_write::RULE,
+    system_masters_binding::RULE,
 ];

@@ -1,0 +1,462 @@
+//! The operator on a large generated cluster, on the real control plane: the figures of the
+//! scale issue. Loads the benchmarks' synthetic cluster (by default 1,000 namespaces and
+//! about 100k objects; `RAMPART_BENCH_SCALE`, `RAMPART_BENCH_NAMESPACES`,
+//! `RAMPART_BENCH_PODS_PER_NAMESPACE` and `RAMPART_BENCH_CLUSTER_ROLES` size it as they size
+//! the engine benchmark) by server-side apply, starts the operator under its own
+//! ServiceAccount with its default settings, and prints:
+//! - the time to the first complete set of reports (lists included);
+//! - the operator's VmRSS over time and its VmHWM;
+//! - the total bytes of all reports, and how many were folded or truncated;
+//! - the API requests the operator made, by verb and resource, from kube-apiserver's own
+//!   counters (the control plane runs no controller that writes in the meantime);
+//! - report writes while nothing changes;
+//! - change → report latency under that load: a privileged pod created in one namespace
+//!   and deleted again, each timed until that namespace's report counts move.
+//!
+//! Prints figures, asserts nothing. `scripts/bench-scale` (`just bench-scale`) starts the
+//! control plane and runs it; CI runs the small correctness version (`tests/scale.rs`).
+
+#[allow(dead_code)]
+#[path = "../../../crates/rampart-rules/benches/synthetic/mod.rs"]
+mod synthetic;
+
+use anyhow::{Context as _, Result, bail};
+use k8s_openapi::api::core::v1::{Namespace, Pod};
+use kube::Api;
+use kube::api::{DeleteParams, ListParams};
+use rampart_crd::{ClusterPostureReport, PostureReport};
+use rampart_e2e::operator::{free_port, http_get, http_status, install, repo};
+use rampart_e2e::{Cluster, apply_all, apply_yaml};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Namespaces applied between two discoveries of the API: loading stays fast and a
+/// namespace is always created before what lives in it.
+const NAMESPACES_PER_BATCH: usize = 25;
+const CONCURRENCY: usize = 16;
+/// How long the operator's writes must stand still to call its reports complete.
+const SETTLED: Duration = Duration::from_secs(5);
+const QUIET_WINDOW: Duration = Duration::from_secs(30);
+const LATENCY_ROUNDS: usize = 20;
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// `VmRSS` and `VmHWM` of a process, in KiB.
+fn memory_kib(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// The operator's own metric `name`, summed over its series; `filter` picks series by a
+/// label text such as `result="written"`.
+fn operator_metric(health: SocketAddr, name: &str, filter: &str) -> Result<f64> {
+    let (status, body) = http_get(health, "/metrics")?;
+    if status != 200 {
+        bail!("/metrics answered {status}");
+    }
+    Ok(body
+        .lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .filter(|l| l.contains(filter))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum())
+}
+
+/// kube-apiserver's request counters by "VERB resource[/subresource]", read with kubectl
+/// as the cluster's admin.
+fn apiserver_requests(cluster: &Cluster) -> Result<BTreeMap<String, f64>> {
+    let out = Command::new(cluster.bin.join("kubectl"))
+        .arg("--kubeconfig")
+        .arg(&cluster.kubeconfig)
+        .args(["get", "--raw", "/metrics"])
+        .output()
+        .context("running kubectl get --raw /metrics")?;
+    if !out.status.success() {
+        bail!(
+            "kubectl get --raw /metrics: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut counts = BTreeMap::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("apiserver_request_total{") else {
+            continue;
+        };
+        let Some((labels, value)) = rest.rsplit_once("} ") else {
+            continue;
+        };
+        let label = |name: &str| -> String {
+            labels
+                .split(',')
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=\"")))
+                .map(|v| v.trim_end_matches('"').to_owned())
+                .unwrap_or_default()
+        };
+        let resource = match label("subresource").as_str() {
+            "" => label("resource"),
+            sub => format!("{}/{sub}", label("resource")),
+        };
+        let key = format!("{} {}", label("verb"), resource);
+        *counts.entry(key).or_insert(0.0) += value.parse::<f64>().unwrap_or(0.0);
+    }
+    Ok(counts)
+}
+
+/// Loads the generated cluster; returns how many objects were applied.
+async fn load(cluster: &Cluster, sizes: synthetic::Sizes) -> Result<usize> {
+    let mut generator = synthetic::Cluster::new(sizes);
+    let mut applied = 0;
+    let mut chunk = 0;
+    let mut done = false;
+    while !done {
+        let mut namespaces = Vec::new();
+        let mut rest = Vec::new();
+        for _ in 0..NAMESPACES_PER_BATCH {
+            let Some(documents) = generator.next_documents() else {
+                done = true;
+                break;
+            };
+            // The platform chunk (kube-system, default) would overwrite the control
+            // plane's own objects.
+            if chunk != 1 {
+                for mut d in documents {
+                    if d["kind"] == "Namespace" {
+                        // Enforced Pod Security would refuse the pods the rules judge.
+                        if let Some(labels) = d["metadata"]["labels"].as_object_mut() {
+                            labels.remove("pod-security.kubernetes.io/enforce");
+                            labels.remove("pod-security.kubernetes.io/enforce-version");
+                        }
+                        namespaces.push(d);
+                    } else {
+                        rest.push(d);
+                    }
+                }
+            }
+            chunk += 1;
+        }
+        applied += apply_all(&cluster.client, namespaces, CONCURRENCY).await?;
+        applied += apply_all(&cluster.client, rest, CONCURRENCY).await?;
+        eprint!("\rloaded {applied} objects");
+    }
+    eprintln!();
+    Ok(applied)
+}
+
+/// Samples the operator's memory every half second until told to stop.
+struct Sampler {
+    samples: Arc<Mutex<Vec<(Duration, u64, u64)>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Sampler {
+    fn start(pid: u32, since: Instant) -> Sampler {
+        let samples = Arc::new(Mutex::new(Vec::new()));
+        let into = samples.clone();
+        let task = tokio::spawn(async move {
+            while let Some((rss, hwm)) = memory_kib(pid) {
+                if let Ok(mut s) = into.lock() {
+                    s.push((since.elapsed(), rss, hwm));
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        });
+        Sampler { samples, task }
+    }
+
+    fn last(&self) -> (u64, u64) {
+        self.samples
+            .lock()
+            .ok()
+            .and_then(|s| s.last().map(|&(_, rss, hwm)| (rss, hwm)))
+            .unwrap_or_default()
+    }
+
+    /// One line per `step` of the run: the highest VmRSS seen in it.
+    fn timeline(&self, step: Duration) -> Vec<(Duration, u64)> {
+        let Ok(samples) = self.samples.lock() else {
+            return Vec::new();
+        };
+        let mut lines: Vec<(Duration, u64)> = Vec::new();
+        for &(t, rss, _) in samples.iter() {
+            let bucket = step * (t.as_millis() / step.as_millis()) as u32;
+            match lines.last_mut() {
+                Some((b, max)) if *b == bucket => *max = (*max).max(rss),
+                _ => lines.push((bucket, rss)),
+            }
+        }
+        lines
+    }
+}
+
+/// Starts the release operator with its shipped defaults, under `kubeconfig`.
+fn start_operator(
+    kubeconfig: &std::path::Path,
+    health: SocketAddr,
+    log: &std::path::Path,
+) -> Result<Child> {
+    let bin = std::env::var_os("RAMPART_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/release/rampart"));
+    if !bin.exists() {
+        bail!(
+            "{} is missing: build it with `cargo build --release -p rampart`",
+            bin.display()
+        );
+    }
+    Command::new(&bin)
+        .args([
+            "operator",
+            "--leader-election",
+            "false",
+            "--health-addr",
+            &health.to_string(),
+        ])
+        .env("KUBECONFIG", kubeconfig)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log)?)
+        .spawn()
+        .with_context(|| format!("starting {}", bin.display()))
+}
+
+/// Waits until the operator has evaluated once and its writes have stood still for
+/// [`SETTLED`]; returns when the last write was seen.
+async fn first_reports(
+    health: SocketAddr,
+    started: Instant,
+    child: &mut Child,
+) -> Result<Duration> {
+    let mut writes = -1.0;
+    let mut last_change = started.elapsed();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            bail!("the operator exited with {status}");
+        }
+        let evaluated = operator_metric(health, "rampart_last_evaluation_timestamp_seconds", "")
+            .unwrap_or(0.0)
+            > 0.0;
+        let now = operator_metric(health, "rampart_report_writes_total", "").unwrap_or(-1.0);
+        if now != writes {
+            writes = now;
+            last_change = started.elapsed();
+        } else if evaluated && writes > 0.0 && started.elapsed() - last_change >= SETTLED {
+            return Ok(last_change);
+        }
+        if started.elapsed() > Duration::from_secs(1800) {
+            bail!("no settled reports after 30 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted
+        .get(i.min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or_default()
+}
+
+/// A namespace report's finding count.
+async fn total(reports: &Api<PostureReport>) -> Result<u32> {
+    let s = reports.get("posture").await?.spec.report.summary;
+    Ok(s.critical + s.high + s.medium + s.low + s.info)
+}
+
+async fn wait_total(reports: &Api<PostureReport>, want: impl Fn(u32) -> bool) -> Result<()> {
+    let started = Instant::now();
+    loop {
+        if want(total(reports).await?) {
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("the report did not move within 60 s");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Creates and deletes a privileged pod in `ns`, timing each change to its report.
+async fn latency(cluster: &Cluster, ns: &str) -> Result<Vec<Duration>> {
+    let reports: Api<PostureReport> = Api::namespaced(cluster.client.clone(), ns);
+    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), ns);
+    let baseline = total(&reports).await?;
+    let mut times = Vec::new();
+    for round in 0..LATENCY_ROUNDS {
+        let name = format!("bench-probe-{round}");
+        let started = Instant::now();
+        apply_yaml(
+            &cluster.client,
+            Some(ns),
+            &format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\n\
+                 spec: {{hostPID: true, containers: [{{name: c, image: 'registry.example/probe:1', \
+                 securityContext: {{privileged: true}}}}]}}\n"
+            ),
+        )
+        .await?;
+        wait_total(&reports, |t| t != baseline).await?;
+        times.push(started.elapsed());
+        let started = Instant::now();
+        pods.delete(&name, &DeleteParams::default().grace_period(0))
+            .await?;
+        wait_total(&reports, |t| t == baseline).await?;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    Ok(times)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cluster = Cluster::connect().await?;
+    let sizes = synthetic::Sizes::from_env();
+    println!("# Rampart operator at scale: {sizes:?}");
+    let kubeconfig = install(&cluster).await?;
+
+    let loading = Instant::now();
+    let applied = load(&cluster, sizes).await?;
+    let loaded_in = loading.elapsed();
+    println!(
+        "loaded {applied} objects in {:.0} s ({:.0} objects/s)",
+        loaded_in.as_secs_f64(),
+        applied as f64 / loaded_in.as_secs_f64()
+    );
+
+    let health: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+    let log = cluster.dir.join("operator-bench-scale.log");
+    let before = apiserver_requests(&cluster)?;
+    let started = Instant::now();
+    let mut child = start_operator(&kubeconfig, health, &log)?;
+    let sampler = Sampler::start(child.id(), started);
+    let ready = loop {
+        if http_status(health, "/readyz").is_some_and(|l| l.contains(" 200 ")) {
+            break started.elapsed();
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("the operator exited with {status}: see {}", log.display());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let (rss_ready, _) = sampler.last();
+    let complete = first_reports(health, started, &mut child).await?;
+    let (rss_complete, _) = sampler.last();
+    let after = apiserver_requests(&cluster)?;
+
+    let writes_before = operator_metric(health, "rampart_report_writes_total", "")?;
+    tokio::time::sleep(QUIET_WINDOW).await;
+    let quiet_writes = operator_metric(health, "rampart_report_writes_total", "")? - writes_before;
+    let (rss_steady, _) = sampler.last();
+    let watched = operator_metric(health, "rampart_watched_objects", "")?;
+
+    let namespaced: Api<PostureReport> = Api::all(cluster.client.clone());
+    let reports = namespaced.list(&ListParams::default()).await?.items;
+    let namespaces: Api<Namespace> = Api::all(cluster.client.clone());
+    let namespace_count = namespaces.list(&ListParams::default()).await?.items.len();
+    let whole: Api<ClusterPostureReport> = Api::all(cluster.client.clone());
+    let cluster_report = whole.get("cluster").await?;
+    let sizes_of: Vec<usize> = reports
+        .iter()
+        .map(|r| serde_json::to_vec(r).map(|v| v.len()).unwrap_or(0))
+        .collect();
+    let cluster_bytes = serde_json::to_vec(&cluster_report)?.len();
+    let folded = reports
+        .iter()
+        .filter(|r| !r.spec.report.folded.is_empty())
+        .count();
+    let truncated = reports.iter().filter(|r| r.spec.report.truncated).count();
+    let findings: u64 = reports
+        .iter()
+        .map(|r| &r.spec.report.summary)
+        .chain(std::iter::once(&cluster_report.spec.report.summary))
+        .map(|s| u64::from(s.critical + s.high + s.medium + s.low + s.info))
+        .sum();
+
+    let probe = synthetic::namespace_name(sizes.namespaces / 2);
+    let times = latency(&cluster, &probe).await?;
+    let (rss_end, hwm) = sampler.last();
+    rampart_e2e::terminate(&mut child);
+    sampler.task.abort();
+
+    println!();
+    println!("| what | figure |");
+    println!("|---|---|");
+    println!("| objects the operator watches | {watched:.0} |");
+    println!(
+        "| ready (every initial list synced) | {:.1} s, VmRSS {:.0} MiB |",
+        ready.as_secs_f64(),
+        mib(rss_ready)
+    );
+    println!(
+        "| first complete set of reports | {:.1} s after start, VmRSS {:.0} MiB |",
+        complete.as_secs_f64(),
+        mib(rss_complete)
+    );
+    println!(
+        "| steady VmRSS ({} s later) | {:.0} MiB ({:.0} bytes per watched object) |",
+        QUIET_WINDOW.as_secs(),
+        mib(rss_steady),
+        rss_steady as f64 * 1024.0 / watched.max(1.0)
+    );
+    println!(
+        "| VmRSS after the latency rounds / VmHWM | {:.0} / {:.0} MiB |",
+        mib(rss_end),
+        mib(hwm)
+    );
+    println!(
+        "| report writes in {} quiet seconds | {quiet_writes:.0} |",
+        QUIET_WINDOW.as_secs()
+    );
+    println!(
+        "| reports | {} PostureReports for {namespace_count} namespaces + 1 ClusterPostureReport; {findings} findings |",
+        reports.len()
+    );
+    println!(
+        "| bytes of all reports | {:.1} MiB (largest PostureReport {:.0} KiB, ClusterPostureReport {:.0} KiB) |",
+        (sizes_of.iter().sum::<usize>() + cluster_bytes) as f64 / 1048576.0,
+        sizes_of.iter().copied().max().unwrap_or(0) as f64 / 1024.0,
+        cluster_bytes as f64 / 1024.0
+    );
+    println!("| reports with folded findings / truncated | {folded} / {truncated} |");
+    println!(
+        "| change → report ({} changes in {probe}, debounce 1 s) | p50 {:.2} s, p99 {:.2} s, max {:.2} s |",
+        times.len(),
+        percentile(&times, 0.5).as_secs_f64(),
+        percentile(&times, 0.99).as_secs_f64(),
+        times.last().copied().unwrap_or_default().as_secs_f64()
+    );
+
+    println!();
+    println!(
+        "API requests from the operator's start to its complete reports (kube-apiserver counters):"
+    );
+    let mut deltas: Vec<(String, f64)> = after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0.0)))
+        .filter(|(_, d)| *d > 0.0)
+        .collect();
+    deltas.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (what, n) in &deltas {
+        println!("  {n:>8.0}  {what}");
+    }
+
+    println!();
+    println!("VmRSS over time (highest in each 10 s):");
+    for (t, rss) in sampler.timeline(Duration::from_secs(10)) {
+        println!("  {:>5} s  {:>6.0} MiB", t.as_secs(), mib(rss));
+    }
+    Ok(())
+}
