@@ -7,6 +7,7 @@
 //! ```text
 //! # finding: <Kind> [<namespace>/]<name> [path=<path>] message~"<text>"
 //! # expect-severity: <severity>
+//! # settings: <settings as one line of YAML>
 //! ```
 //!
 //! One `# finding:` line per finding of the rule, in any order. The object is the finding's
@@ -16,7 +17,9 @@
 //! Findings and lines must pair up one to one: a finding on another object, at another path
 //! or with another message fails, and so does a finding no line lists. Every failing
 //! fixture lists at least one finding. `# expect-severity:` requires every finding of the
-//! rule in that fixture to be at that severity. For example:
+//! rule in that fixture to be at that severity. `# settings:` evaluates the fixture with
+//! those settings instead of the defaults (`{allowedRegistries: [ghcr.io/acme]}`), for
+//! rules that only run when configured. For example:
 //!
 //! ```text
 //! # finding: ClusterRoleBinding ci-admin path=roleRef message~"grants cluster-admin"
@@ -41,6 +44,7 @@ use std::path::{Path, PathBuf};
 
 const FINDING: &str = "finding:";
 const EXPECT_SEVERITY: &str = "expect-severity:";
+const SETTINGS: &str = "settings:";
 /// The count-only header the `# finding:` lines replaced; blessing converts it.
 const OLD_EXPECT: &str = "expect:";
 
@@ -49,6 +53,7 @@ struct Fixture {
     failing: bool,
     findings: Vec<Expected>,
     expect_severity: Option<Severity>,
+    settings: Settings,
     text: String,
 }
 
@@ -155,6 +160,7 @@ impl Fixture {
         let mut problems = Vec::new();
         let mut findings = Vec::new();
         let mut expect_severity = None;
+        let mut settings = Settings::default();
         for line in header(&text) {
             if directive(line, FINDING).is_some() {
                 match Expected::parse(line) {
@@ -165,6 +171,11 @@ impl Fixture {
                 match v.parse() {
                     Ok(s) => expect_severity = Some(s),
                     Err(_) => problems.push(format!("{}: bad severity {v:?}", path.display())),
+                }
+            } else if let Some(v) = directive(line, SETTINGS) {
+                match Settings::from_yaml(v) {
+                    Ok(s) => settings = s,
+                    Err(e) => problems.push(format!("{}: bad settings {v:?}: {e}", path.display())),
                 }
             } else if directive(line, OLD_EXPECT).is_some() && !blessing {
                 problems.push(format!(
@@ -178,6 +189,7 @@ impl Fixture {
             failing,
             findings,
             expect_severity,
+            settings,
             text,
         };
         (fixture, problems)
@@ -351,7 +363,7 @@ fn evaluate(rule: &'static Rule, f: &Fixture) -> Result<Vec<Finding>, String> {
     }
     inv.reindex();
     let rules = std::slice::from_ref(rule);
-    Ok(evaluate_rules(&inv, &Settings::default(), rules).findings)
+    Ok(evaluate_rules(&inv, &f.settings, rules).findings)
 }
 
 /// Rewrites `f`'s `# finding:` lines until they stop changing: an object named after its

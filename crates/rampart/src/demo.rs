@@ -23,3 +23,6 @@ pub const PARTS: &[(&str, &str)] = &[
     ("demo/workload.yaml", include_str!("../demo/workload.yaml")),
     ("demo/hardened.yaml", include_str!("../demo/hardened.yaml")),
 ];
+
+/// The demo company's settings, used with `--demo` unless `--config` names others.
+pub const SETTINGS: &str = include_str!("../demo/settings.yaml");

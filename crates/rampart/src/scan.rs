@@ -43,7 +43,11 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             .with_context(|| format!("reading apiserver metrics {}", path.display()))?;
         metrics.push(ApiServerMetrics::parse(&format!("apiserver-{i}"), &text));
     }
-    let settings = load_settings(args.config.as_deref())?;
+    let settings = if args.demo && args.config.is_none() {
+        Settings::from_yaml(demo::SETTINGS).context("the demo's settings")?
+    } else {
+        load_settings(args.config.as_deref())?
+    };
 
     // Build the inventory (the API server is read once, for --cluster) and evaluate.
     let mut inventory = if args.cluster {
@@ -111,7 +115,14 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             let colour = to_terminal && std::env::var_os("NO_COLOR").is_none();
             let mut t = String::new();
             if args.demo {
-                t.push_str("Scanning Rampart's built-in demo cluster. Scan your own manifests with `rampart scan PATH...` (or `-` for stdin).\n\n");
+                t.push_str("Scanning Rampart's built-in demo cluster. Scan your own manifests with `rampart scan PATH...` (or `-` for stdin).\n");
+                if args.config.is_none() {
+                    t.push_str(&format!(
+                        "The demo's settings allow images only from {}.\n",
+                        settings.allowed_registries.join(", ")
+                    ));
+                }
+                t.push('\n');
             }
             t.push_str(&output::table::render(&report, colour));
             t

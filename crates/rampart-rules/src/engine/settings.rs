@@ -20,6 +20,8 @@ pub struct Settings {
     /// Rule ids or names that do not run.
     pub disabled_rules: BTreeSet<String>,
     pub exceptions: Vec<Exception>,
+    /// Registries (or paths in them, `ghcr.io/acme`) images may come from; empty: any.
+    pub allowed_registries: Vec<String>,
     /// Encryption at rest a managed platform provides, where Rampart cannot observe it.
     /// Reported as declared, never as proven.
     pub declared_encryption: Option<crate::analysis::encryption::DeclaredEncryption>,
@@ -37,6 +39,7 @@ impl Default for Settings {
             severity_overrides: BTreeMap::new(),
             disabled_rules: BTreeSet::new(),
             exceptions: Vec::new(),
+            allowed_registries: Vec::new(),
             declared_encryption: None,
         }
     }

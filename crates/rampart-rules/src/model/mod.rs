@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod credentials;
 pub mod encryption_config;
 pub mod identity;
+pub mod image;
 pub mod kinds;
 pub mod manifest;
 pub mod object;

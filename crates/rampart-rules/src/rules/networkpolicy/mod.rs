@@ -8,6 +8,7 @@ mod allow_all_networkpolicy;
 mod missing_default_deny_egress;
 mod missing_default_deny_ingress;
 mod namespace_without_networkpolicy;
+mod networkpolicy_selects_no_pod;
 mod pod_not_selected_by_networkpolicy;
 
 pub const RULES: &[Rule] = &[
@@ -16,6 +17,7 @@ pub const RULES: &[Rule] = &[
     missing_default_deny_egress::RULE,
     allow_all_networkpolicy::RULE,
     pod_not_selected_by_networkpolicy::RULE,
+    networkpolicy_selects_no_pod::RULE,
 ];
 
 /// Namespaces in scope that run workloads and are not the platform's own.

@@ -16,6 +16,7 @@ mod deprecated_serviceaccount_field;
 mod host_namespace_shared;
 mod host_port_bound;
 mod hostpath_volume;
+mod image_registry_not_allowed;
 mod mutable_image_reference;
 mod privilege_escalation_allowed;
 mod privileged_container;
@@ -62,4 +63,5 @@ pub const RULES: &[Rule] = &[
     resource_limits_missing::RULE,
     serviceaccount_not_found::RULE,
     deprecated_serviceaccount_field::RULE,
+    image_registry_not_allowed::RULE,
 ];
