@@ -103,8 +103,10 @@ pub struct PodSpec {
     pub volumes: Box<[Volume]>,
     pub security_context: Option<Box<PodSecurityContext>>,
     pub service_account_name: Option<String>,
-    /// Whether the deprecated `serviceAccount` field is set.
-    pub deprecated_service_account: bool,
+    /// The deprecated `serviceAccount` field, when it names an account that
+    /// `serviceAccountName` does not: the API server echoes the current name into the
+    /// deprecated field of every pod it stores, and that echo is no one's choice.
+    pub deprecated_service_account: Option<Box<str>>,
     pub automount_service_account_token: Option<bool>,
     pub host_network: Option<bool>,
     pub host_pid: Option<bool>,
@@ -525,13 +527,16 @@ fn list<T, U: From<T>>(items: Option<Vec<T>>) -> Box<[U]> {
 
 impl From<core::PodSpec> for PodSpec {
     fn from(s: core::PodSpec) -> PodSpec {
+        let current = s.service_account_name.as_deref().filter(|n| !n.is_empty());
+        let deprecated = s.service_account.as_deref().filter(|n| !n.is_empty());
+        let deprecated_service_account = deprecated.filter(|d| Some(*d) != current).map(Box::from);
         PodSpec {
             init_containers: list(s.init_containers),
             containers: s.containers.into_iter().map(Container::from).collect(),
             ephemeral_containers: list(s.ephemeral_containers),
             volumes: list(s.volumes),
             security_context: s.security_context.map(Box::new),
-            deprecated_service_account: s.service_account.is_some(),
+            deprecated_service_account,
             // The API server copies the deprecated field into the current one when only the
             // deprecated one is set.
             service_account_name: s

@@ -268,10 +268,15 @@ fn the_deprecated_serviceaccount_field_names_the_serviceaccount_when_alone() {
     };
     let alone = spec_of(json!({"containers": [], "serviceAccount": "old"}));
     assert_eq!(alone.service_account_name.as_deref(), Some("old"));
-    assert!(alone.deprecated_service_account);
+    assert_eq!(alone.deprecated_service_account.as_deref(), Some("old"));
     let both = spec_of(json!({"containers": [], "serviceAccount": "old",
         "serviceAccountName": "new"}));
     assert_eq!(both.service_account_name.as_deref(), Some("new"));
+    assert_eq!(both.deprecated_service_account.as_deref(), Some("old"));
     let current = spec_of(json!({"containers": [], "serviceAccountName": "new"}));
-    assert!(!current.deprecated_service_account);
+    assert_eq!(current.deprecated_service_account, None);
+    // What the API server returns for every stored pod.
+    let echoed = spec_of(json!({"containers": [], "serviceAccount": "new",
+        "serviceAccountName": "new"}));
+    assert_eq!(echoed.deprecated_service_account, None);
 }

@@ -12,7 +12,9 @@ pub const RULE: Rule = Rule {
     rationale: "`serviceAccount` is a deprecated alias of `serviceAccountName`: the API \
         server copies it only when `serviceAccountName` is empty, so a manifest that sets \
         both to different names runs as the one a reader may not expect, and tools that \
-        read only the current field see the wrong identity.",
+        read only the current field see the wrong identity. The API server itself writes \
+        the current name into the deprecated field of every pod it stores; that copy is not \
+        a finding.",
     remediation: "Replace `serviceAccount` with `serviceAccountName`.",
     references: &[nsa("RBAC", "Use RBAC to grant least privilege")],
     cluster_wide: false,
@@ -22,19 +24,23 @@ pub const RULE: Rule = Rule {
 fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for ns in ctx.namespaces() {
         for w in ctx.workloads_in(ns).iter() {
-            if !w.spec.deprecated_service_account {
+            let Some(deprecated) = w.spec.deprecated_service_account.as_deref() else {
                 continue;
-            }
-            emit.push(
-                Draft::new(
-                    w.object.clone(),
-                    format!(
-                        "{} names its ServiceAccount ({}) in the deprecated serviceAccount field",
-                        w.object,
-                        w.service_account_name()
-                    ),
+            };
+            let current = w.service_account_name();
+            let message = if deprecated == current {
+                format!(
+                    "{} names its ServiceAccount ({current}) in the deprecated serviceAccount field",
+                    w.object
                 )
-                .path(object_path(w, "spec.serviceAccount")),
+            } else {
+                format!(
+                    "{} sets the deprecated serviceAccount: {deprecated} next to serviceAccountName: {current}; its pods run as {current}",
+                    w.object
+                )
+            };
+            emit.push(
+                Draft::new(w.object.clone(), message).path(object_path(w, "spec.serviceAccount")),
             );
         }
     }
