@@ -7,6 +7,7 @@ use crate::rules::prelude::*;
 
 pub(crate) mod per_container;
 mod pss;
+mod token;
 
 mod apparmor_profile_overridden;
 mod capabilities_not_dropped;
@@ -30,6 +31,7 @@ mod run_as_root_user;
 mod seccomp_profile_missing;
 mod secret_in_environment_variable;
 mod serviceaccount_not_found;
+mod serviceaccount_token_automounted;
 mod unconfined_seccomp_profile;
 mod unmasked_proc_mount;
 mod unsafe_sysctl;
@@ -64,4 +66,5 @@ pub const RULES: &[Rule] = &[
     serviceaccount_not_found::RULE,
     deprecated_serviceaccount_field::RULE,
     image_registry_not_allowed::RULE,
+    serviceaccount_token_automounted::RULE,
 ];

@@ -6,8 +6,8 @@
 //! permissions below are the ones that turn a token into more than its own access.
 
 use super::pss::object_path;
+use super::token::token_mount;
 use crate::analysis::rbac::matching::{Permission, grants_any, is_full_wildcard};
-use crate::inventory::{Inventory, Workload};
 use crate::model::identity::RoleKey;
 use crate::model::identity::{ObjectRef, Subject};
 use crate::rules::prelude::*;
@@ -156,7 +156,7 @@ fn dangerous(rules: &[PolicyRule]) -> Option<String> {
 
 /// Evidence that a ServiceAccount is privileged: what, through which binding and role.
 #[derive(Clone)]
-struct Power {
+pub(super) struct Power {
     what: String,
     binding: ObjectRef,
     role: ObjectRef,
@@ -164,9 +164,14 @@ struct Power {
 
 /// What each role grants that is dangerous, worked out once per evaluation: many
 /// ServiceAccounts are bound to the same few built-in roles.
-type RoleCache = HashMap<RoleKey, Option<String>>;
+pub(super) type RoleCache = HashMap<RoleKey, Option<String>>;
 
-fn power_of(ctx: &Context<'_>, roles: &mut RoleCache, ns: &str, sa: &str) -> Option<Power> {
+pub(super) fn power_of(
+    ctx: &Context<'_>,
+    roles: &mut RoleCache,
+    ns: &str,
+    sa: &str,
+) -> Option<Power> {
     // Bindings to the groups every ServiceAccount (or every authenticated identity) is in
     // grant the same power as a binding to the ServiceAccount itself.
     let subjects = [
@@ -192,26 +197,6 @@ fn power_of(ctx: &Context<'_>, roles: &mut RoleCache, ns: &str, sa: &str) -> Opt
             })
         })
     })
-}
-
-/// Where the token gets into the pod, if it does: the field that mounts it.
-fn token_mount(inv: &Inventory, w: &Workload<'_>) -> Option<String> {
-    let projected = || {
-        w.spec
-            .volumes
-            .iter()
-            .position(|v| v.projects_service_account_token)
-    };
-    let explicit = w.spec.automount_service_account_token;
-    let sa_setting = inv
-        .service_account(w.namespace(), w.service_account_name())
-        .and_then(|sa| sa.automount_service_account_token);
-    // The pod's own setting wins over the ServiceAccount's; both default to mounting.
-    match explicit.or(sa_setting) {
-        Some(false) => projected().map(|i| format!("spec.volumes[{i}].projected")),
-        _ if explicit == Some(true) => Some("spec.automountServiceAccountToken".to_owned()),
-        _ => Some("spec.serviceAccountName".to_owned()),
-    }
 }
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter) {
