@@ -37,6 +37,15 @@ fn deployment_runs_the_operator_non_root_read_only() {
     assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
     assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz");
     assert!(c["resources"]["limits"]["memory"].is_string());
+    // The token goes only where in-cluster clients read it, through an explicit projection.
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    assert_eq!(
+        c["volumeMounts"][0]["mountPath"],
+        "/var/run/secrets/kubernetes.io/serviceaccount"
+    );
+    let sources = &pod["volumes"][0]["projected"]["sources"];
+    assert_eq!(sources[0]["serviceAccountToken"]["path"], "token");
+    assert_eq!(sources[1]["configMap"]["name"], "kube-root-ca.crt");
 }
 
 #[test]
