@@ -10,8 +10,8 @@
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    LimitRange, Namespace, Pod, PodTemplate, ReplicationController, ResourceQuota, Secret,
-    ServiceAccount,
+    ConfigMap, LimitRange, Namespace, Pod, PodTemplate, ReplicationController, ResourceQuota,
+    Secret, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
@@ -79,6 +79,7 @@ watched_kinds! {
     PodTemplate => "PodTemplate", Object::from;
     ResourceQuota => "ResourceQuota", Object::from;
     LimitRange => "LimitRange", Object::from;
+    ConfigMap => "ConfigMap", Object::from;
     PartialObjectMeta<Secret> => "Secret", secret_object;
 }
 

@@ -61,6 +61,13 @@ pub fn http_status(addr: SocketAddr, path: &str) -> Option<String> {
     out.lines().next().map(str::to_owned)
 }
 
+/// The `rampart` binary the tests run: `$RAMPART_BIN`, else the workspace's debug build.
+pub fn rampart_bin() -> PathBuf {
+    std::env::var_os("RAMPART_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/debug/rampart"))
+}
+
 /// `rampart operator` as a child process, stopped when dropped.
 pub struct Operator {
     pub child: Child,
@@ -87,9 +94,7 @@ impl Operator {
         extra: &[&str],
         health: SocketAddr,
     ) -> Result<Operator> {
-        let bin = std::env::var_os("RAMPART_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo().join("target/debug/rampart"));
+        let bin = rampart_bin();
         if !bin.exists() {
             bail!(
                 "{} is missing: build it with `cargo build -p rampart`",

@@ -51,7 +51,7 @@ async fn reported(cluster: &Cluster) -> Result<(BTreeSet<Key>, usize)> {
 
 /// What `rampart scan --cluster` finds with `kubeconfig`.
 fn scanned(kubeconfig: &Path) -> Result<BTreeSet<Key>> {
-    let bin = rampart_e2e::operator::repo().join("target/debug/rampart");
+    let bin = rampart_e2e::operator::rampart_bin();
     let out = std::process::Command::new(&bin)
         .args(["scan", "--cluster", "--format", "json"])
         .env("KUBECONFIG", kubeconfig)

@@ -9,6 +9,7 @@
 use crate::model::apiserver_flags::ApiServerFacts;
 use crate::model::apiserver_metrics::ApiServerMetrics;
 use crate::model::bootstrap;
+use crate::model::configmap::ConfigMapMeta;
 use crate::model::encryption_config::EncryptionConfiguration;
 use crate::model::identity::{ObjectRef, Source};
 use crate::model::manifest::{self, ManifestError};
@@ -248,6 +249,10 @@ impl Inventory {
 
     pub fn limit_ranges_in(&self, ns: &str) -> impl Iterator<Item = &LimitRange> {
         in_ns(&self.store.limit_ranges, ns)
+    }
+
+    pub fn config_maps_in(&self, ns: &str) -> impl Iterator<Item = &ConfigMapMeta> {
+        in_ns(&self.store.config_maps, ns)
     }
 
     pub fn secrets_in(&self, ns: &str) -> impl Iterator<Item = &SecretMeta> {

@@ -48,6 +48,8 @@ macro_rules! kubernetes_kinds {
                 => k8s_openapi::api::core::v1::ResourceQuota, namespaced resource_quotas;
             LimitRange: k8s_openapi::api::core::v1::LimitRange
                 => k8s_openapi::api::core::v1::LimitRange, namespaced limit_ranges;
+            ConfigMap: k8s_openapi::api::core::v1::ConfigMap
+                => $crate::model::configmap::ConfigMapMeta, namespaced config_maps;
             Secret: $crate::model::object::SecretDocument
                 => $crate::model::object::SecretMeta, namespaced secrets;
         }
@@ -85,7 +87,7 @@ const fn kind(kind: &'static str, api_version: &'static str, namespaced: bool) -
 }
 
 /// Judged where it is, unread by the escalation graph.
-const fn isolation(k: KindInfo) -> KindInfo {
+const fn local(k: KindInfo) -> KindInfo {
     KindInfo {
         cluster_findings: false,
         escalation_input: false,
@@ -117,7 +119,7 @@ pub const KINDS: &[KindInfo] = &[
     kind("ClusterRole", RBAC, false),
     kind("RoleBinding", RBAC, true),
     kind("ClusterRoleBinding", RBAC, false),
-    isolation(kind("NetworkPolicy", "networking.k8s.io/v1", true)),
+    local(kind("NetworkPolicy", "networking.k8s.io/v1", true)),
     POD,
     DEPLOYMENT,
     STATEFUL_SET,
@@ -127,8 +129,9 @@ pub const KINDS: &[KindInfo] = &[
     CRON_JOB,
     REPLICATION_CONTROLLER,
     POD_TEMPLATE,
-    isolation(kind("ResourceQuota", CORE, true)),
-    isolation(kind("LimitRange", CORE, true)),
+    local(kind("ResourceQuota", CORE, true)),
+    local(kind("LimitRange", CORE, true)),
+    local(kind("ConfigMap", CORE, true)),
     kind("Secret", CORE, true),
     ENCRYPTION_CONFIGURATION,
     API_SERVER_METRICS,

@@ -5,6 +5,7 @@
 pub mod apiserver_flags;
 pub mod apiserver_metrics;
 pub mod bootstrap;
+pub mod configmap;
 pub mod credentials;
 pub mod encryption_config;
 pub mod identity;
