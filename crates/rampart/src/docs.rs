@@ -81,6 +81,7 @@ pub fn rules_markdown() -> String {
          overrides severities, disables rules, records exceptions and lists the registries images \
          may come from (POD027 runs only with that list):\n\n```yaml\nseverityOverrides: {{RBAC004: info}}\ndisabledRules: [NS002]\n\
          allowedRegistries: [registry.example.com, ghcr.io/acme]   # a registry, or a path in one\n\
+         systemWorkloads: [coredns*, kube-proxy*, my-addon]   # replaces the default list (NS005)\n\
          exceptions:\n  - rule: RBAC014        # id or name, or '*'\n    namespace: ops\n    kind: Role\n    \
          name: debug-*        # trailing * matches a prefix\n    reason: break-glass role, reviewed quarterly\n```\n"
     );

@@ -20,6 +20,10 @@ pub struct Settings {
     /// Rule ids or names that do not run.
     pub disabled_rules: BTreeSet<String>,
     pub exceptions: Vec<Exception>,
+    /// Workloads that belong in the system namespaces (the platform's add-ons), by name; a
+    /// trailing `*` matches a prefix. The default lists the usual ones; a list in the
+    /// settings replaces it.
+    pub system_workloads: Vec<String>,
     /// Registries (or paths in them, `ghcr.io/acme`) images may come from; empty: any.
     pub allowed_registries: Vec<String>,
     /// Encryption at rest a managed platform provides, where Rampart cannot observe it.
@@ -39,11 +43,58 @@ impl Default for Settings {
             severity_overrides: BTreeMap::new(),
             disabled_rules: BTreeSet::new(),
             exceptions: Vec::new(),
+            system_workloads: DEFAULT_SYSTEM_WORKLOADS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
             allowed_registries: Vec::new(),
             declared_encryption: None,
         }
     }
 }
+
+/// The control plane's static pods and the add-ons that kubeadm, the managed platforms
+/// (EKS, GKE, AKS) and the common network, storage and DNS projects install into
+/// kube-system.
+const DEFAULT_SYSTEM_WORKLOADS: &[&str] = &[
+    "etcd*",
+    "kube-apiserver*",
+    "kube-controller-manager*",
+    "kube-scheduler*",
+    "cloud-controller-manager*",
+    "kube-proxy*",
+    "coredns*",
+    "kube-dns*",
+    "node-local-dns*",
+    "nodelocaldns*",
+    "metrics-server*",
+    "konnectivity-agent*",
+    "kube-vip*",
+    "calico-*",
+    "cilium*",
+    "hubble-*",
+    "kube-flannel*",
+    "canal*",
+    "weave-net*",
+    "antrea-*",
+    "kube-router*",
+    "aws-node*",
+    "aws-load-balancer-controller*",
+    "ebs-csi-*",
+    "efs-csi-*",
+    "eks-pod-identity-agent*",
+    "csi-*",
+    "snapshot-controller*",
+    "cluster-autoscaler*",
+    "azure-*",
+    "cloud-node-manager*",
+    "ama-*",
+    "gke-*",
+    "pdcsi-*",
+    "fluentbit-gke*",
+    "event-exporter-gke*",
+    "l7-default-backend*",
+];
 
 /// Identities that everyone, or every ServiceAccount, has.
 pub fn is_public_identity(name: &str) -> bool {
@@ -94,6 +145,16 @@ impl Settings {
             });
         }
         Ok(settings)
+    }
+
+    /// Whether a workload of this name belongs in a system namespace.
+    pub fn is_system_workload(&self, name: &str) -> bool {
+        self.system_workloads
+            .iter()
+            .any(|p| match p.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => name == p,
+            })
     }
 
     pub fn is_system_namespace(&self, namespace: &str) -> bool {

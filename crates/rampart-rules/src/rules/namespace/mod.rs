@@ -7,6 +7,7 @@ use crate::rules::prelude::*;
 mod namespace_without_limit_range;
 mod namespace_without_resource_quota;
 mod pod_security_not_enforced;
+mod user_workload_in_system_namespace;
 mod workloads_in_default_namespace;
 
 pub const RULES: &[Rule] = &[
@@ -14,6 +15,7 @@ pub const RULES: &[Rule] = &[
     workloads_in_default_namespace::RULE,
     namespace_without_resource_quota::RULE,
     namespace_without_limit_range::RULE,
+    user_workload_in_system_namespace::RULE,
 ];
 
 /// Reports non-system namespaces that run workloads but hold no object of `kind`, as
