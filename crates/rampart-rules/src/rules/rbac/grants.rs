@@ -244,6 +244,10 @@ fn report_role(
     let mut draft = draft.message(message).severity(severity);
     if all_system || bootstrap_labelled(meta) {
         draft = draft.system(true);
+    } else if !subjects.is_empty() {
+        // Granted to users or their workloads: not the platform's own, even when the role
+        // lives in kube-system.
+        draft = draft.system(false);
     }
     emit.push(draft);
 }
@@ -288,7 +292,9 @@ fn report_builtin_binding(
         ),
     )
     .path("roleRef")
-    .related("role", ObjectRef::cluster_role(&role_name));
+    .related("role", ObjectRef::cluster_role(&role_name))
+    // The subjects are not the platform's (they were filtered above), even in kube-system.
+    .system(false);
     for s in &subjects {
         draft = draft.related("subject", s.to_ref());
     }

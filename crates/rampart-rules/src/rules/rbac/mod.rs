@@ -18,6 +18,7 @@ mod escalation_path_to_cluster_admin;
 mod escalation_path_to_privileged_identity;
 mod event_delete;
 mod impersonate;
+mod kube_system_configmap_write;
 mod nodes_proxy;
 mod persistentvolume_create;
 mod pod_exec;
@@ -56,4 +57,5 @@ pub const RULES: &[Rule] = &[
     event_delete::RULE,
     binding_write::RULE,
     system_masters_binding::RULE,
+    kube_system_configmap_write::RULE,
 ];
