@@ -4,10 +4,10 @@ use crate::model::identity::ObjectRef;
 use crate::rules::prelude::*;
 use crate::rules::rbac::grants::{Matched, is_builtin_cluster_role};
 use crate::rules::rbac::{
-    binding_write, csr_approve, destructive_delete, event_delete, impersonate, nodes_proxy,
-    persistentvolume_create, pod_exec, role_escalate_or_bind, secret_read,
-    serviceaccount_token_create, webhook_configuration_write, wildcard_resource, wildcard_verb,
-    workload_create,
+    binding_write, csr_approve, destructive_delete, event_delete, impersonate,
+    network_exposure_write, nodes_proxy, persistentvolume_create, pod_exec, role_escalate_or_bind,
+    secret_read, serviceaccount_token_create, webhook_configuration_write, wildcard_resource,
+    wildcard_verb, workload_create,
 };
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
@@ -63,6 +63,7 @@ const FOR_VIEW: &[Matcher] = &[
     destructive_delete::matcher,
     event_delete::matcher,
     binding_write::matcher,
+    network_exposure_write::matcher,
 ];
 
 const TARGETS: &[&str] = &["admin", "edit", "view"];

@@ -19,6 +19,7 @@ mod escalation_path_to_privileged_identity;
 mod event_delete;
 mod impersonate;
 mod kube_system_configmap_write;
+mod network_exposure_write;
 mod nodes_proxy;
 mod persistentvolume_create;
 mod pod_exec;
@@ -58,4 +59,5 @@ pub const RULES: &[Rule] = &[
     binding_write::RULE,
     system_masters_binding::RULE,
     kube_system_configmap_write::RULE,
+    network_exposure_write::RULE,
 ];
