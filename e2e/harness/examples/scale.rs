@@ -176,14 +176,6 @@ impl Sampler {
         Sampler { samples, task }
     }
 
-    fn last(&self) -> (u64, u64) {
-        self.samples
-            .lock()
-            .ok()
-            .and_then(|s| s.last().map(|&(_, rss, hwm)| (rss, hwm)))
-            .unwrap_or_default()
-    }
-
     /// One line per `step` of the run: the highest VmRSS seen in it.
     fn timeline(&self, step: Duration) -> Vec<(Duration, u64)> {
         let Ok(samples) = self.samples.lock() else {
@@ -351,15 +343,16 @@ async fn main() -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let (rss_ready, _) = sampler.last();
+    let pid = child.id();
+    let (rss_ready, _) = memory_kib(pid).unwrap_or_default();
     let complete = first_reports(health, started, &mut child).await?;
-    let (rss_complete, _) = sampler.last();
+    let (rss_complete, hwm_complete) = memory_kib(pid).unwrap_or_default();
     let after = apiserver_requests(&cluster)?;
 
     let writes_before = operator_metric(health, "rampart_report_writes_total", "")?;
     tokio::time::sleep(QUIET_WINDOW).await;
     let quiet_writes = operator_metric(health, "rampart_report_writes_total", "")? - writes_before;
-    let (rss_steady, _) = sampler.last();
+    let (rss_steady, _) = memory_kib(pid).unwrap_or_default();
     let watched = operator_metric(health, "rampart_watched_objects", "")?;
 
     let namespaced: Api<PostureReport> = Api::all(cluster.client.clone());
@@ -387,7 +380,7 @@ async fn main() -> Result<()> {
 
     let probe = synthetic::namespace_name(sizes.namespaces / 2);
     let times = latency(&cluster, &probe).await?;
-    let (rss_end, hwm) = sampler.last();
+    let (rss_end, hwm) = memory_kib(pid).unwrap_or_default();
     rampart_e2e::terminate(&mut child);
     sampler.task.abort();
 
@@ -401,9 +394,10 @@ async fn main() -> Result<()> {
         mib(rss_ready)
     );
     println!(
-        "| first complete set of reports | {:.1} s after start, VmRSS {:.0} MiB |",
+        "| first complete set of reports | {:.1} s after start, VmRSS {:.0} MiB, VmHWM {:.0} MiB |",
         complete.as_secs_f64(),
-        mib(rss_complete)
+        mib(rss_complete),
+        mib(hwm_complete)
     );
     println!(
         "| steady VmRSS ({} s later) | {:.0} MiB ({:.0} bytes per watched object) |",
