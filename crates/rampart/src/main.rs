@@ -17,6 +17,12 @@ mod source;
 use clap::Parser;
 use std::process::ExitCode;
 
+// The operator's memory follows what it holds: mimalloc hands freed pages back to the
+// system, where the default allocator kept every pass's peak (measured with
+// `just bench-scale`, docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {

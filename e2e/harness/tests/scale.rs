@@ -146,8 +146,13 @@ async fn the_operator_reports_exactly_what_a_scan_finds_on_a_generated_cluster()
             labels.remove("pod-security.kubernetes.io/enforce-version");
         }
     }
+    // ServiceAccounts next: a pod is admitted only once its ServiceAccount exists.
+    let (accounts, rest): (Vec<_>, Vec<_>) = rest
+        .into_iter()
+        .partition(|d| d["kind"] == "ServiceAccount");
     let started = Instant::now();
     let applied = apply_all(&cluster.client, namespaces, 8).await?
+        + apply_all(&cluster.client, accounts, 8).await?
         + apply_all(&cluster.client, rest, 8).await?;
     eprintln!(
         "applied {applied} generated objects in {:?}",

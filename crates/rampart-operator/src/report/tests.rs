@@ -392,3 +392,36 @@ fn the_writer_remembers_what_a_resolved_finding_is_announced_and_counted_with() 
     );
     assert_eq!(resolved.category, written.category);
 }
+
+#[test]
+fn an_unchanged_evaluation_builds_the_same_reports_when_they_fold() {
+    // Many namespaces shrink every share until reports fold and truncate, as at 100k
+    // objects; the second pass must say exactly what the first wrote.
+    let f = findings(&many_low_and_one_high(3000));
+    let mut names: Vec<String> = (0..1000).map(|i| format!("ns-{i:04}")).collect();
+    names.push("shop".to_owned());
+    let namespaces: Vec<&str> = names.iter().map(String::as_str).collect();
+    let first = Fixture::default().build(&f, &namespaces).reports;
+    assert!(!first.namespaces["shop"].folded.is_empty());
+    let mut open = Open::new();
+    crate::apply::remember(&mut open, &first);
+    let second = Fixture {
+        open,
+        now: "2026-03-03T00:00:00Z",
+        ..Fixture::default()
+    }
+    .build(&f, &namespaces)
+    .reports;
+    for (ns, report) in &first.namespaces {
+        assert_eq!(
+            content_hash(report, &()),
+            content_hash(&second.namespaces[ns], &()),
+            "{ns}: {report:#?}\n---\n{:#?}",
+            second.namespaces[ns]
+        );
+    }
+    assert_eq!(
+        content_hash(&first.cluster, &()),
+        content_hash(&second.cluster, &())
+    );
+}
