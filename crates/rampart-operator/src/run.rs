@@ -383,8 +383,10 @@ impl Pipeline {
         let started = Instant::now();
         // API: kube-apiserver /metrics, when due; the watches' changes are already here.
         let collected = self.collect().await;
-        let updated = self.update_inventory(collected);
+        // Before the inventory step takes the rest of `live`: without the book, every pass
+        // would build every report again.
         let book = std::mem::take(&mut self.live.book);
+        let updated = self.update_inventory(collected);
         let mut evaluated = self.evaluate(updated);
         let forgotten = self.forget_vanished();
         let (decided, book) = self.build_reports(&mut evaluated, &forgotten, book);

@@ -222,7 +222,11 @@ fn start_operator(
             &health.to_string(),
         ])
         .env("KUBECONFIG", kubeconfig)
-        .env("RUST_LOG", "warn")
+        // RAMPART_OPERATOR_LOG=info shows each pass's scope and what it built.
+        .env(
+            "RUST_LOG",
+            std::env::var("RAMPART_OPERATOR_LOG").unwrap_or_else(|_| "warn".to_owned()),
+        )
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log)?)
         .spawn()

@@ -206,6 +206,23 @@ async fn the_operator_reports_exactly_what_a_scan_finds_on_a_generated_cluster()
         second > first,
         "the change added findings: {first} -> {second}"
     );
+    // The pass that wrote the change built the reports its scope reaches, not all of them.
+    let log = operator.log();
+    let last_write = log
+        .lines()
+        .rev()
+        .find(|l| l.contains(" evaluated ") && !l.contains(" written=0 "))
+        .with_context(|| format!("no pass wrote anything: {log}"))?;
+    let built: usize = last_write
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("reports_built="))
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("no reports_built in {last_write:?}"))?;
+    assert!(
+        built <= 3,
+        "an incremental pass built {built} reports of {}: {last_write}",
+        sizes.namespaces
+    );
     eprintln!("scale check: {first} findings, then {second}; reports agree with the scan");
     Ok(())
 }
