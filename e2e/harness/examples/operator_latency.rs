@@ -12,23 +12,12 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
 use rampart_crd::ClusterPostureReport;
-use rampart_e2e::operator::repo;
+use rampart_e2e::operator::{memory_kib, percentile, repo};
 use rampart_e2e::{Cluster, apply_yaml};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const CHANGES: usize = 100;
-
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -113,7 +102,7 @@ async fn main() -> Result<()> {
         }
         latencies.push(started.elapsed());
     }
-    let rss = peak_rss_kib(operator.id());
+    let rss = memory_kib(operator.id()).map(|(_, hwm)| hwm);
     let _ = operator.kill();
     let _ = operator.wait();
     namespaces.delete(&ns, &Default::default()).await?;

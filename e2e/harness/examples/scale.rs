@@ -25,8 +25,10 @@ use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::Api;
 use kube::api::{DeleteParams, ListParams};
 use rampart_crd::{ClusterPostureReport, PostureReport};
-use rampart_e2e::operator::{free_port, http_get, http_status, install, repo};
-use rampart_e2e::{Cluster, apply_all, apply_yaml};
+use rampart_e2e::operator::{
+    free_port, http_status, install, memory_kib, metric_sum_where, percentile, repo,
+};
+use rampart_e2e::{Cluster, apply_generated, apply_yaml};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -44,34 +46,6 @@ const LATENCY_ROUNDS: usize = 20;
 
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
-}
-
-/// `VmRSS` and `VmHWM` of a process, in KiB.
-fn memory_kib(pid: u32) -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| -> Option<u64> {
-        let line = status.lines().find(|l| l.starts_with(name))?;
-        line.split_whitespace().nth(1)?.parse().ok()
-    };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
-}
-
-/// The operator's own metric `name`, summed over its series; `filter` picks series by a
-/// label text such as `result="written"`.
-fn operator_metric(health: SocketAddr, name: &str, filter: &str) -> Result<f64> {
-    let (status, body) = http_get(health, "/metrics")?;
-    if status != 200 {
-        bail!("/metrics answered {status}");
-    }
-    Ok(body
-        .lines()
-        .filter(|l| {
-            l.strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
-        })
-        .filter(|l| l.contains(filter))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum())
 }
 
 /// kube-apiserver's request counters by "VERB resource[/subresource]", read with kubectl
@@ -122,38 +96,20 @@ async fn load(cluster: &Cluster, sizes: synthetic::Sizes) -> Result<usize> {
     let mut chunk = 0;
     let mut done = false;
     while !done {
-        let mut namespaces = Vec::new();
-        // Pods are admitted only once their ServiceAccount exists.
-        let mut accounts = Vec::new();
-        let mut rest = Vec::new();
+        let mut documents = Vec::new();
         for _ in 0..NAMESPACES_PER_BATCH {
-            let Some(documents) = generator.next_documents() else {
+            let Some(chunk_documents) = generator.next_documents() else {
                 done = true;
                 break;
             };
             // The platform chunk (kube-system, default) would overwrite the control
             // plane's own objects.
             if chunk != 1 {
-                for mut d in documents {
-                    if d["kind"] == "Namespace" {
-                        // Enforced Pod Security would refuse the pods the rules judge.
-                        if let Some(labels) = d["metadata"]["labels"].as_object_mut() {
-                            labels.remove("pod-security.kubernetes.io/enforce");
-                            labels.remove("pod-security.kubernetes.io/enforce-version");
-                        }
-                        namespaces.push(d);
-                    } else if d["kind"] == "ServiceAccount" {
-                        accounts.push(d);
-                    } else {
-                        rest.push(d);
-                    }
-                }
+                documents.extend(chunk_documents);
             }
             chunk += 1;
         }
-        applied += apply_all(&cluster.client, namespaces, CONCURRENCY).await?;
-        applied += apply_all(&cluster.client, accounts, CONCURRENCY).await?;
-        applied += apply_all(&cluster.client, rest, CONCURRENCY).await?;
+        applied += apply_generated(&cluster.client, documents, CONCURRENCY).await?;
         eprint!("\rloaded {applied} objects");
     }
     eprintln!();
@@ -246,10 +202,10 @@ async fn first_reports(
         if let Some(status) = child.try_wait()? {
             bail!("the operator exited with {status}");
         }
-        let evaluated = operator_metric(health, "rampart_last_evaluation_timestamp_seconds", "")
+        let evaluated = metric_sum_where(health, "rampart_last_evaluation_timestamp_seconds", "")
             .unwrap_or(0.0)
             > 0.0;
-        let now = operator_metric(health, "rampart_report_writes_total", "").unwrap_or(-1.0);
+        let now = metric_sum_where(health, "rampart_report_writes_total", "").unwrap_or(-1.0);
         if now != writes {
             writes = now;
             last_change = started.elapsed();
@@ -261,14 +217,6 @@ async fn first_reports(
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted
-        .get(i.min(sorted.len().saturating_sub(1)))
-        .copied()
-        .unwrap_or_default()
 }
 
 /// A namespace report's finding count.
@@ -361,15 +309,15 @@ async fn main() -> Result<()> {
     // Only reports sent count: a pass that finds nothing new counts its reports as
     // `unchanged`, which costs the API server nothing.
     let written = r#"result="written""#;
-    let writes_before = operator_metric(health, "rampart_report_writes_total", written)?;
-    let passes_before = operator_metric(health, "rampart_evaluation_duration_seconds_count", "")?;
+    let writes_before = metric_sum_where(health, "rampart_report_writes_total", written)?;
+    let passes_before = metric_sum_where(health, "rampart_evaluation_duration_seconds_count", "")?;
     tokio::time::sleep(QUIET_WINDOW).await;
     let quiet_writes =
-        operator_metric(health, "rampart_report_writes_total", written)? - writes_before;
+        metric_sum_where(health, "rampart_report_writes_total", written)? - writes_before;
     let quiet_passes =
-        operator_metric(health, "rampart_evaluation_duration_seconds_count", "")? - passes_before;
+        metric_sum_where(health, "rampart_evaluation_duration_seconds_count", "")? - passes_before;
     let (rss_steady, _) = memory_kib(pid).unwrap_or_default();
-    let watched = operator_metric(health, "rampart_watched_objects", "")?;
+    let watched = metric_sum_where(health, "rampart_watched_objects", "")?;
 
     let namespaced: Api<PostureReport> = Api::all(cluster.client.clone());
     let reports = namespaced.list(&ListParams::default()).await?.items;

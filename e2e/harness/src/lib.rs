@@ -377,6 +377,33 @@ pub async fn apply_all(
     Ok(applied)
 }
 
+/// Server-side applies generated manifests so that the API server admits them as they
+/// are: Namespaces first, without enforced Pod Security (which would refuse the pods the
+/// rules are meant to judge); then ServiceAccounts (a pod is admitted only once its
+/// ServiceAccount exists); then the rest, `concurrency` requests in flight. Returns how
+/// many were applied.
+pub async fn apply_generated(
+    client: &Client,
+    documents: Vec<serde_json::Value>,
+    concurrency: usize,
+) -> Result<usize> {
+    let (mut namespaces, rest): (Vec<_>, Vec<_>) = documents
+        .into_iter()
+        .partition(|d| d["kind"] == "Namespace");
+    for ns in &mut namespaces {
+        if let Some(labels) = ns["metadata"]["labels"].as_object_mut() {
+            labels.remove("pod-security.kubernetes.io/enforce");
+            labels.remove("pod-security.kubernetes.io/enforce-version");
+        }
+    }
+    let (accounts, rest): (Vec<_>, Vec<_>) = rest
+        .into_iter()
+        .partition(|d| d["kind"] == "ServiceAccount");
+    Ok(apply_all(client, namespaces, concurrency).await?
+        + apply_all(client, accounts, concurrency).await?
+        + apply_all(client, rest, concurrency).await?)
+}
+
 /// Polls `check` until it returns `Some`, or fails after `timeout` naming `what` and the
 /// last error `check` returned (errors count as "not yet": the API may be restarting).
 pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<T>

@@ -153,6 +153,12 @@ impl Drop for Operator {
 
 /// The sum of every sample of metric `name` the operator serves.
 pub fn metric_sum(health: SocketAddr, name: &str) -> Result<f64> {
+    metric_sum_where(health, name, "")
+}
+
+/// The sum of the samples of metric `name` whose line contains `filter`, a label such as
+/// `result="written"`.
+pub fn metric_sum_where(health: SocketAddr, name: &str, filter: &str) -> Result<f64> {
     let (status, body) = http_get(health, "/metrics")?;
     ensure!(status == 200, "/metrics answered {status}");
     Ok(body
@@ -161,8 +167,28 @@ pub fn metric_sum(health: SocketAddr, name: &str) -> Result<f64> {
             l.strip_prefix(name)
                 .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
         })
+        .filter(|l| l.contains(filter))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum())
+}
+
+/// `VmRSS` and `VmHWM` of a process, in KiB: what the benchmarks report.
+pub fn memory_kib(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// The `p` quantile (0 to 1) of sorted durations; zero for none.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted
+        .get(i.min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or_default()
 }
 
 /// Waits until the operator has written nothing for `quiet`: the cluster has settled.

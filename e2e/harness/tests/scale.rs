@@ -15,7 +15,7 @@ use kube::Api;
 use kube::api::ListParams;
 use rampart_crd::{ClusterPostureReport, PostureReport, Report};
 use rampart_e2e::operator::{Operator, install_with, wait_quiet};
-use rampart_e2e::{Cluster, ExtraCluster, apply_all, apply_yaml, wait_for};
+use rampart_e2e::{Cluster, ExtraCluster, apply_generated, apply_yaml, wait_for};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -134,26 +134,9 @@ async fn the_operator_reports_exactly_what_a_scan_finds_on_a_generated_cluster()
         }
         chunk += 1;
     }
-    // Namespaces first, so that what lives in them has somewhere to go; and without
-    // enforced Pod Security, which would make the API server refuse the generated pods
-    // the rules are meant to judge (both sides read the cluster as it is).
-    let (mut namespaces, rest): (Vec<_>, Vec<_>) = documents
-        .into_iter()
-        .partition(|d| d["kind"] == "Namespace");
-    for ns in &mut namespaces {
-        if let Some(labels) = ns["metadata"]["labels"].as_object_mut() {
-            labels.remove("pod-security.kubernetes.io/enforce");
-            labels.remove("pod-security.kubernetes.io/enforce-version");
-        }
-    }
-    // ServiceAccounts next: a pod is admitted only once its ServiceAccount exists.
-    let (accounts, rest): (Vec<_>, Vec<_>) = rest
-        .into_iter()
-        .partition(|d| d["kind"] == "ServiceAccount");
+    // Both sides read the cluster as the API server admitted it.
     let started = Instant::now();
-    let applied = apply_all(&cluster.client, namespaces, 8).await?
-        + apply_all(&cluster.client, accounts, 8).await?
-        + apply_all(&cluster.client, rest, 8).await?;
+    let applied = apply_generated(&cluster.client, documents, 8).await?;
     eprintln!(
         "applied {applied} generated objects in {:?}",
         started.elapsed()

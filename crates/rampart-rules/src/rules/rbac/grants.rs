@@ -306,16 +306,21 @@ fn report_builtin_binding(
 
 /// Names a permission as users read it: `create on pods/exec`.
 pub fn describe(verbs: &[String], perm: &Permission<'_>) -> String {
+    format!("{} on {}", verbs.join(", "), resource_of(perm))
+}
+
+/// The resource a permission is on, with its subresource and API group:
+/// `pods/exec`, `deployments (apps)`.
+fn resource_of(perm: &Permission<'_>) -> String {
     let resource = match perm.subresource {
         Some(sub) => format!("{}/{sub}", perm.resource),
         None => perm.resource.to_owned(),
     };
-    let group = if perm.group.is_empty() {
-        String::new()
+    if perm.group.is_empty() {
+        resource
     } else {
-        format!(" ({})", perm.group)
-    };
-    format!("{} on {resource}{group}", verbs.join(", "))
+        format!("{resource} ({})", perm.group)
+    }
 }
 
 /// The first PolicyRule that grants any of `perms`, as a [`Matched`] at the rule's default
@@ -363,10 +368,7 @@ pub fn every_match(
             .enumerate()
             .find_map(|(i, r)| crate::analysis::rbac::matching::grants(r, perm).map(|g| (i, g)));
         let Some((i, g)) = hit else { continue };
-        let mut resource = match perm.group {
-            "" => perm.resource.to_owned(),
-            group => format!("{} ({group})", perm.resource),
-        };
+        let mut resource = resource_of(perm);
         if g.is_narrowed() {
             resource.push_str(&format!(" (only {})", g.names.join(", ")));
         } else {
