@@ -15,10 +15,11 @@ mod synthetic;
 use rampart_operator::apply::remember;
 use rampart_operator::held::Held;
 use rampart_operator::metrics::Metrics;
+use rampart_operator::open::Open;
 use rampart_operator::placement::NamespaceFilter;
-use rampart_operator::report::{self, Book, Inputs, Open, Rebuild, Transitions, content_hash};
+use rampart_operator::report::{self, Book, Inputs, Rebuild, Transitions, content_hash};
 use rampart_rules::encryption::Assessment;
-use rampart_rules::{Change, Derived, Inventory, Settings, evaluate_scope, registry};
+use rampart_rules::{Change, Derived, Inventory, Settings, Severity, evaluate_scope, registry};
 use rampart_testkit::bench::{Timing, mib, show_mib};
 use std::collections::BTreeSet;
 use std::hint::black_box;
@@ -77,6 +78,7 @@ fn main() {
                 encryption: &encryption,
                 could_not_evaluate: &[],
                 open,
+                detail_from: Severity::High,
                 now: "2026-11-30T00:00:00Z",
                 version: "bench",
             },

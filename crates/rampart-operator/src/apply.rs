@@ -1,15 +1,16 @@
 //! Apply: the one writer. Sends a report only when its content hash differs from what is
 //! in the cluster, with server-side apply under one field manager, and counts what it did.
 
+use crate::open::{Open, Shared, read_back};
 use crate::placement::report_key;
-use crate::report::{Open, Reports, content_hash, json_hash};
+use crate::report::{Reports, content_hash, json_hash};
 use crate::written::Vanished;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
 use rampart_crd::{
-    CLUSTER_REPORT_NAME, ClusterPostureReport, FoldedFindings, POSTURE_REPORT_NAME, PostureReport,
-    Report, ReportFinding, ResourceRef,
+    CLUSTER_REPORT_NAME, ClusterPostureReport, POSTURE_REPORT_NAME, PostureReport, Report,
 };
+use rampart_rules::Severity;
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 
@@ -42,46 +43,14 @@ impl ApplyError {
     }
 }
 
-/// What a written report says is open: its whole findings, and each folded finding by
-/// its rule, severity, fingerprint and the entry's first-seen time.
-pub fn open_in(report: &Report) -> impl Iterator<Item = ReportFinding> + '_ {
-    let folded = report
-        .folded
-        .iter()
-        .flat_map(|g| g.fingerprints.iter().map(move |fp| folded_finding(g, fp)));
-    report.findings.iter().map(remembered).chain(folded)
-}
-
-/// What the writer keeps of an open finding between passes: what carries its first-seen
-/// time over and what an event and the metrics say when it resolves. Its path and related
-/// objects are neither, and would double what every open finding costs.
-pub fn remembered(f: &ReportFinding) -> ReportFinding {
-    ReportFinding {
-        rule_id: f.rule_id.clone(),
-        severity: f.severity.clone(),
-        category: f.category.clone(),
-        title: f.title.clone(),
-        message: f.message.clone(),
-        resource: f.resource.clone(),
-        path: None,
-        related: Vec::new(),
-        fingerprint: f.fingerprint.clone(),
-        first_seen: f.first_seen.clone(),
-    }
-}
-
 /// Replaces what `open` holds of the reports built (or gone) in `reports` with what they
-/// hold now; returns what they held before. Only what is open now is remembered: a finding
-/// that resolves and comes back is new again.
+/// stand for now; returns what they held before. Only what is open now is remembered: a
+/// finding that resolves and comes back is new again.
 pub fn remember(open: &mut Open, reports: &Reports) -> Open {
     let mut before = Open::new();
-    for (key, report) in reports.built() {
-        let now: HashMap<String, ReportFinding> = reports
-            .open_in(&key, report)
-            .map(|f| (f.fingerprint.clone(), remembered(f)))
-            .collect();
-        if let Some(was) = open.insert(key.clone(), now) {
-            before.insert(key, was);
+    for (key, now) in &reports.open {
+        if let Some(was) = open.insert(key.clone(), now.clone()) {
+            before.insert(key.clone(), was);
         }
     }
     for key in &reports.gone {
@@ -90,27 +59,6 @@ pub fn remember(open: &mut Open, reports: &Reports) -> Open {
         }
     }
     before
-}
-
-/// A folded finding as far as its report tells it.
-fn folded_finding(g: &FoldedFindings, fingerprint: &str) -> ReportFinding {
-    ReportFinding {
-        rule_id: g.rule_id.clone(),
-        severity: g.severity.clone(),
-        category: String::new(),
-        title: g.title.clone(),
-        message: String::new(),
-        resource: ResourceRef {
-            api_version: String::new(),
-            kind: String::new(),
-            namespace: None,
-            name: String::new(),
-        },
-        path: None,
-        related: Vec::new(),
-        fingerprint: fingerprint.to_owned(),
-        first_seen: g.first_seen.clone(),
-    }
 }
 
 /// What one successful write did.
@@ -138,15 +86,19 @@ fn hash_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) ->
 }
 
 impl Writer {
-    fn remember(&mut self, key: String, report: &Report) {
-        let open = self.open.entry(key).or_default();
-        for f in open_in(report) {
-            open.insert(f.fingerprint.clone(), f);
-        }
+    fn remember(
+        &mut self,
+        key: String,
+        report: &Report,
+        detail_from: Severity,
+        shared: &mut Shared,
+    ) {
+        self.open
+            .entry(key)
+            .or_default()
+            .extend(read_back(report, detail_from, shared));
     }
 
-    /// Reads the reports already in the cluster, so a restart neither rewrites unchanged
-    /// reports nor makes old findings new.
     /// Forgets the reports that are gone from the cluster, so the next apply writes them
     /// again; returns their keys.
     pub fn forget(&mut self, vanished: &Vanished) -> BTreeSet<String> {
@@ -169,8 +121,12 @@ impl Writer {
         forgotten
     }
 
-    pub async fn load(client: &Client) -> Result<Writer, ApplyError> {
+    /// Reads the reports already in the cluster, so a restart neither rewrites unchanged
+    /// reports nor makes old findings new; what an event says is kept of the findings at
+    /// or above `detail_from`.
+    pub async fn load(client: &Client, detail_from: Severity) -> Result<Writer, ApplyError> {
         let mut w = Writer::default();
+        let mut shared = Shared::default();
         let reports: Api<PostureReport> = Api::all(client.clone());
         for r in reports
             .list(&ListParams::default())
@@ -181,7 +137,7 @@ impl Writer {
             if let Some(h) = hash_of(&r.metadata) {
                 w.hashes.insert(key.clone(), h);
             }
-            w.remember(key, &r.spec.report);
+            w.remember(key, &r.spec.report, detail_from, &mut shared);
         }
         let cluster: Api<ClusterPostureReport> = Api::all(client.clone());
         if let Some(r) = cluster
@@ -192,7 +148,7 @@ impl Writer {
             if let Some(h) = hash_of(&r.metadata) {
                 w.hashes.insert(report_key(None), h);
             }
-            w.remember(report_key(None), &r.spec.report);
+            w.remember(report_key(None), &r.spec.report, detail_from, &mut shared);
         }
         Ok(w)
     }

@@ -2,16 +2,18 @@
 //! finding at or above a severity appears, `FindingResolved` when it goes. Only changes are
 //! announced; a restart announces nothing already known, because the open findings are read
 //! back from the reports. A burst (a first install, a bulk load) gets one `FindingsChanged`
-//! event on the ClusterPostureReport that counts the changes per rule.
+//! event on the ClusterPostureReport that counts the changes per rule. A finding read back
+//! from a folded entry after a restart is known by rule and fingerprint only: it is
+//! counted in a summary but gets no event of its own.
 
-use crate::report::{Transitions, at_least};
+use crate::report::{Noted, Transitions};
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::Resource as _;
 use kube::api::PostParams;
 use kube::{Api, Client};
-use rampart_crd::{CLUSTER_REPORT_NAME, ClusterPostureReport, ReportFinding};
+use rampart_crd::{CLUSTER_REPORT_NAME, ClusterPostureReport};
 use rampart_rules::Severity;
 use std::collections::BTreeMap;
 use tracing::warn;
@@ -28,7 +30,7 @@ const MAX_NOTE: usize = 1024;
 #[derive(Debug)]
 enum Announcement<'a> {
     /// An event on each finding's object, detected before resolved.
-    Each(Vec<(&'a ReportFinding, bool)>),
+    Each(Vec<(Noted<'a>, bool)>),
     /// One event on the ClusterPostureReport: how many appeared and went, per rule.
     Summary {
         detected: usize,
@@ -41,19 +43,19 @@ enum Announcement<'a> {
 /// The transitions at or above `min`, announced each or, past
 /// [`MAX_EVENTS_PER_EVALUATION`], summarised.
 fn worth_announcing<'a>(transitions: &Transitions<'a>, min: Severity) -> Announcement<'a> {
-    let all: Vec<(&ReportFinding, bool)> = transitions
+    let all: Vec<(Noted<'a>, bool)> = transitions
         .detected
         .iter()
-        .map(|f| (*f, true))
-        .chain(transitions.resolved.iter().map(|f| (*f, false)))
-        .filter(|(f, _)| at_least(&f.severity, min))
+        .map(|n| (*n, true))
+        .chain(transitions.resolved.iter().map(|n| (*n, false)))
+        .filter(|(n, _)| n.finding.at_least(min))
         .collect();
     if all.len() <= MAX_EVENTS_PER_EVALUATION {
         return Announcement::Each(all);
     }
     let mut by_rule: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for (f, detected) in &all {
-        let entry = by_rule.entry(f.rule_id.as_str()).or_default();
+        let entry = by_rule.entry(f.finding.rule.id()).or_default();
         if *detected {
             entry.0 += 1;
         } else {
@@ -79,16 +81,18 @@ fn truncate(s: &str, max: usize) -> String {
     s[..end].to_owned()
 }
 
-/// The event for one finding. Cluster-scoped objects' events go to `default`, as the API
-/// server's own do.
-pub fn event_for(f: &ReportFinding, detected: bool, instance: &str) -> Event {
-    let r = &f.resource;
+/// The event for one finding; `None` when what it says was not kept. Cluster-scoped
+/// objects' events go to `default`, as the API server's own do.
+pub fn event_for(n: &Noted<'_>, detected: bool, instance: &str) -> Option<Event> {
+    let f = n.finding;
+    let detail = f.detail.as_deref()?;
+    let r = &detail.resource;
     let (reason, type_, verb) = if detected {
         ("FindingDetected", "Warning", "detected")
     } else {
         ("FindingResolved", "Normal", "resolved")
     };
-    Event {
+    Some(Event {
         metadata: ObjectMeta {
             generate_name: Some("rampart-".to_owned()),
             namespace: Some(r.namespace.clone().unwrap_or_else(|| "default".to_owned())),
@@ -101,7 +105,10 @@ pub fn event_for(f: &ReportFinding, detected: bool, instance: &str) -> Event {
         note: Some(truncate(
             &format!(
                 "{} {} ({}) {verb}: {}",
-                f.rule_id, f.title, f.severity, f.message
+                f.rule.id(),
+                f.rule.title(),
+                f.severity_name(),
+                detail.message
             ),
             MAX_NOTE,
         )),
@@ -115,7 +122,7 @@ pub fn event_for(f: &ReportFinding, detected: bool, instance: &str) -> Event {
         reporting_controller: Some(REPORTING_CONTROLLER.to_owned()),
         reporting_instance: Some(truncate(instance, 128)),
         ..Default::default()
-    }
+    })
 }
 
 /// The one event that sums up a burst of changes, on the ClusterPostureReport (in
@@ -174,7 +181,7 @@ pub async fn announce(
     let events: Vec<Event> = match worth_announcing(transitions, min) {
         Announcement::Each(chosen) => chosen
             .into_iter()
-            .map(|(f, detected)| event_for(f, detected, instance))
+            .filter_map(|(n, detected)| event_for(&n, detected, instance))
             .collect(),
         Announcement::Summary {
             detected,

@@ -1,12 +1,15 @@
 //! Reports built from YAML manifests, for the tests of what consumes them (events, metrics).
 
 use crate::held::Held;
+use crate::open::{Open, Shared, read_back};
 use crate::placement::NamespaceFilter;
-use crate::report::{self, Book, Built, Inputs, Open, Rebuild, Reports};
-use rampart_crd::ReportFinding;
+use crate::report::{self, Book, Built, Inputs, Rebuild, Reports};
 use rampart_rules::encryption::{Assessment, Evidence, State};
-use rampart_rules::{Evaluation, Finding, Inventory, Settings, evaluate};
+use rampart_rules::{Evaluation, Finding, Inventory, Settings, Severity, evaluate};
 use std::collections::HashMap;
+
+/// The events' threshold the fixtures build with: the operator's default.
+pub const DETAIL_FROM: Severity = Severity::High;
 
 /// The sorted findings of a full evaluation of `yaml`.
 pub fn findings(yaml: &str) -> Vec<Finding> {
@@ -17,14 +20,10 @@ pub fn findings(yaml: &str) -> Vec<Finding> {
 /// The open findings the writer keeps after writing `reports` (read back as a restarted
 /// writer reads them).
 pub fn open_of(reports: &Reports) -> Open {
+    let mut shared = Shared::default();
     reports
         .built()
-        .map(|(key, r)| {
-            let open: HashMap<String, ReportFinding> = crate::apply::open_in(r)
-                .map(|f| (f.fingerprint.clone(), f))
-                .collect();
-            (key, open)
-        })
+        .map(|(key, r)| (key, read_back(r, DETAIL_FROM, &mut shared)))
         .collect()
 }
 
@@ -84,6 +83,7 @@ impl Fixture {
                 encryption: &self.encryption,
                 could_not_evaluate: &self.could_not_evaluate,
                 open: &self.open,
+                detail_from: DETAIL_FROM,
                 now: self.now,
                 version: "0.1.0",
             },

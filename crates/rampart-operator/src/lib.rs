@@ -22,6 +22,7 @@ mod fixture;
 pub mod health;
 pub mod held;
 pub mod metrics;
+pub mod open;
 pub mod placement;
 pub mod report;
 pub mod run;

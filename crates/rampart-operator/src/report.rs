@@ -19,15 +19,17 @@
 //! it costs what the change costs, however many findings the rest of the cluster holds.
 
 use crate::held::{Held, Replaced};
+use crate::open::{Open, OpenFinding, OpenFindings, resource_ref};
 use crate::placement::{NamespaceFilter, OpenSeries, report_key};
 use rampart_crd::{
     EncryptionStatus, FoldedFindings, MAX_REPORT_BYTES, RelatedRef, Report, ReportFinding,
-    ResourceRef, SeverityCounts,
+    SeverityCounts,
 };
 use rampart_rules::encryption::Assessment;
 use rampart_rules::{Finding, ObjectRef, Severity, Summary, score};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Room kept for the report's own fields and the object's metadata.
 const OVERHEAD_BYTES: usize = 16 * 1024;
@@ -69,13 +71,11 @@ pub struct Inputs<'a> {
     pub could_not_evaluate: &'a [String],
     /// Findings open in the written reports, whose first-seen times carry over.
     pub open: &'a Open,
+    /// The events' threshold: what an event says is kept of open findings at or above it.
+    pub detail_from: Severity,
     pub now: &'a str,
     pub version: &'a str,
 }
-
-/// Findings open in the written reports: per report (by the writer's key, see
-/// [`crate::placement::report_key`]), by fingerprint.
-pub type Open = HashMap<String, HashMap<String, ReportFinding>>;
 
 /// Which reports a pass builds: all of them, or those whose findings may have changed.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -154,9 +154,9 @@ pub struct Reports {
     pub cluster_score: u8,
     pub cluster_summary: SeverityCounts,
     pub encryption: EncryptionStatus,
-    /// The folded findings of the reports built this pass, whole, by report key: not
-    /// written, but open once the reports are (see [`Reports::open`]).
-    pub folded: BTreeMap<String, Vec<ReportFinding>>,
+    /// What each report built this pass stands for, its folded findings included, by
+    /// report key: open once the reports are written.
+    pub open: BTreeMap<String, OpenFindings>,
     /// How many reports are truncated, built this pass or before.
     pub truncated: usize,
 }
@@ -190,15 +190,6 @@ fn encryption_status(a: &Assessment) -> EncryptionStatus {
     }
 }
 
-fn to_ref(r: &ObjectRef) -> ResourceRef {
-    ResourceRef {
-        api_version: r.api_version.clone(),
-        kind: r.kind.clone(),
-        namespace: r.namespace.clone(),
-        name: r.name.clone(),
-    }
-}
-
 fn counts(s: &Summary) -> SeverityCounts {
     let c = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     SeverityCounts {
@@ -210,54 +201,64 @@ fn counts(s: &Summary) -> SeverityCounts {
     }
 }
 
-fn to_report_finding(
-    f: &Finding,
-    open: Option<&HashMap<String, ReportFinding>>,
-    now: &str,
-) -> ReportFinding {
-    let fingerprint = f.fingerprint.to_string();
+fn to_report_finding(f: &Finding, first_seen: &str) -> ReportFinding {
     ReportFinding {
         rule_id: f.rule_id().to_owned(),
         severity: f.severity.as_str().to_owned(),
         category: f.category().as_str().to_owned(),
         title: f.title().to_owned(),
         message: f.message.to_string(),
-        resource: to_ref(&f.resource),
+        resource: resource_ref(&f.resource),
         path: f.path.as_deref().map(str::to_owned),
         related: f
             .related
             .iter()
             .map(|r| RelatedRef {
                 relation: r.relation.to_owned(),
-                object: to_ref(&r.object),
+                object: resource_ref(&r.object),
             })
             .collect(),
-        first_seen: open
-            .and_then(|o| o.get(&fingerprint))
-            .map_or_else(|| now.to_owned(), |o| o.first_seen.clone()),
-        fingerprint,
+        first_seen: first_seen.to_owned(),
+        fingerprint: f.fingerprint.to_string(),
     }
 }
 
+/// A listed finding and when it was first seen.
+type Listed<'a> = (&'a Finding, Arc<str>);
+
 /// Builds one report (a namespace's or the cluster's, `key` as the writer names it):
 /// score and counts over `counted`, and the findings of `listed` (both sorted most severe
-/// first) within `share` bytes. The findings it folds go whole to `folded`.
+/// first) within `share` bytes. What it stands for, folded findings included, goes to
+/// `open`.
 fn report(
     key: &str,
     counted: &[&Finding],
     listed: &[&Finding],
     inputs: &Inputs<'_>,
     share: usize,
-    folded: &mut BTreeMap<String, Vec<ReportFinding>>,
+    now: &Arc<str>,
+    open: &mut BTreeMap<String, OpenFindings>,
 ) -> Report {
     let summary = Summary::of(counted.iter().copied());
-    let open = inputs.open.get(key);
-    let whole: Vec<ReportFinding> = listed
+    let was = inputs.open.get(key);
+    let listed: Vec<Listed<'_>> = listed
         .iter()
-        .map(|f| to_report_finding(f, open, inputs.now))
+        .map(|f| {
+            let seen = was
+                .and_then(|o| o.get(&f.fingerprint.value()))
+                .map_or_else(|| now.clone(), |o| o.first_seen.clone());
+            (*f, seen)
+        })
         .collect();
-    let fitted = fit(whole, share);
-    folded.insert(key.to_owned(), fitted.folded_whole);
+    let stands_for: OpenFindings = listed
+        .iter()
+        .map(|(f, seen)| {
+            let noted = OpenFinding::of(f, seen.clone(), inputs.detail_from);
+            (f.fingerprint.value(), noted)
+        })
+        .collect();
+    open.insert(key.to_owned(), stands_for);
+    let fitted = fit(&listed, share);
     Report {
         score: score::score(counted.iter().copied()),
         summary: counts(&summary),
@@ -276,8 +277,6 @@ struct Fitted {
     whole: Vec<ReportFinding>,
     folded: Vec<FoldedFindings>,
     truncated: bool,
-    /// The findings the folded entries stand for.
-    folded_whole: Vec<ReportFinding>,
 }
 
 /// Bytes a value adds to a JSON list.
@@ -286,39 +285,45 @@ fn json_len<T: serde::Serialize>(v: &T) -> usize {
 }
 
 /// How a folded entry names an object.
-fn object_name(r: &ResourceRef) -> String {
+fn object_name(r: &ObjectRef) -> String {
     match &r.namespace {
         Some(ns) => format!("{} {ns}/{}", r.kind, r.name),
         None => format!("{} {}", r.kind, r.name),
     }
 }
 
+/// Bytes a fingerprint adds to a folded entry's list: 16 hex digits, quoted, and a comma.
+const FINGERPRINT_BYTES: usize = 16 + 3;
+
 /// Keeps every finding whole when they fit `share`. Otherwise the most severe stay whole
 /// within half of it, and the rest fold into one entry per rule and severity, most severe
 /// first: each with its exact count and every fingerprint, then as many object names as
 /// the room left allows. What cannot be named at all is only counted (`truncated`).
-fn fit(mut findings: Vec<ReportFinding>, share: usize) -> Fitted {
-    // Sizes only as far as the share reaches: a report far over it costs no more to fit
-    // than one just over it.
+/// Only the findings kept whole are rendered, and only as far as the share reaches: a
+/// report far over it costs no more to fit than one just over it.
+fn fit(listed: &[Listed<'_>], share: usize) -> Fitted {
+    let mut whole = Vec::new();
     let mut sizes = Vec::new();
     let mut total = 0usize;
-    for f in &findings {
-        let n = json_len(f);
+    for (f, seen) in listed {
+        let rendered = to_report_finding(f, seen);
+        let n = json_len(&rendered);
         total = total.saturating_add(n);
         sizes.push(n);
+        whole.push(rendered);
         if total > share {
             break;
         }
     }
     if total <= share {
         return Fitted {
-            whole: findings,
+            whole,
             ..Fitted::default()
         };
     }
     // Room for whole findings: half the share at most, and never the room the fingerprints
     // of the folded findings need.
-    let fingerprints: usize = findings.iter().map(|f| f.fingerprint.len() + 3).sum();
+    let fingerprints = listed.len().saturating_mul(FINGERPRINT_BYTES);
     let whole_room = (share / 2).min(share.saturating_sub(fingerprints));
     let mut used = 0usize;
     let mut kept = 0usize;
@@ -327,17 +332,18 @@ fn fit(mut findings: Vec<ReportFinding>, share: usize) -> Fitted {
         used += sizes[kept];
         kept += 1;
     }
-    let mut groups: Vec<(FoldedFindings, Vec<&ReportFinding>)> = Vec::new();
-    for f in &findings[kept..] {
+    whole.truncate(kept);
+    let mut groups: Vec<(FoldedFindings, Vec<&Finding>)> = Vec::new();
+    for (f, seen) in &listed[kept..] {
         let at = groups
             .iter()
-            .position(|(g, _)| g.rule_id == f.rule_id && g.severity == f.severity);
+            .position(|(g, _)| g.rule_id == f.rule_id() && g.severity == f.severity.as_str());
         let i = at.unwrap_or_else(|| {
             let g = FoldedFindings {
-                rule_id: f.rule_id.clone(),
-                severity: f.severity.clone(),
-                title: f.title.clone(),
-                first_seen: f.first_seen.clone(),
+                rule_id: f.rule_id().to_owned(),
+                severity: f.severity.as_str().to_owned(),
+                title: f.title().to_owned(),
+                first_seen: seen.to_string(),
                 ..FoldedFindings::default()
             };
             groups.push((g, Vec::new()));
@@ -345,26 +351,22 @@ fn fit(mut findings: Vec<ReportFinding>, share: usize) -> Fitted {
         });
         let (g, members) = &mut groups[i];
         g.count += 1;
-        if f.first_seen < g.first_seen {
-            g.first_seen.clone_from(&f.first_seen);
+        if **seen < *g.first_seen {
+            g.first_seen = seen.to_string();
         }
         members.push(f);
     }
     let mut truncated = false;
     // Counts and fingerprints first, so that folding is never read as a fix...
     for (g, members) in &mut groups {
-        let cost = json_len(g)
-            + members
-                .iter()
-                .map(|f| f.fingerprint.len() + 3)
-                .sum::<usize>();
+        let cost = json_len(g) + members.len() * FINGERPRINT_BYTES;
         if used + cost > share {
             truncated = true;
             used += json_len(g);
             continue;
         }
         used += cost;
-        g.fingerprints = members.iter().map(|f| f.fingerprint.clone()).collect();
+        g.fingerprints = members.iter().map(|f| f.fingerprint.to_string()).collect();
     }
     // ...then the objects, most severe first, while there is room.
     for (g, members) in &mut groups {
@@ -381,13 +383,10 @@ fn fit(mut findings: Vec<ReportFinding>, share: usize) -> Fitted {
             truncated = true;
         }
     }
-    let folded = groups.into_iter().map(|(g, _)| g).collect();
-    let folded_whole = findings.split_off(kept);
     Fitted {
-        whole: findings,
-        folded,
+        whole,
+        folded: groups.into_iter().map(|(g, _)| g).collect(),
         truncated,
-        folded_whole,
     }
 }
 
@@ -406,16 +405,17 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
     reported.dedup();
     let all = !book.can_build(rebuild, &reported, inputs);
     let share = namespace_share(reported.len());
-    let mut folded = BTreeMap::new();
-    let build_namespace = |ns: &str, folded: &mut BTreeMap<String, Vec<ReportFinding>>| {
+    let now: Arc<str> = inputs.now.into();
+    let mut open = BTreeMap::new();
+    let build_namespace = |ns: &str, open: &mut BTreeMap<String, OpenFindings>| {
         let fs = held.namespace_findings(ns);
-        report(ns, &fs, &fs, inputs, share, folded)
+        report(ns, &fs, &fs, inputs, share, &now, open)
     };
     let mut namespaces = BTreeMap::new();
     let gone: Vec<String>;
     if all {
         for ns in &reported {
-            namespaces.insert(ns.clone(), build_namespace(ns, &mut folded));
+            namespaces.insert(ns.clone(), build_namespace(ns, &mut open));
         }
         gone = book
             .namespaces
@@ -427,7 +427,7 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
     } else {
         for ns in &rebuild.namespaces {
             if reported.binary_search(ns).is_ok() {
-                namespaces.insert(ns.clone(), build_namespace(ns, &mut folded));
+                namespaces.insert(ns.clone(), build_namespace(ns, &mut open));
             }
         }
         gone = Vec::new();
@@ -461,7 +461,8 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
                 &listed,
                 inputs,
                 largest_share(),
-                &mut folded,
+                &now,
+                &mut open,
             );
             let hash = content_hash(&r, &());
             (r, hash)
@@ -479,7 +480,7 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
     book.namespaces.clone_from(&reported);
     book.could_not_evaluate = inputs.could_not_evaluate.to_vec();
     let score = score::of_summary(held.summary());
-    let open = if all {
+    let series = if all {
         held.series().clone()
     } else {
         rebuild.series.clone()
@@ -495,12 +496,16 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
         cluster_score: score,
         cluster_summary: counts(held.summary()),
         encryption: encryption_status(inputs.encryption),
-        folded,
+        open,
         truncated: book.truncated.len(),
     };
     Built {
         reports,
-        posture: Posture { score, open, all },
+        posture: Posture {
+            score,
+            open: series,
+            all,
+        },
     }
 }
 
@@ -517,24 +522,19 @@ impl Reports {
             .chain(cluster)
     }
 
-    /// The findings a built report stands for, whole, the folded ones included: what is
-    /// open once it is written.
-    pub fn open_in<'a>(
-        &'a self,
-        key: &str,
-        report: &'a Report,
-    ) -> impl Iterator<Item = &'a ReportFinding> {
-        report
-            .findings
-            .iter()
-            .chain(self.folded.get(key).into_iter().flatten())
+    /// Every finding the reports built this pass stand for, by fingerprint.
+    pub fn open(&self) -> impl Iterator<Item = (u64, &OpenFinding)> {
+        self.open
+            .values()
+            .flat_map(|o| o.iter().map(|(fp, f)| (*fp, f)))
     }
+}
 
-    /// Every finding the reports built this pass stand for.
-    pub fn open(&self) -> impl Iterator<Item = &ReportFinding> {
-        self.built()
-            .flat_map(|(key, r)| self.open_in(&key, r).collect::<Vec<_>>())
-    }
+/// An open finding that a write made appear or go.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Noted<'a> {
+    pub fingerprint: u64,
+    pub finding: &'a OpenFinding,
 }
 
 /// Findings that appeared and findings that went in one write, relative to the findings
@@ -543,8 +543,8 @@ impl Reports {
 /// fingerprint.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Transitions<'a> {
-    pub detected: Vec<&'a ReportFinding>,
-    pub resolved: Vec<&'a ReportFinding>,
+    pub detected: Vec<Noted<'a>>,
+    pub resolved: Vec<Noted<'a>>,
 }
 
 impl<'a> Transitions<'a> {
@@ -553,34 +553,28 @@ impl<'a> Transitions<'a> {
     /// version cannot read (a report written by another version) are neither detected nor
     /// resolved.
     pub fn between(before: &'a Open, reports: &'a Reports) -> Self {
-        let mut detected: Vec<&ReportFinding> = Vec::new();
-        let mut resolved: Vec<&ReportFinding> = Vec::new();
-        let readable = |f: &ReportFinding| at_least(&f.severity, Severity::Info);
-        for (key, report) in reports.built() {
+        let mut detected: Vec<Noted<'a>> = Vec::new();
+        let mut resolved: Vec<Noted<'a>> = Vec::new();
+        let absent = |from: Option<&'a OpenFindings>, to: Option<&'a OpenFindings>| {
+            from.into_iter().flatten().filter_map(move |(fp, f)| {
+                let gone = !to.is_some_and(|t| t.contains_key(fp));
+                (gone && f.severity.is_some()).then_some(Noted {
+                    fingerprint: *fp,
+                    finding: f,
+                })
+            })
+        };
+        for (key, _) in reports.built() {
             let was = before.get(&key);
-            let current: HashMap<&str, &ReportFinding> = reports
-                .open_in(&key, report)
-                .map(|f| (f.fingerprint.as_str(), f))
-                .collect();
-            detected.extend(
-                current.values().filter(|f| {
-                    !was.is_some_and(|w| w.contains_key(&f.fingerprint)) && readable(f)
-                }),
-            );
-            if let Some(was) = was {
-                resolved.extend(
-                    was.values()
-                        .filter(|f| !current.contains_key(f.fingerprint.as_str()) && readable(f)),
-                );
-            }
+            let now = reports.open.get(&key);
+            detected.extend(absent(now, was));
+            resolved.extend(absent(was, now));
         }
         for key in &reports.gone {
-            if let Some(was) = before.get(key) {
-                resolved.extend(was.values().filter(|f| readable(f)));
-            }
+            resolved.extend(absent(before.get(key), None));
         }
-        detected.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
-        resolved.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
+        detected.sort_by_key(|n| n.fingerprint);
+        resolved.sort_by_key(|n| n.fingerprint);
         Transitions { detected, resolved }
     }
 }
@@ -608,11 +602,6 @@ fn short(h: Sha256) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// Whether a severity name in a report is at or above `min`.
-pub fn at_least(severity: &str, min: Severity) -> bool {
-    severity.parse::<Severity>().is_ok_and(|s| s >= min)
 }
 
 #[cfg(test)]

@@ -573,6 +573,7 @@ impl Pipeline {
                 encryption: &encryption,
                 could_not_evaluate: &could_not_evaluate,
                 open: &self.writer.open,
+                detail_from: self.config.event_min_severity,
                 now: &now,
                 version: env!("CARGO_PKG_VERSION"),
             },
@@ -652,7 +653,7 @@ impl Pipeline {
 /// Reads the reports already written (API). Missing CRDs are no reason to stop: the
 /// operator evaluates on, says so, and writes every report once they exist.
 async fn load_writer(client: &Client, config: &Config) -> Result<Writer, RunError> {
-    match Writer::load(client).await {
+    match Writer::load(client, config.event_min_severity).await {
         Ok(writer) => Ok(writer),
         Err(e) if e.is_missing_crd() => {
             warn!(error = %e, "the report CRDs are not installed (kubectl apply -f crds/); evaluating on, and writing every report once they exist");

@@ -8,7 +8,7 @@ fn chosen(t: &Transitions<'_>, min: Severity) -> Vec<(String, bool)> {
     match worth_announcing(t, min) {
         Announcement::Each(each) => each
             .into_iter()
-            .map(|(f, detected)| (f.rule_id.clone(), detected))
+            .map(|(n, detected)| (n.finding.rule.id().to_owned(), detected))
             .collect(),
         summary => panic!("summarised: {summary:?}"),
     }
@@ -41,7 +41,7 @@ fn announces_changes_at_or_above_the_threshold_only() {
     assert!(
         t.detected
             .iter()
-            .any(|f| !at_least(&f.severity, Severity::High)),
+            .any(|n| !n.finding.at_least(Severity::High)),
         "a finding below the threshold is new: {t:?}"
     );
     assert_eq!(
@@ -69,9 +69,9 @@ fn a_burst_is_summarised_in_one_event_per_rule_counts() {
     else {
         panic!("not summarised: {t:?}");
     };
-    let high = |fs: &[&ReportFinding]| {
+    let high = |fs: &[Noted<'_>]| {
         fs.iter()
-            .filter(|f| at_least(&f.severity, Severity::High))
+            .filter(|n| n.finding.at_least(Severity::High))
             .count()
     };
     assert_eq!(detected, high(&t.detected));
@@ -119,9 +119,21 @@ fn event_points_at_the_object_and_fits_the_note_limit() {
     let r = Fixture::default()
         .build(&findings(ADMIN), &["shop"])
         .reports;
-    let mut f = r.cluster.findings[0].clone();
-    f.message = "é".repeat(2000);
-    let e = event_for(&f, true, "pod-1");
+    let (fingerprint, f) = r
+        .open()
+        .find(|(_, f)| f.rule.id() == "RBAC001")
+        .expect("RBAC001 is open");
+    let mut f = f.clone();
+    let detail = f
+        .detail
+        .as_mut()
+        .expect("a critical finding keeps its detail");
+    detail.message = "é".repeat(2000).into();
+    let noted = Noted {
+        fingerprint,
+        finding: &f,
+    };
+    let e = event_for(&noted, true, "pod-1").expect("an event");
     assert_eq!(e.metadata.namespace.as_deref(), Some("default"));
     assert_eq!(
         e.regarding.as_ref().and_then(|x| x.kind.as_deref()),

@@ -4,8 +4,8 @@
 use super::registry::{Current, Metrics};
 use crate::apply::ApplyError;
 use crate::placement::OpenSeries;
-use crate::report::{Posture, Reports, Transitions};
-use rampart_crd::{CLUSTER_REPORT_NAME, ReportFinding};
+use crate::report::{Noted, Posture, Reports, Transitions};
+use rampart_crd::CLUSTER_REPORT_NAME;
 use rampart_rules::encryption::{Evidence, State};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
@@ -20,10 +20,11 @@ const ENCRYPTION_STATES: [State; 4] = [
 ];
 
 /// Sums findings per (rule, severity, category): the label set of both counters.
-fn tally(findings: &[&ReportFinding]) -> BTreeMap<[String; 3], u64> {
+fn tally(findings: &[Noted<'_>]) -> BTreeMap<[String; 3], u64> {
     let mut out: BTreeMap<[String; 3], u64> = BTreeMap::new();
-    for f in findings {
-        let labels = [&f.rule_id, &f.severity, &f.category].map(String::clone);
+    for n in findings {
+        let f = n.finding;
+        let labels = [f.rule.id(), f.severity_name(), f.rule.category()].map(str::to_owned);
         *out.entry(labels).or_default() += 1;
     }
     out

@@ -1,5 +1,7 @@
 use super::*;
 use crate::fixture::{Fixture, findings, open_of};
+use crate::open::{Shared, fingerprint_key, read_back};
+use std::collections::HashMap;
 
 const INSECURE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: shop}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: shop-admin}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\nsubjects: [{kind: ServiceAccount, name: default, namespace: shop}]\n";
 
@@ -30,8 +32,8 @@ fn fixed_shop(open: &Open) -> Reports {
     .reports
 }
 
-fn rule_ids(fs: &[&ReportFinding]) -> Vec<String> {
-    fs.iter().map(|f| f.rule_id.clone()).collect()
+fn rule_ids(fs: &[Noted<'_>]) -> Vec<String> {
+    fs.iter().map(|n| n.finding.rule.id().to_owned()).collect()
 }
 
 #[test]
@@ -202,12 +204,12 @@ fn a_namespace_share_shrinks_with_the_number_of_namespaces_down_to_a_floor() {
 fn a_small_share_keeps_fingerprints_names_what_fits_and_says_so() {
     let f = findings(&many_low_and_one_high(400));
     let all: Vec<&Finding> = f.iter().filter(|x| x.namespace() == Some("shop")).collect();
-    let whole: Vec<ReportFinding> = all
+    let listed: Vec<Listed<'_>> = all
         .iter()
-        .map(|x| to_report_finding(x, None, "2026-01-01T00:00:00Z"))
+        .map(|x| (*x, Arc::from("2026-01-01T00:00:00Z")))
         .collect();
     let share = 2 * MIN_SHARE_BYTES;
-    let fitted = fit(whole.clone(), share);
+    let fitted = fit(&listed, share);
     let used = fitted.whole.iter().map(json_len).sum::<usize>()
         + fitted.folded.iter().map(json_len).sum::<usize>();
     assert!(used <= share + 1024, "{used} bytes for a share of {share}");
@@ -216,7 +218,7 @@ fn a_small_share_keeps_fingerprints_names_what_fits_and_says_so() {
         "the most severe stay whole"
     );
     let folded: usize = fitted.folded.iter().map(|g| g.count as usize).sum();
-    assert_eq!(fitted.whole.len() + folded, whole.len());
+    assert_eq!(fitted.whole.len() + folded, listed.len());
     assert!(fitted.truncated, "not every object could be named");
     let named: usize = fitted.folded.iter().map(|g| g.resources.len()).sum();
     assert!(named > 0 && named < folded, "{named} of {folded}");
@@ -244,7 +246,11 @@ fn folding_is_not_a_fix_and_a_restart_reads_folded_findings_back() {
     }
     .build(&f, &["shop"])
     .reports;
-    assert!(later.open().all(|x| x.first_seen == "2026-01-01T00:00:00Z"));
+    assert!(
+        later
+            .open()
+            .all(|(_, x)| &*x.first_seen == "2026-01-01T00:00:00Z")
+    );
     assert_eq!(Transitions::between(&open, &later), Transitions::default());
 }
 
@@ -334,7 +340,7 @@ fn transitions_tell_detected_from_resolved_and_a_restart_sees_nothing_new() {
     let t = Transitions::between(&open, &fixed);
     assert!(t.detected.is_empty(), "{t:?}");
     assert_eq!(rule_ids(&t.resolved), ["RBAC015"]);
-    assert_eq!(t.resolved[0].severity, "critical");
+    assert_eq!(t.resolved[0].finding.severity, Some(Severity::Critical));
 }
 
 #[test]
@@ -343,16 +349,25 @@ fn unreadable_severities_are_neither_detected_nor_resolved() {
         .build(&findings(INSECURE), &["shop"])
         .reports;
     let mut open = open_of(&reports);
+    let key = crate::placement::report_key(None);
     // Open before, written by another version with a severity this one does not know.
-    let mut old = reports.cluster.findings[0].clone();
-    old.fingerprint = "from-another-version".to_owned();
-    old.severity = "catastrophic".to_owned();
-    let cluster = open.entry(crate::placement::report_key(None)).or_default();
-    cluster.insert(old.fingerprint.clone(), old);
+    let mut old = reports.cluster.clone();
+    old.findings.truncate(1);
+    old.findings[0].fingerprint = "from-another-version".to_owned();
+    old.findings[0].severity = "catastrophic".to_owned();
+    let read = read_back(&old, Severity::Info, &mut Shared::default());
+    assert_eq!(read.len(), 1);
+    assert!(read.values().all(|f| f.severity.is_none()));
+    let cluster = open.entry(key.clone()).or_default();
+    cluster.extend(read);
     // New, with such a severity.
-    let new = &mut reports.cluster.findings[0];
-    cluster.remove(&new.fingerprint);
-    new.severity = "catastrophic".to_owned();
+    let now = reports
+        .open
+        .get_mut(&key)
+        .expect("the cluster's open findings");
+    let (fp, new) = now.iter_mut().next().expect("an open finding");
+    cluster.remove(fp);
+    new.severity = None;
     let t = Transitions::between(&open, &reports);
     assert_eq!(t, Transitions::default(), "{t:?}");
 }
@@ -368,18 +383,27 @@ fn the_writer_remembers_what_a_resolved_finding_is_announced_and_counted_with() 
         .iter()
         .find(|x| x.rule_id == "RBAC001")
         .expect("RBAC001");
-    assert!(!written.related.is_empty() && written.path.is_some());
     let open = open_of(&first);
-    let kept = &open[&crate::placement::report_key(None)][&written.fingerprint];
-    assert_eq!((kept.path.as_deref(), kept.related.len()), (None, 0));
+    let key = crate::placement::report_key(None);
+    let kept = &open[&key][&fingerprint_key(&written.fingerprint)];
+    assert_eq!(kept.rule.id(), "RBAC001");
+    assert_eq!(&*kept.first_seen, written.first_seen.as_str());
+    // Below the events' threshold only rule, severity and first-seen time are kept.
+    let low = open
+        .values()
+        .flat_map(|o| o.values())
+        .find(|f| !f.at_least(crate::fixture::DETAIL_FROM))
+        .expect("a finding below the threshold");
+    assert_eq!(low.detail, None);
+    assert!(kept.detail.is_some(), "a critical finding keeps its detail");
     let fixed = fixed_shop(&open);
     let t = Transitions::between(&open, &fixed);
     let resolved = t
         .resolved
         .iter()
-        .find(|x| x.rule_id == "RBAC001")
+        .find(|n| n.finding.rule.id() == "RBAC001")
         .expect("RBAC001 resolved");
-    let event = crate::events::event_for(resolved, false, "test");
+    let event = crate::events::event_for(resolved, false, "test").expect("an event");
     let note = event.note.unwrap_or_default();
     assert!(
         note.contains(&written.message) && note.contains(&written.title),
@@ -390,7 +414,7 @@ fn the_writer_remembers_what_a_resolved_finding_is_announced_and_counted_with() 
         regarding.name.as_deref(),
         Some(written.resource.name.as_str())
     );
-    assert_eq!(resolved.category, written.category);
+    assert_eq!(resolved.finding.rule.category(), written.category);
 }
 
 #[test]

@@ -47,6 +47,13 @@ impl Eq for Finding {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Fingerprint(u64);
 
+impl Fingerprint {
+    /// The number the hex digits write.
+    pub fn value(self) -> u64 {
+        self.0
+    }
+}
+
 impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:016x}", self.0)
@@ -103,6 +110,10 @@ impl Finding {
             related: related.into_boxed_slice(),
             fingerprint,
         }
+    }
+
+    pub fn rule(&self) -> &'static Rule {
+        self.rule
     }
 
     pub fn rule_id(&self) -> &'static str {

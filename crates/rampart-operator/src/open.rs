@@ -1,0 +1,227 @@
+//! What the writer remembers of the findings open in the written reports, between passes:
+//! enough to carry each one's first-seen time over and to tell, after a write, what was
+//! detected and what resolved. A large cluster has hundreds of thousands of open findings,
+//! so each is a few words: its fingerprint as a number, its rule by reference, its
+//! severity, a first-seen time shared with every finding first seen in the same pass, and
+//! what an event says about it only when it is worth an event.
+
+use rampart_crd::{Report, ResourceRef};
+use rampart_rules::{Finding, ObjectRef, Rule, Severity, registry};
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+
+/// The findings open in one report, by fingerprint.
+pub type OpenFindings = HashMap<u64, OpenFinding>;
+
+/// The findings open in each report, by the writer's key (see
+/// [`crate::placement::report_key`]).
+pub type Open = HashMap<String, OpenFindings>;
+
+/// One open finding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenFinding {
+    pub rule: RuleOf,
+    /// `None`: a severity this version cannot read (a report written by another version).
+    pub severity: Option<Severity>,
+    pub first_seen: Arc<str>,
+    /// What an event about it says; kept for findings at or above the events' threshold
+    /// only, as no other is announced one by one.
+    pub detail: Option<Box<Detail>>,
+}
+
+/// What an event about a finding names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detail {
+    pub message: Box<str>,
+    pub resource: ResourceRef,
+}
+
+/// The rule of an open finding: one of this version's, or an id only (a report written
+/// by another version can name a rule this one does not have).
+#[derive(Debug, Clone)]
+pub enum RuleOf {
+    Known(&'static Rule),
+    Unknown(Arc<str>),
+}
+
+/// Rules are the same when their ids are.
+impl PartialEq for RuleOf {
+    fn eq(&self, other: &RuleOf) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl RuleOf {
+    fn named(id: &str) -> RuleOf {
+        registry::find(id).map_or_else(|| RuleOf::Unknown(id.into()), RuleOf::Known)
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            RuleOf::Known(r) => r.id,
+            RuleOf::Unknown(id) => id,
+        }
+    }
+
+    /// The rule's title; an unknown rule's is its id.
+    pub fn title(&self) -> &str {
+        match self {
+            RuleOf::Known(r) => r.title,
+            RuleOf::Unknown(id) => id,
+        }
+    }
+
+    /// The rule's category; an unknown rule's is empty.
+    pub fn category(&self) -> &str {
+        match self {
+            RuleOf::Known(r) => r.category.as_str(),
+            RuleOf::Unknown(_) => "",
+        }
+    }
+}
+
+impl OpenFinding {
+    /// What is remembered of an evaluated finding first seen at `first_seen`; what an
+    /// event says only at or above `detail_from`.
+    pub fn of(f: &Finding, first_seen: Arc<str>, detail_from: Severity) -> OpenFinding {
+        OpenFinding {
+            rule: RuleOf::Known(f.rule()),
+            severity: Some(f.severity),
+            first_seen,
+            detail: (f.severity >= detail_from).then(|| {
+                Box::new(Detail {
+                    message: f.message.clone(),
+                    resource: resource_ref(&f.resource),
+                })
+            }),
+        }
+    }
+
+    /// Whether its severity is known and at or above `min`.
+    pub fn at_least(&self, min: Severity) -> bool {
+        self.severity.is_some_and(|s| s >= min)
+    }
+
+    /// Its severity's name; empty when this version cannot read it.
+    pub fn severity_name(&self) -> &'static str {
+        self.severity.map_or("", Severity::as_str)
+    }
+}
+
+/// A finding's object as a report names it.
+pub fn resource_ref(r: &ObjectRef) -> ResourceRef {
+    ResourceRef {
+        api_version: r.api_version.clone(),
+        kind: r.kind.clone(),
+        namespace: r.namespace.clone(),
+        name: r.name.clone(),
+    }
+}
+
+/// A fingerprint as written in a report, as a number: the engine writes 16 hex digits;
+/// anything else (written by another version) is hashed, which is stable within a process,
+/// all the writer's memory needs.
+pub fn fingerprint_key(written: &str) -> u64 {
+    if written.len() == 16
+        && let Ok(n) = u64::from_str_radix(written, 16)
+    {
+        return n;
+    }
+    let mut h = DefaultHasher::new();
+    written.hash(&mut h);
+    h.finish()
+}
+
+/// Shares equal first-seen times and rules while reading reports back: most findings of
+/// a report were first seen in a handful of passes, by a handful of rules.
+#[derive(Debug, Default)]
+pub struct Shared {
+    times: HashMap<String, Arc<str>>,
+    rules: HashMap<String, RuleOf>,
+}
+
+impl Shared {
+    fn time(&mut self, time: &str) -> Arc<str> {
+        if let Some(t) = self.times.get(time) {
+            return t.clone();
+        }
+        let t: Arc<str> = time.into();
+        self.times.insert(time.to_owned(), t.clone());
+        t
+    }
+
+    fn rule(&mut self, id: &str) -> RuleOf {
+        if let Some(r) = self.rules.get(id) {
+            return r.clone();
+        }
+        let r = RuleOf::named(id);
+        self.rules.insert(id.to_owned(), r.clone());
+        r
+    }
+}
+
+/// What a written report says is open: its whole findings (with what an event about them
+/// says, at or above `detail_from`) and each folded finding by its entry's rule, severity
+/// and first-seen time.
+pub fn read_back(report: &Report, detail_from: Severity, shared: &mut Shared) -> OpenFindings {
+    let mut open = OpenFindings::with_capacity(report.findings.len());
+    for f in &report.findings {
+        let severity = f.severity.parse::<Severity>().ok();
+        let detail = severity.is_some_and(|s| s >= detail_from).then(|| {
+            Box::new(Detail {
+                message: f.message.as_str().into(),
+                resource: f.resource.clone(),
+            })
+        });
+        open.insert(
+            fingerprint_key(&f.fingerprint),
+            OpenFinding {
+                rule: shared.rule(&f.rule_id),
+                severity,
+                first_seen: shared.time(&f.first_seen),
+                detail,
+            },
+        );
+    }
+    for g in &report.folded {
+        let rule = shared.rule(&g.rule_id);
+        let severity = g.severity.parse::<Severity>().ok();
+        let first_seen = shared.time(&g.first_seen);
+        for fp in &g.fingerprints {
+            open.insert(
+                fingerprint_key(fp),
+                OpenFinding {
+                    rule: rule.clone(),
+                    severity,
+                    first_seen: first_seen.clone(),
+                    detail: None,
+                },
+            );
+        }
+    }
+    open
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_fingerprints_read_back_as_their_number_and_others_still_key() {
+        assert_eq!(fingerprint_key("00000000000000ff"), 255);
+        assert_eq!(fingerprint_key("ffffffffffffffff"), u64::MAX);
+        let other = fingerprint_key("from-another-version");
+        assert_eq!(other, fingerprint_key("from-another-version"));
+        assert_ne!(other, fingerprint_key("from-another-versioN"));
+    }
+
+    #[test]
+    fn rules_this_version_lacks_keep_their_id() {
+        let r = RuleOf::named("XYZ999");
+        assert_eq!((r.id(), r.title(), r.category()), ("XYZ999", "XYZ999", ""));
+        let known = RuleOf::named("RBAC001");
+        assert_eq!(known.category(), "rbac");
+        assert!(!known.title().is_empty() && known.title() != "RBAC001");
+    }
+}
