@@ -386,11 +386,14 @@ impl Pipeline {
         // Before the inventory step takes the rest of `live`: without the book, every pass
         // would build every report again.
         let book = std::mem::take(&mut self.live.book);
+        let collected_at = Instant::now();
         let updated = self.update_inventory(collected);
         let mut evaluated = self.evaluate(updated);
+        let evaluated_at = Instant::now();
         let forgotten = self.forget_vanished();
         let (decided, book) = self.build_reports(&mut evaluated, &forgotten, book);
         self.record(&decided);
+        let built_at = Instant::now();
         // API: the reports whose content changed, then events.
         let applied = self.apply(&decided.built).await;
         // A failed write leaves reports the next pass must build and write again, whatever
@@ -409,6 +412,15 @@ impl Pipeline {
                 written = done.written,
                 announced = done.announced,
                 elapsed_ms = started.elapsed().as_millis() as u64,
+                // Where the time went: collecting, evaluating, building (with the
+                // metrics), writing.
+                steps_ms = %format_args!(
+                    "{}/{}/{}/{}",
+                    (collected_at - started).as_millis(),
+                    (evaluated_at - collected_at).as_millis(),
+                    (built_at - evaluated_at).as_millis(),
+                    built_at.elapsed().as_millis()
+                ),
                 "evaluated"
             );
         }
