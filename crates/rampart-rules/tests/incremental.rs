@@ -311,3 +311,87 @@ fn incremental_evaluation_equals_full_evaluation() {
         }
     }
 }
+
+fn pod(name: &str) -> Change {
+    let text = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop}}\n\
+         spec: {{serviceAccountName: app, containers: [{{name: c, image: nginx}}]}}\n"
+    );
+    let v = yaml::documents(&text).remove(0);
+    let (o, _) = object_of(&v).expect("a pod");
+    Change::Upsert(Box::new(o))
+}
+
+#[test]
+fn a_workload_reaches_the_escalation_paths_only_when_it_changes_what_they_read() {
+    // eve can exec into pods through the kubelet API; ServiceAccount shop/app is
+    // cluster-admin, so eve's path goes through the first workload that runs as app.
+    let cluster = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n\
+        ---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: app, namespace: shop}\n\
+        ---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n\
+        metadata: {name: cluster-admin}\n\
+        rules: [{apiGroups: ['*'], resources: ['*'], verbs: ['*']}, {nonResourceURLs: ['*'], verbs: ['*']}]\n\
+        ---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n\
+        metadata: {name: app-admin}\n\
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\n\
+        subjects: [{kind: ServiceAccount, name: app, namespace: shop}]\n\
+        ---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n\
+        metadata: {name: node-proxy}\n\
+        rules: [{apiGroups: [''], resources: [nodes/proxy], verbs: [get, create]}]\n\
+        ---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n\
+        metadata: {name: eve-proxy}\n\
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: node-proxy}\n\
+        subjects: [{kind: User, name: eve, apiGroup: rbac.authorization.k8s.io}]\n";
+    let settings = Settings::default();
+    let rules = registry::rules();
+    let mut objects: Vec<Object> = yaml::documents(cluster)
+        .iter()
+        .filter_map(|v| object_of(v).map(|(o, _)| o))
+        .collect();
+    assert_eq!(objects.len(), 6);
+    let mut live = Inventory::from_objects(objects.iter().cloned());
+    let mut derived = Derived::default();
+    let mut merged = evaluate_scope(&live, &derived, &settings, &Scope::All, rules);
+    let names_pod = |e: &Evaluation, pod: &str| {
+        e.findings
+            .iter()
+            .any(|f| f.message.contains(&format!("Pod shop/{pod}")))
+    };
+    // (change, whether the cluster-scoped part is evaluated again, the pod paths name)
+    let steps: [(Change, bool, &str); 4] = [
+        (pod("b-pod"), true, "b-pod"),
+        // Another pod as the same account, after b-pod: no path changes.
+        (pod("c-pod"), false, "b-pod"),
+        // One before it: the paths now go through a-pod.
+        (pod("a-pod"), true, "a-pod"),
+        (
+            Change::Delete(ObjectRef::new("v1", "Pod", Some("shop"), "a-pod")),
+            true,
+            "b-pod",
+        ),
+    ];
+    for (change, cluster_again, through) in steps {
+        match &change {
+            Change::Upsert(o) => objects.push((**o).clone()),
+            Change::Delete(r) => {
+                objects.retain(|o| rampart_rules::reference_of(o).as_ref() != Some(r))
+            }
+        }
+        let scope = derived.apply(&mut live, vec![change]);
+        let Scope::Only { cluster, .. } = &scope else {
+            panic!("a pod's change evaluates everything: {scope:?}");
+        };
+        assert_eq!(*cluster, cluster_again, "{through}: {scope:?}");
+        merged.merge(
+            &scope,
+            evaluate_scope(&live, &derived, &settings, &scope, rules),
+        );
+        let full = evaluate(&Inventory::from_objects(objects.iter().cloned()), &settings);
+        assert!(
+            merged.findings == full.findings,
+            "{through}: {}",
+            diff(&merged, &full)
+        );
+        assert!(names_pod(&full, through), "no path goes through {through}");
+    }
+}

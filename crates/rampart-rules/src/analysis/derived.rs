@@ -11,15 +11,14 @@
 //!         --graph dropped?--> the cluster-scoped part ──────────────────────────┴─> Scope
 //! ```
 
-use crate::analysis::rbac::escalation::{Escalations, Limits};
+use crate::analysis::rbac::escalation::{Escalations, Limits, workload_targets};
 use crate::analysis::rbac::permissions::{Permissions, RbacObject};
 use crate::inventory::{Change, Inventory};
 use crate::model::identity::ObjectRef;
 use crate::model::kinds;
 use crate::model::object::Object;
-use crate::model::pod::{PodSpec, PodTemplate};
 use crate::model::scope::{Reach, Scope};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 
 /// The caches of one inventory. Use it only with the inventory whose changes it saw.
@@ -61,10 +60,21 @@ impl Derived {
         for r in &refs {
             before.reach_of(r, &mut reach);
         }
+        // The graph reads workloads only as which of them runs as each bound
+        // ServiceAccount: compared before and after in the namespaces they changed in.
+        let workload_namespaces: BTreeSet<&str> = refs
+            .iter()
+            .filter(|r| graph_before && kinds::is_workload(&r.kind))
+            .filter_map(|r| r.namespace.as_deref())
+            .collect();
+        let workloads_before: Vec<_> = workload_namespaces
+            .iter()
+            .map(|ns| workload_targets(inventory, before, ns))
+            .collect();
         for change in &changes {
             match change {
-                Change::Upsert(o) => self.track_upsert(inventory, o),
-                Change::Delete(r) => self.track_delete(inventory, r),
+                Change::Upsert(o) => self.track_upsert(o),
+                Change::Delete(r) => self.track_delete(r),
             }
         }
         let applied = inventory.apply(changes);
@@ -72,10 +82,17 @@ impl Derived {
         for r in &refs {
             after.reach_of(r, &mut reach);
         }
+        let workloads_moved = workload_namespaces
+            .iter()
+            .zip(&workloads_before)
+            .any(|(ns, was)| workload_targets(inventory, after, ns) != *was);
         // A namespace that appears or disappears changes how bindings naming its
         // ServiceAccounts are judged.
         for ns in &applied.namespaces_changed {
             after.reach_of_service_accounts_in(ns, &mut reach);
+        }
+        if workloads_moved {
+            self.escalations = OnceLock::new();
         }
         reach.merge(applied.reach);
         let mut scope = reach.into_scope();
@@ -86,10 +103,11 @@ impl Derived {
     }
 
     /// Keeps the caches in step with an object about to replace what the inventory holds:
-    /// RBAC objects update the effective permissions in place; anything the escalation
-    /// graph reads drops it, except a workload replaced without changing its ServiceAccount
-    /// (label churn).
-    fn track_upsert(&mut self, inventory: &Inventory, object: &Object) {
+    /// RBAC objects update the effective permissions in place; anything else the
+    /// escalation graph reads drops it, but workloads, which `apply` compares as the graph
+    /// reads them (a pod more that runs as an account some workload already runs as
+    /// changes no path).
+    fn track_upsert(&mut self, object: &Object) {
         let rbac = match object {
             Object::Role(o) => Some(RbacObject::Role(o)),
             Object::ClusterRole(o) => Some(RbacObject::ClusterRole(o)),
@@ -102,61 +120,26 @@ impl Derived {
         {
             p.upsert(o);
         }
-        let same_service_account = match object {
-            // A pod its controller stands for is not a workload of its own: churn of a
-            // ReplicaSet's pods leaves the graph as it is.
-            Object::Pod(o) if inventory.is_controlled_pod(&o.metadata) => {
-                let (ns, name) = ns_and_name(&o.metadata);
-                let old = inventory.pod(ns, name);
-                old.is_none_or(|p| inventory.is_controlled_pod(&p.metadata))
-            }
-            Object::Pod(o) => {
-                let (ns, name) = ns_and_name(&o.metadata);
-                let old = inventory.pod(ns, name).and_then(|p| p.spec.as_ref());
-                old.is_some() && pod_sa(old) == pod_sa(o.spec.as_ref())
-            }
-            Object::Deployment(o) => {
-                let (ns, name) = ns_and_name(&o.metadata);
-                let old = inventory.deployment(ns, name);
-                old.is_some_and(|d| {
-                    template_sa(d.template.as_ref()) == template_sa(o.template.as_ref())
-                })
-            }
-            // The graph reads which namespaces exist, but not their labels.
+        // Workloads are compared as the graph reads them, in `apply`; the graph reads
+        // which Namespaces exist, but not their labels.
+        let kept = match object {
             Object::Namespace(_) => true,
-            other => kinds::info(other.kind()).is_some_and(|k| !k.escalation_input),
+            other => kinds::info(other.kind())
+                .is_some_and(|k| !k.escalation_input || k.pod_spec.is_some()),
         };
-        if !same_service_account {
+        if !kept {
             self.escalations = OnceLock::new();
         }
     }
 
     /// As [`Derived::track_upsert`], for an object about to be removed.
-    fn track_delete(&mut self, inventory: &Inventory, r: &ObjectRef) {
+    fn track_delete(&mut self, r: &ObjectRef) {
         if let Some(p) = self.permissions.get_mut() {
             p.remove(r);
         }
-        let controlled_pod = r.kind == "Pod"
-            && inventory
-                .pod(r.namespace.as_deref().unwrap_or(""), &r.name)
-                .is_some_and(|p| inventory.is_controlled_pod(&p.metadata));
-        if !controlled_pod && kinds::info(&r.kind).is_none_or(|k| k.escalation_input) {
+        // Workloads are compared as the graph reads them, in `apply`.
+        if kinds::info(&r.kind).is_none_or(|k| k.escalation_input && k.pod_spec.is_none()) {
             self.escalations = OnceLock::new();
         }
     }
-}
-
-fn ns_and_name(meta: &ObjectMeta) -> (&str, &str) {
-    (
-        meta.namespace.as_deref().unwrap_or(""),
-        meta.name.as_deref().unwrap_or(""),
-    )
-}
-
-fn pod_sa(spec: Option<&PodSpec>) -> Option<&str> {
-    spec.and_then(|s| s.service_account_name.as_deref())
-}
-
-fn template_sa(t: Option<&PodTemplate>) -> Option<&str> {
-    pod_sa(t.and_then(|t| t.spec.as_ref()))
 }

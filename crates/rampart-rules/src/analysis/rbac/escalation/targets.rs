@@ -24,11 +24,7 @@ pub(super) struct Targets {
 
 pub(super) fn targets(inv: &Inventory, perms: &Permissions) -> Targets {
     let mut t = Targets::default();
-    let bound = |ns: &str, sa: &str| {
-        perms.is_bound(&SubjectKey::User(format!(
-            "system:serviceaccount:{ns}:{sa}"
-        )))
-    };
+    let bound = |ns: &str, sa: &str| is_bound(perms, ns, sa);
     for sa in inv.service_accounts() {
         let ns = sa.metadata.namespace.as_deref().unwrap_or("");
         let name = sa.metadata.name.as_deref().unwrap_or("");
@@ -66,14 +62,29 @@ pub(super) fn targets(inv: &Inventory, perms: &Permissions) -> Targets {
                 t.token_secrets.push((ns.to_owned(), name, sa.clone()));
             }
         }
-        for w in inv.workloads_in(ns) {
-            let sa = w.service_account_name();
-            if bound(ns, sa) {
-                t.workloads
-                    .entry((ns.to_owned(), sa.to_owned()))
-                    .or_insert_with(|| w.object.clone());
-            }
+        for (sa, workload) in workloads_in(inv, perms, ns) {
+            t.workloads.insert((ns.to_owned(), sa), workload);
         }
     }
     t
+}
+
+/// What the graph reads of namespace `ns`'s workloads: for each bound ServiceAccount that
+/// one runs as, the first such workload. A change to a workload that leaves this as it is
+/// leaves the graph as it is.
+pub fn workloads_in(inv: &Inventory, perms: &Permissions, ns: &str) -> BTreeMap<String, ObjectRef> {
+    let mut out = BTreeMap::new();
+    for w in inv.workloads_in(ns) {
+        let sa = w.service_account_name();
+        if !out.contains_key(sa) && is_bound(perms, ns, sa) {
+            out.insert(sa.to_owned(), w.object);
+        }
+    }
+    out
+}
+
+fn is_bound(perms: &Permissions, ns: &str, sa: &str) -> bool {
+    perms.is_bound(&SubjectKey::User(format!(
+        "system:serviceaccount:{ns}:{sa}"
+    )))
 }
