@@ -92,6 +92,10 @@ fn main() {
     // Permissions and the escalation graph are built by the first run and kept, as the
     // operator keeps them between passes.
     let mut derived = Derived::default();
+    derived.permissions(&inv);
+    let rss_permissions = mib("VmRSS");
+    derived.escalations(&inv);
+    let rss_escalations = mib("VmRSS");
     let (full, findings) = measure(runs, || {
         evaluate_scope(&inv, &derived, &settings, &Scope::All, rules)
             .findings
@@ -277,6 +281,8 @@ fn main() {
         "",
     );
     row("RSS after building the inventory", &show_mib(rss_built), "");
+    row("  + effective permissions", &show_mib(rss_permissions), "");
+    row("  + the escalation graph", &show_mib(rss_escalations), "");
     row(
         "RSS holding inventory + derived caches + one evaluation",
         &show_mib(rss_kept),

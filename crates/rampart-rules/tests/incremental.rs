@@ -313,9 +313,13 @@ fn incremental_evaluation_equals_full_evaluation() {
 }
 
 fn pod(name: &str) -> Change {
+    pod_as(name, "app")
+}
+
+fn pod_as(name: &str, account: &str) -> Change {
     let text = format!(
         "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop}}\n\
-         spec: {{serviceAccountName: app, containers: [{{name: c, image: nginx}}]}}\n"
+         spec: {{serviceAccountName: {account}, containers: [{{name: c, image: nginx}}]}}\n"
     );
     let v = yaml::documents(&text).remove(0);
     let (o, _) = object_of(&v).expect("a pod");
@@ -355,10 +359,10 @@ fn a_workload_reaches_the_escalation_paths_only_when_it_changes_what_they_read()
     let names_pod = |e: &Evaluation, pod: &str| {
         e.findings
             .iter()
-            .any(|f| f.message.contains(&format!("Pod shop/{pod}")))
+            .any(|f| f.message.contains(&format!("into Pod shop/{pod}")))
     };
     // (change, whether the cluster-scoped part is evaluated again, the pod paths name)
-    let steps: [(Change, bool, &str); 4] = [
+    let steps: [(Change, bool, &str); 6] = [
         (pod("b-pod"), true, "b-pod"),
         // Another pod as the same account, after b-pod: no path changes.
         (pod("c-pod"), false, "b-pod"),
@@ -368,6 +372,13 @@ fn a_workload_reaches_the_escalation_paths_only_when_it_changes_what_they_read()
             Change::Delete(ObjectRef::new("v1", "Pod", Some("shop"), "a-pod")),
             true,
             "b-pod",
+        ),
+        // A workload as an account no binding names: no path can go through it.
+        (pod_as("d-pod", "nobody"), false, "b-pod"),
+        (
+            Change::Delete(ObjectRef::new("v1", "Pod", Some("shop"), "b-pod")),
+            true,
+            "c-pod",
         ),
     ];
     for (change, cluster_again, through) in steps {
