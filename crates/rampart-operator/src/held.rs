@@ -32,7 +32,9 @@ struct Group {
 }
 
 impl Group {
-    fn new(findings: Vec<Finding>, filter: &NamespaceFilter) -> Group {
+    fn new(mut findings: Vec<Finding>, filter: &NamespaceFilter) -> Group {
+        // Held until the scope is evaluated again: no room kept for more.
+        findings.shrink_to_fit();
         let mut group = Group::default();
         for (i, f) in findings.iter().enumerate() {
             if f.namespace().is_none() {
@@ -91,13 +93,21 @@ fn fingerprints<'a>(
 impl Held {
     /// Everything from a full evaluation.
     pub fn new(evaluation: Evaluation, filter: &NamespaceFilter) -> Held {
-        let mut by_scope: HashMap<GroupKey, Vec<Finding>> = HashMap::new();
+        // Each group is allocated at its size: held until the next full evaluation, a
+        // vector grown by doubling would keep up to as much room again unused.
+        let mut sizes: HashMap<Option<&str>, usize> = HashMap::new();
+        for f in &evaluation.findings {
+            *sizes.entry(f.scope_namespace()).or_default() += 1;
+        }
+        let mut by_scope: HashMap<GroupKey, Vec<Finding>> = sizes
+            .into_iter()
+            .map(|(ns, n)| (ns.map(str::to_owned), Vec::with_capacity(n)))
+            .collect();
         // The evaluation is in report order; each group keeps it.
         for f in evaluation.findings {
-            by_scope
-                .entry(f.scope_namespace().map(str::to_owned))
-                .or_default()
-                .push(f);
+            if let Some(group) = by_scope.get_mut(&f.scope_namespace().map(str::to_owned)) {
+                group.push(f);
+            }
         }
         let mut held = Held {
             encryption: evaluation.encryption,
