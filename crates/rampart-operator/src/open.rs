@@ -112,9 +112,9 @@ impl OpenFinding {
 /// A finding's object as a report names it.
 pub fn resource_ref(r: &ObjectRef) -> ResourceRef {
     ResourceRef {
-        api_version: r.api_version.clone(),
-        kind: r.kind.clone(),
-        namespace: r.namespace.clone(),
+        api_version: r.api_version.to_string(),
+        kind: r.kind.to_string(),
+        namespace: r.namespace.as_deref().map(str::to_owned),
         name: r.name.clone(),
     }
 }

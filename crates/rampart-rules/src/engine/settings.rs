@@ -221,7 +221,7 @@ impl Exception {
             && self
                 .namespace
                 .as_ref()
-                .is_none_or(|ns| resource.namespace.as_ref() == Some(ns))
+                .is_none_or(|ns| resource.namespace.as_deref() == Some(ns.as_str()))
             && self.kind.as_ref().is_none_or(|k| *k == resource.kind)
             && self
                 .name

@@ -1,5 +1,6 @@
 //! Identity of Kubernetes objects and RBAC subjects, independent of their content.
 
+use crate::model::shared::Shared;
 use k8s_openapi::api::rbac::v1::RoleRef;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -8,19 +9,19 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectRef {
-    pub api_version: String,
-    pub kind: String,
+    pub api_version: Shared,
+    pub kind: Shared,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<Shared>,
     pub name: String,
 }
 
 impl ObjectRef {
     pub fn new(api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Self {
         ObjectRef {
-            api_version: api_version.to_owned(),
-            kind: kind.to_owned(),
-            namespace: namespace.map(str::to_owned),
+            api_version: Shared::new(api_version),
+            kind: Shared::new(kind),
+            namespace: namespace.map(Shared::new),
             name: name.to_owned(),
         }
     }
@@ -220,7 +221,7 @@ impl BindingId {
     pub fn of(r: &ObjectRef) -> Option<BindingId> {
         match r.kind.as_str() {
             "RoleBinding" => Some(BindingId::Namespaced {
-                namespace: r.namespace.clone().unwrap_or_default(),
+                namespace: r.namespace.as_deref().unwrap_or_default().to_owned(),
                 name: r.name.clone(),
             }),
             "ClusterRoleBinding" => Some(BindingId::Cluster(r.name.clone())),

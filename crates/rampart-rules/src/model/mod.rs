@@ -16,4 +16,5 @@ pub mod object;
 pub mod pod;
 pub mod scope;
 pub mod selector;
+pub mod shared;
 pub mod taxonomy;

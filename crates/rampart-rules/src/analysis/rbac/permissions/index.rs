@@ -332,7 +332,7 @@ impl Permissions {
     /// Removes one RBAC object by reference; other kinds are ignored. Returns whether the
     /// object was known.
     pub fn remove(&mut self, r: &ObjectRef) -> bool {
-        let ns = r.namespace.clone().unwrap_or_default();
+        let ns: String = r.namespace.as_deref().unwrap_or_default().to_owned();
         match r.kind.as_str() {
             "Role" => self
                 .rules

@@ -36,7 +36,7 @@ impl Permissions {
             }
             "Role" => {
                 let role = RoleKey::Role {
-                    namespace: r.namespace.clone().unwrap_or_default(),
+                    namespace: r.namespace.as_deref().unwrap_or_default().to_owned(),
                     name: r.name.clone(),
                 };
                 self.reach_of_bindings_to(&role, reach);
