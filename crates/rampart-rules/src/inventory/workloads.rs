@@ -7,6 +7,7 @@ use super::{Inventory, Namespaced};
 use crate::model::identity::ObjectRef;
 use crate::model::kinds::{self, KindInfo};
 use crate::model::pod::{PodSpec, PodTemplate};
+use crate::model::shared::Shared;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
 
@@ -27,6 +28,13 @@ fn merge<'a, T>(
     parts: impl Fn(&'a T) -> Option<(&'a ObjectMeta, Parts<'a>)> + 'a,
 ) -> impl Iterator<Item = Workload<'a>> + 'a {
     let mut wanted = names.iter().map(|(_, n)| n.as_str()).peekable();
+    // Taken from the shared pool once per call, not once per workload: rules walk every
+    // namespace's workloads many times per evaluation.
+    let (api_version, kind_name, namespace) = (
+        Shared::new(kind.api_version),
+        Shared::new(kind.kind),
+        Shared::new(ns),
+    );
     let start = (ns.to_owned(), String::new());
     map.range(start..)
         .take_while(move |((n, _), _)| n == ns)
@@ -35,7 +43,12 @@ fn merge<'a, T>(
             wanted.next_if(|w| *w == name.as_str())?;
             let (metadata, p) = parts(object)?;
             Some(Workload {
-                object: ObjectRef::new(kind.api_version, kind.kind, Some(ns), name),
+                object: ObjectRef {
+                    api_version: api_version.clone(),
+                    kind: kind_name.clone(),
+                    namespace: Some(namespace.clone()),
+                    name: name.clone(),
+                },
                 metadata,
                 pod_labels: p.pod_labels,
                 pod_metadata: p.pod_metadata,
