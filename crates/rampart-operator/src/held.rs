@@ -11,6 +11,13 @@
 //! A namespace's group also holds the findings about its Namespace object, which the
 //! ClusterPostureReport lists (a Namespace is cluster-scoped) and the namespace's
 //! dashboards count.
+//!
+//! Once a pass has built its reports the namespaces' findings are released
+//! ([`Held::release`]): what stays is what later passes read without evaluating the
+//! namespace again: the findings the ClusterPostureReport lists, every finding's rule and
+//! fingerprint, and the totals. A pass that must build a namespace's report evaluates that
+//! namespace first, so the findings it reads are always its own (`run` evaluates everything
+//! when a pass must build every report).
 
 use crate::placement::{NamespaceFilter, OpenSeries, dashboard_namespace};
 use rampart_rules::encryption::Assessment;
@@ -23,9 +30,13 @@ pub type GroupKey = Option<String>;
 /// One scope's findings, in report order, and what they add to the cluster's posture.
 #[derive(Debug, Default)]
 struct Group {
+    /// Every finding, until the reports are built ([`Held::release`]).
     findings: Vec<Finding>,
-    /// Which of them the ClusterPostureReport lists (no namespace of their own).
-    cluster_listed: Vec<usize>,
+    /// The findings the ClusterPostureReport lists (no namespace of their own), for as
+    /// long as the group is held.
+    cluster_listed: Vec<Finding>,
+    /// Every finding's rule and fingerprint: what a resync compares.
+    keys: Vec<(&'static str, Fingerprint)>,
     /// Over the findings the cluster's posture covers: not those of excluded namespaces.
     summary: Summary,
     series: BTreeMap<OpenSeries, u64>,
@@ -35,10 +46,16 @@ impl Group {
     fn new(mut findings: Vec<Finding>, filter: &NamespaceFilter) -> Group {
         // Held until the scope is evaluated again: no room kept for more.
         findings.shrink_to_fit();
-        let mut group = Group::default();
-        for (i, f) in findings.iter().enumerate() {
+        let mut group = Group {
+            keys: findings
+                .iter()
+                .map(|f| (f.rule_id(), f.fingerprint))
+                .collect(),
+            ..Group::default()
+        };
+        for f in &findings {
             if f.namespace().is_none() {
-                group.cluster_listed.push(i);
+                group.cluster_listed.push(f.clone());
             }
             let ns = dashboard_namespace(f);
             if !ns.is_empty() && !filter.allows(ns) {
@@ -58,7 +75,7 @@ impl Group {
     }
 
     fn cluster_listed(&self) -> impl Iterator<Item = &Finding> {
-        self.cluster_listed.iter().map(|&i| &self.findings[i])
+        self.cluster_listed.iter()
     }
 }
 
@@ -69,6 +86,7 @@ pub struct Held {
     summary: Summary,
     series: BTreeMap<OpenSeries, u64>,
     findings: usize,
+    released: bool,
     pub encryption: Assessment,
 }
 
@@ -179,7 +197,7 @@ impl Held {
             }
             self.count(&group, true);
             touched.extend(group.series.keys().cloned());
-            if !group.findings.is_empty() {
+            if !group.keys.is_empty() {
                 self.groups.insert(key, group);
             }
         }
@@ -196,9 +214,9 @@ impl Held {
     /// Adds a group's findings to the totals, or takes them away.
     fn count(&mut self, group: &Group, add: bool) {
         if add {
-            self.findings += group.findings.len();
+            self.findings += group.keys.len();
         } else {
-            self.findings -= group.findings.len();
+            self.findings -= group.keys.len();
         }
         self.summary.combine(&group.summary, add);
         for (s, n) in &group.series {
@@ -211,7 +229,24 @@ impl Held {
         }
     }
 
-    /// The findings a namespace's report lists, in report order.
+    /// Drops the namespaces' findings, once their reports are built: later passes read
+    /// only what the group keeps of them, and evaluate a namespace again before building
+    /// its report.
+    pub fn release(&mut self) {
+        for group in self.groups.values_mut() {
+            group.findings = Vec::new();
+        }
+        self.released = true;
+    }
+
+    /// Whether [`Held::release`] dropped the namespaces' findings: only the namespaces
+    /// evaluated since have theirs.
+    pub fn is_released(&self) -> bool {
+        self.released
+    }
+
+    /// The findings a namespace's report lists, in report order: none once released,
+    /// until the namespace is evaluated again.
     pub fn namespace_findings(&self, ns: &str) -> Vec<&Finding> {
         self.groups
             .get(&Some(ns.to_owned()))
@@ -258,8 +293,7 @@ impl Held {
     pub fn keys(&self) -> BTreeSet<(&'static str, Fingerprint)> {
         self.groups
             .values()
-            .flat_map(|g| g.findings.iter())
-            .map(|f| (f.rule_id(), f.fingerprint))
+            .flat_map(|g| g.keys.iter().copied())
             .collect()
     }
 }

@@ -123,13 +123,25 @@ pub struct Book {
 }
 
 impl Book {
-    /// Whether `rebuild` can be done incrementally on top of this book, or must build all.
-    fn can_build(&self, rebuild: &Rebuild, namespaces: &[String], inputs: &Inputs<'_>) -> bool {
-        !rebuild.all
-            && self.cluster.is_some()
-            && self.namespaces == namespaces
-            && self.could_not_evaluate == inputs.could_not_evaluate
+    /// Whether a build for the `reported` namespaces (see [`reported`]) with
+    /// `could_not_evaluate` can carry the other reports over, or must build every one.
+    pub fn carries(&self, reported: &[String], could_not_evaluate: &[String]) -> bool {
+        self.cluster.is_some()
+            && self.namespaces == reported
+            && self.could_not_evaluate == could_not_evaluate
     }
+}
+
+/// The namespaces that get reports, sorted: those of `namespaces` the filter allows.
+pub fn reported(namespaces: &[&str], filter: &NamespaceFilter) -> Vec<String> {
+    let mut reported: Vec<String> = namespaces
+        .iter()
+        .filter(|ns| filter.allows(ns))
+        .map(|ns| (*ns).to_owned())
+        .collect();
+    reported.sort();
+    reported.dedup();
+    reported
 }
 
 /// Everything the writer should make true: the reports built this pass (every one in a
@@ -395,15 +407,13 @@ fn fit(listed: &[Listed<'_>], share: usize) -> Fitted {
 pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
     let filter = inputs.filter;
     let held = inputs.held;
-    let mut reported: Vec<String> = inputs
-        .namespaces
-        .iter()
-        .filter(|ns| filter.allows(ns))
-        .map(|ns| (*ns).to_owned())
-        .collect();
-    reported.sort();
-    reported.dedup();
-    let all = !book.can_build(rebuild, &reported, inputs);
+    let reported = reported(inputs.namespaces, filter);
+    let all = rebuild.all || !book.carries(&reported, inputs.could_not_evaluate);
+    // Every report is built from the held findings: none may have been released.
+    debug_assert!(
+        !(all && held.is_released()),
+        "a full build of released findings"
+    );
     let share = namespace_share(reported.len());
     let now: Arc<str> = inputs.now.into();
     let mut open = BTreeMap::new();

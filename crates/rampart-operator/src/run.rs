@@ -386,12 +386,18 @@ impl Pipeline {
         // Before the inventory step takes the rest of `live`: without the book, every pass
         // would build every report again.
         let book = std::mem::take(&mut self.live.book);
+        // Read once: what the plan decides and what the reports say must agree.
+        let could_not_evaluate = self.watching.state.could_not_evaluate(Instant::now());
+        let forgotten = self.forget_vanished();
         let collected_at = Instant::now();
-        let updated = self.update_inventory(collected);
+        let updated = self.update_inventory(collected, &book, &could_not_evaluate, &forgotten);
         let mut evaluated = self.evaluate(updated);
         let evaluated_at = Instant::now();
-        let forgotten = self.forget_vanished();
-        let (decided, book) = self.build_reports(&mut evaluated, &forgotten, book);
+        let (decided, book) =
+            self.build_reports(&mut evaluated, &could_not_evaluate, &forgotten, book);
+        // The reports are built: the namespaces' findings are not needed again before
+        // they are evaluated again.
+        evaluated.held.release();
         self.record(&decided);
         let built_at = Instant::now();
         // API: the reports whose content changed, then events.
@@ -462,8 +468,17 @@ impl Pipeline {
     }
 
     /// Update inventory: applies the changes to the live inventory, keeping its indexes and
-    /// the derived caches in step; for a full evaluation, rebuilds both instead.
-    fn update_inventory(&mut self, collected: Collected) -> Updated {
+    /// the derived caches in step; for a full evaluation, rebuilds both instead. A pass
+    /// that must build every report (another set of namespaces changes every report's
+    /// share, a kind that cannot be read is named in each, reports disappeared) evaluates
+    /// everything: the last pass released the findings of the namespaces it built.
+    fn update_inventory(
+        &mut self,
+        collected: Collected,
+        book: &Book,
+        could_not_evaluate: &[String],
+        forgotten: &BTreeSet<String>,
+    ) -> Updated {
         let Live {
             mut inventory,
             mut derived,
@@ -474,7 +489,11 @@ impl Pipeline {
         changes.extend(collected.scraped);
         match held {
             Some(last) if !collected.full => {
-                let scope = derived.apply(&mut inventory, changes);
+                let mut scope = derived.apply(&mut inventory, changes);
+                let reported = report::reported(&names_of(&inventory), &self.config.namespaces);
+                if !forgotten.is_empty() || !book.carries(&reported, could_not_evaluate) {
+                    scope = Scope::All;
+                }
                 Updated {
                     inventory,
                     derived,
@@ -561,6 +580,7 @@ impl Pipeline {
     fn build_reports(
         &self,
         evaluated: &mut Evaluated,
+        could_not_evaluate: &[String],
         forgotten: &BTreeSet<String>,
         mut book: Book,
     ) -> (Decided, Book) {
@@ -568,14 +588,9 @@ impl Pipeline {
             Some(replaced) => Rebuild::of(&replaced, forgotten),
             None => Rebuild::all(),
         };
-        let inventory = &evaluated.inventory;
-        let namespaces: Vec<&str> = inventory
-            .namespaces()
-            .filter_map(|n| n.metadata.name.as_deref())
-            .collect();
+        let namespaces = names_of(&evaluated.inventory);
         // The verdict the ENC rules judged: reports and metrics do not decide again.
         let encryption = evaluated.held.encryption.clone();
-        let could_not_evaluate = self.watching.state.could_not_evaluate(Instant::now());
         let now = now();
         let built = report::build(
             &Inputs {
@@ -583,7 +598,7 @@ impl Pipeline {
                 namespaces: &namespaces,
                 filter: &self.config.namespaces,
                 encryption: &encryption,
-                could_not_evaluate: &could_not_evaluate,
+                could_not_evaluate,
                 open: &self.writer.open,
                 detail_from: self.config.event_min_severity,
                 now: &now,
@@ -675,6 +690,14 @@ async fn load_writer(client: &Client, config: &Config) -> Result<Writer, RunErro
         }
         Err(e) => Err(RunError::ReadReports(e)),
     }
+}
+
+/// Every namespace in the inventory.
+fn names_of(inventory: &Inventory) -> Vec<&str> {
+    inventory
+        .namespaces()
+        .filter_map(|n| n.metadata.name.as_deref())
+        .collect()
 }
 
 /// Sleeps until `deadline`; forever without one.

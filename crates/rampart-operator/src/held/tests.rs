@@ -101,6 +101,14 @@ fn an_incremental_build_builds_only_the_reports_in_scope_and_they_equal_a_full_b
     let first = fixture.build_from(&held, &namespaces, &Rebuild::all(), &mut book);
     assert_eq!(first.reports.namespaces.len(), 2);
     assert!(first.posture.all);
+    // As the operator does once the reports are built: what later builds read is what the
+    // group keeps and what the next evaluation brings.
+    held.release();
+    assert!(held.namespace_findings("other").is_empty());
+    assert!(
+        !held.cluster_findings().is_empty(),
+        "the cluster's list is kept"
+    );
 
     let (scope, fresh) = change(&mut inventory, &mut derived);
     let replaced = held.replace(&scope, fresh, filter);
@@ -139,8 +147,14 @@ fn an_incremental_build_builds_only_the_reports_in_scope_and_they_equal_a_full_b
     );
     assert_eq!(next.posture.score, expected.posture.score);
 
-    // Another set of namespaces changes every share: the next build is a full one.
+    assert_eq!(held.keys(), full(&inventory, filter).keys());
+
+    // Another set of namespaces changes every share: the book cannot carry the other
+    // reports over, so the operator evaluates everything for that pass.
     let more = ["other", "shop", "new"];
+    let reported = crate::report::reported(&more, filter);
+    assert!(!book.carries(&reported, &fixture.could_not_evaluate));
+    let held = full(&inventory, filter);
     let again = fixture.build_from(&held, &more, &rebuild, &mut book);
     assert!(again.posture.all);
     assert_eq!(again.reports.namespaces.len(), 3);
