@@ -48,10 +48,21 @@ fn largest_share() -> usize {
     MAX_REPORT_BYTES - OVERHEAD_BYTES
 }
 
-/// The room for each namespace report's findings when there are `namespaces` of them.
+/// The room for each namespace report's findings when there are `namespaces` of them:
+/// the budget shared as if there were [`room_for`] of them, so that a namespace created or
+/// deleted seldom changes the shares (and with them every report).
 fn namespace_share(namespaces: usize) -> usize {
     let rest = REPORTS_BUDGET_BYTES.saturating_sub(MAX_REPORT_BYTES);
-    (rest / namespaces.max(1)).clamp(MIN_SHARE_BYTES, largest_share())
+    (rest / room_for(namespaces)).clamp(MIN_SHARE_BYTES, largest_share())
+}
+
+/// `namespaces` rounded up to a step of an eighth of the power of two above it (16 at
+/// least): 1,000 namespaces share as 1,024 do, and so do 897 to 1,024 of them. Never
+/// fewer than there are, so the reports stay within the budget.
+fn room_for(namespaces: usize) -> usize {
+    let n = namespaces.max(1);
+    let step = (n.next_power_of_two() / 8).max(16);
+    n.div_ceil(step) * step
 }
 
 /// What one pass hands the builder: everything a report says comes in here.
@@ -110,13 +121,14 @@ impl Rebuild {
     }
 }
 
-/// What a build leaves for the next one: an incremental build needs the same set of
-/// reported namespaces (another set changes every share) and the same `couldNotEvaluate`
-/// (every report carries it), and sends the last ClusterPostureReport again when only the
-/// cluster's totals changed.
+/// What a build leaves for the next one: an incremental build needs the same share for
+/// each namespace's report, every newly reported namespace among those it builds, and the
+/// same `couldNotEvaluate` (every report carries it); it sends the last
+/// ClusterPostureReport again when only the cluster's totals changed.
 #[derive(Debug, Default)]
 pub struct Book {
     namespaces: Vec<String>,
+    share: usize,
     could_not_evaluate: Vec<String>,
     cluster: Option<(Report, String)>,
     truncated: BTreeSet<String>,
@@ -124,11 +136,20 @@ pub struct Book {
 
 impl Book {
     /// Whether a build for the `reported` namespaces (see [`reported`]) with
-    /// `could_not_evaluate` can carry the other reports over, or must build every one.
-    pub fn carries(&self, reported: &[String], could_not_evaluate: &[String]) -> bool {
+    /// `could_not_evaluate`, that builds the namespaces `builds` says it does, can carry
+    /// the other reports over, or must build every one.
+    pub fn carries(
+        &self,
+        reported: &[String],
+        could_not_evaluate: &[String],
+        builds: impl Fn(&str) -> bool,
+    ) -> bool {
         self.cluster.is_some()
-            && self.namespaces == reported
+            && self.share == namespace_share(reported.len())
             && self.could_not_evaluate == could_not_evaluate
+            && reported
+                .iter()
+                .all(|ns| self.namespaces.binary_search(ns).is_ok() || builds(ns))
     }
 }
 
@@ -408,7 +429,10 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
     let filter = inputs.filter;
     let held = inputs.held;
     let reported = reported(inputs.namespaces, filter);
-    let all = rebuild.all || !book.carries(&reported, inputs.could_not_evaluate);
+    let all = rebuild.all
+        || !book.carries(&reported, inputs.could_not_evaluate, |ns| {
+            rebuild.namespaces.contains(ns)
+        });
     // Every report is built from the held findings: none may have been released.
     debug_assert!(
         !(all && held.is_released()),
@@ -422,17 +446,16 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
         report(ns, &fs, &fs, inputs, share, &now, open)
     };
     let mut namespaces = BTreeMap::new();
-    let gone: Vec<String>;
+    let gone: Vec<String> = book
+        .namespaces
+        .iter()
+        .filter(|ns| reported.binary_search(ns).is_err())
+        .cloned()
+        .collect();
     if all {
         for ns in &reported {
             namespaces.insert(ns.clone(), build_namespace(ns, &mut open));
         }
-        gone = book
-            .namespaces
-            .iter()
-            .filter(|ns| reported.binary_search(ns).is_err())
-            .cloned()
-            .collect();
         book.truncated.clear();
     } else {
         for ns in &rebuild.namespaces {
@@ -440,7 +463,9 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
                 namespaces.insert(ns.clone(), build_namespace(ns, &mut open));
             }
         }
-        gone = Vec::new();
+        for ns in &gone {
+            book.truncated.remove(ns);
+        }
     }
     for (ns, r) in &namespaces {
         if r.truncated {
@@ -488,6 +513,7 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
     }
     book.cluster = Some((cluster.clone(), cluster_hash.clone()));
     book.namespaces.clone_from(&reported);
+    book.share = share;
     book.could_not_evaluate = inputs.could_not_evaluate.to_vec();
     let score = score::of_summary(held.summary());
     let series = if all {

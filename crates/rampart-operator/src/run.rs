@@ -491,7 +491,11 @@ impl Pipeline {
             Some(last) if !collected.full => {
                 let mut scope = derived.apply(&mut inventory, changes);
                 let reported = report::reported(&names_of(&inventory), &self.config.namespaces);
-                if !forgotten.is_empty() || !book.carries(&reported, could_not_evaluate) {
+                let builds = |ns: &str| match &scope {
+                    Scope::All => true,
+                    Scope::Only { namespaces, .. } => namespaces.contains(ns),
+                };
+                if !forgotten.is_empty() || !book.carries(&reported, could_not_evaluate, builds) {
                     scope = Scope::All;
                 }
                 Updated {

@@ -149,15 +149,52 @@ fn an_incremental_build_builds_only_the_reports_in_scope_and_they_equal_a_full_b
 
     assert_eq!(held.keys(), full(&inventory, filter).keys());
 
-    // Another set of namespaces changes every share: the book cannot carry the other
-    // reports over, so the operator evaluates everything for that pass.
+    // A namespace more, which this pass did not evaluate: the book cannot carry the
+    // other reports over, so the operator evaluates everything for that pass.
     let more = ["other", "shop", "new"];
     let reported = crate::report::reported(&more, filter);
-    assert!(!book.carries(&reported, &fixture.could_not_evaluate));
+    let cne = &fixture.could_not_evaluate;
+    assert!(!book.carries(&reported, cne, |ns| ns == "shop"));
+    assert!(book.carries(&reported, cne, |ns| ns == "new"));
     let held = full(&inventory, filter);
     let again = fixture.build_from(&held, &more, &rebuild, &mut book);
     assert!(again.posture.all);
     assert_eq!(again.reports.namespaces.len(), 3);
+}
+
+#[test]
+fn a_namespace_created_or_deleted_builds_its_own_report_only() {
+    let fixture = Fixture::default();
+    let filter = &fixture.filter;
+    let inventory = Inventory::from_manifest("t.yaml", CLUSTER).expect("reads");
+    let mut held = full(&inventory, filter);
+    let mut book = Book::default();
+    fixture.build_from(&held, &["other", "shop"], &Rebuild::all(), &mut book);
+    held.release();
+    let evaluated = |ns: &str| Rebuild {
+        namespaces: BTreeSet::from([ns.to_owned()]),
+        ..Rebuild::default()
+    };
+    // Created: evaluated in the pass that saw it, built alone; every other report's
+    // share is the same.
+    let created = fixture.build_from(
+        &held,
+        &["new", "other", "shop"],
+        &evaluated("new"),
+        &mut book,
+    );
+    assert!(!created.posture.all);
+    assert_eq!(
+        created.reports.namespaces.keys().collect::<Vec<_>>(),
+        ["new"]
+    );
+    assert_eq!(created.reports.kept, 2);
+    assert!(created.reports.gone.is_empty());
+    // Deleted: its report goes, nothing else is built.
+    let deleted = fixture.build_from(&held, &["other", "shop"], &evaluated("new"), &mut book);
+    assert!(!deleted.posture.all);
+    assert!(deleted.reports.namespaces.is_empty());
+    assert_eq!(deleted.reports.gone, ["new"]);
 }
 
 #[test]

@@ -198,6 +198,14 @@ fn a_namespace_share_shrinks_with_the_number_of_namespaces_down_to_a_floor() {
         "{thousand}"
     );
     assert_eq!(namespace_share(1_000_000), MIN_SHARE_BYTES);
+    // A namespace more or less seldom moves the shares, and never past the budget.
+    assert_eq!(namespace_share(1000), namespace_share(1001));
+    assert_eq!(namespace_share(1000), namespace_share(999));
+    assert!(namespace_share(1025) < namespace_share(1024));
+    for n in [1, 15, 16, 17, 500, 1000, 1024, 1025, 5000, 100_000] {
+        assert!(room_for(n) >= n, "{n}");
+        assert!(room_for(n) <= n + n / 4 + 16, "{n}: {}", room_for(n));
+    }
 }
 
 #[test]
