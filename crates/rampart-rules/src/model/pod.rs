@@ -19,12 +19,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// Drops the metadata no rule reads: managed fields and the last-applied copy (each can
-/// be as large as the object), the uid, generateName, finalizers and selfLink; owner
-/// references keep only the controller's kind and name, which tell whether a pod is its
-/// controller's.
+/// be as large as the object), the uid, resourceVersion, generateName, finalizers and
+/// selfLink; owner references keep only the controller's kind and name, which tell
+/// whether a pod is its controller's.
 pub fn prune_metadata(meta: &mut ObjectMeta) {
     meta.managed_fields = None;
     meta.uid = None;
+    meta.resource_version = None;
     meta.generate_name = None;
     meta.finalizers = None;
     meta.self_link = None;
