@@ -13,9 +13,16 @@ use rampart_crd::{
 use rampart_rules::Severity;
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
 
 pub const FIELD_MANAGER: &str = "rampart";
 const HASH_ANNOTATION: &str = "rampart.dev/content-hash";
+
+/// The ClusterPostureReport's cluster-wide score and counts move with every finding in
+/// any namespace, and the report is the largest there is (up to 1.5 MiB, every byte
+/// stored again in etcd at each write). While changes keep coming, a write that would
+/// change only them waits until this long after the last one; then the latest are sent.
+pub const TOTALS_INTERVAL: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
@@ -61,6 +68,20 @@ pub fn remember(open: &mut Open, reports: &Reports) -> Open {
     before
 }
 
+/// Until when a ClusterPostureReport write waits, given what the last one said apart
+/// from its totals (`sent`, with when) and what this one says (`content`): only a write
+/// that would change the totals alone waits, and only within [`TOTALS_INTERVAL`] of the
+/// last. `None`: write now.
+fn held_back_until(
+    sent: Option<&(String, Instant)>,
+    content: &str,
+    now: Instant,
+) -> Option<Instant> {
+    let (last, at) = sent?;
+    let due = *at + TOTALS_INTERVAL;
+    (last == content && now < due).then_some(due)
+}
+
 /// What one successful write did.
 #[derive(Debug)]
 pub struct Applied {
@@ -79,6 +100,11 @@ pub struct Writer {
     pub open: Open,
     pub writes: u64,
     pub skipped: u64,
+    /// What the last ClusterPostureReport written said apart from its totals, and when
+    /// it was written: a write that would change only the totals may wait.
+    cluster_sent: Option<(String, Instant)>,
+    /// When the totals held back are due.
+    totals_due: Option<Instant>,
 }
 
 fn hash_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Option<String> {
@@ -124,6 +150,12 @@ impl Writer {
     /// Reads the reports already in the cluster, so a restart neither rewrites unchanged
     /// reports nor makes old findings new; what an event says is kept of the findings at
     /// or above `detail_from`.
+    /// When a ClusterPostureReport whose totals were held back is due (see
+    /// [`TOTALS_INTERVAL`]); `None` when nothing waits.
+    pub fn totals_due(&self) -> Option<Instant> {
+        self.totals_due
+    }
+
     pub async fn load(client: &Client, detail_from: Severity) -> Result<Writer, ApplyError> {
         let mut w = Writer::default();
         let mut shared = Shared::default();
@@ -207,7 +239,15 @@ impl Writer {
             &reports.cluster_summary,
             &reports.encryption,
         ));
-        if self.hashes.get(&report_key(None)) != Some(&hash) {
+        // Everything but the totals: the report's own content and the encryption status.
+        let content = json_hash(&(&reports.cluster_hash, &reports.encryption));
+        let now = Instant::now();
+        let hold_back = held_back_until(self.cluster_sent.as_ref(), &content, now);
+        let changed = self.hashes.get(&report_key(None)) != Some(&hash);
+        self.totals_due = hold_back.filter(|_| changed);
+        if changed && hold_back.is_some() {
+            self.skipped += 1;
+        } else if changed {
             let body = json!({
                 "apiVersion": "rampart.dev/v1alpha1",
                 "kind": "ClusterPostureReport",
@@ -225,6 +265,7 @@ impl Writer {
                     source,
                 })?;
             self.hashes.insert(report_key(None), hash);
+            self.cluster_sent = Some((content, now));
             written += 1;
         } else {
             self.skipped += 1;
@@ -243,6 +284,33 @@ mod tests {
 
     fn keys(w: &Writer) -> BTreeSet<&str> {
         w.hashes.keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn only_totals_wait_and_not_past_the_interval() {
+        let t0 = Instant::now();
+        let sent = ("content".to_owned(), t0);
+        let soon = t0 + Duration::from_secs(1);
+        assert_eq!(
+            held_back_until(Some(&sent), "content", soon),
+            Some(t0 + TOTALS_INTERVAL),
+            "the totals alone changed: they wait"
+        );
+        assert_eq!(
+            held_back_until(Some(&sent), "other", soon),
+            None,
+            "what the report lists changed: written now, totals with it"
+        );
+        assert_eq!(
+            held_back_until(Some(&sent), "content", t0 + TOTALS_INTERVAL),
+            None,
+            "due: written"
+        );
+        assert_eq!(
+            held_back_until(None, "content", soon),
+            None,
+            "nothing sent yet"
+        );
     }
 
     #[test]

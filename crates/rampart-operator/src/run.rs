@@ -656,6 +656,7 @@ impl Pipeline {
     /// the end of a failing watch's grace period, a leadership change or shutdown.
     async fn wait_for_change(&mut self, shutdown: &mut watch::Receiver<bool>) -> ControlFlow<()> {
         let failure_due = self.watching.state.next_deadline(Instant::now());
+        let totals_due = self.writer.totals_due();
         let changed = &mut self.watching.changed;
         tokio::select! {
             Some(()) = changed.recv() => {
@@ -666,6 +667,7 @@ impl Pipeline {
             _ = tokio::time::sleep_until(self.next_resync) => debug!("periodic resync"),
             _ = tokio::time::sleep_until(self.scraper.due()) => debug!("reading kube-apiserver /metrics"),
             _ = sleep_until_some(failure_due) => debug!("a watch has failed for the grace period"),
+            _ = sleep_until_some(totals_due) => debug!("the cluster's totals held back are due"),
             _ = leadership_changed(&mut self.config.leader) => {
                 if !is_leader(&self.config.leader) {
                     info!("lost leadership; standing by");

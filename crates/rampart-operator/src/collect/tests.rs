@@ -6,7 +6,9 @@ fn meta(namespace: Option<&str>, name: &str, version: &str) -> ObjectMeta {
     ObjectMeta {
         namespace: namespace.map(str::to_owned),
         name: Some(name.to_owned()),
-        resource_version: Some(version.to_owned()),
+        // Which version of the object: a label, which the inventory keeps (it drops the
+        // resourceVersion).
+        labels: Some([("version".to_owned(), version.to_owned())].into()),
         ..ObjectMeta::default()
     }
 }
@@ -40,18 +42,25 @@ fn list<K: Watched>(pending: &mut Pending, objects: impl IntoIterator<Item = K>)
     note(pending, events);
 }
 
+fn version_of(meta: &ObjectMeta) -> &str {
+    meta.labels
+        .as_ref()
+        .and_then(|l| l.get("version"))
+        .map_or("", String::as_str)
+}
+
 fn describe(change: &Change) -> String {
     match change {
         Change::Upsert(o) => match o.as_ref() {
             Object::Namespace(n) => format!(
                 "upsert Namespace {} {}",
                 n.metadata.name.as_deref().unwrap_or(""),
-                n.metadata.resource_version.as_deref().unwrap_or("")
+                version_of(&n.metadata)
             ),
             Object::Secret(s) => format!(
                 "upsert Secret {} {}",
                 s.metadata.name.as_deref().unwrap_or(""),
-                s.metadata.resource_version.as_deref().unwrap_or("")
+                version_of(&s.metadata)
             ),
             other => format!("upsert {other:?}"),
         },
