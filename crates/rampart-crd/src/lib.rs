@@ -149,7 +149,8 @@ pub struct ClusterPostureReportFields {
     /// Cluster-scoped findings; its score is theirs alone.
     pub report: Report,
     /// The cluster's posture score, 0-100, over every finding of the namespaces that get
-    /// reports and of cluster-scoped objects: what `rampart_posture_score` says.
+    /// reports and of cluster-scoped objects: what `rampart_posture_score` says. While
+    /// changes keep coming it is written at most every 30 seconds.
     #[serde(default)]
     pub cluster_score: u8,
     /// Counts of the findings `cluster_score` covers, namespaced ones included.
