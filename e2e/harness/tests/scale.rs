@@ -16,6 +16,7 @@ use kube::api::ListParams;
 use rampart_crd::{ClusterPostureReport, PostureReport, Report};
 use rampart_e2e::operator::{Operator, install_with, wait_quiet};
 use rampart_e2e::{Cluster, ExtraCluster, apply_generated, apply_yaml, wait_for};
+use rampart_operator::apply::TOTALS_INTERVAL;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -189,6 +190,20 @@ async fn the_operator_reports_exactly_what_a_scan_finds_on_a_generated_cluster()
         second > first,
         "the change added findings: {first} -> {second}"
     );
+    // The cluster's totals count every finding: a change that moves only them is written
+    // within the interval the writer holds such writes back for.
+    let clustered: Api<ClusterPostureReport> = Api::all(cluster.client.clone());
+    wait_for(
+        "the ClusterPostureReport's totals to count every finding",
+        TOTALS_INTERVAL + Duration::from_secs(30),
+        || async {
+            let s = clustered.get("cluster").await?.spec.cluster_summary;
+            let counted = (s.critical + s.high + s.medium + s.low + s.info) as usize;
+            Ok((counted == second).then_some(()))
+        },
+    )
+    .await
+    .with_context(|| operator.log())?;
     // The pass that wrote the change built the reports its scope reaches, not all of them.
     let log = operator.log();
     let last_write = log
