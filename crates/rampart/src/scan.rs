@@ -110,7 +110,20 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         encryption,
     };
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let text = match args.format {
+    // Written as it renders: a large cluster's JSON report is hundreds of megabytes.
+    let (mut sink, target): (Box<dyn Write>, String) = match &args.output {
+        Some(path) => (
+            Box::new(std::io::BufWriter::new(
+                fs::File::create(path).with_context(|| format!("writing {}", path.display()))?,
+            )),
+            path.display().to_string(),
+        ),
+        None => (
+            Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            "stdout".to_owned(),
+        ),
+    };
+    match args.format {
         Format::Table => {
             let colour = to_terminal && std::env::var_os("NO_COLOR").is_none();
             let mut t = String::new();
@@ -125,21 +138,13 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
                 t.push('\n');
             }
             t.push_str(&output::table::render(&report, colour));
-            t
+            sink.write_all(t.as_bytes()).map_err(anyhow::Error::from)
         }
-        Format::Json => output::json::render(&report)?,
-        Format::Sarif => output::sarif::render(&report)?,
-    };
-    match &args.output {
-        Some(path) => {
-            fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
-        }
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())
-                .context("writing to stdout")?;
-        }
+        Format::Json => output::json::write(&report, &mut sink),
+        Format::Sarif => output::sarif::write(&report, &mut sink),
     }
+    .and_then(|()| sink.flush().map_err(anyhow::Error::from))
+    .with_context(|| format!("writing to {target}"))?;
 
     // Exit code: input problems under --strict, then --fail-on.
     if args.strict && !parsed.errors.is_empty() {

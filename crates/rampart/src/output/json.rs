@@ -5,6 +5,7 @@ use anyhow::Result;
 use rampart_rules::{Finding, Summary};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::io::Write;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -27,7 +28,9 @@ struct JsonError<'a> {
     message: &'a str,
 }
 
-pub fn render(report: &Report<'_>) -> Result<String> {
+/// Writes the report to `out` as it is serialized: a large cluster's report is hundreds of
+/// megabytes, which a string would hold whole first.
+pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     let doc = Json {
         rampart_version: env!("CARGO_PKG_VERSION"),
         score: report.evaluation.score,
@@ -47,7 +50,7 @@ pub fn render(report: &Report<'_>) -> Result<String> {
             })
             .collect(),
     };
-    let mut s = serde_json::to_string_pretty(&doc)?;
-    s.push('\n');
-    Ok(s)
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")?;
+    Ok(())
 }

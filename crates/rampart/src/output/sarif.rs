@@ -4,7 +4,9 @@
 use super::Report;
 use anyhow::Result;
 use rampart_rules::{Finding, Rule, Severity, registry};
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
+use std::io::Write;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -84,26 +86,54 @@ fn result_json(report: &Report<'_>, rules: &[Rule], f: &Finding) -> Value {
     })
 }
 
-pub fn render(report: &Report<'_>) -> Result<String> {
+/// The results, each made when it is serialized: a large cluster has hundreds of
+/// thousands, and a tree of all of them would take gigabytes.
+struct Results<'r, 'a> {
+    report: &'r Report<'a>,
+    rules: &'static [Rule],
+}
+
+impl Serialize for Results<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            self.report
+                .visible()
+                .map(|f| result_json(self.report, self.rules, f)),
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct Log<'r, 'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<'r, 'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Run<'r, 'a> {
+    tool: Value,
+    results: Results<'r, 'a>,
+}
+
+/// Writes the SARIF log to `out` as it is serialized.
+pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     let rules = registry::rules();
-    let results: Vec<Value> = report
-        .visible()
-        .map(|f| result_json(report, rules, f))
-        .collect();
-    let doc = json!({
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
+    let doc = Log {
+        schema: SCHEMA,
+        version: "2.1.0",
+        runs: [Run {
+            tool: json!({"driver": {
                 "name": "rampart",
                 "version": env!("CARGO_PKG_VERSION"),
                 "informationUri": "https://example.invalid/rampart",
                 "rules": rules.iter().map(rule_json).collect::<Vec<_>>(),
-            }},
-            "results": results,
+            }}),
+            results: Results { report, rules },
         }],
-    });
-    let mut s = serde_json::to_string_pretty(&doc)?;
-    s.push('\n');
-    Ok(s)
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")?;
+    Ok(())
 }
