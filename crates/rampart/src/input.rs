@@ -23,6 +23,11 @@ impl Loaded {
         });
     }
 
+    fn merge(&mut self, other: Loaded) {
+        self.files += other.files;
+        self.parsed.merge(other.parsed);
+    }
+
     /// Parses text that has already been read.
     pub fn add_text(&mut self, name: &str, text: &str) {
         self.files += 1;
@@ -94,6 +99,36 @@ fn read_file(loaded: &mut Loaded, path: &Path, max: u64) {
     }
 }
 
+/// Reads and parses `files` on every core, each a contiguous run of them, and puts
+/// what they yield back in the files' order.
+fn read_files(files: &[PathBuf], max: u64) -> Loaded {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let run = files.len().div_ceil(workers).max(1);
+    let parts: Vec<Loaded> = std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(run)
+            .map(|chunk| {
+                s.spawn(move || {
+                    let mut part = Loaded::default();
+                    for f in chunk {
+                        read_file(&mut part, f, max);
+                    }
+                    part
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut loaded = Loaded::default();
+    for part in parts {
+        loaded.merge(part);
+    }
+    loaded
+}
+
 /// Reads every input. A path that does not exist is an error; everything else that goes
 /// wrong is recorded in the result's parse errors.
 pub fn load(paths: &[PathBuf], max_file_size: u64) -> Result<Loaded> {
@@ -124,9 +159,7 @@ pub fn load(paths: &[PathBuf], max_file_size: u64) -> Result<Loaded> {
                     "directory holds no .yaml, .yml or .json files".to_owned(),
                 );
             }
-            for f in files {
-                read_file(&mut loaded, &f, max_file_size);
-            }
+            loaded.merge(read_files(&files, max_file_size));
         } else {
             read_file(&mut loaded, path, max_file_size);
         }

@@ -111,18 +111,17 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     };
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     // Written as it renders: a large cluster's JSON report is hundreds of megabytes.
-    let (mut sink, target): (Box<dyn Write>, String) = match &args.output {
+    let (target, name): (Box<dyn Write>, String) = match &args.output {
         Some(path) => (
-            Box::new(std::io::BufWriter::new(
+            Box::new(
                 fs::File::create(path).with_context(|| format!("writing {}", path.display()))?,
-            )),
+            ),
             path.display().to_string(),
         ),
-        None => (
-            Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-            "stdout".to_owned(),
-        ),
+        None => (Box::new(std::io::stdout().lock()), "stdout".to_owned()),
     };
+    // The serializer's many small writes land in the buffer, not behind the box.
+    let mut sink = std::io::BufWriter::with_capacity(1 << 16, target);
     match args.format {
         Format::Table => {
             let colour = to_terminal && std::env::var_os("NO_COLOR").is_none();
@@ -144,7 +143,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         Format::Sarif => output::sarif::write(&report, &mut sink),
     }
     .and_then(|()| sink.flush().map_err(anyhow::Error::from))
-    .with_context(|| format!("writing to {target}"))?;
+    .with_context(|| format!("writing to {name}"))?;
 
     // Exit code: input problems under --strict, then --fail-on.
     if args.strict && !parsed.errors.is_empty() {

@@ -30,7 +30,7 @@ struct JsonError<'a> {
 
 /// Writes the report to `out` as it is serialized: a large cluster's report is hundreds of
 /// megabytes, which a string would hold whole first.
-pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
+pub fn write<W: Write>(report: &Report<'_>, out: &mut W) -> Result<()> {
     let doc = Json {
         rampart_version: env!("CARGO_PKG_VERSION"),
         score: report.evaluation.score,

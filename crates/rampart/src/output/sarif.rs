@@ -118,7 +118,7 @@ struct Run<'r, 'a> {
 }
 
 /// Writes the SARIF log to `out` as it is serialized.
-pub fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
+pub fn write<W: Write>(report: &Report<'_>, out: &mut W) -> Result<()> {
     let rules = registry::rules();
     let doc = Log {
         schema: SCHEMA,
