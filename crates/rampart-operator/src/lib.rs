@@ -7,7 +7,9 @@
 //!   -> `apply::Writer` (server-side
 //!      apply of what changed [API]) -> `report::Transitions` -> `events` [API], `metrics`
 //! ```
-//! `written` watches the reports themselves, so one that disappears is written again.
+//! `open` is the writer's compact memory of the findings open in what it wrote (first-seen
+//! times, what resolved). `written` watches the reports themselves, so one that
+//! disappears is written again.
 //! `run` drives it, one pass per batch of changes; `metrics` counts what each step saw and
 //! did, for Prometheus. `snapshot` lists the same kinds once, for one-shot commands.
 //! `access` lists the verbs all of this needs, which the install grants and no more.
