@@ -63,12 +63,12 @@ fn name(meta: &ObjectMeta) -> String {
 }
 
 /// The objects of namespace `ns` in a namespaced map.
-fn in_ns<'a, T>(map: &'a Namespaced<T>, ns: &str) -> impl Iterator<Item = &'a T> + 'a {
+fn in_ns<'a, T>(map: &'a Namespaced<Box<T>>, ns: &str) -> impl Iterator<Item = &'a T> + 'a {
     let start = (ns.to_owned(), String::new());
     let ns = ns.to_owned();
     map.range(start..)
         .take_while(move |((n, _), _)| *n == ns)
-        .map(|(_, v)| v)
+        .map(|(_, v)| &**v)
 }
 
 impl Inventory {
@@ -148,13 +148,17 @@ impl Inventory {
     // ---- read access -------------------------------------------------------------------
 
     pub fn pod(&self, ns: &str, name: &str) -> Option<&Pod> {
-        self.store.pods.get(&(ns.to_owned(), name.to_owned()))
+        self.store
+            .pods
+            .get(&(ns.to_owned(), name.to_owned()))
+            .map(Box::as_ref)
     }
 
     pub fn deployment(&self, ns: &str, name: &str) -> Option<&PodController> {
         self.store
             .deployments
             .get(&(ns.to_owned(), name.to_owned()))
+            .map(Box::as_ref)
     }
 
     /// Every namespace the inventory knows of, from Namespace objects or from objects in it.
@@ -168,11 +172,11 @@ impl Inventory {
     }
 
     pub fn namespace(&self, name: &str) -> Option<&Namespace> {
-        self.store.namespaces.get(name)
+        self.store.namespaces.get(name).map(Box::as_ref)
     }
 
     pub fn namespaces(&self) -> impl Iterator<Item = &Namespace> {
-        self.store.namespaces.values()
+        self.store.namespaces.values().map(Box::as_ref)
     }
 
     pub fn service_accounts_in(&self, ns: &str) -> impl Iterator<Item = &ServiceAccount> {
@@ -183,6 +187,7 @@ impl Inventory {
         self.store
             .service_accounts
             .get(&(ns.to_owned(), name.to_owned()))
+            .map(Box::as_ref)
     }
 
     pub fn roles_in(&self, ns: &str) -> impl Iterator<Item = &Role> {
@@ -191,35 +196,38 @@ impl Inventory {
 
     /// Every Role, in every namespace.
     pub fn roles(&self) -> impl Iterator<Item = &Role> {
-        self.store.roles.values()
+        self.store.roles.values().map(Box::as_ref)
     }
 
     /// Every RoleBinding object, in every namespace.
     pub fn role_binding_objects(&self) -> impl Iterator<Item = &RoleBinding> {
-        self.store.role_bindings.values()
+        self.store.role_bindings.values().map(Box::as_ref)
     }
 
     /// Every ClusterRoleBinding object.
     pub fn cluster_role_binding_objects(&self) -> impl Iterator<Item = &ClusterRoleBinding> {
-        self.store.cluster_role_bindings.values()
+        self.store.cluster_role_bindings.values().map(Box::as_ref)
     }
 
     /// Every ServiceAccount, in every namespace.
     pub fn service_accounts(&self) -> impl Iterator<Item = &ServiceAccount> {
-        self.store.service_accounts.values()
+        self.store.service_accounts.values().map(Box::as_ref)
     }
 
     pub fn role(&self, ns: &str, name: &str) -> Option<&Role> {
-        self.store.roles.get(&(ns.to_owned(), name.to_owned()))
+        self.store
+            .roles
+            .get(&(ns.to_owned(), name.to_owned()))
+            .map(Box::as_ref)
     }
 
     /// ClusterRoles of the input (not the embedded bootstrap ones).
     pub fn cluster_roles(&self) -> impl Iterator<Item = &ClusterRole> {
-        self.store.cluster_roles.values()
+        self.store.cluster_roles.values().map(Box::as_ref)
     }
 
     pub fn cluster_role(&self, name: &str) -> Option<&ClusterRole> {
-        self.store.cluster_roles.get(name)
+        self.store.cluster_roles.get(name).map(Box::as_ref)
     }
 
     /// Whether a ClusterRole is known only from the embedded bootstrap policy.
