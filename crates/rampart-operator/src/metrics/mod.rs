@@ -15,6 +15,7 @@
 
 mod record;
 mod registry;
+mod series;
 mod specs;
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@ use crate::placement::OpenSeries;
 use crate::report::{Noted, Posture, Reports, Transitions};
 use rampart_crd::CLUSTER_REPORT_NAME;
 use rampart_rules::encryption::{Evidence, State};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 const NO_LABELS: &[&str] = &[];
@@ -52,38 +52,30 @@ impl Metrics {
             return;
         };
         let current = &mut *current;
-        let mut touched: BTreeSet<Vec<String>> = BTreeSet::new();
+        let Ok(mut findings) = self.findings.lock() else {
+            return;
+        };
         if posture.all {
-            touched.extend(current.findings.keys().cloned());
-            current.findings.clear();
+            findings.clear();
             current.series.clear();
         }
         for (series, n) in &posture.open {
             let labels = self.finding_labels(series);
             let was = current.series.get(series).copied().unwrap_or(0);
-            let count = current.findings.entry(labels.clone()).or_default();
+            let count = findings.entry(labels.clone()).or_default();
             *count = *count + i64::try_from(*n).unwrap_or(i64::MAX)
                 - i64::try_from(was).unwrap_or(i64::MAX);
+            // A series whose findings all resolved is removed, not left at 0.
+            if *count <= 0 {
+                findings.remove(&labels);
+            }
             if *n == 0 {
                 current.series.remove(series);
             } else {
                 current.series.insert(series.clone(), *n);
             }
-            touched.insert(labels);
         }
-        for labels in touched {
-            match current.findings.get(&labels) {
-                Some(n) if *n > 0 => {
-                    if let Ok(g) = self.findings.get_metric_with_label_values(&labels) {
-                        g.set(*n);
-                    }
-                }
-                _ => {
-                    current.findings.remove(&labels);
-                    let _ = self.findings.remove_label_values(&labels);
-                }
-            }
-        }
+        drop(findings);
 
         if let Ok(g) = self.score.get_metric_with_label_values(NO_LABELS) {
             g.set(i64::from(posture.score));
@@ -211,7 +203,9 @@ impl Metrics {
     /// A standby evaluates nothing: it drops what it reported as leader, so that only the
     /// leader's findings raise alerts.
     pub fn clear_findings(&self) {
-        self.findings.reset();
+        if let Ok(mut findings) = self.findings.lock() {
+            findings.clear();
+        }
         self.namespace_score.reset();
         self.score.reset();
         self.last_evaluation.reset();

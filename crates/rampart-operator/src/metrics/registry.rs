@@ -1,6 +1,7 @@
 //! Registration: every metric of [`SPECS`](super::SPECS) registered once, at start-up, and
 //! served from one registry.
 
+use super::series::{Counts, SeriesGauge};
 use super::specs::{
     API_ERRORS, CRDS_MISSING, DETECTED, DURATION, ENCRYPTION, ENCRYPTION_INFO, FINDINGS,
     LAST_EVALUATION, NAMESPACE_SCORE, RESOLVED, RULE_INFO, SCORE, Spec, TRUNCATED, WATCH_FLAPS,
@@ -14,7 +15,7 @@ use prometheus::{
 use rampart_rules::encryption::{Evidence, State};
 use rampart_rules::{Severity, registry};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Upper bounds in seconds: from a small cluster's few milliseconds to a huge one's tens
 /// of seconds.
@@ -37,8 +38,6 @@ pub enum MetricsError {
 /// Series currently set, so those that disappear from an evaluation can be removed.
 #[derive(Debug, Default)]
 pub(super) struct Current {
-    /// `rampart_findings` by labels.
-    pub(super) findings: BTreeMap<Vec<String>, i64>,
     /// What each series of the builder counted last: with the namespace label off,
     /// several add up to one set of labels.
     pub(super) series: BTreeMap<OpenSeries, u64>,
@@ -49,7 +48,8 @@ pub(super) struct Current {
 pub struct Metrics {
     pub(super) registry: Registry,
     pub(super) namespace_label: bool,
-    pub(super) findings: IntGaugeVec,
+    /// `rampart_findings` by labels, served by a [`SeriesGauge`].
+    pub(super) findings: Arc<Mutex<Counts>>,
     pub(super) detected: IntCounterVec,
     pub(super) resolved: IntCounterVec,
     /// Label-less vectors: absent until set, so a standby exports no score.
@@ -105,12 +105,19 @@ impl Metrics {
         } else {
             &FINDINGS.labels[..3]
         };
+        let findings = Arc::new(Mutex::new(Counts::new()));
+        register(
+            &r,
+            &FINDINGS,
+            SeriesGauge::new(
+                FINDINGS.name,
+                FINDINGS.help,
+                finding_labels,
+                findings.clone(),
+            ),
+        )?;
         let m = Metrics {
-            findings: register(
-                &r,
-                &FINDINGS,
-                IntGaugeVec::new(opts(&FINDINGS), finding_labels),
-            )?,
+            findings,
             detected: register(
                 &r,
                 &DETECTED,
