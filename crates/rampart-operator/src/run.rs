@@ -29,6 +29,7 @@ use crate::collect::{self, Batch, Event, Pending, Synced};
 use crate::events;
 use crate::held::{Held, Replaced};
 use crate::metrics::Metrics;
+use crate::placement::report_key;
 use crate::report::{self, Book, Built, Inputs, Rebuild, Transitions};
 use crate::watch_state::{Failure, Recovery, WatchState};
 use crate::written::{self, Vanished};
@@ -284,6 +285,8 @@ struct Pipeline {
     scraper: Scraper,
     live: Live,
     next_resync: tokio::time::Instant,
+    /// Reports a failed write left unwritten: the next pass builds them again.
+    unwritten: BTreeSet<String>,
 }
 
 impl Pipeline {
@@ -313,6 +316,7 @@ impl Pipeline {
         Ok(Some(Pipeline {
             scraper: Scraper::new(config.apiserver_metrics_interval),
             next_resync: tokio::time::Instant::now() + config.resync,
+            unwritten: BTreeSet::new(),
             live,
             client,
             config,
@@ -388,7 +392,8 @@ impl Pipeline {
         let book = std::mem::take(&mut self.live.book);
         // Read once: what the plan decides and what the reports say must agree.
         let could_not_evaluate = self.watching.state.could_not_evaluate(Instant::now());
-        let forgotten = self.forget_vanished();
+        let mut forgotten = self.forget_vanished();
+        forgotten.append(&mut self.unwritten);
         let collected_at = Instant::now();
         let updated = self.update_inventory(collected, &book, &could_not_evaluate, &forgotten);
         let mut evaluated = self.evaluate(updated);
@@ -403,12 +408,11 @@ impl Pipeline {
         // API: the reports whose content changed, then events.
         let applied = self.apply(&decided.built).await;
         // A failed write leaves reports the next pass must build and write again, whatever
-        // its scope.
-        let book = if applied.is_some() {
-            book
-        } else {
-            Book::default()
-        };
+        // its scope: it evaluates their namespaces again (their findings are released).
+        if applied.is_none() {
+            self.unwritten
+                .extend(decided.built.reports.built().map(|(key, _)| key));
+        }
         if let Some(done) = applied {
             info!(
                 findings = evaluated.held.len(),
@@ -468,10 +472,11 @@ impl Pipeline {
     }
 
     /// Update inventory: applies the changes to the live inventory, keeping its indexes and
-    /// the derived caches in step; for a full evaluation, rebuilds both instead. A pass
-    /// that must build every report (another set of namespaces changes every report's
-    /// share, a kind that cannot be read is named in each, reports disappeared) evaluates
-    /// everything: the last pass released the findings of the namespaces it built.
+    /// the derived caches in step; for a full evaluation, rebuilds both instead. The last
+    /// pass released the findings of the namespaces it built, so a report to build again
+    /// (`forgotten`: deleted from the cluster, or left unwritten) has its namespace
+    /// evaluated again, and a pass that must build every report (another share, a kind
+    /// that cannot be read named in each) evaluates everything.
     fn update_inventory(
         &mut self,
         collected: Collected,
@@ -489,13 +494,13 @@ impl Pipeline {
         changes.extend(collected.scraped);
         match held {
             Some(last) if !collected.full => {
-                let mut scope = derived.apply(&mut inventory, changes);
+                let mut scope = with_reports(derived.apply(&mut inventory, changes), forgotten);
                 let reported = report::reported(&names_of(&inventory), &self.config.namespaces);
                 let builds = |ns: &str| match &scope {
                     Scope::All => true,
                     Scope::Only { namespaces, .. } => namespaces.contains(ns),
                 };
-                if !forgotten.is_empty() || !book.carries(&reported, could_not_evaluate, builds) {
+                if !book.carries(&reported, could_not_evaluate, builds) {
                     scope = Scope::All;
                 }
                 Updated {
@@ -698,6 +703,30 @@ async fn load_writer(client: &Client, config: &Config) -> Result<Writer, RunErro
     }
 }
 
+/// `scope`, and the scopes of the reports named by key (see
+/// [`report_key`]).
+fn with_reports(scope: Scope, keys: &BTreeSet<String>) -> Scope {
+    let Scope::Only {
+        mut namespaces,
+        mut cluster,
+    } = scope
+    else {
+        return Scope::All;
+    };
+    let cluster_key = report_key(None);
+    for key in keys {
+        if *key == cluster_key {
+            cluster = true;
+        } else {
+            namespaces.insert(key.clone());
+        }
+    }
+    Scope::Only {
+        namespaces,
+        cluster,
+    }
+}
+
 /// Every namespace in the inventory.
 fn names_of(inventory: &Inventory) -> Vec<&str> {
     inventory
@@ -758,4 +787,31 @@ fn reload(inventory: &mut Inventory, changes: impl IntoIterator<Item = Change>) 
         }
     }
     inventory.reindex();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_to_build_again_bring_their_scopes() {
+        let keys = BTreeSet::from(["shop".to_owned(), report_key(None)]);
+        let only = Scope::Only {
+            namespaces: BTreeSet::from(["blog".to_owned()]),
+            cluster: false,
+        };
+        assert_eq!(
+            with_reports(only, &keys),
+            Scope::Only {
+                namespaces: BTreeSet::from(["blog".to_owned(), "shop".to_owned()]),
+                cluster: true,
+            }
+        );
+        assert_eq!(with_reports(Scope::All, &keys), Scope::All);
+        let none = Scope::Only {
+            namespaces: BTreeSet::new(),
+            cluster: false,
+        };
+        assert_eq!(with_reports(none.clone(), &BTreeSet::new()), none);
+    }
 }
