@@ -105,6 +105,9 @@ pub struct Writer {
     cluster_sent: Option<(String, Instant)>,
     /// When the totals held back are due.
     totals_due: Option<Instant>,
+    /// Namespace reports built but not written because the API said not found (the
+    /// namespace went away, or the CRDs did): the next pass builds them again.
+    unwritten: BTreeSet<String>,
 }
 
 fn hash_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Option<String> {
@@ -150,6 +153,11 @@ impl Writer {
     /// Reads the reports already in the cluster, so a restart neither rewrites unchanged
     /// reports nor makes old findings new; what an event says is kept of the findings at
     /// or above `detail_from`.
+    /// The reports a write skipped as not found since the last call, to build again.
+    pub fn take_unwritten(&mut self) -> BTreeSet<String> {
+        std::mem::take(&mut self.unwritten)
+    }
+
     /// When a ClusterPostureReport whose totals were held back is due (see
     /// [`TOTALS_INTERVAL`]); `None` when nothing waits.
     pub fn totals_due(&self) -> Option<Instant> {
@@ -212,13 +220,15 @@ impl Writer {
                 .await
             {
                 Ok(_) => {}
-                // The namespace went away between evaluation and write: nothing to report.
+                // The namespace went away between evaluation and write, or the CRDs did:
+                // the next pass builds it again, and finds out which.
                 Err(kube::Error::Api(e))
                     if e.code == 404
                         || (e.code == 403
                             && e.reason == "Forbidden"
                             && e.message.contains("being terminated")) =>
                 {
+                    self.unwritten.insert(ns.clone());
                     continue;
                 }
                 Err(source) => {
@@ -243,7 +253,11 @@ impl Writer {
         let content = json_hash(&(&reports.cluster_hash, &reports.encryption));
         let now = Instant::now();
         let hold_back = held_back_until(self.cluster_sent.as_ref(), &content, now);
-        let changed = self.hashes.get(&report_key(None)) != Some(&hash);
+        let written_before = self.hashes.get(&report_key(None));
+        let changed = written_before != Some(&hash);
+        // Only a report that is in the cluster may wait: one deleted (forgotten) or
+        // never written goes now.
+        let hold_back = hold_back.filter(|_| written_before.is_some());
         self.totals_due = hold_back.filter(|_| changed);
         if changed && hold_back.is_some() {
             self.skipped += 1;

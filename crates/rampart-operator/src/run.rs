@@ -394,6 +394,7 @@ impl Pipeline {
         let could_not_evaluate = self.watching.state.could_not_evaluate(Instant::now());
         let mut forgotten = self.forget_vanished();
         forgotten.append(&mut self.unwritten);
+        forgotten.append(&mut self.writer.take_unwritten());
         let collected_at = Instant::now();
         let updated = self.update_inventory(collected, &book, &could_not_evaluate, &forgotten);
         let mut evaluated = self.evaluate(updated);
