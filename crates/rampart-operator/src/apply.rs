@@ -1,7 +1,7 @@
 //! Apply: the one writer. Sends a report only when its content hash differs from what is
 //! in the cluster, with server-side apply under one field manager, and counts what it did.
 
-use crate::open::{Open, Shared, read_back};
+use crate::open::{Open, read_back};
 use crate::placement::report_key;
 use crate::report::{Reports, content_hash, json_hash};
 use crate::written::Vanished;
@@ -115,17 +115,11 @@ fn hash_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) ->
 }
 
 impl Writer {
-    fn remember(
-        &mut self,
-        key: String,
-        report: &Report,
-        detail_from: Severity,
-        shared: &mut Shared,
-    ) {
+    fn remember(&mut self, key: String, report: &Report, detail_from: Severity) {
         self.open
             .entry(key)
             .or_default()
-            .extend(read_back(report, detail_from, shared));
+            .extend(read_back(report, detail_from));
     }
 
     /// Forgets the reports that are gone from the cluster, so the next apply writes them
@@ -150,9 +144,6 @@ impl Writer {
         forgotten
     }
 
-    /// Reads the reports already in the cluster, so a restart neither rewrites unchanged
-    /// reports nor makes old findings new; what an event says is kept of the findings at
-    /// or above `detail_from`.
     /// The reports a write skipped as not found since the last call, to build again.
     pub fn take_unwritten(&mut self) -> BTreeSet<String> {
         std::mem::take(&mut self.unwritten)
@@ -164,9 +155,11 @@ impl Writer {
         self.totals_due
     }
 
+    /// Reads the reports already in the cluster, so a restart neither rewrites unchanged
+    /// reports nor makes old findings new; what an event says is kept of the findings at
+    /// or above `detail_from`.
     pub async fn load(client: &Client, detail_from: Severity) -> Result<Writer, ApplyError> {
         let mut w = Writer::default();
-        let mut shared = Shared::default();
         let reports: Api<PostureReport> = Api::all(client.clone());
         for r in reports
             .list(&ListParams::default())
@@ -177,7 +170,7 @@ impl Writer {
             if let Some(h) = hash_of(&r.metadata) {
                 w.hashes.insert(key.clone(), h);
             }
-            w.remember(key, &r.spec.report, detail_from, &mut shared);
+            w.remember(key, &r.spec.report, detail_from);
         }
         let cluster: Api<ClusterPostureReport> = Api::all(client.clone());
         if let Some(r) = cluster
@@ -188,7 +181,7 @@ impl Writer {
             if let Some(h) = hash_of(&r.metadata) {
                 w.hashes.insert(report_key(None), h);
             }
-            w.remember(report_key(None), &r.spec.report, detail_from, &mut shared);
+            w.remember(report_key(None), &r.spec.report, detail_from);
         }
         Ok(w)
     }

@@ -1,7 +1,7 @@
 //! Reports built from YAML manifests, for the tests of what consumes them (events, metrics).
 
 use crate::held::Held;
-use crate::open::{Open, Shared, read_back};
+use crate::open::{Open, read_back};
 use crate::placement::NamespaceFilter;
 use crate::report::{self, Book, Built, Inputs, Rebuild, Reports};
 use rampart_rules::encryption::{Assessment, Evidence, State};
@@ -20,10 +20,9 @@ pub fn findings(yaml: &str) -> Vec<Finding> {
 /// The open findings the writer keeps after writing `reports` (read back as a restarted
 /// writer reads them).
 pub fn open_of(reports: &Reports) -> Open {
-    let mut shared = Shared::default();
     reports
         .built()
-        .map(|(key, r)| (key, read_back(r, DETAIL_FROM, &mut shared)))
+        .map(|(key, r)| (key, read_back(r, DETAIL_FROM)))
         .collect()
 }
 

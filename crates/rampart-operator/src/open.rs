@@ -6,10 +6,9 @@
 //! what an event says about it only when it is worth an event.
 
 use rampart_crd::{Report, ResourceRef};
-use rampart_rules::{Finding, ObjectRef, Rule, Severity, registry};
+use rampart_rules::{Finding, ObjectRef, Rule, Severity, Shared, registry};
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Arc;
 
 /// The findings open in one report, by fingerprint.
 pub type OpenFindings = HashMap<u64, OpenFinding>;
@@ -24,7 +23,8 @@ pub struct OpenFinding {
     pub rule: RuleOf,
     /// `None`: a severity this version cannot read (a report written by another version).
     pub severity: Option<Severity>,
-    pub first_seen: Arc<str>,
+    /// Shared with every finding first seen in the same pass.
+    pub first_seen: Shared,
     /// What an event about it says; kept for findings at or above the events' threshold
     /// only, as no other is announced one by one.
     pub detail: Option<Box<Detail>>,
@@ -42,7 +42,7 @@ pub struct Detail {
 #[derive(Debug, Clone)]
 pub enum RuleOf {
     Known(&'static Rule),
-    Unknown(Arc<str>),
+    Unknown(Shared),
 }
 
 /// Rules are the same when their ids are.
@@ -54,7 +54,7 @@ impl PartialEq for RuleOf {
 
 impl RuleOf {
     fn named(id: &str) -> RuleOf {
-        registry::find(id).map_or_else(|| RuleOf::Unknown(id.into()), RuleOf::Known)
+        registry::by_id(id).map_or_else(|| RuleOf::Unknown(Shared::new(id)), RuleOf::Known)
     }
 
     pub fn id(&self) -> &str {
@@ -84,7 +84,7 @@ impl RuleOf {
 impl OpenFinding {
     /// What is remembered of an evaluated finding first seen at `first_seen`; what an
     /// event says only at or above `detail_from`.
-    pub fn of(f: &Finding, first_seen: Arc<str>, detail_from: Severity) -> OpenFinding {
+    pub fn of(f: &Finding, first_seen: Shared, detail_from: Severity) -> OpenFinding {
         OpenFinding {
             rule: RuleOf::Known(f.rule()),
             severity: Some(f.severity),
@@ -133,38 +133,10 @@ pub fn fingerprint_key(written: &str) -> u64 {
     h.finish()
 }
 
-/// Shares equal first-seen times and rules while reading reports back: most findings of
-/// a report were first seen in a handful of passes, by a handful of rules.
-#[derive(Debug, Default)]
-pub struct Shared {
-    times: HashMap<String, Arc<str>>,
-    rules: HashMap<String, RuleOf>,
-}
-
-impl Shared {
-    fn time(&mut self, time: &str) -> Arc<str> {
-        if let Some(t) = self.times.get(time) {
-            return t.clone();
-        }
-        let t: Arc<str> = time.into();
-        self.times.insert(time.to_owned(), t.clone());
-        t
-    }
-
-    fn rule(&mut self, id: &str) -> RuleOf {
-        if let Some(r) = self.rules.get(id) {
-            return r.clone();
-        }
-        let r = RuleOf::named(id);
-        self.rules.insert(id.to_owned(), r.clone());
-        r
-    }
-}
-
 /// What a written report says is open: its whole findings (with what an event about them
 /// says, at or above `detail_from`) and each folded finding by its entry's rule, severity
 /// and first-seen time.
-pub fn read_back(report: &Report, detail_from: Severity, shared: &mut Shared) -> OpenFindings {
+pub fn read_back(report: &Report, detail_from: Severity) -> OpenFindings {
     let mut open = OpenFindings::with_capacity(report.findings.len());
     for f in &report.findings {
         let severity = f.severity.parse::<Severity>().ok();
@@ -177,17 +149,17 @@ pub fn read_back(report: &Report, detail_from: Severity, shared: &mut Shared) ->
         open.insert(
             fingerprint_key(&f.fingerprint),
             OpenFinding {
-                rule: shared.rule(&f.rule_id),
+                rule: RuleOf::named(&f.rule_id),
                 severity,
-                first_seen: shared.time(&f.first_seen),
+                first_seen: Shared::new(&f.first_seen),
                 detail,
             },
         );
     }
     for g in &report.folded {
-        let rule = shared.rule(&g.rule_id);
+        let rule = RuleOf::named(&g.rule_id);
         let severity = g.severity.parse::<Severity>().ok();
-        let first_seen = shared.time(&g.first_seen);
+        let first_seen = Shared::new(&g.first_seen);
         for fp in &g.fingerprints {
             open.insert(
                 fingerprint_key(fp),

@@ -26,10 +26,9 @@ use rampart_crd::{
     SeverityCounts,
 };
 use rampart_rules::encryption::Assessment;
-use rampart_rules::{Finding, ObjectRef, Severity, Summary, score};
+use rampart_rules::{Finding, ObjectRef, Severity, Shared, Summary, score};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 /// Room kept for the report's own fields and the object's metadata.
 const OVERHEAD_BYTES: usize = 16 * 1024;
@@ -257,7 +256,7 @@ fn to_report_finding(f: &Finding, first_seen: &str) -> ReportFinding {
 }
 
 /// A listed finding and when it was first seen.
-type Listed<'a> = (&'a Finding, Arc<str>);
+type Listed<'a> = (&'a Finding, Shared);
 
 /// Builds one report (a namespace's or the cluster's, `key` as the writer names it):
 /// score and counts over `counted`, and the findings of `listed` (both sorted most severe
@@ -269,7 +268,7 @@ fn report(
     listed: &[&Finding],
     inputs: &Inputs<'_>,
     share: usize,
-    now: &Arc<str>,
+    now: &Shared,
     open: &mut BTreeMap<String, OpenFindings>,
 ) -> Report {
     let summary = Summary::of(counted.iter().copied());
@@ -439,7 +438,7 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
         "a full build of released findings"
     );
     let share = namespace_share(reported.len());
-    let now: Arc<str> = inputs.now.into();
+    let now = Shared::new(inputs.now);
     let mut open = BTreeMap::new();
     let build_namespace = |ns: &str, open: &mut BTreeMap<String, OpenFindings>| {
         let fs = held.namespace_findings(ns);

@@ -33,6 +33,7 @@ pub use model::identity::{ObjectRef, RoleKey, Source, Subject};
 pub use model::kinds::{KINDS, KindInfo};
 pub use model::object::{DecodeError, Decoded, Object, SecretMeta, decode, reference_of};
 pub use model::scope::Scope;
+pub use model::shared::Shared;
 pub use model::taxonomy::{Category, Framework, Reference, Severity, UnknownSeverity};
 pub use model::{bootstrap, manifest};
 pub use rules::registry;

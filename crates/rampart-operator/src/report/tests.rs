@@ -1,6 +1,6 @@
 use super::*;
 use crate::fixture::{Fixture, findings, open_of};
-use crate::open::{Shared, fingerprint_key, read_back};
+use crate::open::{fingerprint_key, read_back};
 use std::collections::HashMap;
 
 const INSECURE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: shop}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: shop-admin}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\nsubjects: [{kind: ServiceAccount, name: default, namespace: shop}]\n";
@@ -214,7 +214,7 @@ fn a_small_share_keeps_fingerprints_names_what_fits_and_says_so() {
     let all: Vec<&Finding> = f.iter().filter(|x| x.namespace() == Some("shop")).collect();
     let listed: Vec<Listed<'_>> = all
         .iter()
-        .map(|x| (*x, Arc::from("2026-01-01T00:00:00Z")))
+        .map(|x| (*x, Shared::new("2026-01-01T00:00:00Z")))
         .collect();
     let share = 2 * MIN_SHARE_BYTES;
     let fitted = fit(&listed, share);
@@ -363,7 +363,7 @@ fn unreadable_severities_are_neither_detected_nor_resolved() {
     old.findings.truncate(1);
     old.findings[0].fingerprint = "from-another-version".to_owned();
     old.findings[0].severity = "catastrophic".to_owned();
-    let read = read_back(&old, Severity::Info, &mut Shared::default());
+    let read = read_back(&old, Severity::Info);
     assert_eq!(read.len(), 1);
     assert!(read.values().all(|f| f.severity.is_none()));
     let cluster = open.entry(key.clone()).or_default();

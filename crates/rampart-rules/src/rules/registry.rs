@@ -17,6 +17,14 @@ pub fn rules() -> &'static [Rule] {
     })
 }
 
+/// A rule by its exact id, as findings and reports write it.
+pub fn by_id(id: &str) -> Option<&'static Rule> {
+    let all = rules();
+    all.binary_search_by_key(&id, |r| r.id)
+        .ok()
+        .map(|i| &all[i])
+}
+
 /// A rule by id (case-insensitive) or name.
 pub fn find(key: &str) -> Option<&'static Rule> {
     rules()
@@ -67,5 +75,14 @@ mod tests {
                 r.id
             );
         }
+    }
+
+    #[test]
+    fn every_rule_is_found_by_its_exact_id_only() {
+        for r in rules() {
+            assert_eq!(by_id(r.id).map(|x| x.name), Some(r.name));
+            assert!(by_id(&r.id.to_lowercase()).is_none(), "{}", r.id);
+        }
+        assert!(by_id("XYZ999").is_none());
     }
 }
