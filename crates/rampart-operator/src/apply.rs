@@ -105,8 +105,8 @@ pub struct Writer {
     cluster_sent: Option<(String, Instant)>,
     /// When the totals held back are due.
     totals_due: Option<Instant>,
-    /// Namespace reports built but not written because the API said not found (the
-    /// namespace went away, or the CRDs did): the next pass builds them again.
+    /// Reports built but not written: skipped as not found (the namespace went away, or
+    /// the CRDs did), or left by a write that failed. The next pass builds them again.
     unwritten: BTreeSet<String>,
 }
 
@@ -144,7 +144,7 @@ impl Writer {
         forgotten
     }
 
-    /// The reports a write skipped as not found since the last call, to build again.
+    /// The reports writes left unwritten since the last call, to build again.
     pub fn take_unwritten(&mut self) -> BTreeSet<String> {
         std::mem::take(&mut self.unwritten)
     }
@@ -186,12 +186,21 @@ impl Writer {
         Ok(w)
     }
 
-    /// Writes every report whose content changed.
+    /// Writes every report whose content changed. After a failure every report built this
+    /// pass is left to build again: the writes stop at the first that fails.
     pub async fn apply(
         &mut self,
         client: &Client,
         reports: &Reports,
     ) -> Result<Applied, ApplyError> {
+        let result = self.write(client, reports).await;
+        if result.is_err() {
+            self.unwritten.extend(reports.built().map(|(key, _)| key));
+        }
+        result
+    }
+
+    async fn write(&mut self, client: &Client, reports: &Reports) -> Result<Applied, ApplyError> {
         let params = PatchParams::apply(FIELD_MANAGER).force();
         let mut written = 0;
         for (ns, report) in &reports.namespaces {

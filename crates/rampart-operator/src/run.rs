@@ -285,8 +285,6 @@ struct Pipeline {
     scraper: Scraper,
     live: Live,
     next_resync: tokio::time::Instant,
-    /// Reports a failed write left unwritten: the next pass builds them again.
-    unwritten: BTreeSet<String>,
 }
 
 impl Pipeline {
@@ -316,7 +314,6 @@ impl Pipeline {
         Ok(Some(Pipeline {
             scraper: Scraper::new(config.apiserver_metrics_interval),
             next_resync: tokio::time::Instant::now() + config.resync,
-            unwritten: BTreeSet::new(),
             live,
             client,
             config,
@@ -393,7 +390,6 @@ impl Pipeline {
         // Read once: what the plan decides and what the reports say must agree.
         let could_not_evaluate = self.watching.state.could_not_evaluate(Instant::now());
         let mut forgotten = self.forget_vanished();
-        forgotten.append(&mut self.unwritten);
         forgotten.append(&mut self.writer.take_unwritten());
         let collected_at = Instant::now();
         let updated = self.update_inventory(collected, &book, &could_not_evaluate, &forgotten);
@@ -408,12 +404,6 @@ impl Pipeline {
         let built_at = Instant::now();
         // API: the reports whose content changed, then events.
         let applied = self.apply(&decided.built).await;
-        // A failed write leaves reports the next pass must build and write again, whatever
-        // its scope: it evaluates their namespaces again (their findings are released).
-        if applied.is_none() {
-            self.unwritten
-                .extend(decided.built.reports.built().map(|(key, _)| key));
-        }
         if let Some(done) = applied {
             info!(
                 findings = evaluated.held.len(),
@@ -497,11 +487,7 @@ impl Pipeline {
             Some(last) if !collected.full => {
                 let mut scope = with_reports(derived.apply(&mut inventory, changes), forgotten);
                 let reported = report::reported(&names_of(&inventory), &self.config.namespaces);
-                let builds = |ns: &str| match &scope {
-                    Scope::All => true,
-                    Scope::Only { namespaces, .. } => namespaces.contains(ns),
-                };
-                if !book.carries(&reported, could_not_evaluate, builds) {
+                if !book.carries(&reported, could_not_evaluate, |ns| scope.covers(Some(ns))) {
                     scope = Scope::All;
                 }
                 Updated {
@@ -706,26 +692,16 @@ async fn load_writer(client: &Client, config: &Config) -> Result<Writer, RunErro
 
 /// `scope`, and the scopes of the reports named by key (see
 /// [`report_key`]).
-fn with_reports(scope: Scope, keys: &BTreeSet<String>) -> Scope {
-    let Scope::Only {
-        mut namespaces,
-        mut cluster,
-    } = scope
-    else {
-        return Scope::All;
-    };
+fn with_reports(mut scope: Scope, keys: &BTreeSet<String>) -> Scope {
     let cluster_key = report_key(None);
     for key in keys {
         if *key == cluster_key {
-            cluster = true;
+            scope.include_cluster();
         } else {
-            namespaces.insert(key.clone());
+            scope.include_namespace(key);
         }
     }
-    Scope::Only {
-        namespaces,
-        cluster,
-    }
+    scope
 }
 
 /// Every namespace in the inventory.

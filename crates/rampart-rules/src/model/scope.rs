@@ -33,6 +33,13 @@ impl Scope {
             *cluster = true;
         }
     }
+
+    /// Adds namespace `ns`.
+    pub fn include_namespace(&mut self, ns: &str) {
+        if let Scope::Only { namespaces, .. } = self {
+            namespaces.insert(ns.to_owned());
+        }
+    }
 }
 
 /// The part of the cluster a batch of changes reaches, gathered while the batch is applied:
