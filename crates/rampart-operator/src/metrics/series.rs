@@ -18,7 +18,6 @@ pub(super) type Counts = BTreeMap<Vec<String>, i64>;
 #[derive(Clone)]
 pub(super) struct SeriesGauge {
     desc: Desc,
-    labels: Vec<String>,
     counts: Arc<Mutex<Counts>>,
 }
 
@@ -29,18 +28,9 @@ impl SeriesGauge {
         labels: &[&str],
         counts: Arc<Mutex<Counts>>,
     ) -> Result<SeriesGauge, prometheus::Error> {
-        let labels: Vec<String> = labels.iter().map(|l| (*l).to_owned()).collect();
-        let desc = Desc::new(
-            name.to_owned(),
-            help.to_owned(),
-            labels.clone(),
-            HashMap::new(),
-        )?;
-        Ok(SeriesGauge {
-            desc,
-            labels,
-            counts,
-        })
+        let labels = labels.iter().map(|l| (*l).to_owned()).collect();
+        let desc = Desc::new(name.to_owned(), help.to_owned(), labels, HashMap::new())?;
+        Ok(SeriesGauge { desc, counts })
     }
 }
 
@@ -61,7 +51,8 @@ impl Collector for SeriesGauge {
             .iter()
             .map(|(values, n)| {
                 let mut pairs: Vec<LabelPair> = self
-                    .labels
+                    .desc
+                    .variable_labels
                     .iter()
                     .zip(values)
                     .map(|(name, value)| {

@@ -145,18 +145,6 @@ impl Inventory {
         out
     }
 
-    /// Whether a pod's controller (ReplicaSet, StatefulSet, DaemonSet, Job) is in the
-    /// inventory, so that the controller is the workload and the pod is not.
-    pub fn is_controlled_pod(&self, meta: &ObjectMeta) -> bool {
-        meta.owner_references.iter().flatten().any(|o| {
-            o.controller == Some(true)
-                && self.has_controller(
-                    &o.kind,
-                    &(meta.namespace.clone().unwrap_or_default(), o.name.clone()),
-                )
-        })
-    }
-
     pub(super) fn has_controller(&self, kind: &str, k: &Key) -> bool {
         match kind {
             "ReplicaSet" => self.store.replica_sets.contains_key(k),

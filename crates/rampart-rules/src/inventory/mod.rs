@@ -15,7 +15,7 @@ use crate::model::identity::{ObjectRef, Source};
 use crate::model::manifest::{self, ManifestError};
 use crate::model::object::{Object, SecretMeta};
 use crate::model::object::{encryption_config_ref, reference_of};
-use crate::model::pod::{Pod, PodController};
+use crate::model::pod::Pod;
 use k8s_openapi::api::core::v1::{LimitRange, Namespace, ResourceQuota, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
@@ -150,13 +150,6 @@ impl Inventory {
     pub fn pod(&self, ns: &str, name: &str) -> Option<&Pod> {
         self.store
             .pods
-            .get(&(ns.to_owned(), name.to_owned()))
-            .map(Box::as_ref)
-    }
-
-    pub fn deployment(&self, ns: &str, name: &str) -> Option<&PodController> {
-        self.store
-            .deployments
             .get(&(ns.to_owned(), name.to_owned()))
             .map(Box::as_ref)
     }

@@ -44,7 +44,7 @@ mod paths;
 mod targets;
 
 pub use holdings::Holdings;
-pub(crate) use targets::workloads_in as workload_targets;
+pub(crate) use targets::workload_targets;
 
 use crate::analysis::rbac::permissions::SubjectKey;
 use crate::model::identity::RoleKey;

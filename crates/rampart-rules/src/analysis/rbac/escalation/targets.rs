@@ -24,11 +24,10 @@ pub(super) struct Targets {
 
 pub(super) fn targets(inv: &Inventory, perms: &Permissions) -> Targets {
     let mut t = Targets::default();
-    let bound = |ns: &str, sa: &str| is_bound(perms, ns, sa);
     for sa in inv.service_accounts() {
         let ns = sa.metadata.namespace.as_deref().unwrap_or("");
         let name = sa.metadata.name.as_deref().unwrap_or("");
-        if bound(ns, name) {
+        if is_bound(perms, ns, name) {
             t.service_accounts
                 .entry(ns.to_owned())
                 .or_default()
@@ -56,13 +55,13 @@ pub(super) fn targets(inv: &Inventory, perms: &Permissions) -> Targets {
                 .as_ref()
                 .and_then(|a| a.get(SA_ANNOTATION));
             if let (true, Some(sa)) = (is_token, sa)
-                && bound(ns, sa)
+                && is_bound(perms, ns, sa)
             {
                 let name = s.metadata.name.clone().unwrap_or_default();
                 t.token_secrets.push((ns.to_owned(), name, sa.clone()));
             }
         }
-        for (sa, workload) in workloads_in(inv, perms, ns) {
+        for (sa, workload) in workload_targets(inv, perms, ns) {
             t.workloads.insert((ns.to_owned(), sa), workload);
         }
     }
@@ -72,7 +71,11 @@ pub(super) fn targets(inv: &Inventory, perms: &Permissions) -> Targets {
 /// What the graph reads of namespace `ns`'s workloads: for each bound ServiceAccount that
 /// one runs as, the first such workload. A change to a workload that leaves this as it is
 /// leaves the graph as it is.
-pub fn workloads_in(inv: &Inventory, perms: &Permissions, ns: &str) -> BTreeMap<String, ObjectRef> {
+pub fn workload_targets(
+    inv: &Inventory,
+    perms: &Permissions,
+    ns: &str,
+) -> BTreeMap<String, ObjectRef> {
     let mut out = BTreeMap::new();
     for w in inv.workloads_in(ns) {
         let sa = w.service_account_name();
