@@ -50,7 +50,5 @@ pub fn write<W: Write>(report: &Report<'_>, out: &mut W) -> Result<()> {
             })
             .collect(),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    out.write_all(b"\n")?;
-    Ok(())
+    super::write_pretty(out, &doc)
 }

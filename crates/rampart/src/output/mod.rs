@@ -1,8 +1,17 @@
-//! Report formats. Each renders the same [`Report`] to a string.
+//! Report formats. Each renders the same [`Report`]: the table to a string, JSON and
+//! SARIF to a writer as they serialize.
 
 use rampart_rules::manifest::ManifestError;
 use rampart_rules::{Evaluation, Finding, Inventory, Severity};
 use std::collections::BTreeMap;
+use std::io::Write;
+
+/// Writes `doc` as indented JSON and a final newline.
+fn write_pretty<W: Write, T: serde::Serialize>(out: &mut W, doc: &T) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, doc)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
 
 pub mod json;
 pub mod sarif;

@@ -133,7 +133,5 @@ pub fn write<W: Write>(report: &Report<'_>, out: &mut W) -> Result<()> {
             results: Results { report, rules },
         }],
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    out.write_all(b"\n")?;
-    Ok(())
+    super::write_pretty(out, &doc)
 }
