@@ -188,8 +188,8 @@ impl Batch {
             for meta in inventory.metadata_of_kind(kind) {
                 let key = (
                     *kind,
-                    meta.namespace.clone(),
-                    meta.name.clone().unwrap_or_default(),
+                    meta.namespace().map(str::to_owned),
+                    meta.name().to_owned(),
                 );
                 self.objects.entry(key).or_insert(Latest::Delete);
             }

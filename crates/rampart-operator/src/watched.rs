@@ -118,7 +118,7 @@ mod tests {
         s.metadata.namespace = Some("shop".to_owned());
         match s.into_object() {
             Object::Secret(m) => {
-                assert_eq!(m.metadata.name.as_deref(), Some("token"));
+                assert_eq!(&*m.metadata.name, "token");
                 assert_eq!(m.type_, None);
             }
             other => panic!("not a Secret: {other:?}"),

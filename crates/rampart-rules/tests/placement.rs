@@ -39,7 +39,7 @@ fn namespaces(parsed: &Parsed) -> BTreeSet<String> {
     parsed
         .objects
         .iter()
-        .filter_map(|(o, _)| o.metadata()?.namespace.clone())
+        .filter_map(|(o, _)| Some(o.metadata()?.namespace()?.to_owned()))
         .collect()
 }
 
@@ -67,9 +67,9 @@ fn dropping_a_namespace_and_placing_into_it_changes_no_finding() {
             stripped.place(manifest::DEFAULT_NAMESPACE);
             for (o, _) in &mut stripped.objects {
                 if let Some(meta) = o.metadata_mut()
-                    && meta.namespace.as_deref() == Some(ns.as_str())
+                    && meta.namespace() == Some(ns.as_str())
                 {
-                    meta.namespace = None;
+                    meta.set_namespace(None);
                 }
             }
             let placement = stripped.place(&ns);

@@ -59,8 +59,8 @@ fn describe(change: &Change) -> String {
             ),
             Object::Secret(s) => format!(
                 "upsert Secret {} {}",
-                s.metadata.name.as_deref().unwrap_or(""),
-                version_of(&s.metadata)
+                s.metadata.name,
+                s.metadata.labels.get("version").unwrap_or("")
             ),
             other => format!("upsert {other:?}"),
         },
@@ -98,7 +98,7 @@ fn names(inventory: &Inventory, kind: &str) -> Vec<String> {
     inventory
         .metadata_of_kind(kind)
         .iter()
-        .filter_map(|m| m.name.clone())
+        .map(|m| m.name().to_owned())
         .collect()
 }
 

@@ -11,12 +11,12 @@
 //! - A rule without peers (`from`/`to` absent or empty) allows every source/destination;
 //!   `ports` narrow it to some ports but still admit everyone on them.
 
+use crate::model::meta::Pairs;
 use crate::model::selector;
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::LazyLock;
 
@@ -66,7 +66,7 @@ pub fn selects_all_pods(spec: &NetworkPolicySpec) -> bool {
 }
 
 /// Whether the policy selects a pod with these labels.
-pub fn selects(spec: &NetworkPolicySpec, labels: Option<&BTreeMap<String, String>>) -> bool {
+pub fn selects(spec: &NetworkPolicySpec, labels: Option<&Pairs>) -> bool {
     spec.pod_selector
         .as_ref()
         .is_none_or(|s| selector::matches(s, labels))

@@ -10,7 +10,7 @@ use crate::model::apiserver_flags::{ApiServerFacts, parse_flags};
 use crate::model::identity::{BindingId, ObjectRef};
 use crate::model::pod::PodTemplate;
 use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use crate::model::meta::{Meta, Pairs};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -83,17 +83,12 @@ impl Inventory {
     /// stands for the objects it controls.
     pub(super) fn workloads_of(&self, ns: &str) -> Vec<(WorkloadKind, String)> {
         // The key is built only for a controller reference of a kind that can own the object.
-        let controlled =
-            |meta: &ObjectMeta, kinds: &[&str], present: &dyn Fn(&str, &Key) -> bool| -> bool {
-                meta.owner_references.iter().flatten().any(|o| {
-                    o.controller == Some(true)
-                        && kinds.contains(&o.kind.as_str())
-                        && present(
-                            &o.kind,
-                            &(meta.namespace.clone().unwrap_or_default(), o.name.clone()),
-                        )
-                })
-            };
+        let controlled = |meta: &Meta, kinds: &[&str], present: &dyn Fn(&str, &Key) -> bool| {
+            meta.controller.as_deref().is_some_and(|c| {
+                kinds.contains(&c.kind.as_str())
+                    && present(&c.kind, &(ns.to_owned(), c.name.to_string()))
+            })
+        };
         let mut out = Vec::new();
         let pod_owners = [
             "ReplicaSet",
@@ -159,11 +154,7 @@ impl Inventory {
     pub(super) fn find_api_servers(&self) -> Vec<ApiServerFacts> {
         in_ns(&self.store.pods, "kube-system")
             .filter(|p| {
-                p.metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get("component"))
-                    .is_some_and(|c| c == "kube-apiserver")
+                p.metadata.labels.get("component") == Some("kube-apiserver")
             })
             .filter_map(|p| {
                 let command = p.apiserver.as_deref()?;
@@ -212,6 +203,6 @@ impl Inventory {
     }
 }
 
-pub(super) fn template_labels(t: &PodTemplate) -> Option<&BTreeMap<String, String>> {
-    t.metadata.as_ref().and_then(|m| m.labels.as_ref())
+pub(super) fn template_labels(t: &PodTemplate) -> Option<&Pairs> {
+    t.metadata.as_ref().map(|m| &m.labels)
 }

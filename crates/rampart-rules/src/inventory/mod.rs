@@ -13,13 +13,13 @@ use crate::model::configmap::ConfigMapMeta;
 use crate::model::encryption_config::EncryptionConfiguration;
 use crate::model::identity::{ObjectRef, Source};
 use crate::model::manifest::{self, ManifestError};
+use crate::model::meta::Metadata;
 use crate::model::object::{Object, SecretMeta};
 use crate::model::object::{encryption_config_ref, reference_of};
 use crate::model::pod::Pod;
 use k8s_openapi::api::core::v1::{LimitRange, Namespace, ResourceQuota, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::{BTreeMap, HashMap};
 
 mod changes;
@@ -51,15 +51,15 @@ pub struct Inventory {
     index: Index,
 }
 
-fn key(meta: &ObjectMeta) -> Key {
+fn key(meta: &(impl Metadata + ?Sized)) -> Key {
     (
-        meta.namespace.clone().unwrap_or_default(),
-        meta.name.clone().unwrap_or_default(),
+        meta.namespace().unwrap_or_default().to_owned(),
+        meta.name().to_owned(),
     )
 }
 
-fn name(meta: &ObjectMeta) -> String {
-    meta.name.clone().unwrap_or_default()
+fn name(meta: &(impl Metadata + ?Sized)) -> String {
+    meta.name().to_owned()
 }
 
 /// The objects of namespace `ns` in a namespaced map.
@@ -277,7 +277,7 @@ impl Inventory {
 
     /// Metadata of every object of a kind (`ObjectRef::kind` spelling), so a caller can
     /// tell which it already holds after relisting that kind.
-    pub fn metadata_of_kind(&self, kind: &str) -> Vec<&ObjectMeta> {
+    pub fn metadata_of_kind(&self, kind: &str) -> Vec<&dyn Metadata> {
         self.store.metadata_of_kind(kind)
     }
 

@@ -5,7 +5,7 @@
 use super::{Namespaced, in_ns, key};
 use crate::model::kinds::kubernetes_kinds;
 use crate::model::object::Object;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use crate::model::meta::Metadata;
 use std::collections::BTreeMap;
 
 /// What differs between a cluster-scoped and a namespaced kind: the map, its key, and
@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 macro_rules! scoped {
     (map cluster $ty:ty) => { BTreeMap<String, Box<$ty>> };
     (map namespaced $ty:ty) => { Namespaced<Box<$ty>> };
-    (key cluster $meta:expr) => { $meta.name.clone().unwrap_or_default() };
+    (key cluster $meta:expr) => { $meta.name().to_owned() };
     (key namespaced $meta:expr) => { key($meta) };
     (lookup cluster $ns:expr, $name:expr) => { $name.to_owned() };
     (lookup namespaced $ns:expr, $name:expr) => { ($ns.to_owned(), $name.to_owned()) };
@@ -62,10 +62,10 @@ macro_rules! stored_kinds {
             }
 
             /// Metadata of every object of a kind; empty for kinds not kept here.
-            pub(super) fn metadata_of_kind(&self, kind: &str) -> Vec<&ObjectMeta> {
+            pub(super) fn metadata_of_kind(&self, kind: &str) -> Vec<&dyn Metadata> {
                 match kind {
                     $(stringify!($variant) => {
-                        self.$field.values().map(|o| &o.metadata).collect()
+                        self.$field.values().map(|o| &o.metadata as &dyn Metadata).collect()
                     })*
                     _ => Vec::new(),
                 }

@@ -3,10 +3,10 @@
 //! controller that owns its template).
 
 use crate::model::identity::{ObjectRef, RBAC_V1, RoleKey, Subject};
+use crate::model::meta::{Meta, Pairs};
 use crate::model::pod::PodSpec;
 use k8s_openapi::api::rbac::v1::RoleRef;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use std::collections::BTreeMap;
 
 /// A RoleBinding or ClusterRoleBinding, seen the same way.
 #[derive(Debug, Clone, Copy)]
@@ -45,12 +45,12 @@ impl<'a> Binding<'a> {
 #[derive(Debug, Clone)]
 pub struct Workload<'a> {
     pub object: ObjectRef,
-    pub metadata: &'a ObjectMeta,
+    pub metadata: &'a Meta,
     /// Labels its pods carry (the pod's own, or the template's).
-    pub pod_labels: Option<&'a BTreeMap<String, String>>,
+    pub pod_labels: Option<&'a Pairs>,
     /// Metadata of its pods (the pod's own, or the template's): Pod Security reads the
     /// AppArmor annotations there.
-    pub pod_metadata: Option<&'a ObjectMeta>,
+    pub pod_metadata: Option<&'a Meta>,
     pub spec: &'a PodSpec,
     /// JSON path of the pod spec within the object, e.g. `spec.template.spec`.
     pub spec_path: &'static str,

@@ -8,13 +8,12 @@ use crate::model::identity::ObjectRef;
 use crate::model::kinds::{self, KindInfo};
 use crate::model::pod::{PodSpec, PodTemplate};
 use crate::model::shared::Shared;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use std::collections::BTreeMap;
+use crate::model::meta::{Meta, Pairs};
 
 /// What a workload's object holds about its pods.
 struct Parts<'a> {
-    pod_labels: Option<&'a BTreeMap<String, String>>,
-    pod_metadata: Option<&'a ObjectMeta>,
+    pod_labels: Option<&'a Pairs>,
+    pod_metadata: Option<&'a Meta>,
     spec: &'a PodSpec,
 }
 
@@ -25,7 +24,7 @@ fn merge<'a, T>(
     ns: &'a str,
     names: &'a [(WorkloadKind, String)],
     kind: &'static KindInfo,
-    parts: impl Fn(&'a T) -> Option<(&'a ObjectMeta, Parts<'a>)> + 'a,
+    parts: impl Fn(&'a T) -> Option<(&'a Meta, Parts<'a>)> + 'a,
 ) -> impl Iterator<Item = Workload<'a>> + 'a {
     let mut wanted = names.iter().map(|(_, n)| n.as_str()).peekable();
     // Taken from the shared pool once per call, not once per workload: rules walk every
@@ -89,7 +88,7 @@ impl Inventory {
                 Some((
                     &p.metadata,
                     Parts {
-                        pod_labels: p.metadata.labels.as_ref(),
+                        pod_labels: Some(&p.metadata.labels),
                         pod_metadata: Some(&p.metadata),
                         spec: p.spec.as_ref()?,
                     },

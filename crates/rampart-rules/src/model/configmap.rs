@@ -5,14 +5,14 @@
 
 use crate::model::credentials::looks_like_credential;
 use k8s_openapi::api::core::v1::ConfigMap;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use crate::model::meta::Meta;
 
 /// Most credentials kept per ConfigMap: enough to act on, and a bound on memory.
 const MAX_KEPT: usize = 8;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConfigMapMeta {
-    pub metadata: ObjectMeta,
+    pub metadata: Meta,
     /// Credentials found in `data`, in key order, at most [`MAX_KEPT`].
     pub credentials: Box<[ConfiguredCredential]>,
     /// How many were found in all, kept or not.
@@ -40,7 +40,7 @@ impl From<ConfigMap> for ConfigMapMeta {
         let credential_count = found.len();
         found.truncate(MAX_KEPT);
         ConfigMapMeta {
-            metadata: c.metadata,
+            metadata: c.metadata.into(),
             credentials: found.into(),
             credential_count,
         }

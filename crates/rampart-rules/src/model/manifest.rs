@@ -63,10 +63,10 @@ impl Parsed {
             let Some(meta) = object.metadata_mut() else {
                 continue;
             };
-            let named = meta.namespace.as_deref().filter(|ns| !ns.is_empty());
+            let named = meta.namespace().filter(|ns| !ns.is_empty());
             match (info.namespaced, named) {
                 (true, None) => {
-                    meta.namespace = Some(namespace.to_owned());
+                    meta.set_namespace(Some(namespace));
                     placement.defaulted += 1;
                 }
                 (false, Some(ns)) => {
@@ -76,10 +76,10 @@ impl Parsed {
                         message: format!(
                             "{kind} {} names namespace {ns:?}, which is ignored: {kind} is \
                              cluster-scoped",
-                            meta.name.as_deref().unwrap_or("")
+                            meta.name()
                         ),
                     });
-                    meta.namespace = None;
+                    meta.set_namespace(None);
                 }
                 _ => {}
             }
@@ -286,7 +286,7 @@ mod tests {
         let namespaces: Vec<(&str, Option<&str>)> = p
             .objects
             .iter()
-            .filter_map(|(o, _)| o.metadata().map(|m| (o.kind(), m.namespace.as_deref())))
+            .filter_map(|(o, _)| o.metadata().map(|m| (o.kind(), m.namespace())))
             .collect();
         assert_eq!(
             namespaces,

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod image;
 pub mod kinds;
 pub mod manifest;
+pub mod meta;
 pub mod object;
 pub mod pod;
 pub mod scope;

@@ -4,14 +4,14 @@ use crate::model::apiserver_metrics::{ApiServerMetrics, ApiServerMetricsDocument
 use crate::model::encryption_config::{EncryptionConfigError, EncryptionConfiguration};
 use crate::model::identity::ObjectRef;
 use crate::model::kinds::{self, API_SERVER_METRICS, ENCRYPTION_CONFIGURATION, group_of};
-use crate::model::pod::prune_metadata;
+use crate::model::meta::{Meta, Metadata};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
 
 /// A Secret without its values: Rampart never keeps Secret data, even when a manifest has it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SecretMeta {
-    pub metadata: ObjectMeta,
+    pub metadata: Meta,
     /// `type`, where the source provides it (metadata-only watches do not).
     pub type_: Option<String>,
     /// Whether the manifest carried values in `data` or `stringData` (never the values:
@@ -21,10 +21,9 @@ pub struct SecretMeta {
 
 impl SecretMeta {
     /// A Secret known by its metadata alone, as a metadata-only watch returns it.
-    pub fn from_metadata(mut metadata: ObjectMeta) -> SecretMeta {
-        prune_metadata(&mut metadata);
+    pub fn from_metadata(metadata: ObjectMeta) -> SecretMeta {
         SecretMeta {
-            metadata,
+            metadata: metadata.into(),
             type_: None,
             has_data: false,
         }
@@ -84,7 +83,7 @@ macro_rules! objects {
             }
 
             /// The object's metadata; evidence that is not a Kubernetes object has none.
-            pub fn metadata(&self) -> Option<&ObjectMeta> {
+            pub fn metadata(&self) -> Option<&dyn Metadata> {
                 match self {
                     $(Object::$variant(x) => Some(&x.metadata),)*
                     Object::EncryptionConfiguration(_) | Object::ApiServerMetrics(_) => None,
@@ -92,7 +91,7 @@ macro_rules! objects {
             }
 
             /// The object's metadata, to change; `None` as for [`Object::metadata`].
-            pub fn metadata_mut(&mut self) -> Option<&mut ObjectMeta> {
+            pub fn metadata_mut(&mut self) -> Option<&mut dyn Metadata> {
                 match self {
                     $(Object::$variant(x) => Some(&mut x.metadata),)*
                     Object::EncryptionConfiguration(_) | Object::ApiServerMetrics(_) => None,
@@ -107,7 +106,7 @@ macro_rules! objects {
             impl From<$api> for Object {
                 fn from(o: $api) -> Object {
                     let mut kept: $kept = o.into();
-                    prune_metadata(&mut kept.metadata);
+                    kept.metadata.prune();
                     Object::$variant(kept)
                 }
             }
@@ -229,8 +228,8 @@ pub fn reference_of(o: &Object) -> Option<ObjectRef> {
             Some(ObjectRef::new(
                 api_version,
                 o.kind(),
-                meta.namespace.as_deref(),
-                meta.name.as_deref().unwrap_or(""),
+                meta.namespace(),
+                meta.name(),
             ))
         }
     }

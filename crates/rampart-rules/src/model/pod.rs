@@ -13,40 +13,8 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet}
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
+use crate::model::meta::Meta;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-
-/// The annotation `kubectl apply` writes: a copy of the whole object, read by no rule.
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
-
-/// Drops the metadata no rule reads: managed fields and the last-applied copy (each can
-/// be as large as the object), the uid, resourceVersion, generateName, finalizers and
-/// selfLink; owner references keep only the controller's kind and name, which tell
-/// whether a pod is its controller's.
-pub fn prune_metadata(meta: &mut ObjectMeta) {
-    meta.managed_fields = None;
-    meta.uid = None;
-    meta.resource_version = None;
-    meta.generate_name = None;
-    meta.finalizers = None;
-    meta.self_link = None;
-    if let Some(a) = meta.annotations.as_mut() {
-        a.remove(LAST_APPLIED);
-        if a.is_empty() {
-            meta.annotations = None;
-        }
-    }
-    if let Some(owners) = meta.owner_references.as_mut() {
-        owners.retain(|o| o.controller == Some(true));
-        for o in owners.iter_mut() {
-            o.api_version = String::new();
-            o.uid = String::new();
-            o.block_owner_deletion = None;
-        }
-        if owners.is_empty() {
-            meta.owner_references = None;
-        }
-    }
-}
 
 /// The label that marks the kube-apiserver's static pod.
 const APISERVER_COMPONENT: &str = "kube-apiserver";
@@ -54,7 +22,7 @@ const APISERVER_COMPONENT: &str = "kube-apiserver";
 /// A pod, as the rules read it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Pod {
-    pub metadata: ObjectMeta,
+    pub metadata: Meta,
     pub spec: Option<PodSpec>,
     /// The kube-apiserver container's command line, for a pod labelled
     /// `component: kube-apiserver` (its static pod): its flags are evidence. Other pods'
@@ -83,7 +51,7 @@ impl CommandLine {
 /// pods' template.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PodController {
-    pub metadata: ObjectMeta,
+    pub metadata: Meta,
     pub template: Option<PodTemplate>,
 }
 
@@ -91,7 +59,7 @@ pub struct PodController {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PodTemplate {
     /// The pods' labels and annotations (Pod Security reads AppArmor annotations there).
-    pub metadata: Option<ObjectMeta>,
+    pub metadata: Option<Meta>,
     pub spec: Option<PodSpec>,
 }
 
@@ -578,15 +546,13 @@ fn apiserver_command(spec: &core::PodSpec) -> Option<Box<CommandLine>> {
 
 impl From<core::Pod> for Pod {
     fn from(p: core::Pod) -> Pod {
-        let mut metadata = p.metadata;
-        prune_metadata(&mut metadata);
         let apiserver = p
             .spec
             .as_ref()
-            .filter(|_| is_apiserver(&metadata))
+            .filter(|_| is_apiserver(&p.metadata))
             .and_then(apiserver_command);
         Pod {
-            metadata,
+            metadata: p.metadata.into(),
             spec: p.spec.map(PodSpec::from),
             apiserver,
         }
@@ -596,20 +562,16 @@ impl From<core::Pod> for Pod {
 impl From<core::PodTemplateSpec> for PodTemplate {
     fn from(t: core::PodTemplateSpec) -> PodTemplate {
         PodTemplate {
-            metadata: t.metadata.map(|mut m| {
-                prune_metadata(&mut m);
-                m
-            }),
+            metadata: t.metadata.map(Meta::from),
             spec: t.spec.map(PodSpec::from),
         }
     }
 }
 
 impl PodController {
-    fn new(mut metadata: ObjectMeta, template: Option<core::PodTemplateSpec>) -> Self {
-        prune_metadata(&mut metadata);
+    fn new(metadata: ObjectMeta, template: Option<core::PodTemplateSpec>) -> Self {
         PodController {
-            metadata,
+            metadata: metadata.into(),
             template: template.map(PodTemplate::from),
         }
     }

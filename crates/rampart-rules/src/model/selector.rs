@@ -1,23 +1,41 @@
 //! Label selectors with full `matchLabels` + `matchExpressions` semantics.
 
+use crate::model::meta::Pairs;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use std::collections::BTreeMap;
 
+/// Labels a selector reads, as `k8s-openapi` or [`Pairs`] keep them.
+pub trait Labels {
+    fn label(&self, key: &str) -> Option<&str>;
+}
+
+impl Labels for BTreeMap<String, String> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.get(key).map(String::as_str)
+    }
+}
+
+impl Labels for Pairs {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.get(key)
+    }
+}
+
 /// Whether `selector` selects an object with `labels`. An empty selector selects everything;
 /// an unknown operator selects nothing (the API server would have rejected it).
-pub fn matches(selector: &LabelSelector, labels: Option<&BTreeMap<String, String>>) -> bool {
-    let get = |k: &str| labels.and_then(|l| l.get(k));
+pub fn matches<L: Labels + ?Sized>(selector: &LabelSelector, labels: Option<&L>) -> bool {
+    let get = |k: &str| labels.and_then(|l| l.label(k));
     let labels_ok = selector
         .match_labels
         .iter()
         .flatten()
-        .all(|(k, v)| get(k) == Some(v));
+        .all(|(k, v)| get(k) == Some(v.as_str()));
     labels_ok
         && selector.match_expressions.iter().flatten().all(|e| {
             let values = e.values.as_deref().unwrap_or(&[]);
             match e.operator.as_str() {
-                "In" => get(&e.key).is_some_and(|v| values.contains(v)),
-                "NotIn" => get(&e.key).is_none_or(|v| !values.contains(v)),
+                "In" => get(&e.key).is_some_and(|v| values.iter().any(|x| x == v)),
+                "NotIn" => get(&e.key).is_none_or(|v| values.iter().all(|x| x != v)),
                 "Exists" => get(&e.key).is_some(),
                 "DoesNotExist" => get(&e.key).is_none(),
                 _ => false,
@@ -80,7 +98,7 @@ mod tests {
 
     #[test]
     fn empty_selects_all() {
-        assert!(matches(&LabelSelector::default(), None));
+        assert!(matches::<Pairs>(&LabelSelector::default(), None));
         assert!(is_empty(&LabelSelector::default()));
     }
 

@@ -54,7 +54,7 @@ fn selection_uses_full_selector_semantics() {
         {"key": "app", "operator": "NotIn", "values": ["batch"]}]}}));
     let s = spec_of(&p);
     assert!(!selects_all_pods(s));
-    let labels = |app: &str| BTreeMap::from([("app".to_owned(), app.to_owned())]);
+    let labels = |app: &str| Pairs::from_iter([("app", app)]);
     assert!(selects(s, Some(&labels("web"))));
     assert!(!selects(s, Some(&labels("batch"))));
     assert!(selects(s, None));

@@ -6,7 +6,7 @@ use super::containers::{ContainerView, containers};
 use super::{Control, Violation};
 use crate::model::pod::{PodSpec, Volume, VolumeType};
 use k8s_openapi::api::core::v1::{PodSecurityContext, SELinuxOptions};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use crate::model::meta::Meta;
 use std::collections::BTreeSet;
 
 /// Capabilities a container runtime grants by default; adding them again changes nothing.
@@ -62,7 +62,7 @@ const APPARMOR_ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kuber
 /// Evaluates one control; `None` when the pod passes it.
 pub fn violation(
     control: Control,
-    metadata: Option<&ObjectMeta>,
+    metadata: Option<&Meta>,
     spec: &PodSpec,
 ) -> Option<Violation> {
     let pod = spec.security_context.as_deref();
@@ -470,7 +470,7 @@ fn apparmor_type_allowed(t: &str) -> bool {
 }
 
 fn apparmor<'a>(
-    metadata: Option<&ObjectMeta>,
+    metadata: Option<&Meta>,
     pod: Option<&PodSecurityContext>,
     cs: impl Iterator<Item = ContainerView<'a>>,
 ) -> Option<Found> {
@@ -494,11 +494,7 @@ fn apparmor<'a>(
     }
     let mut annotations: Vec<String> = Vec::new();
     let mut first_annotation = None;
-    for (k, v) in metadata
-        .and_then(|m| m.annotations.as_ref())
-        .into_iter()
-        .flatten()
-    {
+    for (k, v) in metadata.into_iter().flat_map(|m| m.annotations.iter()) {
         let allowed = v.is_empty() || v == "runtime/default" || v.starts_with("localhost/");
         if k.starts_with(APPARMOR_ANNOTATION_PREFIX) && !allowed {
             annotations.push(format!("{k}={v:?}"));

@@ -23,7 +23,7 @@ pub use containers::{ContainerView, containers};
 pub use controls::{restricted_volume_type, violation};
 
 use crate::model::pod::PodSpec;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use crate::model::meta::Meta;
 use std::fmt;
 
 /// A Pod Security Standards level; `privileged` allows everything and needs no checks.
@@ -226,7 +226,7 @@ impl Violation {
 
 /// Every control of `level` that the pod fails, in the order of [`Control::at`].
 /// `metadata` is the pod's (or the pod template's): annotations are part of the policy.
-pub fn check(level: Level, metadata: Option<&ObjectMeta>, spec: &PodSpec) -> Vec<Violation> {
+pub fn check(level: Level, metadata: Option<&Meta>, spec: &PodSpec) -> Vec<Violation> {
     Control::at(level)
         .into_iter()
         .filter_map(|c| violation(c, metadata, spec))
@@ -234,7 +234,7 @@ pub fn check(level: Level, metadata: Option<&ObjectMeta>, spec: &PodSpec) -> Vec
 }
 
 /// The highest level a pod is admitted at: `None` when it fails baseline (privileged only).
-pub fn admitted_level(metadata: Option<&ObjectMeta>, spec: &PodSpec) -> Option<Level> {
+pub fn admitted_level(metadata: Option<&Meta>, spec: &PodSpec) -> Option<Level> {
     if !check(Level::Restricted, metadata, spec).is_empty() {
         if check(Level::Baseline, metadata, spec).is_empty() {
             return Some(Level::Baseline);

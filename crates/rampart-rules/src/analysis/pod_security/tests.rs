@@ -1,6 +1,7 @@
 use super::*;
 use crate::model::pod::Volume;
 use k8s_openapi::api::core::v1 as api;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{Value, json};
 
 /// A pod spec as the engine keeps it, from its JSON.
@@ -9,7 +10,7 @@ fn spec(v: Value) -> PodSpec {
     PodSpec::from(s)
 }
 
-fn controls(level: Level, meta: Option<&ObjectMeta>, s: &PodSpec) -> Vec<Control> {
+fn controls(level: Level, meta: Option<&Meta>, s: &PodSpec) -> Vec<Control> {
     check(level, meta, s)
         .into_iter()
         .map(|v| v.control)
@@ -198,6 +199,7 @@ fn apparmor_annotations_and_fields() {
         "container.apparmor.security.beta.kubernetes.io/app": "unconfined",
         "container.apparmor.security.beta.kubernetes.io/other": "localhost/custom"}}))
     .expect("meta");
+    let meta = Meta::from(meta);
     let s = spec(restricted_pod());
     let b = check(Level::Baseline, Some(&meta), &s);
     assert_eq!(b.len(), 1);

@@ -31,15 +31,11 @@ const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
 
 /// A static pod's mirror: the kubelet creates it, owned by the Node.
 fn is_mirror_pod(w: &Workload<'_>) -> bool {
-    w.metadata
-        .annotations
-        .as_ref()
-        .is_some_and(|a| a.contains_key(MIRROR_ANNOTATION))
+    w.metadata.annotations.get(MIRROR_ANNOTATION).is_some()
         || w.metadata
-            .owner_references
-            .iter()
-            .flatten()
-            .any(|o| o.kind == "Node")
+            .controller
+            .as_deref()
+            .is_some_and(|c| c.kind == "Node")
 }
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter) {

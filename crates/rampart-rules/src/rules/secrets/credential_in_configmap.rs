@@ -38,7 +38,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             let Some(first) = c.credentials.first() else {
                 continue;
             };
-            let name = c.metadata.name.as_deref().unwrap_or("");
+            let name = &*c.metadata.name;
             let object = ObjectRef::new("v1", "ConfigMap", Some(ns), name);
             let mut places: Vec<String> = c
                 .credentials

@@ -31,7 +31,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             if !s.has_data {
                 continue;
             }
-            let name = s.metadata.name.as_deref().unwrap_or("");
+            let name = &*s.metadata.name;
             let object = ObjectRef::new("v1", "Secret", Some(ns), name);
             emit.push(
                 Draft::new(

@@ -38,17 +38,15 @@ const INVALID_SINCE: &str = "kubernetes.io/legacy-token-invalid-since";
 fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for ns in ctx.namespaces() {
         for s in ctx.inventory.secrets_in(ns) {
-            let annotations = s.metadata.annotations.as_ref();
-            let sa_name = annotations.and_then(|a| a.get(SA_ANNOTATION));
+            let sa_name = s.metadata.annotations.get(SA_ANNOTATION);
             // Metadata-only sources have no type; the annotation is the evidence then.
             let is_token =
                 s.type_.as_deref() == Some(TOKEN_TYPE) || (s.type_.is_none() && sa_name.is_some());
             if !is_token {
                 continue;
             }
-            let name = s.metadata.name.as_deref().unwrap_or("");
-            let labels = s.metadata.labels.as_ref();
-            let label = |k: &str| labels.and_then(|l| l.get(k)).map(String::as_str);
+            let name = &*s.metadata.name;
+            let label = |k: &str| s.metadata.labels.get(k);
             let owner = sa_name.map_or_else(
                 || "an unnamed ServiceAccount".to_owned(),
                 |n| format!("ServiceAccount {ns}/{n}"),

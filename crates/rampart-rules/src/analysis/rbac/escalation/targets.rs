@@ -49,16 +49,12 @@ pub(super) fn targets(inv: &Inventory, perms: &Permissions) -> Targets {
     for ns in inv.namespace_names() {
         for s in inv.secrets_in(ns) {
             let is_token = s.type_.as_deref().is_none_or(|ty| ty == TOKEN_TYPE);
-            let sa = s
-                .metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(SA_ANNOTATION));
+            let sa = s.metadata.annotations.get(SA_ANNOTATION);
             if let (true, Some(sa)) = (is_token, sa)
                 && is_bound(perms, ns, sa)
             {
-                let name = s.metadata.name.clone().unwrap_or_default();
-                t.token_secrets.push((ns.to_owned(), name, sa.clone()));
+                let name = s.metadata.name.to_string();
+                t.token_secrets.push((ns.to_owned(), name, sa.to_owned()));
             }
         }
         for (sa, workload) in workload_targets(inv, perms, ns) {

@@ -1,0 +1,265 @@
+//! Object metadata as the engine keeps it for the kinds it holds by the tens of thousands
+//! (pods, the controllers of their templates, Secrets, ConfigMaps).
+//!
+//! A `k8s-openapi` `ObjectMeta` is about 340 bytes inline, and its labels and annotations
+//! are B-trees whose first node holds eleven entries whatever the count: a pod with three
+//! labels carried over 900 bytes of metadata before a single string. [`Meta`] keeps what
+//! the rules read — name, namespace, labels, annotations and the controller — in 72 bytes,
+//! with label and annotation keys and values taken from the shared pool (a Deployment's
+//! pods repeat the same few).
+//!
+//! [`Metadata`] is what code that handles objects of every kind reads, whichever of the
+//! two an object keeps.
+
+use crate::model::shared::Shared;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::BTreeMap;
+
+/// The annotation `kubectl apply` writes: a copy of the whole object, read by no rule.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Labels or annotations, sorted by key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pairs(Box<[(Shared, Shared)]>);
+
+impl Pairs {
+    /// The value of `key`, if set.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|i| self.0[i].1.as_str())
+    }
+
+    /// Every pair, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The pairs as the map `k8s-openapi` keeps them in.
+    pub fn to_map(&self) -> BTreeMap<String, String> {
+        self.iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Pairs {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(pairs: I) -> Pairs {
+        let mut v: Vec<(Shared, Shared)> = pairs
+            .into_iter()
+            .map(|(k, v)| (Shared::new(k.as_ref()), Shared::new(v.as_ref())))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v.dedup_by(|a, b| a.0 == b.0);
+        Pairs(v.into_boxed_slice())
+    }
+}
+
+/// The object that controls this one (its owner reference with `controller: true`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Controller {
+    pub kind: Shared,
+    pub name: Box<str>,
+}
+
+/// What the rules read of an object's metadata.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Meta {
+    pub name: Box<str>,
+    pub namespace: Option<Shared>,
+    pub labels: Pairs,
+    /// Every annotation but the last-applied copy of the object.
+    pub annotations: Pairs,
+    pub controller: Option<Box<Controller>>,
+}
+
+impl Meta {
+    /// Metadata with a name and namespace alone.
+    pub fn named(namespace: Option<&str>, name: &str) -> Meta {
+        Meta {
+            name: name.into(),
+            namespace: namespace.map(Shared::new),
+            ..Meta::default()
+        }
+    }
+}
+
+impl From<ObjectMeta> for Meta {
+    fn from(m: ObjectMeta) -> Meta {
+        let controller = m
+            .owner_references
+            .into_iter()
+            .flatten()
+            .find(|o| o.controller == Some(true))
+            .map(|o| {
+                Box::new(Controller {
+                    kind: Shared::new(&o.kind),
+                    name: o.name.into(),
+                })
+            });
+        Meta {
+            name: m.name.unwrap_or_default().into(),
+            namespace: m.namespace.as_deref().map(Shared::new),
+            labels: m.labels.into_iter().flatten().collect(),
+            annotations: m
+                .annotations
+                .into_iter()
+                .flatten()
+                .filter(|(k, _)| k != LAST_APPLIED)
+                .collect(),
+            controller,
+        }
+    }
+}
+
+/// Name and namespace, whichever way an object keeps its metadata.
+pub trait Metadata {
+    fn name(&self) -> &str;
+    /// `None` for a cluster-scoped object (or a manifest that names none).
+    fn namespace(&self) -> Option<&str>;
+    fn set_namespace(&mut self, namespace: Option<&str>);
+    /// Drops what no rule reads; metadata kept as [`Meta`] has nothing more to drop.
+    fn prune(&mut self) {}
+}
+
+impl Metadata for Meta {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    fn set_namespace(&mut self, namespace: Option<&str>) {
+        self.namespace = namespace.map(Shared::new);
+    }
+}
+
+impl Metadata for ObjectMeta {
+    fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or("")
+    }
+
+    fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    fn set_namespace(&mut self, namespace: Option<&str>) {
+        self.namespace = namespace.map(str::to_owned);
+    }
+
+    /// Drops managed fields and the last-applied copy (each can be as large as the
+    /// object), the uid, resourceVersion, generateName, finalizers and selfLink; owner
+    /// references keep only the controller's kind and name, which tell whether an object
+    /// is its controller's.
+    fn prune(&mut self) {
+        self.managed_fields = None;
+        self.uid = None;
+        self.resource_version = None;
+        self.generate_name = None;
+        self.finalizers = None;
+        self.self_link = None;
+        if let Some(a) = self.annotations.as_mut() {
+            a.remove(LAST_APPLIED);
+            if a.is_empty() {
+                self.annotations = None;
+            }
+        }
+        if let Some(owners) = self.owner_references.as_mut() {
+            owners.retain(|o| o.controller == Some(true));
+            for o in owners.iter_mut() {
+                o.api_version = String::new();
+                o.uid = String::new();
+                o.block_owner_deletion = None;
+            }
+            if owners.is_empty() {
+                self.owner_references = None;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+
+    fn map(pairs: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn keeps_what_rules_read_and_drops_the_last_applied_copy() {
+        let owner = |kind: &str, name: &str, controller| OwnerReference {
+            api_version: "apps/v1".into(),
+            kind: kind.into(),
+            name: name.into(),
+            uid: "u".into(),
+            controller,
+            block_owner_deletion: None,
+        };
+        let meta = Meta::from(ObjectMeta {
+            name: Some("web-1".into()),
+            namespace: Some("shop".into()),
+            labels: map(&[("tier", "front"), ("app", "web")]),
+            annotations: map(&[(LAST_APPLIED, "{...}"), ("note", "x")]),
+            owner_references: Some(vec![
+                owner("Deployment", "other", None),
+                owner("ReplicaSet", "web", Some(true)),
+            ]),
+            uid: Some("uid".into()),
+            ..ObjectMeta::default()
+        });
+        assert_eq!(meta.name(), "web-1");
+        assert_eq!(Metadata::namespace(&meta), Some("shop"));
+        assert_eq!(
+            meta.labels.iter().collect::<Vec<_>>(),
+            [("app", "web"), ("tier", "front")]
+        );
+        assert_eq!(meta.labels.get("tier"), Some("front"));
+        assert_eq!(meta.labels.get("zone"), None);
+        assert_eq!(meta.annotations.iter().collect::<Vec<_>>(), [("note", "x")]);
+        let c = meta.controller.as_deref().map(|c| (c.kind.as_str(), &*c.name));
+        assert_eq!(c, Some(("ReplicaSet", "web")));
+        assert_eq!(meta.labels.to_map(), map(&[("app", "web"), ("tier", "front")]).unwrap_or_default());
+    }
+
+    #[test]
+    fn pruning_object_metadata_keeps_only_the_controller_reference() {
+        let mut m = ObjectMeta {
+            name: Some("r".into()),
+            annotations: map(&[(LAST_APPLIED, "{...}")]),
+            uid: Some("uid".into()),
+            owner_references: Some(vec![OwnerReference {
+                kind: "Deployment".into(),
+                name: "web".into(),
+                uid: "u".into(),
+                api_version: "apps/v1".into(),
+                controller: None,
+                block_owner_deletion: None,
+            }]),
+            ..ObjectMeta::default()
+        };
+        m.prune();
+        assert_eq!(m.annotations, None);
+        assert_eq!(m.uid, None);
+        assert_eq!(m.owner_references, None);
+        assert_eq!(m.name(), "r");
+    }
+
+    #[test]
+    fn metadata_is_small() {
+        assert!(size_of::<Meta>() <= 72, "{}", size_of::<Meta>());
+    }
+}
