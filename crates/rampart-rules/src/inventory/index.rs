@@ -8,9 +8,9 @@ use super::views::Binding;
 use super::{Inventory, Key, in_ns, name};
 use crate::model::apiserver_flags::{ApiServerFacts, parse_flags};
 use crate::model::identity::{BindingId, ObjectRef};
+use crate::model::meta::{Meta, Pairs};
 use crate::model::pod::PodTemplate;
 use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
-use crate::model::meta::{Meta, Pairs};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -153,9 +153,7 @@ impl Inventory {
 
     pub(super) fn find_api_servers(&self) -> Vec<ApiServerFacts> {
         in_ns(&self.store.pods, "kube-system")
-            .filter(|p| {
-                p.metadata.labels.get("component") == Some("kube-apiserver")
-            })
+            .filter(|p| p.metadata.labels.get("component") == Some("kube-apiserver"))
             .filter_map(|p| {
                 let command = p.apiserver.as_deref()?;
                 Some(ApiServerFacts {

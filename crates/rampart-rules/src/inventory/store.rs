@@ -4,8 +4,8 @@
 
 use super::{Namespaced, in_ns, key};
 use crate::model::kinds::kubernetes_kinds;
-use crate::model::object::Object;
 use crate::model::meta::Metadata;
+use crate::model::object::Object;
 use std::collections::BTreeMap;
 
 /// What differs between a cluster-scoped and a namespaced kind: the map, its key, and

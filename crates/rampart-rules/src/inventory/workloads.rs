@@ -6,9 +6,9 @@ use super::views::Workload;
 use super::{Inventory, Namespaced};
 use crate::model::identity::ObjectRef;
 use crate::model::kinds::{self, KindInfo};
+use crate::model::meta::{Meta, Pairs};
 use crate::model::pod::{PodSpec, PodTemplate};
 use crate::model::shared::Shared;
-use crate::model::meta::{Meta, Pairs};
 
 /// What a workload's object holds about its pods.
 struct Parts<'a> {

@@ -4,8 +4,8 @@
 //! the setting and the reason are kept.
 
 use crate::model::credentials::looks_like_credential;
-use k8s_openapi::api::core::v1::ConfigMap;
 use crate::model::meta::Meta;
+use k8s_openapi::api::core::v1::ConfigMap;
 
 /// Most credentials kept per ConfigMap: enough to act on, and a bound on memory.
 const MAX_KEPT: usize = 8;

@@ -230,9 +230,15 @@ mod tests {
         assert_eq!(meta.labels.get("tier"), Some("front"));
         assert_eq!(meta.labels.get("zone"), None);
         assert_eq!(meta.annotations.iter().collect::<Vec<_>>(), [("note", "x")]);
-        let c = meta.controller.as_deref().map(|c| (c.kind.as_str(), &*c.name));
+        let c = meta
+            .controller
+            .as_deref()
+            .map(|c| (c.kind.as_str(), &*c.name));
         assert_eq!(c, Some(("ReplicaSet", "web")));
-        assert_eq!(meta.labels.to_map(), map(&[("app", "web"), ("tier", "front")]).unwrap_or_default());
+        assert_eq!(
+            meta.labels.to_map(),
+            map(&[("app", "web"), ("tier", "front")]).unwrap_or_default()
+        );
     }
 
     #[test]

@@ -9,11 +9,11 @@
 //! Status, managed fields and the last-applied annotation are dropped on the way in.
 
 use crate::model::credentials::looks_like_credential;
+use crate::model::meta::Meta;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
-use crate::model::meta::Meta;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// The label that marks the kube-apiserver's static pod.

@@ -4,9 +4,9 @@
 
 use super::containers::{ContainerView, containers};
 use super::{Control, Violation};
+use crate::model::meta::Meta;
 use crate::model::pod::{PodSpec, Volume, VolumeType};
 use k8s_openapi::api::core::v1::{PodSecurityContext, SELinuxOptions};
-use crate::model::meta::Meta;
 use std::collections::BTreeSet;
 
 /// Capabilities a container runtime grants by default; adding them again changes nothing.
@@ -60,11 +60,7 @@ const SELINUX_TYPES: &[&str] = &[
 const APPARMOR_ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
 
 /// Evaluates one control; `None` when the pod passes it.
-pub fn violation(
-    control: Control,
-    metadata: Option<&Meta>,
-    spec: &PodSpec,
-) -> Option<Violation> {
+pub fn violation(control: Control, metadata: Option<&Meta>, spec: &PodSpec) -> Option<Violation> {
     let pod = spec.security_context.as_deref();
     // Pod-level controls never look at containers; the others list them once.
     let cs = || containers(spec);

@@ -22,8 +22,8 @@ mod controls;
 pub use containers::{ContainerView, containers};
 pub use controls::{restricted_volume_type, violation};
 
-use crate::model::pod::PodSpec;
 use crate::model::meta::Meta;
+use crate::model::pod::PodSpec;
 use std::fmt;
 
 /// A Pod Security Standards level; `privileged` allows everything and needs no checks.

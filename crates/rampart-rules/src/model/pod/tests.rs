@@ -162,7 +162,11 @@ fn what_no_rule_reads_is_dropped_on_the_way_in() {
         "spec": {"containers": [{"name": "c"}]},
         "status": {"phase": "Running"}}));
     assert_eq!(
-        p.metadata.annotations.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+        p.metadata
+            .annotations
+            .iter()
+            .map(|(k, _)| k)
+            .collect::<Vec<_>>(),
         ["container.apparmor.security.beta.kubernetes.io/c"]
     );
     let owner = p.metadata.controller.as_deref();

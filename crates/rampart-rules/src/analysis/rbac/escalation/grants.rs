@@ -78,6 +78,15 @@ pub(super) fn req<'a>(verb: &'a str, group: &'a str, resource: &'a str) -> Resou
     }
 }
 
+/// Where a step's words find the grant `reason` cites, when its objects start at `at` of
+/// the step's `via`: `None` for membership of `system:masters`, which names no object.
+pub(super) fn cited(reason: &Reason, at: usize) -> Option<usize> {
+    match reason {
+        Reason::PrivilegedGroup => None,
+        Reason::Rule { .. } => Some(at),
+    }
+}
+
 pub(super) fn via(reason: &Reason) -> Vec<(&'static str, ObjectRef)> {
     match reason {
         Reason::PrivilegedGroup => Vec::new(),

@@ -2,6 +2,7 @@
 //! once; a subject key's steps are found once and shared by every identity with the key.
 //! Steps are stored with their objects interned.
 
+use super::action::Edge;
 use super::grants::Held;
 use super::targets::{Targets, targets};
 use super::{Escalations, Limits, Node, Step, StoredStep};
@@ -113,12 +114,12 @@ impl Escalations {
 
     /// The steps one part of an identity enables: a subject key's own bindings, or (for
     /// `Part::Own`) what needs the identity's grants together.
-    fn expand(&mut self, perms: &Permissions, t: &Targets, part: Part<'_>) -> Vec<(Node, Step)> {
+    fn expand(&mut self, perms: &Permissions, t: &Targets, part: Part<'_>) -> Vec<(Node, Edge)> {
         let own = matches!(part, Part::Own(_));
         let (info, me) = part.asker();
         let user = Held::of(perms, info);
-        if own && let Some(step) = self.holds_everything(perms, &user) {
-            return vec![step];
+        if own && let Some((node, step)) = self.holds_everything(perms, &user) {
+            return vec![(node, step.into())];
         }
         let verbs = verbs_held(perms, &user);
         if verbs.is_empty() {
@@ -127,11 +128,19 @@ impl Escalations {
         let may = |v: &str| verbs.contains("*") || verbs.contains(v);
         let mut out = Vec::new();
         if own {
-            out.extend(self.admin_edges(perms, &user, &may));
+            out.extend(
+                self.admin_edges(perms, &user, &may)
+                    .into_iter()
+                    .map(|(n, s)| (n, s.into())),
+            );
         }
         out.extend(self.namespace_edges(perms, t, &user, &me, own, &may));
         if !own && may("impersonate") {
-            out.extend(self.impersonate_users_and_groups(perms, t, &user, &me));
+            out.extend(
+                self.impersonate_users_and_groups(perms, t, &user, &me)
+                    .into_iter()
+                    .map(|(n, s)| (n, s.into())),
+            );
         }
         if !own && (may("get") || may("create")) {
             out.extend(self.kubelet(perms, t, &user, &me));
@@ -139,7 +148,7 @@ impl Escalations {
         out
     }
 
-    fn add_list(&mut self, out: Vec<(Node, Step)>, queue: &mut VecDeque<usize>) -> usize {
+    fn add_list(&mut self, out: Vec<(Node, Edge)>, queue: &mut VecDeque<usize>) -> usize {
         let mut edges = Vec::with_capacity(out.len());
         for (node, step) in out {
             let known = self.index.contains_key(&node);
@@ -155,8 +164,9 @@ impl Escalations {
             edges.push((
                 j,
                 StoredStep {
-                    action: step.action.into_boxed_str(),
+                    action: step.action,
                     via,
+                    cited: step.cited.and_then(|i| u8::try_from(i).ok()),
                     direct: step.direct,
                 },
             ));
@@ -175,14 +185,20 @@ impl Escalations {
         i
     }
 
-    pub(super) fn step(&self, s: &StoredStep) -> Step {
+    /// A stored step leading to node `to`, in words.
+    pub(super) fn step(&self, to: usize, s: &StoredStep) -> Step {
+        let via: Vec<(&'static str, &ObjectRef)> = s
+            .via
+            .iter()
+            .filter_map(|(rel, i)| Some((*rel, self.objects.get(*i as usize)?)))
+            .collect();
+        let action = match self.nodes.get(to) {
+            Some(node) => s.action.render(node, &via, s.cited.map(usize::from)),
+            None => String::new(),
+        };
         Step {
-            action: s.action.to_string(),
-            via: s
-                .via
-                .iter()
-                .filter_map(|(rel, i)| Some((*rel, self.objects.get(*i as usize)?.clone())))
-                .collect(),
+            action,
+            via: via.into_iter().map(|(rel, o)| (rel, o.clone())).collect(),
             direct: s.direct,
         }
     }

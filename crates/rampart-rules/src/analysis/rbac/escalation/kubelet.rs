@@ -1,9 +1,10 @@
 //! Exec through the kubelet API: `nodes/proxy` reaches every pod, so every bound
 //! ServiceAccount a workload runs as.
 
-use super::grants::{Held, granted_by, req, via};
+use super::action::{Action, Edge};
+use super::grants::{Held, cited, req, via};
 use super::targets::Targets;
-use super::{Escalations, Node, Step};
+use super::{Escalations, Node};
 use crate::analysis::rbac::matching::ResourceRequest;
 use crate::analysis::rbac::permissions::{Permissions, SubjectKey};
 use crate::model::identity::Subject;
@@ -15,7 +16,7 @@ impl Escalations {
         t: &Targets,
         user: &Held<'_>,
         me: &SubjectKey,
-    ) -> Vec<(Node, Step)> {
+    ) -> Vec<(Node, Edge)> {
         let mut out = Vec::new();
         let proxy = [
             ResourceRequest {
@@ -44,12 +45,10 @@ impl Escalations {
                     namespace: ns.clone(),
                     name: sa.clone(),
                 }),
-                Step {
-                    action: format!(
-                        "exec through the kubelet API (nodes/proxy, {}) into {workload}, which runs as ServiceAccount {ns}/{sa}",
-                        granted_by(&reason)
-                    ),
+                Edge {
+                    action: Action::KubeletExec,
                     via: v,
+                    cited: cited(&reason, 0),
                     direct: false,
                 },
             ));

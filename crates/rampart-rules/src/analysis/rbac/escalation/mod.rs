@@ -33,6 +33,7 @@
 //!
 //! [`Permissions::authorize`]: crate::analysis::rbac::permissions::Permissions::authorize
 
+mod action;
 mod admin;
 mod grants;
 mod graph;
@@ -145,12 +146,27 @@ pub struct Escalations {
     limits: Limits,
 }
 
-/// A step as the graph keeps it: its objects by index into `Escalations::objects`.
+/// A step as the graph keeps it: its objects by index into `Escalations::objects`, its
+/// words only where its objects cannot rebuild them.
 #[derive(Debug)]
 struct StoredStep {
-    action: Box<str>,
+    action: action::Action,
     via: Box<[(&'static str, u32)]>,
+    /// As [`action::Edge::cited`].
+    cited: Option<u8>,
     direct: bool,
+}
+
+impl From<Step> for action::Edge {
+    /// A step whose words were written when it was found.
+    fn from(s: Step) -> action::Edge {
+        action::Edge {
+            action: action::Action::Text(s.action.into_boxed_str()),
+            via: s.via,
+            cited: None,
+            direct: s.direct,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,12 +3,14 @@
 //! token Secrets; impersonating them is in `impersonation`. Only namespaces where some kind
 //! of step is possible at all are visited.
 
-use super::grants::{CLUSTER_ADMIN, Extent, Grant, Held, RBAC_GROUP, granted_by, req, via};
+use super::action::{Action, Edge};
+use super::grants::{CLUSTER_ADMIN, Extent, Grant, Held, RBAC_GROUP, cited, req, via};
 use super::targets::Targets;
-use super::{Escalations, Node, Step};
+use super::{Escalations, Node};
 use crate::analysis::rbac::matching::ResourceRequest;
 use crate::analysis::rbac::permissions::{Permissions, Reason, SubjectKey};
 use crate::model::identity::{ObjectRef, Subject};
+use crate::model::shared::Shared;
 use std::collections::BTreeSet;
 
 /// What creates pods that run as a ServiceAccount of the namespace.
@@ -92,24 +94,26 @@ impl<'a> Namespace<'a> {
         self.others.contains(&sa)
     }
 
-    /// A step to one of its ServiceAccounts, citing the grant and then the object acted
-    /// on (`target`: the ServiceAccount itself, or the Secret that holds its token).
+    /// A step to one of its ServiceAccounts, citing the grant (the binding at `cited` in
+    /// `via`) and then the object acted on (`target`: the ServiceAccount itself, or the
+    /// Secret that holds its token).
     pub(super) fn step_to(
         &self,
         sa: &str,
-        action: String,
-        mut via: Vec<(&'static str, ObjectRef)>,
+        action: Action,
+        (mut via, cited): (Vec<(&'static str, ObjectRef)>, Option<usize>),
         target: ObjectRef,
-    ) -> (Node, Step) {
+    ) -> (Node, Edge) {
         via.push(("target", target));
         (
             Node::Identity(Subject::ServiceAccount {
                 namespace: self.name.to_owned(),
                 name: sa.to_owned(),
             }),
-            Step {
+            Edge {
                 action,
                 via,
+                cited,
                 direct: false,
             },
         )
@@ -128,7 +132,7 @@ impl Escalations {
         me: &SubjectKey,
         own: bool,
         may: &dyn Fn(&str) -> bool,
-    ) -> Vec<(Node, Step)> {
+    ) -> Vec<(Node, Edge)> {
         let scopes = self.families(perms, user, own);
         let namespaces: Vec<String> = if scopes.any_everywhere() {
             t.service_accounts.keys().cloned().collect()
@@ -216,7 +220,7 @@ impl Escalations {
         there: &Namespace<'_>,
         active: &Active,
         may: &dyn Fn(&str) -> bool,
-    ) -> Vec<(Node, Step)> {
+    ) -> Vec<(Node, Edge)> {
         let mut out = Vec::new();
         if self.run_pods(perms, user, there, &active.creators, &mut out) {
             return out;
@@ -256,7 +260,7 @@ impl Escalations {
         user: &Held<'_>,
         there: &Namespace<'_>,
         grant: &Grant,
-        out: &mut Vec<(Node, Step)>,
+        out: &mut Vec<(Node, Edge)>,
     ) -> bool {
         let ns = there.name;
         let found = match grant {
@@ -282,11 +286,10 @@ impl Escalations {
         for sa in there.service_accounts() {
             out.push(there.step_to(
                 sa,
-                format!(
-                    "create {resource} in namespace {ns} that run as ServiceAccount {ns}/{sa} ({})",
-                    granted_by(&reason)
-                ),
-                via(&reason),
+                Action::RunAs {
+                    resource: Shared::new(&resource),
+                },
+                (via(&reason), cited(&reason, 0)),
                 ObjectRef::service_account(ns, sa),
             ));
         }
@@ -301,7 +304,7 @@ impl Escalations {
         user: &Held<'_>,
         there: &Namespace<'_>,
         grant: &Grant,
-        out: &mut Vec<(Node, Step)>,
+        out: &mut Vec<(Node, Edge)>,
     ) -> bool {
         let ns = there.name;
         let rb = ResourceRequest {
@@ -321,14 +324,12 @@ impl Escalations {
         };
         for sa in there.service_accounts() {
             let mut v = via(&c);
+            let at = cited(&b, v.len());
             v.extend(via(&b));
             out.push(there.step_to(
                 sa,
-                format!(
-                    "bind ClusterRole cluster-admin to itself in namespace {ns} ({}), then run pods as ServiceAccount {ns}/{sa}",
-                    granted_by(&b)
-                ),
-                v,
+                Action::BindClusterAdmin,
+                (v, at),
                 ObjectRef::service_account(ns, sa),
             ));
         }
@@ -343,8 +344,8 @@ impl Escalations {
         user: &Held<'_>,
         there: &Namespace<'_>,
         grant: &Grant,
-        (verb, subresource, action): (&str, &str, &str),
-        out: &mut Vec<(Node, Step)>,
+        (verb, subresource, action): (&str, &str, &'static str),
+        out: &mut Vec<(Node, Edge)>,
     ) {
         let ns = there.name;
         for sa in there.service_accounts() {
@@ -357,11 +358,8 @@ impl Escalations {
             if let Some(reason) = self.decide(perms, user, grant, &r) {
                 out.push(there.step_to(
                     sa,
-                    format!(
-                        "{action} ServiceAccount {ns}/{sa} ({})",
-                        granted_by(&reason)
-                    ),
-                    via(&reason),
+                    Action::ActOn(action),
+                    (via(&reason), cited(&reason, 0)),
                     ObjectRef::service_account(ns, sa),
                 ));
             }
@@ -377,7 +375,7 @@ impl Escalations {
         user: &Held<'_>,
         there: &Namespace<'_>,
         grant: &Grant,
-        out: &mut Vec<(Node, Step)>,
+        out: &mut Vec<(Node, Edge)>,
     ) {
         let ns = there.name;
         let list = ResourceRequest {
@@ -401,11 +399,8 @@ impl Escalations {
             if let Some(reason) = reason {
                 out.push(there.step_to(
                     sa,
-                    format!(
-                        "read the legacy token Secret {ns}/{secret} of ServiceAccount {ns}/{sa} ({})",
-                        granted_by(&reason)
-                    ),
-                    via(&reason),
+                    Action::ReadTokenSecret,
+                    (via(&reason), cited(&reason, 0)),
                     ObjectRef::new("v1", "Secret", Some(ns), secret),
                 ));
             }

@@ -63,7 +63,7 @@ impl Escalations {
         let mut steps = Vec::new();
         while let Some(Some((_, edge))) = self.to_admin.get(i) {
             let (to, step) = self.edge(*edge)?;
-            steps.push((self.step(step), self.nodes[*to].clone()));
+            steps.push((self.step(*to, step), self.nodes[*to].clone()));
             i = *to;
             if steps.len() > self.limits.max_depth {
                 return None;
@@ -118,7 +118,7 @@ impl Escalations {
                 let mut cur = *t;
                 while let Some(&(p, edge)) = via.get(&cur) {
                     let (to, step) = self.edge(edge)?;
-                    steps.push((self.step(step), self.nodes[*to].clone()));
+                    steps.push((self.step(*to, step), self.nodes[*to].clone()));
                     cur = p;
                 }
                 steps.reverse();
