@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod encryption_config;
 pub mod identity;
 pub mod image;
+pub mod interned;
 pub mod kinds;
 pub mod manifest;
 pub mod meta;

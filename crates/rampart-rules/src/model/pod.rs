@@ -9,12 +9,14 @@
 //! Status, managed fields and the last-applied annotation are dropped on the way in.
 
 use crate::model::credentials::looks_like_credential;
+use crate::model::interned::Interner;
 use crate::model::meta::Meta;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::sync::{Arc, LazyLock};
 
 /// The label that marks the kube-apiserver's static pod.
 const APISERVER_COMPONENT: &str = "kube-apiserver";
@@ -66,11 +68,13 @@ pub struct PodTemplate {
 /// A pod spec, as the rules read it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PodSpec {
-    pub init_containers: Box<[Container]>,
-    pub containers: Box<[Container]>,
-    pub ephemeral_containers: Box<[Container]>,
+    /// Containers and the pod's security context are shared with every pod that has the
+    /// same (see [`crate::model::interned`]): a controller's pods repeat them.
+    pub init_containers: Arc<[Container]>,
+    pub containers: Arc<[Container]>,
+    pub ephemeral_containers: Arc<[Container]>,
     pub volumes: Box<[Volume]>,
-    pub security_context: Option<Box<PodSecurityContext>>,
+    pub security_context: Option<Arc<PodSecurityContext>>,
     pub service_account_name: Option<String>,
     /// The deprecated `serviceAccount` field, when it names an account that
     /// `serviceAccountName` does not: the API server echoes the current name into the
@@ -494,17 +498,33 @@ fn list<T, U: From<T>>(items: Option<Vec<T>>) -> Box<[U]> {
     items.unwrap_or_default().into_iter().map(U::from).collect()
 }
 
+static CONTAINER_LISTS: LazyLock<Interner<[Container]>> = LazyLock::new(Interner::new);
+static POD_CONTEXTS: LazyLock<Interner<PodSecurityContext>> = LazyLock::new(Interner::new);
+
+/// A list of containers, shared with every pod that has the same.
+fn containers<T>(items: Option<Vec<T>>) -> Arc<[Container]>
+where
+    Container: From<T>,
+{
+    let list: Arc<[Container]> = items
+        .unwrap_or_default()
+        .into_iter()
+        .map(Container::from)
+        .collect();
+    CONTAINER_LISTS.intern(list)
+}
+
 impl From<core::PodSpec> for PodSpec {
     fn from(s: core::PodSpec) -> PodSpec {
         let current = s.service_account_name.as_deref().filter(|n| !n.is_empty());
         let deprecated = s.service_account.as_deref().filter(|n| !n.is_empty());
         let deprecated_service_account = deprecated.filter(|d| Some(*d) != current).map(Box::from);
         PodSpec {
-            init_containers: list(s.init_containers),
-            containers: s.containers.into_iter().map(Container::from).collect(),
-            ephemeral_containers: list(s.ephemeral_containers),
+            init_containers: containers(s.init_containers),
+            containers: containers(Some(s.containers)),
+            ephemeral_containers: containers(s.ephemeral_containers),
             volumes: list(s.volumes),
-            security_context: s.security_context.map(Box::new),
+            security_context: s.security_context.map(|c| POD_CONTEXTS.intern(Arc::new(c))),
             deprecated_service_account,
             // The API server copies the deprecated field into the current one when only the
             // deprecated one is set.
