@@ -277,3 +277,27 @@ fn the_deprecated_serviceaccount_field_names_the_serviceaccount_when_alone() {
         "serviceAccountName": "new"}));
     assert_eq!(echoed.deprecated_service_account, None);
 }
+
+#[test]
+fn pods_with_the_same_containers_share_them_and_keep_their_own_metadata() {
+    let replica = |name: &str, image: &str| {
+        pod(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "a", "labels": {"app": "web"}},
+            "spec": {"securityContext": {"runAsNonRoot": true},
+                     "containers": [{"name": "app", "image": image,
+                                     "securityContext": {"privileged": true}}]}}))
+    };
+    let (a, b, other) = (
+        replica("web-1", "web:1"),
+        replica("web-2", "web:1"),
+        replica("web-3", "web:2"),
+    );
+    let spec = |p: &Pod| p.spec.clone().expect("spec");
+    let (sa, sb, so) = (spec(&a), spec(&b), spec(&other));
+    assert!(Arc::ptr_eq(&sa.containers, &sb.containers));
+    assert!(!Arc::ptr_eq(&sa.containers, &so.containers));
+    assert_eq!(so.containers[0].image.as_deref(), Some("web:2"));
+    let context = |s: &PodSpec| s.security_context.clone().expect("context");
+    assert!(Arc::ptr_eq(&context(&sa), &context(&so)));
+    assert_eq!((&*a.metadata.name, &*b.metadata.name), ("web-1", "web-2"));
+}
