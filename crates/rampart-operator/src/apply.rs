@@ -3,7 +3,7 @@
 
 use crate::open::{Open, read_back};
 use crate::placement::report_key;
-use crate::report::{Reports, content_hash, json_hash};
+use crate::report::{Reports, json_hash};
 use crate::written::Vanished;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
@@ -34,13 +34,22 @@ pub enum ApplyError {
         #[source]
         source: kube::Error,
     },
+    /// A built report that does not read back as JSON: a bug, not the cluster's doing.
+    #[error("encoding report {name}: {source}")]
+    Encode {
+        name: String,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 impl ApplyError {
     /// Whether the report CRDs are not served (never installed, deleted, or being deleted):
     /// nothing to do but evaluate on and write once they are back.
     pub fn is_missing_crd(&self) -> bool {
-        let (ApplyError::Read(e) | ApplyError::Write { source: e, .. }) = self;
+        let (ApplyError::Read(e) | ApplyError::Write { source: e, .. }) = self else {
+            return false;
+        };
         match e {
             kube::Error::Api(status) => {
                 status.code == 404 || (status.code == 405 && status.message.contains("terminating"))
@@ -195,7 +204,7 @@ impl Writer {
     ) -> Result<Applied, ApplyError> {
         let result = self.write(client, reports).await;
         if result.is_err() {
-            self.unwritten.extend(reports.built().map(|(key, _)| key));
+            self.unwritten.extend(reports.built());
         }
         result
     }
@@ -203,12 +212,16 @@ impl Writer {
     async fn write(&mut self, client: &Client, reports: &Reports) -> Result<Applied, ApplyError> {
         let params = PatchParams::apply(FIELD_MANAGER).force();
         let mut written = 0;
-        for (ns, report) in &reports.namespaces {
-            let hash = content_hash(report, &());
-            if self.hashes.get(ns.as_str()) == Some(&hash) {
+        for (ns, built) in &reports.namespaces {
+            let hash = &built.hash;
+            if self.hashes.get(ns.as_str()) == Some(hash) {
                 self.skipped += 1;
                 continue;
             }
+            let report = built.json().map_err(|source| ApplyError::Encode {
+                name: format!("{ns}/{POSTURE_REPORT_NAME}"),
+                source,
+            })?;
             let body = json!({
                 "apiVersion": "rampart.dev/v1alpha1",
                 "kind": "PostureReport",
@@ -240,7 +253,7 @@ impl Writer {
                     });
                 }
             }
-            self.hashes.insert(ns.clone(), hash);
+            self.hashes.insert(ns.clone(), hash.clone());
             written += 1;
         }
         // The report's own hash was taken when it was built; the cluster's totals change

@@ -21,8 +21,10 @@ pub fn findings(yaml: &str) -> Vec<Finding> {
 /// writer reads them).
 pub fn open_of(reports: &Reports) -> Open {
     reports
-        .built()
-        .map(|(key, r)| (key, read_back(r, DETAIL_FROM)))
+        .built_reports()
+        .expect("built reports read back")
+        .iter()
+        .map(|(key, r)| (key.clone(), read_back(r, DETAIL_FROM)))
         .collect()
 }
 

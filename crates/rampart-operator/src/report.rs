@@ -169,7 +169,7 @@ pub fn reported(namespaces: &[&str], filter: &NamespaceFilter) -> Vec<String> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reports {
     /// The namespace reports built this pass.
-    pub namespaces: BTreeMap<String, Report>,
+    pub namespaces: BTreeMap<String, BuiltReport>,
     /// Namespaces that had a report and no longer get one.
     pub gone: Vec<String>,
     /// Namespace reports not built this pass: nothing in their scope changed.
@@ -191,6 +191,41 @@ pub struct Reports {
     pub open: BTreeMap<String, OpenFindings>,
     /// How many reports are truncated, built this pass or before.
     pub truncated: usize,
+}
+
+/// A namespace report as built: its JSON as the writer sends it, its content hash and
+/// what the metrics and the book read of it. A full pass builds a thousand reports before
+/// it writes the first; as `Report` values, every field an owned string, they took about
+/// five times the room of their JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuiltReport {
+    json: Box<[u8]>,
+    /// [`content_hash`] of the report.
+    pub hash: String,
+    pub score: u8,
+    pub truncated: bool,
+}
+
+impl BuiltReport {
+    fn new(report: &Report) -> BuiltReport {
+        BuiltReport {
+            // Serializing a report (strings, numbers and maps with string keys) cannot fail.
+            json: serde_json::to_vec(report).unwrap_or_default().into(),
+            hash: content_hash(report, &()),
+            score: report.score,
+            truncated: report.truncated,
+        }
+    }
+
+    /// The report as JSON, to send.
+    pub fn json(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_slice(&self.json)
+    }
+
+    /// The report, read back from its JSON.
+    pub fn report(&self) -> Result<Report, serde_json::Error> {
+        serde_json::from_slice(&self.json)
+    }
 }
 
 /// The cluster's posture over the namespaces that get reports, as the metrics show it.
@@ -453,13 +488,15 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
         .collect();
     if all {
         for ns in &reported {
-            namespaces.insert(ns.clone(), build_namespace(ns, &mut open));
+            let built = BuiltReport::new(&build_namespace(ns, &mut open));
+            namespaces.insert(ns.clone(), built);
         }
         book.truncated.clear();
     } else {
         for ns in &rebuild.namespaces {
             if reported.binary_search(ns).is_ok() {
-                namespaces.insert(ns.clone(), build_namespace(ns, &mut open));
+                let built = BuiltReport::new(&build_namespace(ns, &mut open));
+                namespaces.insert(ns.clone(), built);
             }
         }
         for ns in &gone {
@@ -545,16 +582,23 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
 }
 
 impl Reports {
-    /// The reports built this pass, by the writer's key: the namespaces' then the
+    /// The writer's keys of the reports built this pass: the namespaces' then the
     /// cluster's.
-    pub fn built(&self) -> impl Iterator<Item = (String, &Report)> {
-        let cluster = self
-            .cluster_built
-            .then(|| (report_key(None), &self.cluster));
-        self.namespaces
-            .iter()
-            .map(|(ns, r)| (ns.clone(), r))
-            .chain(cluster)
+    pub fn built(&self) -> impl Iterator<Item = String> + '_ {
+        let cluster = self.cluster_built.then(|| report_key(None));
+        self.namespaces.keys().cloned().chain(cluster)
+    }
+
+    /// The reports built this pass, by the writer's key, read back from their JSON.
+    pub fn built_reports(&self) -> Result<Vec<(String, Report)>, serde_json::Error> {
+        let mut out = Vec::with_capacity(self.namespaces.len() + 1);
+        for (ns, r) in &self.namespaces {
+            out.push((ns.clone(), r.report()?));
+        }
+        if self.cluster_built {
+            out.push((report_key(None), self.cluster.clone()));
+        }
+        Ok(out)
     }
 
     /// Every finding the reports built this pass stand for, by fingerprint.
@@ -599,7 +643,7 @@ impl<'a> Transitions<'a> {
                 })
             })
         };
-        for (key, _) in reports.built() {
+        for key in reports.built() {
             let was = before.get(&key);
             let now = reports.open.get(&key);
             detected.extend(absent(now, was));

@@ -134,6 +134,8 @@ fn an_incremental_build_builds_only_the_reports_in_scope_and_they_equal_a_full_b
     );
     assert!(
         next.reports.namespaces["shop"]
+            .report()
+            .expect("reads back")
             .findings
             .iter()
             .any(|f| f.rule_id == "RBAC015" && f.resource.name == "anon")
