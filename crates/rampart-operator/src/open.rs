@@ -10,8 +10,83 @@ use rampart_rules::{Finding, ObjectRef, Rule, Severity, Shared, registry};
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-/// The findings open in one report, by fingerprint.
-pub type OpenFindings = HashMap<u64, OpenFinding>;
+/// The findings open in one report, sorted by fingerprint: built once per write and then
+/// only looked up, so a sorted list does what a hash table did without its spare room
+/// (a third again, on average, for a table that grew by doubling).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OpenFindings(Box<[(u64, OpenFinding)]>);
+
+impl OpenFindings {
+    pub fn get(&self, fingerprint: &u64) -> Option<&OpenFinding> {
+        let i = self.0.binary_search_by_key(fingerprint, |(k, _)| *k).ok()?;
+        Some(&self.0[i].1)
+    }
+
+    pub fn contains_key(&self, fingerprint: &u64) -> bool {
+        self.get(fingerprint).is_some()
+    }
+
+    /// Every open finding, by fingerprint in ascending order.
+    pub fn iter(&self) -> impl Iterator<Item = (&u64, &OpenFinding)> {
+        self.into_iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// As a map's `collect`: a fingerprint given twice keeps its last finding.
+impl FromIterator<(u64, OpenFinding)> for OpenFindings {
+    fn from_iter<I: IntoIterator<Item = (u64, OpenFinding)>>(items: I) -> OpenFindings {
+        let mut v: Vec<(u64, OpenFinding)> = items.into_iter().collect();
+        // Stable: of equal fingerprints the last given stays last, and is the one kept.
+        v.sort_by_key(|(k, _)| *k);
+        let mut kept: Vec<(u64, OpenFinding)> = Vec::with_capacity(v.len());
+        for item in v {
+            match kept.last_mut() {
+                Some(last) if last.0 == item.0 => *last = item,
+                _ => kept.push(item),
+            }
+        }
+        OpenFindings(kept.into_boxed_slice())
+    }
+}
+
+/// As a map's `extend`: a fingerprint given again keeps its last finding.
+impl Extend<(u64, OpenFinding)> for OpenFindings {
+    fn extend<I: IntoIterator<Item = (u64, OpenFinding)>>(&mut self, items: I) {
+        let had = std::mem::take(&mut self.0).into_vec();
+        *self = had.into_iter().chain(items).collect();
+    }
+}
+
+impl IntoIterator for OpenFindings {
+    type Item = (u64, OpenFinding);
+    type IntoIter = std::vec::IntoIter<(u64, OpenFinding)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_vec().into_iter()
+    }
+}
+
+type Pair<'a> = (&'a u64, &'a OpenFinding);
+
+impl<'a> IntoIterator for &'a OpenFindings {
+    type Item = Pair<'a>;
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (u64, OpenFinding)>,
+        fn(&'a (u64, OpenFinding)) -> Pair<'a>,
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
 
 /// The findings open in each report, by the writer's key (see
 /// [`crate::placement::report_key`]).
@@ -137,7 +212,7 @@ pub fn fingerprint_key(written: &str) -> u64 {
 /// says, at or above `detail_from`) and each folded finding by its entry's rule, severity
 /// and first-seen time.
 pub fn read_back(report: &Report, detail_from: Severity) -> OpenFindings {
-    let mut open = OpenFindings::with_capacity(report.findings.len());
+    let mut open = Vec::with_capacity(report.findings.len());
     for f in &report.findings {
         let severity = f.severity.parse::<Severity>().ok();
         let detail = severity.is_some_and(|s| s >= detail_from).then(|| {
@@ -146,7 +221,7 @@ pub fn read_back(report: &Report, detail_from: Severity) -> OpenFindings {
                 resource: f.resource.clone(),
             })
         });
-        open.insert(
+        open.push((
             fingerprint_key(&f.fingerprint),
             OpenFinding {
                 rule: RuleOf::named(&f.rule_id),
@@ -154,14 +229,14 @@ pub fn read_back(report: &Report, detail_from: Severity) -> OpenFindings {
                 first_seen: Shared::new(&f.first_seen),
                 detail,
             },
-        );
+        ));
     }
     for g in &report.folded {
         let rule = RuleOf::named(&g.rule_id);
         let severity = g.severity.parse::<Severity>().ok();
         let first_seen = Shared::new(&g.first_seen);
         for fp in &g.fingerprints {
-            open.insert(
+            open.push((
                 fingerprint_key(fp),
                 OpenFinding {
                     rule: rule.clone(),
@@ -169,15 +244,37 @@ pub fn read_back(report: &Report, detail_from: Severity) -> OpenFindings {
                     first_seen: first_seen.clone(),
                     detail: None,
                 },
-            );
+            ));
         }
     }
-    open
+    open.into_iter().collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn noted(first_seen: &str) -> OpenFinding {
+        OpenFinding {
+            rule: RuleOf::named("RBAC001"),
+            severity: Some(Severity::High),
+            first_seen: Shared::new(first_seen),
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn open_findings_are_found_by_fingerprint_and_the_last_given_is_kept() {
+        let mut open: OpenFindings = [(9, noted("a")), (3, noted("b")), (9, noted("c"))]
+            .into_iter()
+            .collect();
+        assert_eq!(open.len(), 2);
+        assert_eq!(open.get(&9).map(|f| &*f.first_seen), Some("c"));
+        assert!(open.contains_key(&3) && !open.contains_key(&4));
+        open.extend([(4, noted("d")), (3, noted("e"))]);
+        let seen: Vec<(u64, &str)> = open.iter().map(|(k, f)| (*k, &*f.first_seen)).collect();
+        assert_eq!(seen, [(3, "e"), (4, "d"), (9, "c")]);
+    }
 
     #[test]
     fn engine_fingerprints_read_back_as_their_number_and_others_still_key() {

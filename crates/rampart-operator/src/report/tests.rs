@@ -249,7 +249,7 @@ fn folding_is_not_a_fix_and_a_restart_reads_folded_findings_back() {
     // Read back from the written reports, as after a restart: nothing is new or gone.
     let open = open_of(&first);
     assert_eq!(
-        open.values().map(HashMap::len).sum::<usize>(),
+        open.values().map(OpenFindings::len).sum::<usize>(),
         first.open().count()
     );
     assert_eq!(Transitions::between(&open, &first), Transitions::default());
@@ -372,17 +372,30 @@ fn unreadable_severities_are_neither_detected_nor_resolved() {
     old.findings[0].severity = "catastrophic".to_owned();
     let read = read_back(&old, Severity::Info);
     assert_eq!(read.len(), 1);
-    assert!(read.values().all(|f| f.severity.is_none()));
-    let cluster = open.entry(key.clone()).or_default();
-    cluster.extend(read);
+    assert!(read.iter().all(|(_, f)| f.severity.is_none()));
     // New, with such a severity.
     let now = reports
         .open
         .get_mut(&key)
         .expect("the cluster's open findings");
-    let (fp, new) = now.iter_mut().next().expect("an open finding");
-    cluster.remove(fp);
-    new.severity = None;
+    let fp = *now.iter().next().expect("an open finding").0;
+    *now = now
+        .iter()
+        .map(|(k, f)| {
+            let mut f = f.clone();
+            if *k == fp {
+                f.severity = None;
+            }
+            (*k, f)
+        })
+        .collect();
+    let cluster = open.entry(key.clone()).or_default();
+    *cluster = cluster
+        .iter()
+        .filter(|(k, _)| **k != fp)
+        .map(|(k, f)| (*k, f.clone()))
+        .chain(read)
+        .collect();
     let t = Transitions::between(&open, &reports);
     assert_eq!(t, Transitions::default(), "{t:?}");
 }
@@ -400,13 +413,15 @@ fn the_writer_remembers_what_a_resolved_finding_is_announced_and_counted_with() 
         .expect("RBAC001");
     let open = open_of(&first);
     let key = crate::placement::report_key(None);
-    let kept = &open[&key][&fingerprint_key(&written.fingerprint)];
+    let kept = open[&key]
+        .get(&fingerprint_key(&written.fingerprint))
+        .expect("the written finding is kept");
     assert_eq!(kept.rule.id(), "RBAC001");
     assert_eq!(&*kept.first_seen, written.first_seen.as_str());
     // Below the events' threshold only rule, severity and first-seen time are kept.
     let low = open
         .values()
-        .flat_map(|o| o.values())
+        .flat_map(|o| o.iter().map(|(_, f)| f))
         .find(|f| !f.at_least(crate::fixture::DETAIL_FROM))
         .expect("a finding below the threshold");
     assert_eq!(low.detail, None);
