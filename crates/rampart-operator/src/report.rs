@@ -207,11 +207,16 @@ pub struct BuiltReport {
 }
 
 impl BuiltReport {
-    fn new(report: &Report) -> BuiltReport {
+    fn new(mut report: Report) -> BuiltReport {
+        // The content hash leaves the evaluation time out ([`content_hash`], without the
+        // copy it makes of a report it may not change).
+        let evaluated = std::mem::take(&mut report.last_evaluated);
+        let hash = stable_hash(&report, &());
+        report.last_evaluated = evaluated;
         BuiltReport {
             // Serializing a report (strings, numbers and maps with string keys) cannot fail.
-            json: serde_json::to_vec(report).unwrap_or_default().into(),
-            hash: content_hash(report, &()),
+            json: serde_json::to_vec(&report).unwrap_or_default().into(),
+            hash,
             score: report.score,
             truncated: report.truncated,
         }
@@ -488,14 +493,14 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
         .collect();
     if all {
         for ns in &reported {
-            let built = BuiltReport::new(&build_namespace(ns, &mut open));
+            let built = BuiltReport::new(build_namespace(ns, &mut open));
             namespaces.insert(ns.clone(), built);
         }
         book.truncated.clear();
     } else {
         for ns in &rebuild.namespaces {
             if reported.binary_search(ns).is_ok() {
-                let built = BuiltReport::new(&build_namespace(ns, &mut open));
+                let built = BuiltReport::new(build_namespace(ns, &mut open));
                 namespaces.insert(ns.clone(), built);
             }
         }
@@ -663,8 +668,13 @@ impl<'a> Transitions<'a> {
 pub fn content_hash<T: serde::Serialize>(report: &Report, extra: &T) -> String {
     let mut stable = report.clone();
     stable.last_evaluated.clear();
+    stable_hash(&stable, extra)
+}
+
+/// [`content_hash`] of a report whose `lastEvaluated` is already empty.
+fn stable_hash<T: serde::Serialize>(stable: &Report, extra: &T) -> String {
     let mut h = Sha256::new();
-    h.update(serde_json::to_vec(&stable).unwrap_or_default());
+    h.update(serde_json::to_vec(stable).unwrap_or_default());
     h.update(serde_json::to_vec(extra).unwrap_or_default());
     short(h)
 }

@@ -480,3 +480,16 @@ fn an_unchanged_evaluation_builds_the_same_reports_when_they_fold() {
         content_hash(&second.cluster, &())
     );
 }
+
+#[test]
+fn a_built_report_carries_the_content_hash_of_what_it_sends() {
+    let r = Fixture::default()
+        .build(&findings(INSECURE), &["shop", "clean"])
+        .reports;
+    for (ns, b) in &r.namespaces {
+        let sent = b.report().expect("a built report reads back");
+        assert!(!sent.last_evaluated.is_empty(), "{ns}: says when");
+        assert_eq!(b.hash, content_hash(&sent, &()), "{ns}");
+        assert_eq!((b.score, b.truncated), (sent.score, sent.truncated), "{ns}");
+    }
+}
