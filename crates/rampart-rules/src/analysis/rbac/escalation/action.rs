@@ -8,6 +8,7 @@
 //! whose words say more (to cluster-admin, impersonation) keep them.
 
 use super::Node;
+use super::grants::grant_words;
 use crate::model::identity::{ObjectRef, Subject};
 use crate::model::shared::Shared;
 
@@ -54,10 +55,7 @@ impl Action {
             }
             _ => ("", ""),
         };
-        let granted = match cited.and_then(|i| Some((via.get(i)?.1, via.get(i + 1)?.1))) {
-            Some((binding, role)) => format!("granted by {binding} -> {role}"),
-            None => "as a member of system:masters".to_owned(),
-        };
+        let granted = grant_words(cited.and_then(|i| Some((via.get(i)?.1, via.get(i + 1)?.1))));
         let target = || {
             via.iter()
                 .rev()

@@ -98,10 +98,19 @@ pub(super) fn via(reason: &Reason) -> Vec<(&'static str, ObjectRef)> {
 
 pub(super) fn granted_by(reason: &Reason) -> String {
     match reason {
-        Reason::PrivilegedGroup => "as a member of system:masters".to_owned(),
+        Reason::PrivilegedGroup => grant_words(None),
         Reason::Rule { binding, role, .. } => {
-            format!("granted by {} -> {}", binding.to_ref(), role.to_ref())
+            grant_words(Some((&binding.to_ref(), &role.to_ref())))
         }
+    }
+}
+
+/// How a step's words cite its grant: the binding and its role, or (`None`) membership
+/// of `system:masters`.
+pub(super) fn grant_words(grant: Option<(&ObjectRef, &ObjectRef)>) -> String {
+    match grant {
+        Some((binding, role)) => format!("granted by {binding} -> {role}"),
+        None => "as a member of system:masters".to_owned(),
     }
 }
 
