@@ -152,8 +152,8 @@ impl Inventory {
     }
 
     pub(super) fn find_api_servers(&self) -> Vec<ApiServerFacts> {
+        // A pod keeps its command line only when it is labelled as the API server's.
         in_ns(&self.store.pods, "kube-system")
-            .filter(|p| p.metadata.labels.get("component") == Some("kube-apiserver"))
             .filter_map(|p| {
                 let command = p.apiserver.as_deref()?;
                 Some(ApiServerFacts {

@@ -13,7 +13,6 @@
 
 use crate::model::shared::Shared;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use std::collections::BTreeMap;
 
 /// The annotation `kubectl apply` writes: a copy of the whole object, read by no rule.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -38,13 +37,6 @@ impl Pairs {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-
-    /// The pairs as the map `k8s-openapi` keeps them in.
-    pub fn to_map(&self) -> BTreeMap<String, String> {
-        self.iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect()
     }
 }
 
@@ -76,17 +68,6 @@ pub struct Meta {
     /// Every annotation but the last-applied copy of the object.
     pub annotations: Pairs,
     pub controller: Option<Box<Controller>>,
-}
-
-impl Meta {
-    /// Metadata with a name and namespace alone.
-    pub fn named(namespace: Option<&str>, name: &str) -> Meta {
-        Meta {
-            name: name.into(),
-            namespace: namespace.map(Shared::new),
-            ..Meta::default()
-        }
-    }
 }
 
 impl From<ObjectMeta> for Meta {
@@ -189,6 +170,7 @@ impl Metadata for ObjectMeta {
 mod tests {
     use super::*;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+    use std::collections::BTreeMap;
 
     fn map(pairs: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
         Some(
@@ -235,10 +217,6 @@ mod tests {
             .as_deref()
             .map(|c| (c.kind.as_str(), &*c.name));
         assert_eq!(c, Some(("ReplicaSet", "web")));
-        assert_eq!(
-            meta.labels.to_map(),
-            map(&[("app", "web"), ("tier", "front")]).unwrap_or_default()
-        );
     }
 
     #[test]
