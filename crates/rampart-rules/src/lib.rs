@@ -23,11 +23,11 @@ mod rules;
 
 pub use analysis::derived::Derived;
 pub use engine::emit::{Draft, Emitter, Related};
-pub use engine::evaluate::{Evaluation, evaluate_rules, evaluate_scope};
+pub use engine::evaluate::{Evaluation, Excepted, evaluate_rules, evaluate_scope};
 pub use engine::finding::{Finding, Fingerprint};
 pub use engine::rule::{Check, Rule};
 pub use engine::score::{self, Summary};
-pub use engine::settings::{Exception, Settings, SettingsError};
+pub use engine::settings::{Settings, SettingsError};
 pub use inventory::{Change, Inventory, KindCounts};
 pub use model::identity::{ObjectRef, RoleKey, Source, Subject};
 pub use model::kinds::{KINDS, KindInfo};
@@ -37,6 +37,15 @@ pub use model::shared::Shared;
 pub use model::taxonomy::{Category, Framework, Reference, Severity, UnknownSeverity};
 pub use model::{bootstrap, manifest};
 pub use rules::registry;
+
+/// Findings accepted on purpose: the documents, and how the engine judges them.
+pub mod exceptions {
+    pub use crate::engine::exceptions::{State, covers, judge};
+    pub use crate::model::exception::{
+        API_VERSION, CLUSTER_KIND, Exception, ExceptionError, ExceptionSpec, NAMESPACED_KIND,
+        ResourceMatch, glob_matches, is_exception,
+    };
+}
 
 /// Effective RBAC: the authorizer's answers and the escalation paths they open.
 pub mod rbac {

@@ -79,6 +79,14 @@ pub struct ScanArgs {
     /// Settings file: severity overrides, disabled rules, exceptions.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// A file of PostureException / ClusterPostureException documents (repeatable). The
+    /// scanned manifests' own exception documents apply too.
+    #[arg(long = "exceptions", value_name = "FILE")]
+    pub exceptions: Vec<PathBuf>,
+    /// Judge exceptions' expiry as of this time (RFC 3339, `2027-01-31T00:00:00Z`)
+    /// instead of now, so that a scan can be repeated exactly.
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<k8s_openapi::jiff::Timestamp>,
     /// Exit with 2 when any file or document could not be read.
     #[arg(long)]
     pub strict: bool,

@@ -82,8 +82,14 @@ pub fn rules_markdown() -> String {
          may come from (POD027 runs only with that list):\n\n```yaml\nseverityOverrides: {{RBAC004: info}}\ndisabledRules: [NS002]\n\
          allowedRegistries: [registry.example.com, ghcr.io/acme]   # a registry, or a path in one\n\
          systemWorkloads: [coredns*, kube-proxy*, my-addon]   # replaces the default list (NS005)\n\
-         exceptions:\n  - rule: RBAC014        # id or name, or '*'\n    namespace: ops\n    kind: Role\n    \
-         name: debug-*        # trailing * matches a prefix\n    reason: break-glass role, reviewed quarterly\n```\n"
+         exceptionMaxDays: 180   # the furthest ahead an exception may expire\n\
+         exceptions:             # the same documents the cluster and `rampart scan` read\n\
+         - apiVersion: rampart.dev/v1alpha1\n  kind: PostureException\n  metadata: {{name: debug-role, namespace: ops}}\n  \
+         spec:\n    rules: [RBAC014]              # ids or names, or '*'\n    \
+         resources: [{{kind: Role, name: debug-*}}]   # kind, namespace, name (globs) and/or selector\n    \
+         reason: break-glass role, reviewed quarterly\n    owner: platform-team\n    \
+         expires: \"2027-03-31T00:00:00Z\"\n```\n\nExceptions are described in \
+         [docs/exceptions.md](exceptions.md).\n"
     );
     let _ = writeln!(
         out,

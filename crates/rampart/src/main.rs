@@ -6,6 +6,7 @@ mod cluster;
 mod demo;
 mod docs;
 mod examples;
+mod exceptions;
 mod input;
 mod leadership;
 mod operator;

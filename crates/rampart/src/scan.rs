@@ -3,7 +3,7 @@
 use crate::cli::{Format, ScanArgs};
 use crate::input::{self, Loaded};
 use crate::output::{self, Report};
-use crate::{cluster, demo};
+use crate::{cluster, demo, exceptions};
 use anyhow::{Context as _, Result};
 use rampart_rules::encryption::ApiServerMetrics;
 use rampart_rules::{Inventory, Object, Settings, evaluate};
@@ -43,7 +43,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             .with_context(|| format!("reading apiserver metrics {}", path.display()))?;
         metrics.push(ApiServerMetrics::parse(&format!("apiserver-{i}"), &text));
     }
-    let settings = if args.demo && args.config.is_none() {
+    let mut settings = if args.demo && args.config.is_none() {
         Settings::from_yaml(demo::SETTINGS).context("the demo's settings")?
     } else {
         load_settings(args.config.as_deref())?
@@ -64,7 +64,17 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         inventory.insert(Object::ApiServerMetrics(m), None);
     }
     inventory.reindex();
+    // Exceptions: the settings', the manifests' and the --exceptions files', judged now;
+    // only those in force reach the evaluation.
+    let extra = exceptions::read_files(&args.exceptions, &args.namespace)?;
+    parsed.errors.extend(extra.errors);
+    let mut read = std::mem::take(&mut parsed.exceptions);
+    read.extend(extra.exceptions);
+    let now = args.as_of.unwrap_or_else(k8s_openapi::jiff::Timestamp::now);
+    let mut judged = exceptions::judge_all(&settings, read, now);
+    settings.exceptions = exceptions::in_force(&judged);
     let evaluation = evaluate(&inventory, &settings);
+    exceptions::count_matches(&mut judged, &evaluation);
     let encryption = &evaluation.encryption;
 
     // Tell the user about input problems on stderr, whatever the format.
@@ -96,6 +106,9 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             kinds.join(", ")
         );
     }
+    for w in exceptions::warnings(&judged) {
+        eprintln!("{w}");
+    }
     if loaded.files > 0 && inventory.counts().is_empty() {
         eprintln!("warning: no Kubernetes objects that Rampart judges were found in the input");
     }
@@ -108,6 +121,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         errors: &parsed.errors,
         min_severity: args.min_severity,
         encryption,
+        exceptions: &judged,
     };
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     // Written as it renders: a large cluster's JSON report is hundreds of megabytes.

@@ -296,15 +296,17 @@ fn fifty_megabyte_file_scans() {
 }
 
 #[test]
-fn settings_exception_suppresses_and_override_changes_severity() {
+fn settings_exception_excepts_and_override_changes_severity() {
     let dir = TempDir::new("settings");
     let f = dir.write("rbac.yaml", CLUSTER_ADMIN_BINDING);
-    let s = dir.write("settings.yaml", "severityOverrides: {NS001: low}\nexceptions:\n- rule: cluster-admin-binding\n  name: ci-admin\n  reason: break-glass, reviewed\n");
+    let s = dir.write("settings.yaml", "severityOverrides: {NS001: low}\nexceptions:\n- apiVersion: rampart.dev/v1alpha1\n  kind: ClusterPostureException\n  metadata: {name: break-glass}\n  spec:\n    rules: [cluster-admin-binding]\n    resources: [{kind: ClusterRoleBinding, name: ci-admin}]\n    reason: break-glass, reviewed\n    owner: sec-team\n    expires: '2027-01-31T00:00:00Z'\n");
     let ns = dir.write("ns.yaml", UNLABELLED_NAMESPACE);
     let v = json(&rampart(&[
         "scan",
         "--format",
         "json",
+        "--as-of",
+        "2026-12-01T00:00:00Z",
         "--config",
         s.to_str().expect("p"),
         f.to_str().expect("p"),
@@ -312,24 +314,26 @@ fn settings_exception_suppresses_and_override_changes_severity() {
     ]));
     let findings = v["findings"].as_array().expect("f");
     assert!(!findings.iter().any(|f| f["ruleId"] == "RBAC001"));
-    assert_eq!(v["suppressed"], 1);
+    let excepted = v["excepted"].as_array().expect("excepted");
+    assert_eq!(excepted.len(), 1, "{excepted:?}");
+    assert_eq!(excepted[0]["ruleId"], "RBAC001");
+    assert_eq!(excepted[0]["resource"]["name"], "ci-admin");
+    assert_eq!(excepted[0]["exception"], "break-glass");
+    assert_eq!(v["exceptions"][0]["source"], "settings");
     let ns001 = findings
         .iter()
         .find(|f| f["ruleId"] == "NS001")
         .expect("NS001");
     assert_eq!(ns001["severity"], "low");
     let bad = dir.write("bad.yaml", "exceptions: [{rule: '*'}]\n");
-    assert_eq!(
-        rampart(&[
-            "scan",
-            "--config",
-            bad.to_str().expect("p"),
-            f.to_str().expect("p")
-        ])
-        .status
-        .code(),
-        Some(2)
-    );
+    let out = rampart(&[
+        "scan",
+        "--config",
+        bad.to_str().expect("p"),
+        f.to_str().expect("p"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("exception"), "{}", stderr(&out));
 }
 
 #[test]

@@ -2,27 +2,32 @@
 //!
 //! ```text
 //! Inventory + Settings + Scope --rules--> drafts --settings--> findings (sorted) + summary
+//!                                                   \--exceptions--> excepted (sorted)
 //! ```
 
 use crate::analysis::derived::Derived;
 use crate::analysis::encryption::Assessment;
 use crate::engine::context::Context;
 use crate::engine::emit::Emitter;
+use crate::engine::exceptions;
 use crate::engine::finding::Finding;
 use crate::engine::rule::Rule;
 use crate::engine::score::{self, Summary};
 use crate::engine::settings::Settings;
 use crate::inventory::Inventory;
+#[cfg(doc)]
+use crate::model::exception::Exception;
 use crate::model::scope::Scope;
+use crate::model::shared::Shared;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default)]
 pub struct Evaluation {
     /// Sorted by [`Finding::sort_key`].
     pub findings: Vec<Finding>,
-    /// Findings left out by exceptions, per rule id and scope namespace
-    /// ([`crate::ObjectRef::scope_namespace`]).
-    pub suppressed: BTreeMap<(&'static str, Option<String>), usize>,
+    /// Findings an exception in force covers, in the same order: kept apart from the
+    /// open findings, out of the summary and the score.
+    pub excepted: Vec<Excepted>,
     pub summary: Summary,
     pub score: u8,
     /// Whether Secrets are encrypted at rest, as the ENC rules judged it: reports and
@@ -79,15 +84,18 @@ pub fn evaluate_scope(
             if !scope.covers(scope_ns) {
                 continue;
             }
-            if settings
-                .exception_for(rule.id, rule.name, &draft.resource)
-                .is_some()
-            {
-                let key = (rule.id, draft.resource.scope_namespace().map(str::to_owned));
-                *eval.suppressed.entry(key).or_default() += 1;
-                continue;
+            let exception =
+                exceptions::covering(&settings.exceptions, rule, &draft.resource, || {
+                    inventory.metadata(&draft.resource)
+                });
+            let finding = Finding::new(rule, severity, draft);
+            match exception {
+                Some(e) => eval.excepted.push(Excepted {
+                    finding,
+                    exception: Shared::new(&e.id()),
+                }),
+                None => eval.findings.push(finding),
             }
-            eval.findings.push(Finding::new(rule, severity, draft));
         }
     }
     eval.encryption = ctx.encryption().clone();
@@ -101,6 +109,12 @@ impl Evaluation {
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         self.findings
             .dedup_by(|a, b| a.fingerprint == b.fingerprint && a.rule_id() == b.rule_id());
+        self.excepted
+            .sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+        self.excepted.dedup_by(|a, b| {
+            a.finding.fingerprint == b.finding.fingerprint
+                && a.finding.rule_id() == b.finding.rule_id()
+        });
         self.summary = Summary::of(&self.findings);
         self.score = score::score(&self.findings);
     }
@@ -109,16 +123,27 @@ impl Evaluation {
     /// exactly that scope: the operator's incremental step.
     pub fn merge(&mut self, scope: &Scope, fresh: Evaluation) {
         self.findings.retain(|f| !scope.covers(f.scope_namespace()));
-        self.suppressed
-            .retain(|(_, ns), _| !scope.covers(ns.as_deref()));
+        self.excepted
+            .retain(|e| !scope.covers(e.finding.scope_namespace()));
         self.findings.extend(fresh.findings);
-        self.suppressed.extend(fresh.suppressed);
+        self.excepted.extend(fresh.excepted);
         self.encryption = fresh.encryption;
         self.finish();
     }
 
-    /// Findings left out by exceptions, in all.
-    pub fn suppressed_total(&self) -> usize {
-        self.suppressed.values().sum()
+    /// How many findings each exception covers, by its id ([`Exception::id`]).
+    pub fn excepted_by_exception(&self) -> BTreeMap<&str, usize> {
+        let mut counts = BTreeMap::new();
+        for e in &self.excepted {
+            *counts.entry(e.exception.as_str()).or_default() += 1;
+        }
+        counts
     }
+}
+
+/// A finding an exception covers, and which exception ([`Exception::id`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Excepted {
+    pub finding: Finding,
+    pub exception: Shared,
 }

@@ -4,6 +4,7 @@
 pub mod context;
 pub mod emit;
 pub mod evaluate;
+pub mod exceptions;
 pub mod finding;
 pub mod rule;
 pub mod score;

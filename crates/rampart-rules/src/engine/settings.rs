@@ -1,6 +1,7 @@
 //! Settings the engine applies after rules run: what counts as the platform's own,
 //! severity overrides, disabled rules and exceptions. Rules never read severities from here.
 
+use crate::model::exception::Exception;
 use crate::model::identity::ObjectRef;
 use crate::model::taxonomy::Severity;
 use serde::Deserialize;
@@ -19,7 +20,13 @@ pub struct Settings {
     pub severity_overrides: BTreeMap<String, Severity>,
     /// Rule ids or names that do not run.
     pub disabled_rules: BTreeSet<String>,
+    /// Findings accepted on purpose: `PostureException` and `ClusterPostureException`
+    /// documents, as the cluster and `rampart scan` read them. An evaluation applies
+    /// every one given here; callers keep only those in force (`exceptions::judge`).
     pub exceptions: Vec<Exception>,
+    /// The furthest ahead an exception may expire, in days: one that expires later is
+    /// invalid, so every accepted risk is looked at again.
+    pub exception_max_days: u32,
     /// Workloads that belong in the system namespaces (the platform's add-ons), by name; a
     /// trailing `*` matches a prefix. The default lists the usual ones; a list in the
     /// settings replaces it.
@@ -43,6 +50,7 @@ impl Default for Settings {
             severity_overrides: BTreeMap::new(),
             disabled_rules: BTreeSet::new(),
             exceptions: Vec::new(),
+            exception_max_days: 180,
             system_workloads: DEFAULT_SYSTEM_WORKLOADS
                 .iter()
                 .map(|s| (*s).to_owned())
@@ -107,29 +115,12 @@ pub fn is_public_identity(name: &str) -> bool {
     ) || name.starts_with("system:serviceaccounts:")
 }
 
-/// Accepts a finding as known: matching findings are left out of results and counted as suppressed.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Exception {
-    /// Rule id or name; `*` for every rule.
-    pub rule: String,
-    #[serde(default)]
-    pub namespace: Option<String>,
-    #[serde(default)]
-    pub kind: Option<String>,
-    /// Object name; a trailing `*` matches a prefix.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Why this is accepted; required so that exceptions stay reviewable.
-    pub reason: String,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("could not parse settings: {0}")]
     Parse(#[from] serde_yaml_ng::Error),
-    #[error("exception for rule {rule:?} has an empty reason")]
-    EmptyReason { rule: String },
+    #[error("{0} names no namespace: in the settings, a PostureException must")]
+    Unplaced(String),
 }
 
 impl Settings {
@@ -138,11 +129,9 @@ impl Settings {
         if let Some(e) = settings
             .exceptions
             .iter()
-            .find(|e| e.reason.trim().is_empty())
+            .find(|e| e.namespace.as_deref() == Some(""))
         {
-            return Err(SettingsError::EmptyReason {
-                rule: e.rule.clone(),
-            });
+            return Err(SettingsError::Unplaced(e.name.clone()));
         }
         Ok(settings)
     }
@@ -207,30 +196,6 @@ impl Settings {
             .find(|(k, _)| k.as_str() != "*" && Settings::rule_matches(k, id, name))
             .map(|(_, s)| *s)
     }
-
-    pub fn exception_for(&self, id: &str, name: &str, resource: &ObjectRef) -> Option<&Exception> {
-        self.exceptions
-            .iter()
-            .find(|e| e.matches(id, name, resource))
-    }
-}
-
-impl Exception {
-    pub fn matches(&self, id: &str, rule_name: &str, resource: &ObjectRef) -> bool {
-        Settings::rule_matches(&self.rule, id, rule_name)
-            && self
-                .namespace
-                .as_ref()
-                .is_none_or(|ns| resource.namespace.as_deref() == Some(ns.as_str()))
-            && self.kind.as_ref().is_none_or(|k| *k == resource.kind)
-            && self
-                .name
-                .as_ref()
-                .is_none_or(|n| match n.strip_suffix('*') {
-                    Some(prefix) => resource.name.starts_with(prefix),
-                    None => *n == resource.name,
-                })
-    }
 }
 
 #[cfg(test)]
@@ -238,26 +203,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_overrides_and_exceptions() {
+    fn parses_overrides_and_exception_documents() {
         let s = Settings::from_yaml(
-            "severityOverrides: {RBAC002: low}\nexceptions:\n- rule: wildcard-verb\n  namespace: ci\n  name: deployer*\n  reason: reviewed in SEC-12\n",
+            "severityOverrides: {RBAC002: low}\nexceptionMaxDays: 30\nexceptions:\n- apiVersion: rampart.dev/v1alpha1\n  kind: ClusterPostureException\n  metadata: {name: ci-deployer}\n  spec:\n    rules: [wildcard-verb]\n    resources: [{namespace: ci, name: 'deployer*'}]\n    reason: reviewed in SEC-12\n    owner: ci-team\n    expires: '2027-01-31T00:00:00Z'\n",
         )
         .expect("valid settings");
         assert_eq!(s.severity_override("RBAC002", "x"), Some(Severity::Low));
-        let r = ObjectRef::role("ci", "deployer-role");
-        assert!(s.exception_for("RBAC099", "wildcard-verb", &r).is_some());
-        assert!(s.exception_for("RBAC099", "other", &r).is_none());
-        let other_ns = ObjectRef::role("prod", "deployer-role");
-        assert!(
-            s.exception_for("RBAC099", "wildcard-verb", &other_ns)
-                .is_none()
-        );
+        assert_eq!(s.exception_max_days, 30);
+        assert_eq!(s.exceptions.len(), 1);
+        assert_eq!(s.exceptions[0].id(), "ci-deployer");
+        assert_eq!(s.exceptions[0].spec.owner, "ci-team");
     }
 
     #[test]
-    fn rejects_exception_without_reason() {
-        let err = Settings::from_yaml("exceptions: [{rule: '*', reason: ' '}]").unwrap_err();
-        assert!(matches!(err, SettingsError::EmptyReason { .. }));
+    fn rejects_malformed_and_unplaced_exceptions() {
+        let err = Settings::from_yaml(
+            "exceptions: [{apiVersion: rampart.dev/v1alpha1, kind: ClusterPostureException, metadata: {name: x}, spec: {rules: ['*'], resources: [{}], reason: r, expires: '2027-01-01T00:00:00Z'}}]",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("missing field `owner`"), "{err}");
+        let err = Settings::from_yaml(
+            "exceptions: [{apiVersion: rampart.dev/v1alpha1, kind: PostureException, metadata: {name: x}, spec: {rules: ['*'], resources: [{}], reason: r, owner: o, expires: '2027-01-01T00:00:00Z'}}]",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, SettingsError::Unplaced(ref n) if n == "x"),
+            "{err}"
+        );
     }
 
     #[test]

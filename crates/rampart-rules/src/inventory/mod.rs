@@ -281,6 +281,12 @@ impl Inventory {
         self.store.metadata_of_kind(kind)
     }
 
+    /// Metadata of the object `r` points at, if the inventory holds it.
+    pub fn metadata(&self, r: &ObjectRef) -> Option<&dyn Metadata> {
+        let ns = r.namespace.as_deref().unwrap_or("");
+        self.store.metadata_of(&r.kind, ns, &r.name)
+    }
+
     /// Where an object came from, when it was read from a file.
     pub fn source(&self, r: &ObjectRef) -> Option<&Source> {
         self.sources.get(r)

@@ -71,6 +71,18 @@ macro_rules! stored_kinds {
                 }
             }
 
+            /// Metadata of one object; `None` when it is not here (or its kind is not
+            /// kept here).
+            pub(super) fn metadata_of(&self, kind: &str, ns: &str, name: &str) -> Option<&dyn Metadata> {
+                match kind {
+                    $(stringify!($variant) => self
+                        .$field
+                        .get(&scoped!(lookup $scope ns, name))
+                        .map(|o| &o.metadata as &dyn Metadata),)*
+                    _ => None,
+                }
+            }
+
             /// How many objects of each kind, in the order of the list.
             pub(super) fn counts(&self) -> impl Iterator<Item = (&'static str, usize)> {
                 [$((stringify!($variant), self.$field.len()),)*].into_iter()

@@ -2,6 +2,7 @@
 //! Pure: the caller reads files; this module reports problems per document and never
 //! stops at the first one.
 
+use crate::model::exception::{self, Exception};
 use crate::model::identity::Source;
 use crate::model::kinds;
 use crate::model::object::{self, Decoded, Object};
@@ -20,6 +21,8 @@ pub struct ManifestError {
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub objects: Vec<(Object, Source)>,
+    /// `PostureException` and `ClusterPostureException` documents: read, not scanned.
+    pub exceptions: Vec<(Exception, Source)>,
     /// Kinds Rampart does not read, counted.
     pub unknown_kinds: BTreeMap<String, usize>,
     pub errors: Vec<ManifestError>,
@@ -28,6 +31,7 @@ pub struct Parsed {
 impl Parsed {
     pub fn merge(&mut self, other: Parsed) {
         self.objects.extend(other.objects);
+        self.exceptions.extend(other.exceptions);
         for (k, n) in other.unknown_kinds {
             *self.unknown_kinds.entry(k).or_default() += n;
         }
@@ -55,6 +59,11 @@ impl Parsed {
     /// name their namespace keep it.
     pub fn place(&mut self, namespace: &str) -> Placement {
         let mut placement = Placement::default();
+        for (e, _) in &mut self.exceptions {
+            if e.place(namespace) {
+                placement.defaulted += 1;
+            }
+        }
         for (object, source) in &mut self.objects {
             let kind = object.kind();
             let Some(info) = kinds::info(kind) else {
@@ -236,6 +245,23 @@ fn accept(out: &mut Parsed, file: &str, line: usize, mut value: serde_json::Valu
         }
         return;
     }
+    let api_version = value
+        .get("apiVersion")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
+    if exception::is_exception(api_version, &kind) {
+        match Exception::from_document(value) {
+            Ok(e) => out.exceptions.push((
+                e,
+                Source {
+                    file: file.to_owned(),
+                    line,
+                },
+            )),
+            Err(e) => out.errors.push(err(e.to_string())),
+        }
+        return;
+    }
     match object::decode(value) {
         Ok(Decoded::Object(o)) => out.objects.push((
             *o,
@@ -332,6 +358,26 @@ mod tests {
         let s = parse("s.yaml", "just a string");
         assert_eq!(s.errors.len(), 1);
         assert!(s.errors[0].message.contains("not a mapping"));
+    }
+
+    #[test]
+    fn exceptions_are_read_apart_from_objects_and_placed_like_them() {
+        let text = "apiVersion: v1\nkind: Namespace\nmetadata: {name: net}\n---\napiVersion: rampart.dev/v1alpha1\nkind: PostureException\nmetadata: {name: cni}\nspec: {rules: [POD003], resources: [{kind: Pod}], reason: r, owner: o, expires: '2027-01-01T00:00:00Z'}\n---\napiVersion: rampart.dev/v1alpha1\nkind: ClusterPostureException\nmetadata: {name: broken}\nspec: {rules: [POD003]}\n";
+        let mut p = parse("e.yaml", text);
+        assert_eq!(p.objects.len(), 1);
+        assert_eq!(p.exceptions.len(), 1);
+        assert_eq!(p.exceptions[0].1.line, 5);
+        assert_eq!(p.errors.len(), 1);
+        assert_eq!(p.errors[0].line, 10);
+        assert!(
+            p.errors[0]
+                .message
+                .starts_with("ClusterPostureException broken: spec: missing field `resources`"),
+            "{:?}",
+            p.errors[0]
+        );
+        p.place("net");
+        assert_eq!(p.exceptions[0].0.id(), "net/cni");
     }
 
     #[test]

@@ -104,6 +104,8 @@ pub trait Metadata {
     /// `None` for a cluster-scoped object (or a manifest that names none).
     fn namespace(&self) -> Option<&str>;
     fn set_namespace(&mut self, namespace: Option<&str>);
+    /// The value of label `key`, if set.
+    fn label(&self, key: &str) -> Option<&str>;
     /// Drops what no rule reads; metadata kept as [`Meta`] has nothing more to drop.
     fn prune(&mut self) {}
 }
@@ -120,6 +122,10 @@ impl Metadata for Meta {
     fn set_namespace(&mut self, namespace: Option<&str>) {
         self.namespace = namespace.map(Shared::new);
     }
+
+    fn label(&self, key: &str) -> Option<&str> {
+        self.labels.get(key)
+    }
 }
 
 impl Metadata for ObjectMeta {
@@ -133,6 +139,10 @@ impl Metadata for ObjectMeta {
 
     fn set_namespace(&mut self, namespace: Option<&str>) {
         self.namespace = namespace.map(str::to_owned);
+    }
+
+    fn label(&self, key: &str) -> Option<&str> {
+        self.labels.as_ref()?.get(key).map(String::as_str)
     }
 
     /// Drops managed fields and the last-applied copy (each can be as large as the

@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod configmap;
 pub mod credentials;
 pub mod encryption_config;
+pub mod exception;
 pub mod identity;
 pub mod image;
 pub mod interned;

@@ -1,6 +1,8 @@
 //! Report formats. Each renders the same [`Report`]: the table to a string, JSON and
 //! SARIF to a writer as they serialize.
 
+use crate::exceptions::Judged;
+use rampart_rules::exceptions::State;
 use rampart_rules::manifest::ManifestError;
 use rampart_rules::{Evaluation, Finding, Inventory, Severity};
 use std::collections::BTreeMap;
@@ -26,6 +28,8 @@ pub struct Report<'a> {
     pub min_severity: Option<Severity>,
     /// Secrets encryption at rest and the evidence it rests on.
     pub encryption: &'a rampart_rules::encryption::Assessment,
+    /// Every exception read, as judged, with how many findings it covers.
+    pub exceptions: &'a [Judged],
 }
 
 impl Report<'_> {
@@ -37,7 +41,10 @@ impl Report<'_> {
             .filter(move |f| f.severity >= min)
     }
 
-    pub fn suppressed(&self) -> usize {
-        self.evaluation.suppressed_total()
+    /// The exception an excepted finding names, as judged.
+    pub fn exception(&self, id: &str) -> Option<&Judged> {
+        self.exceptions
+            .iter()
+            .find(|j| j.state == State::Active && j.exception.id() == id)
     }
 }

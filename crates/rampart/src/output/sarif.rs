@@ -1,9 +1,10 @@
 //! SARIF 2.1.0, for code-scanning dashboards: every rule in the driver, every finding a
-//! result pointing at the file and line of its resource's document.
+//! result pointing at the file and line of its resource's document; excepted findings
+//! as suppressed results.
 
 use super::Report;
 use anyhow::Result;
-use rampart_rules::{Finding, Rule, Severity, registry};
+use rampart_rules::{Excepted, Finding, Rule, Severity, registry};
 use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -59,6 +60,28 @@ fn rule_json(r: &Rule) -> Value {
     })
 }
 
+/// An excepted finding is a suppressed result: code scanning shows it as dismissed, with
+/// the exception's reason and owner as the justification.
+fn suppressed_json(report: &Report<'_>, rules: &[Rule], x: &Excepted) -> Value {
+    let mut result = result_json(report, rules, &x.finding);
+    let justification = report.exception(&x.exception).map_or_else(
+        || format!("excepted by {}", x.exception),
+        |j| {
+            let spec = &j.exception.spec;
+            format!(
+                "excepted by {} until {} (owner {}): {}",
+                j.exception, spec.expires, spec.owner, spec.reason
+            )
+        },
+    );
+    result["suppressions"] = json!([{
+        "kind": "external",
+        "status": "accepted",
+        "justification": justification,
+    }]);
+    result
+}
+
 fn result_json(report: &Report<'_>, rules: &[Rule], f: &Finding) -> Value {
     let index = rules.iter().position(|r| r.id == f.rule_id());
     let location = match report.inventory.source(&f.resource) {
@@ -95,10 +118,19 @@ struct Results<'r, 'a> {
 
 impl Serialize for Results<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let min = self.report.min_severity.unwrap_or(Severity::Info);
+        let excepted = self
+            .report
+            .evaluation
+            .excepted
+            .iter()
+            .filter(|x| x.finding.severity >= min)
+            .map(|x| suppressed_json(self.report, self.rules, x));
         s.collect_seq(
             self.report
                 .visible()
-                .map(|f| result_json(self.report, self.rules, f)),
+                .map(|f| result_json(self.report, self.rules, f))
+                .chain(excepted),
         )
     }
 }

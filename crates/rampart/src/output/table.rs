@@ -98,9 +98,14 @@ pub fn render(report: &Report<'_>, colour: bool) -> String {
             );
         }
     }
-    let suppressed = report.suppressed();
-    if suppressed > 0 {
-        let _ = writeln!(out, "{suppressed} findings suppressed by exceptions.");
+    let excepted = report.evaluation.excepted.len();
+    if excepted > 0 {
+        let by = report.exceptions.iter().filter(|j| j.matched > 0).count();
+        let _ = writeln!(
+            out,
+            "{excepted} findings excepted by {by} exception(s), left out of the counts and the \
+             score (listed with --format json)."
+        );
     }
     out
 }

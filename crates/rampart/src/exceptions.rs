@@ -1,0 +1,149 @@
+//! Exceptions for `rampart scan`: gathered from the settings file, the scanned manifests
+//! and `--exceptions` files, judged at one moment; the active ones go to the evaluation,
+//! and every one is reported with what it became (active, stale, expired, invalid).
+
+use anyhow::{Context as _, Result};
+use k8s_openapi::jiff::Timestamp;
+use rampart_rules::exceptions::{Exception, State, judge};
+use rampart_rules::manifest::{self, ManifestError};
+use rampart_rules::{Evaluation, Settings, Source, registry};
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+/// One exception as the scan judged it.
+#[derive(Debug)]
+pub struct Judged {
+    pub exception: Exception,
+    pub state: State,
+    /// Where it was read: `file:line`, or `settings`.
+    pub origin: String,
+    /// Findings it covers; filled in after the evaluation.
+    pub matched: usize,
+}
+
+impl Judged {
+    /// One word for what it is now: `Stale` is an active exception that covers nothing.
+    pub fn standing(&self) -> &'static str {
+        match self.state {
+            State::Active if self.matched == 0 => "Stale",
+            ref s => s.as_str(),
+        }
+    }
+}
+
+/// Reads `--exceptions` files: their exceptions, and anything else in them as an error.
+pub fn read_files(paths: &[impl AsRef<Path>], namespace: &str) -> Result<manifest::Parsed> {
+    let mut parsed = manifest::Parsed::default();
+    for path in paths {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let text =
+            fs::read_to_string(path).with_context(|| format!("reading exceptions {name}"))?;
+        let mut p = manifest::parse(&name, &text);
+        for (object, source) in p.objects.drain(..) {
+            p.errors.push(ManifestError {
+                file: source.file,
+                line: source.line,
+                message: format!(
+                    "{} is not an exception; --exceptions files hold PostureException and \
+                     ClusterPostureException documents only",
+                    object.kind()
+                ),
+            });
+        }
+        for (kind, n) in std::mem::take(&mut p.unknown_kinds) {
+            p.errors.push(ManifestError {
+                file: name.clone(),
+                line: 0,
+                message: format!("{n} {kind} document(s) are not exceptions"),
+            });
+        }
+        p.place(namespace);
+        parsed.merge(p);
+    }
+    Ok(parsed)
+}
+
+/// Judges every exception at `now`: those of the settings first, then those read from
+/// files in order. A second exception with the same name is invalid: reports and metrics
+/// name exceptions, so two of one name could not be told apart.
+pub fn judge_all(
+    settings: &Settings,
+    read: Vec<(Exception, Source)>,
+    now: Timestamp,
+) -> Vec<Judged> {
+    let rules = registry::rules();
+    let from_settings = settings
+        .exceptions
+        .iter()
+        .map(|e| (e.clone(), "settings".to_owned()));
+    let from_files = read
+        .into_iter()
+        .map(|(e, s)| (e, format!("{}:{}", s.file, s.line)));
+    let mut seen = BTreeSet::new();
+    from_settings
+        .chain(from_files)
+        .map(|(exception, origin)| {
+            let state = if seen.insert(exception.id()) {
+                judge(&exception, now, settings, rules)
+            } else {
+                State::Invalid(format!(
+                    "another exception is named {}; this one is ignored",
+                    exception.id()
+                ))
+            };
+            Judged {
+                exception,
+                state,
+                origin,
+                matched: 0,
+            }
+        })
+        .collect()
+}
+
+/// The exceptions in force, for the evaluation.
+pub fn in_force(judged: &[Judged]) -> Vec<Exception> {
+    judged
+        .iter()
+        .filter(|j| j.state == State::Active)
+        .map(|j| j.exception.clone())
+        .collect()
+}
+
+/// Records how many findings each exception covers.
+pub fn count_matches(judged: &mut [Judged], evaluation: &Evaluation) {
+    let counts = evaluation.excepted_by_exception();
+    for j in judged.iter_mut() {
+        if j.state == State::Active {
+            j.matched = counts.get(j.exception.id().as_str()).copied().unwrap_or(0);
+        }
+    }
+}
+
+/// What the user should hear about exceptions that do not work as written.
+pub fn warnings(judged: &[Judged]) -> Vec<String> {
+    judged
+        .iter()
+        .filter_map(|j| {
+            let e = &j.exception;
+            match (&j.state, j.matched) {
+                (State::Invalid(why), _) => Some(format!(
+                    "warning: {}: {e} is invalid and covers nothing: {why}",
+                    j.origin
+                )),
+                (State::Expired, _) => Some(format!(
+                    "warning: {}: {e} expired at {}: its findings are open again",
+                    j.origin, e.spec.expires
+                )),
+                (State::Active, 0) => Some(format!(
+                    "note: {}: {e} covers no finding (stale): remove it, or check its rules \
+                     and resources",
+                    j.origin
+                )),
+                (State::Active, _) => None,
+            }
+        })
+        .collect()
+}
