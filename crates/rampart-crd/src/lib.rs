@@ -14,6 +14,7 @@
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceDefinition, JSONSchemaProps, JSONSchemaPropsOrArray, JSONSchemaPropsOrBool,
+    ValidationRule,
 };
 use kube::{CustomResource, CustomResourceExt};
 use schemars::JsonSchema;
@@ -67,6 +68,12 @@ pub const MAX_REPORT_BYTES: usize = 512 * 1024;
         type_ = "integer",
         json_path = ".report.summary.low",
         description = "Low findings"
+    ),
+    printcolumn(
+        name = "Excepted",
+        type_ = "integer",
+        json_path = ".report.exceptedCount",
+        description = "Findings accepted by exceptions, left out of the counts and the score"
     ),
     printcolumn(
         name = "Changed",
@@ -127,6 +134,12 @@ pub struct PostureReportFields {
         description = "Low findings of reported namespaces and cluster-scoped objects"
     ),
     printcolumn(
+        name = "Excepted",
+        type_ = "integer",
+        json_path = ".clusterExcepted",
+        description = "Findings of reported namespaces and cluster-scoped objects accepted by exceptions"
+    ),
+    printcolumn(
         name = "Encryption",
         type_ = "string",
         json_path = ".encryption.state",
@@ -155,6 +168,9 @@ pub struct ClusterPostureReportFields {
     pub cluster_score: u8,
     /// Counts of the findings `cluster_score` covers, namespaced ones included.
     pub cluster_summary: SeverityCounts,
+    /// Findings accepted by exceptions, over what `cluster_summary` covers: not in it.
+    #[serde(default)]
+    pub cluster_excepted: u32,
     /// Whether Secrets are encrypted at rest, and the evidence that decided it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<EncryptionStatus>,
@@ -211,6 +227,34 @@ pub struct Report {
     /// one entry per rule and severity after the most severe findings, which stay whole.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub folded: Vec<FoldedFindings>,
+    /// How many findings exceptions accept here: out of `summary` and `score`.
+    #[serde(default)]
+    pub excepted_count: u32,
+    /// The findings exceptions accept, most severe first, as many as fit the report's
+    /// room for them (`exceptedCount` is exact).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excepted: Vec<ExceptedFinding>,
+}
+
+/// A finding an exception accepts.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExceptedFinding {
+    /// Stable rule id, e.g. POD003.
+    pub rule_id: String,
+    /// Severity it would have: critical, high, medium, low or info.
+    pub severity: String,
+    /// The object.
+    pub resource: ResourceRef,
+    /// The exception: `namespace/name` of a PostureException, the name of a
+    /// ClusterPostureException.
+    pub exception: String,
+    /// Who accepted it.
+    pub owner: String,
+    /// When the exception stops applying (RFC 3339).
+    pub expires: String,
+    /// The finding's fingerprint.
+    pub fingerprint: String,
 }
 
 /// Findings of one rule and severity, folded into one entry.
@@ -303,10 +347,295 @@ pub struct RelatedRef {
     pub object: ResourceRef,
 }
 
+/// Findings a team accepts on purpose in its namespace: which rules, which objects, who
+/// accepted them, why and until when.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "rampart.dev",
+    version = "v1alpha1",
+    kind = "PostureException",
+    namespaced,
+    status = "ExceptionStatus",
+    shortname = "pex",
+    category = "rampart",
+    doc = "Findings accepted on purpose in this namespace, with an owner, a reason and an expiry. Rampart reports the findings it covers as excepted, out of the counts and the score, until it expires.",
+    printcolumn(
+        name = "Rules",
+        type_ = "string",
+        json_path = ".spec.rules",
+        description = "Rule ids or names it covers"
+    ),
+    printcolumn(
+        name = "Owner",
+        type_ = "string",
+        json_path = ".spec.owner",
+        description = "Who accepted the findings"
+    ),
+    printcolumn(
+        name = "Expires",
+        type_ = "string",
+        json_path = ".spec.expires",
+        description = "When it stops applying"
+    ),
+    printcolumn(
+        name = "Matched",
+        type_ = "integer",
+        json_path = ".status.matched",
+        description = "Findings it covers"
+    ),
+    printcolumn(
+        name = "State",
+        type_ = "string",
+        json_path = ".status.state",
+        description = "Active, Stale (covers nothing), Expired or Invalid"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+#[serde(rename_all = "camelCase")]
+pub struct PostureExceptionSpec {
+    #[serde(flatten)]
+    pub exception: ExceptionSpec,
+}
+
+/// Findings accepted on purpose anywhere in the cluster, cluster-scoped objects included.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "rampart.dev",
+    version = "v1alpha1",
+    kind = "ClusterPostureException",
+    status = "ExceptionStatus",
+    shortname = "cpex",
+    category = "rampart",
+    doc = "Findings accepted on purpose anywhere in the cluster, with an owner, a reason and an expiry. Rampart reports the findings it covers as excepted, out of the counts and the score, until it expires.",
+    printcolumn(
+        name = "Rules",
+        type_ = "string",
+        json_path = ".spec.rules",
+        description = "Rule ids or names it covers"
+    ),
+    printcolumn(
+        name = "Owner",
+        type_ = "string",
+        json_path = ".spec.owner",
+        description = "Who accepted the findings"
+    ),
+    printcolumn(
+        name = "Expires",
+        type_ = "string",
+        json_path = ".spec.expires",
+        description = "When it stops applying"
+    ),
+    printcolumn(
+        name = "Matched",
+        type_ = "integer",
+        json_path = ".status.matched",
+        description = "Findings it covers"
+    ),
+    printcolumn(
+        name = "State",
+        type_ = "string",
+        json_path = ".status.state",
+        description = "Active, Stale (covers nothing), Expired or Invalid"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterPostureExceptionSpec {
+    #[serde(flatten)]
+    pub exception: ExceptionSpec,
+}
+
+/// What both exception kinds say.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExceptionSpec {
+    /// Rule ids or names (`POD003`, `privileged-container`); `*` for every rule.
+    pub rules: Vec<String>,
+    /// The objects it covers: an object is covered when it matches any entry.
+    pub resources: Vec<ExceptionResource>,
+    /// Why the findings are accepted.
+    pub reason: String,
+    /// Who accepted them: a team or a person to ask.
+    pub owner: String,
+    /// When it stops applying (RFC 3339). Rampart refuses expiries further ahead than its
+    /// settings allow (180 days unless configured).
+    pub expires: String,
+    /// A link to the decision: a ticket, a review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+}
+
+/// Objects an exception covers: every field given must match.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExceptionResource {
+    /// Kind (`Pod`, `ClusterRoleBinding`); `*` matches any run of characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The namespace objects are in (a glob); a ClusterPostureException only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The object's name (a glob: `cni-*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The object's labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<LabelSelector>,
+}
+
+/// A label selector, as Deployments and NetworkPolicies write one.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelSelector {
+    /// Labels the object must have, with these values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_labels: Option<std::collections::BTreeMap<String, String>>,
+    /// Requirements on labels, all of which must hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_expressions: Option<Vec<LabelSelectorRequirement>>,
+}
+
+/// One requirement on a label.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct LabelSelectorRequirement {
+    /// The label's key.
+    pub key: String,
+    /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
+    pub operator: String,
+    /// The values `In` and `NotIn` compare with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
+}
+
+/// What Rampart made of an exception, written only when it changes.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExceptionStatus {
+    /// `Active`, `Stale` (in force, covering no finding), `Expired` or `Invalid`.
+    pub state: String,
+    /// Why it is invalid, or when it expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// How many findings it covers.
+    pub matched: u32,
+    /// When an evaluation last changed this status (RFC 3339).
+    pub last_evaluated: String,
+    /// The generation of the spec this status judges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}
+
+/// Rules the API server checks when an exception is written (CEL), with the message a
+/// user sees when one fails. Whether its expiry is too far ahead needs a clock, which CEL
+/// does not have: Rampart judges that, and says so in the status.
+const EXCEPTION_RULES: &[(&str, &str)] = &[
+    (
+        "self.rules.size() > 0",
+        "spec.rules must name at least one rule id or name ('*' for every rule)",
+    ),
+    (
+        "self.resources.size() > 0",
+        "spec.resources must name at least one kind, name or selector",
+    ),
+    (
+        "self.reason.trim().size() > 0",
+        "spec.reason must say why the findings are accepted",
+    ),
+    (
+        "self.owner.trim().size() > 0",
+        "spec.owner must name who accepted the findings",
+    ),
+];
+
+/// The rule a PostureException adds: it covers its own namespace, which it does not name.
+const NAMESPACED_EXCEPTION_RULE: (&str, &str) = (
+    "self.resources.all(r, !has(r.__namespace__))",
+    "a PostureException covers objects in its own namespace only: remove spec.resources[].namespace, or use a ClusterPostureException",
+);
+
+/// Bounds the exception spec's lists and strings: the API server estimates what each CEL
+/// rule may cost from them (an unbounded list makes `all()` too costly to admit), and an
+/// exception has no use for a megabyte of reason.
+fn bound_exception_spec(spec: &mut JSONSchemaProps) {
+    let Some(props) = spec.properties.as_mut() else {
+        return;
+    };
+    let mut bound = |name: &str, items: Option<i64>, length: Option<i64>| {
+        if let Some(p) = props.get_mut(name) {
+            p.max_items = items;
+            match (&mut p.items, length) {
+                (Some(JSONSchemaPropsOrArray::Schema(item)), Some(n)) => item.max_length = Some(n),
+                (_, n) if items.is_none() => p.max_length = n,
+                _ => {}
+            }
+        }
+    };
+    bound("rules", Some(64), Some(128));
+    bound("resources", Some(64), None);
+    bound("reason", None, Some(2048));
+    bound("owner", None, Some(256));
+    bound("ticket", None, Some(2048));
+    if let Some(expires) = props.get_mut("expires") {
+        expires.format = Some("date-time".to_owned());
+    }
+    if let Some(JSONSchemaPropsOrArray::Schema(entry)) =
+        props.get_mut("resources").and_then(|r| r.items.as_mut())
+        && let Some(fields) = entry.properties.as_mut()
+    {
+        for name in ["kind", "namespace", "name"] {
+            if let Some(f) = fields.get_mut(name) {
+                f.max_length = Some(253);
+            }
+        }
+    }
+}
+
 /// The CRDs of every Rampart resource, in a stable order, with schemas in the formats
 /// Kubernetes knows (use these rather than the types' own `crd()`).
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    let mut crds = vec![ClusterPostureReport::crd(), PostureReport::crd()];
+    let mut exceptions = [ClusterPostureException::crd(), PostureException::crd()];
+    for crd in &mut exceptions {
+        let namespaced = crd.spec.scope == "Namespaced";
+        for version in &mut crd.spec.versions {
+            let Some(spec) = version
+                .schema
+                .as_mut()
+                .and_then(|s| s.open_api_v3_schema.as_mut())
+                .and_then(|s| s.properties.as_mut())
+                .and_then(|p| p.get_mut("spec"))
+            else {
+                continue;
+            };
+            let rules = EXCEPTION_RULES
+                .iter()
+                .chain(namespaced.then_some(&NAMESPACED_EXCEPTION_RULE));
+            spec.x_kubernetes_validations = Some(
+                rules
+                    .map(|(rule, message)| ValidationRule {
+                        rule: (*rule).to_owned(),
+                        message: Some((*message).to_owned()),
+                        ..ValidationRule::default()
+                    })
+                    .collect(),
+            );
+            bound_exception_spec(spec);
+        }
+    }
+    let [cluster_exception, exception] = exceptions;
+    let mut crds = vec![
+        cluster_exception,
+        ClusterPostureReport::crd(),
+        exception,
+        PostureReport::crd(),
+    ];
     for version in crds.iter_mut().flat_map(|c| &mut c.spec.versions) {
         if let Some(schema) = version
             .schema

@@ -79,6 +79,7 @@ fn main() {
                 could_not_evaluate: &[],
                 open,
                 detail_from: Severity::High,
+                accepted: &Default::default(),
                 now: "2026-11-30T00:00:00Z",
                 version: "bench",
             },

@@ -7,7 +7,7 @@
 
 use crate::watched::{KindVisitor, Watched, visit_kinds};
 use kube::Resource;
-use rampart_crd::{ClusterPostureReport, PostureReport};
+use rampart_crd::{ClusterPostureException, ClusterPostureReport, PostureException, PostureReport};
 
 /// Verbs on one resource, and where in the code they are used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +32,13 @@ fn access<K: Resource<DynamicType = ()>>(
         cluster_wide,
         used_by,
     }
+}
+
+/// Server-side apply of a kind's status subresource: a `patch` of `<plural>/status`.
+fn status_of<K: Resource<DynamicType = ()>>(used_by: &'static str) -> Access {
+    let mut a = access::<K>(&["patch"], true, used_by);
+    a.resource.push_str("/status");
+    a
 }
 
 struct Watches(Vec<Access>);
@@ -61,6 +68,20 @@ pub fn required() -> Vec<Access> {
             &["get", "list", "watch", "create", "patch"],
             true,
             "apply: Writer::load gets, server-side apply writes; written: watches deletions",
+        ),
+        access::<PostureException>(
+            &["list", "watch"],
+            true,
+            "declared: watches the exceptions teams declare",
+        ),
+        access::<ClusterPostureException>(
+            &["list", "watch"],
+            true,
+            "declared: watches the exceptions declared cluster-wide",
+        ),
+        status_of::<PostureException>("exception_status: what Rampart made of each exception"),
+        status_of::<ClusterPostureException>(
+            "exception_status: what Rampart made of each exception",
         ),
         access::<k8s_openapi::api::events::v1::Event>(
             &["create"],
@@ -155,9 +176,16 @@ mod tests {
         assert_eq!(secrets.group, "");
         assert_eq!(secrets.verbs, ["list", "watch"]);
         let served = rampart_rules::KINDS.iter().filter(|k| k.served()).count();
+        // Every kind the engine reads, and the two exception kinds.
         assert_eq!(
             all.iter().filter(|a| a.verbs == ["list", "watch"]).count(),
-            served
+            served + 2
+        );
+        assert!(
+            all.iter()
+                .filter(|a| a.group == "rampart.dev" && a.resource.ends_with("exceptions"))
+                .all(|a| a.verbs == ["list", "watch"]),
+            "an exception's spec is the team's: Rampart only reads it"
         );
     }
 }

@@ -263,6 +263,7 @@ impl Writer {
             &reports.cluster_score,
             &reports.cluster_summary,
             &reports.encryption,
+            &reports.cluster_excepted,
         ));
         // Everything but the totals: the report's own content and the encryption status.
         let content = json_hash(&(&reports.cluster_hash, &reports.encryption));
@@ -284,6 +285,7 @@ impl Writer {
                 "report": reports.cluster,
                 "clusterScore": reports.cluster_score,
                 "clusterSummary": reports.cluster_summary,
+                "clusterExcepted": reports.cluster_excepted,
                 "encryption": reports.encryption,
             });
             let api: Api<ClusterPostureReport> = Api::all(client.clone());

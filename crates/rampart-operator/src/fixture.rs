@@ -3,10 +3,10 @@
 use crate::held::Held;
 use crate::open::{Open, read_back};
 use crate::placement::NamespaceFilter;
-use crate::report::{self, Book, Built, Inputs, Rebuild, Reports};
+use crate::report::{self, Accepted, Book, Built, Inputs, Rebuild, Reports};
 use rampart_rules::encryption::{Assessment, Evidence, State};
 use rampart_rules::{Evaluation, Finding, Inventory, Settings, Severity, evaluate};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The events' threshold the fixtures build with: the operator's default.
 pub const DETAIL_FROM: Severity = Severity::High;
@@ -35,6 +35,8 @@ pub struct Fixture {
     pub could_not_evaluate: Vec<String>,
     pub open: Open,
     pub now: &'static str,
+    /// What reports say of the exceptions in force.
+    pub accepted: BTreeMap<String, Accepted>,
 }
 
 impl Default for Fixture {
@@ -52,6 +54,7 @@ impl Default for Fixture {
             could_not_evaluate: Vec::new(),
             open: HashMap::new(),
             now: "2026-01-01T00:00:00Z",
+            accepted: BTreeMap::new(),
         }
     }
 }
@@ -64,6 +67,11 @@ impl Fixture {
             encryption: self.encryption.clone(),
             ..Evaluation::default()
         };
+        self.build_evaluation(evaluation, namespaces)
+    }
+
+    /// Every report of an evaluation, as a full pass builds them.
+    pub fn build_evaluation(&self, evaluation: Evaluation, namespaces: &[&str]) -> Built {
         let held = Held::new(evaluation, &self.filter);
         self.build_from(&held, namespaces, &Rebuild::all(), &mut Book::default())
     }
@@ -85,6 +93,7 @@ impl Fixture {
                 could_not_evaluate: &self.could_not_evaluate,
                 open: &self.open,
                 detail_from: DETAIL_FROM,
+                accepted: &self.accepted,
                 now: self.now,
                 version: "0.1.0",
             },

@@ -21,7 +21,7 @@
 
 use crate::placement::{NamespaceFilter, OpenSeries, dashboard_namespace};
 use rampart_rules::encryption::Assessment;
-use rampart_rules::{Evaluation, Finding, Fingerprint, Scope, Summary};
+use rampart_rules::{Evaluation, Excepted, Finding, Fingerprint, Scope, Shared, Summary};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A group's key: the namespace that decides its findings, `None` for the cluster part.
@@ -40,12 +40,56 @@ struct Group {
     /// Over the findings the cluster's posture covers: not those of excluded namespaces.
     summary: Summary,
     series: BTreeMap<OpenSeries, u64>,
+    /// Findings exceptions cover, until the reports are built (like `findings`).
+    excepted: Vec<Excepted>,
+    /// Those the ClusterPostureReport lists, for as long as the group is held.
+    cluster_excepted: Vec<Excepted>,
+    /// How many findings each exception covers here, wherever they are.
+    excepted_by: BTreeMap<Shared, u64>,
+    /// Excepted findings per metric series, over what the cluster's posture covers.
+    excepted_series: BTreeMap<OpenSeries, u64>,
+}
+
+/// The metric series a finding counts in, `None` when its namespace gets no report.
+fn series_of(f: &Finding, filter: &NamespaceFilter) -> Option<OpenSeries> {
+    let ns = dashboard_namespace(f);
+    if !ns.is_empty() && !filter.allows(ns) {
+        return None;
+    }
+    Some(OpenSeries {
+        rule: f.rule_id(),
+        severity: f.severity,
+        category: f.category(),
+        namespace: ns.to_owned(),
+    })
 }
 
 impl Group {
-    fn new(mut findings: Vec<Finding>, filter: &NamespaceFilter) -> Group {
+    fn new(
+        mut findings: Vec<Finding>,
+        mut excepted: Vec<Excepted>,
+        filter: &NamespaceFilter,
+    ) -> Group {
         // Held until the scope is evaluated again: no room kept for more.
         findings.shrink_to_fit();
+        excepted.shrink_to_fit();
+        let mut group = Group::counting(&findings, filter);
+        for x in &excepted {
+            *group.excepted_by.entry(x.exception.clone()).or_default() += 1;
+            if x.finding.namespace().is_none() {
+                group.cluster_excepted.push(x.clone());
+            }
+            if let Some(series) = series_of(&x.finding, filter) {
+                *group.excepted_series.entry(series).or_default() += 1;
+            }
+        }
+        group.excepted = excepted;
+        group.findings = findings;
+        group
+    }
+
+    /// A group's keys, listed findings and counts of `findings`.
+    fn counting(findings: &[Finding], filter: &NamespaceFilter) -> Group {
         let mut group = Group {
             keys: findings
                 .iter()
@@ -53,29 +97,24 @@ impl Group {
                 .collect(),
             ..Group::default()
         };
-        for f in &findings {
+        for f in findings {
             if f.namespace().is_none() {
                 group.cluster_listed.push(f.clone());
             }
-            let ns = dashboard_namespace(f);
-            if !ns.is_empty() && !filter.allows(ns) {
+            let Some(series) = series_of(f, filter) else {
                 continue;
-            }
-            group.summary.add(f.severity);
-            let series = OpenSeries {
-                rule: f.rule_id(),
-                severity: f.severity,
-                category: f.category(),
-                namespace: ns.to_owned(),
             };
+            group.summary.add(f.severity);
             *group.series.entry(series).or_default() += 1;
         }
-        group.findings = findings;
         group
     }
 
+    /// What the ClusterPostureReport says of this group: its findings, excepted or not.
     fn cluster_listed(&self) -> impl Iterator<Item = &Finding> {
-        self.cluster_listed.iter()
+        self.cluster_listed
+            .iter()
+            .chain(self.cluster_excepted.iter().map(|x| &x.finding))
     }
 }
 
@@ -88,6 +127,8 @@ pub struct Held {
     findings: usize,
     released: bool,
     pub encryption: Assessment,
+    excepted_by: BTreeMap<Shared, u64>,
+    excepted_series: BTreeMap<OpenSeries, u64>,
 }
 
 /// What replacing a scope's groups changed.
@@ -117,22 +158,30 @@ impl Held {
         for f in &evaluation.findings {
             *sizes.entry(f.scope_namespace()).or_default() += 1;
         }
-        let mut by_scope: HashMap<GroupKey, Vec<Finding>> = sizes
+        for x in &evaluation.excepted {
+            sizes.entry(x.finding.scope_namespace()).or_default();
+        }
+        let mut by_scope: HashMap<GroupKey, (Vec<Finding>, Vec<Excepted>)> = sizes
             .into_iter()
-            .map(|(ns, n)| (ns.map(str::to_owned), Vec::with_capacity(n)))
+            .map(|(ns, n)| (ns.map(str::to_owned), (Vec::with_capacity(n), Vec::new())))
             .collect();
         // The evaluation is in report order; each group keeps it.
         for f in evaluation.findings {
             if let Some(group) = by_scope.get_mut(&f.scope_namespace().map(str::to_owned)) {
-                group.push(f);
+                group.0.push(f);
+            }
+        }
+        for x in evaluation.excepted {
+            if let Some(group) = by_scope.get_mut(&x.finding.scope_namespace().map(str::to_owned)) {
+                group.1.push(x);
             }
         }
         let mut held = Held {
             encryption: evaluation.encryption,
             ..Held::default()
         };
-        for (key, findings) in by_scope {
-            let group = Group::new(findings, filter);
+        for (key, (findings, excepted)) in by_scope {
+            let group = Group::new(findings, excepted, filter);
             held.count(&group, true);
             held.groups.insert(key, group);
         }
@@ -159,19 +208,24 @@ impl Held {
                 series: self.series.clone(),
             };
         };
-        let mut by_scope: BTreeMap<GroupKey, Vec<Finding>> = namespaces
+        let mut by_scope: BTreeMap<GroupKey, (Vec<Finding>, Vec<Excepted>)> = namespaces
             .iter()
-            .map(|ns| (Some(ns.clone()), Vec::new()))
+            .map(|ns| (Some(ns.clone()), (Vec::new(), Vec::new())))
             .collect();
         if *cluster {
-            by_scope.insert(None, Vec::new());
+            by_scope.insert(None, (Vec::new(), Vec::new()));
         }
         for f in fresh.findings {
             let key = f.scope_namespace().map(str::to_owned);
             // The engine keeps to the scope; anything else would be lost at the next
             // replacement, so it is dropped here too.
             if let Some(group) = by_scope.get_mut(&key) {
-                group.push(f);
+                group.0.push(f);
+            }
+        }
+        for x in fresh.excepted {
+            if let Some(group) = by_scope.get_mut(&x.finding.scope_namespace().map(str::to_owned)) {
+                group.1.push(x);
             }
         }
         self.encryption = fresh.encryption;
@@ -181,8 +235,8 @@ impl Held {
             series: BTreeMap::new(),
         };
         let mut touched: BTreeSet<OpenSeries> = BTreeSet::new();
-        for (key, findings) in by_scope {
-            let group = Group::new(findings, filter);
+        for (key, (findings, excepted)) in by_scope {
+            let group = Group::new(findings, excepted, filter);
             let old = self.groups.remove(&key);
             if let Some(old) = &old {
                 self.count(old, false);
@@ -197,7 +251,7 @@ impl Held {
             }
             self.count(&group, true);
             touched.extend(group.series.keys().cloned());
-            if !group.keys.is_empty() {
+            if !group.keys.is_empty() || !group.excepted_by.is_empty() {
                 self.groups.insert(key, group);
             }
         }
@@ -219,14 +273,49 @@ impl Held {
             self.findings -= group.keys.len();
         }
         self.summary.combine(&group.summary, add);
-        for (s, n) in &group.series {
-            let total = self.series.entry(s.clone()).or_default();
-            *total = if add {
-                *total + n
-            } else {
-                total.saturating_sub(*n)
-            };
-        }
+        tally(&mut self.series, &group.series, add);
+        tally(&mut self.excepted_series, &group.excepted_series, add);
+        tally(&mut self.excepted_by, &group.excepted_by, add);
+    }
+
+    /// How many findings each exception covers, by its id.
+    pub fn excepted_by(&self) -> &BTreeMap<Shared, u64> {
+        &self.excepted_by
+    }
+
+    /// Excepted findings per metric series, over what the cluster's posture covers.
+    pub fn excepted_series(&self) -> &BTreeMap<OpenSeries, u64> {
+        &self.excepted_series
+    }
+
+    /// Excepted findings over what the cluster's posture covers.
+    pub fn excepted_total(&self) -> u64 {
+        self.excepted_series.values().sum()
+    }
+
+    /// The excepted findings a namespace's report lists, in report order: none once
+    /// released, until the namespace is evaluated again.
+    pub fn namespace_excepted(&self, ns: &str) -> Vec<&Excepted> {
+        self.groups
+            .get(&Some(ns.to_owned()))
+            .map(|g| {
+                g.excepted
+                    .iter()
+                    .filter(|x| x.finding.namespace() == Some(ns))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The excepted findings the ClusterPostureReport lists, in report order.
+    pub fn cluster_excepted(&self) -> Vec<&Excepted> {
+        let mut out: Vec<&Excepted> = self
+            .groups
+            .values()
+            .flat_map(|g| g.cluster_excepted.iter())
+            .collect();
+        out.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+        out
     }
 
     /// Drops the namespaces' findings, once their reports are built: later passes read
@@ -235,6 +324,7 @@ impl Held {
     pub fn release(&mut self) {
         for group in self.groups.values_mut() {
             group.findings = Vec::new();
+            group.excepted = Vec::new();
         }
         self.released = true;
     }
@@ -265,7 +355,7 @@ impl Held {
         let mut out: Vec<&Finding> = self
             .groups
             .values()
-            .flat_map(Group::cluster_listed)
+            .flat_map(|g| g.cluster_listed.iter())
             .collect();
         out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         out
@@ -295,6 +385,21 @@ impl Held {
             .values()
             .flat_map(|g| g.keys.iter().copied())
             .collect()
+    }
+}
+
+/// Adds counts to totals, or takes them away; a total that reaches 0 goes.
+fn tally<K: Ord + Clone>(totals: &mut BTreeMap<K, u64>, counts: &BTreeMap<K, u64>, add: bool) {
+    for (k, n) in counts {
+        let total = totals.entry(k.clone()).or_default();
+        *total = if add {
+            *total + n
+        } else {
+            total.saturating_sub(*n)
+        };
+        if *total == 0 {
+            totals.remove(k);
+        }
     }
 }
 

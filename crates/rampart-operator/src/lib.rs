@@ -18,7 +18,10 @@ pub mod access;
 pub mod apiserver;
 pub mod apply;
 pub mod collect;
+pub mod declared;
 pub mod events;
+pub mod excepting;
+pub mod exception_status;
 #[cfg(test)]
 mod fixture;
 pub mod health;

@@ -22,11 +22,11 @@ use crate::held::{Held, Replaced};
 use crate::open::{Open, OpenFinding, OpenFindings, resource_ref};
 use crate::placement::{NamespaceFilter, OpenSeries, report_key};
 use rampart_crd::{
-    EncryptionStatus, FoldedFindings, MAX_REPORT_BYTES, RelatedRef, Report, ReportFinding,
-    SeverityCounts,
+    EncryptionStatus, ExceptedFinding, FoldedFindings, MAX_REPORT_BYTES, RelatedRef, Report,
+    ReportFinding, SeverityCounts,
 };
 use rampart_rules::encryption::Assessment;
-use rampart_rules::{Finding, ObjectRef, Severity, Shared, Summary, score};
+use rampart_rules::{Excepted, Finding, ObjectRef, Severity, Shared, Summary, score};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -83,8 +83,18 @@ pub struct Inputs<'a> {
     pub open: &'a Open,
     /// The events' threshold: what an event says is kept of open findings at or above it.
     pub detail_from: Severity,
+    /// The exceptions in force, by id: what an excepted finding says of its exception.
+    pub accepted: &'a BTreeMap<String, Accepted>,
     pub now: &'a str,
     pub version: &'a str,
+}
+
+/// What a report says of the exception that accepted a finding.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Accepted {
+    pub owner: String,
+    /// RFC 3339.
+    pub expires: String,
 }
 
 /// Which reports a pass builds: all of them, or those whose findings may have changed.
@@ -185,6 +195,8 @@ pub struct Reports {
     /// covers.
     pub cluster_score: u8,
     pub cluster_summary: SeverityCounts,
+    /// Findings exceptions accept, over what `cluster_summary` covers.
+    pub cluster_excepted: u32,
     pub encryption: EncryptionStatus,
     /// What each report built this pass stands for, its folded findings included, by
     /// report key: open once the reports are written.
@@ -298,14 +310,47 @@ fn to_report_finding(f: &Finding, first_seen: &str) -> ReportFinding {
 /// A listed finding and when it was first seen.
 type Listed<'a> = (&'a Finding, Shared);
 
+/// The findings exceptions accept, as a report lists them: most severe first, within
+/// `room` bytes; and the bytes they take.
+fn excepted_entries(
+    excepted: &[&Excepted],
+    accepted: &BTreeMap<String, Accepted>,
+    room: usize,
+) -> (Vec<ExceptedFinding>, usize) {
+    let mut used = 0usize;
+    let mut out = Vec::new();
+    for x in excepted {
+        let f = &x.finding;
+        let a = accepted.get(x.exception.as_str());
+        let entry = ExceptedFinding {
+            rule_id: f.rule_id().to_owned(),
+            severity: f.severity.as_str().to_owned(),
+            resource: resource_ref(&f.resource),
+            exception: x.exception.to_string(),
+            owner: a.map(|a| a.owner.clone()).unwrap_or_default(),
+            expires: a.map(|a| a.expires.clone()).unwrap_or_default(),
+            fingerprint: f.fingerprint.to_string(),
+        };
+        let n = json_len(&entry);
+        if used + n > room {
+            break;
+        }
+        used += n;
+        out.push(entry);
+    }
+    (out, used)
+}
+
 /// Builds one report (a namespace's or the cluster's, `key` as the writer names it):
-/// score and counts over `counted`, and the findings of `listed` (both sorted most severe
-/// first) within `share` bytes. What it stands for, folded findings included, goes to
-/// `open`.
+/// score and counts over `counted`, the findings of `listed` (both sorted most severe
+/// first) within `share` bytes, and the `excepted` ones within their room. What it stands
+/// for, folded findings included, goes to `open`.
+#[allow(clippy::too_many_arguments)]
 fn report(
     key: &str,
     counted: &[&Finding],
     listed: &[&Finding],
+    excepted: &[&Excepted],
     inputs: &Inputs<'_>,
     share: usize,
     now: &Shared,
@@ -330,7 +375,9 @@ fn report(
         })
         .collect();
     open.insert(key.to_owned(), stands_for);
-    let fitted = fit(&listed, share);
+    // Excepted findings take at most an eighth of the share, and only what they use.
+    let (excepted_listed, used) = excepted_entries(excepted, inputs.accepted, share / 8);
+    let fitted = fit(&listed, share - used);
     Report {
         score: score::score(counted.iter().copied()),
         summary: counts(&summary),
@@ -340,6 +387,8 @@ fn report(
         could_not_evaluate: inputs.could_not_evaluate.to_vec(),
         findings: fitted.whole,
         folded: fitted.folded,
+        excepted_count: u32::try_from(excepted.len()).unwrap_or(u32::MAX),
+        excepted: excepted_listed,
     }
 }
 
@@ -482,7 +531,8 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
     let mut open = BTreeMap::new();
     let build_namespace = |ns: &str, open: &mut BTreeMap<String, OpenFindings>| {
         let fs = held.namespace_findings(ns);
-        report(ns, &fs, &fs, inputs, share, &now, open)
+        let excepted = held.namespace_excepted(ns);
+        report(ns, &fs, &fs, &excepted, inputs, share, &now, open)
     };
     let mut namespaces = BTreeMap::new();
     let gone: Vec<String> = book
@@ -531,10 +581,12 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
                 })
                 .copied()
                 .collect();
+            let excepted = held.cluster_excepted();
             let r = report(
                 &cluster_key,
                 &counted,
                 &listed,
+                &excepted,
                 inputs,
                 largest_share(),
                 &now,
@@ -572,6 +624,7 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
         cluster_built,
         cluster_score: score,
         cluster_summary: counts(held.summary()),
+        cluster_excepted: u32::try_from(held.excepted_total()).unwrap_or(u32::MAX),
         encryption: encryption_status(inputs.encryption),
         open,
         truncated: book.truncated.len(),

@@ -26,21 +26,25 @@
 use crate::apiserver::Scraper;
 use crate::apply::{ApplyError, Writer};
 use crate::collect::{self, Batch, Event, Pending, Synced};
+use crate::declared::{self, Declared};
 use crate::events;
+use crate::excepting::{self, InForce, Judgement};
+use crate::exception_status;
 use crate::held::{Held, Replaced};
 use crate::metrics::Metrics;
 use crate::placement::report_key;
-use crate::report::{self, Book, Built, Inputs, Rebuild, Transitions};
+use crate::report::{self, Accepted, Book, Built, Inputs, Rebuild, Transitions};
 use crate::watch_state::{Failure, Recovery, WatchState};
 use crate::written::{self, Vanished};
 use futures::StreamExt;
+use k8s_openapi::jiff::Timestamp;
 use kube::Client;
 use rampart_rules::encryption::Assessment;
 use rampart_rules::{
     Change, Derived, Evaluation, Inventory, Scope, Settings, evaluate_scope, registry,
 };
 use rampart_rules::{Fingerprint, Severity};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -112,9 +116,20 @@ async fn leadership_changed(leader: &mut Option<watch::Receiver<bool>>) {
 }
 
 fn now() -> String {
-    k8s_openapi::jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    format_time(Timestamp::now())
+}
+
+/// A moment as reports write it: RFC 3339, to the second, in UTC.
+fn format_time(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The monotonic instant of a wall-clock moment, a little after it: a timer that fires
+/// early would find the exception still in force and wait again for nothing.
+fn instant_of(t: Timestamp) -> Instant {
+    let ahead = t.duration_since(Timestamp::now());
+    let wait = Duration::try_from(ahead).unwrap_or(Duration::ZERO);
+    Instant::now() + wait + Duration::from_millis(200)
 }
 
 /// What the watch task shares with the loop.
@@ -129,6 +144,8 @@ struct Watching {
     changed: mpsc::Receiver<()>,
     /// Reports that disappeared from the cluster since the last write.
     vanished: Arc<Mutex<Vanished>>,
+    /// The exceptions declared in the cluster.
+    declared: Arc<Mutex<Declared>>,
 }
 
 impl Watching {
@@ -156,6 +173,7 @@ fn start_watches(client: &Client, metrics: Arc<Metrics>, grace: Duration) -> Wat
         synced,
         changed,
         vanished: written::watch_reports(client, changed_tx.clone()),
+        declared: declared::watch_exceptions(client, changed_tx.clone()),
     };
     tokio::spawn(async move {
         while let Some((kind, result)) = events.next().await {
@@ -280,6 +298,13 @@ struct Done {
 struct Pipeline {
     client: Client,
     config: Config,
+    /// The settings the evaluation applies: the file's, with the exceptions in force now.
+    settings: Settings,
+    /// The exceptions in force at the last pass, what reports say of them, and when the
+    /// first of them expires.
+    in_force: InForce,
+    accepted: BTreeMap<String, Accepted>,
+    next_expiry: Option<Timestamp>,
     watching: Watching,
     writer: Writer,
     scraper: Scraper,
@@ -311,7 +336,16 @@ impl Pipeline {
         reload(&mut live.inventory, changes);
         let writer = load_writer(&client, &config).await?;
         info!(objects = ?collect::counts(&live.inventory), "initial lists synced; evaluating");
+        // The file's exceptions apply only once judged in force (each pass).
+        let settings = Settings {
+            exceptions: Vec::new(),
+            ..config.settings.clone()
+        };
         Ok(Some(Pipeline {
+            settings,
+            in_force: InForce::default(),
+            accepted: BTreeMap::new(),
+            next_expiry: None,
             scraper: Scraper::new(config.apiserver_metrics_interval),
             next_resync: tokio::time::Instant::now() + config.resync,
             live,
@@ -357,6 +391,7 @@ impl Pipeline {
         self.live.held = None;
         self.live.book = Book::default();
         self.live.derived = Derived::default();
+        self.in_force = InForce::default();
         let changed = &mut self.watching.changed;
         tokio::select! {
             Some(()) = changed.recv() => {
@@ -382,8 +417,12 @@ impl Pipeline {
     /// step handing its result to the next.
     async fn pass(&mut self) {
         let started = Instant::now();
+        let moment = Timestamp::now();
         // API: kube-apiserver /metrics, when due; the watches' changes are already here.
         let collected = self.collect().await;
+        // Exceptions judged at this moment: those in force go to the evaluation, and
+        // what changed in force is evaluated again.
+        let (judgement, declared) = self.judge_exceptions(moment);
         // Before the inventory step takes the rest of `live`: without the book, every pass
         // would build every report again.
         let book = std::mem::take(&mut self.live.book);
@@ -392,7 +431,13 @@ impl Pipeline {
         let mut forgotten = self.forget_vanished();
         forgotten.append(&mut self.writer.take_unwritten());
         let collected_at = Instant::now();
-        let updated = self.update_inventory(collected, &book, &could_not_evaluate, &forgotten);
+        let updated = self.update_inventory(
+            collected,
+            &book,
+            &could_not_evaluate,
+            &forgotten,
+            judgement.reach,
+        );
         let mut evaluated = self.evaluate(updated);
         let evaluated_at = Instant::now();
         let (decided, book) =
@@ -401,9 +446,18 @@ impl Pipeline {
         // they are evaluated again.
         evaluated.held.release();
         self.record(&decided);
+        let mut judged = judgement.judged;
+        excepting::count(&mut judged, evaluated.held.excepted_by());
+        self.config.metrics.record_exceptions(
+            &excepting::tally(&judged, moment),
+            evaluated.held.excepted_series(),
+        );
         let built_at = Instant::now();
         // API: the reports whose content changed, then events.
         let applied = self.apply(&decided.built).await;
+        // API: the statuses of declared exceptions that say something new.
+        let updates = excepting::statuses(&judged, &declared, &format_time(moment));
+        let statuses = exception_status::write(&self.client, &updates).await;
         if let Some(done) = applied {
             info!(
                 findings = evaluated.held.len(),
@@ -412,6 +466,7 @@ impl Pipeline {
                 scope = %describe(&evaluated.scope),
                 written = done.written,
                 announced = done.announced,
+                exception_statuses = statuses,
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 // Where the time went: collecting, evaluating, building (with the
                 // metrics), writing.
@@ -449,6 +504,24 @@ impl Pipeline {
         );
     }
 
+    /// Judges every exception at `moment` (the file's and the cluster's), puts those in
+    /// force into the settings the evaluation applies, and says what changed in force.
+    fn judge_exceptions(&mut self, moment: Timestamp) -> (Judgement, Declared) {
+        let declared = self
+            .watching
+            .declared
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default();
+        let judgement =
+            self.in_force
+                .judge(&self.config.settings, &declared, moment, registry::rules());
+        self.settings.exceptions.clone_from(&judgement.in_force);
+        self.accepted.clone_from(&judgement.accepted);
+        self.next_expiry = judgement.next_expiry;
+        (judgement, declared)
+    }
+
     /// Collect (API: kube-apiserver /metrics, when due): what the watches saw change since
     /// the last pass, and whether this pass evaluates everything.
     async fn collect(&mut self) -> Collected {
@@ -474,6 +547,7 @@ impl Pipeline {
         book: &Book,
         could_not_evaluate: &[String],
         forgotten: &BTreeSet<String>,
+        exceptions_reach: Option<Scope>,
     ) -> Updated {
         let Live {
             mut inventory,
@@ -486,6 +560,9 @@ impl Pipeline {
         match held {
             Some(last) if !collected.full => {
                 let mut scope = with_reports(derived.apply(&mut inventory, changes), forgotten);
+                if let Some(reach) = exceptions_reach {
+                    scope.extend(reach);
+                }
                 let reported = report::reported(&names_of(&inventory), &self.config.namespaces);
                 if !book.carries(&reported, could_not_evaluate, |ns| scope.covers(Some(ns))) {
                     scope = Scope::All;
@@ -519,7 +596,7 @@ impl Pipeline {
             derived,
             plan,
         } = updated;
-        let settings = &self.config.settings;
+        let settings = &self.settings;
         let rules = registry::rules();
         let filter = &self.config.namespaces;
         match plan {
@@ -597,6 +674,7 @@ impl Pipeline {
                 could_not_evaluate,
                 open: &self.writer.open,
                 detail_from: self.config.event_min_severity,
+                accepted: &self.accepted,
                 now: &now,
                 version: env!("CARGO_PKG_VERSION"),
             },
@@ -649,6 +727,7 @@ impl Pipeline {
     async fn wait_for_change(&mut self, shutdown: &mut watch::Receiver<bool>) -> ControlFlow<()> {
         let failure_due = self.watching.state.next_deadline(Instant::now());
         let totals_due = self.writer.totals_due();
+        let expiry_due = self.next_expiry.map(instant_of);
         let changed = &mut self.watching.changed;
         tokio::select! {
             Some(()) = changed.recv() => {
@@ -660,6 +739,7 @@ impl Pipeline {
             _ = tokio::time::sleep_until(self.scraper.due()) => debug!("reading kube-apiserver /metrics"),
             _ = sleep_until_some(failure_due) => debug!("a watch has failed for the grace period"),
             _ = sleep_until_some(totals_due) => debug!("the cluster's totals held back are due"),
+            _ = sleep_until_some(expiry_due) => info!("an exception expires; evaluating what it covered"),
             _ = leadership_changed(&mut self.config.leader) => {
                 if !is_leader(&self.config.leader) {
                     info!("lost leadership; standing by");

@@ -4,33 +4,12 @@
 
 use anyhow::{Context as _, Result};
 use k8s_openapi::jiff::Timestamp;
-use rampart_rules::exceptions::{Exception, State, judge};
+use rampart_rules::exceptions::{self, Exception, State};
+pub use rampart_rules::exceptions::{Judged, in_force};
 use rampart_rules::manifest::{self, ManifestError};
 use rampart_rules::{Evaluation, Settings, Source, registry};
-use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
-
-/// One exception as the scan judged it.
-#[derive(Debug)]
-pub struct Judged {
-    pub exception: Exception,
-    pub state: State,
-    /// Where it was read: `file:line`, or `settings`.
-    pub origin: String,
-    /// Findings it covers; filled in after the evaluation.
-    pub matched: usize,
-}
-
-impl Judged {
-    /// One word for what it is now: `Stale` is an active exception that covers nothing.
-    pub fn standing(&self) -> &'static str {
-        match self.state {
-            State::Active if self.matched == 0 => "Stale",
-            ref s => s.as_str(),
-        }
-    }
-}
 
 /// Reads `--exceptions` files: their exceptions, and anything else in them as an error.
 pub fn read_files(paths: &[impl AsRef<Path>], namespace: &str) -> Result<manifest::Parsed> {
@@ -66,14 +45,12 @@ pub fn read_files(paths: &[impl AsRef<Path>], namespace: &str) -> Result<manifes
 }
 
 /// Judges every exception at `now`: those of the settings first, then those read from
-/// files in order. A second exception with the same name is invalid: reports and metrics
-/// name exceptions, so two of one name could not be told apart.
+/// files in order.
 pub fn judge_all(
     settings: &Settings,
     read: Vec<(Exception, Source)>,
     now: Timestamp,
 ) -> Vec<Judged> {
-    let rules = registry::rules();
     let from_settings = settings
         .exceptions
         .iter()
@@ -81,35 +58,12 @@ pub fn judge_all(
     let from_files = read
         .into_iter()
         .map(|(e, s)| (e, format!("{}:{}", s.file, s.line)));
-    let mut seen = BTreeSet::new();
-    from_settings
-        .chain(from_files)
-        .map(|(exception, origin)| {
-            let state = if seen.insert(exception.id()) {
-                judge(&exception, now, settings, rules)
-            } else {
-                State::Invalid(format!(
-                    "another exception is named {}; this one is ignored",
-                    exception.id()
-                ))
-            };
-            Judged {
-                exception,
-                state,
-                origin,
-                matched: 0,
-            }
-        })
-        .collect()
-}
-
-/// The exceptions in force, for the evaluation.
-pub fn in_force(judged: &[Judged]) -> Vec<Exception> {
-    judged
-        .iter()
-        .filter(|j| j.state == State::Active)
-        .map(|j| j.exception.clone())
-        .collect()
+    exceptions::judge_all(
+        from_settings.chain(from_files),
+        now,
+        settings,
+        registry::rules(),
+    )
 }
 
 /// Records how many findings each exception covers.

@@ -3,6 +3,7 @@
 
 use super::registry::{Current, Metrics};
 use crate::apply::ApplyError;
+use crate::excepting::Tally;
 use crate::placement::OpenSeries;
 use crate::report::{Noted, Posture, Reports, Transitions};
 use rampart_crd::CLUSTER_REPORT_NAME;
@@ -202,12 +203,36 @@ impl Metrics {
 
     /// A standby evaluates nothing: it drops what it reported as leader, so that only the
     /// leader's findings raise alerts.
+    /// The exceptions as judged this pass, and the findings they accept: every series
+    /// set again (there are few; a change of one exception can move many).
+    pub fn record_exceptions(&self, tally: &Tally, excepted: &BTreeMap<OpenSeries, u64>) {
+        for (state, n) in &tally.by_state {
+            if let Ok(g) = self.exceptions.get_metric_with_label_values(&[state]) {
+                g.set(i64::try_from(*n).unwrap_or(i64::MAX));
+            }
+        }
+        self.exceptions_expiring
+            .set(i64::try_from(tally.expiring_soon).unwrap_or(i64::MAX));
+        let mut sums: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+        for (series, n) in excepted {
+            *sums.entry(self.finding_labels(series)).or_default() += n;
+        }
+        self.excepted.reset();
+        for (labels, n) in sums {
+            let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+            if let Ok(g) = self.excepted.get_metric_with_label_values(&labels) {
+                g.set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+        }
+    }
+
     pub fn clear_findings(&self) {
         if let Ok(mut findings) = self.findings.lock() {
             findings.clear();
         }
         self.namespace_score.reset();
         self.score.reset();
+        self.excepted.reset();
         self.last_evaluation.reset();
         if let Ok(mut current) = self.current.lock() {
             *current = Current::default();

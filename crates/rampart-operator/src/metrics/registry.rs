@@ -3,9 +3,9 @@
 
 use super::series::{Counts, SeriesGauge};
 use super::specs::{
-    API_ERRORS, CRDS_MISSING, DETECTED, DURATION, ENCRYPTION, ENCRYPTION_INFO, FINDINGS,
-    LAST_EVALUATION, NAMESPACE_SCORE, RESOLVED, RULE_INFO, SCORE, Spec, TRUNCATED, WATCH_FLAPS,
-    WATCH_RELISTS, WATCHED, WRITES,
+    API_ERRORS, CRDS_MISSING, DETECTED, DURATION, ENCRYPTION, ENCRYPTION_INFO, EXCEPTED,
+    EXCEPTIONS, EXCEPTIONS_EXPIRING, FINDINGS, LAST_EVALUATION, NAMESPACE_SCORE, RESOLVED,
+    RULE_INFO, SCORE, Spec, TRUNCATED, WATCH_FLAPS, WATCH_RELISTS, WATCHED, WRITES,
 };
 use crate::placement::OpenSeries;
 use prometheus::{
@@ -66,6 +66,9 @@ pub struct Metrics {
     pub(super) truncated: IntCounter,
     pub(super) encryption: IntGaugeVec,
     pub(super) encryption_info: IntGaugeVec,
+    pub(super) excepted: IntGaugeVec,
+    pub(super) exceptions: IntGaugeVec,
+    pub(super) exceptions_expiring: IntGauge,
     pub(super) current: Mutex<Current>,
 }
 
@@ -183,6 +186,21 @@ impl Metrics {
                 &r,
                 &ENCRYPTION_INFO,
                 IntGaugeVec::new(opts(&ENCRYPTION_INFO), ENCRYPTION_INFO.labels),
+            )?,
+            excepted: register(
+                &r,
+                &EXCEPTED,
+                IntGaugeVec::new(opts(&EXCEPTED), finding_labels),
+            )?,
+            exceptions: register(
+                &r,
+                &EXCEPTIONS,
+                IntGaugeVec::new(opts(&EXCEPTIONS), EXCEPTIONS.labels),
+            )?,
+            exceptions_expiring: register(
+                &r,
+                &EXCEPTIONS_EXPIRING,
+                IntGauge::with_opts(opts(&EXCEPTIONS_EXPIRING)),
             )?,
             registry: r,
             namespace_label,

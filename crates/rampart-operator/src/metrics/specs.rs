@@ -151,11 +151,36 @@ pub(super) const ENCRYPTION_INFO: Spec = Spec {
     labels: &["provider", "evidence"],
 };
 
+pub(super) const EXCEPTED: Spec = Spec {
+    name: "rampart_excepted_findings",
+    kind: MetricType::Gauge,
+    help: "Findings of the last evaluation that an exception in force accepts: out of \
+           rampart_findings and the score. namespace as for rampart_findings.",
+    labels: &["rule", "severity", "category", "namespace"],
+};
+pub(super) const EXCEPTIONS: Spec = Spec {
+    name: "rampart_exceptions",
+    kind: MetricType::Gauge,
+    help: "Exceptions (PostureException, ClusterPostureException and the settings file's) \
+           by state: active (in force, covering findings), stale (in force, covering none), \
+           expired, invalid (never in force).",
+    labels: &["state"],
+};
+pub(super) const EXCEPTIONS_EXPIRING: Spec = Spec {
+    name: "rampart_exceptions_expiring_soon",
+    kind: MetricType::Gauge,
+    help: "Exceptions in force that expire within 7 days; their findings open again then.",
+    labels: &[],
+};
+
 /// Every metric the operator serves, in the order `docs/metrics.md` lists them.
 pub const SPECS: &[Spec] = &[
     FINDINGS,
     DETECTED,
     RESOLVED,
+    EXCEPTED,
+    EXCEPTIONS,
+    EXCEPTIONS_EXPIRING,
     SCORE,
     NAMESPACE_SCORE,
     RULE_INFO,

@@ -1,10 +1,11 @@
 use super::*;
+use crate::excepting::Tally;
 use crate::fixture::{Fixture, open_of};
-use crate::placement::NamespaceFilter;
+use crate::placement::{NamespaceFilter, OpenSeries};
 use crate::report::{Built, Reports, Transitions};
 use prometheus::proto::MetricType as ProtoType;
 use rampart_rules::encryption::{Evidence, State};
-use rampart_rules::{Finding, Inventory, Settings, evaluate};
+use rampart_rules::{Category, Finding, Inventory, Settings, Severity, evaluate};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
@@ -82,6 +83,48 @@ fn critical_in(m: &Metrics, ns: &str) -> Vec<f64> {
         .collect()
 }
 
+/// One active exception, expiring soon, that accepts one critical finding in `shop`; and
+/// one expired.
+fn record_one_exception(m: &Metrics) {
+    let tally = Tally {
+        by_state: BTreeMap::from([("active", 1), ("stale", 0), ("expired", 1), ("invalid", 0)]),
+        expiring_soon: 1,
+    };
+    let series = OpenSeries {
+        rule: "POD003",
+        severity: Severity::Critical,
+        category: Category::Workload,
+        namespace: "shop".to_owned(),
+    };
+    m.record_exceptions(&tally, &BTreeMap::from([(series, 1)]));
+}
+
+#[test]
+fn exceptions_are_counted_by_state_and_their_findings_by_series() {
+    let m = Metrics::new(true).expect("metrics");
+    record_one_exception(&m);
+    let by_state: BTreeMap<String, f64> = series(&m, "rampart_exceptions")
+        .into_iter()
+        .map(|(l, v)| (l["state"].clone(), v))
+        .collect();
+    assert_eq!(by_state.get("active"), Some(&1.0));
+    assert_eq!(by_state.get("expired"), Some(&1.0));
+    assert_eq!(by_state.get("stale"), Some(&0.0), "every state is served");
+    assert_eq!(
+        series(&m, "rampart_exceptions_expiring_soon"),
+        [(BTreeMap::new(), 1.0)]
+    );
+    let excepted = series(&m, "rampart_excepted_findings");
+    assert_eq!(excepted.len(), 1);
+    let (labels, n) = &excepted[0];
+    assert_eq!(labels["rule"], "POD003");
+    assert_eq!(labels["namespace"], "shop");
+    assert_eq!(*n, 1.0);
+    // The next pass says none are excepted: the series goes.
+    m.record_exceptions(&Tally::default(), &BTreeMap::new());
+    assert!(series(&m, "rampart_excepted_findings").is_empty());
+}
+
 #[test]
 fn every_documented_metric_is_served_as_documented() {
     let m = Metrics::new(true).expect("metrics");
@@ -94,6 +137,7 @@ fn every_documented_metric_is_served_as_documented() {
     m.record_api_error("Pod");
     m.record_watched(&[("Pod", 3)]);
     m.observe_evaluation(Duration::from_millis(20));
+    record_one_exception(&m);
     let families = m.registry.gather();
     let served: Vec<&str> = families.iter().map(|f| f.name()).collect();
     for spec in SPECS {

@@ -493,3 +493,83 @@ fn a_built_report_carries_the_content_hash_of_what_it_sends() {
         assert_eq!((b.score, b.truncated), (sent.score, sent.truncated), "{ns}");
     }
 }
+
+/// `shop` and `blog`, each with a Role granted to anonymous users; a PostureException in
+/// `shop` accepts that binding's finding.
+fn with_shop_exception() -> (rampart_rules::Evaluation, Fixture) {
+    let yaml = format!("{}{}", anonymous_grant("shop"), anonymous_grant("blog"));
+    let inv = rampart_rules::Inventory::from_manifest("t.yaml", &yaml).expect("test manifest");
+    let settings = rampart_rules::Settings::from_yaml(
+        "exceptions:\n- apiVersion: rampart.dev/v1alpha1\n  kind: PostureException\n  metadata: {name: public-reader, namespace: shop}\n  spec: {rules: ['*'], resources: [{kind: RoleBinding, name: anon}], reason: public status page, owner: shop-team, expires: '2027-01-31T00:00:00Z'}\n",
+    )
+    .expect("test settings");
+    let evaluation = rampart_rules::evaluate(&inv, &settings);
+    let fixture = Fixture {
+        accepted: BTreeMap::from([(
+            "shop/public-reader".to_owned(),
+            Accepted {
+                owner: "shop-team".to_owned(),
+                expires: "2027-01-31T00:00:00Z".to_owned(),
+            },
+        )]),
+        ..Fixture::default()
+    };
+    (evaluation, fixture)
+}
+
+#[test]
+fn excepted_findings_are_listed_apart_and_counted_nowhere_else() {
+    let (evaluation, fixture) = with_shop_exception();
+    assert!(!evaluation.excepted.is_empty());
+    let excepted_ids: Vec<&str> = evaluation
+        .excepted
+        .iter()
+        .map(|x| x.finding.rule_id())
+        .collect();
+    let built = fixture.build_evaluation(evaluation, &["blog", "shop"]);
+    let reports = built.reports.built_reports().expect("reports read back");
+    let report = |key: &str| {
+        reports
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, r)| r.clone())
+            .expect("report")
+    };
+    let (shop, blog) = (report("shop"), report("blog"));
+    // The same findings on both sides of the exception: shop's are all excepted.
+    assert!(
+        shop.findings.iter().all(|f| f.resource.name != "anon"),
+        "{shop:?}"
+    );
+    assert!(blog.findings.iter().any(|f| f.resource.name == "anon"));
+    assert_eq!(shop.excepted_count as usize, excepted_ids.len());
+    assert_eq!(blog.excepted_count, 0);
+    let first = &shop.excepted[0];
+    assert_eq!(first.exception, "shop/public-reader");
+    assert_eq!(first.owner, "shop-team");
+    assert_eq!(first.expires, "2027-01-31T00:00:00Z");
+    assert_eq!(first.resource.kind, "RoleBinding");
+    assert_eq!(first.resource.name, "anon");
+    assert!(shop.score > blog.score, "{} > {}", shop.score, blog.score);
+    assert_eq!(
+        shop.summary.critical + shop.excepted_count,
+        blog.summary.critical + blog.excepted_count
+    );
+    assert_eq!(
+        built.reports.cluster_excepted as usize,
+        excepted_ids.len(),
+        "the cluster's total counts them"
+    );
+    // What the shop report stands for (events, counters) leaves them out.
+    let open: Vec<u64> = built.reports.open["shop"]
+        .iter()
+        .map(|(fp, _)| *fp)
+        .collect();
+    let fingerprints = |r: &rampart_crd::Report| -> Vec<String> {
+        r.excepted.iter().map(|x| x.fingerprint.clone()).collect()
+    };
+    for fp in fingerprints(&shop) {
+        let value = u64::from_str_radix(&fp, 16).expect("hex");
+        assert!(!open.contains(&value));
+    }
+}

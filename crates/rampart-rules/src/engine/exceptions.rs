@@ -108,6 +108,67 @@ fn problem(e: &Exception, now: Timestamp, settings: &Settings, rules: &[Rule]) -
     None
 }
 
+/// One exception as judged at a moment, with where it came from and how many findings
+/// it covers (counted after the evaluation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judged {
+    pub exception: Exception,
+    pub state: State,
+    /// Where it was read: `file:line`, `settings`, or the cluster.
+    pub origin: String,
+    pub matched: usize,
+}
+
+impl Judged {
+    /// One word for what it is now: `Stale` is an active exception that covers nothing.
+    pub fn standing(&self) -> &'static str {
+        match self.state {
+            State::Active if self.matched == 0 => "Stale",
+            ref s => s.as_str(),
+        }
+    }
+}
+
+/// Judges every exception at `now`, in the order given. A second exception with an id
+/// already seen is invalid: reports and statuses name exceptions by id, so two of one
+/// name could not be told apart.
+pub fn judge_all(
+    exceptions: impl IntoIterator<Item = (Exception, String)>,
+    now: Timestamp,
+    settings: &Settings,
+    rules: &[Rule],
+) -> Vec<Judged> {
+    let mut seen = std::collections::BTreeSet::new();
+    exceptions
+        .into_iter()
+        .map(|(exception, origin)| {
+            let state = if seen.insert(exception.id()) {
+                judge(&exception, now, settings, rules)
+            } else {
+                State::Invalid(format!(
+                    "another exception is named {}; this one is ignored",
+                    exception.id()
+                ))
+            };
+            Judged {
+                exception,
+                state,
+                origin,
+                matched: 0,
+            }
+        })
+        .collect()
+}
+
+/// The exceptions in force, for the evaluation.
+pub fn in_force(judged: &[Judged]) -> Vec<Exception> {
+    judged
+        .iter()
+        .filter(|j| j.state == State::Active)
+        .map(|j| j.exception.clone())
+        .collect()
+}
+
 /// Whether `exception` covers the finding of `rule` on `resource`, whose metadata (for its
 /// labels) is `meta` when the inventory holds the object.
 pub fn covers(

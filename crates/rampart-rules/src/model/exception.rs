@@ -28,7 +28,7 @@ pub const NAMESPACED_KIND: &str = "PostureException";
 pub const CLUSTER_KIND: &str = "ClusterPostureException";
 
 /// What an exception says, as its `spec` writes it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExceptionSpec {
     /// Rule ids or names; `*` for every rule.

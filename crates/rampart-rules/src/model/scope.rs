@@ -34,6 +34,27 @@ impl Scope {
         }
     }
 
+    /// Adds what `other` covers.
+    pub fn extend(&mut self, other: Scope) {
+        match (&mut *self, other) {
+            (Scope::All, _) => {}
+            (this, Scope::All) => *this = Scope::All,
+            (
+                Scope::Only {
+                    namespaces,
+                    cluster,
+                },
+                Scope::Only {
+                    namespaces: more,
+                    cluster: also,
+                },
+            ) => {
+                namespaces.extend(more);
+                *cluster |= also;
+            }
+        }
+    }
+
     /// Adds namespace `ns`.
     pub fn include_namespace(&mut self, ns: &str) {
         if let Scope::Only { namespaces, .. } = self {
