@@ -1,5 +1,6 @@
 //! Events (events.k8s.io/v1) on the object a finding is about: `FindingDetected` when a
-//! finding at or above a severity appears, `FindingResolved` when it goes. Only changes are
+//! finding at or above a severity appears, `FindingResolved` when it goes, and
+//! `FindingExcepted` when it goes because an exception now accepts it. Only changes are
 //! announced; a restart announces nothing already known, because the open findings are read
 //! back from the reports. A burst (a first install, a bulk load) gets one `FindingsChanged`
 //! event on the ClusterPostureReport that counts the changes per rule. A finding read back
@@ -87,10 +88,14 @@ pub fn event_for(n: &Noted<'_>, detected: bool, instance: &str) -> Option<Event>
     let f = n.finding;
     let detail = f.detail.as_deref()?;
     let r = &detail.resource;
-    let (reason, type_, verb) = if detected {
-        ("FindingDetected", "Warning", "detected")
-    } else {
-        ("FindingResolved", "Normal", "resolved")
+    let accepted;
+    let (reason, type_, verb) = match (detected, n.excepted_by) {
+        (true, _) => ("FindingDetected", "Warning", "detected"),
+        (false, Some(exception)) => {
+            accepted = format!("accepted by exception {exception}");
+            ("FindingExcepted", "Normal", accepted.as_str())
+        }
+        (false, None) => ("FindingResolved", "Normal", "resolved"),
     };
     Some(Event {
         metadata: ObjectMeta {

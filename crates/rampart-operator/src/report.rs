@@ -28,7 +28,7 @@ use rampart_crd::{
 use rampart_rules::encryption::Assessment;
 use rampart_rules::{Excepted, Finding, ObjectRef, Severity, Shared, Summary, score};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Room kept for the report's own fields and the object's metadata.
 const OVERHEAD_BYTES: usize = 16 * 1024;
@@ -201,6 +201,10 @@ pub struct Reports {
     /// What each report built this pass stands for, its folded findings included, by
     /// report key: open once the reports are written.
     pub open: BTreeMap<String, OpenFindings>,
+    /// The findings exceptions accept in the reports built this pass, by fingerprint,
+    /// with the exception's id: a finding that leaves `open` for here was accepted, not
+    /// fixed.
+    pub excepted: HashMap<u64, Shared>,
     /// How many reports are truncated, built this pass or before.
     pub truncated: usize,
 }
@@ -615,6 +619,19 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
         rebuild.series.clone()
     };
     let kept = reported.len() - namespaces.len();
+    let mut excepted: HashMap<u64, Shared> = HashMap::new();
+    let built_excepted = namespaces
+        .keys()
+        .flat_map(|ns| held.namespace_excepted(ns))
+        .chain(
+            cluster_built
+                .then(|| held.cluster_excepted())
+                .into_iter()
+                .flatten(),
+        );
+    for x in built_excepted {
+        excepted.insert(x.finding.fingerprint.value(), x.exception.clone());
+    }
     let reports = Reports {
         namespaces,
         gone,
@@ -627,6 +644,7 @@ pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
         cluster_excepted: u32::try_from(held.excepted_total()).unwrap_or(u32::MAX),
         encryption: encryption_status(inputs.encryption),
         open,
+        excepted,
         truncated: book.truncated.len(),
     };
     Built {
@@ -672,6 +690,8 @@ impl Reports {
 pub struct Noted<'a> {
     pub fingerprint: u64,
     pub finding: &'a OpenFinding,
+    /// The exception that accepted a finding that went: it was not fixed.
+    pub excepted_by: Option<&'a str>,
 }
 
 /// Findings that appeared and findings that went in one write, relative to the findings
@@ -698,6 +718,7 @@ impl<'a> Transitions<'a> {
                 (gone && f.severity.is_some()).then_some(Noted {
                     fingerprint: *fp,
                     finding: f,
+                    excepted_by: reports.excepted.get(fp).map(Shared::as_str),
                 })
             })
         };

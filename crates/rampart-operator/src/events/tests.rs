@@ -132,6 +132,7 @@ fn event_points_at_the_object_and_fits_the_note_limit() {
     let noted = Noted {
         fingerprint,
         finding: &f,
+        excepted_by: None,
     };
     let e = event_for(&noted, true, "pod-1").expect("an event");
     assert_eq!(e.metadata.namespace.as_deref(), Some("default"));

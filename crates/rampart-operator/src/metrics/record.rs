@@ -130,7 +130,14 @@ impl Metrics {
                 c.inc_by(n);
             }
         }
-        for (labels, n) in tally(&transitions.resolved) {
+        // A finding an exception accepted was not fixed: rampart_excepted_findings counts it.
+        let fixed: Vec<Noted<'_>> = transitions
+            .resolved
+            .iter()
+            .filter(|n| n.excepted_by.is_none())
+            .copied()
+            .collect();
+        for (labels, n) in tally(&fixed) {
             if let Ok(c) = self.resolved.get_metric_with_label_values(&labels) {
                 c.inc_by(n);
             }

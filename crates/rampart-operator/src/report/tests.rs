@@ -573,3 +573,42 @@ fn excepted_findings_are_listed_apart_and_counted_nowhere_else() {
         assert!(!open.contains(&value));
     }
 }
+
+#[test]
+fn a_finding_an_exception_accepts_goes_as_excepted_not_resolved() {
+    let (evaluation, fixture) = with_shop_exception();
+    let before_exception = Fixture::default().build(
+        &evaluation
+            .findings
+            .iter()
+            .chain(evaluation.excepted.iter().map(|x| &x.finding))
+            .cloned()
+            .collect::<Vec<_>>(),
+        &["blog", "shop"],
+    );
+    let open = open_of(&before_exception.reports);
+    let after = Fixture {
+        open: open.clone(),
+        ..fixture
+    }
+    .build_evaluation(evaluation, &["blog", "shop"]);
+    let t = Transitions::between(&open, &after.reports);
+    assert!(t.detected.is_empty());
+    assert!(!t.resolved.is_empty());
+    assert!(
+        t.resolved
+            .iter()
+            .all(|n| n.excepted_by == Some("shop/public-reader")),
+        "{:?}",
+        t.resolved
+    );
+    let e = crate::events::event_for(&t.resolved[0], false, "pod-1").expect("an event");
+    assert_eq!(e.reason.as_deref(), Some("FindingExcepted"));
+    assert!(
+        e.note
+            .as_deref()
+            .is_some_and(|n| n.contains("accepted by exception shop/public-reader")),
+        "{:?}",
+        e.note
+    );
+}
