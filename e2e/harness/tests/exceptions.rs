@@ -2,14 +2,17 @@
 //! `manifests/` grants: the CRDs refuse malformed exceptions with their messages; an
 //! exception accepts a finding within seconds and its status counts it; it cannot reach
 //! another namespace; at its expiry the finding comes back as new (an Event and the
-//! detected counter say so); an expiry too far ahead is refused by Rampart, in the status.
+//! detected counter say so); the documented editor role lets a team write exceptions in
+//! its namespace only, and never their status; an expiry too far ahead is refused by
+//! Rampart, in the status.
 
 use anyhow::{Context as _, Result, ensure};
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::Api;
+use kube::api::{Patch, PatchParams};
 use rampart_crd::{PostureException, PostureReport};
-use rampart_e2e::operator::{Operator, WAIT, env_dir, install, metric_sum_where};
+use rampart_e2e::operator::{Operator, WAIT, env_dir, install, metric_sum_where, repo};
 use rampart_e2e::{Cluster, TestNamespace, apply_yaml, wait_for};
 use std::time::{Duration, Instant};
 
@@ -36,7 +39,13 @@ fn spec(resources: &str, reason: &str, owner: &str, expires: Timestamp) -> Strin
 async fn report_of(cluster: &Cluster, ns: &str) -> Result<Option<(Vec<String>, u32)>> {
     let api: Api<PostureReport> = Api::namespaced(cluster.client.clone(), ns);
     Ok(api.get_opt("posture").await?.map(|r| {
-        let ids = r.spec.report.findings.iter().map(|f| f.rule_id.clone()).collect();
+        let ids = r
+            .spec
+            .report
+            .findings
+            .iter()
+            .map(|f| f.rule_id.clone())
+            .collect();
         (ids, r.spec.report.excepted_count)
     }))
 }
@@ -50,7 +59,9 @@ async fn pod_event_reasons(cluster: &Cluster, ns: &str, name: &str) -> Result<Ve
         .items
         .into_iter()
         .filter(|e| {
-            e.regarding.as_ref().is_some_and(|r| r.name.as_deref() == Some(name))
+            e.regarding
+                .as_ref()
+                .is_some_and(|r| r.name.as_deref() == Some(name))
                 && e.reporting_controller.as_deref() == Some("rampart.dev/operator")
         })
         .filter_map(|e| Some((e.event_time.map(|t| t.0), e.reason?)))
@@ -127,10 +138,17 @@ async fn an_exception_accepts_a_finding_in_its_namespace_until_it_expires() -> R
         );
     }
     let missing_owner = spec("[{kind: Pod}]", "reviewed", "x", later).replace("  owner: x\n", "");
-    let err = apply_yaml(&cluster.client, None, &exception(&a.name, "bad", &missing_owner))
-        .await
-        .expect_err("an exception without an owner is refused");
-    ensure!(format!("{err:#}").contains("spec.owner: Required value"), "{err:#}");
+    let err = apply_yaml(
+        &cluster.client,
+        None,
+        &exception(&a.name, "bad", &missing_owner),
+    )
+    .await
+    .expect_err("an exception without an owner is refused");
+    ensure!(
+        format!("{err:#}").contains("spec.owner: Required value"),
+        "{err:#}"
+    );
 
     // An exception in `a` for every pod there, expiring in 40 seconds.
     let detected = || {
@@ -149,7 +167,12 @@ async fn an_exception_accepts_a_finding_in_its_namespace_until_it_expires() -> R
         &exception(
             &a.name,
             "cni-privileged",
-            &spec("[{kind: Pod, name: '*'}]", "CNI configures host networking", "platform-team", expires),
+            &spec(
+                "[{kind: Pod, name: '*'}]",
+                "CNI configures host networking",
+                "platform-team",
+                expires,
+            ),
         ),
     )
     .await?;
@@ -160,7 +183,10 @@ async fn an_exception_accepts_a_finding_in_its_namespace_until_it_expires() -> R
     })
     .await
     .with_context(|| operator.log())?;
-    eprintln!("excepted {:?} after the exception was applied", accepted.elapsed());
+    eprintln!(
+        "excepted {:?} after the exception was applied",
+        accepted.elapsed()
+    );
     let (b_ids, b_excepted) = report_of(&cluster, &b.name).await?.unwrap_or_default();
     assert!(
         b_ids.iter().any(|i| i == "POD003") && b_excepted == 0,
@@ -186,11 +212,15 @@ async fn an_exception_accepts_a_finding_in_its_namespace_until_it_expires() -> R
     })
     .await
     .with_context(|| operator.log())?;
-    assert_eq!(detected()?, detected_before, "accepting a finding detects nothing");
+    assert_eq!(
+        detected()?,
+        detected_before,
+        "accepting a finding detects nothing"
+    );
 
     // At its expiry the finding is open again, and announced as new.
-    let until_expiry = Duration::try_from(expires.duration_since(Timestamp::now()))
-        .unwrap_or(Duration::ZERO);
+    let until_expiry =
+        Duration::try_from(expires.duration_since(Timestamp::now())).unwrap_or(Duration::ZERO);
     tokio::time::sleep(until_expiry).await;
     let expired = Instant::now();
     wait_for("the finding in a to be open again", WAIT, || async {
@@ -223,6 +253,62 @@ async fn an_exception_accepts_a_finding_in_its_namespace_until_it_expires() -> R
     .await?;
     assert_eq!(status.matched, 0);
 
+    // The documented editor role, bound in `a`, lets a team write exceptions there, not in
+    // `b`, and not their status.
+    let example =
+        std::fs::read_to_string(repo().join("manifests/optional/exception-editor-rbac.yaml"))?;
+    let role = example.split("\n---\n").next().unwrap_or_default();
+    apply_yaml(&cluster.client, None, role).await?;
+    apply_yaml(
+        &cluster.client,
+        None,
+        &format!(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: team, namespace: {ns}}}\n---\n\
+             apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: team-exceptions, namespace: {ns}}}\n\
+             roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: rampart-exception-editor}}\n\
+             subjects: [{{kind: ServiceAccount, name: team, namespace: {ns}}}]\n",
+            ns = a.name
+        ),
+    )
+    .await?;
+    let team = cluster.service_account_client(&a.name, "team").await?;
+    let quiet_spec = spec("[{kind: Pod, name: none}]", "reviewed", "team", later);
+    let own = wait_for("the team's RoleBinding to take effect", WAIT, || async {
+        Ok(
+            apply_yaml(&team, None, &exception(&a.name, "team-own", &quiet_spec))
+                .await
+                .ok(),
+        )
+    })
+    .await?;
+    assert_eq!(own.len(), 1);
+    let elsewhere = apply_yaml(
+        &team,
+        None,
+        &exception(&b.name, "team-elsewhere", &quiet_spec),
+    )
+    .await
+    .expect_err("the team cannot write exceptions in another namespace");
+    ensure!(
+        format!("{elsewhere:#}").contains("forbidden"),
+        "{elsewhere:#}"
+    );
+    let team_exceptions: Api<PostureException> = Api::namespaced(team.clone(), &a.name);
+    let status_patch = serde_json::json!({
+        "apiVersion": "rampart.dev/v1alpha1",
+        "kind": "PostureException",
+        "status": {"state": "Active", "matched": 99, "lastEvaluated": "2026-01-01T00:00:00Z"}
+    });
+    let forged = team_exceptions
+        .patch_status(
+            "team-own",
+            &PatchParams::apply("team").force(),
+            &Patch::Apply(&status_patch),
+        )
+        .await
+        .expect_err("the team cannot write an exception's status");
+    ensure!(format!("{forged}").contains("forbidden"), "{forged}");
+
     // An expiry further ahead than the settings allow is refused by Rampart, which says why.
     let exceptions_in = |state: &str| {
         metric_sum_where(
@@ -252,7 +338,10 @@ async fn an_exception_accepts_a_finding_in_its_namespace_until_it_expires() -> R
     let message = status.message.unwrap_or_default();
     assert!(message.contains("more than 180 days ahead"), "{message}");
     let (ids, excepted) = report_of(&cluster, &a.name).await?.unwrap_or_default();
-    assert!(ids.iter().any(|i| i == "POD003") && excepted == 0, "{ids:?}");
+    assert!(
+        ids.iter().any(|i| i == "POD003") && excepted == 0,
+        "{ids:?}"
+    );
     assert_eq!(exceptions_in("invalid")?, invalid_before + 1.0);
     assert!(exceptions_in("expired")? >= 1.0);
 

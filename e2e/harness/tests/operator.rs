@@ -173,6 +173,7 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
             "HIGH",
             "MEDIUM",
             "LOW",
+            "EXCEPTED",
             "CHANGED",
             "AGE"
         ],
