@@ -211,5 +211,40 @@ pub fn watch_exceptions(client: &Client, changed: mpsc::Sender<()>) -> Arc<Mutex
     declared
 }
 
+/// Lists both kinds once (API), for one-shot commands (`rampart scan --cluster`). A kind
+/// whose CRD is not installed has no exceptions; any other failure is returned with it.
+pub async fn list_once(client: &Client) -> (Declared, Vec<(&'static str, kube::Error)>) {
+    let mut out = Declared::default();
+    let mut failed = Vec::new();
+    match list_kind::<PostureException>(client).await {
+        Ok(found) => out.by_id.extend(found),
+        Err(e) => failed.push((exceptions::NAMESPACED_KIND, e)),
+    }
+    match list_kind::<ClusterPostureException>(client).await {
+        Ok(found) => out.by_id.extend(found),
+        Err(e) => failed.push((exceptions::CLUSTER_KIND, e)),
+    }
+    (out, failed)
+}
+
+async fn list_kind<K>(client: &Client) -> Result<Vec<(String, DeclaredException)>, kube::Error>
+where
+    K: ExceptionKind + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let api: Api<K> = Api::all(client.clone());
+    match api.list(&Default::default()).await {
+        Ok(list) => Ok(list
+            .items
+            .iter()
+            .map(|o| {
+                let d = declared(o);
+                (d.id(), d)
+            })
+            .collect()),
+        Err(kube::Error::Api(e)) if e.code == 404 => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,7 @@
-//! Exceptions for `rampart scan`: gathered from the settings file, the scanned manifests
-//! and `--exceptions` files, judged at one moment; the active ones go to the evaluation,
-//! and every one is reported with what it became (active, stale, expired, invalid).
+//! Exceptions for `rampart scan`: gathered from the settings file, the scanned manifests,
+//! `--exceptions` files and (with `--cluster`) the cluster, judged at one moment; the
+//! active ones go to the evaluation, and every one is reported with what it became
+//! (active, stale, expired, invalid).
 
 use anyhow::{Context as _, Result};
 use k8s_openapi::jiff::Timestamp;
@@ -45,10 +46,12 @@ pub fn read_files(paths: &[impl AsRef<Path>], namespace: &str) -> Result<manifes
 }
 
 /// Judges every exception at `now`: those of the settings first, then those read from
-/// files in order.
+/// files in order, then those declared in the cluster (`--cluster`). One declared in the
+/// cluster that does not read as an exception is reported as a warning.
 pub fn judge_all(
     settings: &Settings,
     read: Vec<(Exception, Source)>,
+    declared: Vec<Result<Exception, String>>,
     now: Timestamp,
 ) -> Vec<Judged> {
     let from_settings = settings
@@ -58,8 +61,15 @@ pub fn judge_all(
     let from_files = read
         .into_iter()
         .map(|(e, s)| (e, format!("{}:{}", s.file, s.line)));
+    let from_cluster = declared.into_iter().filter_map(|d| match d {
+        Ok(e) => Some((e, "cluster".to_owned())),
+        Err(why) => {
+            eprintln!("warning: cluster: {why}");
+            None
+        }
+    });
     exceptions::judge_all(
-        from_settings.chain(from_files),
+        from_settings.chain(from_files).chain(from_cluster),
         now,
         settings,
         registry::rules(),

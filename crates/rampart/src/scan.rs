@@ -50,10 +50,11 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     };
 
     // Build the inventory (the API server is read once, for --cluster) and evaluate.
-    let mut inventory = if args.cluster {
-        cluster::snapshot()?
+    let (mut inventory, declared) = if args.cluster {
+        let read = cluster::read(true)?;
+        (read.inventory, read.exceptions)
     } else {
-        Inventory::new()
+        (Inventory::new(), Vec::new())
     };
     let mut parsed = std::mem::take(&mut loaded.parsed);
     let placement = parsed.place(&args.namespace);
@@ -71,7 +72,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let mut read = std::mem::take(&mut parsed.exceptions);
     read.extend(extra.exceptions);
     let now = args.as_of.unwrap_or_else(k8s_openapi::jiff::Timestamp::now);
-    let mut judged = exceptions::judge_all(&settings, read, now);
+    let mut judged = exceptions::judge_all(&settings, read, declared, now);
     settings.exceptions = exceptions::in_force(&judged);
     let evaluation = evaluate(&inventory, &settings);
     exceptions::count_matches(&mut judged, &evaluation);

@@ -70,6 +70,22 @@ async fn pod_event_reasons(cluster: &Cluster, ns: &str, name: &str) -> Result<Ve
     Ok(listed.into_iter().map(|(_, r)| r).collect())
 }
 
+/// What `rampart scan --cluster --format json` says with `kubeconfig`.
+fn scan_cluster(kubeconfig: &std::path::Path) -> Result<serde_json::Value> {
+    let bin = rampart_e2e::operator::rampart_bin();
+    let out = std::process::Command::new(&bin)
+        .args(["scan", "--cluster", "--format", "json"])
+        .env("KUBECONFIG", kubeconfig)
+        .output()
+        .with_context(|| format!("running {}", bin.display()))?;
+    ensure!(
+        out.status.code() == Some(0),
+        "rampart scan --cluster failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
 #[tokio::test]
 async fn an_exception_accepts_a_finding_in_its_namespace_until_it_expires() -> Result<()> {
     let cluster = Cluster::connect().await?;
@@ -217,6 +233,17 @@ async fn an_exception_accepts_a_finding_in_its_namespace_until_it_expires() -> R
         detected_before,
         "accepting a finding detects nothing"
     );
+    // `rampart scan --cluster` reads the same exception and agrees.
+    let scanned = scan_cluster(&kubeconfig)?;
+    let excepted: Vec<(&str, &str)> = scanned["excepted"]
+        .as_array()
+        .context("an excepted list")?
+        .iter()
+        .filter(|x| x["ruleId"] == "POD003")
+        .filter_map(|x| Some((x["resource"]["name"].as_str()?, x["exception"].as_str()?)))
+        .collect();
+    let id = format!("{}/cni-privileged", a.name);
+    assert_eq!(excepted, [("cni-a", id.as_str())], "{scanned}");
 
     // At its expiry the finding is open again, and announced as new.
     let until_expiry =
