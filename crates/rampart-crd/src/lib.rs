@@ -347,111 +347,54 @@ pub struct RelatedRef {
     pub object: ResourceRef,
 }
 
-/// Findings a team accepts on purpose in its namespace: which rules, which objects, who
-/// accepted them, why and until when.
-#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
-#[kube(
-    group = "rampart.dev",
-    version = "v1alpha1",
-    kind = "PostureException",
-    namespaced,
-    status = "ExceptionStatus",
-    shortname = "pex",
-    category = "rampart",
-    doc = "Findings accepted on purpose in this namespace, with an owner, a reason and an expiry. Rampart reports the findings it covers as excepted, out of the counts and the score, until it expires.",
-    printcolumn(
-        name = "Rules",
-        type_ = "string",
-        json_path = ".spec.rules",
-        description = "Rule ids or names it covers"
-    ),
-    printcolumn(
-        name = "Owner",
-        type_ = "string",
-        json_path = ".spec.owner",
-        description = "Who accepted the findings"
-    ),
-    printcolumn(
-        name = "Expires",
-        type_ = "string",
-        json_path = ".spec.expires",
-        description = "When it stops applying"
-    ),
-    printcolumn(
-        name = "Matched",
-        type_ = "integer",
-        json_path = ".status.matched",
-        description = "Findings it covers"
-    ),
-    printcolumn(
-        name = "State",
-        type_ = "string",
-        json_path = ".status.state",
-        description = "Active, Stale (covers nothing), Expired or Invalid"
-    ),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    )
-)]
-#[serde(rename_all = "camelCase")]
-pub struct PostureExceptionSpec {
-    #[serde(flatten)]
-    pub exception: ExceptionSpec,
+/// The two exception kinds differ in scope alone: one struct each (kube derives a kind
+/// from a struct), the same columns and the same spec.
+macro_rules! exception_kind {
+    ($(#[$doc:meta])* $spec:ident, $kind:tt, $short:tt, $about:tt $(, $namespaced:ident)?) => {
+        $(#[$doc])*
+        #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+        #[kube(
+            group = "rampart.dev",
+            version = "v1alpha1",
+            kind = $kind,
+            $($namespaced,)?
+            status = "ExceptionStatus",
+            shortname = $short,
+            category = "rampart",
+            doc = $about,
+            printcolumn(name = "Rules", type_ = "string", json_path = ".spec.rules", description = "Rule ids or names it covers"),
+            printcolumn(name = "Owner", type_ = "string", json_path = ".spec.owner", description = "Who accepted the findings"),
+            printcolumn(name = "Expires", type_ = "string", json_path = ".spec.expires", description = "When it stops applying"),
+            printcolumn(name = "Matched", type_ = "integer", json_path = ".status.matched", description = "Findings it covers"),
+            printcolumn(name = "State", type_ = "string", json_path = ".status.state", description = "Active, Stale (covers nothing), Expired or Invalid"),
+            printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+        )]
+        #[serde(rename_all = "camelCase")]
+        pub struct $spec {
+            #[serde(flatten)]
+            pub exception: ExceptionSpec,
+        }
+    };
 }
 
-/// Findings accepted on purpose anywhere in the cluster, cluster-scoped objects included.
-#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
-#[kube(
-    group = "rampart.dev",
-    version = "v1alpha1",
-    kind = "ClusterPostureException",
-    status = "ExceptionStatus",
-    shortname = "cpex",
-    category = "rampart",
-    doc = "Findings accepted on purpose anywhere in the cluster, with an owner, a reason and an expiry. Rampart reports the findings it covers as excepted, out of the counts and the score, until it expires.",
-    printcolumn(
-        name = "Rules",
-        type_ = "string",
-        json_path = ".spec.rules",
-        description = "Rule ids or names it covers"
-    ),
-    printcolumn(
-        name = "Owner",
-        type_ = "string",
-        json_path = ".spec.owner",
-        description = "Who accepted the findings"
-    ),
-    printcolumn(
-        name = "Expires",
-        type_ = "string",
-        json_path = ".spec.expires",
-        description = "When it stops applying"
-    ),
-    printcolumn(
-        name = "Matched",
-        type_ = "integer",
-        json_path = ".status.matched",
-        description = "Findings it covers"
-    ),
-    printcolumn(
-        name = "State",
-        type_ = "string",
-        json_path = ".status.state",
-        description = "Active, Stale (covers nothing), Expired or Invalid"
-    ),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    )
-)]
-#[serde(rename_all = "camelCase")]
-pub struct ClusterPostureExceptionSpec {
-    #[serde(flatten)]
-    pub exception: ExceptionSpec,
-}
+exception_kind!(
+    /// Findings a team accepts on purpose in its namespace: which rules, which objects,
+    /// who accepted them, why and until when.
+    PostureExceptionSpec,
+    "PostureException",
+    "pex",
+    "Findings accepted on purpose in this namespace, with an owner, a reason and an expiry. Rampart reports the findings it covers as excepted, out of the counts and the score, until it expires.",
+    namespaced
+);
+
+exception_kind!(
+    /// Findings accepted on purpose anywhere in the cluster, cluster-scoped objects
+    /// included.
+    ClusterPostureExceptionSpec,
+    "ClusterPostureException",
+    "cpex",
+    "Findings accepted on purpose anywhere in the cluster, with an owner, a reason and an expiry. Rampart reports the findings it covers as excepted, out of the counts and the score, until it expires."
+);
 
 /// What both exception kinds say.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]

@@ -692,6 +692,23 @@ pub struct Noted<'a> {
     pub finding: &'a OpenFinding,
     /// The exception that accepted a finding that went: it was not fixed.
     pub excepted_by: Option<&'a str>,
+    /// Where dashboards count it (see [`OpenSeries`]): its report's namespace, or the
+    /// namespace a Namespace object's finding is about; empty for other cluster-scoped
+    /// objects.
+    pub namespace: &'a str,
+}
+
+/// The dashboard namespace of a finding of the report of `report_ns` (`None`: the
+/// ClusterPostureReport).
+fn noted_namespace<'a>(report_ns: Option<&'a str>, f: &'a OpenFinding) -> &'a str {
+    match report_ns {
+        Some(ns) => ns,
+        None => f
+            .detail
+            .as_ref()
+            .filter(|d| d.resource.kind == "Namespace")
+            .map_or("", |d| d.resource.name.as_str()),
+    }
 }
 
 /// Findings that appeared and findings that went in one write, relative to the findings
@@ -712,24 +729,31 @@ impl<'a> Transitions<'a> {
     pub fn between(before: &'a Open, reports: &'a Reports) -> Self {
         let mut detected: Vec<Noted<'a>> = Vec::new();
         let mut resolved: Vec<Noted<'a>> = Vec::new();
-        let absent = |from: Option<&'a OpenFindings>, to: Option<&'a OpenFindings>| {
+        let absent = |from: Option<&'a OpenFindings>,
+                      to: Option<&'a OpenFindings>,
+                      report_ns: Option<&'a str>| {
             from.into_iter().flatten().filter_map(move |(fp, f)| {
                 let gone = !to.is_some_and(|t| t.contains_key(fp));
                 (gone && f.severity.is_some()).then_some(Noted {
                     fingerprint: *fp,
                     finding: f,
                     excepted_by: reports.excepted.get(fp).map(Shared::as_str),
+                    namespace: noted_namespace(report_ns, f),
                 })
             })
         };
         for key in reports.built() {
             let was = before.get(&key);
             let now = reports.open.get(&key);
-            detected.extend(absent(now, was));
-            resolved.extend(absent(was, now));
+            let ns = reports
+                .namespaces
+                .get_key_value(&key)
+                .map(|(k, _)| k.as_str());
+            detected.extend(absent(now, was, ns));
+            resolved.extend(absent(was, now, ns));
         }
         for key in &reports.gone {
-            resolved.extend(absent(before.get(key), None));
+            resolved.extend(absent(before.get(key), None, Some(key.as_str())));
         }
         detected.sort_by_key(|n| n.fingerprint);
         resolved.sort_by_key(|n| n.fingerprint);

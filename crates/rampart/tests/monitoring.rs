@@ -137,6 +137,71 @@ fn dashboard_configmap_wraps_the_dashboard() {
     check_generated(DASHBOARD_CONFIGMAP, &generated);
 }
 
+/// The example Alertmanager configuration is one Alertmanager accepts, and routes every
+/// alert the rules raise to a receiver by what the alert is: "new" and "open" findings
+/// apart, "new" ones without resolved notifications.
+#[test]
+fn alertmanager_example_is_valid_and_routes_new_and_open_apart() {
+    let path = root().join("manifests/monitoring/alertmanager.yaml");
+    let found = Command::new("amtool").arg("--version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "amtool not found: install Debian's `prometheus-alertmanager` package; .ci/run installs it"
+    );
+    let mut check = Command::new("amtool");
+    check.args(["check-config"]).arg(&path);
+    assert!(run(check).contains("SUCCESS"));
+    let route = |labels: &[&str]| -> String {
+        let mut cmd = Command::new("amtool");
+        cmd.args(["config", "routes", "test", "--config.file"])
+            .arg(&path)
+            .args(labels);
+        // stdout: the receiver; stderr may add a warning about flags.
+        let out = cmd.output().expect("run amtool");
+        assert!(out.status.success(), "{cmd:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(
+        route(&[
+            "alertname=RampartNewCriticalFinding",
+            "finding=new",
+            "severity=critical"
+        ]),
+        "security-new"
+    );
+    assert_eq!(
+        route(&[
+            "alertname=RampartCriticalFindingsOpen",
+            "finding=open",
+            "severity=critical"
+        ]),
+        "security-open"
+    );
+    assert_eq!(
+        route(&[
+            "alertname=RampartHighFindingsOpen",
+            "finding=open",
+            "severity=warning"
+        ]),
+        "security-open"
+    );
+    assert_eq!(
+        route(&["alertname=RampartExceptionsExpired", "severity=info"]),
+        "platform"
+    );
+    let config = yaml::document(&read("manifests/monitoring/alertmanager.yaml"));
+    let resolved = |name: &str| {
+        config["receivers"]
+            .as_array()
+            .expect("receivers")
+            .iter()
+            .find(|r| r["name"] == name)
+            .map(|r| r["webhook_configs"][0]["send_resolved"].clone())
+    };
+    assert_eq!(resolved("security-new"), Some(Value::Bool(false)));
+    assert_eq!(resolved("security-open"), Some(Value::Bool(true)));
+}
+
 #[test]
 fn alert_rules_pass_their_promtool_unit_tests() {
     let mut check = promtool();
@@ -160,6 +225,11 @@ fn alert_rules_cover_what_users_are_promised() {
     for name in [
         "RampartNewCriticalFinding",
         "RampartNewHighFinding",
+        "RampartCriticalFindingsOpen",
+        "RampartHighFindingsOpen",
+        "RampartExceptionsExpiringSoon",
+        "RampartExceptionsExpired",
+        "RampartExceptionsInvalid",
         "RampartSecretsNotEncryptedAtRest",
         "RampartPostureScoreDropped",
         "RampartEvaluationStale",

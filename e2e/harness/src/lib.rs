@@ -15,6 +15,7 @@
 //! Every `#[tokio::test]` has its own runtime, and a kube `Client` is bound to the runtime
 //! that made it, so each test connects anew instead of sharing one process-wide client.
 
+pub mod alerting;
 pub mod operator;
 pub mod prometheus;
 

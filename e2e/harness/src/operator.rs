@@ -68,6 +68,23 @@ pub fn rampart_bin() -> PathBuf {
         .unwrap_or_else(|| repo().join("target/debug/rampart"))
 }
 
+/// What `rampart scan --cluster --format json` reports with `kubeconfig`. Exit code 1
+/// (findings at or above `--fail-on`) is a report too.
+pub fn scan_cluster(kubeconfig: &Path) -> Result<serde_json::Value> {
+    let bin = rampart_bin();
+    let out = Command::new(&bin)
+        .args(["scan", "--cluster", "--format", "json"])
+        .env("KUBECONFIG", kubeconfig)
+        .output()
+        .with_context(|| format!("running {}", bin.display()))?;
+    ensure!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "rampart scan --cluster failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
 /// `rampart operator` as a child process, stopped when dropped.
 pub struct Operator {
     pub child: Child,

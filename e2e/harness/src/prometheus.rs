@@ -34,6 +34,17 @@ impl Prometheus {
     ///
     /// Fails, never skips, when the binary is missing: `.ci/run` installs it.
     pub fn start(dir: &Path, target: SocketAddr, rule_files: &[PathBuf]) -> Result<Prometheus> {
+        Prometheus::start_with(dir, &[target], rule_files, None)
+    }
+
+    /// [`Prometheus::start`] with several targets (replicas) under job `rampart`, sending
+    /// its alerts to `alertmanager` when given.
+    pub fn start_with(
+        dir: &Path,
+        targets: &[SocketAddr],
+        rule_files: &[PathBuf],
+        alertmanager: Option<SocketAddr>,
+    ) -> Result<Prometheus> {
         let bin = std::env::var_os("PROMETHEUS_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("prometheus"));
@@ -56,11 +67,18 @@ impl Prometheus {
             .iter()
             .map(|p| format!("  - {}\n", p.display()))
             .collect();
+        let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+        let alerting = alertmanager.map_or_else(String::new, |am| {
+            format!(
+                "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['{am}']\n"
+            )
+        });
         let config = format!(
             "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
-             rule_files:\n{}\
-             scrape_configs:\n  - job_name: rampart\n    static_configs:\n      - targets: ['{target}']\n",
-            rules.concat()
+             rule_files:\n{}{alerting}\
+             scrape_configs:\n  - job_name: rampart\n    static_configs:\n      - targets: [{}]\n",
+            rules.concat(),
+            targets.join(", ")
         );
         let config_path = dir.join("prometheus.yml");
         std::fs::write(&config_path, config)?;

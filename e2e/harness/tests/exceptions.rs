@@ -12,7 +12,9 @@ use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::Api;
 use kube::api::{Patch, PatchParams};
 use rampart_crd::{PostureException, PostureReport};
-use rampart_e2e::operator::{Operator, WAIT, env_dir, install, metric_sum_where, repo};
+use rampart_e2e::operator::{
+    Operator, WAIT, env_dir, install, metric_sum_where, repo, scan_cluster,
+};
 use rampart_e2e::{Cluster, TestNamespace, apply_yaml, wait_for};
 use std::time::{Duration, Instant};
 
@@ -68,22 +70,6 @@ async fn pod_event_reasons(cluster: &Cluster, ns: &str, name: &str) -> Result<Ve
         .collect();
     listed.sort();
     Ok(listed.into_iter().map(|(_, r)| r).collect())
-}
-
-/// What `rampart scan --cluster --format json` says with `kubeconfig`.
-fn scan_cluster(kubeconfig: &std::path::Path) -> Result<serde_json::Value> {
-    let bin = rampart_e2e::operator::rampart_bin();
-    let out = std::process::Command::new(&bin)
-        .args(["scan", "--cluster", "--format", "json"])
-        .env("KUBECONFIG", kubeconfig)
-        .output()
-        .with_context(|| format!("running {}", bin.display()))?;
-    ensure!(
-        out.status.code() == Some(0),
-        "rampart scan --cluster failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(serde_json::from_slice(&out.stdout)?)
 }
 
 #[tokio::test]

@@ -9,12 +9,12 @@
 #[path = "../../../crates/rampart-rules/benches/synthetic/mod.rs"]
 mod synthetic;
 
-use anyhow::{Context as _, Result, ensure};
+use anyhow::{Context as _, Result};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::Api;
 use kube::api::ListParams;
 use rampart_crd::{ClusterPostureReport, PostureReport, Report};
-use rampart_e2e::operator::{Operator, install_with, wait_quiet};
+use rampart_e2e::operator::{Operator, install_with, scan_cluster, wait_quiet};
 use rampart_e2e::{Cluster, ExtraCluster, apply_generated, apply_yaml, wait_for};
 use rampart_operator::apply::TOTALS_INTERVAL;
 use std::collections::BTreeSet;
@@ -52,19 +52,7 @@ async fn reported(cluster: &Cluster) -> Result<(BTreeSet<Key>, usize)> {
 
 /// What `rampart scan --cluster` finds with `kubeconfig`.
 fn scanned(kubeconfig: &Path) -> Result<BTreeSet<Key>> {
-    let bin = rampart_e2e::operator::rampart_bin();
-    let out = std::process::Command::new(&bin)
-        .args(["scan", "--cluster", "--format", "json"])
-        .env("KUBECONFIG", kubeconfig)
-        .output()
-        .with_context(|| format!("running {}", bin.display()))?;
-    // Exit code 1 means findings at or above --fail-on: expected here.
-    ensure!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "rampart scan --cluster failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let doc = scan_cluster(kubeconfig)?;
     Ok(doc["findings"]
         .as_array()
         .context("no findings array")?

@@ -133,6 +133,7 @@ fn event_points_at_the_object_and_fits_the_note_limit() {
         fingerprint,
         finding: &f,
         excepted_by: None,
+        namespace: "",
     };
     let e = event_for(&noted, true, "pod-1").expect("an event");
     assert_eq!(e.metadata.namespace.as_deref(), Some("default"));

@@ -93,6 +93,15 @@ impl Metrics {
         };
         for ns in gone {
             let _ = self.namespace_score.remove_label_values(&[&ns]);
+            if self.namespace_label {
+                current.last_detected.retain(|labels| {
+                    let keep = labels.get(3) != Some(&ns);
+                    if !keep {
+                        let _ = self.last_detected.remove_label_values(labels);
+                    }
+                    keep
+                });
+            }
             current.namespaces.remove(&ns);
         }
         for (ns, report) in &reports.namespaces {
@@ -128,6 +137,25 @@ impl Metrics {
         for (labels, n) in tally(&transitions.detected) {
             if let Ok(c) = self.detected.get_metric_with_label_values(&labels) {
                 c.inc_by(n);
+            }
+        }
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64().floor());
+        let Ok(mut current) = self.current.lock() else {
+            return;
+        };
+        for n in &transitions.detected {
+            let f = n.finding;
+            let mut labels = vec![f.rule.id(), f.severity_name(), f.rule.category()];
+            if self.namespace_label {
+                labels.push(n.namespace);
+            }
+            if let Ok(g) = self.last_detected.get_metric_with_label_values(&labels) {
+                g.set(now);
+                current
+                    .last_detected
+                    .insert(labels.into_iter().map(str::to_owned).collect());
             }
         }
         // A finding an exception accepted was not fixed: rampart_excepted_findings counts it.
@@ -240,6 +268,7 @@ impl Metrics {
         self.namespace_score.reset();
         self.score.reset();
         self.excepted.reset();
+        self.last_detected.reset();
         self.last_evaluation.reset();
         if let Ok(mut current) = self.current.lock() {
             *current = Current::default();

@@ -4,8 +4,8 @@
 use super::series::{Counts, SeriesGauge};
 use super::specs::{
     API_ERRORS, CRDS_MISSING, DETECTED, DURATION, ENCRYPTION, ENCRYPTION_INFO, EXCEPTED,
-    EXCEPTIONS, EXCEPTIONS_EXPIRING, FINDINGS, LAST_EVALUATION, NAMESPACE_SCORE, RESOLVED,
-    RULE_INFO, SCORE, Spec, TRUNCATED, WATCH_FLAPS, WATCH_RELISTS, WATCHED, WRITES,
+    EXCEPTIONS, EXCEPTIONS_EXPIRING, FINDINGS, LAST_DETECTED, LAST_EVALUATION, NAMESPACE_SCORE,
+    RESOLVED, RULE_INFO, SCORE, Spec, TRUNCATED, WATCH_FLAPS, WATCH_RELISTS, WATCHED, WRITES,
 };
 use crate::placement::OpenSeries;
 use prometheus::{
@@ -42,6 +42,9 @@ pub(super) struct Current {
     /// several add up to one set of labels.
     pub(super) series: BTreeMap<OpenSeries, u64>,
     pub(super) namespaces: BTreeSet<String>,
+    /// The label sets `rampart_findings_last_detected_timestamp_seconds` has: a
+    /// namespace's go with its report.
+    pub(super) last_detected: BTreeSet<Vec<String>>,
 }
 
 /// Every metric, registered; `record` sets them from what each pass saw and did.
@@ -51,6 +54,8 @@ pub struct Metrics {
     /// `rampart_findings` by labels, served by a [`SeriesGauge`].
     pub(super) findings: Arc<Mutex<Counts>>,
     pub(super) detected: IntCounterVec,
+    /// By the labels of `rampart_findings`.
+    pub(super) last_detected: GaugeVec,
     pub(super) resolved: IntCounterVec,
     /// Label-less vectors: absent until set, so a standby exports no score.
     pub(super) score: IntGaugeVec,
@@ -125,6 +130,11 @@ impl Metrics {
                 &r,
                 &DETECTED,
                 IntCounterVec::new(opts(&DETECTED), DETECTED.labels),
+            )?,
+            last_detected: register(
+                &r,
+                &LAST_DETECTED,
+                GaugeVec::new(opts(&LAST_DETECTED), finding_labels),
             )?,
             resolved: register(
                 &r,

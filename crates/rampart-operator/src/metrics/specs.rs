@@ -43,6 +43,16 @@ pub(super) const DETECTED: Spec = Spec {
            so increase() sees the first one.",
     labels: &["rule", "severity", "category"],
 };
+pub(super) const LAST_DETECTED: Spec = Spec {
+    name: "rampart_findings_last_detected_timestamp_seconds",
+    kind: MetricType::Gauge,
+    help: "When a finding of this rule and severity last appeared in this namespace (Unix \
+           seconds): the new-finding alerts fire for a few minutes after each change, one \
+           alert per detection. Set by the leader when a finding appears; not carried over \
+           a restart or a leader change, which detect nothing. namespace as for \
+           rampart_findings; the series of a namespace whose report is gone are removed.",
+    labels: &["rule", "severity", "category", "namespace"],
+};
 pub(super) const RESOLVED: Spec = Spec {
     name: "rampart_findings_resolved_total",
     kind: MetricType::Counter,
@@ -177,6 +187,7 @@ pub(super) const EXCEPTIONS_EXPIRING: Spec = Spec {
 pub const SPECS: &[Spec] = &[
     FINDINGS,
     DETECTED,
+    LAST_DETECTED,
     RESOLVED,
     EXCEPTED,
     EXCEPTIONS,
