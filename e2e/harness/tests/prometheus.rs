@@ -26,6 +26,32 @@ const CHURN: Duration = Duration::from_secs(180);
 const WAVES: usize = 4;
 const PER_WAVE: usize = 50;
 
+/// The same grant under another name, and a PostureException that accepts it: an
+/// excepted critical finding in `ns` beside the open one, for the dashboard's panel.
+fn accepted_grant(ns: &str) -> String {
+    let expires =
+        k8s_openapi::jiff::Timestamp::now() + k8s_openapi::jiff::SignedDuration::from_hours(24);
+    format!(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {{name: accepted-pod-reader, namespace: {ns}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}}
+subjects: [{{kind: User, name: "system:anonymous", apiGroup: rbac.authorization.k8s.io}}]
+---
+apiVersion: rampart.dev/v1alpha1
+kind: PostureException
+metadata: {{name: public-pod-list, namespace: {ns}}}
+spec:
+  rules: [RBAC015]
+  resources: [{{kind: RoleBinding, name: accepted-pod-reader}}]
+  reason: the pod list is public on purpose
+  owner: e2e
+  expires: "{expires}"
+"#
+    )
+}
+
 /// A Role and a RoleBinding that let anonymous users read pods in `ns`: RBAC015, critical.
 fn anonymous_grant(ns: &str) -> String {
     format!(
@@ -203,6 +229,7 @@ async fn alerts_fire_and_clear_dashboard_queries_answer_and_series_stay_bounded(
     // 1. A critical misconfiguration: the alert goes pending at once.
     assert!(critical_alert_states(&prom, &ns.name)?.is_empty());
     apply_yaml(&cluster.client, None, &anonymous_grant(&ns.name)).await?;
+    apply_yaml(&cluster.client, None, &accepted_grant(&ns.name)).await?;
     let states = wait_for("the open-critical alert for RBAC015", SOON, || async {
         let s = critical_alert_states(&prom, &ns.name)?;
         Ok((!s.is_empty()).then_some(s))
