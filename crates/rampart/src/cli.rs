@@ -46,6 +46,19 @@ pub enum Format {
     Sarif,
 }
 
+/// What `rampart scan` can write: the formats every command has, and those CI systems
+/// read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Table,
+    Json,
+    Sarif,
+    /// JUnit XML: one test case per rule and object, failing at `--fail-on`.
+    Junit,
+    /// GitHub Actions annotations on the manifests' files and lines.
+    Github,
+}
+
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Files or directories of YAML/JSON manifests; `-` reads stdin.
@@ -58,8 +71,8 @@ pub struct ScanArgs {
     /// metadata only), nothing written.
     #[arg(long, conflicts_with = "paths")]
     pub cluster: bool,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
+    pub format: ScanFormat,
     /// Write the report to FILE instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,

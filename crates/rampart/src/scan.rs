@@ -1,6 +1,6 @@
 //! `rampart scan`: read -> inventory -> evaluate -> report -> exit code.
 
-use crate::cli::{Format, ScanArgs};
+use crate::cli::{ScanArgs, ScanFormat as Format};
 use crate::input::{self, Loaded};
 use crate::output::{self, Report};
 use crate::{cluster, demo, exceptions};
@@ -123,6 +123,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         min_severity: args.min_severity,
         encryption,
         exceptions: &judged,
+        fail_on: args.fail_on,
     };
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     // Written as it renders: a large cluster's JSON report is hundreds of megabytes.
@@ -156,6 +157,8 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         }
         Format::Json => output::json::write(&report, &mut sink),
         Format::Sarif => output::sarif::write(&report, &mut sink),
+        Format::Junit => output::junit::write(&report, &mut sink),
+        Format::Github => output::github::write(&report, &mut sink),
     }
     .and_then(|()| sink.flush().map_err(anyhow::Error::from))
     .with_context(|| format!("writing to {name}"))?;

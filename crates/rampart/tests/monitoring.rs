@@ -189,6 +189,16 @@ fn alertmanager_example_is_valid_and_routes_new_and_open_apart() {
         route(&["alertname=RampartExceptionsExpired", "severity=info"]),
         "platform"
     );
+    assert_eq!(
+        route(&[
+            "alertname=RampartNewCriticalFinding",
+            "finding=new",
+            "severity=critical",
+            "namespace=payments-api"
+        ]),
+        "team-payments,security-new",
+        "a team hears about its namespaces, and security still does"
+    );
     let config = yaml::document(&read("manifests/monitoring/alertmanager.yaml"));
     let resolved = |name: &str| {
         config["receivers"]

@@ -2,7 +2,7 @@
 //! loopback, and the webhook receiver it notifies: a small HTTP server in the test process
 //! that records every notification by the path it was posted to (one per receiver).
 
-use crate::operator::{free_port, http_get};
+use crate::operator::free_port;
 use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -10,7 +10,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// One notification as Alertmanager's webhook sends it.
 #[derive(Debug, Clone)]
@@ -153,21 +153,10 @@ impl Alertmanager {
             .stderr(std::fs::File::create(&log)?)
             .spawn()
             .with_context(|| format!("starting {}", bin.display()))?;
-        let mut am = Alertmanager { child, addr, log };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if matches!(http_get(am.addr, "/-/ready"), Ok((200, _))) {
-                return Ok(am);
-            }
-            if let Ok(Some(status)) = am.child.try_wait() {
-                bail!("alertmanager exited with {status}:\n{}", am.log_text());
-            }
-            if Instant::now() > deadline {
-                crate::terminate(&mut am.child);
-                bail!("alertmanager was not ready within 30 s:\n{}", am.log_text());
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        let mut child = child;
+        let text = || std::fs::read_to_string(&log).unwrap_or_default();
+        crate::wait_until_ready(&mut child, addr, "alertmanager", text)?;
+        Ok(Alertmanager { child, addr, log })
     }
 
     pub fn log_text(&self) -> String {

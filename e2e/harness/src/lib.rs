@@ -496,6 +496,31 @@ impl Drop for ExtraCluster {
     }
 }
 
+/// Waits up to 30 s for a server the harness started (Prometheus, Alertmanager) to answer
+/// `/-/ready` on `addr`; stops it and says why when it exits or never does. `log` reads
+/// its log for the error.
+pub fn wait_until_ready(
+    child: &mut std::process::Child,
+    addr: std::net::SocketAddr,
+    name: &str,
+    log: impl Fn() -> String,
+) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if matches!(operator::http_get(addr, "/-/ready"), Ok((200, _))) {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            bail!("{name} exited with {status}:\n{}", log());
+        }
+        if Instant::now() > deadline {
+            terminate(child);
+            bail!("{name} was not ready within 30 s:\n{}", log());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Stops a child process the harness started: SIGTERM (how Kubernetes stops a pod, so it
 /// must shut down cleanly), then SIGKILL if it has not exited within 10 s.
 pub fn terminate(child: &mut std::process::Child) {

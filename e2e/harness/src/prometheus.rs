@@ -8,7 +8,6 @@ use serde_json::Value;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 pub struct Prometheus {
     child: Child,
@@ -95,21 +94,10 @@ impl Prometheus {
             .stderr(std::fs::File::create(&log)?)
             .spawn()
             .with_context(|| format!("starting {}", bin.display()))?;
-        let mut p = Prometheus { child, addr, log };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if matches!(http_get(p.addr, "/-/ready"), Ok((200, _))) {
-                return Ok(p);
-            }
-            if let Ok(Some(status)) = p.child.try_wait() {
-                bail!("prometheus exited with {status}:\n{}", p.log_text());
-            }
-            if Instant::now() > deadline {
-                p.stop();
-                bail!("prometheus was not ready within 30 s:\n{}", p.log_text());
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        let mut child = child;
+        let text = || std::fs::read_to_string(&log).unwrap_or_default();
+        crate::wait_until_ready(&mut child, addr, "prometheus", text)?;
+        Ok(Prometheus { child, addr, log })
     }
 
     pub fn log_text(&self) -> String {

@@ -7,6 +7,7 @@ use crate::excepting::Tally;
 use crate::placement::OpenSeries;
 use crate::report::{Noted, Posture, Reports, Transitions};
 use rampart_crd::CLUSTER_REPORT_NAME;
+use rampart_rules::Severity;
 use rampart_rules::encryption::{Evidence, State};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -145,7 +146,13 @@ impl Metrics {
         let Ok(mut current) = self.current.lock() else {
             return;
         };
-        for n in &transitions.detected {
+        // Only the severities the new-finding alerts watch: a namespace adds a few series,
+        // not one per low finding it ever had.
+        let alerted = transitions
+            .detected
+            .iter()
+            .filter(|n| n.finding.severity.is_some_and(|s| s >= Severity::High));
+        for n in alerted {
             let f = n.finding;
             let mut labels = vec![f.rule.id(), f.severity_name(), f.rule.category()];
             if self.namespace_label {

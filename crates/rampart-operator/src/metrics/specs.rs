@@ -46,10 +46,10 @@ pub(super) const DETECTED: Spec = Spec {
 pub(super) const LAST_DETECTED: Spec = Spec {
     name: "rampart_findings_last_detected_timestamp_seconds",
     kind: MetricType::Gauge,
-    help: "When a finding of this rule and severity last appeared in this namespace (Unix \
-           seconds): the new-finding alerts fire for a few minutes after each change, one \
-           alert per detection. Set by the leader when a finding appears; not carried over \
-           a restart or a leader change, which detect nothing. namespace as for \
+    help: "When a critical or high finding of this rule last appeared in this namespace \
+           (Unix seconds): the new-finding alerts fire for a few minutes after each change, \
+           one alert per detection. Set by the leader when a finding appears; not carried \
+           over a restart or a leader change, which detect nothing. namespace as for \
            rampart_findings; the series of a namespace whose report is gone are removed.",
     labels: &["rule", "severity", "category", "namespace"],
 };

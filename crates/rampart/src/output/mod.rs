@@ -1,5 +1,5 @@
-//! Report formats. Each renders the same [`Report`]: the table to a string, JSON and
-//! SARIF to a writer as they serialize.
+//! Report formats. Each renders the same [`Report`]: the table to a string; JSON, SARIF,
+//! JUnit XML and GitHub annotations to a writer as they render.
 
 use crate::exceptions::Judged;
 use rampart_rules::exceptions::State;
@@ -15,7 +15,9 @@ fn write_pretty<W: Write, T: serde::Serialize>(out: &mut W, doc: &T) -> anyhow::
     Ok(())
 }
 
+pub mod github;
 pub mod json;
+pub mod junit;
 pub mod sarif;
 pub mod table;
 
@@ -30,6 +32,8 @@ pub struct Report<'a> {
     pub encryption: &'a rampart_rules::encryption::Assessment,
     /// Every exception read, as judged, with how many findings it covers.
     pub exceptions: &'a [Judged],
+    /// `--fail-on`: what fails a JUnit case and makes a GitHub annotation an error.
+    pub fail_on: Option<Severity>,
 }
 
 impl Report<'_> {
