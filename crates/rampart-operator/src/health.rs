@@ -58,7 +58,7 @@ fn respond(
         // Evaluation goes on, but nothing reaches the cluster: not ready, and saying why.
         "/readyz" if health.crds_missing() => text(
             "503 Service Unavailable",
-            "the report CRDs are not installed: kubectl apply -f crds/\n",
+            "the report CRDs are not installed: kubectl apply --server-side -f crds/rampart.yaml\n",
         ),
         "/readyz" => text("200 OK", "ok\n"),
         "/metrics" => match metrics.encode() {

@@ -713,7 +713,7 @@ impl Pipeline {
             Err(e) => {
                 metrics.record_apply_error(&e);
                 if crds_missing {
-                    warn!(error = %e, "the report CRDs are not installed (kubectl apply -f crds/); evaluating on, and writing every report once they exist");
+                    warn!(error = %e, "the report CRDs are not installed (kubectl apply --server-side -f crds/rampart.yaml); evaluating on, and writing every report once they exist");
                 } else {
                     warn!(error = %e, "writing reports failed; retrying at the next evaluation");
                 }
@@ -761,7 +761,7 @@ async fn load_writer(client: &Client, config: &Config) -> Result<Writer, RunErro
     match Writer::load(client, config.event_min_severity).await {
         Ok(writer) => Ok(writer),
         Err(e) if e.is_missing_crd() => {
-            warn!(error = %e, "the report CRDs are not installed (kubectl apply -f crds/); evaluating on, and writing every report once they exist");
+            warn!(error = %e, "the report CRDs are not installed (kubectl apply --server-side -f crds/rampart.yaml); evaluating on, and writing every report once they exist");
             config.health.set_crds_missing(true);
             config.metrics.record_crds_missing(true);
             Ok(Writer::default())

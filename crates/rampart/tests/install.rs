@@ -67,3 +67,45 @@ fn own_manifests_pass_every_workload_rule() {
         .collect();
     assert!(workload.is_empty(), "{workload:#?}");
 }
+
+/// The Kubernetes objects' files directly in `dir` (documents with a kind), sorted,
+/// without the kustomization itself.
+fn object_files(dir: &str) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(root().join(dir))
+        .expect("the directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "kustomization.yaml"))
+        .filter(|p| {
+            let text = std::fs::read_to_string(p).expect("a manifest");
+            yaml::documents(&text)
+                .iter()
+                .any(|d| d["kind"].is_string() && d["metadata"].is_object())
+        })
+        .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_owned))
+        .collect();
+    files.sort();
+    files
+}
+
+fn resources(kustomization: &str) -> Vec<String> {
+    yaml::document(&read(kustomization))["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| r.as_str().expect("a path").to_owned())
+        .collect()
+}
+
+/// `kubectl apply -k` installs exactly what the directories hold: a manifest added
+/// without its line in a kustomization would never be applied.
+#[test]
+fn kustomizations_list_every_manifest() {
+    let mut install = vec!["../crds".to_owned()];
+    install.extend(object_files("manifests"));
+    assert_eq!(resources("manifests/kustomization.yaml"), install);
+    assert_eq!(resources("crds/kustomization.yaml"), object_files("crds"));
+    let mut monitoring = resources("manifests/monitoring/kustomization.yaml");
+    monitoring.sort();
+    assert_eq!(monitoring, object_files("manifests/monitoring"));
+}

@@ -251,7 +251,8 @@ pub async fn install(cluster: &Cluster) -> Result<PathBuf> {
 /// [`install`] plus `extra` files of the repository (opt-in manifests, say), on any
 /// cluster: the shared one or an [`crate::ExtraCluster`].
 pub async fn install_with(cluster: &Cluster, extra: &[&str]) -> Result<PathBuf> {
-    // What `kubectl apply -f crds/ -f manifests/` applies, in the same order.
+    // The files `kubectl apply -k manifests/` applies (crds/ and manifests/), in their
+    // numbered order.
     let mut files = yaml_files("crds")?;
     files.extend(yaml_files("manifests")?);
     files.extend(extra.iter().map(|f| repo().join(f)));
@@ -275,16 +276,18 @@ pub async fn install_with(cluster: &Cluster, extra: &[&str]) -> Result<PathBuf> 
 }
 
 /// The manifests (`.yaml`, `.yml`, `.json`) directly in the repository's directory `dir`,
-/// in lexical order: what `kubectl apply -f DIR/` applies (without `-R`, so not
-/// subdirectories), in its order.
+/// in lexical order, but for `kustomization.yaml`: the objects `kubectl apply -k DIR/`
+/// applies (not subdirectories), in the order of their numbered names.
 pub fn yaml_files(dir: &str) -> Result<Vec<PathBuf>> {
     let path = repo().join(dir);
     let mut files = Vec::new();
     for entry in std::fs::read_dir(&path).with_context(|| format!("listing {}", path.display()))? {
         let file = entry?.path();
+        // kustomize's own file lists the others; it is not an object to apply.
         let yaml = file
             .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json");
+            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+            && file.file_name().is_some_and(|n| n != "kustomization.yaml");
         if yaml && file.is_file() {
             files.push(file);
         }

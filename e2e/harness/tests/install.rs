@@ -79,8 +79,24 @@ async fn readme_install_command_works_on_a_fresh_cluster_and_again() -> Result<(
     for name in [
         "posturereports.rampart.dev",
         "clusterposturereports.rampart.dev",
+        "postureexceptions.rampart.dev",
+        "clusterpostureexceptions.rampart.dev",
     ] {
         crds.get(name).await?;
+    }
+    // The monitoring add-on renders with the real kubectl's kustomize (its kinds are the
+    // Prometheus Operator's, which this cluster does not serve).
+    let rendered = Command::new(&kubectl)
+        .args(["kustomize", "manifests/monitoring/"])
+        .current_dir(repo())
+        .output()
+        .context("running kubectl kustomize")?;
+    let rendered = String::from_utf8_lossy(&rendered.stdout);
+    for kind in ["ServiceMonitor", "PrometheusRule", "ConfigMap"] {
+        assert!(
+            rendered.lines().any(|l| l == format!("kind: {kind}")),
+            "{kind} in: {rendered}"
+        );
     }
     // Ours or the controller's first, the default ServiceAccount ends up without a token.
     let default = Api::<ServiceAccount>::namespaced(client, "rampart-system")
