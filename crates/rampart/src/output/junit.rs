@@ -55,16 +55,7 @@ pub fn write<W: Write>(report: &Report<'_>, out: &mut W) -> Result<()> {
         }
     }
     for x in &report.evaluation.excepted {
-        let why = report.exception(&x.exception).map_or_else(
-            || format!("excepted by {}", x.exception),
-            |j| {
-                let spec = &j.exception.spec;
-                format!(
-                    "excepted by {} until {} (owner {}): {}",
-                    j.exception, spec.expires, spec.owner, spec.reason
-                )
-            },
-        );
+        let why = report.why_excepted(x);
         by_rule
             .entry(x.finding.rule_id())
             .or_default()

@@ -4,7 +4,7 @@
 use crate::exceptions::Judged;
 use rampart_rules::exceptions::State;
 use rampart_rules::manifest::ManifestError;
-use rampart_rules::{Evaluation, Finding, Inventory, Severity};
+use rampart_rules::{Evaluation, Excepted, Finding, Inventory, Severity};
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -43,6 +43,20 @@ impl Report<'_> {
             .findings
             .iter()
             .filter(move |f| f.severity >= min)
+    }
+
+    /// Why a finding is excepted, in one line: the exception, its expiry, owner and reason.
+    pub fn why_excepted(&self, x: &Excepted) -> String {
+        match self.exception(&x.exception) {
+            Some(j) => {
+                let spec = &j.exception.spec;
+                format!(
+                    "excepted by {} until {} (owner {}): {}",
+                    j.exception, spec.expires, spec.owner, spec.reason
+                )
+            }
+            None => format!("excepted by {}", x.exception),
+        }
     }
 
     /// The exception an excepted finding names, as judged.

@@ -64,16 +64,7 @@ fn rule_json(r: &Rule) -> Value {
 /// the exception's reason and owner as the justification.
 fn suppressed_json(report: &Report<'_>, rules: &[Rule], x: &Excepted) -> Value {
     let mut result = result_json(report, rules, &x.finding);
-    let justification = report.exception(&x.exception).map_or_else(
-        || format!("excepted by {}", x.exception),
-        |j| {
-            let spec = &j.exception.spec;
-            format!(
-                "excepted by {} until {} (owner {}): {}",
-                j.exception, spec.expires, spec.owner, spec.reason
-            )
-        },
-    );
+    let justification = report.why_excepted(x);
     result["suppressions"] = json!([{
         "kind": "external",
         "status": "accepted",
