@@ -1,7 +1,7 @@
 //! `rampart who-can` and `rampart can`: questions to the authorizer Rampart computes,
 //! answered from manifests, the demo, or a live cluster.
 
-use crate::cli::{CanArgs, Format, WhoCanArgs};
+use crate::cli::{CanArgs, Format, KubeArgs, WhoCanArgs};
 use crate::source;
 use anyhow::{Result, bail};
 use k8s_openapi::api::rbac::v1::PolicyRule;
@@ -123,9 +123,9 @@ fn describe_target(t: &Target) -> String {
     }
 }
 
-pub fn who_can(args: &WhoCanArgs) -> Result<ExitCode> {
+pub fn who_can(args: &WhoCanArgs, kube: &KubeArgs) -> Result<ExitCode> {
     let target = parse_target(&args.resource)?;
-    let inv = source::inventory(&args.source, args.max_file_size)?;
+    let inv = source::inventory(&args.source, kube, args.max_file_size)?;
     let perms = Permissions::from_inventory(&inv);
     let namespace = args.namespace.clone().unwrap_or_default();
     let name = args.name.clone().unwrap_or_default();
@@ -251,9 +251,9 @@ fn path_json(p: &Path) -> serde_json::Value {
 /// One binding's grant to the subject: its role, the key it names, the rules.
 type Grants<'a> = (ObjectRef, SubjectKey, Vec<&'a PolicyRule>);
 
-pub fn can(args: &CanArgs) -> Result<ExitCode> {
+pub fn can(args: &CanArgs, kube: &KubeArgs) -> Result<ExitCode> {
     let subject = parse_subject(&args.subject)?;
-    let inv = source::inventory(&args.source, args.max_file_size)?;
+    let inv = source::inventory(&args.source, kube, args.max_file_size)?;
     let perms = Permissions::from_inventory(&inv);
     let user = UserInfo::for_subject(&subject);
     // Grouped by where the grant applies (cluster first), then by binding.

@@ -11,6 +11,21 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+}
+
+/// Which cluster the commands that read one talk to: kubectl's flags, so that the binary
+/// works as the kubectl plugin `kubectl-rampart` (`kubectl rampart --context prod scan
+/// --cluster`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct KubeArgs {
+    /// The kubeconfig context to use instead of the current one.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// The kubeconfig file to read instead of $KUBECONFIG or ~/.kube/config.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

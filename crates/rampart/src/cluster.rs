@@ -1,6 +1,9 @@
 //! Reading a live cluster once, through the current kubeconfig, for one-shot commands.
 
+use crate::cli::KubeArgs;
 use anyhow::{Context as _, Result, bail};
+use kube::Config;
+use kube::config::{KubeConfigOptions, Kubeconfig};
 use rampart_rules::Inventory;
 use rampart_rules::exceptions::Exception;
 
@@ -11,22 +14,47 @@ pub struct Read {
     pub exceptions: Vec<Result<Exception, String>>,
 }
 
+/// A client for the cluster `kube` names: its kubeconfig and context, else the current
+/// context of $KUBECONFIG or ~/.kube/config, else the in-cluster configuration.
+pub async fn client(kube: &KubeArgs) -> Result<kube::Client> {
+    let options = KubeConfigOptions {
+        context: kube.context.clone(),
+        ..KubeConfigOptions::default()
+    };
+    let config = match (&kube.kubeconfig, &kube.context) {
+        (Some(path), _) => {
+            let file = Kubeconfig::read_from(path)
+                .with_context(|| format!("reading kubeconfig {}", path.display()))?;
+            Config::from_custom_kubeconfig(file, &options)
+                .await
+                .map_err(anyhow::Error::from)
+        }
+        (None, Some(_)) => Config::from_kubeconfig(&options)
+            .await
+            .map_err(anyhow::Error::from),
+        (None, None) => Config::infer().await.map_err(anyhow::Error::from),
+    };
+    let config = config.with_context(|| match &kube.context {
+        Some(context) => format!("loading kubeconfig context {context:?}"),
+        None => "loading the kubeconfig (or in-cluster configuration)".to_owned(),
+    })?;
+    kube::Client::try_from(config).context("creating the Kubernetes client")
+}
+
 /// Lists every kind the engine reads into an Inventory, and the exceptions declared in the
 /// cluster. Kinds that cannot be listed are named on stderr; if none can, it is an error.
-pub fn snapshot() -> Result<Inventory> {
-    read(false).map(|r| r.inventory)
+pub fn snapshot(kube: &KubeArgs) -> Result<Inventory> {
+    read(kube, false).map(|r| r.inventory)
 }
 
 /// [`snapshot`], and the cluster's exceptions when `exceptions`.
-pub fn read(exceptions: bool) -> Result<Read> {
+pub fn read(kube: &KubeArgs, exceptions: bool) -> Result<Read> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let client = kube::Client::try_default()
-            .await
-            .context("connecting to the cluster of the current kubeconfig")?;
+        let client = client(kube).await?;
         let snap = rampart_operator::snapshot::take(&client).await;
         for (kind, why) in &snap.skipped {
             eprintln!("warning: could not list {kind}: {why}");

@@ -26,14 +26,15 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    let kube = &cli.kube;
     let result = match cli.command {
-        cli::Command::Scan(args) => scan::run(&args),
-        cli::Command::WhoCan(args) => access::who_can(&args),
-        cli::Command::Can(args) => access::can(&args),
+        cli::Command::Scan(args) => scan::run(&args, kube),
+        cli::Command::WhoCan(args) => access::who_can(&args, kube),
+        cli::Command::Can(args) => access::can(&args, kube),
         cli::Command::Rules(args) => rules_cmd::run(&args),
         cli::Command::Docs(args) => docs::run(&args),
         cli::Command::Crd { output } => docs::crds(output.as_deref()),
-        cli::Command::Operator(args) => operator::run(&args),
+        cli::Command::Operator(args) => operator::run(&args, kube),
     };
     match result {
         Ok(code) => code,

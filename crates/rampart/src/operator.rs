@@ -1,6 +1,6 @@
 //! `rampart operator`: logging, the async runtime, signals, then the operator's pipeline.
 
-use crate::cli::{LogFormat, OperatorArgs};
+use crate::cli::{KubeArgs, LogFormat, OperatorArgs};
 use anyhow::{Context as _, Result};
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
@@ -22,13 +22,11 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-pub fn run(args: &OperatorArgs) -> Result<ExitCode> {
+pub fn run(args: &OperatorArgs, kube: &KubeArgs) -> Result<ExitCode> {
     init_logging(args.log_format);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
-        let client = kube::Client::try_default()
-            .await
-            .context("connecting to the cluster (kubeconfig or in-cluster config)")?;
+        let client = crate::cluster::client(kube).await?;
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown_signal().await;

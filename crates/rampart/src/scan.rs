@@ -1,6 +1,6 @@
 //! `rampart scan`: read -> inventory -> evaluate -> report -> exit code.
 
-use crate::cli::{ScanArgs, ScanFormat as Format};
+use crate::cli::{KubeArgs, ScanArgs, ScanFormat as Format};
 use crate::input::{self, Loaded};
 use crate::output::{self, Report};
 use crate::{cluster, demo, exceptions};
@@ -21,7 +21,7 @@ pub fn load_settings(path: Option<&std::path::Path>) -> Result<Settings> {
     Settings::from_yaml(&text).with_context(|| format!("settings {}", path.display()))
 }
 
-pub fn run(args: &ScanArgs) -> Result<ExitCode> {
+pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
     // Read: files, stdin, the demo or a live cluster; problems are collected, not fatal.
     let mut loaded = if args.demo || args.cluster {
         let mut l = Loaded::default();
@@ -51,7 +51,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
 
     // Build the inventory (the API server is read once, for --cluster) and evaluate.
     let (mut inventory, declared) = if args.cluster {
-        let read = cluster::read(true)?;
+        let read = cluster::read(kube, true)?;
         (read.inventory, read.exceptions)
     } else {
         (Inventory::new(), Vec::new())

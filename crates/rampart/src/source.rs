@@ -1,14 +1,14 @@
 //! The inventory `who-can` and `can` answer from: manifests, the demo, or a live cluster.
 
-use crate::cli::SourceArgs;
+use crate::cli::{KubeArgs, SourceArgs};
 use crate::{cluster, demo, input};
 use anyhow::Result;
 use rampart_rules::Inventory;
 use rampart_rules::manifest::DEFAULT_NAMESPACE;
 
-pub fn inventory(args: &SourceArgs, max_file_size: u64) -> Result<Inventory> {
+pub fn inventory(args: &SourceArgs, kube: &KubeArgs, max_file_size: u64) -> Result<Inventory> {
     if args.cluster {
-        return cluster::snapshot();
+        return cluster::snapshot(kube);
     }
     let mut loaded = if args.demo {
         let mut l = input::Loaded::default();
