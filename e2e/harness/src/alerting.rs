@@ -2,13 +2,12 @@
 //! loopback, and the webhook receiver it notifies: a small HTTP server in the test process
 //! that records every notification by the path it was posted to (one per receiver).
 
-use crate::operator::free_port;
-use anyhow::{Context as _, Result, bail};
+use crate::server::{Binary, Launch, Server};
+use anyhow::Result;
 use serde_json::Value;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -111,62 +110,37 @@ fn read_post(stream: TcpStream) -> Option<Notification> {
 }
 
 pub struct Alertmanager {
-    child: Child,
-    pub addr: SocketAddr,
-    pub log: PathBuf,
+    server: Server,
 }
 
 impl Alertmanager {
     /// Starts Alertmanager in the new directory `dir` with `config` (YAML text), as a
     /// single instance (no cluster gossip).
-    ///
-    /// Fails, never skips, when the binary is missing: `.ci/run` installs it.
     pub fn start(dir: &Path, config: &str) -> Result<Alertmanager> {
-        let bin = std::env::var_os("ALERTMANAGER_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("prometheus-alertmanager"));
-        let version = Command::new(&bin).arg("--version").output();
-        if !version.is_ok_and(|o| o.status.success()) {
-            bail!(
-                "the alertmanager binary ({}) is missing: install Debian's \
-                 `prometheus-alertmanager` package (.ci/run does) or set ALERTMANAGER_BIN",
-                bin.display()
-            );
-        }
-        if dir.exists() {
-            bail!(
-                "{} exists: Alertmanager needs an empty directory",
-                dir.display()
-            );
-        }
-        std::fs::create_dir_all(dir.join("data"))?;
-        let config_path = dir.join("alertmanager.yml");
-        std::fs::write(&config_path, config)?;
-        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
-        let log = dir.join("alertmanager.log");
-        let child = Command::new(&bin)
-            .arg(format!("--config.file={}", config_path.display()))
-            .arg(format!("--storage.path={}", dir.join("data").display()))
-            .arg(format!("--web.listen-address={addr}"))
-            .arg("--cluster.listen-address=")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log)?)
-            .spawn()
-            .with_context(|| format!("starting {}", bin.display()))?;
-        let mut child = child;
-        let text = || std::fs::read_to_string(&log).unwrap_or_default();
-        crate::wait_until_ready(&mut child, addr, "alertmanager", text)?;
-        Ok(Alertmanager { child, addr, log })
+        let server = Server::start(
+            dir,
+            &Binary {
+                name: "alertmanager",
+                env: "ALERTMANAGER_BIN",
+                default: "prometheus-alertmanager",
+                package: "prometheus-alertmanager",
+            },
+            &Launch {
+                config_file: "alertmanager.yml",
+                config,
+                storage_flag: "--storage.path",
+                extra: &["--cluster.listen-address="],
+            },
+        )?;
+        Ok(Alertmanager { server })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr
     }
 
     pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Alertmanager {
-    fn drop(&mut self) {
-        // Only the process this harness started.
-        crate::terminate(&mut self.child);
+        self.server.log_text()
     }
 }

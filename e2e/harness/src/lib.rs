@@ -18,6 +18,7 @@
 pub mod alerting;
 pub mod operator;
 pub mod prometheus;
+pub mod server;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use k8s_openapi::api::core::v1::Namespace;
@@ -493,31 +494,6 @@ impl Drop for ExtraCluster {
             .arg("down")
             .env("RAMPART_E2E_DIR", &self.cluster.dir)
             .status();
-    }
-}
-
-/// Waits up to 30 s for a server the harness started (Prometheus, Alertmanager) to answer
-/// `/-/ready` on `addr`; stops it and says why when it exits or never does. `log` reads
-/// its log for the error.
-pub fn wait_until_ready(
-    child: &mut std::process::Child,
-    addr: std::net::SocketAddr,
-    name: &str,
-    log: impl Fn() -> String,
-) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if matches!(operator::http_get(addr, "/-/ready"), Ok((200, _))) {
-            return Ok(());
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            bail!("{name} exited with {status}:\n{}", log());
-        }
-        if Instant::now() > deadline {
-            terminate(child);
-            bail!("{name} was not ready within 30 s:\n{}", log());
-        }
-        std::thread::sleep(Duration::from_millis(200));
     }
 }
 

@@ -2,17 +2,15 @@
 //! a scratch configuration and storage directory, scraping one target every second and
 //! evaluating the given rule files every second. Stopped (only this process) when dropped.
 
-use crate::operator::{free_port, http_get};
+use crate::operator::http_get;
+use crate::server::{Binary, Launch, Server};
 use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 
 pub struct Prometheus {
-    child: Child,
-    pub addr: SocketAddr,
-    pub log: PathBuf,
+    server: Server,
 }
 
 /// Percent-encodes a query parameter (PromQL is full of characters URLs reserve).
@@ -28,10 +26,8 @@ pub fn encode(s: &str) -> String {
 }
 
 impl Prometheus {
-    /// Starts Prometheus in the new directory `dir` (config, data and log go there) scraping `target`'s
-    /// `/metrics` as job `rampart`, with `rule_files` loaded.
-    ///
-    /// Fails, never skips, when the binary is missing: `.ci/run` installs it.
+    /// Starts Prometheus in the new directory `dir` (config, data and log go there) scraping
+    /// `target`'s `/metrics` as job `rampart`, with `rule_files` loaded.
     pub fn start(dir: &Path, target: SocketAddr, rule_files: &[PathBuf]) -> Result<Prometheus> {
         Prometheus::start_with(dir, &[target], rule_files, None)
     }
@@ -44,24 +40,6 @@ impl Prometheus {
         rule_files: &[PathBuf],
         alertmanager: Option<SocketAddr>,
     ) -> Result<Prometheus> {
-        let bin = std::env::var_os("PROMETHEUS_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("prometheus"));
-        let version = Command::new(&bin).arg("--version").output();
-        if !version.is_ok_and(|o| o.status.success()) {
-            bail!(
-                "the prometheus binary ({}) is missing: install Debian's `prometheus` package \
-                 (apt-get install prometheus; .ci/run does) or set PROMETHEUS_BIN",
-                bin.display()
-            );
-        }
-        if dir.exists() {
-            bail!(
-                "{} exists: Prometheus needs an empty directory",
-                dir.display()
-            );
-        }
-        std::fs::create_dir_all(dir.join("data"))?;
         let rules: Vec<String> = rule_files
             .iter()
             .map(|p| format!("  - {}\n", p.display()))
@@ -79,34 +57,36 @@ impl Prometheus {
             rules.concat(),
             targets.join(", ")
         );
-        let config_path = dir.join("prometheus.yml");
-        std::fs::write(&config_path, config)?;
-        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
-        let log = dir.join("prometheus.log");
-        let child = Command::new(&bin)
-            .arg(format!("--config.file={}", config_path.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("data").display()
-            ))
-            .arg(format!("--web.listen-address={addr}"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log)?)
-            .spawn()
-            .with_context(|| format!("starting {}", bin.display()))?;
-        let mut child = child;
-        let text = || std::fs::read_to_string(&log).unwrap_or_default();
-        crate::wait_until_ready(&mut child, addr, "prometheus", text)?;
-        Ok(Prometheus { child, addr, log })
+        let server = Server::start(
+            dir,
+            &Binary {
+                name: "prometheus",
+                env: "PROMETHEUS_BIN",
+                default: "prometheus",
+                package: "prometheus",
+            },
+            &Launch {
+                config_file: "prometheus.yml",
+                config: &config,
+                storage_flag: "--storage.tsdb.path",
+                extra: &[],
+            },
+        )?;
+        Ok(Prometheus { server })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr
     }
 
     pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.server.log_text()
     }
 
     /// A GET of the HTTP API; `data` of a successful answer.
     pub fn api(&self, path_and_query: &str) -> Result<Value> {
-        let (status, body) = http_get(self.addr, path_and_query)?;
+        let (status, body) = http_get(self.server.addr, path_and_query)?;
         let v: Value = serde_json::from_str(&body)
             .with_context(|| format!("{path_and_query}: HTTP {status}: {body}"))?;
         if status != 200 || v["status"] != "success" {
@@ -127,17 +107,6 @@ impl Prometheus {
             .as_array()
             .cloned()
             .unwrap_or_default())
-    }
-
-    fn stop(&mut self) {
-        // Only the process this harness started.
-        crate::terminate(&mut self.child);
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 

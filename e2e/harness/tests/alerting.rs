@@ -137,7 +137,7 @@ async fn new_findings_notify_once_each_and_restarts_notify_nothing() -> Result<(
         &state.join(format!("prometheus-alerting-{pid}")),
         &addrs,
         &[repo().join("manifests/monitoring/rules.yaml")],
-        Some(am.addr),
+        Some(am.addr()),
     )?;
     wait_for("Prometheus to scrape the leader", NOTIFIED, || async {
         Ok((!prom.query("rampart_posture_score")?.is_empty()).then_some(()))
