@@ -32,10 +32,7 @@ pub struct DeclaredException {
 impl DeclaredException {
     /// The id reports and statuses name it by (see [`Exception::id`]).
     pub fn id(&self) -> String {
-        match &self.namespace {
-            Some(ns) => format!("{ns}/{}", self.name),
-            None => self.name.clone(),
-        }
+        exceptions::id_of(self.namespace.as_deref(), &self.name)
     }
 }
 

@@ -151,12 +151,11 @@ pub const STATES: [&str; 4] = ["active", "stale", "expired", "invalid"];
 
 /// Fills in how many findings each exception covers, from the held counts.
 pub fn count(judged: &mut [Judged], counts: &BTreeMap<Shared, u64>) {
-    for j in judged.iter_mut() {
-        if j.state == State::Active {
-            let n = counts.get(j.exception.id().as_str()).copied().unwrap_or(0);
-            j.matched = usize::try_from(n).unwrap_or(usize::MAX);
-        }
-    }
+    exceptions::count_matched(judged, |id| {
+        counts
+            .get(id)
+            .map_or(0, |n| usize::try_from(*n).unwrap_or(usize::MAX))
+    });
 }
 
 pub fn tally(judged: &[Judged], now: Timestamp) -> Tally {

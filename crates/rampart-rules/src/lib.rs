@@ -40,10 +40,12 @@ pub use rules::registry;
 
 /// Findings accepted on purpose: the documents, and how the engine judges them.
 pub mod exceptions {
-    pub use crate::engine::exceptions::{Judged, State, covers, in_force, judge, judge_all};
+    pub use crate::engine::exceptions::{
+        Judged, State, count_matched, covers, in_force, judge, judge_all,
+    };
     pub use crate::model::exception::{
         API_VERSION, CLUSTER_KIND, Exception, ExceptionError, ExceptionSpec, NAMESPACED_KIND,
-        ResourceMatch, glob_matches, is_exception,
+        ResourceMatch, glob_matches, id_of, is_exception,
     };
 }
 

@@ -79,11 +79,7 @@ pub fn judge_all(
 /// Records how many findings each exception covers.
 pub fn count_matches(judged: &mut [Judged], evaluation: &Evaluation) {
     let counts = evaluation.excepted_by_exception();
-    for j in judged.iter_mut() {
-        if j.state == State::Active {
-            j.matched = counts.get(j.exception.id().as_str()).copied().unwrap_or(0);
-        }
-    }
+    exceptions::count_matched(judged, |id| counts.get(id).copied().unwrap_or(0));
 }
 
 /// What the user should hear about exceptions that do not work as written.

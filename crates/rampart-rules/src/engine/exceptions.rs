@@ -169,6 +169,14 @@ pub fn in_force(judged: &[Judged]) -> Vec<Exception> {
         .collect()
 }
 
+/// Records how many findings each exception in force covers, as `covered` counts them by
+/// id; the others cover none.
+pub fn count_matched(judged: &mut [Judged], covered: impl Fn(&str) -> usize) {
+    for j in judged.iter_mut().filter(|j| j.state == State::Active) {
+        j.matched = covered(&j.exception.id());
+    }
+}
+
 /// Whether `exception` covers the finding of `rule` on `resource`, whose metadata (for its
 /// labels) is `meta` when the inventory holds the object.
 pub fn covers(

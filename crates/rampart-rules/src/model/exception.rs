@@ -73,10 +73,7 @@ impl Exception {
     /// How findings and reports name it: `namespace/name`, or the name of a cluster-wide
     /// one (a name has no `/`, so the two never collide).
     pub fn id(&self) -> String {
-        match &self.namespace {
-            Some(ns) => format!("{ns}/{}", self.name),
-            None => self.name.clone(),
-        }
+        id_of(self.namespace.as_deref(), &self.name)
     }
 
     pub fn kind(&self) -> &'static str {
@@ -91,6 +88,15 @@ impl Exception {
 impl fmt::Display for Exception {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.kind(), self.id())
+    }
+}
+
+/// The id of the exception named `name` in `namespace` (see [`Exception::id`]), for code
+/// that holds the name before the exception reads.
+pub fn id_of(namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_owned(),
     }
 }
 
