@@ -97,6 +97,17 @@ pub fn required() -> Vec<Access> {
     all
 }
 
+/// What `--openreports` adds: the OpenReports copies of the reports, written as the
+/// reports are (granted apart, by `manifests/optional/openreports-rbac.yaml`).
+pub fn openreports() -> Vec<Access> {
+    use crate::openreports::{OpenClusterReport, OpenReport};
+    let used_by = "export: lists and watches the copies (labelled), server-side apply writes";
+    vec![
+        access::<OpenReport>(&["list", "watch", "create", "patch"], true, used_by),
+        access::<OpenClusterReport>(&["list", "watch", "create", "patch"], true, used_by),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,7 +137,14 @@ mod tests {
 
     /// The install's manifests, whatever their file names.
     fn install() -> Inventory {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../manifests");
+        manifests_in("manifests")
+    }
+
+    /// The manifests of one directory of the repository.
+    fn manifests_in(dir: &str) -> Inventory {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(dir);
         let mut text = String::new();
         for entry in std::fs::read_dir(&dir).expect("manifests/") {
             let path = entry.expect("an entry").path();
@@ -136,6 +154,37 @@ mod tests {
             }
         }
         Inventory::from_manifest("manifests/", &text).expect("the manifests read")
+    }
+
+    fn needed(all: Vec<Access>) -> BTreeSet<Grant> {
+        let mut needed = BTreeSet::new();
+        for a in all {
+            for verb in a.verbs {
+                needed.insert((
+                    a.cluster_wide,
+                    a.group.clone(),
+                    a.resource.clone(),
+                    (*verb).to_owned(),
+                ));
+            }
+        }
+        needed
+    }
+
+    #[test]
+    fn the_openreports_grant_is_exactly_what_the_copies_use() {
+        let inventory = manifests_in("manifests/optional");
+        let role = inventory
+            .cluster_role("rampart-openreports")
+            .expect("the rampart-openreports ClusterRole");
+        let granted = expand(true, role.rules.as_deref().unwrap_or_default());
+        assert_eq!(granted, needed(openreports()));
+        assert!(
+            inventory
+                .cluster_role_bindings()
+                .any(|b| b.role_ref.name == "rampart-openreports"),
+            "the grant is bound"
+        );
     }
 
     #[test]
@@ -149,17 +198,7 @@ mod tests {
             .expect("the leader-election Role");
         let mut granted = expand(true, role.rules.as_deref().unwrap_or_default());
         granted.extend(expand(false, lease.rules.as_deref().unwrap_or_default()));
-        let mut needed = BTreeSet::new();
-        for a in required() {
-            for verb in a.verbs {
-                needed.insert((
-                    a.cluster_wide,
-                    a.group.clone(),
-                    a.resource.clone(),
-                    (*verb).to_owned(),
-                ));
-            }
-        }
+        let needed = needed(required());
         let unused: Vec<_> = granted.difference(&needed).collect();
         let missing: Vec<_> = needed.difference(&granted).collect();
         assert!(unused.is_empty(), "granted but never used: {unused:?}");

@@ -1,9 +1,10 @@
 //! Apply: the one writer. Sends a report only when its content hash differs from what is
 //! in the cluster, with server-side apply under one field manager, and counts what it did.
 
+use crate::export::Exporter;
 use crate::open::{Open, read_back};
 use crate::placement::report_key;
-use crate::report::{Reports, json_hash};
+use crate::report::{BuiltReport, Reports, json_hash};
 use crate::written::Vanished;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
@@ -117,6 +118,8 @@ pub struct Writer {
     /// Reports built but not written: skipped as not found (the namespace went away, or
     /// the CRDs did), or left by a write that failed. The next pass builds them again.
     unwritten: BTreeSet<String>,
+    /// The OpenReports copies, with `--openreports`.
+    pub export: Option<Exporter>,
 }
 
 fn hash_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Option<String> {
@@ -135,6 +138,10 @@ impl Writer {
     /// again; returns their keys.
     pub fn forget(&mut self, vanished: &Vanished) -> BTreeSet<String> {
         let mut forgotten = BTreeSet::new();
+        if let Some(export) = self.export.as_mut() {
+            forgotten.extend(export.forget(&vanished.exported, self.hashes.keys()));
+        }
+        let vanished = &vanished.reports;
         for k in &vanished.deleted {
             if self.hashes.remove(k).is_some() {
                 forgotten.insert(k.clone());
@@ -167,8 +174,16 @@ impl Writer {
     /// Reads the reports already in the cluster, so a restart neither rewrites unchanged
     /// reports nor makes old findings new; what an event says is kept of the findings at
     /// or above `detail_from`.
-    pub async fn load(client: &Client, detail_from: Severity) -> Result<Writer, ApplyError> {
+    /// With `export`, the OpenReports copies are read too, and written from then on.
+    pub async fn load(
+        client: &Client,
+        detail_from: Severity,
+        export: bool,
+    ) -> Result<Writer, ApplyError> {
         let mut w = Writer::default();
+        if export {
+            w.export = Some(Exporter::load(client, HASH_ANNOTATION).await?);
+        }
         let reports: Api<PostureReport> = Api::all(client.clone());
         for r in reports
             .list(&ListParams::default())
@@ -214,7 +229,11 @@ impl Writer {
         let mut written = 0;
         for (ns, built) in &reports.namespaces {
             let hash = &built.hash;
+            let copy_due = self.export.as_ref().is_some_and(|e| e.due(ns, hash));
             if self.hashes.get(ns.as_str()) == Some(hash) {
+                if copy_due {
+                    self.write_copy(client, Some(ns), built).await?;
+                }
                 self.skipped += 1;
                 continue;
             }
@@ -255,6 +274,9 @@ impl Writer {
             }
             self.hashes.insert(ns.clone(), hash.clone());
             written += 1;
+            if copy_due {
+                self.write_copy(client, Some(ns), built).await?;
+            }
         }
         // The report's own hash was taken when it was built; the cluster's totals change
         // more often than what it lists.
@@ -301,16 +323,55 @@ impl Writer {
         } else {
             self.skipped += 1;
         }
+        if let Some(export) = self.export.as_mut() {
+            let key = report_key(None);
+            if export.due(&key, &reports.cluster_hash) {
+                export
+                    .write(
+                        client,
+                        None,
+                        &reports.cluster,
+                        &reports.cluster_hash,
+                        HASH_ANNOTATION,
+                    )
+                    .await?;
+            }
+        }
         let before = remember(&mut self.open, reports);
         self.writes += written;
         Ok(Applied { written, before })
+    }
+
+    /// Writes the OpenReports copy of a namespace's report.
+    async fn write_copy(
+        &mut self,
+        client: &Client,
+        ns: Option<&String>,
+        built: &BuiltReport,
+    ) -> Result<(), ApplyError> {
+        let Some(export) = self.export.as_mut() else {
+            return Ok(());
+        };
+        let name = ns.map_or_else(|| CLUSTER_REPORT_NAME.to_owned(), Clone::clone);
+        let report = built
+            .report()
+            .map_err(|source| ApplyError::Encode { name, source })?;
+        export
+            .write(
+                client,
+                ns.map(String::as_str),
+                &report,
+                &built.hash,
+                HASH_ANNOTATION,
+            )
+            .await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::written::Listed;
+    use crate::written::{Gone, Listed};
     use std::collections::BTreeSet;
 
     fn keys(w: &Writer) -> BTreeSet<&str> {
@@ -351,27 +412,36 @@ mod tests {
             w.hashes.insert(k.to_owned(), "h".to_owned());
         }
         let deleted = Vanished {
-            deleted: BTreeSet::from(["shop".to_owned()]),
-            listed: Vec::new(),
+            reports: Gone {
+                deleted: BTreeSet::from(["shop".to_owned()]),
+                listed: Vec::new(),
+            },
+            ..Vanished::default()
         };
         assert_eq!(w.forget(&deleted), BTreeSet::from(["shop".to_owned()]));
         // A list of PostureReports says nothing about the ClusterPostureReport.
         let listed = Vanished {
-            deleted: BTreeSet::new(),
-            listed: vec![Listed {
-                cluster: false,
-                present: BTreeSet::from(["kept".to_owned()]),
-            }],
+            reports: Gone {
+                deleted: BTreeSet::new(),
+                listed: vec![Listed {
+                    cluster: false,
+                    present: BTreeSet::from(["kept".to_owned()]),
+                }],
+            },
+            ..Vanished::default()
         };
         assert_eq!(w.forget(&listed).len(), 1);
         assert_eq!(keys(&w), BTreeSet::from(["kept", "/cluster"]));
         // Re-created CRDs: the cluster's list is empty too.
         let recreated = Vanished {
-            deleted: BTreeSet::new(),
-            listed: vec![Listed {
-                cluster: true,
-                present: BTreeSet::new(),
-            }],
+            reports: Gone {
+                deleted: BTreeSet::new(),
+                listed: vec![Listed {
+                    cluster: true,
+                    present: BTreeSet::new(),
+                }],
+            },
+            ..Vanished::default()
         };
         assert_eq!(w.forget(&recreated).len(), 1);
         assert_eq!(keys(&w), BTreeSet::from(["kept"]));

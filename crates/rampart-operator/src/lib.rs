@@ -12,6 +12,8 @@
 //! disappears is written again.
 //! `run` drives it, one pass per batch of changes; `metrics` counts what each step saw and
 //! did, for Prometheus. `snapshot` lists the same kinds once, for one-shot commands.
+//! With `--openreports`, `export` writes each report's OpenReports copy beside it
+//! (`openreports` says what the copy contains).
 //! `access` lists the verbs all of this needs, which the install grants and no more.
 
 pub mod access;
@@ -22,12 +24,14 @@ pub mod declared;
 pub mod events;
 pub mod excepting;
 pub mod exception_status;
+pub mod export;
 #[cfg(test)]
 mod fixture;
 pub mod health;
 pub mod held;
 pub mod metrics;
 pub mod open;
+pub mod openreports;
 pub mod placement;
 pub mod report;
 pub mod run;

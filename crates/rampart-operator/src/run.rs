@@ -30,6 +30,7 @@ use crate::declared::{self, Declared};
 use crate::events;
 use crate::excepting::{self, InForce, Judgement};
 use crate::exception_status;
+use crate::export::Exporter;
 use crate::held::{Held, Replaced};
 use crate::metrics::Metrics;
 use crate::placement::report_key;
@@ -67,6 +68,8 @@ pub struct Config {
     pub watch_failure_grace: Duration,
     /// Findings at or above this severity are announced with Events when they appear or go.
     pub event_min_severity: Severity,
+    /// Also write each report's OpenReports copy.
+    pub openreports: bool,
     /// This replica's name in events (the pod name in a cluster).
     pub instance: String,
     /// Namespaces that get reports.
@@ -160,7 +163,12 @@ impl Watching {
 
 /// Starts every watch (API) and a task that drives them: it notes what changed, which
 /// watches fail and which kinds have listed, and signals the loop.
-fn start_watches(client: &Client, metrics: Arc<Metrics>, grace: Duration) -> Watching {
+fn start_watches(
+    client: &Client,
+    metrics: Arc<Metrics>,
+    grace: Duration,
+    openreports: bool,
+) -> Watching {
     let streams = collect::watch_all(client);
     let (changed_tx, changed) = mpsc::channel::<()>(1);
     let (listed, synced) = collect::synced();
@@ -172,7 +180,7 @@ fn start_watches(client: &Client, metrics: Arc<Metrics>, grace: Duration) -> Wat
         pending: pending.clone(),
         synced,
         changed,
-        vanished: written::watch_reports(client, changed_tx.clone()),
+        vanished: written::watch_reports(client, changed_tx.clone(), openreports),
         declared: declared::watch_exceptions(client, changed_tx.clone()),
     };
     tokio::spawn(async move {
@@ -320,7 +328,12 @@ impl Pipeline {
         config: Config,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Option<Pipeline>, RunError> {
-        let watching = start_watches(&client, config.metrics.clone(), config.watch_failure_grace);
+        let watching = start_watches(
+            &client,
+            config.metrics.clone(),
+            config.watch_failure_grace,
+            config.openreports,
+        );
         info!("waiting for the initial lists");
         tokio::select! {
             ready = tokio::time::timeout(config.initial_sync_timeout, watching.synced.wait_all()) => match ready {
@@ -758,13 +771,15 @@ impl Pipeline {
 /// Reads the reports already written (API). Missing CRDs are no reason to stop: the
 /// operator evaluates on, says so, and writes every report once they exist.
 async fn load_writer(client: &Client, config: &Config) -> Result<Writer, RunError> {
-    match Writer::load(client, config.event_min_severity).await {
+    match Writer::load(client, config.event_min_severity, config.openreports).await {
         Ok(writer) => Ok(writer),
         Err(e) if e.is_missing_crd() => {
             warn!(error = %e, "the report CRDs are not installed (kubectl apply --server-side -f crds/rampart.yaml); evaluating on, and writing every report once they exist");
             config.health.set_crds_missing(true);
             config.metrics.record_crds_missing(true);
-            Ok(Writer::default())
+            let mut writer = Writer::default();
+            writer.export = config.openreports.then(Exporter::default);
+            Ok(writer)
         }
         Err(e) => Err(RunError::ReadReports(e)),
     }

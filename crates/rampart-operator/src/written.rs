@@ -7,6 +7,8 @@
 //! (after the CRDs came back, or a watch expired) says which reports exist. The writer
 //! then forgets those hashes and the next pass writes the reports again.
 
+use crate::export;
+use crate::openreports::{OpenClusterReport, OpenReport};
 use crate::placement::report_key;
 use crate::watch_state::is_expired;
 use futures::{StreamExt, future};
@@ -28,13 +30,28 @@ pub struct Listed {
     pub present: BTreeSet<String>,
 }
 
-/// What the report watches saw since the writer last looked.
+/// What one copy's watches saw go: Rampart's reports, or their OpenReports copies.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Vanished {
+pub struct Gone {
     /// Reports deleted, by the writer's keys.
     pub deleted: BTreeSet<String>,
     /// The latest complete list of each report kind.
     pub listed: Vec<Listed>,
+}
+
+/// What the report watches saw since the writer last looked.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Vanished {
+    pub reports: Gone,
+    /// The OpenReports copies (with `--openreports`).
+    pub exported: Gone,
+}
+
+/// Which of the watched kinds an event is of.
+#[derive(Debug, Clone, Copy, Default)]
+struct WatchedKind {
+    cluster: bool,
+    exported: bool,
 }
 
 /// One report kind's watch, folding its events into [`Vanished`].
@@ -47,7 +64,7 @@ struct Tracker {
 
 impl Tracker {
     /// Notes one event; whether it is worth a pass.
-    fn note<K: Resource>(&mut self, event: Event<K>, out: &mut Vanished) -> bool {
+    fn note<K: Resource>(&mut self, event: Event<K>, out: &mut Gone) -> bool {
         let key = |o: &K| report_key(o.meta().namespace.as_deref());
         match event {
             Event::Delete(o) => {
@@ -79,7 +96,7 @@ impl Tracker {
 
 fn watch_kind<K>(
     client: &Client,
-    cluster: bool,
+    which: WatchedKind,
     vanished: Arc<Mutex<Vanished>>,
     changed: mpsc::Sender<()>,
 ) -> impl Future<Output = ()> + Send + 'static
@@ -92,9 +109,13 @@ where
         + 'static,
 {
     let api: Api<PartialObjectMeta<K>> = Api::all(client.clone());
-    let mut events = watcher(api, watcher::Config::default())
-        .default_backoff()
-        .boxed();
+    let config = if which.exported {
+        watcher::Config::default().labels(&export::selector())
+    } else {
+        watcher::Config::default()
+    };
+    let mut events = watcher(api, config).default_backoff().boxed();
+    let cluster = which.cluster;
     let mut tracker = Tracker {
         cluster,
         listing: None,
@@ -105,7 +126,14 @@ where
                 Ok(event) => {
                     let worth_a_pass = vanished
                         .lock()
-                        .map(|mut v| tracker.note(event, &mut v))
+                        .map(|mut v| {
+                            let gone = if which.exported {
+                                &mut v.exported
+                            } else {
+                                &mut v.reports
+                            };
+                            tracker.note(event, gone)
+                        })
                         .unwrap_or(false);
                     if worth_a_pass {
                         // A full channel already holds a pending change; one is enough.
@@ -116,6 +144,10 @@ where
                 Err(e) if is_expired(&e) => {
                     debug!(cluster, error = %e, "report watch expired; relisting")
                 }
+                // OpenReports not installed, or not granted: the writer says so once.
+                Err(e) if which.exported && is_unavailable(&e) => {
+                    debug!(cluster, error = %e, "the OpenReports copies cannot be watched; retrying with backoff")
+                }
                 Err(e) => {
                     warn!(cluster, error = %e, "watching the written reports failed; retrying with backoff");
                 }
@@ -124,14 +156,50 @@ where
     }
 }
 
-/// Starts the watches of both report kinds (API); what they see accumulates in the
-/// returned value until the writer takes it.
-pub fn watch_reports(client: &Client, changed: mpsc::Sender<()>) -> Arc<Mutex<Vanished>> {
+/// A watch failure that means the kind is not served or not granted.
+fn is_unavailable(error: &watcher::Error) -> bool {
+    match error {
+        watcher::Error::InitialListFailed(e)
+        | watcher::Error::WatchStartFailed(e)
+        | watcher::Error::WatchFailed(e) => {
+            matches!(e, kube::Error::Api(status) if status.code == 404 || status.code == 403)
+        }
+        watcher::Error::WatchError(status) => status.code == 404 || status.code == 403,
+        watcher::Error::NoResourceVersion => false,
+    }
+}
+
+/// Starts the watches of both report kinds, and of their OpenReports copies when
+/// `exported` (API); what they see accumulates in the returned value until the writer
+/// takes it.
+pub fn watch_reports(
+    client: &Client,
+    changed: mpsc::Sender<()>,
+    exported: bool,
+) -> Arc<Mutex<Vanished>> {
     let vanished = Arc::new(Mutex::new(Vanished::default()));
-    let namespaced = watch_kind::<PostureReport>(client, false, vanished.clone(), changed.clone());
-    let cluster = watch_kind::<ClusterPostureReport>(client, true, vanished.clone(), changed);
+    let of = |cluster, exported| WatchedKind { cluster, exported };
+    let namespaced =
+        watch_kind::<PostureReport>(client, of(false, false), vanished.clone(), changed.clone());
+    let cluster = watch_kind::<ClusterPostureReport>(
+        client,
+        of(true, false),
+        vanished.clone(),
+        changed.clone(),
+    );
+    let copies = exported.then(|| {
+        future::join(
+            watch_kind::<OpenReport>(client, of(false, true), vanished.clone(), changed.clone()),
+            watch_kind::<OpenClusterReport>(client, of(true, true), vanished.clone(), changed),
+        )
+    });
     tokio::spawn(async move {
-        future::join(namespaced, cluster).await;
+        let copies = async move {
+            if let Some(copies) = copies {
+                copies.await;
+            }
+        };
+        future::join3(namespaced, cluster, copies).await;
     });
     vanished
 }
@@ -154,7 +222,7 @@ mod tests {
 
     #[test]
     fn deletions_and_complete_lists_are_noted_and_writes_are_not() {
-        let mut out = Vanished::default();
+        let mut out = Gone::default();
         let mut t = Tracker::default();
         assert!(!t.note(Event::Apply(report("shop")), &mut out));
         assert!(t.note(Event::Delete(report("shop")), &mut out));

@@ -249,6 +249,11 @@ pub struct OperatorArgs {
     /// namespaces to keep the number of series down.
     #[arg(long, env = "RAMPART_FINDINGS_NAMESPACE_LABEL", default_value_t = true, action = clap::ArgAction::Set)]
     pub findings_namespace_label: bool,
+    /// Also write every report as an OpenReports `Report` (per namespace) and `ClusterReport`
+    /// (openreports.io/v1alpha1, read by Policy Reporter); needs the OpenReports CRDs and
+    /// manifests/optional/openreports-rbac.yaml.
+    #[arg(long, env = "RAMPART_OPENREPORTS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub openreports: bool,
 }
 
 #[derive(Debug, Args)]

@@ -68,6 +68,7 @@ pub fn run(args: &OperatorArgs, kube: &KubeArgs) -> Result<ExitCode> {
             initial_sync_timeout: Duration::from_secs(args.initial_sync_timeout_seconds),
             watch_failure_grace: Duration::from_secs(args.watch_failure_grace_seconds),
             event_min_severity: args.event_min_severity,
+            openreports: args.openreports,
             instance,
             leader,
             metrics,
