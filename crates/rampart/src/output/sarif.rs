@@ -73,12 +73,30 @@ fn suppressed_json(report: &Report<'_>, rules: &[Rule], x: &Excepted) -> Value {
     result
 }
 
+/// A file path as SARIF's `artifactLocation.uri` must be, an RFC 3986 URI reference: every
+/// byte that may not stand in a path is percent-encoded, so `app #2.yaml` stays one file
+/// rather than a path and a fragment, and a non-ASCII name survives a strict reader. `:`
+/// is encoded too: in the first segment of a relative path it would read as a scheme.
+fn uri_reference(path: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut uri = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=@/".contains(&b) {
+            uri.push(char::from(b));
+        } else {
+            uri.push('%');
+            uri.push(char::from(HEX[usize::from(b >> 4)]));
+            uri.push(char::from(HEX[usize::from(b & 0xF)]));
+        }
+    }
+    uri
+}
+
 fn result_json(report: &Report<'_>, rules: &[Rule], f: &Finding) -> Value {
-    let index = rules.iter().position(|r| r.id == f.rule_id());
     let location = match report.inventory.source(&f.resource) {
         Some(src) => json!({
             "physicalLocation": {
-                "artifactLocation": {"uri": src.file},
+                "artifactLocation": {"uri": uri_reference(&src.file)},
                 "region": {"startLine": src.line.max(1)},
             },
         }),
@@ -89,15 +107,20 @@ fn result_json(report: &Report<'_>, rules: &[Rule], f: &Finding) -> Value {
             }],
         }),
     };
-    json!({
+    let mut result = json!({
         "ruleId": f.rule_id(),
-        "ruleIndex": index,
         "level": level(f.severity),
         "message": {"text": f.message},
         "locations": [location],
         "partialFingerprints": {"rampartFingerprint/v1": f.fingerprint},
         "properties": {"severity": f.severity.as_str(), "security-severity": security_severity(f.severity)},
-    })
+    });
+    // The schema wants an integer here or nothing: a rule missing from the driver is left
+    // to `ruleId` alone rather than written as `null`.
+    if let Some(index) = rules.iter().position(|r| r.id == f.rule_id()) {
+        result["ruleIndex"] = index.into();
+    }
+    result
 }
 
 /// The results, each made when it is serialized: a large cluster has hundreds of
@@ -157,4 +180,16 @@ pub fn write<W: Write>(report: &Report<'_>, out: &mut W) -> Result<()> {
         }],
     };
     super::write_pretty(out, &doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uri_reference;
+
+    #[test]
+    fn file_paths_become_uri_references() {
+        assert_eq!(uri_reference("/tmp/ci/all.yaml"), "/tmp/ci/all.yaml");
+        assert_eq!(uri_reference("app #2/50%.yaml"), "app%20%232/50%25.yaml");
+        assert_eq!(uri_reference("c:team/ü.yaml"), "c%3Ateam/%C3%BC.yaml");
+    }
 }
