@@ -38,6 +38,15 @@ docs:
     cargo run -p rampart -- docs metrics --output docs/metrics.md
     RAMPART_BLESS=1 cargo test -p rampart --test monitoring
 
+# Print the multi-platform image build (linux/amd64, linux/arm64), tagged TAG:<crate version>; FLAGS are added, e.g. `just image registry.example/rampart --push`.
+image tag="rampart" *flags:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    # Printed, not run: the project's machines have no container engine. A multi-platform
+    # build needs --push or --output (the classic image store holds one platform).
+    version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+    echo docker buildx build --platform linux/amd64,linux/arm64 --build-arg "VERSION=$version" -t "{{tag}}:$version" {{flags}} .
+
 # Unit tests of the alert rules (promtool from Debian's prometheus package).
 alerts:
     promtool test rules manifests/monitoring/tests/rules.test.yaml
