@@ -32,6 +32,26 @@ fn readme_install_command() -> Result<Vec<String>> {
     Ok(command.split_whitespace().map(str::to_owned).collect())
 }
 
+/// The README's commands that turn on the OpenReports copies (its `kubectl` lines that
+/// change something), as words.
+fn readme_openreports_commands() -> Result<Vec<Vec<String>>> {
+    let readme = std::fs::read_to_string(repo().join("README.md"))?;
+    let section = readme
+        .split("\n### ")
+        .find(|s| s.starts_with("OpenReports"))
+        .context("README.md has no \"### OpenReports\" section")?;
+    let commands: Vec<Vec<String>> = section
+        .lines()
+        .filter(|l| l.starts_with("kubectl ") && !l.starts_with("kubectl get "))
+        .map(|l| {
+            let command = l.split_once(" #").map_or(l, |(c, _)| c);
+            command.split_whitespace().map(str::to_owned).collect()
+        })
+        .collect();
+    ensure!(commands.len() == 2, "two commands: {commands:?}");
+    Ok(commands)
+}
+
 #[tokio::test]
 async fn readme_install_command_works_on_a_fresh_cluster_and_again() -> Result<()> {
     let command = readme_install_command()?;
@@ -98,6 +118,40 @@ async fn readme_install_command_works_on_a_fresh_cluster_and_again() -> Result<(
             "{kind} in: {rendered}"
         );
     }
+    // The OpenReports opt-in, as the README says it: the grant, and the flag by its
+    // environment variable.
+    for command in readme_openreports_commands()? {
+        let out = Command::new(&kubectl)
+            .args(&command[1..])
+            .current_dir(repo())
+            .env("KUBECONFIG", &cluster.kubeconfig)
+            .output()
+            .context("running kubectl")?;
+        ensure!(
+            out.status.success(),
+            "`{}`: {}",
+            command.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let deployment = Api::<Deployment>::namespaced(client.clone(), "rampart-system")
+        .get("rampart")
+        .await?;
+    let env = deployment
+        .spec
+        .template
+        .spec
+        .and_then(|s| s.containers.into_iter().next())
+        .and_then(|c| c.env)
+        .unwrap_or_default();
+    ensure!(
+        env.iter()
+            .any(|e| e.name == "RAMPART_OPENREPORTS" && e.value.as_deref() == Some("true")),
+        "{env:?}"
+    );
+    Api::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>::all(client.clone())
+        .get("rampart-openreports")
+        .await?;
     // Ours or the controller's first, the default ServiceAccount ends up without a token.
     let default = Api::<ServiceAccount>::namespaced(client, "rampart-system")
         .get("default")
