@@ -181,9 +181,7 @@ async fn every_report_has_an_openreports_copy_that_says_the_same() -> Result<()>
     .with_context(|| operator.log())?;
     let (copy, said) = agreed;
     ensure!(
-        said.listed
-            .values()
-            .any(|(rule, _)| rule == "POD003")
+        said.listed.values().any(|(rule, _)| rule == "POD003")
             && said.skipped.len() == 1
             && said.failing >= 1,
         "the copy lists the open POD003 and skips the excepted one: {said:?}"
