@@ -28,12 +28,12 @@ test-offline:
 e2e:
     scripts/test
 
-# Regenerate the committed CRDs from the types in rampart-crd.
-crds:
+# Regenerate the committed CRDs from the types in rampart-crd (and the Helm chart's copy).
+crds: && helm-sync
     cargo run -p rampart -- crd --output crds/rampart.yaml
 
 # Regenerate the committed docs (rules catalogue, metrics) and monitoring wrappers.
-docs:
+docs: && helm-sync
     cargo run -p rampart -- docs rules --output docs/rules.md
     cargo run -p rampart -- docs metrics --output docs/metrics.md
     RAMPART_BLESS=1 cargo test -p rampart --test monitoring
@@ -46,6 +46,19 @@ image tag="rampart" *flags:
     # build needs --push or --output (the classic image store holds one platform).
     version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
     echo docker buildx build --platform linux/amd64,linux/arm64 --build-arg "VERSION=$version" -t "{{tag}}:$version" {{flags}} .
+
+# Copy the CRDs and the monitoring objects into the Helm chart, which reads only its own files (a test compares).
+helm-sync:
+    cp crds/rampart.yaml manifests/helm/rampart/crds/rampart.yaml
+    cp manifests/monitoring/servicemonitor.yaml manifests/monitoring/prometheusrule.yaml manifests/monitoring/dashboard-configmap.yaml manifests/helm/rampart/files/monitoring/
+
+# Lint the Helm chart and print its default render, with helm built from its Go module (cached).
+helm:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    helm=$(bash e2e/helm/build.sh)
+    "$helm" lint --strict manifests/helm/rampart
+    "$helm" template rampart manifests/helm/rampart --namespace rampart-system
 
 # Unit tests of the alert rules (promtool from Debian's prometheus package).
 alerts:
