@@ -1145,6 +1145,12 @@ async fn readme_helm_commands_work_on_a_fresh_cluster() -> Result<()> {
         cmd.args(&command[1..]);
         let out = ok(cmd, None)?;
         assert!(out.contains("STATUS: deployed"), "{out}");
+        // The namespace --create-namespace made has no Pod Security labels: the notes say
+        // how to add them.
+        assert!(
+            out.contains("kubectl label namespace rampart-system pod-security.kubernetes.io/enforce=restricted"),
+            "{out}"
+        );
     }
     // The plain install's names, and the upgrade's toggle and flag in place.
     let mut cmd = kubectl(cluster);
