@@ -99,9 +99,11 @@ fn helm_bin() -> PathBuf {
     }
 }
 
-/// A scratch directory for this test process: helm's home and values files.
+/// A scratch directory for this test process: helm's home and values files. In the
+/// cluster's state directory where there is one, so `cluster.sh down` removes it.
 fn scratch() -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("rampart-e2e-helm-{}", std::process::id()));
+    let base = std::env::var_os("RAMPART_E2E_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    let dir = base.join(format!("helm-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
