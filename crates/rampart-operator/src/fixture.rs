@@ -76,6 +76,22 @@ impl Fixture {
         self.build_from(&held, namespaces, &Rebuild::all(), &mut Book::default())
     }
 
+    /// What a pass hands the builder, with these findings and namespaces.
+    pub fn inputs<'a>(&'a self, held: &'a Held, namespaces: &'a [&'a str]) -> Inputs<'a> {
+        Inputs {
+            held,
+            namespaces,
+            filter: &self.filter,
+            encryption: &self.encryption,
+            could_not_evaluate: &self.could_not_evaluate,
+            open: &self.open,
+            detail_from: DETAIL_FROM,
+            accepted: &self.accepted,
+            now: self.now,
+            version: "0.1.0",
+        }
+    }
+
     /// The reports `rebuild` names, on top of what `book` kept.
     pub fn build_from(
         &self,
@@ -84,21 +100,6 @@ impl Fixture {
         rebuild: &Rebuild,
         book: &mut Book,
     ) -> Built {
-        report::build(
-            &Inputs {
-                held,
-                namespaces,
-                filter: &self.filter,
-                encryption: &self.encryption,
-                could_not_evaluate: &self.could_not_evaluate,
-                open: &self.open,
-                detail_from: DETAIL_FROM,
-                accepted: &self.accepted,
-                now: self.now,
-                version: "0.1.0",
-            },
-            rebuild,
-            book,
-        )
+        report::build(&self.inputs(held, namespaces), rebuild, book)
     }
 }

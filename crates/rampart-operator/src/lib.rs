@@ -27,6 +27,7 @@ pub mod exception_status;
 pub mod export;
 #[cfg(test)]
 mod fixture;
+pub mod full;
 pub mod health;
 pub mod held;
 pub mod metrics;

@@ -89,6 +89,21 @@ pub struct Inputs<'a> {
     pub version: &'a str,
 }
 
+impl<'a> Inputs<'a> {
+    /// The same inputs over other held findings and encryption verdict.
+    pub fn with<'b>(&self, held: &'b Held, encryption: &'b Assessment) -> Inputs<'b>
+    where
+        'a: 'b,
+    {
+        let shorter: Inputs<'b> = *self;
+        Inputs {
+            held,
+            encryption,
+            ..shorter
+        }
+    }
+}
+
 /// What a report says of the exception that accepted a finding.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Accepted {
@@ -518,142 +533,210 @@ fn fit(listed: &[Listed<'_>], share: usize) -> Fitted {
 /// Builds the reports `rebuild` names (all of them when `book` cannot carry the others
 /// over), and the cluster's posture from the totals `inputs.held` keeps.
 pub fn build(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
-    let filter = inputs.filter;
-    let held = inputs.held;
-    let reported = reported(inputs.namespaces, filter);
-    let all = rebuild.all
-        || !book.carries(&reported, inputs.could_not_evaluate, |ns| {
-            rebuild.namespaces.contains(ns)
-        });
+    let mut builder = Builder::start(inputs, rebuild, book);
     // Every report is built from the held findings: none may have been released.
     debug_assert!(
-        !(all && held.is_released()),
+        !(builder.all && inputs.held.is_released()),
         "a full build of released findings"
     );
-    let share = namespace_share(reported.len());
-    let now = Shared::new(inputs.now);
-    let mut open = BTreeMap::new();
-    let build_namespace = |ns: &str, open: &mut BTreeMap<String, OpenFindings>| {
-        let fs = held.namespace_findings(ns);
-        let excepted = held.namespace_excepted(ns);
-        report(ns, &fs, &fs, &excepted, inputs, share, &now, open)
-    };
-    let mut namespaces = BTreeMap::new();
-    let gone: Vec<String> = book
-        .namespaces
-        .iter()
-        .filter(|ns| reported.binary_search(ns).is_err())
-        .cloned()
-        .collect();
-    if all {
-        for ns in &reported {
-            let built = BuiltReport::new(build_namespace(ns, &mut open));
-            namespaces.insert(ns.clone(), built);
-        }
-        book.truncated.clear();
-    } else {
-        for ns in &rebuild.namespaces {
-            if reported.binary_search(ns).is_ok() {
-                let built = BuiltReport::new(build_namespace(ns, &mut open));
-                namespaces.insert(ns.clone(), built);
+    for ns in builder.to_build(rebuild) {
+        builder.namespace(inputs, &ns, book);
+    }
+    builder.finish(inputs, rebuild, book)
+}
+
+/// One build, made in steps: which reports, each namespace's, then the cluster's and the
+/// totals. A full pass builds namespace by namespace, each right after it is evaluated,
+/// so that only a few namespaces' findings are ever held at once; the held findings may
+/// change between steps, so each step takes its own [`Inputs`].
+#[derive(Debug)]
+pub struct Builder {
+    reported: Vec<String>,
+    /// Whether every report is built.
+    all: bool,
+    share: usize,
+    now: Shared,
+    open: BTreeMap<String, OpenFindings>,
+    namespaces: BTreeMap<String, BuiltReport>,
+    /// The excepted findings of the reports built, by fingerprint, with the exception.
+    excepted: HashMap<u64, Shared>,
+    gone: Vec<String>,
+}
+
+impl Builder {
+    /// Decides what the build covers: every report when `rebuild` says so or `book`
+    /// cannot carry the others over.
+    pub fn start(inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Builder {
+        let reported = reported(inputs.namespaces, inputs.filter);
+        let all = rebuild.all
+            || !book.carries(&reported, inputs.could_not_evaluate, |ns| {
+                rebuild.namespaces.contains(ns)
+            });
+        let gone: Vec<String> = book
+            .namespaces
+            .iter()
+            .filter(|ns| reported.binary_search(ns).is_err())
+            .cloned()
+            .collect();
+        if all {
+            book.truncated.clear();
+        } else {
+            for ns in &gone {
+                book.truncated.remove(ns);
             }
         }
-        for ns in &gone {
-            book.truncated.remove(ns);
+        Builder {
+            share: namespace_share(reported.len()),
+            reported,
+            all,
+            now: Shared::new(inputs.now),
+            open: BTreeMap::new(),
+            namespaces: BTreeMap::new(),
+            excepted: HashMap::new(),
+            gone,
         }
     }
-    for (ns, r) in &namespaces {
-        if r.truncated {
-            book.truncated.insert(ns.clone());
+
+    /// Whether `ns` gets a report.
+    pub fn reports(&self, ns: &str) -> bool {
+        self.reported
+            .binary_search_by(|r| r.as_str().cmp(ns))
+            .is_ok()
+    }
+
+    /// The namespaces whose reports this build makes.
+    pub fn to_build(&self, rebuild: &Rebuild) -> Vec<String> {
+        if self.all {
+            self.reported.clone()
+        } else {
+            rebuild
+                .namespaces
+                .iter()
+                .filter(|ns| self.reports(ns))
+                .cloned()
+                .collect()
+        }
+    }
+
+    /// Builds one namespace's report from the findings `inputs.held` has of it.
+    pub fn namespace(&mut self, inputs: &Inputs<'_>, ns: &str, book: &mut Book) {
+        let held = inputs.held;
+        let fs = held.namespace_findings(ns);
+        let excepted = held.namespace_excepted(ns);
+        for x in &excepted {
+            self.excepted
+                .insert(x.finding.fingerprint.value(), x.exception.clone());
+        }
+        let built = BuiltReport::new(report(
+            ns,
+            &fs,
+            &fs,
+            &excepted,
+            inputs,
+            self.share,
+            &self.now,
+            &mut self.open,
+        ));
+        if built.truncated {
+            book.truncated.insert(ns.to_owned());
         } else {
             book.truncated.remove(ns);
         }
+        self.namespaces.insert(ns.to_owned(), built);
     }
-    let cluster_key = report_key(None);
-    let cluster_built = all || rebuild.cluster;
-    let (cluster, cluster_hash) = match book.cluster.take() {
-        Some(kept) if !cluster_built => kept,
-        _ => {
-            let counted = held.cluster_findings();
-            // The cluster report's counts and score stay those of every cluster-scoped
-            // finding; only its list leaves out excluded namespaces' own Namespace findings.
-            let listed: Vec<&Finding> = counted
-                .iter()
-                .filter(|f| {
-                    !(f.resource.kind == "Namespace" && f.resource.namespace.is_none())
-                        || filter.allows(&f.resource.name)
-                })
-                .copied()
-                .collect();
-            let excepted = held.cluster_excepted();
-            let r = report(
-                &cluster_key,
-                &counted,
-                &listed,
-                &excepted,
-                inputs,
-                largest_share(),
-                &now,
-                &mut open,
-            );
-            let hash = content_hash(&r, &());
-            (r, hash)
-        }
-    };
-    // Sent only when its hash changes; then it says when.
-    let mut cluster = cluster;
-    cluster.last_evaluated = inputs.now.to_owned();
-    if cluster.truncated {
-        book.truncated.insert(cluster_key);
-    } else {
-        book.truncated.remove(&cluster_key);
-    }
-    book.cluster = Some((cluster.clone(), cluster_hash.clone()));
-    book.namespaces.clone_from(&reported);
-    book.share = share;
-    book.could_not_evaluate = inputs.could_not_evaluate.to_vec();
-    let score = score::of_summary(held.summary());
-    let series = if all {
-        held.series().clone()
-    } else {
-        rebuild.series.clone()
-    };
-    let kept = reported.len() - namespaces.len();
-    let mut excepted: HashMap<u64, Shared> = HashMap::new();
-    let built_excepted = namespaces
-        .keys()
-        .flat_map(|ns| held.namespace_excepted(ns))
-        .chain(
-            cluster_built
-                .then(|| held.cluster_excepted())
-                .into_iter()
-                .flatten(),
-        );
-    for x in built_excepted {
-        excepted.insert(x.finding.fingerprint.value(), x.exception.clone());
-    }
-    let reports = Reports {
-        namespaces,
-        gone,
-        kept,
-        cluster,
-        cluster_hash,
-        cluster_built,
-        cluster_score: score,
-        cluster_summary: counts(held.summary()),
-        cluster_excepted: u32::try_from(held.excepted_total()).unwrap_or(u32::MAX),
-        encryption: encryption_status(inputs.encryption),
-        open,
-        excepted,
-        truncated: book.truncated.len(),
-    };
-    Built {
-        reports,
-        posture: Posture {
-            score,
-            open: series,
+
+    /// Builds the cluster's report (or keeps the last) and the posture from the totals
+    /// `inputs.held` keeps, and leaves in `book` what the next build needs.
+    pub fn finish(self, inputs: &Inputs<'_>, rebuild: &Rebuild, book: &mut Book) -> Built {
+        let Builder {
+            reported,
             all,
-        },
+            share,
+            now,
+            mut open,
+            namespaces,
+            mut excepted,
+            gone,
+        } = self;
+        let filter = inputs.filter;
+        let held = inputs.held;
+        let cluster_key = report_key(None);
+        let cluster_built = all || rebuild.cluster;
+        let (cluster, cluster_hash) = match book.cluster.take() {
+            Some(kept) if !cluster_built => kept,
+            _ => {
+                let counted = held.cluster_findings();
+                // The cluster report's counts and score stay those of every cluster-scoped
+                // finding; only its list leaves out excluded namespaces' own Namespace
+                // findings.
+                let listed: Vec<&Finding> = counted
+                    .iter()
+                    .filter(|f| {
+                        !(f.resource.kind == "Namespace" && f.resource.namespace.is_none())
+                            || filter.allows(&f.resource.name)
+                    })
+                    .copied()
+                    .collect();
+                let cluster_excepted = held.cluster_excepted();
+                for x in &cluster_excepted {
+                    excepted.insert(x.finding.fingerprint.value(), x.exception.clone());
+                }
+                let r = report(
+                    &cluster_key,
+                    &counted,
+                    &listed,
+                    &cluster_excepted,
+                    inputs,
+                    largest_share(),
+                    &now,
+                    &mut open,
+                );
+                let hash = content_hash(&r, &());
+                (r, hash)
+            }
+        };
+        // Sent only when its hash changes; then it says when.
+        let mut cluster = cluster;
+        cluster.last_evaluated = inputs.now.to_owned();
+        if cluster.truncated {
+            book.truncated.insert(cluster_key);
+        } else {
+            book.truncated.remove(&cluster_key);
+        }
+        book.cluster = Some((cluster.clone(), cluster_hash.clone()));
+        book.share = share;
+        book.could_not_evaluate = inputs.could_not_evaluate.to_vec();
+        let score = score::of_summary(held.summary());
+        let series = if all {
+            held.series().clone()
+        } else {
+            rebuild.series.clone()
+        };
+        let kept = reported.len() - namespaces.len();
+        book.namespaces = reported;
+        let reports = Reports {
+            namespaces,
+            gone,
+            kept,
+            cluster,
+            cluster_hash,
+            cluster_built,
+            cluster_score: score,
+            cluster_summary: counts(held.summary()),
+            cluster_excepted: u32::try_from(held.excepted_total()).unwrap_or(u32::MAX),
+            encryption: encryption_status(inputs.encryption),
+            open,
+            excepted,
+            truncated: book.truncated.len(),
+        };
+        Built {
+            reports,
+            posture: Posture {
+                score,
+                open: series,
+                all,
+            },
+        }
     }
 }
 

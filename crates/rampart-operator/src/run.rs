@@ -31,6 +31,7 @@ use crate::events;
 use crate::excepting::{self, InForce, Judgement};
 use crate::exception_status;
 use crate::export::Exporter;
+use crate::full;
 use crate::held::{Held, Replaced};
 use crate::metrics::Metrics;
 use crate::placement::report_key;
@@ -41,9 +42,7 @@ use futures::StreamExt;
 use k8s_openapi::jiff::Timestamp;
 use kube::Client;
 use rampart_rules::encryption::Assessment;
-use rampart_rules::{
-    Change, Derived, Evaluation, Inventory, Scope, Settings, evaluate_scope, registry,
-};
+use rampart_rules::{Change, Derived, Inventory, Scope, Settings, evaluate_scope, registry};
 use rampart_rules::{Fingerprint, Severity};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
@@ -451,13 +450,9 @@ impl Pipeline {
             &forgotten,
             judgement.reach,
         );
-        let mut evaluated = self.evaluate(updated);
-        let evaluated_at = Instant::now();
-        let (decided, book) =
-            self.build_reports(&mut evaluated, &could_not_evaluate, &forgotten, book);
-        // The reports are built: the namespaces' findings are not needed again before
-        // they are evaluated again.
-        evaluated.held.release();
+        let (evaluated, decided, book, evaluating) =
+            self.evaluate_and_build(updated, &could_not_evaluate, &forgotten, book);
+        let evaluated_at = collected_at + evaluating;
         self.record(&decided);
         let mut judged = judgement.judged;
         excepting::count(&mut judged, evaluated.held.excepted_by());
@@ -602,44 +597,92 @@ impl Pipeline {
         }
     }
 
-    /// Evaluate: runs the rules over what the plan names.
-    fn evaluate(&self, updated: Updated) -> Evaluated {
+    /// Evaluate, then build reports: an incremental pass evaluates what its changes reach
+    /// and builds those reports; a full pass does both a few namespaces at a time
+    /// ([`Pipeline::full_in_parts`]). Either way the namespaces' findings are released once
+    /// their reports are built: they are not needed before they are evaluated again.
+    /// Returns how long evaluating took.
+    fn evaluate_and_build(
+        &self,
+        updated: Updated,
+        could_not_evaluate: &[String],
+        forgotten: &BTreeSet<String>,
+        book: Book,
+    ) -> (Evaluated, Decided, Book, Duration) {
         let Updated {
             inventory,
             derived,
             plan,
         } = updated;
-        let settings = &self.settings;
-        let rules = registry::rules();
-        let filter = &self.config.namespaces;
         match plan {
             Plan::Incremental { scope, mut last } => {
-                let fresh = evaluate_scope(&inventory, &derived, settings, &scope, rules);
-                let replaced = last.replace(&scope, fresh, filter);
-                Evaluated {
+                let started = Instant::now();
+                let fresh = evaluate_scope(
+                    &inventory,
+                    &derived,
+                    &self.settings,
+                    &scope,
+                    registry::rules(),
+                );
+                let replaced = last.replace(&scope, fresh, &self.config.namespaces);
+                let evaluating = started.elapsed();
+                let mut evaluated = Evaluated {
                     inventory,
                     derived,
                     held: last,
                     replaced: Some(replaced),
                     scope,
-                }
+                };
+                let (decided, book) =
+                    self.build_reports(&mut evaluated, could_not_evaluate, forgotten, book);
+                evaluated.held.release();
+                (evaluated, decided, book, evaluating)
             }
             Plan::Full { last, changed } => {
-                let evaluation = evaluate_scope(&inventory, &derived, settings, &Scope::All, rules);
-                if let Some(before) = last
-                    && !changed
-                {
-                    check_drift(&before, &evaluation);
+                let before = last.filter(|_| !changed).map(|h| h.keys());
+                let (evaluated, decided, book, evaluating) =
+                    self.full_in_parts(inventory, derived, could_not_evaluate, book);
+                if let Some(before) = before {
+                    check_drift(&before, &evaluated.held.keys());
                 }
-                Evaluated {
-                    inventory,
-                    derived,
-                    held: Held::new(evaluation, filter),
-                    replaced: None,
-                    scope: Scope::All,
-                }
+                (evaluated, decided, book, evaluating)
             }
         }
+    }
+
+    /// A full evaluation and build, a few namespaces at a time ([`full`]).
+    fn full_in_parts(
+        &self,
+        inventory: Inventory,
+        derived: Derived,
+        could_not_evaluate: &[String],
+        mut book: Book,
+    ) -> (Evaluated, Decided, Book, Duration) {
+        let names = names_of(&inventory);
+        let now = now();
+        // Replaced by what the evaluation finds.
+        let (none, unknown) = (Held::default(), Assessment::default());
+        let template = self.inputs(&none, &names, &unknown, could_not_evaluate, &now);
+        let pass = full::evaluate_and_build(
+            &inventory,
+            &derived,
+            &self.settings,
+            &template,
+            full::PART,
+            &mut book,
+        );
+        let decided = Decided {
+            built: pass.built,
+            encryption: pass.held.encryption.clone(),
+        };
+        let evaluated = Evaluated {
+            inventory,
+            derived,
+            held: pass.held,
+            replaced: None,
+            scope: Scope::All,
+        };
+        (evaluated, decided, book, pass.evaluating)
     }
 
     /// Forgets the reports that disappeared from the cluster, so that this pass builds
@@ -679,22 +722,40 @@ impl Pipeline {
         let encryption = evaluated.held.encryption.clone();
         let now = now();
         let built = report::build(
-            &Inputs {
-                held: &evaluated.held,
-                namespaces: &namespaces,
-                filter: &self.config.namespaces,
-                encryption: &encryption,
+            &self.inputs(
+                &evaluated.held,
+                &namespaces,
+                &encryption,
                 could_not_evaluate,
-                open: &self.writer.open,
-                detail_from: self.config.event_min_severity,
-                accepted: &self.accepted,
-                now: &now,
-                version: env!("CARGO_PKG_VERSION"),
-            },
+                &now,
+            ),
             &rebuild,
             &mut book,
         );
         (Decided { built, encryption }, book)
+    }
+
+    /// Everything a report says, with the held findings it is built from.
+    fn inputs<'a>(
+        &'a self,
+        held: &'a Held,
+        namespaces: &'a [&'a str],
+        encryption: &'a Assessment,
+        could_not_evaluate: &'a [String],
+        now: &'a str,
+    ) -> Inputs<'a> {
+        Inputs {
+            held,
+            namespaces,
+            filter: &self.config.namespaces,
+            encryption,
+            could_not_evaluate,
+            open: &self.writer.open,
+            detail_from: self.config.event_min_severity,
+            accepted: &self.accepted,
+            now,
+            version: env!("CARGO_PKG_VERSION"),
+        }
     }
 
     /// Apply (API: reports, then events): writes the reports whose content changed, then
@@ -830,17 +891,14 @@ fn describe(scope: &Scope) -> String {
 /// in between (changes would explain differences). A difference means a change reached
 /// findings the incremental step did not re-evaluate, or the incrementally kept indexes
 /// or caches went wrong; the full evaluation has now corrected it.
-fn check_drift(incremental: &Held, full: &Evaluation) {
-    let a = incremental.keys();
-    let b: BTreeSet<(&str, Fingerprint)> = full
-        .findings
-        .iter()
-        .map(|f| (f.rule_id(), f.fingerprint))
-        .collect();
-    if a != b {
+fn check_drift(
+    incremental: &BTreeSet<(&'static str, Fingerprint)>,
+    full: &BTreeSet<(&'static str, Fingerprint)>,
+) {
+    if incremental != full {
         warn!(
-            missed = b.difference(&a).count(),
-            stale = a.difference(&b).count(),
+            missed = full.difference(incremental).count(),
+            stale = incremental.difference(full).count(),
             "incremental evaluation disagreed with the periodic full evaluation; the full one is reported"
         );
     }

@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
 use kube::Api;
 use kube::api::DeleteParams;
-use rampart_crd::{ClusterPostureReport, EncryptionStatus, PostureReport};
+use rampart_crd::{ClusterPostureReport, EncryptionStatus};
 use rampart_e2e::operator::{Operator, http_get, install_with};
 use rampart_e2e::{Cluster, ExtraCluster, TestNamespace, apply_yaml, wait_for};
 use std::time::Duration;
@@ -182,10 +182,11 @@ async fn mirror_pod_steps(
         })
         .await?;
     assert_eq!(status.state, "unknown", "{status:?}");
-    // ENC005 names the API server pod, so it is in kube-system's report.
-    let system: Api<PostureReport> = Api::namespaced(cluster.client.clone(), "kube-system");
+    // ENC005 names the API server pod; the verdict is the cluster's, so the
+    // ClusterPostureReport lists it, beside the encryption status.
+    let clusters: Api<ClusterPostureReport> = Api::all(cluster.client.clone());
     wait_for("ENC005 on the mirror pod", WAIT, || async {
-        Ok(system.get_opt("posture").await?.filter(|r| {
+        Ok(clusters.get_opt("cluster").await?.filter(|r| {
             r.spec
                 .report
                 .findings

@@ -30,7 +30,9 @@ pub const RULE: Rule = Rule {
         ),
         nsa("Secrets", "Encrypt Secrets at rest"),
     ],
-    cluster_wide: false,
+    // The verdict is the cluster's (its API servers, configuration and metrics), wherever
+    // the object it names is: the cluster-scoped part decides and reports it.
+    cluster_wide: true,
     check,
 };
 
