@@ -173,3 +173,28 @@ fn an_unknown_rule_keeps_its_id_as_policy() {
     assert_eq!(policy("XYZ999"), "XYZ999");
     assert_eq!(severity("bogus"), "info");
 }
+
+#[test]
+fn a_copy_of_a_full_report_stays_well_within_what_etcd_takes() {
+    // A report filled to its largest share with whole findings, the worst case for the
+    // copy's per-result overhead.
+    let mut r = report();
+    let one = r.findings[0].clone();
+    let each = serde_json::to_vec(&one).map_or(1, |v| v.len());
+    r.findings = (0..=rampart_crd::MAX_REPORT_BYTES / each)
+        .map(|i| {
+            let mut f = one.clone();
+            f.fingerprint = format!("{i:016x}");
+            f.resource.name = format!("role-{i}");
+            f
+        })
+        .collect();
+    let report_bytes = serde_json::to_vec(&r).map_or(0, |v| v.len());
+    let copy_bytes = serde_json::to_vec(&body(Some("shop"), &r, "h", "a")).map_or(0, |v| v.len());
+    // etcd refuses requests over 1.5 MiB; the copy costs at most half as much again as the
+    // report (about a sixth more, measured).
+    assert!(
+        2 * copy_bytes <= 3 * report_bytes && copy_bytes < 3 * 512 * 1024,
+        "report {report_bytes} bytes, copy {copy_bytes}"
+    );
+}
