@@ -157,8 +157,15 @@ fn timestamp(rfc3339: &str) -> Option<Value> {
     Some(json!({"seconds": t.as_second(), "nanos": t.subsec_nanosecond()}))
 }
 
-fn result(rule_id: &str, sev: &str, category: Option<&str>, result: &str) -> Map<String, Value> {
+fn result(
+    rule_id: &str,
+    sev: &str,
+    category: Option<&str>,
+    result: &str,
+    message: String,
+) -> Map<String, Value> {
     let mut o = Map::new();
+    o.insert("message".into(), message.into());
     o.insert("policy".into(), policy(rule_id).into());
     o.insert("rule".into(), rule_id.into());
     o.insert("result".into(), result.into());
@@ -172,8 +179,13 @@ fn result(rule_id: &str, sev: &str, category: Option<&str>, result: &str) -> Map
 }
 
 fn finding(f: &ReportFinding) -> Value {
-    let mut o = result(&f.rule_id, &f.severity, Some(&f.category), "fail");
-    o.insert("message".into(), f.message.as_str().into());
+    let mut o = result(
+        &f.rule_id,
+        &f.severity,
+        Some(&f.category),
+        "fail",
+        f.message.clone(),
+    );
     o.insert("resources".into(), json!([resource(&f.resource)]));
     if let Some(t) = timestamp(&f.first_seen) {
         o.insert("timestamp".into(), t);
@@ -202,15 +214,11 @@ fn named_of(r: &ResourceRef) -> String {
 }
 
 fn folded(f: &FoldedFindings) -> Value {
-    let mut o = result(&f.rule_id, &f.severity, None, "fail");
-    o.insert(
-        "message".into(),
-        format!(
-            "{} findings of {} ({}) folded to keep the report within its size; the PostureReport lists their fingerprints",
-            f.count, f.rule_id, f.title
-        )
-        .into(),
+    let message = format!(
+        "{} findings of {} ({}) folded to keep the report within its size; the PostureReport lists their fingerprints",
+        f.count, f.rule_id, f.title
     );
+    let mut o = result(&f.rule_id, &f.severity, None, "fail", message);
     if let Some(t) = timestamp(&f.first_seen) {
         o.insert("timestamp".into(), t);
     }
@@ -227,15 +235,11 @@ fn folded(f: &FoldedFindings) -> Value {
 }
 
 fn excepted(e: &ExceptedFinding) -> Value {
-    let mut o = result(&e.rule_id, &e.severity, None, "skip");
-    o.insert(
-        "message".into(),
-        format!(
-            "accepted by exception {} (owner {}) until {}",
-            e.exception, e.owner, e.expires
-        )
-        .into(),
+    let message = format!(
+        "accepted by exception {} (owner {}) until {}",
+        e.exception, e.owner, e.expires
     );
+    let mut o = result(&e.rule_id, &e.severity, None, "skip", message);
     o.insert("resources".into(), json!([resource(&e.resource)]));
     o.insert(
         "properties".into(),

@@ -60,13 +60,16 @@ async fn readme_install_command_works_on_a_fresh_cluster_and_again() -> Result<(
     let cluster = &extra.cluster;
     let kubectl = cluster.bin.join("kubectl");
     // Twice: a fresh cluster, then an installed one (an upgrade applies the same way).
-    for run in ["fresh", "again"] {
-        let out = Command::new(&kubectl)
-            .args(&command[1..])
+    let run_kubectl = |args: &[String]| {
+        Command::new(&kubectl)
+            .args(args)
             .current_dir(repo())
             .env("KUBECONFIG", &cluster.kubeconfig)
             .output()
-            .context("running kubectl")?;
+            .context("running kubectl")
+    };
+    for run in ["fresh", "again"] {
+        let out = run_kubectl(&command[1..])?;
         let stderr = String::from_utf8_lossy(&out.stderr);
         if !out.status.success() {
             bail!(
@@ -121,12 +124,7 @@ async fn readme_install_command_works_on_a_fresh_cluster_and_again() -> Result<(
     // The OpenReports opt-in, as the README says it: the grant, and the flag by its
     // environment variable.
     for command in readme_openreports_commands()? {
-        let out = Command::new(&kubectl)
-            .args(&command[1..])
-            .current_dir(repo())
-            .env("KUBECONFIG", &cluster.kubeconfig)
-            .output()
-            .context("running kubectl")?;
+        let out = run_kubectl(&command[1..])?;
         ensure!(
             out.status.success(),
             "`{}`: {}",
