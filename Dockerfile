@@ -17,7 +17,7 @@ RUN arch="${TARGETARCH:-$(dpkg --print-architecture)}" \
 RUN rustup target add "$(cat /rust-target)" && apt-get update && apt-get install -y --no-install-recommends musl-tools && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-# The C in the build (mimalloc) is compiled with musl-gcc: cc-rs finds it by itself only for
+# The C in the build (jemalloc) is compiled with musl-gcc: cc-rs finds it by itself only for
 # x86_64, and would take the glibc compiler on arm64.
 RUN target="$(cat /rust-target)" \
     && env "CC_$(echo "$target" | tr - _)=musl-gcc" cargo build --release --locked -p rampart --target "$target" \

@@ -18,11 +18,13 @@ mod source;
 use clap::Parser;
 use std::process::ExitCode;
 
-// The operator's memory follows what it holds: mimalloc hands freed pages back to the
-// system, where the default allocator kept every pass's peak (measured with
-// `just bench-scale`, docs/performance.md).
+// The operator's memory follows what it holds: jemalloc, with one arena and freed pages
+// handed back within a second by its background thread (`.cargo/config.toml`), left the
+// least memory resident after each pass of the allocators measured with
+// `scripts/bench-scale` (glibc kept every pass's peak; mimalloc about a quarter more than
+// jemalloc; docs/performance.md).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
