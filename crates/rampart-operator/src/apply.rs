@@ -45,6 +45,23 @@ pub enum ApplyError {
 }
 
 impl ApplyError {
+    /// How long the API server asked to wait before the next request (API Priority and
+    /// Fairness sends it with 429), when it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        let (ApplyError::Read(e) | ApplyError::Write { source: e, .. }) = self else {
+            return None;
+        };
+        match e {
+            kube::Error::Api(status) => status
+                .details
+                .as_ref()
+                .map(|d| d.retry_after_seconds)
+                .filter(|s| *s > 0)
+                .map(|s| Duration::from_secs(s.into())),
+            _ => None,
+        }
+    }
+
     /// Whether the report CRDs are not served (never installed, deleted, or being deleted):
     /// nothing to do but evaluate on and write once they are back.
     pub fn is_missing_crd(&self) -> bool {

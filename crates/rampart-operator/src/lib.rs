@@ -35,6 +35,7 @@ pub mod open;
 pub mod openreports;
 pub mod placement;
 pub mod report;
+pub mod retry;
 pub mod run;
 pub mod snapshot;
 pub mod watch_state;

@@ -36,6 +36,7 @@ use crate::held::{Held, Replaced};
 use crate::metrics::Metrics;
 use crate::placement::report_key;
 use crate::report::{self, Accepted, Book, Built, Inputs, Rebuild, Transitions};
+use crate::retry::Retry;
 use crate::watch_state::{Failure, Recovery, WatchState};
 use crate::written::{self, Vanished};
 use futures::StreamExt;
@@ -314,6 +315,8 @@ struct Pipeline {
     next_expiry: Option<Timestamp>,
     watching: Watching,
     writer: Writer,
+    /// When writes that failed are tried again.
+    retry: Retry,
     scraper: Scraper,
     live: Live,
     next_resync: tokio::time::Instant,
@@ -358,6 +361,7 @@ impl Pipeline {
             in_force: InForce::default(),
             accepted: BTreeMap::new(),
             next_expiry: None,
+            retry: Retry::default(),
             scraper: Scraper::new(config.apiserver_metrics_interval),
             next_resync: tokio::time::Instant::now() + config.resync,
             live,
@@ -404,6 +408,7 @@ impl Pipeline {
         self.live.book = Book::default();
         self.live.derived = Derived::default();
         self.in_force = InForce::default();
+        self.retry = Retry::default();
         let changed = &mut self.watching.changed;
         tokio::select! {
             Some(()) = changed.recv() => {
@@ -769,6 +774,7 @@ impl Pipeline {
         metrics.record_crds_missing(crds_missing);
         match result {
             Ok(applied) => {
+                self.retry.succeeded();
                 let transitions = Transitions::between(&applied.before, &built.reports);
                 metrics.record_transitions(&transitions);
                 metrics.record_writes(&built.reports, applied.written);
@@ -786,10 +792,13 @@ impl Pipeline {
             }
             Err(e) => {
                 metrics.record_apply_error(&e);
+                let wait = self.retry.failed(Instant::now(), e.retry_after());
+                let retry_in_s = wait.as_secs_f64();
+                let failures = self.retry.failures();
                 if crds_missing {
-                    warn!(error = %e, "the report CRDs are not installed (kubectl apply --server-side -f crds/rampart.yaml); evaluating on, and writing every report once they exist");
+                    warn!(error = %e, retry_in_s, "the report CRDs are not installed (kubectl apply --server-side -f crds/rampart.yaml); evaluating on, and writing every report once they exist");
                 } else {
-                    warn!(error = %e, "writing reports failed; retrying at the next evaluation");
+                    warn!(error = %e, retry_in_s, failures, "writing reports failed; trying again after a wait that doubles while writes fail");
                 }
                 None
             }
@@ -802,6 +811,7 @@ impl Pipeline {
         let failure_due = self.watching.state.next_deadline(Instant::now());
         let totals_due = self.writer.totals_due();
         let expiry_due = self.next_expiry.map(instant_of);
+        let retry_due = self.retry.due();
         let changed = &mut self.watching.changed;
         tokio::select! {
             Some(()) = changed.recv() => {
@@ -814,6 +824,7 @@ impl Pipeline {
             _ = sleep_until_some(failure_due) => debug!("a watch has failed for the grace period"),
             _ = sleep_until_some(totals_due) => debug!("the cluster's totals held back are due"),
             _ = sleep_until_some(expiry_due) => info!("an exception expires; evaluating what it covered"),
+            _ = sleep_until_some(retry_due) => info!("writing again the reports a failed write left"),
             _ = leadership_changed(&mut self.config.leader) => {
                 if !is_leader(&self.config.leader) {
                     info!("lost leadership; standing by");
