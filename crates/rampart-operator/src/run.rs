@@ -792,12 +792,14 @@ impl Pipeline {
             }
             Err(e) => {
                 metrics.record_apply_error(&e);
-                let wait = self.retry.failed(Instant::now(), e.retry_after());
-                let retry_in_s = wait.as_secs_f64();
-                let failures = self.retry.failures();
                 if crds_missing {
-                    warn!(error = %e, retry_in_s, "the report CRDs are not installed (kubectl apply --server-side -f crds/rampart.yaml); evaluating on, and writing every report once they exist");
+                    // The watch of the reports lists them again once the CRDs are back,
+                    // and that brings the next pass: no schedule of evaluations meanwhile.
+                    warn!(error = %e, "the report CRDs are not installed (kubectl apply --server-side -f crds/rampart.yaml); evaluating on, and writing every report once they exist");
                 } else {
+                    let wait = self.retry.failed(Instant::now(), e.retry_after());
+                    let retry_in_s = wait.as_secs_f64();
+                    let failures = self.retry.failures();
                     warn!(error = %e, retry_in_s, failures, "writing reports failed; trying again after a wait that doubles while writes fail");
                 }
                 None
