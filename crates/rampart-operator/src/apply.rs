@@ -199,7 +199,11 @@ impl Writer {
     ) -> Result<Writer, ApplyError> {
         let mut w = Writer::default();
         if export {
-            w.export = Some(Exporter::load(client, HASH_ANNOTATION).await?);
+            w.export = Some(
+                Exporter::load(client, HASH_ANNOTATION)
+                    .await
+                    .map_err(ApplyError::Read)?,
+            );
         }
         let reports: Api<PostureReport> = Api::all(client.clone());
         for r in reports
@@ -349,9 +353,13 @@ impl Writer {
                         None,
                         &reports.cluster,
                         &reports.cluster_hash,
-                        HASH_ANNOTATION,
+                        (FIELD_MANAGER, HASH_ANNOTATION),
                     )
-                    .await?;
+                    .await
+                    .map_err(|source| ApplyError::Write {
+                        name: "OpenReports ClusterReport".to_owned(),
+                        source,
+                    })?;
             }
         }
         let before = remember(&mut self.open, reports);
@@ -370,18 +378,23 @@ impl Writer {
             return Ok(());
         };
         let name = ns.map_or_else(|| CLUSTER_REPORT_NAME.to_owned(), Clone::clone);
-        let report = built
-            .report()
-            .map_err(|source| ApplyError::Encode { name, source })?;
+        let report = built.report().map_err(|source| ApplyError::Encode {
+            name: name.clone(),
+            source,
+        })?;
         export
             .write(
                 client,
                 ns.map(String::as_str),
                 &report,
                 &built.hash,
-                HASH_ANNOTATION,
+                (FIELD_MANAGER, HASH_ANNOTATION),
             )
             .await
+            .map_err(|source| ApplyError::Write {
+                name: format!("{name}/{} (OpenReports)", crate::openreports::NAME),
+                source,
+            })
     }
 }
 

@@ -7,8 +7,7 @@
 //! the copies lists them, every report without its copy is built again and the copy is
 //! written.
 
-use crate::apply::{ApplyError, FIELD_MANAGER};
-use crate::openreports::{self, MANAGED_BY, NAME, OpenClusterReport, OpenReport};
+use crate::openreports::{self, NAME, OpenClusterReport, OpenReport, selector};
 use crate::placement::report_key;
 use crate::written::Gone;
 use kube::api::{ListParams, Patch, PatchParams};
@@ -36,11 +35,6 @@ pub struct Exporter {
     pub writes: u64,
 }
 
-/// The label selector of Rampart's own copies.
-pub fn selector() -> String {
-    format!("{}={}", MANAGED_BY.0, MANAGED_BY.1)
-}
-
 /// What a failed request says about the copies, when it is one the writer waits out.
 fn blocked_by(error: &kube::Error) -> Option<Blocked> {
     let kube::Error::Api(status) = error else {
@@ -56,7 +50,7 @@ fn blocked_by(error: &kube::Error) -> Option<Blocked> {
 impl Exporter {
     /// Reads the copies already in the cluster, so a restart rewrites none that is
     /// unchanged. Missing CRDs or a missing grant leave it empty (and say so).
-    pub async fn load(client: &Client, hash_annotation: &str) -> Result<Exporter, ApplyError> {
+    pub async fn load(client: &Client, hash_annotation: &str) -> Result<Exporter, kube::Error> {
         let mut e = Exporter::default();
         let params = ListParams::default().labels(&selector());
         let namespaced: Api<PartialObjectMeta<OpenReport>> = Api::all(client.clone());
@@ -88,7 +82,7 @@ impl Exporter {
             }
             Err(error) => match blocked_by(&error) {
                 Some(why) => e.block(why, &error),
-                None => return Err(ApplyError::Read(error)),
+                None => return Err(error),
             },
         }
         Ok(e)
@@ -116,17 +110,18 @@ impl Exporter {
     /// Writes the copy of one report: a `Report` in `namespace`, or the `ClusterReport`.
     /// A copy the cluster cannot take now (CRDs not served, no grant, the namespace gone)
     /// is left unwritten, for the watch of the copies to bring back; any other failure is
-    /// the writer's.
+    /// the writer's. `writer`: the field manager and the hash annotation.
     pub async fn write(
         &mut self,
         client: &Client,
         namespace: Option<&str>,
         report: &Report,
         hash: &str,
-        hash_annotation: &str,
-    ) -> Result<(), ApplyError> {
+        writer: (&str, &str),
+    ) -> Result<(), kube::Error> {
+        let (field_manager, hash_annotation) = writer;
         let body = openreports::body(namespace, report, hash, hash_annotation);
-        let params = PatchParams::apply(FIELD_MANAGER).force();
+        let params = PatchParams::apply(field_manager).force();
         let sent = match namespace {
             Some(ns) => {
                 let api: Api<OpenReport> = Api::namespaced(client.clone(), ns);
@@ -159,13 +154,7 @@ impl Exporter {
                     self.block(why, &error);
                     Ok(())
                 }
-                None => Err(ApplyError::Write {
-                    name: format!(
-                        "{}/{NAME}",
-                        namespace.unwrap_or("openreports ClusterReport")
-                    ),
-                    source: error,
-                }),
+                None => Err(error),
             },
         }
     }

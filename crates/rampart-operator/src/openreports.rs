@@ -26,6 +26,11 @@ pub const SOURCE: &str = "rampart";
 /// Rampart's reports carry this label, so its watches and lists see only its own.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "rampart");
 
+/// The label selector of Rampart's own copies.
+pub fn selector() -> String {
+    format!("{}={}", MANAGED_BY.0, MANAGED_BY.1)
+}
+
 /// An OpenReports kind as Rampart reads it: metadata alone (what it wrote is in its own
 /// report; it only needs to know which exist and what hash they carry).
 macro_rules! openreports_kind {

@@ -7,8 +7,7 @@
 //! (after the CRDs came back, or a watch expired) says which reports exist. The writer
 //! then forgets those hashes and the next pass writes the reports again.
 
-use crate::export;
-use crate::openreports::{OpenClusterReport, OpenReport};
+use crate::openreports::{OpenClusterReport, OpenReport, selector};
 use crate::placement::report_key;
 use crate::watch_state::is_expired;
 use futures::{StreamExt, future};
@@ -110,7 +109,7 @@ where
 {
     let api: Api<PartialObjectMeta<K>> = Api::all(client.clone());
     let config = if which.exported {
-        watcher::Config::default().labels(&export::selector())
+        watcher::Config::default().labels(&selector())
     } else {
         watcher::Config::default()
     };
