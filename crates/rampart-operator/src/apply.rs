@@ -15,6 +15,7 @@ use rampart_rules::Severity;
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
+use tracing::warn;
 
 pub const FIELD_MANAGER: &str = "rampart";
 const HASH_ANNOTATION: &str = "rampart.dev/content-hash";
@@ -95,6 +96,13 @@ pub fn remember(open: &mut Open, reports: &Reports) -> Open {
     before
 }
 
+/// Whether a failed write says the one report was refused (admission, validation, size),
+/// rather than that the API server is failing or throttling (5xx, 429), after which no
+/// further request should follow at once.
+fn refuses_one_report(code: u16) -> bool {
+    matches!(code, 400 | 403 | 413 | 422)
+}
+
 /// Until when a ClusterPostureReport write waits, given what the last one said apart
 /// from its totals (`sent`, with when) and what this one says (`content`): only a write
 /// that would change the totals alone waits, and only within [`TOTALS_INTERVAL`] of the
@@ -112,8 +120,11 @@ fn held_back_until(
 /// What one successful write did.
 #[derive(Debug)]
 pub struct Applied {
-    /// Reports sent; the others were unchanged.
+    /// Reports sent; the others were unchanged or refused.
     pub written: u64,
+    /// Reports the API server refused (admission, validation, size), by key: left to
+    /// write again, while the others were written.
+    pub refused: Vec<String>,
     /// The findings open before the write in the reports it built or dropped, to tell
     /// what it detected and resolved ([`crate::report::Transitions`]).
     pub before: Open,
@@ -248,6 +259,7 @@ impl Writer {
     async fn write(&mut self, client: &Client, reports: &Reports) -> Result<Applied, ApplyError> {
         let params = PatchParams::apply(FIELD_MANAGER).force();
         let mut written = 0;
+        let mut refused = Vec::new();
         for (ns, built) in &reports.namespaces {
             let hash = &built.hash;
             let copy_due = self.export.as_ref().is_some_and(|e| e.due(ns, hash));
@@ -283,6 +295,15 @@ impl Writer {
                             && e.reason == "Forbidden"
                             && e.message.contains("being terminated")) =>
                 {
+                    self.unwritten.insert(ns.clone());
+                    continue;
+                }
+                // This report refused, not the API server failing: the others go on.
+                Err(kube::Error::Api(e)) if refuses_one_report(e.code) => {
+                    if refused.is_empty() {
+                        warn!(report = %ns, error = %e.message, "the API server refused a report; writing the others, and this one again later");
+                    }
+                    refused.push(ns.clone());
                     self.unwritten.insert(ns.clone());
                     continue;
                 }
@@ -362,9 +383,15 @@ impl Writer {
                     })?;
             }
         }
+        // A refused report's findings count as open all the same: they were detected, and
+        // their first-seen times carry over to the write that lands.
         let before = remember(&mut self.open, reports);
         self.writes += written;
-        Ok(Applied { written, before })
+        Ok(Applied {
+            written,
+            refused,
+            before,
+        })
     }
 
     /// Writes the OpenReports copy of a namespace's report.

@@ -774,10 +774,20 @@ impl Pipeline {
         metrics.record_crds_missing(crds_missing);
         match result {
             Ok(applied) => {
-                self.retry.succeeded();
+                if applied.refused.is_empty() {
+                    self.retry.succeeded();
+                } else {
+                    let wait = self.retry.failed(Instant::now(), None);
+                    warn!(
+                        refused = applied.refused.len(),
+                        retry_in_s = wait.as_secs_f64(),
+                        failures = self.retry.failures(),
+                        "reports refused by the API server; the others are written, these are tried again after a wait that doubles"
+                    );
+                }
                 let transitions = Transitions::between(&applied.before, &built.reports);
                 metrics.record_transitions(&transitions);
-                metrics.record_writes(&built.reports, applied.written);
+                metrics.record_writes(&built.reports, applied.written, applied.refused.len());
                 let announced = events::announce(
                     &self.client,
                     &transitions,

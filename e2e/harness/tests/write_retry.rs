@@ -1,7 +1,7 @@
 //! A report write the API server refuses is tried again on its own, after a wait that
 //! doubles, and lands once the refusal ends: no change in the cluster is needed to bring
-//! it. The refusal is real admission: a ValidatingAdmissionPolicy that denies every
-//! PostureReport write in one namespace.
+//! it; meanwhile the other reports are written. The refusal is real admission: a
+//! ValidatingAdmissionPolicy that denies every PostureReport write in one namespace.
 
 use anyhow::{Context as _, Result, ensure};
 use kube::Api;
@@ -51,6 +51,9 @@ async fn a_refused_report_write_is_tried_again_until_it_lands() -> Result<()> {
     let cluster = Cluster::connect().await?;
     let kubeconfig = install(&cluster).await?;
     let ns = TestNamespace::create(&cluster, "write-retry").await?;
+    // Its report sorts after the refused one's ("o" after the digits): written all the
+    // same, while the refused one waits.
+    let other = TestNamespace::create(&cluster, "write-retry-ok").await?;
     let name = format!("refuse-{}", ns.name);
     apply_yaml(&cluster.client, None, &policy(&name, &ns.name)).await?;
     // The API server loads a policy a moment after it is created: wait until it refuses.
@@ -91,7 +94,12 @@ async fn a_refused_report_write_is_tried_again_until_it_lands() -> Result<()> {
         &["--leader-election", "false"],
     )?;
     operator.wait_ready().await?;
-    apply_yaml(&cluster.client, None, &privileged_pod(&ns.name)).await?;
+    let pods = format!(
+        "{}---\n{}",
+        privileged_pod(&ns.name),
+        privileged_pod(&other.name)
+    );
+    apply_yaml(&cluster.client, None, &pods).await?;
     let failed = || {
         metric_sum_where(
             operator.health,
@@ -109,6 +117,19 @@ async fn a_refused_report_write_is_tried_again_until_it_lands() -> Result<()> {
         reports.get_opt("posture").await?.is_none(),
         "the refused report is not there"
     );
+    let others: Api<PostureReport> = Api::namespaced(cluster.client.clone(), &other.name);
+    wait_for(
+        "the other namespace's report, while the first is refused",
+        WAIT,
+        || async {
+            Ok(others
+                .get_opt("posture")
+                .await?
+                .filter(|r| r.spec.report.findings.iter().any(|f| f.rule_id == "POD003")))
+        },
+    )
+    .await
+    .with_context(|| operator.log())?;
     ensure!(
         operator.log().contains(REFUSAL) && operator.log().contains("retry_in_s"),
         "the log names the refusal and when it tries again:\n{}",
@@ -150,5 +171,6 @@ async fn a_refused_report_write_is_tried_again_until_it_lands() -> Result<()> {
     );
     ensure!(report.spec.report.summary.critical >= 1);
     ns.delete().await?;
+    other.delete().await?;
     Ok(())
 }

@@ -180,12 +180,18 @@ impl Metrics {
     }
 
     /// One pass's writes: `written` reports were sent, the others were unchanged.
-    pub fn record_writes(&self, reports: &Reports, written: u64) {
+    pub fn record_writes(&self, reports: &Reports, written: u64, refused: usize) {
         let total = (reports.namespaces.len() + reports.kept) as u64 + 1;
+        let refused = refused as u64;
         self.writes.with_label_values(&["written"]).inc_by(written);
         self.writes
             .with_label_values(&["unchanged"])
-            .inc_by(total.saturating_sub(written));
+            .inc_by(total.saturating_sub(written + refused));
+        // Each refused report is a failed write and a failed request.
+        self.writes.with_label_values(&["failed"]).inc_by(refused);
+        self.api_errors
+            .with_label_values(&["PostureReport"])
+            .inc_by(refused);
         self.truncated.inc_by(reports.truncated as u64);
     }
 

@@ -133,7 +133,7 @@ fn every_documented_metric_is_served_as_documented() {
     let mut transitions = Transitions::between(&none, &reports);
     transitions.resolved = transitions.detected.clone();
     m.record_transitions(&transitions);
-    m.record_writes(&reports, 1);
+    m.record_writes(&reports, 1, 0);
     m.record_api_error("Pod");
     m.record_watched(&[("Pod", 3)]);
     m.observe_evaluation(Duration::from_millis(20));
