@@ -252,6 +252,10 @@ impl Writer {
         let result = self.write(client, reports).await;
         if result.is_err() {
             self.unwritten.extend(reports.built());
+            // Totals held back wait for the next try, which the failure schedules: a due
+            // time already past would wake the loop again at once, pass after pass, for
+            // as long as the API server is away.
+            self.totals_due = None;
         }
         result
     }
