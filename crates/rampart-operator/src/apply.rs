@@ -266,62 +266,23 @@ impl Writer {
         let mut refused = Vec::new();
         for (ns, built) in &reports.namespaces {
             let hash = &built.hash;
-            let copy_due = self.export.as_ref().is_some_and(|e| e.due(ns, hash));
             if self.hashes.get(ns.as_str()) == Some(hash) {
-                if copy_due {
-                    self.write_copy(client, Some(ns), built).await?;
-                }
                 self.skipped += 1;
+            } else if self
+                .write_report(client, &params, ns, built, &mut refused)
+                .await?
+            {
+                written += 1;
+            } else {
+                // Not in the cluster: no copy of it either.
                 continue;
             }
-            let report = built.json().map_err(|source| ApplyError::Encode {
-                name: format!("{ns}/{POSTURE_REPORT_NAME}"),
-                source,
-            })?;
-            let body = json!({
-                "apiVersion": "rampart.dev/v1alpha1",
-                "kind": "PostureReport",
-                "metadata": {"name": POSTURE_REPORT_NAME, "namespace": ns,
-                             "annotations": {HASH_ANNOTATION: hash}},
-                "report": report,
-            });
-            let api: Api<PostureReport> = Api::namespaced(client.clone(), ns);
-            match api
-                .patch(POSTURE_REPORT_NAME, &params, &Patch::Apply(&body))
-                .await
-            {
-                Ok(_) => {}
-                // The namespace went away between evaluation and write, or the CRDs did:
-                // the next pass builds it again, and finds out which.
-                Err(kube::Error::Api(e))
-                    if e.code == 404
-                        || (e.code == 403
-                            && e.reason == "Forbidden"
-                            && e.message.contains("being terminated")) =>
-                {
-                    self.unwritten.insert(ns.clone());
-                    continue;
-                }
-                // This report refused, not the API server failing: the others go on.
-                Err(kube::Error::Api(e)) if refuses_one_report(e.code) => {
-                    if refused.is_empty() {
-                        warn!(report = %ns, error = %e.message, "the API server refused a report; writing the others, and this one again later");
-                    }
-                    refused.push(ns.clone());
-                    self.unwritten.insert(ns.clone());
-                    continue;
-                }
-                Err(source) => {
-                    return Err(ApplyError::Write {
-                        name: format!("{ns}/{POSTURE_REPORT_NAME}"),
-                        source,
-                    });
-                }
-            }
-            self.hashes.insert(ns.clone(), hash.clone());
-            written += 1;
-            if copy_due {
-                self.write_copy(client, Some(ns), built).await?;
+            if self.export.as_ref().is_some_and(|e| e.due(ns, hash)) {
+                let report = built.report().map_err(|source| ApplyError::Encode {
+                    name: format!("{ns}/{POSTURE_REPORT_NAME}"),
+                    source,
+                })?;
+                self.write_copy(client, Some(ns), &report, hash).await?;
             }
         }
         // The report's own hash was taken when it was built; the cluster's totals change
@@ -369,23 +330,13 @@ impl Writer {
         } else {
             self.skipped += 1;
         }
-        if let Some(export) = self.export.as_mut() {
-            let key = report_key(None);
-            if export.due(&key, &reports.cluster_hash) {
-                export
-                    .write(
-                        client,
-                        None,
-                        &reports.cluster,
-                        &reports.cluster_hash,
-                        (FIELD_MANAGER, HASH_ANNOTATION),
-                    )
-                    .await
-                    .map_err(|source| ApplyError::Write {
-                        name: "OpenReports ClusterReport".to_owned(),
-                        source,
-                    })?;
-            }
+        let cluster_copy_due = self
+            .export
+            .as_ref()
+            .is_some_and(|e| e.due(&report_key(None), &reports.cluster_hash));
+        if cluster_copy_due {
+            self.write_copy(client, None, &reports.cluster, &reports.cluster_hash)
+                .await?;
         }
         // A refused report's findings count as open all the same: they were detected, and
         // their first-seen times carry over to the write that lands.
@@ -398,32 +349,90 @@ impl Writer {
         })
     }
 
-    /// Writes the OpenReports copy of a namespace's report.
+    /// Writes one namespace's report; whether it is in the cluster now. A report the API
+    /// server refused, or whose namespace (or CRD) is gone, is left for the next pass.
+    async fn write_report(
+        &mut self,
+        client: &Client,
+        params: &PatchParams,
+        ns: &str,
+        built: &BuiltReport,
+        refused: &mut Vec<String>,
+    ) -> Result<bool, ApplyError> {
+        let report = built.json().map_err(|source| ApplyError::Encode {
+            name: format!("{ns}/{POSTURE_REPORT_NAME}"),
+            source,
+        })?;
+        let body = json!({
+            "apiVersion": "rampart.dev/v1alpha1",
+            "kind": "PostureReport",
+            "metadata": {"name": POSTURE_REPORT_NAME, "namespace": ns,
+                         "annotations": {HASH_ANNOTATION: built.hash}},
+            "report": report,
+        });
+        let api: Api<PostureReport> = Api::namespaced(client.clone(), ns);
+        match api
+            .patch(POSTURE_REPORT_NAME, params, &Patch::Apply(&body))
+            .await
+        {
+            Ok(_) => {}
+            // The namespace went away between evaluation and write, or the CRDs did:
+            // the next pass builds it again, and finds out which.
+            Err(kube::Error::Api(e))
+                if e.code == 404
+                    || (e.code == 403
+                        && e.reason == "Forbidden"
+                        && e.message.contains("being terminated")) =>
+            {
+                self.unwritten.insert(ns.to_owned());
+                return Ok(false);
+            }
+            // This report refused, not the API server failing: the others go on.
+            Err(kube::Error::Api(e)) if refuses_one_report(e.code) => {
+                if refused.is_empty() {
+                    warn!(report = %ns, error = %e.message, "the API server refused a report; writing the others, and this one again later");
+                }
+                refused.push(ns.to_owned());
+                self.unwritten.insert(ns.to_owned());
+                return Ok(false);
+            }
+            Err(source) => {
+                return Err(ApplyError::Write {
+                    name: format!("{ns}/{POSTURE_REPORT_NAME}"),
+                    source,
+                });
+            }
+        }
+        self.hashes.insert(ns.to_owned(), built.hash.clone());
+        Ok(true)
+    }
+
+    /// Writes the OpenReports copy of a report: a namespace's, or the cluster's (`None`).
     async fn write_copy(
         &mut self,
         client: &Client,
-        ns: Option<&String>,
-        built: &BuiltReport,
+        namespace: Option<&str>,
+        report: &Report,
+        hash: &str,
     ) -> Result<(), ApplyError> {
         let Some(export) = self.export.as_mut() else {
             return Ok(());
         };
-        let name = ns.map_or_else(|| CLUSTER_REPORT_NAME.to_owned(), Clone::clone);
-        let report = built.report().map_err(|source| ApplyError::Encode {
-            name: name.clone(),
-            source,
-        })?;
         export
             .write(
                 client,
-                ns.map(String::as_str),
-                &report,
-                &built.hash,
+                namespace,
+                report,
+                hash,
                 (FIELD_MANAGER, HASH_ANNOTATION),
             )
             .await
             .map_err(|source| ApplyError::Write {
-                name: format!("{name}/{} (OpenReports)", crate::openreports::NAME),
+                name: format!(
+                    "OpenReports {}/{}",
+                    namespace.unwrap_or("cluster"),
+                    crate::openreports::NAME
+                ),
                 source,
             })
     }

@@ -11,7 +11,7 @@ use crate::openreports::{self, NAME, OpenClusterReport, OpenReport, selector};
 use crate::placement::report_key;
 use crate::written::Gone;
 use kube::api::{ListParams, Patch, PatchParams};
-use kube::core::PartialObjectMeta;
+use kube::core::{ObjectMeta, PartialObjectMeta};
 use kube::{Api, Client};
 use rampart_crd::Report;
 use std::collections::{BTreeSet, HashMap};
@@ -47,29 +47,29 @@ fn blocked_by(error: &kube::Error) -> Option<Blocked> {
     }
 }
 
+/// The metadata of Rampart's copies in the cluster, of both kinds.
+async fn list_copies(client: &Client) -> Result<Vec<ObjectMeta>, kube::Error> {
+    let params = ListParams::default().labels(&selector());
+    let namespaced: Api<PartialObjectMeta<OpenReport>> = Api::all(client.clone());
+    let cluster: Api<PartialObjectMeta<OpenClusterReport>> = Api::all(client.clone());
+    let reports = namespaced.list_metadata(&params).await?;
+    let clusters = cluster.list_metadata(&params).await?;
+    Ok(reports
+        .items
+        .into_iter()
+        .map(|r| r.metadata)
+        .chain(clusters.items.into_iter().map(|r| r.metadata))
+        .collect())
+}
+
 impl Exporter {
     /// Reads the copies already in the cluster, so a restart rewrites none that is
     /// unchanged. Missing CRDs or a missing grant leave it empty (and say so).
     pub async fn load(client: &Client, hash_annotation: &str) -> Result<Exporter, kube::Error> {
         let mut e = Exporter::default();
-        let params = ListParams::default().labels(&selector());
-        let namespaced: Api<PartialObjectMeta<OpenReport>> = Api::all(client.clone());
-        let cluster: Api<PartialObjectMeta<OpenClusterReport>> = Api::all(client.clone());
-        let listed = match namespaced.list_metadata(&params).await {
-            Ok(reports) => cluster
-                .list_metadata(&params)
-                .await
-                .map(|clusters| (reports, clusters)),
-            Err(error) => Err(error),
-        };
-        match listed {
-            Ok((reports, clusters)) => {
-                let metas = reports
-                    .items
-                    .iter()
-                    .map(|r| &r.metadata)
-                    .chain(clusters.items.iter().map(|r| &r.metadata));
-                for meta in metas.filter(|m| m.name.as_deref() == Some(NAME)) {
+        match list_copies(client).await {
+            Ok(metas) => {
+                for meta in metas.iter().filter(|m| m.name.as_deref() == Some(NAME)) {
                     let hash = meta
                         .annotations
                         .as_ref()

@@ -143,17 +143,23 @@ impl WatchState {
     }
 }
 
-/// HTTP 410 Gone: the resource version the watch resumed from was compacted away.
-pub fn is_expired(error: &watcher::Error) -> bool {
+/// The HTTP status the API server answered a failed watch or list with, if it answered.
+pub fn status_code(error: &watcher::Error) -> Option<u16> {
     match error {
-        watcher::Error::WatchError(status) => status.code == 410,
+        watcher::Error::WatchError(status) => Some(status.code),
         watcher::Error::InitialListFailed(e)
         | watcher::Error::WatchStartFailed(e)
-        | watcher::Error::WatchFailed(e) => {
-            matches!(e, kube::Error::Api(status) if status.code == 410)
-        }
-        watcher::Error::NoResourceVersion => false,
+        | watcher::Error::WatchFailed(e) => match e {
+            kube::Error::Api(status) => Some(status.code),
+            _ => None,
+        },
+        watcher::Error::NoResourceVersion => None,
     }
+}
+
+/// HTTP 410 Gone: the resource version the watch resumed from was compacted away.
+pub fn is_expired(error: &watcher::Error) -> bool {
+    status_code(error) == Some(410)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 
 use crate::openreports::{OpenClusterReport, OpenReport, selector};
 use crate::placement::report_key;
-use crate::watch_state::is_expired;
+use crate::watch_state::{is_expired, status_code};
 use futures::{StreamExt, future};
 use kube::core::PartialObjectMeta;
 use kube::runtime::watcher::Event;
@@ -157,15 +157,7 @@ where
 
 /// A watch failure that means the kind is not served or not granted.
 fn is_unavailable(error: &watcher::Error) -> bool {
-    match error {
-        watcher::Error::InitialListFailed(e)
-        | watcher::Error::WatchStartFailed(e)
-        | watcher::Error::WatchFailed(e) => {
-            matches!(e, kube::Error::Api(status) if status.code == 404 || status.code == 403)
-        }
-        watcher::Error::WatchError(status) => status.code == 404 || status.code == 403,
-        watcher::Error::NoResourceVersion => false,
-    }
+    matches!(status_code(error), Some(403 | 404))
 }
 
 /// Starts the watches of both report kinds, and of their OpenReports copies when

@@ -35,6 +35,14 @@ fn privileged_pod(ns: &str) -> String {
     )
 }
 
+/// The namespace's report, once it lists the privileged pod.
+async fn privileged_report(reports: &Api<PostureReport>) -> Result<Option<PostureReport>> {
+    Ok(reports
+        .get_opt("posture")
+        .await?
+        .filter(|r| r.spec.report.findings.iter().any(|f| f.rule_id == "POD003")))
+}
+
 /// Deletes an admission object by kind and name.
 async fn delete(cluster: &Cluster, kind: &str, plural: &str, name: &str) -> Result<()> {
     let gvk = GroupVersionKind::gvk("admissionregistration.k8s.io", "v1", kind);
@@ -121,12 +129,7 @@ async fn a_refused_report_write_is_tried_again_until_it_lands() -> Result<()> {
     wait_for(
         "the other namespace's report, while the first is refused",
         WAIT,
-        || async {
-            Ok(others
-                .get_opt("posture")
-                .await?
-                .filter(|r| r.spec.report.findings.iter().any(|f| f.rule_id == "POD003")))
-        },
+        || privileged_report(&others),
     )
     .await
     .with_context(|| operator.log())?;
@@ -155,12 +158,7 @@ async fn a_refused_report_write_is_tried_again_until_it_lands() -> Result<()> {
     let report = wait_for(
         "the report once the refusal is lifted",
         Duration::from_secs(75),
-        || async {
-            Ok(reports
-                .get_opt("posture")
-                .await?
-                .filter(|r| r.spec.report.findings.iter().any(|f| f.rule_id == "POD003")))
-        },
+        || privileged_report(&reports),
     )
     .await
     .with_context(|| operator.log())?;
