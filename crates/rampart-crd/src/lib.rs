@@ -251,7 +251,8 @@ pub struct ExceptedFinding {
     pub exception: String,
     /// Who accepted it.
     pub owner: String,
-    /// When the exception stops applying (RFC 3339).
+    /// When the exception stops applying (RFC 3339); empty for Rampart's built-in
+    /// acceptance of its own Secret grant, which does not expire.
     pub expires: String,
     /// The finding's fingerprint.
     pub fingerprint: String,

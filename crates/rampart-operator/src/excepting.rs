@@ -13,7 +13,7 @@ use crate::declared::Declared;
 use crate::report::Accepted;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use rampart_crd::ExceptionStatus;
-use rampart_rules::exceptions::{self, Exception, ExceptionSpec, Judged, State};
+use rampart_rules::exceptions::{self, Exception, ExceptionSpec, Judged, State, own_grant};
 use rampart_rules::{Rule, Scope, Settings, Shared};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -89,6 +89,13 @@ impl InForce {
                 };
                 (e.id(), a)
             })
+            .chain(std::iter::once((
+                own_grant::ID.to_owned(),
+                Accepted {
+                    owner: own_grant::OWNER.to_owned(),
+                    expires: String::new(),
+                },
+            )))
             .collect();
         let next_expiry = in_force.iter().map(|e| e.spec.expires).min();
         self.0 = now_in_force;

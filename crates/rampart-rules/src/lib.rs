@@ -43,6 +43,8 @@ pub mod exceptions {
     pub use crate::engine::exceptions::{
         Judged, State, count_matched, covers, in_force, judge, judge_all,
     };
+    /// Rampart's own Secret grant, accepted out of the box.
+    pub use crate::engine::own_grant;
     pub use crate::model::exception::{
         API_VERSION, CLUSTER_KIND, Exception, ExceptionError, ExceptionSpec, NAMESPACED_KIND,
         ResourceMatch, glob_matches, id_of, is_exception,

@@ -239,6 +239,11 @@ pub struct OperatorArgs {
     /// Namespace of the `rampart` Lease.
     #[arg(long, env = "POD_NAMESPACE", default_value = "rampart-system")]
     pub lease_namespace: String,
+    /// The ServiceAccount the operator runs as, in the Lease's namespace (the Deployment
+    /// passes its own through the downward API): its list and watch of Secrets is
+    /// accepted as Rampart's own, not reported (docs/exceptions.md).
+    #[arg(long, env = "POD_SERVICE_ACCOUNT", default_value = "rampart")]
+    pub service_account: String,
     /// Seconds a leader's lease lasts without renewal; a standby takes over after it.
     #[arg(long, env = "RAMPART_LEASE_DURATION_SECONDS", default_value_t = 10)]
     pub lease_duration_seconds: u64,

@@ -43,7 +43,9 @@ pub fn run(args: &OperatorArgs, kube: &KubeArgs) -> Result<ExitCode> {
         rampart_operator::health::serve(args.health_addr, health.clone(), metrics.clone())
             .await
             .with_context(|| format!("serving health endpoints on {}", args.health_addr))?;
-        let settings = crate::scan::load_settings(args.config.as_deref())?;
+        let mut settings = crate::scan::load_settings(args.config.as_deref())?;
+        settings.own_service_account =
+            Some((args.lease_namespace.clone(), args.service_account.clone()));
         let (leadership, leader) = if args.leader_election {
             let identity = format!("{instance}-{}", std::process::id());
             let (leadership, leader) = crate::leadership::Leadership::start(

@@ -210,6 +210,37 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
         "{:?}",
         rule_ids(&own.spec.report)
     );
+    // Its ClusterRole's Secret list and watch is accepted as its own, by the identity it
+    // runs as, and listed as excepted rather than left as a high finding.
+    let clusters: Api<ClusterPostureReport> = Api::all(cluster.client.clone());
+    let whole = clusters.get("cluster").await?.spec.report;
+    let about_own_role = |r: &rampart_crd::ResourceRef| {
+        r.kind == "ClusterRole" && r.name == "rampart" && r.namespace.is_none()
+    };
+    let open: Vec<&String> = whole
+        .findings
+        .iter()
+        .filter(|f| about_own_role(&f.resource))
+        .map(|f| &f.message)
+        .collect();
+    assert!(open.is_empty(), "{open:?}");
+    let accepted: Vec<(&str, &str, &str, &str)> = whole
+        .excepted
+        .iter()
+        .filter(|x| about_own_role(&x.resource))
+        .map(|x| {
+            (
+                x.rule_id.as_str(),
+                x.severity.as_str(),
+                x.exception.as_str(),
+                x.owner.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        accepted,
+        [("RBAC005", "high", "rampart:own-secret-metadata", "rampart")]
+    );
 
     // 4. Restart the operator: no firstSeen changes and no report is rewritten.
     let before = report.metadata.resource_version.clone();

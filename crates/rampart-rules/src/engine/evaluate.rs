@@ -11,6 +11,7 @@ use crate::engine::context::Context;
 use crate::engine::emit::Emitter;
 use crate::engine::exceptions;
 use crate::engine::finding::Finding;
+use crate::engine::own_grant;
 use crate::engine::rule::Rule;
 use crate::engine::score::{self, Summary};
 use crate::engine::settings::Settings;
@@ -84,16 +85,17 @@ pub fn evaluate_scope(
             if !scope.covers(scope_ns) {
                 continue;
             }
-            let exception =
+            let exception = if own_grant::covers(settings, inventory, rule, &draft) {
+                Some(Shared::new(own_grant::ID))
+            } else {
                 exceptions::covering(&settings.exceptions, rule, &draft.resource, || {
                     inventory.metadata(&draft.resource)
-                });
+                })
+                .map(|e| Shared::new(&e.id()))
+            };
             let finding = Finding::new(rule, severity, draft);
             match exception {
-                Some(e) => eval.excepted.push(Excepted {
-                    finding,
-                    exception: Shared::new(&e.id()),
-                }),
+                Some(exception) => eval.excepted.push(Excepted { finding, exception }),
                 None => eval.findings.push(finding),
             }
         }

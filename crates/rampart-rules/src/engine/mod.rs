@@ -6,6 +6,7 @@ pub mod emit;
 pub mod evaluate;
 pub mod exceptions;
 pub mod finding;
+pub mod own_grant;
 pub mod rule;
 pub mod score;
 pub mod settings;

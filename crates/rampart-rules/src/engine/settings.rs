@@ -36,6 +36,11 @@ pub struct Settings {
     /// Encryption at rest a managed platform provides, where Rampart cannot observe it.
     /// Reported as declared, never as proven.
     pub declared_encryption: Option<crate::analysis::encryption::DeclaredEncryption>,
+    /// The ServiceAccount Rampart runs as (namespace, name), whose Secret list and watch
+    /// are accepted (`engine::own_grant`). Not read from a settings file: the operator
+    /// knows who it runs as, and `rampart scan` assumes the shipped install.
+    #[serde(skip)]
+    pub own_service_account: Option<(String, String)>,
 }
 
 impl Default for Settings {
@@ -57,6 +62,7 @@ impl Default for Settings {
                 .collect(),
             allowed_registries: Vec::new(),
             declared_encryption: None,
+            own_service_account: Some(("rampart-system".to_owned(), "rampart".to_owned())),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::Report;
 use anyhow::Result;
-use rampart_rules::exceptions::State;
+use rampart_rules::exceptions::{State, own_grant};
 use rampart_rules::{Finding, Summary};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -81,7 +81,11 @@ pub fn write<W: Write>(report: &Report<'_>, out: &mut W) -> Result<()> {
                 JsonExcepted {
                     finding: &x.finding,
                     exception: &x.exception,
-                    owner: spec.map_or("", |s| s.owner.as_str()),
+                    owner: match spec {
+                        Some(s) => s.owner.as_str(),
+                        None if x.exception.as_str() == own_grant::ID => own_grant::OWNER,
+                        None => "",
+                    },
                     expires: spec.map(|s| s.expires.to_string()).unwrap_or_default(),
                 }
             })

@@ -2,7 +2,7 @@
 //! JUnit XML and GitHub annotations to a writer as they render.
 
 use crate::exceptions::Judged;
-use rampart_rules::exceptions::State;
+use rampart_rules::exceptions::{State, own_grant};
 use rampart_rules::manifest::ManifestError;
 use rampart_rules::{Evaluation, Excepted, Finding, Inventory, Severity};
 use std::collections::BTreeMap;
@@ -55,6 +55,12 @@ impl Report<'_> {
                     j.exception, spec.expires, spec.owner, spec.reason
                 )
             }
+            None if x.exception.as_str() == own_grant::ID => format!(
+                "excepted by {} (built in, owner {}): {}",
+                own_grant::ID,
+                own_grant::OWNER,
+                own_grant::REASON
+            ),
             None => format!("excepted by {}", x.exception),
         }
     }

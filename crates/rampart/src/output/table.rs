@@ -100,7 +100,7 @@ pub fn render(report: &Report<'_>, colour: bool) -> String {
     }
     let excepted = report.evaluation.excepted.len();
     if excepted > 0 {
-        let by = report.exceptions.iter().filter(|j| j.matched > 0).count();
+        let by = report.evaluation.excepted_by_exception().len();
         let _ = writeln!(
             out,
             "{excepted} findings excepted by {by} exception(s), left out of the counts and the \
