@@ -347,6 +347,11 @@ async fn main() -> Result<()> {
     let (rss_end, hwm) = memory_kib(pid).unwrap_or_default();
     rampart_e2e::terminate(&mut child);
     sampler.task.abort();
+    // The cluster's directory goes with it: keep the operator's log (with
+    // `_RJEM_MALLOC_CONF=stats_print:true`, the allocator's statistics at exit) where asked.
+    if let Ok(keep) = std::env::var("RAMPART_BENCH_KEEP_LOG") {
+        std::fs::copy(&log, &keep).with_context(|| format!("copying the log to {keep}"))?;
+    }
 
     println!();
     println!("| what | figure |");
