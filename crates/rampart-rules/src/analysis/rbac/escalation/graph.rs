@@ -5,11 +5,15 @@
 use super::action::Edge;
 use super::grants::Held;
 use super::targets::{Targets, targets};
-use super::{Escalations, Limits, Node, Step, StoredStep};
+use super::{Escalations, Limits, NO_TARGET, Node, Step, StoredStep, Via};
 use crate::analysis::rbac::permissions::{Permissions, SubjectKey, UserInfo};
 use crate::inventory::Inventory;
 use crate::model::identity::{ObjectRef, Subject};
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// The relation of the object a step acts on (a ServiceAccount, its token Secret, a
+/// workload): one per step, so it is kept apart from the objects steps share.
+const TARGET: &str = "target";
 
 /// Which part of an identity's grants a list of steps comes from.
 #[derive(Debug, Clone, Copy)]
@@ -65,7 +69,17 @@ impl Escalations {
             e.node_lists[i] = e.edge_lists_of(perms, &targets, &subject, &mut queue);
         }
         e.shortest_to_admin(admin);
+        e.forget_build_caches();
         e
+    }
+
+    /// Drops what only building needed: the graph is held as long as its inventory is
+    /// unchanged, and these lookups would double its size.
+    fn forget_build_caches(&mut self) {
+        self.object_ids = HashMap::new();
+        self.via_ids = HashMap::new();
+        self.caps = HashMap::new();
+        self.role_caps = HashMap::new();
     }
 
     /// The identities bindings name, and `extra`, as the first nodes to expand.
@@ -156,23 +170,39 @@ impl Escalations {
             if !known {
                 queue.push_back(j);
             }
-            let via = step
+            let mut via: Vec<(&'static str, u32)> = step
                 .via
                 .into_iter()
                 .map(|(relation, object)| (relation, self.object_id(object)))
                 .collect();
-            edges.push((
-                j,
-                StoredStep {
-                    action: step.action,
-                    via,
-                    cited: step.cited.and_then(|i| u8::try_from(i).ok()),
-                    direct: step.direct,
-                },
-            ));
+            let target = match via.last() {
+                Some(&(TARGET, object)) => {
+                    via.pop();
+                    object
+                }
+                _ => NO_TARGET,
+            };
+            edges.push(StoredStep {
+                action: step.action,
+                to: u32::try_from(j).unwrap_or(u32::MAX),
+                via: self.via_id(via.into_boxed_slice()),
+                target,
+                cited: step.cited.and_then(|i| u8::try_from(i).ok()),
+                direct: step.direct,
+            });
         }
-        self.lists.push(edges);
+        self.lists.push(edges.into_boxed_slice());
         self.lists.len() - 1
+    }
+
+    fn via_id(&mut self, via: Via) -> u32 {
+        if let Some(&i) = self.via_ids.get(&via) {
+            return i;
+        }
+        let i = u32::try_from(self.vias.len()).unwrap_or(u32::MAX);
+        self.vias.push(via.clone());
+        self.via_ids.insert(via, i);
+        i
     }
 
     fn object_id(&mut self, o: ObjectRef) -> u32 {
@@ -187,10 +217,12 @@ impl Escalations {
 
     /// A stored step leading to node `to`, in words.
     pub(super) fn step(&self, to: usize, s: &StoredStep) -> Step {
-        let via: Vec<(&'static str, &ObjectRef)> = s
-            .via
+        let shared = self.vias.get(s.via as usize).map_or(&[][..], |v| &v[..]);
+        let via: Vec<(&'static str, &ObjectRef)> = shared
             .iter()
-            .filter_map(|(rel, i)| Some((*rel, self.objects.get(*i as usize)?)))
+            .copied()
+            .chain((s.target != NO_TARGET).then_some((TARGET, s.target)))
+            .filter_map(|(rel, i)| Some((rel, self.objects.get(i as usize)?)))
             .collect();
         let action = match self.nodes.get(to) {
             Some(node) => s.action.render(node, &via, s.cited.map(usize::from)),
@@ -228,7 +260,7 @@ impl Escalations {
 
     /// Edges in the graph (a subject key's steps count once, however many share the key).
     pub fn edge_count(&self) -> usize {
-        self.lists.iter().map(Vec::len).sum()
+        self.lists.iter().map(|l| l.len()).sum()
     }
 }
 

@@ -125,11 +125,18 @@ pub struct Escalations {
     /// Edge lists: one per subject key (what its own bindings allow, shared by every
     /// identity that has the key, so a group's steps are found once) and one per identity
     /// (steps that need its grants together, such as creating a RoleBinding and `bind`).
-    lists: Vec<Vec<(usize, StoredStep)>>,
+    lists: Vec<Box<[StoredStep]>>,
     key_lists: HashMap<SubjectKey, usize>,
     /// Objects steps name, each stored once: many steps share a binding, role or target.
     objects: Vec<ObjectRef>,
+    /// Only while building.
     object_ids: HashMap<ObjectRef, u32>,
+    /// The objects of steps but their target, each list stored once: the steps one grant
+    /// enables (a RoleBinding that lets its subjects create pods, to every ServiceAccount
+    /// of the namespace) cite the same binding and role.
+    vias: Vec<Via>,
+    /// Only while building.
+    via_ids: HashMap<Via, u32>,
     /// The edge lists of each node.
     node_lists: Vec<Vec<usize>>,
     /// Steps to cluster-admin, and the edge (list, index) to take, per node.
@@ -146,12 +153,26 @@ pub struct Escalations {
     limits: Limits,
 }
 
-/// A step as the graph keeps it: its objects by index into `Escalations::objects`, its
-/// words only where its objects cannot rebuild them.
+/// `StoredStep::target` of a step without one.
+const NO_TARGET: u32 = u32::MAX;
+
+/// The objects a step names, as (relation, index into `Escalations::objects`).
+type Via = Box<[(&'static str, u32)]>;
+
+/// A step as the graph keeps it: the node it leads to, its objects by index (the target,
+/// which differs from step to step, apart from the rest), its words only where its objects
+/// cannot rebuild them. A large cluster's graph holds hundreds of thousands: 40 bytes
+/// each.
 #[derive(Debug)]
 struct StoredStep {
     action: action::Action,
-    via: Box<[(&'static str, u32)]>,
+    to: u32,
+    /// Index into `Escalations::vias`.
+    via: u32,
+    /// The `target` object that ends the step's objects, by index into
+    /// `Escalations::objects`; [`NO_TARGET`] when there is none (an `Option` would take
+    /// eight bytes more per step).
+    target: u32,
     /// As [`action::Edge::cited`].
     cited: Option<u8>,
     direct: bool,

@@ -21,7 +21,7 @@ impl Escalations {
                     edges
                         .iter()
                         .enumerate()
-                        .filter_map(|(k, (to, _))| dist[*to].map(|d| (d, k)))
+                        .filter_map(|(k, step)| dist[step.to as usize].map(|d| (d, k)))
                         .min()
                 })
                 .collect();
@@ -49,8 +49,10 @@ impl Escalations {
         self.to_admin = next;
     }
 
-    fn edge(&self, (list, k): (usize, usize)) -> Option<&(usize, StoredStep)> {
-        self.lists.get(list)?.get(k)
+    /// The node an edge leads to, and its step.
+    fn edge(&self, (list, k): (usize, usize)) -> Option<(usize, &StoredStep)> {
+        let step = self.lists.get(list)?.get(k)?;
+        Some((step.to as usize, step))
     }
 
     fn index_of(&self, s: &Subject) -> Option<usize> {
@@ -63,8 +65,8 @@ impl Escalations {
         let mut steps = Vec::new();
         while let Some(Some((_, edge))) = self.to_admin.get(i) {
             let (to, step) = self.edge(*edge)?;
-            steps.push((self.step(*to, step), self.nodes[*to].clone()));
-            i = *to;
+            steps.push((self.step(to, step), self.nodes[to].clone()));
+            i = to;
             if steps.len() > self.limits.max_depth {
                 return None;
             }
@@ -89,18 +91,19 @@ impl Escalations {
                 continue;
             }
             for &l in &self.node_lists[i] {
-                for (k, (to, _)) in self.lists[l].iter().enumerate() {
-                    if depth.contains_key(to) || self.nodes[*to] == Node::ClusterAdmin {
+                for (k, step) in self.lists[l].iter().enumerate() {
+                    let to = step.to as usize;
+                    if depth.contains_key(&to) || self.nodes[to] == Node::ClusterAdmin {
                         continue;
                     }
                     if order.len() >= limit {
                         more = true;
                         break 'search;
                     }
-                    depth.insert(*to, d + 1);
-                    parent.insert(*to, i);
-                    order.push((*to, (l, k)));
-                    queue.push_back(*to);
+                    depth.insert(to, d + 1);
+                    parent.insert(to, i);
+                    order.push((to, (l, k)));
+                    queue.push_back(to);
                 }
             }
         }
@@ -118,7 +121,7 @@ impl Escalations {
                 let mut cur = *t;
                 while let Some(&(p, edge)) = via.get(&cur) {
                     let (to, step) = self.edge(edge)?;
-                    steps.push((self.step(*to, step), self.nodes[*to].clone()));
+                    steps.push((self.step(to, step), self.nodes[to].clone()));
                     cur = p;
                 }
                 steps.reverse();
