@@ -100,7 +100,7 @@ pub fn event_for(n: &Noted<'_>, detected: bool, instance: &str) -> Option<Event>
     Some(Event {
         metadata: ObjectMeta {
             generate_name: Some("rampart-".to_owned()),
-            namespace: Some(r.namespace.clone().unwrap_or_else(|| "default".to_owned())),
+            namespace: Some(r.namespace.as_deref().unwrap_or("default").to_owned()),
             ..Default::default()
         },
         event_time: Some(MicroTime(k8s_openapi::jiff::Timestamp::now())),
@@ -118,9 +118,9 @@ pub fn event_for(n: &Noted<'_>, detected: bool, instance: &str) -> Option<Event>
             MAX_NOTE,
         )),
         regarding: Some(ObjectReference {
-            api_version: Some(r.api_version.clone()),
-            kind: Some(r.kind.clone()),
-            namespace: r.namespace.clone(),
+            api_version: Some(r.api_version.to_string()),
+            kind: Some(r.kind.to_string()),
+            namespace: r.namespace.as_deref().map(str::to_owned),
             name: Some(r.name.clone()),
             ..Default::default()
         }),

@@ -105,11 +105,13 @@ pub struct OpenFinding {
     pub detail: Option<Box<Detail>>,
 }
 
-/// What an event about a finding names.
+/// What an event about a finding names. The object is kept with shared strings: a large
+/// cluster's writer holds tens of thousands, whose kinds, API versions and namespaces
+/// repeat.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Detail {
     pub message: Box<str>,
-    pub resource: ResourceRef,
+    pub resource: ObjectRef,
 }
 
 /// The rule of an open finding: one of this version's, or an id only (a report written
@@ -167,7 +169,7 @@ impl OpenFinding {
             detail: (f.severity >= detail_from).then(|| {
                 Box::new(Detail {
                     message: f.message.clone(),
-                    resource: resource_ref(&f.resource),
+                    resource: f.resource.clone(),
                 })
             }),
         }
@@ -194,6 +196,11 @@ pub fn resource_ref(r: &ObjectRef) -> ResourceRef {
     }
 }
 
+/// A report's object as the engine names one.
+fn object_ref(r: &ResourceRef) -> ObjectRef {
+    ObjectRef::new(&r.api_version, &r.kind, r.namespace.as_deref(), &r.name)
+}
+
 /// A fingerprint as written in a report, as a number: the engine writes 16 hex digits;
 /// anything else (written by another version) is hashed, which is stable within a process,
 /// all the writer's memory needs.
@@ -218,7 +225,7 @@ pub fn read_back(report: &Report, detail_from: Severity) -> OpenFindings {
         let detail = severity.is_some_and(|s| s >= detail_from).then(|| {
             Box::new(Detail {
                 message: f.message.as_str().into(),
-                resource: f.resource.clone(),
+                resource: object_ref(&f.resource),
             })
         });
         open.push((
