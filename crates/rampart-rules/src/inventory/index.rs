@@ -3,9 +3,8 @@
 //! `analysis::rbac::permissions`. [`Inventory::reindex`] builds them from the maps;
 //! `changes` keeps them up to date one change at a time.
 
-use super::store::namespaces_of;
 use super::views::Binding;
-use super::{Inventory, Key, in_ns, name};
+use super::{Inventory, in_ns, name};
 use crate::model::apiserver_flags::{ApiServerFacts, parse_flags};
 use crate::model::identity::{BindingId, ObjectRef};
 use crate::model::meta::{Meta, Pairs};
@@ -59,7 +58,7 @@ impl Inventory {
     pub(super) fn top_level_workloads(&self) -> BTreeMap<String, Vec<(WorkloadKind, String)>> {
         let mut namespaces: BTreeSet<&str> = BTreeSet::new();
         macro_rules! add {
-            ($($map:ident),*) => {$( namespaces.extend(namespaces_of(&self.store.$map)); )*};
+            ($($map:ident),*) => {$( namespaces.extend(self.store.$map.namespaces()); )*};
         }
         add!(
             pods,
@@ -82,12 +81,11 @@ impl Inventory {
     /// Top-level workloads of one namespace, sorted: an owner present in the inventory
     /// stands for the objects it controls.
     pub(super) fn workloads_of(&self, ns: &str) -> Vec<(WorkloadKind, String)> {
-        // The key is built only for a controller reference of a kind that can own the object.
-        let controlled = |meta: &Meta, kinds: &[&str], present: &dyn Fn(&str, &Key) -> bool| {
-            meta.controller.as_deref().is_some_and(|c| {
-                kinds.contains(&c.kind.as_str())
-                    && present(&c.kind, &(ns.to_owned(), c.name.to_string()))
-            })
+        // Looked up only for a controller reference of a kind that can own the object.
+        let controlled = |meta: &Meta, kinds: &[&str], present: &dyn Fn(&str, &str) -> bool| {
+            meta.controller
+                .as_deref()
+                .is_some_and(|c| kinds.contains(&c.kind.as_str()) && present(&c.kind, &c.name))
         };
         let mut out = Vec::new();
         let pod_owners = [
@@ -98,8 +96,8 @@ impl Inventory {
             "ReplicationController",
         ];
         for p in in_ns(&self.store.pods, ns) {
-            if !controlled(&p.metadata, &pod_owners, &|k, key| {
-                self.has_controller(k, key)
+            if !controlled(&p.metadata, &pod_owners, &|k, owner| {
+                self.has_controller(k, ns, owner)
             }) {
                 out.push((WorkloadKind::Pod, name(&p.metadata)));
             }
@@ -114,15 +112,15 @@ impl Inventory {
             out.push((WorkloadKind::DaemonSet, name(&d.metadata)));
         }
         for r in in_ns(&self.store.replica_sets, ns) {
-            if !controlled(&r.metadata, &["Deployment"], &|_, k| {
-                self.store.deployments.contains_key(k)
+            if !controlled(&r.metadata, &["Deployment"], &|_, owner| {
+                self.store.deployments.contains(ns, owner)
             }) {
                 out.push((WorkloadKind::ReplicaSet, name(&r.metadata)));
             }
         }
         for j in in_ns(&self.store.jobs, ns) {
-            if !controlled(&j.metadata, &["CronJob"], &|_, k| {
-                self.store.cron_jobs.contains_key(k)
+            if !controlled(&j.metadata, &["CronJob"], &|_, owner| {
+                self.store.cron_jobs.contains(ns, owner)
             }) {
                 out.push((WorkloadKind::Job, name(&j.metadata)));
             }
@@ -140,13 +138,13 @@ impl Inventory {
         out
     }
 
-    pub(super) fn has_controller(&self, kind: &str, k: &Key) -> bool {
+    pub(super) fn has_controller(&self, kind: &str, ns: &str, name: &str) -> bool {
         match kind {
-            "ReplicaSet" => self.store.replica_sets.contains_key(k),
-            "StatefulSet" => self.store.stateful_sets.contains_key(k),
-            "DaemonSet" => self.store.daemon_sets.contains_key(k),
-            "Job" => self.store.jobs.contains_key(k),
-            "ReplicationController" => self.store.replication_controllers.contains_key(k),
+            "ReplicaSet" => self.store.replica_sets.contains(ns, name),
+            "StatefulSet" => self.store.stateful_sets.contains(ns, name),
+            "DaemonSet" => self.store.daemon_sets.contains(ns, name),
+            "Job" => self.store.jobs.contains(ns, name),
+            "ReplicationController" => self.store.replication_controllers.contains(ns, name),
             _ => false,
         }
     }
@@ -195,7 +193,7 @@ impl Inventory {
             BindingId::Namespaced { namespace, name } => self
                 .store
                 .role_bindings
-                .get(&(namespace.clone(), name.clone()))
+                .get(namespace, name)
                 .map(|b| self.binding_view_rb(b)),
         }
     }

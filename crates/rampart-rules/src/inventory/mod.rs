@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 
 mod changes;
 mod index;
+mod namespaced;
 mod store;
 mod views;
 mod workloads;
@@ -32,10 +33,8 @@ pub use changes::Change;
 pub use views::{Binding, Workload};
 
 use index::Index;
+use namespaced::Namespaced;
 use store::Store;
-
-type Key = (String, String);
-type Namespaced<T> = BTreeMap<Key, T>;
 
 /// Counts of what a scan read, by kind.
 pub type KindCounts = BTreeMap<String, usize>;
@@ -51,24 +50,13 @@ pub struct Inventory {
     index: Index,
 }
 
-fn key(meta: &(impl Metadata + ?Sized)) -> Key {
-    (
-        meta.namespace().unwrap_or_default().to_owned(),
-        meta.name().to_owned(),
-    )
-}
-
 fn name(meta: &(impl Metadata + ?Sized)) -> String {
     meta.name().to_owned()
 }
 
 /// The objects of namespace `ns` in a namespaced map.
 fn in_ns<'a, T>(map: &'a Namespaced<Box<T>>, ns: &str) -> impl Iterator<Item = &'a T> + 'a {
-    let start = (ns.to_owned(), String::new());
-    let ns = ns.to_owned();
-    map.range(start..)
-        .take_while(move |((n, _), _)| *n == ns)
-        .map(|(_, v)| &**v)
+    map.in_namespace(ns).map(|(_, v)| &**v)
 }
 
 impl Inventory {
@@ -148,10 +136,7 @@ impl Inventory {
     // ---- read access -------------------------------------------------------------------
 
     pub fn pod(&self, ns: &str, name: &str) -> Option<&Pod> {
-        self.store
-            .pods
-            .get(&(ns.to_owned(), name.to_owned()))
-            .map(Box::as_ref)
+        self.store.pods.get(ns, name).map(Box::as_ref)
     }
 
     /// Every namespace the inventory knows of, from Namespace objects or from objects in it.
@@ -177,10 +162,7 @@ impl Inventory {
     }
 
     pub fn service_account(&self, ns: &str, name: &str) -> Option<&ServiceAccount> {
-        self.store
-            .service_accounts
-            .get(&(ns.to_owned(), name.to_owned()))
-            .map(Box::as_ref)
+        self.store.service_accounts.get(ns, name).map(Box::as_ref)
     }
 
     pub fn roles_in(&self, ns: &str) -> impl Iterator<Item = &Role> {
@@ -208,10 +190,7 @@ impl Inventory {
     }
 
     pub fn role(&self, ns: &str, name: &str) -> Option<&Role> {
-        self.store
-            .roles
-            .get(&(ns.to_owned(), name.to_owned()))
-            .map(Box::as_ref)
+        self.store.roles.get(ns, name).map(Box::as_ref)
     }
 
     /// ClusterRoles of the input (not the embedded bootstrap ones).

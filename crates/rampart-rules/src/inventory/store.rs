@@ -2,7 +2,7 @@
 //! `model::kinds::kubernetes_kinds!`: insertion, removal, counts, metadata and the
 //! namespaces objects live in are derived from the list, never spelled out per kind.
 
-use super::{Namespaced, in_ns, key};
+use super::Namespaced;
 use crate::model::kinds::kubernetes_kinds;
 use crate::model::meta::Metadata;
 use crate::model::object::Object;
@@ -15,16 +15,25 @@ use std::collections::BTreeMap;
 macro_rules! scoped {
     (map cluster $ty:ty) => { BTreeMap<String, Box<$ty>> };
     (map namespaced $ty:ty) => { Namespaced<Box<$ty>> };
-    (key cluster $meta:expr) => { $meta.name().to_owned() };
-    (key namespaced $meta:expr) => { key($meta) };
-    (lookup cluster $ns:expr, $name:expr) => { $name.to_owned() };
-    (lookup namespaced $ns:expr, $name:expr) => { ($ns.to_owned(), $name.to_owned()) };
+    (insert cluster $map:expr, $meta:expr, $o:expr) => {{
+        let name = $meta.name().to_owned();
+        $map.insert(name, $o);
+    }};
+    (insert namespaced $map:expr, $meta:expr, $o:expr) => {{
+        let ns = $meta.namespace().unwrap_or_default().to_owned();
+        let name: Box<str> = $meta.name().into();
+        $map.insert(&ns, name, $o)
+    }};
+    (remove cluster $map:expr, $ns:expr, $name:expr) => { $map.remove($name) };
+    (remove namespaced $map:expr, $ns:expr, $name:expr) => { $map.remove($ns, $name) };
+    (get cluster $map:expr, $ns:expr, $name:expr) => { $map.get($name) };
+    (get namespaced $map:expr, $ns:expr, $name:expr) => { $map.get($ns, $name) };
     (namespaces cluster $map:expr, $f:expr) => {};
-    (namespaces namespaced $map:expr, $f:expr) => { namespaces_of(&$map).for_each(&mut $f) };
+    (namespaces namespaced $map:expr, $f:expr) => { $map.namespaces().for_each(&mut $f) };
     (namespaced cluster) => { false };
     (namespaced namespaced) => { true };
     (any_in cluster $map:expr, $ns:expr) => { false };
-    (any_in namespaced $map:expr, $ns:expr) => { in_ns(&$map, $ns).next().is_some() };
+    (any_in namespaced $map:expr, $ns:expr) => { $map.has_namespace($ns) };
 }
 
 macro_rules! stored_kinds {
@@ -44,7 +53,7 @@ macro_rules! stored_kinds {
             pub(super) fn insert(&mut self, object: Object) -> Option<Object> {
                 match object {
                     $(Object::$variant(o) => {
-                        self.$field.insert(scoped!(key $scope &o.metadata), Box::new(o));
+                        scoped!(insert $scope self.$field, &o.metadata, Box::new(o));
                         None
                     })*
                     other => Some(other),
@@ -55,7 +64,7 @@ macro_rules! stored_kinds {
             pub(super) fn remove(&mut self, kind: &str, ns: &str, name: &str) -> Option<bool> {
                 match kind {
                     $(stringify!($variant) => Some(
-                        self.$field.remove(&scoped!(lookup $scope ns, name)).is_some()
+                        scoped!(remove $scope self.$field, ns, name).is_some()
                     ),)*
                     _ => None,
                 }
@@ -75,9 +84,7 @@ macro_rules! stored_kinds {
             /// kept here).
             pub(super) fn metadata_of(&self, kind: &str, ns: &str, name: &str) -> Option<&dyn Metadata> {
                 match kind {
-                    $(stringify!($variant) => self
-                        .$field
-                        .get(&scoped!(lookup $scope ns, name))
+                    $(stringify!($variant) => scoped!(get $scope self.$field, ns, name)
                         .map(|o| &o.metadata as &dyn Metadata),)*
                     _ => None,
                 }
@@ -103,17 +110,6 @@ macro_rules! stored_kinds {
 }
 
 kubernetes_kinds!(stored_kinds);
-
-/// The distinct namespaces of a namespaced map. Keys are sorted by namespace, so each is
-/// compared with the last one instead of hashed.
-pub(super) fn namespaces_of<T>(map: &Namespaced<T>) -> impl Iterator<Item = &str> {
-    let mut last: Option<&str> = None;
-    map.keys().filter_map(move |(ns, _)| {
-        let new = last != Some(ns.as_str());
-        last = Some(ns);
-        new.then_some(ns.as_str())
-    })
-}
 
 #[cfg(test)]
 mod tests {

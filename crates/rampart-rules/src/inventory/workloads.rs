@@ -34,28 +34,25 @@ fn merge<'a, T>(
         Shared::new(kind.kind),
         Shared::new(ns),
     );
-    let start = (ns.to_owned(), String::new());
-    map.range(start..)
-        .take_while(move |((n, _), _)| n == ns)
-        .filter_map(move |((_, name), object)| {
-            while wanted.next_if(|w| *w < name.as_str()).is_some() {}
-            wanted.next_if(|w| *w == name.as_str())?;
-            let (metadata, p) = parts(object)?;
-            Some(Workload {
-                object: ObjectRef {
-                    api_version: api_version.clone(),
-                    kind: kind_name.clone(),
-                    namespace: Some(namespace.clone()),
-                    name: name.clone(),
-                },
-                metadata,
-                pod_labels: p.pod_labels,
-                pod_metadata: p.pod_metadata,
-                spec: p.spec,
-                // Every kind this is called with carries pods (a test of the table holds it).
-                spec_path: kind.pod_spec.unwrap_or_default(),
-            })
+    map.in_namespace(ns).filter_map(move |(name, object)| {
+        while wanted.next_if(|w| *w < name).is_some() {}
+        wanted.next_if(|w| *w == name)?;
+        let (metadata, p) = parts(object)?;
+        Some(Workload {
+            object: ObjectRef {
+                api_version: api_version.clone(),
+                kind: kind_name.clone(),
+                namespace: Some(namespace.clone()),
+                name: name.to_owned(),
+            },
+            metadata,
+            pod_labels: p.pod_labels,
+            pod_metadata: p.pod_metadata,
+            spec: p.spec,
+            // Every kind this is called with carries pods (a test of the table holds it).
+            spec_path: kind.pod_spec.unwrap_or_default(),
         })
+    })
 }
 
 impl Inventory {
