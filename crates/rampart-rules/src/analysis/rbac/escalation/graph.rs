@@ -10,6 +10,7 @@ use crate::analysis::rbac::permissions::{Permissions, SubjectKey, UserInfo};
 use crate::inventory::Inventory;
 use crate::model::identity::{ObjectRef, Subject};
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::Hash;
 
 /// The relation of the object a step acts on (a ServiceAccount, its token Secret, a
 /// workload): one per step, so it is kept apart from the objects steps share.
@@ -196,23 +197,11 @@ impl Escalations {
     }
 
     fn via_id(&mut self, via: Via) -> u32 {
-        if let Some(&i) = self.via_ids.get(&via) {
-            return i;
-        }
-        let i = u32::try_from(self.vias.len()).unwrap_or(u32::MAX);
-        self.vias.push(via.clone());
-        self.via_ids.insert(via, i);
-        i
+        intern(&mut self.vias, &mut self.via_ids, via)
     }
 
     fn object_id(&mut self, o: ObjectRef) -> u32 {
-        if let Some(&i) = self.object_ids.get(&o) {
-            return i;
-        }
-        let i = u32::try_from(self.objects.len()).unwrap_or(u32::MAX);
-        self.objects.push(o.clone());
-        self.object_ids.insert(o, i);
-        i
+        intern(&mut self.objects, &mut self.object_ids, o)
     }
 
     /// A stored step leading to node `to`, in words.
@@ -262,6 +251,17 @@ impl Escalations {
     pub fn edge_count(&self) -> usize {
         self.lists.iter().map(|l| l.len()).sum()
     }
+}
+
+/// The index of `item` in `items`, added once: `ids` finds it again.
+fn intern<T: Clone + Eq + Hash>(items: &mut Vec<T>, ids: &mut HashMap<T, u32>, item: T) -> u32 {
+    if let Some(&i) = ids.get(&item) {
+        return i;
+    }
+    let i = u32::try_from(items.len()).unwrap_or(u32::MAX);
+    items.push(item.clone());
+    ids.insert(item, i);
+    i
 }
 
 /// Every verb some rule held grants: a part without `bind`, say, is not asked about binding.
