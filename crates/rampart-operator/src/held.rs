@@ -35,8 +35,8 @@ struct Group {
     /// The findings the ClusterPostureReport lists (no namespace of their own), for as
     /// long as the group is held.
     cluster_listed: Vec<Finding>,
-    /// Every finding's rule and fingerprint: what a resync compares.
-    keys: Vec<(&'static str, Fingerprint)>,
+    /// Every finding's fingerprint (which hashes its rule too): what a resync compares.
+    keys: Box<[Fingerprint]>,
     /// Over the findings the cluster's posture covers: not those of excluded namespaces.
     summary: Summary,
     series: BTreeMap<OpenSeries, u64>,
@@ -91,10 +91,7 @@ impl Group {
     /// A group's keys, listed findings and counts of `findings`.
     fn counting(findings: &[Finding], filter: &NamespaceFilter) -> Group {
         let mut group = Group {
-            keys: findings
-                .iter()
-                .map(|f| (f.rule_id(), f.fingerprint))
-                .collect(),
+            keys: findings.iter().map(|f| f.fingerprint).collect(),
             ..Group::default()
         };
         for f in findings {
@@ -379,12 +376,18 @@ impl Held {
         self.findings == 0
     }
 
-    /// Every finding, by rule and fingerprint: what a resync compares.
-    pub fn keys(&self) -> BTreeSet<(&'static str, Fingerprint)> {
-        self.groups
+    /// Every finding's fingerprint, sorted, each once: what a resync compares. A sorted
+    /// vector, not a set: a large cluster has a quarter of a million, and a resync holds
+    /// the last pass's while it evaluates everything again.
+    pub fn keys(&self) -> Vec<Fingerprint> {
+        let mut keys: Vec<Fingerprint> = self
+            .groups
             .values()
             .flat_map(|g| g.keys.iter().copied())
-            .collect()
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
     }
 }
 
