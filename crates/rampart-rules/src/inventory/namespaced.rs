@@ -9,14 +9,12 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone)]
 pub(super) struct Namespaced<T> {
     by_namespace: BTreeMap<Box<str>, BTreeMap<Box<str>, T>>,
-    len: usize,
 }
 
 impl<T> Default for Namespaced<T> {
     fn default() -> Self {
         Namespaced {
             by_namespace: BTreeMap::new(),
-            len: 0,
         }
     }
 }
@@ -28,9 +26,7 @@ impl<T> Namespaced<T> {
             Some(names) => names,
             None => self.by_namespace.entry(ns.into()).or_default(),
         };
-        if names.insert(name, value).is_none() {
-            self.len += 1;
-        }
+        names.insert(name, value);
     }
 
     /// Removes `ns`/`name`; what was there. A namespace left empty goes too.
@@ -40,7 +36,6 @@ impl<T> Namespaced<T> {
         if names.is_empty() {
             self.by_namespace.remove(ns);
         }
-        self.len -= 1;
         Some(removed)
     }
 
@@ -77,8 +72,9 @@ impl<T> Namespaced<T> {
         self.by_namespace.contains_key(ns)
     }
 
+    /// How many objects: summed over the namespaces, as counts are read once a pass.
     pub(super) fn len(&self) -> usize {
-        self.len
+        self.by_namespace.values().map(BTreeMap::len).sum()
     }
 }
 
