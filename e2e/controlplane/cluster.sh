@@ -2,10 +2,12 @@
 # A throwaway Kubernetes control plane on 127.0.0.1: etcd, kube-apiserver and
 # kube-controller-manager built by build.sh, with all state in one directory.
 #
-#   cluster.sh up [--encryption aescbc|aesgcm|identity-first|none]
-#                                                     start; writes $DIR/env to source
+#   cluster.sh up [--encryption aescbc|aesgcm|identity-first|none] [--no-audit]
+#                 [--apiserver-flag --FLAG=VALUE]...  start; writes $DIR/env to source
 #                                                     (identity-first: a config that lists
-#                                                     identity before aescbc, so writes stay plain)
+#                                                     identity before aescbc, so writes stay plain;
+#                                                     --no-audit: no audit policy nor log;
+#                                                     --apiserver-flag: appended, so it wins)
 #   cluster.sh down                                   stop exactly what `up` started
 #   cluster.sh env                                    print the env file
 #   cluster.sh restart-apiserver                      stop and start kube-apiserver, same flags
@@ -148,10 +150,14 @@ start_apiserver() {
 }
 
 up() {
-  local encryption=none
+  local encryption=none audit=yes extra_flags=()
   while [ $# -gt 0 ]; do
     case $1 in
       --encryption) encryption=${2:-}; shift 2 ;;
+      --no-audit) audit=no; shift ;;
+      --apiserver-flag)
+        case ${2:-} in --*) extra_flags+=("$2") ;; *) die "--apiserver-flag takes --FLAG=VALUE" ;; esac
+        shift 2 ;;
       *) die "unknown option $1" ;;
     esac
   done
@@ -254,13 +260,17 @@ POLICY
 --service-cluster-ip-range=10.0.0.0/24
 --authorization-mode=Node,RBAC
 --allow-privileged=true
---audit-policy-file=$dir/audit-policy.yaml
---audit-log-path=$dir/audit.log
---audit-log-format=json
 --profiling=false
 --v=1
 ARGS
+  if [ "$audit" = yes ]; then
+    printf '%s\n' "--audit-policy-file=$dir/audit-policy.yaml" "--audit-log-path=$dir/audit.log" \
+      --audit-log-format=json >>"$dir/kube-apiserver.args"
+  fi
   if [ ${#enc_args[@]} -gt 0 ]; then printf '%s\n' "${enc_args[@]}" >>"$dir/kube-apiserver.args"; fi
+  # Last, so that a flag given here overrides the secure default above (the binary keeps
+  # the last occurrence of a flag).
+  if [ ${#extra_flags[@]} -gt 0 ]; then printf '%s\n' "${extra_flags[@]}" >>"$dir/kube-apiserver.args"; fi
   start_apiserver "$dir"
   wait_ready "$dir" 180
 
@@ -358,5 +368,5 @@ case $cmd in
   env) cat "$(state_dir)/env" ;;
   restart-apiserver) restart_apiserver ;;
   token-kubeconfig) token_kubeconfig "$@" ;;
-  *) die "usage: cluster.sh up [--encryption aescbc|aesgcm|identity-first|none] | down | env | restart-apiserver | token-kubeconfig NAMESPACE SA [OUT]" ;;
+  *) die "usage: cluster.sh up [--encryption aescbc|aesgcm|identity-first|none] [--no-audit] [--apiserver-flag --FLAG=VALUE]... | down | env | restart-apiserver | token-kubeconfig NAMESPACE SA [OUT]" ;;
 esac
