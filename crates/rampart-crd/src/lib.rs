@@ -303,8 +303,8 @@ pub struct ReportFinding {
     pub rule_id: String,
     /// Severity: critical, high, medium, low or info.
     pub severity: String,
-    /// Category: rbac, serviceaccount, namespace, networkpolicy, encryption, workload or
-    /// secrets.
+    /// Category: rbac, serviceaccount, namespace, networkpolicy, encryption, workload,
+    /// secrets or controlplane.
     pub category: String,
     /// The rule's title.
     pub title: String,

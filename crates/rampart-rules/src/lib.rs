@@ -76,8 +76,9 @@ pub use analysis::pod_security;
 
 /// Pods and pod controllers as the engine keeps them: the fields the rules read.
 pub mod pods {
+    pub use crate::model::control_plane::{CommandLine, Component};
     pub use crate::model::pod::{
-        CommandLine, Container, Pod, PodController, PodSpec, PodTemplate, Volume, VolumeType,
+        Container, Pod, PodController, PodSpec, PodTemplate, Volume, VolumeType,
     };
 }
 

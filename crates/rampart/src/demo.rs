@@ -20,6 +20,10 @@ pub const PARTS: &[(&str, &str)] = &[
         "demo/encryption.yaml",
         include_str!("../demo/encryption.yaml"),
     ),
+    (
+        "demo/controlplane.yaml",
+        include_str!("../demo/controlplane.yaml"),
+    ),
     ("demo/workload.yaml", include_str!("../demo/workload.yaml")),
     ("demo/hardened.yaml", include_str!("../demo/hardened.yaml")),
 ];

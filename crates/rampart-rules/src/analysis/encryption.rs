@@ -240,9 +240,8 @@ fn from_metrics(inv: &Inventory, notes: &mut Vec<String>) -> Option<Assessment> 
 }
 
 fn from_flags_and_config(inv: &Inventory, notes: &mut Vec<String>) -> Option<Assessment> {
-    let apis = inv.api_servers();
-    if let Some(api) = apis
-        .iter()
+    if let Some(api) = inv
+        .api_servers()
         .find(|a| a.flags.get(FLAG).is_none_or(|v| v.is_empty()))
     {
         return Some(Assessment {
@@ -295,7 +294,7 @@ fn from_flags_and_config(inv: &Inventory, notes: &mut Vec<String>) -> Option<Ass
             ),
         });
     }
-    if !apis.is_empty() {
+    if inv.api_servers().next().is_some() {
         notes.push(format!(
             "kube-apiserver sets --{FLAG}, but the configuration file was not given"
         ));

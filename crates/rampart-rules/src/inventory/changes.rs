@@ -43,7 +43,7 @@ impl Change {
 /// Whether a change to the object can change cluster-scoped findings by itself (the
 /// escalation graph's dependence on workloads is checked separately).
 fn changes_cluster_findings(r: &ObjectRef) -> bool {
-    // kube-apiserver pods in kube-system are encryption evidence.
+    // Control-plane pods in kube-system are evidence (encryption, the control plane).
     kinds::info(&r.kind).is_none_or(|k| k.cluster_findings)
         || r.namespace.as_deref() == Some("kube-system")
 }
@@ -51,7 +51,7 @@ fn changes_cluster_findings(r: &ObjectRef) -> bool {
 /// Derived indexes a batch made stale.
 #[derive(Debug, Default)]
 struct Stale {
-    api_servers: bool,
+    control_plane: bool,
     workloads: BTreeSet<String>,
     namespaces: BTreeSet<String>,
 }
@@ -65,7 +65,7 @@ impl Stale {
         if kinds::is_workload(&r.kind) {
             self.workloads.insert(ns.to_owned());
             if r.kind == "Pod" && ns == "kube-system" {
-                self.api_servers = true;
+                self.control_plane = true;
             }
         }
         if !ns.is_empty() {
@@ -142,8 +142,8 @@ impl Inventory {
     }
 
     fn refresh(&mut self, stale: &Stale) {
-        if stale.api_servers {
-            self.index.api_servers = self.find_api_servers();
+        if stale.control_plane {
+            self.index.control_plane = self.find_control_plane();
         }
         for ns in &stale.workloads {
             let w = self.workloads_of(ns);

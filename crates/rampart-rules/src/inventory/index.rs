@@ -1,11 +1,11 @@
 //! The inventory's derived indexes: which namespaces exist, each namespace's top-level
-//! workloads and the API servers' flags. RBAC is indexed once, by
+//! workloads and the control plane's flags. RBAC is indexed once, by
 //! `analysis::rbac::permissions`. [`Inventory::reindex`] builds them from the maps;
 //! `changes` keeps them up to date one change at a time.
 
 use super::views::Binding;
 use super::{Inventory, in_ns, name};
-use crate::model::apiserver_flags::{ApiServerFacts, parse_flags};
+use crate::model::control_plane::ComponentFacts;
 use crate::model::identity::{BindingId, ObjectRef};
 use crate::model::meta::{Meta, Pairs};
 use crate::model::pod::PodTemplate;
@@ -17,7 +17,8 @@ pub(super) struct Index {
     pub(super) namespaces: BTreeSet<String>,
     /// Top-level workloads per namespace: (kind, name).
     pub(super) workloads: BTreeMap<String, Vec<(WorkloadKind, String)>>,
-    pub(super) api_servers: Vec<ApiServerFacts>,
+    /// Control-plane static pods in kube-system, by pod name.
+    pub(super) control_plane: Vec<ComponentFacts>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -39,7 +40,7 @@ impl Inventory {
         let mut index = Index::default();
         self.index_namespaces(&mut index);
         index.workloads = self.top_level_workloads();
-        index.api_servers = self.find_api_servers();
+        index.control_plane = self.find_control_plane();
         self.index = index;
     }
 
@@ -149,15 +150,14 @@ impl Inventory {
         }
     }
 
-    pub(super) fn find_api_servers(&self) -> Vec<ApiServerFacts> {
-        // A pod keeps its command line only when it is labelled as the API server's.
+    pub(super) fn find_control_plane(&self) -> Vec<ComponentFacts> {
+        // A pod keeps its command line only when it is labelled as a component's; only
+        // kube-system's count, as only the cluster's administrators can run pods there.
         in_ns(&self.store.pods, "kube-system")
             .filter_map(|p| {
-                let command = p.apiserver.as_deref()?;
-                Some(ApiServerFacts {
-                    pod: ObjectRef::new("v1", "Pod", Some("kube-system"), &name(&p.metadata)),
-                    flags: parse_flags(command.words()),
-                })
+                let line = p.control_plane.as_deref()?;
+                let pod = ObjectRef::new("v1", "Pod", Some("kube-system"), &name(&p.metadata));
+                Some(ComponentFacts::new(pod, line.clone()))
             })
             .collect()
     }

@@ -6,10 +6,10 @@
 //! batch of changes. The inventory holds no analysis: RBAC is indexed by
 //! `analysis::rbac::permissions`, which `analysis::derived` keeps in step with changes.
 
-use crate::model::apiserver_flags::ApiServerFacts;
 use crate::model::apiserver_metrics::ApiServerMetrics;
 use crate::model::bootstrap;
 use crate::model::configmap::ConfigMapMeta;
+use crate::model::control_plane::{Component, ComponentFacts};
 use crate::model::encryption_config::EncryptionConfiguration;
 use crate::model::identity::{ObjectRef, Source};
 use crate::model::manifest::{self, ManifestError};
@@ -249,9 +249,21 @@ impl Inventory {
         self.apiserver_metrics.values()
     }
 
+    /// Control-plane static pods found in kube-system, by pod name.
+    pub fn control_plane(&self) -> &[ComponentFacts] {
+        &self.index.control_plane
+    }
+
+    /// One component's static pods.
+    pub fn components(&self, component: Component) -> impl Iterator<Item = &ComponentFacts> {
+        self.control_plane()
+            .iter()
+            .filter(move |c| c.component() == component)
+    }
+
     /// kube-apiserver static pods found in kube-system.
-    pub fn api_servers(&self) -> &[ApiServerFacts] {
-        &self.index.api_servers
+    pub fn api_servers(&self) -> impl Iterator<Item = &ComponentFacts> {
+        self.components(Component::ApiServer)
     }
 
     /// Metadata of every object of a kind (`ObjectRef::kind` spelling), so a caller can

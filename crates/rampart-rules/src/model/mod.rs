@@ -1,11 +1,11 @@
 //! What is read, nothing judged: the kinds and their decoding, object identity, the
 //! taxonomy findings are described in, and the parsers for evidence that is not a
-//! Kubernetes object (EncryptionConfiguration, kube-apiserver metrics and flags).
+//! Kubernetes object (EncryptionConfiguration, kube-apiserver metrics, the control plane's flags).
 
-pub mod apiserver_flags;
 pub mod apiserver_metrics;
 pub mod bootstrap;
 pub mod configmap;
+pub mod control_plane;
 pub mod credentials;
 pub mod encryption_config;
 pub mod exception;

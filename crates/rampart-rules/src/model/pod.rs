@@ -8,6 +8,7 @@
 //! and the pod-level settings the Pod Security Standards and the ServiceAccount rules read.
 //! Status, managed fields and the last-applied annotation are dropped on the way in.
 
+use crate::model::control_plane::{CommandLine, Component};
 use crate::model::credentials::looks_like_credential;
 use crate::model::interned::Interner;
 use crate::model::meta::Meta;
@@ -18,34 +19,15 @@ use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::sync::{Arc, LazyLock};
 
-/// The label that marks the kube-apiserver's static pod.
-const APISERVER_COMPONENT: &str = "kube-apiserver";
-
 /// A pod, as the rules read it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Pod {
     pub metadata: Meta,
     pub spec: Option<PodSpec>,
-    /// The kube-apiserver container's command line, for a pod labelled
-    /// `component: kube-apiserver` (its static pod): its flags are evidence. Other pods'
-    /// command lines are not kept.
-    pub apiserver: Option<Box<CommandLine>>,
-}
-
-/// One container's command and arguments.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CommandLine {
-    /// Index in the pod's `containers`.
-    pub container: usize,
-    pub command: Vec<String>,
-    pub args: Vec<String>,
-}
-
-impl CommandLine {
-    /// The whole command line: `args` follow `command`.
-    pub fn words(&self) -> impl Iterator<Item = &String> {
-        self.command.iter().chain(&self.args)
-    }
+    /// The component's command line, for a pod labelled as a control-plane component
+    /// (`component: kube-apiserver`, `kube-controller-manager`, `kube-scheduler`, `etcd`:
+    /// its static pod): its flags are evidence. Other pods' command lines are not kept.
+    pub control_plane: Option<Box<CommandLine>>,
 }
 
 /// A controller of pods (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob,
@@ -542,22 +524,23 @@ impl From<core::PodSpec> for PodSpec {
     }
 }
 
-fn is_apiserver(meta: &ObjectMeta) -> bool {
+fn component(meta: &ObjectMeta) -> Option<Component> {
     meta.labels
         .as_ref()
         .and_then(|l| l.get("component"))
-        .is_some_and(|c| c == APISERVER_COMPONENT)
+        .and_then(|c| Component::from_label(c))
 }
 
-/// The command line of the kube-apiserver container (or the first container).
-fn apiserver_command(spec: &core::PodSpec) -> Option<Box<CommandLine>> {
+/// The command line of the component's container (named like it, or the first container).
+fn component_command(component: Component, spec: &core::PodSpec) -> Option<Box<CommandLine>> {
     let cs = &spec.containers;
     let (container, c) = cs
         .iter()
         .enumerate()
-        .find(|(_, c)| c.name == APISERVER_COMPONENT)
+        .find(|(_, c)| c.name == component.as_str())
         .or_else(|| cs.iter().enumerate().next())?;
     Some(Box::new(CommandLine {
+        component,
         container,
         command: c.command.clone().unwrap_or_default(),
         args: c.args.clone().unwrap_or_default(),
@@ -566,15 +549,13 @@ fn apiserver_command(spec: &core::PodSpec) -> Option<Box<CommandLine>> {
 
 impl From<core::Pod> for Pod {
     fn from(p: core::Pod) -> Pod {
-        let apiserver = p
-            .spec
-            .as_ref()
-            .filter(|_| is_apiserver(&p.metadata))
-            .and_then(apiserver_command);
+        let control_plane = component(&p.metadata)
+            .zip(p.spec.as_ref())
+            .and_then(|(c, spec)| component_command(c, spec));
         Pod {
             metadata: p.metadata.into(),
             spec: p.spec.map(PodSpec::from),
-            apiserver,
+            control_plane,
         }
     }
 }

@@ -80,10 +80,11 @@ pub enum Category {
     Encryption,
     Workload,
     Secrets,
+    ControlPlane,
 }
 
 impl Category {
-    pub const ALL: [Category; 7] = [
+    pub const ALL: [Category; 8] = [
         Category::Rbac,
         Category::ServiceAccount,
         Category::Namespace,
@@ -91,6 +92,7 @@ impl Category {
         Category::Encryption,
         Category::Workload,
         Category::Secrets,
+        Category::ControlPlane,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -102,6 +104,7 @@ impl Category {
             Category::Encryption => "encryption",
             Category::Workload => "workload",
             Category::Secrets => "secrets",
+            Category::ControlPlane => "controlplane",
         }
     }
 }

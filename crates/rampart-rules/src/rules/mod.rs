@@ -7,6 +7,7 @@
 
 use crate::engine::rule::Rule;
 
+pub mod controlplane;
 pub mod encryption;
 pub mod namespace;
 pub mod networkpolicy;
@@ -26,4 +27,5 @@ pub const CATEGORIES: &[&[Rule]] = &[
     encryption::RULES,
     pod::RULES,
     secrets::RULES,
+    controlplane::RULES,
 ];

@@ -131,7 +131,7 @@ fn volumes_keep_their_source_types_host_path_and_token_projection() {
 }
 
 #[test]
-fn only_the_apiserver_static_pod_keeps_its_command_line() {
+fn only_control_plane_static_pods_keep_their_command_line() {
     let with = |labels: serde_json::Value| {
         pod(json!({"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "p", "namespace": "kube-system", "labels": labels},
@@ -139,13 +139,23 @@ fn only_the_apiserver_static_pod_keeps_its_command_line() {
                 {"name": "kube-apiserver", "command": ["kube-apiserver"], "args": ["--a=1"]}]}}))
     };
     let api = with(json!({"component": "kube-apiserver"}));
-    let line = api.apiserver.expect("the API server's command line");
+    let line = api.control_plane.expect("the API server's command line");
+    assert_eq!(line.component, Component::ApiServer);
     assert_eq!(line.container, 1);
     assert_eq!(
         line.words().collect::<Vec<_>>(),
         ["kube-apiserver", "--a=1"]
     );
-    assert_eq!(with(json!({"app": "web"})).apiserver, None);
+    assert_eq!(with(json!({"app": "web"})).control_plane, None);
+    assert_eq!(with(json!({"component": "kube-proxy"})).control_plane, None);
+    let etcd = with(json!({"component": "etcd"}))
+        .control_plane
+        .expect("etcd's command line");
+    assert_eq!(
+        (etcd.component, etcd.container),
+        (Component::Etcd, 0),
+        "no container is named etcd: the first one runs it"
+    );
 }
 
 #[test]

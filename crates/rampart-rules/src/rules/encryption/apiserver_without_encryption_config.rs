@@ -50,7 +50,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
                 api.pod.clone(),
                 format!("{} starts kube-apiserver without --{FLAG}: Secrets are stored in plaintext in etcd", api.pod),
             )
-            .path(flag_path(ctx, api))
+            .path(flag_path(api))
             .system(false),
         );
     }

@@ -57,7 +57,6 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     let configured = ctx
         .inventory
         .api_servers()
-        .iter()
         .find(|a| a.flags.get(FLAG).is_some_and(|v| !v.is_empty()));
     let message = format!("{}{why}. {decide}", verdict.detail);
     match configured {
@@ -65,7 +64,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             let path = api.flags.get(FLAG).cloned().unwrap_or_default();
             emit.push(
                 Draft::new(api.pod.clone(), message)
-                    .path(flag_path(ctx, api))
+                    .path(flag_path(api))
                     .related(
                         "config",
                         ObjectRef::new(
