@@ -10,7 +10,7 @@
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, LimitRange, Namespace, Pod, PodTemplate, ReplicationController, ResourceQuota,
+    ConfigMap, LimitRange, Namespace, Node, Pod, PodTemplate, ReplicationController, ResourceQuota,
     Secret, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::NetworkPolicy;
@@ -80,6 +80,7 @@ watched_kinds! {
     ResourceQuota => "ResourceQuota", Object::from;
     LimitRange => "LimitRange", Object::from;
     ConfigMap => "ConfigMap", Object::from;
+    Node => "Node", Object::from;
     PartialObjectMeta<Secret> => "Secret", secret_object;
 }
 

@@ -72,6 +72,17 @@ pub mod encryption {
     pub use crate::model::object::apiserver_metrics_ref;
 }
 
+/// The control plane: the probe's evidence, the version table and the verdicts.
+pub mod control_plane {
+    pub use crate::analysis::control_plane::{
+        ADMISSION_STATES, ANONYMOUS_STATES, AUDIT_STATES, AUTHORIZATION_STATES, ControlPlane,
+        Evidence, Judged, VERSION_STATES, Verdict, VersionVerdict, assess,
+    };
+    pub use crate::model::apiserver_probe::{ANONYMOUS_PATHS, Anonymous, ApiServerProbe};
+    pub use crate::model::kubernetes_version::{Releases, Support, Version};
+    pub use crate::model::object::apiserver_probe_ref;
+}
+
 pub use analysis::pod_security;
 
 /// Pods and pod controllers as the engine keeps them: the fields the rules read.
@@ -80,6 +91,11 @@ pub mod pods {
     pub use crate::model::pod::{
         Container, Pod, PodController, PodSpec, PodTemplate, Volume, VolumeType,
     };
+}
+
+/// Nodes as the engine keeps them: their metadata and the versions their kubelet reports.
+pub mod nodes {
+    pub use crate::model::node::{Node, NodeVersions};
 }
 
 /// Evaluates every enabled rule of the catalogue over the whole inventory.

@@ -2,7 +2,7 @@
 
 use rampart_rules::RoleKey;
 use rampart_rules::rbac::{Permission, Permissions, SubjectKey, grants_any};
-use rampart_rules::{Change, Inventory, ObjectRef, Subject};
+use rampart_rules::{Change, Inventory, Object, ObjectRef, Scope, Subject};
 use rampart_testkit::yaml::inventory;
 
 /// Effective rules of a ClusterRole, as the one RBAC index resolves them.
@@ -183,4 +183,74 @@ fn controlled_objects_are_hidden_behind_their_controller_of_every_kind() {
             "PodTemplate app/tmpl template.spec",
         ]
     );
+}
+
+#[test]
+fn nodes_are_held_cluster_wide_by_name_with_their_kubelet_versions() {
+    let node = |name: &str, kubelet: &str| {
+        format!(
+            "apiVersion: v1\nkind: Node\nmetadata: {{name: {name}}}\nspec: {{podCIDR: 10.244.0.0/24}}\nstatus:\n  nodeInfo: {{kubeletVersion: {kubelet}, containerRuntimeVersion: \"containerd://2.1.3\", kernelVersion: 6.8.0, osImage: Debian, operatingSystem: linux, architecture: arm64, machineID: m, systemUUID: u, bootID: b}}\n  images: [{{names: [\"registry.example/app:1\"], sizeBytes: 1}}]\n"
+        )
+    };
+    let text = format!(
+        "{}---\n{}",
+        node("worker-2", "v1.32.4"),
+        node("control-plane", "v1.33.2")
+    );
+    let mut inv = Inventory::from_manifest("nodes.yaml", &text).expect("the nodes read");
+    let held: Vec<(&str, Option<&str>, &str)> = inv
+        .nodes()
+        .map(|n| {
+            let info = n.info.as_ref().expect("nodeInfo is kept");
+            (
+                &*n.metadata.name,
+                n.metadata.namespace.as_deref(),
+                info.kubelet_version.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        held,
+        [
+            ("control-plane", None, "v1.33.2"),
+            ("worker-2", None, "v1.32.4")
+        ]
+    );
+    assert_eq!(inv.counts().get("Node"), Some(&2));
+    assert!(inv.remove(&ObjectRef::new("v1", "Node", None, "worker-2")));
+    assert_eq!(inv.nodes().count(), 1);
+}
+
+#[test]
+fn an_update_that_changes_nothing_the_rules_read_reaches_nothing() {
+    let pod = |phase: &str| {
+        let text = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: web, namespace: shop}}\nspec:\n  containers:\n  - {{name: app, image: app:1}}\nstatus: {{phase: {phase}}}\n"
+        );
+        let inv = Inventory::from_manifest("pod.yaml", &text).expect("reads");
+        inv.pod("shop", "web").cloned().expect("held")
+    };
+    let nothing = || Scope::Only {
+        namespaces: Default::default(),
+        cluster: false,
+    };
+    let mut inv = Inventory::default();
+    let first = inv.apply(vec![Change::Upsert(Box::new(Object::Pod(pod("Pending"))))]);
+    assert_ne!(
+        first.reach.into_scope(),
+        nothing(),
+        "a new pod reaches its namespace"
+    );
+    // The status is not kept, so the running pod is the same pod to the rules.
+    let again = inv.apply(vec![Change::Upsert(Box::new(Object::Pod(pod("Running"))))]);
+    assert_eq!(again.reach.into_scope(), nothing());
+    let mut changed = pod("Running");
+    changed.metadata.labels = [("app".to_owned(), "web".to_owned())].into_iter().collect();
+    let relabelled = inv.apply(vec![Change::Upsert(Box::new(Object::Pod(changed)))]);
+    assert_ne!(
+        relabelled.reach.into_scope(),
+        nothing(),
+        "a new label is a change"
+    );
+    assert!(inv.index_is_consistent());
 }

@@ -1,5 +1,6 @@
 //! What a rule sees: the inventory, the settings, and which part of the cluster to judge.
 
+use crate::analysis::control_plane::{self, ControlPlane};
 use crate::analysis::derived::Derived;
 use crate::analysis::encryption::{Assessment, assess};
 use crate::analysis::rbac::escalation::Escalations;
@@ -22,6 +23,8 @@ pub struct Context<'a> {
     workloads: RefCell<HashMap<&'a str, Rc<[Workload<'a>]>>>,
     /// The encryption verdict, which four rules read.
     encryption: OnceCell<Assessment>,
+    /// The control plane's verdicts, which the version and anonymous-access rules read.
+    control_plane: OnceCell<ControlPlane>,
 }
 
 impl<'a> Context<'a> {
@@ -38,7 +41,14 @@ impl<'a> Context<'a> {
             scope,
             workloads: RefCell::new(HashMap::new()),
             encryption: OnceCell::new(),
+            control_plane: OnceCell::new(),
         }
+    }
+
+    /// [`control_plane::assess`] of this inventory, computed once per evaluation.
+    pub fn control_plane(&self) -> &ControlPlane {
+        self.control_plane
+            .get_or_init(|| control_plane::assess(self.inventory, self.settings.today))
     }
 
     /// [`assess`] of this inventory, computed once per evaluation.

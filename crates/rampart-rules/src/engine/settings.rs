@@ -41,6 +41,10 @@ pub struct Settings {
     /// knows who it runs as, and `rampart scan` assumes the shipped install.
     #[serde(skip)]
     pub own_service_account: Option<(String, String)>,
+    /// The day versions are judged on (end of life); the release table's date when unset,
+    /// so that tests do not change with the calendar. The binary sets today's date.
+    #[serde(skip)]
+    pub today: Option<k8s_openapi::jiff::civil::Date>,
 }
 
 impl Default for Settings {
@@ -63,6 +67,7 @@ impl Default for Settings {
             allowed_registries: Vec::new(),
             declared_encryption: None,
             own_service_account: Some(("rampart-system".to_owned(), "rampart".to_owned())),
+            today: None,
         }
     }
 }

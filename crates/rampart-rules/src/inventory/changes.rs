@@ -91,6 +91,13 @@ impl Inventory {
         let mut reach = Reach::default();
         let mut stale = Stale::default();
         for change in changes {
+            // An update that leaves what the rules read as it was (a pod's or a Node's
+            // status) reaches nothing: a pass costs what its changes change.
+            if let Change::Upsert(o) = &change
+                && self.store.holds(o)
+            {
+                continue;
+            }
             let r = change.reference();
             match change {
                 Change::Upsert(o) => self.insert(*o, None),
@@ -102,8 +109,8 @@ impl Inventory {
                 Some(r) => {
                     place_of(r, &mut reach);
                     // The cluster-scoped part reads RBAC, Namespaces, ServiceAccounts,
-                    // Secrets and the API server's evidence; the escalation graph also
-                    // reads workloads, which `analysis::derived` adds when the batch
+                    // Secrets, Nodes and the API server's evidence; the escalation graph
+                    // also reads workloads, which `analysis::derived` adds when the batch
                     // dropped the graph. Skipping the part matters on large clusters,
                     // where escalation paths are thousands of findings.
                     reach.cluster |= changes_cluster_findings(r);
@@ -170,7 +177,9 @@ fn place_of(r: &ObjectRef, reach: &mut Reach) {
         reach.add(ns);
     }
     match r.kind.as_str() {
-        "ApiServerMetrics" | "EncryptionConfiguration" => reach.add("kube-system"),
+        "ApiServerMetrics" | "ApiServerProbe" | "EncryptionConfiguration" => {
+            reach.add("kube-system")
+        }
         "Namespace" => reach.add(&r.name),
         _ => {}
     }

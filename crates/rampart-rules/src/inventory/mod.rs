@@ -7,6 +7,7 @@
 //! `analysis::rbac::permissions`, which `analysis::derived` keeps in step with changes.
 
 use crate::model::apiserver_metrics::ApiServerMetrics;
+use crate::model::apiserver_probe::ApiServerProbe;
 use crate::model::bootstrap;
 use crate::model::configmap::ConfigMapMeta;
 use crate::model::control_plane::{Component, ComponentFacts};
@@ -14,6 +15,7 @@ use crate::model::encryption_config::EncryptionConfiguration;
 use crate::model::identity::{ObjectRef, Source};
 use crate::model::manifest::{self, ManifestError};
 use crate::model::meta::Metadata;
+use crate::model::node::Node;
 use crate::model::object::{Object, SecretMeta};
 use crate::model::object::{encryption_config_ref, reference_of};
 use crate::model::pod::Pod;
@@ -46,6 +48,7 @@ pub struct Inventory {
     encryption_configs: BTreeMap<String, EncryptionConfiguration>,
     /// Scrapes of kube-apiserver `/metrics`, one per API server, by name.
     apiserver_metrics: BTreeMap<String, ApiServerMetrics>,
+    apiserver_probes: BTreeMap<String, ApiServerProbe>,
     sources: HashMap<ObjectRef, Source>,
     index: Index,
 }
@@ -114,6 +117,9 @@ impl Inventory {
             Object::ApiServerMetrics(m) => {
                 self.apiserver_metrics.insert(m.name.clone(), m);
             }
+            Object::ApiServerProbe(p) => {
+                self.apiserver_probes.insert(p.name.clone(), p);
+            }
             // The store keeps every other kind.
             _ => {}
         }
@@ -129,6 +135,7 @@ impl Inventory {
         match r.kind.as_str() {
             "EncryptionConfiguration" => self.encryption_configs.remove(&r.name).is_some(),
             "ApiServerMetrics" => self.apiserver_metrics.remove(&r.name).is_some(),
+            "ApiServerProbe" => self.apiserver_probes.remove(&r.name).is_some(),
             _ => false,
         }
     }
@@ -231,6 +238,11 @@ impl Inventory {
         in_ns(&self.store.limit_ranges, ns)
     }
 
+    /// Every Node, by name, with the versions its kubelet reports.
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.store.nodes.values().map(Box::as_ref)
+    }
+
     pub fn config_maps_in(&self, ns: &str) -> impl Iterator<Item = &ConfigMapMeta> {
         in_ns(&self.store.config_maps, ns)
     }
@@ -247,6 +259,11 @@ impl Inventory {
     /// Scrapes of kube-apiserver `/metrics`, by API server name.
     pub fn apiserver_metrics(&self) -> impl Iterator<Item = &ApiServerMetrics> {
         self.apiserver_metrics.values()
+    }
+
+    /// What API servers answered to a probe (or a declared version), by name.
+    pub fn apiserver_probes(&self) -> impl Iterator<Item = &ApiServerProbe> {
+        self.apiserver_probes.values()
     }
 
     /// Control-plane static pods found in kube-system, by pod name.
@@ -296,6 +313,7 @@ impl Inventory {
         }
         put("EncryptionConfiguration", self.encryption_configs.len());
         put("ApiServerMetrics", self.apiserver_metrics.len());
+        put("ApiServerProbe", self.apiserver_probes.len());
         c
     }
 }

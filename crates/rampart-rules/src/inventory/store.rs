@@ -60,6 +60,21 @@ macro_rules! stored_kinds {
                 }
             }
 
+            /// Whether an equal object is stored already: storing it again would change
+            /// nothing. Projections compare what the rules read, so a pod's or a Node's
+            /// status update is equal; a kind kept as the API type carries its
+            /// `resourceVersion` and is never equal after an update.
+            pub(super) fn holds(&self, object: &Object) -> bool {
+                match object {
+                    $(Object::$variant(o) => {
+                        let name = o.metadata.name();
+                        scoped!(get $scope self.$field, o.metadata.namespace().unwrap_or_default(), name)
+                            .is_some_and(|held| **held == *o)
+                    })*
+                    _ => false,
+                }
+            }
+
             /// Removes an object; `None` when the kind is not kept here.
             pub(super) fn remove(&mut self, kind: &str, ns: &str, name: &str) -> Option<bool> {
                 match kind {

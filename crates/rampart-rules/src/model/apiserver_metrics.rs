@@ -38,6 +38,19 @@ pub struct ApiServerMetrics {
     pub config_reload_failures: f64,
     /// Any `apiserver_envelope_encryption_*` counter above zero: KMS is in use.
     pub envelope_in_use: bool,
+    /// Audit events produced (`apiserver_audit_event_total`): above zero proves audit
+    /// logging is on. The counter is registered, at zero, even when audit is off; `None`
+    /// when the scrape lacks it (a saved scrape cut to other series), which decides nothing.
+    pub audit_events: Option<f64>,
+    /// `apiserver_audit_level_total` has series: an audit policy is loaded and judges
+    /// every request (its series exist only then).
+    pub audit_policy_loaded: bool,
+    /// Requests the audit backend failed to record (`apiserver_audit_requests_rejected_total`).
+    pub audit_rejected: f64,
+    /// Admission plugins seen handling a request
+    /// (`apiserver_admission_controller_admission_duration_seconds{name}`): proof a plugin
+    /// runs; a plugin that has handled nothing yet has no series, so absence proves nothing.
+    pub admission_plugins: std::collections::BTreeSet<String>,
     /// Lines that did not parse; they are skipped, never fatal.
     pub malformed_lines: usize,
 }
@@ -194,6 +207,18 @@ impl ApiServerMetrics {
                         _ => m.config_reload_failures += value,
                     }
                 }
+                "apiserver_audit_event_total" if value.is_finite() => {
+                    *m.audit_events.get_or_insert(0.0) += value;
+                }
+                "apiserver_audit_level_total" => m.audit_policy_loaded = true,
+                "apiserver_audit_requests_rejected_total" if value.is_finite() => {
+                    m.audit_rejected += value;
+                }
+                "apiserver_admission_controller_admission_duration_seconds_count" => {
+                    if let Some(plugin) = labels.get("name") {
+                        m.admission_plugins.insert(plugin.clone());
+                    }
+                }
                 _ if metric.starts_with("apiserver_envelope_encryption_")
                     && metric.ends_with("_total")
                     && value > 0.0 =>
@@ -289,6 +314,40 @@ apiserver_encryption_config_controller_last_config_info{apiserver_id_hash="sha25
         assert_eq!(m.secrets.encrypted_reads.get("aescbc"), Some(&4.0));
         assert_eq!(m.secrets.plaintext_writes, 0.0);
         assert_eq!(m.malformed_lines, 0);
+    }
+
+    /// As kube-apiserver 1.37.2 writes them with an audit policy and log (the e2e cluster)
+    /// and without (`cluster.sh up --no-audit`).
+    const AUDIT_ON: &str = "# TYPE apiserver_audit_event_total counter\n\
+apiserver_audit_event_total 2\n\
+apiserver_audit_level_total{level=\"None\"} 713\n\
+apiserver_audit_level_total{level=\"RequestResponse\"} 2\n\
+apiserver_audit_requests_rejected_total 0\n\
+apiserver_admission_controller_admission_duration_seconds_count{name=\"PodSecurity\",operation=\"CREATE\",rejected=\"false\",type=\"validate\"} 4\n\
+apiserver_admission_controller_admission_duration_seconds_bucket{name=\"NamespaceLifecycle\",operation=\"CREATE\",rejected=\"false\",type=\"validate\",le=\"0.005\"} 9\n\
+apiserver_admission_controller_admission_duration_seconds_count{name=\"NamespaceLifecycle\",operation=\"CREATE\",rejected=\"false\",type=\"validate\"} 9\n";
+    const AUDIT_OFF: &str =
+        "apiserver_audit_event_total 0\napiserver_audit_requests_rejected_total 0\n";
+
+    #[test]
+    fn reads_audit_activity_and_the_admission_plugins_seen() {
+        let on = ApiServerMetrics::parse("a", AUDIT_ON);
+        assert_eq!(on.audit_events, Some(2.0));
+        assert!(on.audit_policy_loaded);
+        assert_eq!(on.audit_rejected, 0.0);
+        assert_eq!(
+            on.admission_plugins.iter().collect::<Vec<_>>(),
+            ["NamespaceLifecycle", "PodSecurity"]
+        );
+        let off = ApiServerMetrics::parse("a", AUDIT_OFF);
+        assert_eq!(off.audit_events, Some(0.0));
+        let cut = ApiServerMetrics::parse("a", AESCBC);
+        assert_eq!(
+            cut.audit_events, None,
+            "a scrape without the series says nothing"
+        );
+        assert!(!off.audit_policy_loaded);
+        assert!(off.admission_plugins.is_empty());
     }
 
     #[test]

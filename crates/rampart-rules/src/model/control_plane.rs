@@ -50,6 +50,8 @@ pub struct CommandLine {
     pub component: Component,
     /// Index in the pod's `containers`.
     pub container: usize,
+    /// The container's image: its tag is evidence of the component's version.
+    pub image: Option<String>,
     pub command: Vec<String>,
     pub args: Vec<String>,
 }

@@ -50,6 +50,8 @@ macro_rules! kubernetes_kinds {
                 => k8s_openapi::api::core::v1::LimitRange, namespaced limit_ranges;
             ConfigMap: k8s_openapi::api::core::v1::ConfigMap
                 => $crate::model::configmap::ConfigMapMeta, namespaced config_maps;
+            Node: k8s_openapi::api::core::v1::Node
+                => $crate::model::node::Node, cluster nodes;
             Secret: $crate::model::object::SecretDocument
                 => $crate::model::object::SecretMeta, namespaced secrets;
         }
@@ -67,9 +69,9 @@ pub struct KindInfo {
     /// against the Pod Security Standards through it.
     pub pod_spec: Option<&'static str>,
     /// Whether a change to an object of this kind can change cluster-scoped findings by
-    /// itself: RBAC, identities, Namespaces and encryption evidence do; workloads and
-    /// namespace isolation objects are judged in their namespace (the escalation graph's
-    /// reading of workloads is tracked apart, by [`KindInfo::escalation_input`]).
+    /// itself: RBAC, identities, Namespaces, Nodes and encryption evidence do; workloads
+    /// and namespace isolation objects are judged in their namespace (the escalation
+    /// graph's reading of workloads is tracked apart, by [`KindInfo::escalation_input`]).
     pub cluster_findings: bool,
     /// Whether the escalation graph reads objects of this kind.
     pub escalation_input: bool,
@@ -132,9 +134,11 @@ pub const KINDS: &[KindInfo] = &[
     local(kind("ResourceQuota", CORE, true)),
     local(kind("LimitRange", CORE, true)),
     local(kind("ConfigMap", CORE, true)),
+    NODE,
     kind("Secret", CORE, true),
     ENCRYPTION_CONFIGURATION,
     API_SERVER_METRICS,
+    API_SERVER_PROBE,
 ];
 
 // The kinds that carry pods are named: the inventory builds their workloads from them.
@@ -155,6 +159,13 @@ pub const REPLICATION_CONTROLLER: KindInfo =
 /// judges a controller's.
 pub const POD_TEMPLATE: KindInfo = workload(kind("PodTemplate", CORE, true), "template.spec");
 
+/// Judged by cluster-wide rules (the versions its kubelet reports), unread by the
+/// escalation graph.
+pub const NODE: KindInfo = KindInfo {
+    escalation_input: false,
+    ..kind("Node", CORE, false)
+};
+
 /// Evidence that is not a Kubernetes object: a file given to a scan.
 pub const ENCRYPTION_CONFIGURATION: KindInfo = KindInfo {
     escalation_input: false,
@@ -168,11 +179,23 @@ pub const ENCRYPTION_CONFIGURATION: KindInfo = KindInfo {
 /// kube-apiserver's `/metrics`, scraped by the operator or saved for a scan.
 pub const API_SERVER_METRICS: KindInfo = kind("ApiServerMetrics", "rampart.dev/v1alpha1", false);
 
+/// What the API server answered to Rampart's probe (`/version`, anonymous requests), or a
+/// version declared for a scan: read by the control-plane rules only.
+pub const API_SERVER_PROBE: KindInfo = KindInfo {
+    escalation_input: false,
+    ..kind("ApiServerProbe", "rampart.dev/v1alpha1", false)
+};
+
 impl KindInfo {
     /// Whether the API server serves objects of this kind: evidence read from a file or
     /// scraped from `/metrics` is not.
     pub fn served(&self) -> bool {
-        ![ENCRYPTION_CONFIGURATION.kind, API_SERVER_METRICS.kind].contains(&self.kind)
+        ![
+            ENCRYPTION_CONFIGURATION.kind,
+            API_SERVER_METRICS.kind,
+            API_SERVER_PROBE.kind,
+        ]
+        .contains(&self.kind)
     }
 }
 

@@ -3,6 +3,7 @@
 //! Kubernetes object (EncryptionConfiguration, kube-apiserver metrics, the control plane's flags).
 
 pub mod apiserver_metrics;
+pub mod apiserver_probe;
 pub mod bootstrap;
 pub mod configmap;
 pub mod control_plane;
@@ -13,8 +14,10 @@ pub mod identity;
 pub mod image;
 pub mod interned;
 pub mod kinds;
+pub mod kubernetes_version;
 pub mod manifest;
 pub mod meta;
+pub mod node;
 pub mod object;
 pub mod pod;
 pub mod scope;

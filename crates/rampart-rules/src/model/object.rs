@@ -1,9 +1,12 @@
 //! The kinds the engine reads, and their decoding from generic JSON documents.
 
 use crate::model::apiserver_metrics::{ApiServerMetrics, ApiServerMetricsDocument};
+use crate::model::apiserver_probe::ApiServerProbe;
 use crate::model::encryption_config::{EncryptionConfigError, EncryptionConfiguration};
 use crate::model::identity::ObjectRef;
-use crate::model::kinds::{self, API_SERVER_METRICS, ENCRYPTION_CONFIGURATION, group_of};
+use crate::model::kinds::{
+    self, API_SERVER_METRICS, API_SERVER_PROBE, ENCRYPTION_CONFIGURATION, group_of,
+};
 use crate::model::meta::{Meta, Metadata};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
@@ -70,6 +73,8 @@ macro_rules! objects {
             EncryptionConfiguration(EncryptionConfiguration),
             /// kube-apiserver's `/metrics`, scraped by the operator or saved for a scan.
             ApiServerMetrics(ApiServerMetrics),
+            /// What the API server answered to Rampart's probe (or a declared version).
+            ApiServerProbe(ApiServerProbe),
         }
 
         impl Object {
@@ -79,6 +84,7 @@ macro_rules! objects {
                     $(Object::$variant(_) => stringify!($variant),)*
                     Object::EncryptionConfiguration(_) => ENCRYPTION_CONFIGURATION.kind,
                     Object::ApiServerMetrics(_) => API_SERVER_METRICS.kind,
+                    Object::ApiServerProbe(_) => API_SERVER_PROBE.kind,
                 }
             }
 
@@ -86,7 +92,9 @@ macro_rules! objects {
             pub fn metadata(&self) -> Option<&dyn Metadata> {
                 match self {
                     $(Object::$variant(x) => Some(&x.metadata),)*
-                    Object::EncryptionConfiguration(_) | Object::ApiServerMetrics(_) => None,
+                    Object::EncryptionConfiguration(_)
+                    | Object::ApiServerMetrics(_)
+                    | Object::ApiServerProbe(_) => None,
                 }
             }
 
@@ -94,7 +102,9 @@ macro_rules! objects {
             pub fn metadata_mut(&mut self) -> Option<&mut dyn Metadata> {
                 match self {
                     $(Object::$variant(x) => Some(&mut x.metadata),)*
-                    Object::EncryptionConfiguration(_) | Object::ApiServerMetrics(_) => None,
+                    Object::EncryptionConfiguration(_)
+                    | Object::ApiServerMetrics(_)
+                    | Object::ApiServerProbe(_) => None,
                 }
             }
         }
@@ -202,6 +212,16 @@ pub fn decode(value: serde_json::Value) -> Result<Decoded, DecodeError> {
         };
         return Ok(Decoded::Object(Box::new(Object::ApiServerMetrics(metrics))));
     }
+    if *info == API_SERVER_PROBE {
+        let name = value
+            .pointer("/metadata/name")
+            .and_then(|n| n.as_str())
+            .unwrap_or("apiserver")
+            .to_owned();
+        let mut probe: ApiServerProbe = typed(&kind, &name, value)?;
+        probe.name = name;
+        return Ok(Decoded::Object(Box::new(Object::ApiServerProbe(probe))));
+    }
     let name = value
         .pointer("/metadata/name")
         .and_then(|n| n.as_str())
@@ -222,6 +242,7 @@ pub fn reference_of(o: &Object) -> Option<ObjectRef> {
     match o {
         Object::EncryptionConfiguration(_) => None,
         Object::ApiServerMetrics(m) => Some(apiserver_metrics_ref(&m.name)),
+        Object::ApiServerProbe(p) => Some(apiserver_probe_ref(&p.name)),
         _ => {
             let meta = o.metadata()?;
             let api_version = kinds::info(o.kind()).map_or("", |k| k.api_version);
@@ -240,6 +261,16 @@ pub fn apiserver_metrics_ref(name: &str) -> ObjectRef {
     ObjectRef::new(
         API_SERVER_METRICS.api_version,
         API_SERVER_METRICS.kind,
+        None,
+        name,
+    )
+}
+
+/// How findings name what one API server answered to a probe.
+pub fn apiserver_probe_ref(name: &str) -> ObjectRef {
+    ObjectRef::new(
+        API_SERVER_PROBE.api_version,
+        API_SERVER_PROBE.kind,
         None,
         name,
     )

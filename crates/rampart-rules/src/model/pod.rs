@@ -542,6 +542,7 @@ fn component_command(component: Component, spec: &core::PodSpec) -> Option<Box<C
     Some(Box::new(CommandLine {
         component,
         container,
+        image: c.image.clone(),
         command: c.command.clone().unwrap_or_default(),
         args: c.args.clone().unwrap_or_default(),
     }))

@@ -5,6 +5,7 @@ fn line(command: &[&str], args: &[&str]) -> CommandLine {
     CommandLine {
         component: Component::ApiServer,
         container: 1,
+        image: None,
         command: own(command),
         args: own(args),
     }

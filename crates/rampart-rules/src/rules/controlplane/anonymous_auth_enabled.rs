@@ -1,6 +1,7 @@
 //! CP001 anonymous-auth-enabled.
 
 use super::{on_flag, pods, shown};
+use crate::analysis::control_plane::Evidence;
 use crate::model::control_plane::Component;
 use crate::rules::prelude::*;
 
@@ -39,6 +40,30 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter) {
+    if !ctx.cluster_in_scope() {
+        return;
+    }
+    // What an anonymous request actually got outranks how the pod looks.
+    let verdict = &ctx.control_plane().anonymous;
+    if verdict.evidence == Evidence::Probe {
+        if let Some(source) = verdict
+            .source
+            .clone()
+            .filter(|_| verdict.state != "disabled")
+        {
+            // Reaching only the public-info endpoints is how most clusters run: worth
+            // knowing, nothing to fix urgently. Reaching more is CP023's.
+            let draft = Draft::new(source, verdict.detail.clone()).system(false);
+            emit.push(if verdict.state == "public-info-only" {
+                draft.severity(Severity::Info)
+            } else {
+                draft.message(
+                    "Anonymous authentication is on: requests without credentials are served as system:anonymous",
+                )
+            });
+        }
+        return;
+    }
     for api in pods(ctx, Component::ApiServer) {
         // An authentication configuration file decides anonymous access itself (and the flag
         // may not be set beside its anonymous section): the flags cannot tell.

@@ -1,6 +1,7 @@
 //! CP009 audit-logging-not-configured.
 
 use super::{on_flag, pods};
+use crate::analysis::control_plane::Evidence;
 use crate::model::control_plane::Component;
 use crate::rules::prelude::*;
 
@@ -14,7 +15,9 @@ pub const RULE: Rule = Rule {
         identity read a Secret, created a privileged pod or changed a binding. kube-apiserver \
         records nothing unless it has both an audit policy (`--audit-policy-file`) and a \
         backend to send events to (`--audit-log-path` or `--audit-webhook-config-file`); \
-        without them an intrusion leaves no trace to investigate.",
+        without them an intrusion leaves no trace to investigate. Decided from the API \
+        server's own `/metrics` when Rampart may read them (no audit event produced and no \
+        policy loaded), else from the kube-apiserver pod's flags.",
     remediation: "Give kube-apiserver an audit policy that records at least Metadata for \
         Secrets, ConfigMaps, RBAC objects and pods/exec, and a backend: `--audit-log-path` \
         with rotation (`--audit-log-maxage`, `--audit-log-maxbackup`, `--audit-log-maxsize`) \
@@ -37,6 +40,18 @@ const LOG: &str = "audit-log-path";
 const WEBHOOK: &str = "audit-webhook-config-file";
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter) {
+    if !ctx.cluster_in_scope() {
+        return;
+    }
+    // The API server's own counters show whether it records events, which outranks how
+    // its pod looks.
+    let verdict = &ctx.control_plane().audit;
+    if verdict.evidence == Evidence::ApiServerMetrics {
+        if let Some(source) = verdict.source.clone().filter(|_| verdict.state == "off") {
+            emit.push(Draft::new(source, verdict.detail.clone()).system(false));
+        }
+        return;
+    }
     for api in pods(ctx, Component::ApiServer) {
         let set = |f: &str| api.flag(f).is_some_and(|v| !v.is_empty());
         let (flag, message) = if !set(POLICY) {

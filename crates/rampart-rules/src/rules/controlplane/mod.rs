@@ -1,6 +1,8 @@
-//! The control plane, judged from the flags of its static pods in kube-system (kubeadm-style
-//! clusters; also manifests of them scanned offline). A managed control plane has no such
-//! pods, and then these rules say nothing rather than guess.
+//! The control plane: CP001-CP019 judge the flags of its static pods in kube-system
+//! (kubeadm-style clusters; also manifests of them scanned offline) — a managed control
+//! plane has no such pods, and then they say nothing rather than guess; CP020-CP022 judge
+//! the versions of the API server and the kubelets; CP001 and CP023 what an anonymous probe
+//! of the API server got (`analysis::control_plane` weighs the evidence).
 //!
 //! ```text
 //! Pod kube-system/<component>-<node>  ->  ComponentFacts { flags }  ->  one finding per pod,
@@ -15,6 +17,7 @@ use crate::rules::prelude::*;
 
 mod always_admit_admission_plugin;
 mod anonymous_auth_enabled;
+mod anonymous_requests_reach_api;
 mod audit_log_retention_short;
 mod audit_logging_not_configured;
 mod authorization_mode_always_allow;
@@ -26,6 +29,9 @@ mod etcd_client_auth_missing;
 mod etcd_connection_insecure;
 mod etcd_peer_auth_missing;
 mod kubelet_certificate_not_verified;
+mod kubelet_version_skew;
+mod kubernetes_patch_behind;
+mod kubernetes_version_end_of_life;
 mod node_restriction_not_enabled;
 mod pod_security_admission_disabled;
 mod profiling_enabled;
@@ -53,6 +59,10 @@ pub const RULES: &[Rule] = &[
     etcd_client_auth_missing::RULE,
     etcd_auto_tls::RULE,
     etcd_peer_auth_missing::RULE,
+    kubernetes_version_end_of_life::RULE,
+    kubernetes_patch_behind::RULE,
+    kubelet_version_skew::RULE,
+    anonymous_requests_reach_api::RULE,
 ];
 
 /// The static pods of `component`, when the cluster is in scope (the control plane is the
