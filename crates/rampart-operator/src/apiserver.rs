@@ -1,4 +1,6 @@
-//! Reads kube-apiserver's `/metrics`, the strongest evidence of Secrets encryption at rest.
+//! Reads kube-apiserver's `/metrics`, the strongest evidence of Secrets encryption at rest
+//! and of audit logging, and probes the API server: its `/version`, and what a request
+//! without any credentials gets from a few read-only paths (never Secrets, never a write).
 //! It needs `get` on the nonResourceURL `/metrics`, which the install offers as an opt-in
 //! (`manifests/optional/apiserver-metrics-rbac.yaml`); without it the scrape is recorded as
 //! forbidden and the assessment falls back to weaker evidence and says so.
@@ -11,6 +13,7 @@
 use kube::Client;
 use rampart_rules::Change;
 use rampart_rules::Object;
+use rampart_rules::control_plane::{ANONYMOUS_PATHS, ApiServerProbe};
 use rampart_rules::encryption::ApiServerMetrics;
 use rampart_rules::encryption::apiserver_metrics_ref;
 use std::collections::BTreeMap;
@@ -25,6 +28,70 @@ pub struct Scraper {
     interval: Option<Duration>,
     next: Instant,
     current: BTreeMap<String, ApiServerMetrics>,
+    /// A client without credentials, for the anonymous probe; `None` probes `/version` only.
+    anonymous: Option<AnonymousClient>,
+    probed: Option<ApiServerProbe>,
+}
+
+/// A client that sends no credentials (no token, no client certificate), for the
+/// anonymous probe.
+#[derive(Clone)]
+pub struct AnonymousClient(pub Client);
+
+impl std::fmt::Debug for AnonymousClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AnonymousClient")
+    }
+}
+
+/// Lists ask for metadata only, so an anonymous caller that may list gets no content.
+const METADATA_ONLY: &str =
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+
+/// Asks the API server for its version with Rampart's own credentials, and each of
+/// [`ANONYMOUS_PATHS`] with none: what anyone who reaches the server gets.
+pub async fn probe(client: &Client, anonymous: Option<&AnonymousClient>) -> ApiServerProbe {
+    let mut probe = ApiServerProbe {
+        name: ANY.to_owned(),
+        ..ApiServerProbe::default()
+    };
+    match client.apiserver_version().await {
+        Ok(info) => probe.version = Some(info.git_version),
+        Err(e) => warn!(error = %e, "reading the API server's /version failed"),
+    }
+    let Some(anonymous) = anonymous else {
+        return probe;
+    };
+    for path in ANONYMOUS_PATHS {
+        let mut request = http::Request::get(*path);
+        if path.contains("?limit=") {
+            request = request.header(http::header::ACCEPT, METADATA_ONLY);
+        }
+        let request = match request.body(kube::client::Body::from(Vec::new())) {
+            Ok(r) => r,
+            Err(e) => {
+                warn!(error = %e, path, "building an anonymous probe request");
+                continue;
+            }
+        };
+        // Only the status is kept; the body is dropped unread.
+        match anonymous.0.send(request).await {
+            Ok(response) => {
+                probe
+                    .anonymous
+                    .insert((*path).to_owned(), response.status().as_u16());
+            }
+            Err(e) => {
+                // No answer decides nothing: the verdict stays unknown and says why.
+                probe.anonymous.clear();
+                probe.anonymous_error = Some(e.to_string());
+                warn!(error = %e, path, "the anonymous probe got no answer");
+                break;
+            }
+        }
+    }
+    debug!(answers = ?probe.anonymous, version = ?probe.version, "probed the API server");
+    probe
 }
 
 /// Which replica a scrape came from, when the metrics say.
@@ -42,12 +109,15 @@ fn replica(text: &str) -> Option<String> {
 }
 
 impl Scraper {
-    /// `interval` zero turns scraping off.
-    pub fn new(interval: Duration) -> Scraper {
+    /// `interval` zero turns scraping off (the probe then runs once, at the first refresh).
+    /// `anonymous` is a client without credentials for the anonymous probe.
+    pub fn new(interval: Duration, anonymous: Option<AnonymousClient>) -> Scraper {
         Scraper {
             interval: (!interval.is_zero()).then_some(interval),
             next: Instant::now(),
             current: BTreeMap::new(),
+            anonymous,
+            probed: None,
         }
     }
 
@@ -61,19 +131,37 @@ impl Scraper {
 
     /// What was last read, to put into a freshly built inventory.
     pub fn objects(&self) -> impl Iterator<Item = Object> + '_ {
-        self.current.values().cloned().map(Object::ApiServerMetrics)
+        let probe = self.probed.iter().cloned().map(Object::ApiServerProbe);
+        self.current
+            .values()
+            .cloned()
+            .map(Object::ApiServerMetrics)
+            .chain(probe)
+    }
+
+    /// Probes again and returns the change, if the answers differ from the last ones.
+    async fn reprobe(&mut self, client: &Client) -> Option<Change> {
+        let fresh = probe(client, self.anonymous.as_ref()).await;
+        if self.probed.as_ref() == Some(&fresh) {
+            return None;
+        }
+        self.probed = Some(fresh.clone());
+        Some(Change::Upsert(Box::new(Object::ApiServerProbe(fresh))))
     }
 
     /// Scrapes when due and returns the inventory changes it made.
     pub async fn refresh(&mut self, client: &Client) -> Vec<Change> {
         let Some(interval) = self.interval else {
+            if self.probed.is_none() {
+                return self.reprobe(client).await.into_iter().collect();
+            }
             return Vec::new();
         };
         if Instant::now() < self.next {
             return Vec::new();
         }
         self.next = Instant::now() + interval;
-        let mut changes = Vec::new();
+        let mut changes: Vec<Change> = self.reprobe(client).await.into_iter().collect();
         // A few requests, so that replicas behind the Service are likely all seen.
         for _ in 0..3 {
             let request = http::Request::get("/metrics").body(Vec::new());

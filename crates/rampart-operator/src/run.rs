@@ -78,6 +78,9 @@ pub struct Config {
     pub leader: Option<watch::Receiver<bool>>,
     /// How often to read kube-apiserver's /metrics for encryption evidence; zero: never.
     pub apiserver_metrics_interval: Duration,
+    /// A client without credentials, for the anonymous probe (what anyone who reaches the
+    /// API server gets); `None` skips it.
+    pub anonymous: Option<crate::apiserver::AnonymousClient>,
     /// Settings file contents (overrides, exceptions, declared encryption).
     pub settings: Settings,
     /// Registered once at start-up; also served on the health address.
@@ -362,7 +365,7 @@ impl Pipeline {
             accepted: BTreeMap::new(),
             next_expiry: None,
             retry: Retry::default(),
-            scraper: Scraper::new(config.apiserver_metrics_interval),
+            scraper: Scraper::new(config.apiserver_metrics_interval, config.anonymous.clone()),
             next_resync: tokio::time::Instant::now() + config.resync,
             live,
             client,

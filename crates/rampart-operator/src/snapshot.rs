@@ -61,9 +61,17 @@ impl KindVisitor for Lists<'_> {
     }
 }
 
-/// Lists every kind once and reads kube-apiserver's /metrics once (the API server is read,
-/// nothing is written), and indexes the result.
+/// Lists every kind once and reads kube-apiserver's /metrics and /version once (the API
+/// server is read, nothing is written), and indexes the result.
 pub async fn take(client: &Client) -> Snapshot {
+    take_probing(client, None).await
+}
+
+/// [`take`], and what `anonymous` (a client without credentials) gets from the API server.
+pub async fn take_probing(
+    client: &Client,
+    anonymous: Option<crate::apiserver::AnonymousClient>,
+) -> Snapshot {
     let mut snap = Snapshot::default();
     let mut lists = Lists {
         client,
@@ -79,7 +87,7 @@ pub async fn take(client: &Client) -> Snapshot {
     }
     // The same evidence of encryption at rest the operator reads: one scrape of
     // kube-apiserver's /metrics (recorded as unavailable when forbidden).
-    let mut scraper = crate::apiserver::Scraper::new(std::time::Duration::from_secs(1));
+    let mut scraper = crate::apiserver::Scraper::new(std::time::Duration::from_secs(1), anonymous);
     scraper.refresh(client).await;
     objects.extend(scraper.objects());
     snap.inventory = Inventory::from_objects(objects);

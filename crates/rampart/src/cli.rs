@@ -104,6 +104,11 @@ pub struct ScanArgs {
     /// evidence of Secrets encryption at rest. Repeat for each API server of an HA cluster.
     #[arg(long)]
     pub apiserver_metrics: Vec<PathBuf>,
+    /// The API server's Kubernetes version (`v1.31.4`) for manifests, judged against
+    /// Rampart's release table (end of life, missing patches, kubelet skew); shown as
+    /// declared. A live scan (`--cluster`) reads /version instead.
+    #[arg(long, value_name = "VERSION", conflicts_with = "cluster")]
+    pub kubernetes_version: Option<String>,
     /// Settings file: severity overrides, disabled rules, exceptions.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -111,8 +116,9 @@ pub struct ScanArgs {
     /// scanned manifests' own exception documents apply too.
     #[arg(long = "exceptions", value_name = "FILE")]
     pub exceptions: Vec<PathBuf>,
-    /// Judge exceptions' expiry as of this time (RFC 3339, `2027-01-31T00:00:00Z`)
-    /// instead of now, so that a scan can be repeated exactly.
+    /// Judge exceptions' expiry and Kubernetes releases' end of life as of this time
+    /// (RFC 3339, `2027-01-31T00:00:00Z`) instead of now, so that a scan can be repeated
+    /// exactly.
     #[arg(long, value_name = "TIME")]
     pub as_of: Option<k8s_openapi::jiff::Timestamp>,
     /// Exit with 2 when any file or document could not be read.

@@ -4,6 +4,7 @@ use crate::cli::KubeArgs;
 use anyhow::{Context as _, Result, bail};
 use kube::Config;
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use rampart_operator::apiserver::AnonymousClient;
 use rampart_rules::Inventory;
 use rampart_rules::exceptions::Exception;
 
@@ -17,6 +18,20 @@ pub struct Read {
 /// A client for the cluster `kube` names: its kubeconfig and context, else the current
 /// context of $KUBECONFIG or ~/.kube/config, else the in-cluster configuration.
 pub async fn client(kube: &KubeArgs) -> Result<kube::Client> {
+    kube::Client::try_from(config(kube).await?).context("creating the Kubernetes client")
+}
+
+/// A client for the same API server that sends no credentials at all (no token, no client
+/// certificate), for the anonymous probe: it trusts the same CA, so it reaches the server
+/// as anyone on the network would.
+pub async fn anonymous_client(kube: &KubeArgs) -> Result<AnonymousClient> {
+    let mut config = config(kube).await?;
+    config.auth_info = kube::config::AuthInfo::default();
+    let client = kube::Client::try_from(config).context("creating the anonymous probe's client")?;
+    Ok(AnonymousClient(client))
+}
+
+async fn config(kube: &KubeArgs) -> Result<Config> {
     let options = KubeConfigOptions {
         context: kube.context.clone(),
         ..KubeConfigOptions::default()
@@ -34,11 +49,10 @@ pub async fn client(kube: &KubeArgs) -> Result<kube::Client> {
             .map_err(anyhow::Error::from),
         (None, None) => Config::infer().await.map_err(anyhow::Error::from),
     };
-    let config = config.with_context(|| match &kube.context {
+    config.with_context(|| match &kube.context {
         Some(context) => format!("loading kubeconfig context {context:?}"),
         None => "loading the kubeconfig (or in-cluster configuration)".to_owned(),
-    })?;
-    kube::Client::try_from(config).context("creating the Kubernetes client")
+    })
 }
 
 /// Lists every kind the engine reads into an Inventory, and the exceptions declared in the
@@ -55,7 +69,8 @@ pub fn read(kube: &KubeArgs, exceptions: bool) -> Result<Read> {
         .context("starting the async runtime")?;
     runtime.block_on(async {
         let client = client(kube).await?;
-        let snap = rampart_operator::snapshot::take(&client).await;
+        let anonymous = anonymous_client(kube).await?;
+        let snap = rampart_operator::snapshot::take_probing(&client, Some(anonymous)).await;
         for (kind, why) in &snap.skipped {
             eprintln!("warning: could not list {kind}: {why}");
         }

@@ -27,6 +27,7 @@ pub fn run(args: &OperatorArgs, kube: &KubeArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let client = crate::cluster::client(kube).await?;
+        let anonymous = crate::cluster::anonymous_client(kube).await?;
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown_signal().await;
@@ -46,6 +47,13 @@ pub fn run(args: &OperatorArgs, kube: &KubeArgs) -> Result<ExitCode> {
         let mut settings = crate::scan::load_settings(args.config.as_deref())?;
         settings.own_service_account =
             Some((args.lease_namespace.clone(), args.service_account.clone()));
+        // End of life is judged on the day the operator starts; a restart or a newer
+        // Rampart moves it on.
+        settings.today = Some(
+            k8s_openapi::jiff::Timestamp::now()
+                .to_zoned(k8s_openapi::jiff::tz::TimeZone::UTC)
+                .date(),
+        );
         let (leadership, leader) = if args.leader_election {
             let identity = format!("{instance}-{}", std::process::id());
             let (leadership, leader) = crate::leadership::Leadership::start(
@@ -65,6 +73,7 @@ pub fn run(args: &OperatorArgs, kube: &KubeArgs) -> Result<ExitCode> {
             apiserver_metrics_interval: Duration::from_secs(
                 args.apiserver_metrics_interval_seconds,
             ),
+            anonymous: Some(anonymous),
             settings,
             health,
             initial_sync_timeout: Duration::from_secs(args.initial_sync_timeout_seconds),

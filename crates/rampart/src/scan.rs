@@ -5,6 +5,7 @@ use crate::input::{self, Loaded};
 use crate::output::{self, Report};
 use crate::{cluster, demo, exceptions};
 use anyhow::{Context as _, Result};
+use rampart_rules::control_plane::{ApiServerProbe, Version};
 use rampart_rules::encryption::ApiServerMetrics;
 use rampart_rules::{Inventory, Object, Settings, evaluate};
 use std::fs;
@@ -43,6 +44,18 @@ pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
             .with_context(|| format!("reading apiserver metrics {}", path.display()))?;
         metrics.push(ApiServerMetrics::parse(&format!("apiserver-{i}"), &text));
     }
+    let declared_version = match &args.kubernetes_version {
+        Some(v) if Version::parse(v).is_none() => {
+            anyhow::bail!("--kubernetes-version {v:?} is not a version like v1.31.4")
+        }
+        Some(v) => Some(ApiServerProbe {
+            name: "apiserver".to_owned(),
+            version: Some(v.clone()),
+            declared: true,
+            ..ApiServerProbe::default()
+        }),
+        None => None,
+    };
     let mut settings = if args.demo && args.config.is_none() {
         Settings::from_yaml(demo::SETTINGS).context("the demo's settings")?
     } else {
@@ -64,6 +77,9 @@ pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
     for m in metrics {
         inventory.insert(Object::ApiServerMetrics(m), None);
     }
+    if let Some(probe) = declared_version {
+        inventory.insert(Object::ApiServerProbe(probe), None);
+    }
     inventory.reindex();
     // Exceptions: the settings', the manifests' and the --exceptions files', judged now;
     // only those in force reach the evaluation.
@@ -72,6 +88,7 @@ pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
     let mut read = std::mem::take(&mut parsed.exceptions);
     read.extend(extra.exceptions);
     let now = args.as_of.unwrap_or_else(k8s_openapi::jiff::Timestamp::now);
+    settings.today = Some(now.to_zoned(k8s_openapi::jiff::tz::TimeZone::UTC).date());
     let mut judged = exceptions::judge_all(&settings, read, declared, now);
     settings.exceptions = exceptions::in_force(&judged);
     let evaluation = evaluate(&inventory, &settings);
