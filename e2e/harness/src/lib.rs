@@ -464,15 +464,23 @@ pub struct ExtraCluster {
 impl ExtraCluster {
     /// `cluster.sh up --encryption ENCRYPTION` in a new state directory.
     pub async fn start(encryption: &str) -> Result<ExtraCluster> {
+        ExtraCluster::start_with(encryption, &["--encryption", encryption]).await
+    }
+
+    /// `cluster.sh up ARGS` (`--no-audit`, `--apiserver-flag --anonymous-auth=true`...) in
+    /// a new state directory named after `name`.
+    pub async fn start_with(name: &str, args: &[&str]) -> Result<ExtraCluster> {
         let dir = std::env::temp_dir().join(format!(
-            "rampart-e2e-extra-{encryption}-{}-{}",
+            "rampart-e2e-extra-{name}-{}-{}",
             std::process::id(),
             SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_millis())
                 .unwrap_or_default()
         ));
-        cluster_script(&dir, &["up", "--encryption", encryption]).await?;
+        let mut up = vec!["up"];
+        up.extend_from_slice(args);
+        cluster_script(&dir, &up).await?;
         let kubeconfig = dir.join("admin.kubeconfig");
         let client = client_from(&kubeconfig).await?;
         let bin = PathBuf::from(env_var("RAMPART_E2E_BIN"));
