@@ -1,5 +1,5 @@
 //! Object metadata as the engine keeps it for the kinds it holds by the tens of thousands
-//! (pods, the controllers of their templates, Secrets, ConfigMaps).
+//! (pods, the controllers of their templates, Secrets, ConfigMaps), and for Nodes.
 //!
 //! A `k8s-openapi` `ObjectMeta` is about 340 bytes inline, and its labels and annotations
 //! are B-trees whose first node holds eleven entries whatever the count: a pod with three
