@@ -275,6 +275,33 @@ pub async fn install_with(cluster: &Cluster, extra: &[&str]) -> Result<PathBuf> 
     Ok(PathBuf::from(path.trim()))
 }
 
+/// The operator under the `rampart` ServiceAccount, without leader election, reading
+/// kube-apiserver's /metrics (and probing the API server) every 2 s: with the opt-in
+/// /metrics grant when `metrics_grant`. Its log is `operator-NAME.log` in the cluster's
+/// directory.
+pub async fn start_reading_apiserver(
+    cluster: &Cluster,
+    metrics_grant: bool,
+    name: &str,
+) -> Result<Operator> {
+    let extra: &[&str] = if metrics_grant {
+        &["manifests/optional/apiserver-metrics-rbac.yaml"]
+    } else {
+        &[]
+    };
+    let kubeconfig = install_with(cluster, extra).await?;
+    Operator::start_with(
+        &kubeconfig,
+        cluster.dir.join(format!("operator-{name}.log")),
+        &[
+            "--leader-election",
+            "false",
+            "--apiserver-metrics-interval-seconds",
+            "2",
+        ],
+    )
+}
+
 /// The manifests (`.yaml`, `.yml`, `.json`) directly in the repository's directory `dir`,
 /// in lexical order, but for `kustomization.yaml`: the objects `kubectl apply -k DIR/`
 /// applies (not subdirectories), in the order of their numbered names.

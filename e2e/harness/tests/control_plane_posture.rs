@@ -9,27 +9,15 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use rampart_crd::{ClusterPostureReport, ReportFinding};
-use rampart_e2e::operator::{Operator, http_get, install_with};
+use rampart_e2e::operator::{Operator, http_get, start_reading_apiserver};
 use rampart_e2e::{Cluster, ExtraCluster, apply_yaml, wait_for};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(40);
 
-/// The operator under the `rampart` ServiceAccount with the /metrics grant, reading
-/// /metrics and probing every 2 s.
+/// The operator with the /metrics grant, reading /metrics and probing every 2 s.
 async fn start(cluster: &Cluster, name: &str) -> Result<Operator> {
-    let kubeconfig =
-        install_with(cluster, &["manifests/optional/apiserver-metrics-rbac.yaml"]).await?;
-    Operator::start_with(
-        &kubeconfig,
-        cluster.dir.join(format!("operator-{name}.log")),
-        &[
-            "--leader-election",
-            "false",
-            "--apiserver-metrics-interval-seconds",
-            "2",
-        ],
-    )
+    start_reading_apiserver(cluster, true, name).await
 }
 
 /// Waits until the ClusterPostureReport's findings satisfy `want`; returns them.

@@ -9,7 +9,7 @@ use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
 use kube::Api;
 use kube::api::DeleteParams;
 use rampart_crd::{ClusterPostureReport, EncryptionStatus};
-use rampart_e2e::operator::{Operator, http_get, install_with};
+use rampart_e2e::operator::{Operator, http_get, start_reading_apiserver};
 use rampart_e2e::{Cluster, ExtraCluster, TestNamespace, apply_yaml, wait_for};
 use std::time::Duration;
 
@@ -18,24 +18,8 @@ const WAIT: Duration = Duration::from_secs(30);
 /// Tests on the shared cluster write its one ClusterPostureReport: one at a time.
 static SHARED: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The operator under the `rampart` ServiceAccount, reading /metrics every 2 s.
 async fn start(cluster: &Cluster, metrics_grant: bool, name: &str) -> Result<Operator> {
-    let extra: &[&str] = if metrics_grant {
-        &["manifests/optional/apiserver-metrics-rbac.yaml"]
-    } else {
-        &[]
-    };
-    let kubeconfig = install_with(cluster, extra).await?;
-    Operator::start_with(
-        &kubeconfig,
-        cluster.dir.join(format!("operator-{name}.log")),
-        &[
-            "--leader-election",
-            "false",
-            "--apiserver-metrics-interval-seconds",
-            "2",
-        ],
-    )
+    start_reading_apiserver(cluster, metrics_grant, name).await
 }
 
 /// Waits until the ClusterPostureReport's encryption status satisfies `want`.

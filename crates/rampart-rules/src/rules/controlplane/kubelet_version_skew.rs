@@ -1,5 +1,6 @@
 //! CP022 kubelet-version-skew.
 
+use super::PATCHING;
 use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
@@ -15,10 +16,7 @@ pub const RULE: Rule = Rule {
         node that old is usually far behind on patches too.",
     remediation: "Upgrade the kubelet to the API server's minor (or at most three behind); \
         never upgrade kubelets before the control plane.",
-    references: &[nsa(
-        "Upgrading and application security practices",
-        "Apply security patches and upgrades promptly",
-    )],
+    references: &[PATCHING],
     cluster_wide: true,
     check,
 };

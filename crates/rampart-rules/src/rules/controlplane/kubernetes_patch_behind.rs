@@ -1,6 +1,6 @@
 //! CP021 kubernetes-patch-behind.
 
-use crate::analysis::control_plane::Judged;
+use super::{PATCHING, versions};
 use crate::model::kubernetes_version::{Releases, Support};
 use crate::rules::prelude::*;
 
@@ -18,10 +18,7 @@ pub const RULE: Rule = Rule {
     remediation: "Upgrade to the newest patch release of the same minor (the control plane \
         first, then the kubelets).",
     references: &[
-        nsa(
-            "Upgrading and application security practices",
-            "Apply security patches and upgrades promptly",
-        ),
+        PATCHING,
         mitre("T1190", "Exploit Public-Facing Application"),
     ],
     cluster_wide: true,
@@ -29,14 +26,10 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter) {
-    if !ctx.cluster_in_scope() {
-        return;
-    }
-    let v = &ctx.control_plane().version;
     let table = Releases::embedded();
-    let mut report = |j: &Judged| {
+    for (v, j) in versions(ctx) {
         let Support::PatchBehind { newest_patch } = j.support else {
-            return;
+            continue;
         };
         let date = table
             .of(&j.version)
@@ -56,8 +49,5 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             )
             .system(false),
         );
-    };
-    for j in v.apiserver.iter().chain(&v.kubelets) {
-        report(j);
     }
 }

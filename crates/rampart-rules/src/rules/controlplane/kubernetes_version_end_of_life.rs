@@ -1,6 +1,6 @@
 //! CP020 kubernetes-version-end-of-life.
 
-use crate::analysis::control_plane::Judged;
+use super::{PATCHING, versions};
 use crate::model::kubernetes_version::{Releases, Support};
 use crate::rules::prelude::*;
 
@@ -19,10 +19,7 @@ pub const RULE: Rule = Rule {
     remediation: "Upgrade the control plane, then the nodes, to a supported minor release, one \
         minor at a time. Keep Rampart current so that its release table is, too.",
     references: &[
-        nsa(
-            "Upgrading and application security practices",
-            "Apply security patches and upgrades promptly",
-        ),
+        PATCHING,
         mitre("T1190", "Exploit Public-Facing Application"),
     ],
     cluster_wide: true,
@@ -30,17 +27,13 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter) {
-    if !ctx.cluster_in_scope() {
-        return;
-    }
-    let v = &ctx.control_plane().version;
     let table = Releases::embedded();
-    let mut report = |j: &Judged| {
+    for (v, j) in versions(ctx) {
         if j.support != Support::EndOfLife {
-            return;
+            continue;
         }
         let Some(r) = table.of(&j.version) else {
-            return;
+            continue;
         };
         let newest = table
             .newest()
@@ -61,8 +54,5 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             )
             .system(false),
         );
-    };
-    for j in v.apiserver.iter().chain(&v.kubelets) {
-        report(j);
     }
 }

@@ -12,7 +12,9 @@
 //! defaults of kube-apiserver, kube-controller-manager and kube-scheduler are not all
 //! secure (`--profiling`, `--anonymous-auth`, `--bind-address`).
 
+use crate::analysis::control_plane::{Judged, VersionVerdict};
 use crate::model::control_plane::{Component, ComponentFacts};
+use crate::model::taxonomy::Reference;
 use crate::rules::prelude::*;
 
 mod always_admit_admission_plugin;
@@ -75,6 +77,26 @@ fn pods<'a>(
     ctx.inventory
         .components(component)
         .filter(move |_| in_scope)
+}
+
+/// The version rules' reference: keeping up with releases.
+const PATCHING: Reference = nsa(
+    "Upgrading and application security practices",
+    "Apply security patches and upgrades promptly",
+);
+
+/// Every judged version — the API server's, then each kubelet's — with the verdict that
+/// judged them, when the cluster is in scope.
+fn versions<'a>(ctx: &'a Context<'_>) -> Vec<(&'a VersionVerdict, &'a Judged)> {
+    if !ctx.cluster_in_scope() {
+        return Vec::new();
+    }
+    let v = &ctx.control_plane().version;
+    v.apiserver
+        .iter()
+        .chain(&v.kubelets)
+        .map(|j| (v, j))
+        .collect()
 }
 
 /// A finding on one flag of a component's pod, pointing at the argument that sets it.
