@@ -102,7 +102,7 @@ pub struct PostureReportFields {
     shortname = "cposture",
     shortname = "cpr",
     category = "rampart",
-    doc = "Cluster-scoped security posture findings (ClusterRoles, ClusterRoleBindings, Namespaces, encryption) and the cluster-wide summary, written by the Rampart operator.",
+    doc = "Cluster-scoped security posture findings (ClusterRoles, ClusterRoleBindings, Namespaces, encryption, the control plane) and the cluster-wide summary, written by the Rampart operator.",
     printcolumn(
         name = "Score",
         type_ = "integer",
@@ -146,6 +146,12 @@ pub struct PostureReportFields {
         description = "Secrets encryption at rest: encrypted, unencrypted, partially-migrated or unknown"
     ),
     printcolumn(
+        name = "Kubernetes",
+        type_ = "string",
+        json_path = ".controlPlane.version.state",
+        description = "The worst standing of the API server's and the kubelets' versions: current, patch-behind, end-of-life or unknown"
+    ),
+    printcolumn(
         name = "Changed",
         type_ = "date",
         json_path = ".report.lastEvaluated",
@@ -174,6 +180,127 @@ pub struct ClusterPostureReportFields {
     /// Whether Secrets are encrypted at rest, and the evidence that decided it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<EncryptionStatus>,
+    /// The control plane's posture: anonymous access, authorization, audit logging,
+    /// admission and the Kubernetes versions, each with the evidence that decided it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_plane: Option<ControlPlaneStatus>,
+}
+
+/// Most distinct kubelet versions a report lists; the rest are counted in
+/// `omittedVersions`, so a large cluster's report stays small.
+pub const MAX_KUBELET_VERSIONS: usize = 20;
+
+/// The control plane's posture, each verdict decided from the strongest evidence Rampart
+/// could read (an anonymous probe, kube-apiserver's /metrics or its pod's flags, Nodes).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ControlPlaneStatus {
+    /// What requests without credentials reach: `disabled`, `public-info-only` (only
+    /// /version, /healthz, /livez, /readyz), `enabled` (on, reach not probed), `exposed`
+    /// (more than the public-info endpoints) or `unknown`.
+    pub anonymous: ControlPlaneCheck,
+    /// The API server's authorization modes: `node-rbac`, `incomplete` (without Node or
+    /// RBAC), `always-allow` or `unknown`.
+    pub authorization: ControlPlaneCheck,
+    /// Whether the API server records an audit log: `on`, `off` or `unknown`.
+    pub audit_logging: ControlPlaneCheck,
+    /// The admission plugins that matter most: `ok` (NodeRestriction and PodSecurity on,
+    /// AlwaysAdmit off), `weak` or `unknown`.
+    pub admission: ControlPlaneCheck,
+    /// The API server's and the kubelets' versions against Rampart's table of releases.
+    pub version: VersionStatus,
+}
+
+/// One control-plane verdict.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ControlPlaneCheck {
+    /// The verdict, from the check's fixed set of states.
+    pub state: String,
+    /// What decided it: `probe`, `apiserver-metrics`, `apiserver-flags`, `none`...
+    pub evidence: String,
+    /// The verdict in one sentence.
+    pub detail: String,
+}
+
+/// How the cluster's Kubernetes versions stand.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionStatus {
+    /// The worse of `apiServer.state` and `kubelets.state`: `end-of-life`, `patch-behind`,
+    /// `current`, or `unknown` when neither is known.
+    pub state: String,
+    /// The API server's version.
+    pub api_server: ApiServerVersion,
+    /// The kubelets' versions, summarised.
+    pub kubelets: KubeletVersions,
+    /// When Rampart's table of Kubernetes releases was generated (YYYY-MM-DD): versions
+    /// released since are `unknown`, and end-of-life dates are as of then.
+    pub release_table: String,
+}
+
+/// The API server's version and how it stands.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiServerVersion {
+    /// The version (`v1.37.2`), absent when none could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// `current`, `patch-behind`, `end-of-life` or `unknown`.
+    pub state: String,
+    /// Where the version was read: `probe` (/version), `declared`, `apiserver-image` or
+    /// `none`.
+    pub evidence: String,
+}
+
+/// The kubelets' versions: how many Nodes run each distinct version.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KubeletVersions {
+    /// The worst standing of any kubelet: `end-of-life`, `patch-behind`, `current`, or
+    /// `unknown` when no Node shows a version.
+    pub state: String,
+    /// Nodes with a readable kubelet version.
+    pub nodes: u32,
+    /// Those Nodes by the standing of their kubelet.
+    pub by_state: KubeletStates,
+    /// Each distinct version with its Node count, worst standing first, at most 20.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = MAX_KUBELET_VERSIONS))]
+    pub versions: Vec<KubeletVersion>,
+    /// Distinct versions left out of `versions` (their Nodes are in `byState`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub omitted_versions: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// Nodes per standing of their kubelet's version.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KubeletStates {
+    /// On the newest patch of a supported minor.
+    pub current: u32,
+    /// On a supported minor, behind its newest patch.
+    pub patch_behind: u32,
+    /// On a minor past its end of life.
+    pub end_of_life: u32,
+    /// On a minor the release table does not know.
+    pub unknown: u32,
+}
+
+/// One kubelet version and the Nodes that run it.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KubeletVersion {
+    /// The version as the Nodes report it (`v1.37.2`, `v1.30.4-eks-a1b2c3`).
+    pub version: String,
+    /// `current`, `patch-behind`, `end-of-life` or `unknown`.
+    pub state: String,
+    /// Nodes whose kubelet reports it.
+    pub nodes: u32,
 }
 
 /// Secrets encryption at rest, decided from the strongest evidence Rampart could read.

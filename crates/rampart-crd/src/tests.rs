@@ -102,3 +102,18 @@ fn unsigned_integers_keep_their_range_in_a_kubernetes_format() {
     };
     assert_eq!(items.format.as_deref(), Some("int32"));
 }
+
+/// The kubelet versions are a summary whose size the schema bounds, so no writer can make
+/// a large cluster's ClusterPostureReport grow with its Nodes.
+#[test]
+fn the_kubelet_versions_list_is_bounded_in_the_schema() {
+    let crd = ClusterPostureReport::crd();
+    let schema = serde_json::to_value(&crd.spec.versions[0].schema).expect("serializes");
+    let kubelets = &schema["openAPIV3Schema"]["properties"]["controlPlane"]["properties"]["version"]
+        ["properties"]["kubelets"]["properties"];
+    assert_eq!(
+        kubelets["versions"]["maxItems"], MAX_KUBELET_VERSIONS as u64,
+        "{kubelets}"
+    );
+    assert_eq!(kubelets["nodes"]["type"], "integer");
+}

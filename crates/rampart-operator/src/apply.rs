@@ -4,7 +4,7 @@
 use crate::export::Exporter;
 use crate::open::{Open, read_back};
 use crate::placement::report_key;
-use crate::report::{BuiltReport, Reports, json_hash};
+use crate::report::{BuiltReport, Reports, control_plane_verdicts, json_hash};
 use crate::written::Vanished;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
@@ -21,9 +21,10 @@ pub const FIELD_MANAGER: &str = "rampart";
 const HASH_ANNOTATION: &str = "rampart.dev/content-hash";
 
 /// The ClusterPostureReport's cluster-wide score and counts move with every finding in
-/// any namespace, and the report is the largest there is (up to 1.5 MiB, every byte
-/// stored again in etcd at each write). While changes keep coming, a write that would
-/// change only them waits until this long after the last one; then the latest are sent.
+/// any namespace (and its kubelet counts with every Node that comes or goes), and the
+/// report is the largest there is (up to 1.5 MiB, every byte stored again in etcd at each
+/// write). While changes keep coming, a write that would change only them waits until
+/// this long after the last one; then the latest are sent.
 pub const TOTALS_INTERVAL: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +116,43 @@ fn held_back_until(
     let (last, at) = sent?;
     let due = *at + TOTALS_INTERVAL;
     (last == content && now < due).then_some(due)
+}
+
+/// The ClusterPostureReport's hashes: of everything it says, which decides whether it is
+/// written; and of what it says but its totals (the cluster's score and counts, the Node
+/// counts of the kubelet versions), which decides whether that write may wait. The
+/// report's own hash was taken when it was built; the totals change more often than what
+/// it lists.
+fn cluster_hashes(reports: &Reports) -> (String, String) {
+    let hash = json_hash(&(
+        &reports.cluster_hash,
+        &reports.cluster_score,
+        &reports.cluster_summary,
+        &reports.encryption,
+        &reports.cluster_excepted,
+        &reports.control_plane,
+    ));
+    let content = json_hash(&(
+        &reports.cluster_hash,
+        &reports.encryption,
+        control_plane_verdicts(&reports.control_plane),
+    ));
+    (hash, content)
+}
+
+/// The ClusterPostureReport as applied, under its hash.
+fn cluster_body(reports: &Reports, hash: &str) -> serde_json::Value {
+    json!({
+        "apiVersion": "rampart.dev/v1alpha1",
+        "kind": "ClusterPostureReport",
+        "metadata": {"name": CLUSTER_REPORT_NAME, "annotations": {HASH_ANNOTATION: hash}},
+        "report": reports.cluster,
+        "clusterScore": reports.cluster_score,
+        "clusterSummary": reports.cluster_summary,
+        "clusterExcepted": reports.cluster_excepted,
+        "encryption": reports.encryption,
+        "controlPlane": reports.control_plane,
+    })
 }
 
 /// What one successful write did.
@@ -285,17 +323,7 @@ impl Writer {
                 self.write_copy(client, Some(ns), &report, hash).await?;
             }
         }
-        // The report's own hash was taken when it was built; the cluster's totals change
-        // more often than what it lists.
-        let hash = json_hash(&(
-            &reports.cluster_hash,
-            &reports.cluster_score,
-            &reports.cluster_summary,
-            &reports.encryption,
-            &reports.cluster_excepted,
-        ));
-        // Everything but the totals: the report's own content and the encryption status.
-        let content = json_hash(&(&reports.cluster_hash, &reports.encryption));
+        let (hash, content) = cluster_hashes(reports);
         let now = Instant::now();
         let hold_back = held_back_until(self.cluster_sent.as_ref(), &content, now);
         let written_before = self.hashes.get(&report_key(None));
@@ -307,16 +335,7 @@ impl Writer {
         if changed && hold_back.is_some() {
             self.skipped += 1;
         } else if changed {
-            let body = json!({
-                "apiVersion": "rampart.dev/v1alpha1",
-                "kind": "ClusterPostureReport",
-                "metadata": {"name": CLUSTER_REPORT_NAME, "annotations": {HASH_ANNOTATION: hash}},
-                "report": reports.cluster,
-                "clusterScore": reports.cluster_score,
-                "clusterSummary": reports.cluster_summary,
-                "clusterExcepted": reports.cluster_excepted,
-                "encryption": reports.encryption,
-            });
+            let body = cluster_body(reports, &hash);
             let api: Api<ClusterPostureReport> = Api::all(client.clone());
             api.patch(CLUSTER_REPORT_NAME, &params, &Patch::Apply(&body))
                 .await
@@ -441,7 +460,9 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixture::{Fixture, control_plane};
     use crate::written::{Gone, Listed};
+    use rampart_rules::control_plane::Support;
     use std::collections::BTreeSet;
 
     fn keys(w: &Writer) -> BTreeSet<&str> {
@@ -473,6 +494,45 @@ mod tests {
             None,
             "nothing sent yet"
         );
+    }
+
+    /// The cluster's reports built with this audit logging and this many Nodes.
+    fn reports(audit: &'static str, nodes: usize) -> Reports {
+        Fixture {
+            control_plane: control_plane(audit, &[("v1.37.2", Support::Current, nodes)]),
+            ..Fixture::default()
+        }
+        .build(&[], &["shop"])
+        .reports
+    }
+
+    #[test]
+    fn a_control_plane_verdict_is_written_at_once_and_node_counts_with_the_totals() {
+        let (hash, content) = cluster_hashes(&reports("on", 3));
+        assert_eq!(
+            cluster_hashes(&reports("on", 3)),
+            (hash.clone(), content.clone()),
+            "nothing changed: nothing to write"
+        );
+        let (verdict_hash, verdict_content) = cluster_hashes(&reports("off", 3));
+        assert_ne!(verdict_hash, hash);
+        assert_ne!(verdict_content, content, "a new verdict does not wait");
+        let (count_hash, count_content) = cluster_hashes(&reports("on", 4));
+        assert_ne!(count_hash, hash, "a Node more is written");
+        assert_eq!(count_content, content, "with the totals");
+    }
+
+    #[test]
+    fn the_cluster_report_sends_the_control_plane_beside_the_encryption() {
+        let r = reports("off", 2);
+        let body = cluster_body(&r, "h");
+        assert_eq!(body["metadata"]["annotations"][HASH_ANNOTATION], "h");
+        assert_eq!(body["controlPlane"]["auditLogging"]["state"], "off");
+        assert_eq!(body["controlPlane"]["version"]["kubelets"]["nodes"], 2);
+        assert_eq!(body["encryption"]["state"], "unknown");
+        let sent: ClusterPostureReport =
+            serde_json::from_value(body).expect("the body is a ClusterPostureReport");
+        assert_eq!(sent.spec.control_plane, Some(r.control_plane));
     }
 
     #[test]

@@ -4,8 +4,11 @@ use crate::held::Held;
 use crate::open::{Open, read_back};
 use crate::placement::NamespaceFilter;
 use crate::report::{self, Accepted, Book, Built, Inputs, Rebuild, Reports};
+use rampart_rules::control_plane::{
+    ControlPlane, Evidence as Seen, Judged, Support, Verdict, Version, VersionVerdict,
+};
 use rampart_rules::encryption::{Assessment, Evidence, State};
-use rampart_rules::{Evaluation, Finding, Inventory, Settings, Severity, evaluate};
+use rampart_rules::{Evaluation, Finding, Inventory, ObjectRef, Settings, Severity, evaluate};
 use std::collections::{BTreeMap, HashMap};
 
 /// The events' threshold the fixtures build with: the operator's default.
@@ -32,6 +35,7 @@ pub fn open_of(reports: &Reports) -> Open {
 pub struct Fixture {
     pub filter: NamespaceFilter,
     pub encryption: Assessment,
+    pub control_plane: ControlPlane,
     pub could_not_evaluate: Vec<String>,
     pub open: Open,
     pub now: &'static str,
@@ -51,6 +55,7 @@ impl Default for Fixture {
                 notes: Vec::new(),
                 source: None,
             },
+            control_plane: ControlPlane::default(),
             could_not_evaluate: Vec::new(),
             open: HashMap::new(),
             now: "2026-01-01T00:00:00Z",
@@ -65,6 +70,7 @@ impl Fixture {
         let evaluation = Evaluation {
             findings: findings.to_vec(),
             encryption: self.encryption.clone(),
+            control_plane: self.control_plane.clone(),
             ..Evaluation::default()
         };
         self.build_evaluation(evaluation, namespaces)
@@ -101,5 +107,48 @@ impl Fixture {
         book: &mut Book,
     ) -> Built {
         report::build(&self.inputs(held, namespaces), rebuild, book)
+    }
+}
+
+fn verdict(state: &'static str, evidence: Seen) -> Verdict {
+    Verdict {
+        state,
+        evidence,
+        detail: format!("{state}, as the test says"),
+        source: None,
+    }
+}
+
+/// A control plane as a probe and the API server's flags show it: anonymous requests
+/// refused, Node and RBAC, audit logging `audit`, admission ok, the API server current on
+/// v1.37.2, and kubelets of `kubelets` (version, standing, how many Nodes run it).
+pub fn control_plane(audit: &'static str, kubelets: &[(&str, Support, usize)]) -> ControlPlane {
+    let judged = |text: &str, support: Support, object: ObjectRef| Judged {
+        version: Version::parse(text).expect("a test version"),
+        support,
+        object,
+    };
+    let mut nodes = Vec::new();
+    for (text, support, n) in kubelets {
+        for i in 0..*n {
+            let node = ObjectRef::new("v1", "Node", None, &format!("node-{text}-{i}"));
+            nodes.push(judged(text, *support, node));
+        }
+    }
+    ControlPlane {
+        anonymous: verdict("disabled", Seen::Probe),
+        authorization: verdict("node-rbac", Seen::ApiServerFlags),
+        audit: verdict(audit, Seen::ApiServerFlags),
+        admission: verdict("ok", Seen::ApiServerFlags),
+        version: VersionVerdict {
+            apiserver: Some(judged(
+                "v1.37.2",
+                Support::Current,
+                ObjectRef::new("rampart.dev/v1alpha1", "ApiServerProbe", None, "apiserver"),
+            )),
+            apiserver_evidence: Seen::Probe,
+            kubelets: nodes,
+            ..VersionVerdict::default()
+        },
     }
 }

@@ -184,5 +184,16 @@ mod tests {
         let scrape = get("/metrics").await;
         assert!(scrape.starts_with("HTTP/1.1 200"), "{scrape}");
         assert!(scrape.contains("rampart_secrets_encryption{state=\"unknown\"} 1"));
+        // The control plane's state sets, unknown until the first pass.
+        for series in [
+            "rampart_anonymous_access{state=\"unknown\"} 1",
+            "rampart_authorization_mode{state=\"unknown\"} 1",
+            "rampart_audit_logging{state=\"off\"} 0",
+            "rampart_admission_control{state=\"unknown\"} 1",
+            "rampart_kubernetes_version_status{component=\"kubelet\",state=\"unknown\"} 1",
+            "rampart_control_plane_info{check=\"anonymous\",evidence=\"none\"} 1",
+        ] {
+            assert!(scrape.contains(series), "{series} missing:\n{scrape}");
+        }
     }
 }

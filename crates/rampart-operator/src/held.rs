@@ -20,6 +20,7 @@
 //! when a pass must build every report).
 
 use crate::placement::{NamespaceFilter, OpenSeries, dashboard_namespace};
+use rampart_rules::control_plane::ControlPlane;
 use rampart_rules::encryption::Assessment;
 use rampart_rules::{Evaluation, Excepted, Finding, Fingerprint, Scope, Shared, Summary};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -124,6 +125,9 @@ pub struct Held {
     findings: usize,
     released: bool,
     pub encryption: Assessment,
+    /// The control plane's verdicts, kept like `encryption`: each evaluation decides
+    /// them again from the whole inventory.
+    pub control_plane: ControlPlane,
     excepted_by: BTreeMap<Shared, u64>,
     excepted_series: BTreeMap<OpenSeries, u64>,
 }
@@ -175,6 +179,7 @@ impl Held {
         }
         let mut held = Held {
             encryption: evaluation.encryption,
+            control_plane: evaluation.control_plane,
             ..Held::default()
         };
         for (key, (findings, excepted)) in by_scope {
@@ -226,6 +231,10 @@ impl Held {
             }
         }
         self.encryption = fresh.encryption;
+        // Only an evaluation of the cluster-scoped part assesses the control plane.
+        if *cluster {
+            self.control_plane = fresh.control_plane;
+        }
         let mut replaced = Replaced {
             namespaces: namespaces.clone(),
             cluster: *cluster,

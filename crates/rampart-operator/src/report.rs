@@ -3,7 +3,8 @@
 //! the writer decides what to send.
 //!
 //! ```text
-//! Inputs: held findings (by scope, with the cluster's totals) + known namespaces
+//! Inputs: held findings (by scope, with the cluster's totals and the control-plane
+//!         verdicts) + known namespaces
 //!         + namespace filter + encryption verdict + kinds not evaluated
 //!         + open findings per report (first-seen times)
 //!   + Rebuild (all, or the namespaces a change reached and whether the cluster part)
@@ -22,9 +23,11 @@ use crate::held::{Held, Replaced};
 use crate::open::{Open, OpenFinding, OpenFindings, resource_ref};
 use crate::placement::{NamespaceFilter, OpenSeries, report_key};
 use rampart_crd::{
-    EncryptionStatus, ExceptedFinding, FoldedFindings, MAX_REPORT_BYTES, RelatedRef, Report,
-    ReportFinding, SeverityCounts,
+    ApiServerVersion, ControlPlaneCheck, ControlPlaneStatus, EncryptionStatus, ExceptedFinding,
+    FoldedFindings, KubeletStates, KubeletVersion, KubeletVersions, MAX_KUBELET_VERSIONS,
+    MAX_REPORT_BYTES, RelatedRef, Report, ReportFinding, SeverityCounts, VersionStatus,
 };
+use rampart_rules::control_plane::{ControlPlane, Judged, Support, Verdict};
 use rampart_rules::encryption::Assessment;
 use rampart_rules::{Excepted, Finding, ObjectRef, Severity, Shared, Summary, score};
 use sha2::{Digest, Sha256};
@@ -213,6 +216,7 @@ pub struct Reports {
     /// Findings exceptions accept, over what `cluster_summary` covers.
     pub cluster_excepted: u32,
     pub encryption: EncryptionStatus,
+    pub control_plane: ControlPlaneStatus,
     /// What each report built this pass stands for, its folded findings included, by
     /// report key: open once the reports are written.
     pub open: BTreeMap<String, OpenFindings>,
@@ -291,6 +295,106 @@ fn encryption_status(a: &Assessment) -> EncryptionStatus {
         detail: a.detail.clone(),
         notes: a.notes.clone(),
     }
+}
+
+/// The control plane's verdicts as the ClusterPostureReport (and `rampart scan`'s JSON)
+/// carries them: the kubelets summarised by distinct version, so that a cluster of
+/// thousands of Nodes adds a few lines, not one per Node.
+pub fn control_plane_status(cp: &ControlPlane) -> ControlPlaneStatus {
+    let check = |v: &Verdict| ControlPlaneCheck {
+        state: v.state.to_owned(),
+        evidence: v.evidence.as_str().to_owned(),
+        detail: v.detail.clone(),
+    };
+    let version = &cp.version;
+    let apiserver = version.state("apiserver");
+    let kubelet = version.state("kubelet");
+    let worse = if badness(kubelet) > badness(apiserver) {
+        kubelet
+    } else {
+        apiserver
+    };
+    ControlPlaneStatus {
+        anonymous: check(&cp.anonymous),
+        authorization: check(&cp.authorization),
+        audit_logging: check(&cp.audit),
+        admission: check(&cp.admission),
+        version: VersionStatus {
+            state: worse.to_owned(),
+            api_server: ApiServerVersion {
+                version: version.apiserver.as_ref().map(|j| j.version.text.clone()),
+                state: apiserver.to_owned(),
+                evidence: version.apiserver_evidence.as_str().to_owned(),
+            },
+            kubelets: kubelet_versions(&version.kubelets, kubelet),
+            release_table: version.table.to_string(),
+        },
+    }
+}
+
+/// How far a version state is from current, as `VersionVerdict::state` ranks them:
+/// `unknown` says nothing, so it ranks below `current`.
+fn badness(state: &str) -> u8 {
+    match state {
+        "end-of-life" => 3,
+        "patch-behind" => 2,
+        "current" => 1,
+        _ => 0,
+    }
+}
+
+/// Distinct kubelet versions with their Node counts, worst standing first and oldest
+/// first within one, at most [`MAX_KUBELET_VERSIONS`]: which versions are named never
+/// depends on how many Nodes run them, so Nodes coming and going change counts only.
+fn kubelet_versions(judged: &[Judged], worst: &str) -> KubeletVersions {
+    let mut by_state = KubeletStates::default();
+    let mut distinct: BTreeMap<(u32, u32, u32, &str), (&'static str, u32)> = BTreeMap::new();
+    for j in judged {
+        let n = match j.support {
+            Support::Current => &mut by_state.current,
+            Support::PatchBehind { .. } => &mut by_state.patch_behind,
+            Support::EndOfLife => &mut by_state.end_of_life,
+            Support::Unknown => &mut by_state.unknown,
+        };
+        *n = n.saturating_add(1);
+        let v = &j.version;
+        let entry = distinct
+            .entry((v.major, v.minor, v.patch, v.text.as_str()))
+            .or_insert((j.support.as_str(), 0));
+        entry.1 = entry.1.saturating_add(1);
+    }
+    let mut versions: Vec<KubeletVersion> = distinct
+        .into_iter()
+        .map(|((.., text), (state, nodes))| KubeletVersion {
+            version: text.to_owned(),
+            state: state.to_owned(),
+            nodes,
+        })
+        .collect();
+    versions.sort_by_key(|v| std::cmp::Reverse(badness(&v.state)));
+    let omitted = versions.len().saturating_sub(MAX_KUBELET_VERSIONS);
+    versions.truncate(MAX_KUBELET_VERSIONS);
+    KubeletVersions {
+        state: worst.to_owned(),
+        nodes: u32::try_from(judged.len()).unwrap_or(u32::MAX),
+        by_state,
+        versions,
+        omitted_versions: u32::try_from(omitted).unwrap_or(u32::MAX),
+    }
+}
+
+/// The control-plane status without its Node counts: what decides whether the
+/// ClusterPostureReport changed at once, while counts alone move at the pace of the
+/// cluster's totals (an autoscaler adding Nodes is not a new verdict).
+pub fn control_plane_verdicts(status: &ControlPlaneStatus) -> ControlPlaneStatus {
+    let mut verdicts = status.clone();
+    let kubelets = &mut verdicts.version.kubelets;
+    kubelets.nodes = 0;
+    kubelets.by_state = KubeletStates::default();
+    for v in &mut kubelets.versions {
+        v.nodes = 0;
+    }
+    verdicts
 }
 
 fn counts(s: &Summary) -> SeverityCounts {
@@ -725,6 +829,7 @@ impl Builder {
             cluster_summary: counts(held.summary()),
             cluster_excepted: u32::try_from(held.excepted_total()).unwrap_or(u32::MAX),
             encryption: encryption_status(inputs.encryption),
+            control_plane: control_plane_status(&held.control_plane),
             open,
             excepted,
             truncated: book.truncated.len(),

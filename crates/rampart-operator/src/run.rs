@@ -11,7 +11,7 @@
 //!     collect         [API: kube-apiserver /metrics]  -> Collected  (what changed since the last pass)
 //!     update inventory                                -> Updated    (inventory, what to evaluate)
 //!     evaluate                                        -> Evaluated  (findings, the scope evaluated)
-//!     build reports   (pure, report.rs)               -> Decided    (reports, posture, encryption)
+//!     build reports   (pure, report.rs)               -> Decided    (reports, posture, verdicts)
 //!     apply           [API: reports, then events]     -> what was written and announced
 //!   wait for a change (watch events, resync, /metrics due, leadership, shutdown)
 //! ```
@@ -42,6 +42,7 @@ use crate::written::{self, Vanished};
 use futures::StreamExt;
 use k8s_openapi::jiff::Timestamp;
 use kube::Client;
+use rampart_rules::control_plane::ControlPlane;
 use rampart_rules::encryption::Assessment;
 use rampart_rules::{Change, Derived, Inventory, Scope, Settings, evaluate_scope, registry};
 use rampart_rules::{Fingerprint, Severity};
@@ -293,11 +294,12 @@ struct Evaluated {
     scope: Scope,
 }
 
-/// Build reports' handoff: what the writer should make true, and the encryption verdict
-/// the reports carry (also a metric).
+/// Build reports' handoff: what the writer should make true, and the encryption and
+/// control-plane verdicts the reports carry (also metrics).
 struct Decided {
     built: Built,
     encryption: Assessment,
+    control_plane: ControlPlane,
 }
 
 /// What one successful apply did.
@@ -518,6 +520,7 @@ impl Pipeline {
             encryption.provider.as_deref(),
             encryption.evidence,
         );
+        metrics.record_control_plane(&decided.control_plane);
     }
 
     /// Judges every exception at `moment` (the file's and the cluster's), puts those in
@@ -682,6 +685,7 @@ impl Pipeline {
         let decided = Decided {
             built: pass.built,
             encryption: pass.held.encryption.clone(),
+            control_plane: pass.held.control_plane.clone(),
         };
         let evaluated = Evaluated {
             inventory,
@@ -740,7 +744,15 @@ impl Pipeline {
             &rebuild,
             &mut book,
         );
-        (Decided { built, encryption }, book)
+        let control_plane = evaluated.held.control_plane.clone();
+        (
+            Decided {
+                built,
+                encryption,
+                control_plane,
+            },
+            book,
+        )
     }
 
     /// Everything a report says, with the held findings it is built from.

@@ -275,6 +275,14 @@ fn run(seed: u64, steps: usize) {
             log.join("\n"),
             diff(&merged, &full)
         );
+        // The verdicts reports and metrics show are carried through merges, whatever the
+        // scope: a batch that skips the cluster part must not leave a stale one.
+        assert_eq!(
+            (&merged.encryption, &merged.control_plane),
+            (&full.encryption, &full.control_plane),
+            "seed {seed}, step {step}: verdicts after\n{}",
+            log.join("\n")
+        );
         assert!(
             live.index_is_consistent(),
             "seed {seed}, step {step}: indexes differ from a rebuild after\n{}",

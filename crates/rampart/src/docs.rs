@@ -133,7 +133,7 @@ pub fn rules_markdown() -> String {
 }
 
 pub fn metrics_markdown() -> String {
-    use rampart_operator::metrics::SPECS;
+    use rampart_operator::metrics::{SPECS, label_values};
     let mut out = String::new();
     let _ = writeln!(out, "# Rampart metrics\n");
     let _ = writeln!(
@@ -163,13 +163,29 @@ pub fn metrics_markdown() -> String {
             s.kind.as_str()
         );
     }
+    let listed = |values: &[&str]| {
+        values
+            .iter()
+            .map(|v| format!("`{v}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let _ = writeln!(
         out,
-        "\nLabel values: `severity` is one of {}; `category` one of {}; `result` one of \
-         `written`, `unchanged`, `failed`; `state` one of `encrypted`, `unencrypted`, `unknown`.\n",
-        Severity::DESCENDING.map(|s| format!("`{s}`")).join(", "),
-        Category::ALL.map(|c| format!("`{c}`")).join(", "),
+        "\nLabel values: `severity` is one of {}; `category` one of {}; and by metric:\n",
+        listed(&Severity::DESCENDING.map(|s| s.as_str())),
+        listed(&Category::ALL.map(|c| c.as_str())),
     );
+    for v in label_values() {
+        let _ = writeln!(
+            out,
+            "- `{}`: `{}` one of {}",
+            v.metric,
+            v.label,
+            listed(&v.values)
+        );
+    }
+    out.push('\n');
     for s in SPECS {
         let _ = writeln!(out, "## {}\n", s.name);
         let _ = writeln!(out, "{} — {}\n", s.kind.as_str(), s.help);

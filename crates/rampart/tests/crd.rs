@@ -61,9 +61,10 @@ fn every_schema_field_has_a_description() {
             vec!["Rules", "Owner", "Expires", "Matched", "State", "Age"]
         } else {
             let mut report = vec!["Score", "Critical", "High", "Medium", "Low", "Excepted"];
-            // The cluster report also says whether Secrets are encrypted at rest.
+            // The cluster report also says whether Secrets are encrypted at rest, and how
+            // the cluster's Kubernetes versions stand.
             if kind == "ClusterPostureReport" {
-                report.push("Encryption");
+                report.extend(["Encryption", "Kubernetes"]);
             }
             report.extend(["Changed", "Age"]);
             report

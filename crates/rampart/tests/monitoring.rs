@@ -241,6 +241,9 @@ fn alert_rules_cover_what_users_are_promised() {
         "RampartExceptionsExpired",
         "RampartExceptionsInvalid",
         "RampartSecretsNotEncryptedAtRest",
+        "RampartAnonymousApiAccess",
+        "RampartAuditLoggingOff",
+        "RampartKubernetesEndOfLife",
         "RampartPostureScoreDropped",
         "RampartEvaluationStale",
         "RampartReportWritesFailing",
@@ -257,6 +260,34 @@ fn alert_rules_cover_what_users_are_promised() {
         for key in ["summary", "description", "runbook"] {
             assert!(a["annotations"][key].is_string(), "{name}: {key}");
         }
+    }
+}
+
+/// Every alert has a promtool case where it fires and one where it stays quiet.
+#[test]
+fn every_alert_is_tested_firing_and_quiet() {
+    let rules = yaml::document(&read(RULES));
+    let tests = yaml::document(&read("manifests/monitoring/tests/rules.test.yaml"));
+    let cases: Vec<&Value> = tests["tests"]
+        .as_array()
+        .expect("tests")
+        .iter()
+        .flat_map(|t| t["alert_rule_test"].as_array().into_iter().flatten())
+        .collect();
+    let names = rules["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .flat_map(|g| g["rules"].as_array().expect("rules"))
+        .filter_map(|r| r["alert"].as_str());
+    for name in names {
+        let of_it = || cases.iter().filter(|c| c["alertname"] == name);
+        let fires = |c: &&&Value| c["exp_alerts"].as_array().is_some_and(|a| !a.is_empty());
+        assert!(of_it().any(|c| fires(&c)), "{name}: no case where it fires");
+        assert!(
+            of_it().any(|c| !fires(&c)),
+            "{name}: no case where it stays quiet"
+        );
     }
 }
 

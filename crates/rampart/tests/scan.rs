@@ -442,3 +442,115 @@ fn objects_without_a_namespace_are_judged_where_kubectl_would_put_them() {
         "{v}"
     );
 }
+
+/// The demo's control plane (an ApiServerProbe, kube-apiserver pods, two Nodes) in the
+/// JSON report, in the ClusterPostureReport's shape, and in the table's two lines.
+#[test]
+fn demo_shows_the_control_plane_verdicts_and_their_evidence() {
+    let as_of = ["--as-of", "2026-12-01T00:00:00Z"];
+    let out = rampart(&[&["scan", "--demo", "--format", "json"][..], &as_of].concat());
+    let v = json(&out);
+    let cp = &v["controlPlane"];
+    let check = |name: &str| (cp[name]["state"].clone(), cp[name]["evidence"].clone());
+    assert_eq!(
+        check("anonymous"),
+        ("exposed".into(), "probe".into()),
+        "{cp}"
+    );
+    assert_eq!(
+        check("authorization"),
+        ("node-rbac".into(), "apiserver-flags".into())
+    );
+    assert_eq!(
+        check("auditLogging"),
+        ("off".into(), "apiserver-flags".into())
+    );
+    assert_eq!(check("admission"), ("ok".into(), "apiserver-flags".into()));
+    assert!(
+        cp["anonymous"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("/api/v1/pods")),
+        "{cp}"
+    );
+    let version = &cp["version"];
+    assert_eq!(
+        version["state"], "end-of-life",
+        "the worse of the two: {version}"
+    );
+    assert_eq!(
+        version["apiServer"],
+        serde_json::json!({"version": "v1.37.1", "state": "patch-behind", "evidence": "probe"})
+    );
+    let kubelets = &version["kubelets"];
+    assert_eq!(kubelets["state"], "end-of-life");
+    assert_eq!(kubelets["nodes"], 2);
+    assert_eq!(kubelets["byState"]["current"], 1);
+    assert_eq!(kubelets["byState"]["endOfLife"], 1);
+    let versions: Vec<(&str, &str, u64)> = kubelets["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .filter_map(|k| {
+            Some((
+                k["version"].as_str()?,
+                k["state"].as_str()?,
+                k["nodes"].as_u64()?,
+            ))
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        [("v1.33.13", "end-of-life", 1), ("v1.37.2", "current", 1)],
+        "worst first"
+    );
+    assert!(
+        version["releaseTable"]
+            .as_str()
+            .is_some_and(|d| d.len() == 10 && d.starts_with("20")),
+        "{version}"
+    );
+
+    let table = stdout(&rampart(&[&["scan", "--demo"][..], &as_of].concat()));
+    assert!(
+        table.contains(
+            "\nControl plane: anonymous exposed (probe), authorization node-rbac \
+             (apiserver-flags), audit logging off (apiserver-flags), admission ok \
+             (apiserver-flags).\n"
+        ),
+        "{table}"
+    );
+    assert!(
+        table.contains(
+            "\nKubernetes end-of-life: API server v1.37.1 patch-behind (probe); kubelets: \
+             1 current, 1 end-of-life (release table of "
+        ),
+        "{table}"
+    );
+}
+
+/// Manifests that show nothing of the control plane: unknown verdicts in the JSON, one
+/// line in the table instead of five unknowns.
+#[test]
+fn manifests_without_a_control_plane_say_so_once() {
+    let dir = TempDir::new("no-control-plane");
+    let f = dir.write("rbac.yaml", CLUSTER_ADMIN_BINDING);
+    let path = f.to_str().expect("path");
+    let v = json(&rampart(&["scan", "--format", "json", path]));
+    let cp = &v["controlPlane"];
+    for check in ["anonymous", "authorization", "auditLogging", "admission"] {
+        assert_eq!(cp[check]["state"], "unknown", "{check}: {cp}");
+        assert_eq!(cp[check]["evidence"], "none", "{check}");
+    }
+    assert_eq!(cp["version"]["state"], "unknown");
+    assert_eq!(cp["version"]["apiServer"]["evidence"], "none");
+    assert!(cp["version"]["apiServer"].get("version").is_none(), "{cp}");
+    assert_eq!(cp["version"]["kubelets"]["nodes"], 0);
+    let table = stdout(&rampart(&["scan", path]));
+    assert!(
+        table.contains(
+            "\nControl plane: unknown (no kube-apiserver pod, API server probe or Node in the input).\n"
+        ),
+        "{table}"
+    );
+    assert!(!table.contains("\nKubernetes "), "{table}");
+}

@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams};
-use rampart_crd::{ClusterPostureReport, ReportFinding};
+use rampart_crd::{ClusterPostureReport, ControlPlaneStatus, ReportFinding};
 use rampart_e2e::operator::{Operator, http_get, start_reading_apiserver};
 use rampart_e2e::{Cluster, ExtraCluster, apply_yaml, wait_for};
 use std::time::Duration;
@@ -59,6 +59,42 @@ async fn wait_findings(
             operator.log()
         )
     })
+}
+
+/// The ClusterPostureReport's control-plane verdicts once `want` holds.
+async fn wait_verdicts(
+    cluster: &Cluster,
+    operator: &Operator,
+    what: &str,
+    want: impl Fn(&ControlPlaneStatus) -> bool,
+) -> Result<ControlPlaneStatus> {
+    let api: Api<ClusterPostureReport> = Api::all(cluster.client.clone());
+    let last = std::sync::Mutex::new(None);
+    let found = wait_for(what, WAIT, || async {
+        let status = api
+            .get_opt("cluster")
+            .await?
+            .and_then(|r| r.spec.control_plane);
+        if let Ok(mut l) = last.lock() {
+            l.clone_from(&status);
+        }
+        Ok(status.filter(|s| want(s)))
+    })
+    .await;
+    found.with_context(|| {
+        format!(
+            "last verdicts: {:#?}\noperator log:\n{}",
+            last.lock().ok().and_then(|l| l.clone()),
+            operator.log()
+        )
+    })
+}
+
+/// Whether the operator's /metrics set a state-set series to 1.
+fn state_is(metrics: &str, name: &str, labels: &str) -> bool {
+    metrics
+        .lines()
+        .any(|l| l.starts_with(&format!("{name}{{")) && l.contains(labels) && l.ends_with(" 1"))
 }
 
 fn of<'a>(findings: &'a [ReportFinding], rule: &str) -> Vec<&'a ReportFinding> {
@@ -148,16 +184,41 @@ async fn shared_control_plane_is_judged_from_live_evidence() -> Result<()> {
     for absent in ["CP009", "CP020", "CP021", "CP022", "CP023"] {
         assert!(of(&findings, absent).is_empty(), "{absent}: {findings:#?}");
     }
+    // The report's verdicts say the same, each with the evidence that decided it.
+    let verdicts = wait_verdicts(&cluster, &operator, "the live verdicts", |v| {
+        v.audit_logging.evidence == "apiserver-metrics" && v.version.api_server.evidence == "probe"
+    })
+    .await?;
+    assert_eq!(
+        (
+            verdicts.anonymous.state.as_str(),
+            verdicts.anonymous.evidence.as_str()
+        ),
+        ("public-info-only", "probe"),
+        "{verdicts:#?}"
+    );
+    assert_eq!(verdicts.audit_logging.state, "on", "{verdicts:#?}");
+    assert_eq!(
+        verdicts.version.api_server.version.as_deref(),
+        Some("v1.37.2"),
+        "{verdicts:#?}"
+    );
+    assert_eq!(
+        verdicts.version.api_server.state, "current",
+        "{verdicts:#?}"
+    );
     let (_, metrics) = http_get(operator.health, "/metrics")?;
-    println!(
-        "{}",
-        metrics
-            .lines()
-            .filter(|l| l.starts_with("rampart_audit")
-                || l.starts_with("rampart_anonymous")
-                || l.starts_with("rampart_kubernetes_version"))
-            .collect::<Vec<_>>()
-            .join("\n")
+    assert!(
+        state_is(&metrics, "rampart_audit_logging", "state=\"on\""),
+        "{metrics}"
+    );
+    assert!(
+        state_is(
+            &metrics,
+            "rampart_anonymous_access",
+            "state=\"public-info-only\""
+        ),
+        "{metrics}"
     );
 
     // 2. Nodes registered through the API with old and too-new kubelets: end of life and
@@ -327,6 +388,24 @@ async fn anonymous_reads_and_audit_off_are_reported_from_the_live_api_server() -
             .message
             .contains("produces no audit event and loads no audit policy"),
         "{audit:#?}"
+    );
+    let verdicts = wait_verdicts(cluster, &operator, "the insecure verdicts", |v| {
+        v.anonymous.state == "exposed" && v.audit_logging.state == "off"
+    })
+    .await?;
+    assert_eq!(verdicts.anonymous.evidence, "probe", "{verdicts:#?}");
+    assert_eq!(
+        verdicts.audit_logging.evidence, "apiserver-metrics",
+        "{verdicts:#?}"
+    );
+    let (_, metrics) = http_get(operator.health, "/metrics")?;
+    assert!(
+        state_is(&metrics, "rampart_audit_logging", "state=\"off\""),
+        "{metrics}"
+    );
+    assert!(
+        state_is(&metrics, "rampart_anonymous_access", "state=\"exposed\""),
+        "{metrics}"
     );
     // The RBAC rule sees the binding that explains it.
     assert!(

@@ -17,6 +17,7 @@ fn inventory() -> Inventory {
         "networkpolicy",
         "workload",
         "encryption",
+        "controlplane",
     ] {
         text.push_str(&repo::read(&format!("crates/rampart/demo/{file}.yaml")));
         text.push_str("\n---\n");
@@ -121,6 +122,10 @@ fn a_full_pass_in_parts_builds_what_one_evaluation_of_everything_builds() {
             assert_eq!(pass.held.keys(), held.keys(), "parts of {part}");
             assert_eq!(pass.held.len(), held.len());
             assert!(pass.held.is_released(), "nothing is held past its report");
+            assert_eq!(
+                pass.built.reports.control_plane.anonymous.state, "exposed",
+                "parts of {part}: the control plane's verdicts, from the cluster part"
+            );
         }
     }
 }

@@ -7,7 +7,8 @@
 //! Every metric is declared in [`SPECS`]; the registry is built from that table and
 //! `docs/metrics.md` is generated from it, so the documentation cannot name a metric the
 //! binary does not serve. Labels come from bounded sets only (rule, severity, category,
-//! namespace, kind, result, state): never object names or error text.
+//! namespace, kind, and the fixed sets of [`label_values`]): never object names or error
+//! text.
 //!
 //! Findings gauges follow the current evaluation: a series whose finding resolved, or
 //! whose namespace went away, is removed rather than left at zero, so the number of series
@@ -21,4 +22,4 @@ mod specs;
 mod tests;
 
 pub use registry::{Metrics, MetricsError};
-pub use specs::{MetricType, SPECS, Spec};
+pub use specs::{LabelValues, MetricType, SPECS, Spec, label_values};

@@ -2,24 +2,42 @@
 //! follow the current evaluation; counters count what this process saw.
 
 use super::registry::{Current, Metrics};
+use super::specs::{CONTROL_PLANE_CHECKS, VERSION_COMPONENTS};
 use crate::apply::ApplyError;
 use crate::excepting::Tally;
 use crate::placement::OpenSeries;
 use crate::report::{Noted, Posture, Reports, Transitions};
+use prometheus::IntGaugeVec;
 use rampart_crd::CLUSTER_REPORT_NAME;
 use rampart_rules::Severity;
+use rampart_rules::control_plane::{
+    ADMISSION_STATES, ANONYMOUS_STATES, AUDIT_STATES, AUTHORIZATION_STATES, ControlPlane,
+    Evidence as ControlPlaneEvidence, VERSION_STATES,
+};
 use rampart_rules::encryption::{Evidence, State};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 const NO_LABELS: &[&str] = &[];
 
-const ENCRYPTION_STATES: [State; 4] = [
+pub(super) const ENCRYPTION_STATES: [State; 4] = [
     State::Encrypted,
     State::Unencrypted,
     State::PartiallyMigrated,
     State::Unknown,
 ];
+
+/// Sets a state set: 1 for `current`, 0 for the other `states`, each after `labels`. A
+/// state outside the set (none is) would leave every series at 0 rather than add one.
+fn state_set(gauge: &IntGaugeVec, labels: &[&str], states: &[&str], current: &str) {
+    for state in states {
+        let mut all = labels.to_vec();
+        all.push(state);
+        if let Ok(g) = gauge.get_metric_with_label_values(&all) {
+            g.set(i64::from(*state == current));
+        }
+    }
+}
 
 /// Sums findings per (rule, severity, category): the label set of both counters.
 fn tally(findings: &[Noted<'_>]) -> BTreeMap<[String; 3], u64> {
@@ -129,6 +147,51 @@ impl Metrics {
             .get_metric_with_label_values(&[provider, evidence.as_str()])
         {
             g.set(1);
+        }
+    }
+
+    /// The engine's verdicts on the control plane: a state set per check (per component
+    /// for the versions), and one info series per check naming its evidence.
+    pub fn record_control_plane(&self, cp: &ControlPlane) {
+        state_set(&self.anonymous, &[], ANONYMOUS_STATES, cp.anonymous.state);
+        state_set(
+            &self.authorization,
+            &[],
+            AUTHORIZATION_STATES,
+            cp.authorization.state,
+        );
+        state_set(&self.audit, &[], AUDIT_STATES, cp.audit.state);
+        state_set(&self.admission, &[], ADMISSION_STATES, cp.admission.state);
+        for component in VERSION_COMPONENTS {
+            state_set(
+                &self.version_status,
+                &[component],
+                VERSION_STATES,
+                cp.version.state(component),
+            );
+        }
+        let kubelets = if cp.version.kubelets.is_empty() {
+            ControlPlaneEvidence::None
+        } else {
+            ControlPlaneEvidence::Nodes
+        };
+        let evidence = [
+            cp.anonymous.evidence,
+            cp.authorization.evidence,
+            cp.audit.evidence,
+            cp.admission.evidence,
+            cp.version.apiserver_evidence,
+            kubelets,
+        ];
+        // One series per check: a verdict decided by other evidence replaces the old one.
+        self.control_plane_info.reset();
+        for (check, evidence) in CONTROL_PLANE_CHECKS.into_iter().zip(evidence) {
+            if let Ok(g) = self
+                .control_plane_info
+                .get_metric_with_label_values(&[check, evidence.as_str()])
+            {
+                g.set(1);
+            }
         }
     }
 

@@ -3,15 +3,17 @@
 
 use super::series::{Counts, SeriesGauge};
 use super::specs::{
-    API_ERRORS, CRDS_MISSING, DETECTED, DURATION, ENCRYPTION, ENCRYPTION_INFO, EXCEPTED,
-    EXCEPTIONS, EXCEPTIONS_EXPIRING, FINDINGS, LAST_DETECTED, LAST_EVALUATION, NAMESPACE_SCORE,
-    RESOLVED, RULE_INFO, SCORE, Spec, TRUNCATED, WATCH_FLAPS, WATCH_RELISTS, WATCHED, WRITES,
+    ADMISSION, ANONYMOUS, API_ERRORS, AUDIT, AUTHORIZATION, CONTROL_PLANE_INFO, CRDS_MISSING,
+    DETECTED, DURATION, ENCRYPTION, ENCRYPTION_INFO, EXCEPTED, EXCEPTIONS, EXCEPTIONS_EXPIRING,
+    FINDINGS, LAST_DETECTED, LAST_EVALUATION, NAMESPACE_SCORE, RESOLVED, RULE_INFO, SCORE, Spec,
+    TRUNCATED, VERSION_STATUS, WATCH_FLAPS, WATCH_RELISTS, WATCHED, WRITE_RESULTS, WRITES,
 };
 use crate::placement::OpenSeries;
 use prometheus::{
     Encoder as _, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
+use rampart_rules::control_plane::ControlPlane;
 use rampart_rules::encryption::{Evidence, State};
 use rampart_rules::{Severity, registry};
 use std::collections::{BTreeMap, BTreeSet};
@@ -71,6 +73,12 @@ pub struct Metrics {
     pub(super) truncated: IntCounter,
     pub(super) encryption: IntGaugeVec,
     pub(super) encryption_info: IntGaugeVec,
+    pub(super) anonymous: IntGaugeVec,
+    pub(super) authorization: IntGaugeVec,
+    pub(super) audit: IntGaugeVec,
+    pub(super) admission: IntGaugeVec,
+    pub(super) version_status: IntGaugeVec,
+    pub(super) control_plane_info: IntGaugeVec,
     pub(super) excepted: IntGaugeVec,
     pub(super) exceptions: IntGaugeVec,
     pub(super) exceptions_expiring: IntGauge,
@@ -197,6 +205,32 @@ impl Metrics {
                 &ENCRYPTION_INFO,
                 IntGaugeVec::new(opts(&ENCRYPTION_INFO), ENCRYPTION_INFO.labels),
             )?,
+            anonymous: register(
+                &r,
+                &ANONYMOUS,
+                IntGaugeVec::new(opts(&ANONYMOUS), ANONYMOUS.labels),
+            )?,
+            authorization: register(
+                &r,
+                &AUTHORIZATION,
+                IntGaugeVec::new(opts(&AUTHORIZATION), AUTHORIZATION.labels),
+            )?,
+            audit: register(&r, &AUDIT, IntGaugeVec::new(opts(&AUDIT), AUDIT.labels))?,
+            admission: register(
+                &r,
+                &ADMISSION,
+                IntGaugeVec::new(opts(&ADMISSION), ADMISSION.labels),
+            )?,
+            version_status: register(
+                &r,
+                &VERSION_STATUS,
+                IntGaugeVec::new(opts(&VERSION_STATUS), VERSION_STATUS.labels),
+            )?,
+            control_plane_info: register(
+                &r,
+                &CONTROL_PLANE_INFO,
+                IntGaugeVec::new(opts(&CONTROL_PLANE_INFO), CONTROL_PLANE_INFO.labels),
+            )?,
             excepted: register(
                 &r,
                 &EXCEPTED,
@@ -238,10 +272,11 @@ impl Metrics {
             }
         }
         // Known from the first scrape, so absence never reads as "no counts yet".
-        for result in ["written", "unchanged", "failed"] {
+        for result in WRITE_RESULTS {
             let _ = m.writes.get_metric_with_label_values(&[result]);
         }
         m.record_encryption(State::Unknown, None, Evidence::None);
+        m.record_control_plane(&ControlPlane::default());
         Ok(m)
     }
 

@@ -160,6 +160,53 @@ pub(super) const ENCRYPTION_INFO: Spec = Spec {
            (apiserver-metrics, apiserver-flags, encryption-configuration, declared, none).",
     labels: &["provider", "evidence"],
 };
+pub(super) const ANONYMOUS: Spec = Spec {
+    name: "rampart_anonymous_access",
+    kind: MetricType::Gauge,
+    help: "State set: 1 for what requests without credentials reach on the API server \
+           (disabled; public-info-only: /version, /healthz, /livez and /readyz alone; \
+           enabled: anonymous authentication on, its reach not probed; exposed: more than \
+           the public-info endpoints; unknown), 0 for the others.",
+    labels: &["state"],
+};
+pub(super) const AUTHORIZATION: Spec = Spec {
+    name: "rampart_authorization_mode",
+    kind: MetricType::Gauge,
+    help: "State set: 1 for how the API server authorizes requests (node-rbac: Node and \
+           RBAC; incomplete: without one of them; always-allow; unknown), 0 for the others.",
+    labels: &["state"],
+};
+pub(super) const AUDIT: Spec = Spec {
+    name: "rampart_audit_logging",
+    kind: MetricType::Gauge,
+    help: "State set: 1 for whether the API server records an audit log (on, off, \
+           unknown), 0 for the others.",
+    labels: &["state"],
+};
+pub(super) const ADMISSION: Spec = Spec {
+    name: "rampart_admission_control",
+    kind: MetricType::Gauge,
+    help: "State set: 1 for the admission plugins that matter most (ok: NodeRestriction and \
+           PodSecurity on, AlwaysAdmit off; weak; unknown), 0 for the others.",
+    labels: &["state"],
+};
+pub(super) const VERSION_STATUS: Spec = Spec {
+    name: "rampart_kubernetes_version_status",
+    kind: MetricType::Gauge,
+    help: "State set per component (apiserver; kubelet: the worst of every Node's): 1 for \
+           how its Kubernetes version stands against the release table Rampart was built \
+           with (current, patch-behind, end-of-life, unknown), 0 for the others.",
+    labels: &["component", "state"],
+};
+pub(super) const CONTROL_PLANE_INFO: Spec = Spec {
+    name: "rampart_control_plane_info",
+    kind: MetricType::Gauge,
+    help: "1 for each control-plane check (anonymous, authorization, audit-logging, \
+           admission, apiserver-version, kubelet-version) with the evidence that decided it \
+           (probe, apiserver-metrics, apiserver-flags, apiserver-image, declared, nodes, \
+           none).",
+    labels: &["check", "evidence"],
+};
 
 pub(super) const EXCEPTED: Spec = Spec {
     name: "rampart_excepted_findings",
@@ -206,4 +253,76 @@ pub const SPECS: &[Spec] = &[
     TRUNCATED,
     ENCRYPTION,
     ENCRYPTION_INFO,
+    ANONYMOUS,
+    AUTHORIZATION,
+    AUDIT,
+    ADMISSION,
+    VERSION_STATUS,
+    CONTROL_PLANE_INFO,
 ];
+
+/// The `result` label of `rampart_report_writes_total`.
+pub(super) const WRITE_RESULTS: [&str; 3] = ["written", "unchanged", "failed"];
+
+/// The `check` label of `rampart_control_plane_info`.
+pub(super) const CONTROL_PLANE_CHECKS: [&str; 6] = [
+    "anonymous",
+    "authorization",
+    "audit-logging",
+    "admission",
+    "apiserver-version",
+    "kubelet-version",
+];
+
+/// The `component` label of `rampart_kubernetes_version_status`, as
+/// `VersionVerdict::state` names them.
+pub(super) const VERSION_COMPONENTS: [&str; 2] = ["apiserver", "kubelet"];
+
+/// The values one label of one metric takes: a fixed set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelValues {
+    pub metric: &'static str,
+    pub label: &'static str,
+    pub values: Vec<&'static str>,
+}
+
+/// Every label with a fixed set of values, by metric, as `docs/metrics.md` lists them
+/// (rule ids, severities, categories, namespaces and kinds are listed elsewhere).
+pub fn label_values() -> Vec<LabelValues> {
+    use rampart_rules::control_plane::{
+        ADMISSION_STATES, ANONYMOUS_STATES, AUDIT_STATES, AUTHORIZATION_STATES, Evidence,
+        VERSION_STATES,
+    };
+    let of = |metric: &Spec, label, values: &[&'static str]| LabelValues {
+        metric: metric.name,
+        label,
+        values: values.to_vec(),
+    };
+    let evidence = [
+        Evidence::Probe,
+        Evidence::ApiServerMetrics,
+        Evidence::ApiServerFlags,
+        Evidence::ApiServerImage,
+        Evidence::Declared,
+        Evidence::Nodes,
+        Evidence::None,
+    ]
+    .map(Evidence::as_str);
+    vec![
+        of(&WRITES, "result", &WRITE_RESULTS),
+        of(&EXCEPTIONS, "state", &crate::excepting::STATES),
+        of(
+            &ENCRYPTION,
+            "state",
+            &super::record::ENCRYPTION_STATES.map(|s| s.as_str()),
+        ),
+        of(&ANONYMOUS, "state", ANONYMOUS_STATES),
+        of(&AUTHORIZATION, "state", AUTHORIZATION_STATES),
+        of(&AUDIT, "state", AUDIT_STATES),
+        of(&ADMISSION, "state", ADMISSION_STATES),
+        of(&VERSION_STATUS, "component", &VERSION_COMPONENTS),
+        of(&VERSION_STATUS, "state", VERSION_STATES),
+        of(&CONTROL_PLANE_INFO, "check", &CONTROL_PLANE_CHECKS),
+        of(&CONTROL_PLANE_INFO, "evidence", &evidence),
+    ]
+}

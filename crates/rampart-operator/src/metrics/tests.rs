@@ -1,9 +1,12 @@
 use super::*;
 use crate::excepting::Tally;
-use crate::fixture::{Fixture, open_of};
+use crate::fixture::{Fixture, control_plane, open_of};
 use crate::placement::{NamespaceFilter, OpenSeries};
 use crate::report::{Built, Reports, Transitions};
 use prometheus::proto::MetricType as ProtoType;
+use rampart_rules::control_plane::{
+    ADMISSION_STATES, ANONYMOUS_STATES, AUDIT_STATES, AUTHORIZATION_STATES, Support, VERSION_STATES,
+};
 use rampart_rules::encryption::{Evidence, State};
 use rampart_rules::{Category, Finding, Inventory, Settings, Severity, evaluate};
 use std::collections::{BTreeMap, HashMap};
@@ -342,6 +345,123 @@ fn encryption_is_a_state_set() {
     assert_eq!(info.len(), 1, "{info:?}");
     assert_eq!(info[0].0["provider"], "identity");
     assert_eq!(info[0].0["evidence"], "apiserver-flags");
+}
+
+/// The label values of one metric's series whose value is 1, by label.
+fn on(m: &Metrics, name: &str, label: &str) -> Vec<String> {
+    series(m, name)
+        .into_iter()
+        .filter(|(_, v)| *v == 1.0)
+        .map(|(l, _)| l[label].clone())
+        .collect()
+}
+
+#[test]
+fn control_plane_verdicts_are_state_sets() {
+    let m = Metrics::new(true).expect("metrics");
+    for (name, states) in [
+        ("rampart_anonymous_access", ANONYMOUS_STATES),
+        ("rampart_authorization_mode", AUTHORIZATION_STATES),
+        ("rampart_audit_logging", AUDIT_STATES),
+        ("rampart_admission_control", ADMISSION_STATES),
+    ] {
+        assert_eq!(series(&m, name).len(), states.len(), "{name}");
+        assert_eq!(on(&m, name, "state"), ["unknown"], "{name} before any pass");
+    }
+    let versions = series(&m, "rampart_kubernetes_version_status");
+    assert_eq!(versions.len(), 2 * VERSION_STATES.len());
+    assert_eq!(
+        on(&m, "rampart_kubernetes_version_status", "state"),
+        ["unknown", "unknown"]
+    );
+    let info = series(&m, "rampart_control_plane_info");
+    assert_eq!(info.len(), 6, "one series per check: {info:?}");
+    assert!(
+        info.iter().all(|(l, _)| l["evidence"] == "none"),
+        "{info:?}"
+    );
+
+    let mut cp = control_plane(
+        "off",
+        &[
+            ("v1.37.2", Support::Current, 2),
+            ("v1.33.1", Support::EndOfLife, 1),
+        ],
+    );
+    cp.anonymous.state = "exposed";
+    m.record_control_plane(&cp);
+    assert_eq!(on(&m, "rampart_anonymous_access", "state"), ["exposed"]);
+    assert_eq!(on(&m, "rampart_authorization_mode", "state"), ["node-rbac"]);
+    assert_eq!(on(&m, "rampart_audit_logging", "state"), ["off"]);
+    assert_eq!(on(&m, "rampart_admission_control", "state"), ["ok"]);
+    let mut by_component: Vec<(String, String)> = series(&m, "rampart_kubernetes_version_status")
+        .into_iter()
+        .filter(|(_, v)| *v == 1.0)
+        .map(|(l, _)| (l["component"].clone(), l["state"].clone()))
+        .collect();
+    by_component.sort();
+    assert_eq!(
+        by_component,
+        [
+            ("apiserver".to_owned(), "current".to_owned()),
+            ("kubelet".to_owned(), "end-of-life".to_owned())
+        ],
+        "the kubelets' worst"
+    );
+    let mut info: Vec<(String, String)> = series(&m, "rampart_control_plane_info")
+        .into_iter()
+        .map(|(l, _)| (l["check"].clone(), l["evidence"].clone()))
+        .collect();
+    info.sort();
+    let expected = [
+        ("admission", "apiserver-flags"),
+        ("anonymous", "probe"),
+        ("apiserver-version", "probe"),
+        ("audit-logging", "apiserver-flags"),
+        ("authorization", "apiserver-flags"),
+        ("kubelet-version", "nodes"),
+    ]
+    .map(|(c, e)| (c.to_owned(), e.to_owned()));
+    assert_eq!(info, expected, "a changed evidence replaces the old series");
+}
+
+/// The label values `docs/metrics.md` lists are those served: every series recorded
+/// takes a listed value, and every listed value but an evidence no pass saw is served.
+#[test]
+fn documented_label_values_are_the_ones_served() {
+    let m = Metrics::new(true).expect("metrics");
+    let reports = record(&m, &[("shop", true)]);
+    m.record_writes(&reports, 1, 0);
+    record_one_exception(&m);
+    for LabelValues {
+        metric,
+        label,
+        values,
+    } in label_values()
+    {
+        assert!(
+            SPECS
+                .iter()
+                .any(|s| s.name == metric && s.labels.contains(&label)),
+            "{metric} has no label {label}"
+        );
+        let mut served: Vec<String> = series(&m, metric)
+            .into_iter()
+            .map(|(l, _)| l[label].clone())
+            .collect();
+        served.sort();
+        served.dedup();
+        let mut documented: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+        documented.sort();
+        if label == "evidence" {
+            assert!(
+                served.iter().all(|v| documented.contains(v)),
+                "{metric} {label}: {served:?} beyond {documented:?}"
+            );
+        } else {
+            assert_eq!(served, documented, "{metric} {label}");
+        }
+    }
 }
 
 /// After an incremental pass only the series that changed are handed over: they move,

@@ -1,6 +1,7 @@
 use super::*;
-use crate::fixture::{Fixture, findings, open_of};
+use crate::fixture::{Fixture, control_plane, findings, open_of};
 use crate::open::{fingerprint_key, read_back};
+use rampart_rules::control_plane::Releases;
 use std::collections::HashMap;
 
 const INSECURE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: shop}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: shop-admin}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\nsubjects: [{kind: ServiceAccount, name: default, namespace: shop}]\n";
@@ -105,6 +106,156 @@ fn every_report_names_what_could_not_be_evaluated_and_the_cluster_its_encryption
     assert_eq!(r.encryption.state, "unknown");
     assert_eq!(r.encryption.evidence, "none");
     assert_eq!(r.encryption.detail, fixture.encryption.detail);
+}
+
+/// The cluster's reports carry the control plane's verdicts as the engine reached them,
+/// the versions' state the worse of the API server's and the kubelets'.
+#[test]
+fn the_cluster_report_carries_the_control_plane_verdicts() {
+    let fixture = Fixture {
+        control_plane: control_plane(
+            "off",
+            &[
+                ("v1.37.2", Support::Current, 2),
+                ("v1.33.1", Support::EndOfLife, 1),
+                ("v1.36.0", Support::PatchBehind { newest_patch: 4 }, 1),
+            ],
+        ),
+        ..Fixture::default()
+    };
+    let cp = fixture
+        .build(&findings(INSECURE), &["shop"])
+        .reports
+        .control_plane;
+    fn check(c: &ControlPlaneCheck) -> (&str, &str) {
+        (&c.state, &c.evidence)
+    }
+    assert_eq!(check(&cp.anonymous), ("disabled", "probe"));
+    assert_eq!(check(&cp.authorization), ("node-rbac", "apiserver-flags"));
+    assert_eq!(check(&cp.audit_logging), ("off", "apiserver-flags"));
+    assert_eq!(cp.audit_logging.detail, "off, as the test says");
+    assert_eq!(check(&cp.admission), ("ok", "apiserver-flags"));
+    let version = &cp.version;
+    assert_eq!(version.state, "end-of-life");
+    assert_eq!(
+        version.api_server,
+        ApiServerVersion {
+            version: Some("v1.37.2".to_owned()),
+            state: "current".to_owned(),
+            evidence: "probe".to_owned(),
+        }
+    );
+    let kubelets = &version.kubelets;
+    assert_eq!(
+        (kubelets.state.as_str(), kubelets.nodes),
+        ("end-of-life", 4)
+    );
+    assert_eq!(
+        kubelets.by_state,
+        KubeletStates {
+            current: 2,
+            patch_behind: 1,
+            end_of_life: 1,
+            unknown: 0
+        }
+    );
+    let listed: Vec<(&str, &str, u32)> = kubelets
+        .versions
+        .iter()
+        .map(|v| (v.version.as_str(), v.state.as_str(), v.nodes))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("v1.33.1", "end-of-life", 1),
+            ("v1.36.0", "patch-behind", 1),
+            ("v1.37.2", "current", 2)
+        ],
+        "worst first"
+    );
+    assert_eq!(kubelets.omitted_versions, 0);
+    assert_eq!(
+        version.release_table,
+        Releases::embedded().generated.to_string()
+    );
+}
+
+/// Without kubelets the API server decides the versions' state, and without either it is
+/// unknown: an unknown kubelet never hides a known API server.
+#[test]
+fn the_version_state_is_unknown_only_when_nothing_is_known() {
+    let mut cp = control_plane("on", &[]);
+    cp.version.apiserver.as_mut().expect("judged").support =
+        Support::PatchBehind { newest_patch: 3 };
+    let status = control_plane_status(&cp);
+    assert_eq!(status.version.state, "patch-behind");
+    assert_eq!(status.version.kubelets.state, "unknown");
+    let status = control_plane_status(&ControlPlane::default());
+    assert_eq!(status.version.state, "unknown");
+    assert_eq!(status.version.api_server.version, None);
+    assert_eq!(status.version.api_server.evidence, "none");
+    assert_eq!(status.anonymous.state, "unknown");
+}
+
+/// 5,000 Nodes on 30 versions: 20 distinct versions listed, the worst, with exact counts
+/// of every Node; a few kilobytes whatever the cluster's size.
+#[test]
+fn thousands_of_kubelets_summarise_to_a_bounded_list() {
+    let mut kubelets = Vec::new();
+    let names: Vec<String> = (0..30).map(|p| format!("v1.36.{p}")).collect();
+    for (p, name) in names.iter().enumerate() {
+        let support = match p {
+            0..5 => Support::EndOfLife,
+            5..29 => Support::PatchBehind { newest_patch: 29 },
+            _ => Support::Current,
+        };
+        let nodes = if p == 29 { 5000 - 29 * 150 } else { 150 };
+        kubelets.push((name.as_str(), support, nodes));
+    }
+    let status = control_plane_status(&control_plane("on", &kubelets));
+    let k = &status.version.kubelets;
+    assert_eq!(k.nodes, 5000);
+    assert_eq!(
+        k.by_state.current + k.by_state.patch_behind + k.by_state.end_of_life,
+        5000
+    );
+    assert_eq!(k.versions.len(), MAX_KUBELET_VERSIONS);
+    assert_eq!(k.omitted_versions, 10);
+    assert!(k.versions[..5].iter().all(|v| v.state == "end-of-life"));
+    assert_eq!(
+        k.versions[0].version, "v1.36.0",
+        "oldest first within a state"
+    );
+    assert!(
+        !k.versions.iter().any(|v| v.state == "current"),
+        "the least worrying are left out"
+    );
+    assert!(json_size(&status) < 4096, "{}", json_size(&status));
+}
+
+/// What decides an immediate rewrite is the verdicts; Node counts alone move with the
+/// cluster's totals.
+#[test]
+fn node_counts_are_not_verdicts() {
+    let before = control_plane_status(&control_plane("on", &[("v1.37.2", Support::Current, 3)]));
+    let scaled = control_plane_status(&control_plane("on", &[("v1.37.2", Support::Current, 9)]));
+    assert_ne!(before, scaled);
+    assert_eq!(
+        control_plane_verdicts(&before),
+        control_plane_verdicts(&scaled)
+    );
+    let audit_off =
+        control_plane_status(&control_plane("off", &[("v1.37.2", Support::Current, 3)]));
+    assert_ne!(
+        control_plane_verdicts(&before),
+        control_plane_verdicts(&audit_off)
+    );
+    let upgraded = control_plane_status(&control_plane("on", &[("v1.37.3", Support::Current, 3)]));
+    assert_ne!(
+        control_plane_verdicts(&before),
+        control_plane_verdicts(&upgraded),
+        "a version is a verdict"
+    );
 }
 
 #[test]

@@ -57,6 +57,13 @@ pub struct Verdict {
     pub source: Option<ObjectRef>,
 }
 
+/// What an evaluation holds before anything is assessed: unknown, for want of evidence.
+impl Default for Verdict {
+    fn default() -> Verdict {
+        Verdict::unknown("Not assessed")
+    }
+}
+
 impl Verdict {
     fn unknown(detail: &str) -> Verdict {
         Verdict {
@@ -82,7 +89,7 @@ pub const ADMISSION_STATES: &[&str] = &["ok", "weak", "unknown"];
 pub const VERSION_STATES: &[&str] = &["current", "patch-behind", "end-of-life", "unknown"];
 
 /// The whole control-plane assessment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ControlPlane {
     pub anonymous: Verdict,
     pub authorization: Verdict,
@@ -109,6 +116,20 @@ pub struct VersionVerdict {
     /// The day the versions were judged on, and the table's date.
     pub today: Date,
     pub table: Date,
+}
+
+/// Nothing judged, against the embedded table on its own date.
+impl Default for VersionVerdict {
+    fn default() -> VersionVerdict {
+        let table = Releases::embedded().generated;
+        VersionVerdict {
+            apiserver: None,
+            apiserver_evidence: Evidence::None,
+            kubelets: Vec::new(),
+            today: table,
+            table,
+        }
+    }
 }
 
 impl VersionVerdict {

@@ -5,6 +5,7 @@
 //!                                                   \--exceptions--> excepted (sorted)
 //! ```
 
+use crate::analysis::control_plane::ControlPlane;
 use crate::analysis::derived::Derived;
 use crate::analysis::encryption::Assessment;
 use crate::engine::context::Context;
@@ -34,6 +35,9 @@ pub struct Evaluation {
     /// Whether Secrets are encrypted at rest, as the ENC rules judged it: reports and
     /// metrics show this verdict rather than deciding again.
     pub encryption: Assessment,
+    /// The control plane's verdicts (anonymous access, authorization, audit logging,
+    /// admission, versions), as the CP rules judged them, for the same reason.
+    pub control_plane: ControlPlane,
 }
 
 /// Evaluates `rules` over the whole inventory, building its analyses afresh: what a scan
@@ -101,6 +105,12 @@ pub fn evaluate_scope(
         }
     }
     eval.encryption = ctx.encryption().clone();
+    // Everything the verdicts read (kube-system's pods, Nodes, the probe, /metrics) puts
+    // the cluster-scoped part in scope when it changes; the parts of a full pass that
+    // judge namespaces alone need not walk every Node again.
+    if ctx.cluster_in_scope() {
+        eval.control_plane = ctx.control_plane().clone();
+    }
     eval.finish();
     eval
 }
@@ -130,6 +140,9 @@ impl Evaluation {
         self.findings.extend(fresh.findings);
         self.excepted.extend(fresh.excepted);
         self.encryption = fresh.encryption;
+        if scope.covers(None) {
+            self.control_plane = fresh.control_plane;
+        }
         self.finish();
     }
 

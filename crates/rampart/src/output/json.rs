@@ -1,8 +1,11 @@
 //! JSON report: `findings`, `summary`, `score`, `scanned`, the findings exceptions cover
-//! and the exceptions themselves, and what could not be read.
+//! and the exceptions themselves, the encryption and control-plane verdicts, and what
+//! could not be read.
 
 use super::Report;
 use anyhow::Result;
+use rampart_crd::ControlPlaneStatus;
+use rampart_operator::report::control_plane_status;
 use rampart_rules::exceptions::{State, own_grant};
 use rampart_rules::{Finding, Summary};
 use serde::Serialize;
@@ -22,6 +25,8 @@ struct Json<'a> {
     /// Every exception read, with what it became and how many findings it covers.
     exceptions: Vec<JsonException<'a>>,
     encryption: &'a rampart_rules::encryption::Assessment,
+    /// As the ClusterPostureReport's `controlPlane`: one shape for both.
+    control_plane: ControlPlaneStatus,
     unknown_kinds: &'a BTreeMap<String, usize>,
     errors: Vec<JsonError<'a>>,
 }
@@ -111,6 +116,7 @@ pub fn write<W: Write>(report: &Report<'_>, out: &mut W) -> Result<()> {
             })
             .collect(),
         encryption: report.encryption,
+        control_plane: control_plane_status(&report.evaluation.control_plane),
         unknown_kinds: report.unknown_kinds,
         errors: report
             .errors

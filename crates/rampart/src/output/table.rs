@@ -1,6 +1,8 @@
 //! Human-readable table: grouped by namespace (cluster-scoped first), most severe first.
 
 use super::Report;
+use rampart_crd::{ControlPlaneCheck, ControlPlaneStatus};
+use rampart_operator::report::control_plane_status;
 use rampart_rules::{Finding, Severity};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -89,6 +91,10 @@ pub fn render(report: &Report<'_>, colour: bool) -> String {
             .unwrap_or_default(),
         enc.evidence.as_str()
     );
+    control_plane_lines(
+        &mut out,
+        &control_plane_status(&report.evaluation.control_plane),
+    );
     if let Some(min) = report.min_severity {
         let hidden = s.total() - report.visible().count();
         if hidden > 0 {
@@ -108,4 +114,60 @@ pub fn render(report: &Report<'_>, colour: bool) -> String {
         );
     }
     out
+}
+
+/// The control plane's verdicts in two lines, each with its evidence; one line when the
+/// input shows nothing of the control plane (most manifests), rather than five unknowns.
+fn control_plane_lines(out: &mut String, cp: &ControlPlaneStatus) {
+    let checks = [
+        ("anonymous", &cp.anonymous),
+        ("authorization", &cp.authorization),
+        ("audit logging", &cp.audit_logging),
+        ("admission", &cp.admission),
+    ];
+    let version = &cp.version;
+    let kubelets = &version.kubelets;
+    let nothing = checks.iter().all(|(_, c)| c.evidence == "none")
+        && version.api_server.version.is_none()
+        && kubelets.nodes == 0;
+    if nothing {
+        let _ = writeln!(
+            out,
+            "Control plane: unknown (no kube-apiserver pod, API server probe or Node in the input)."
+        );
+        return;
+    }
+    let judged =
+        |(name, c): &(&str, &ControlPlaneCheck)| format!("{name} {} ({})", c.state, c.evidence);
+    let _ = writeln!(
+        out,
+        "Control plane: {}.",
+        checks.iter().map(judged).collect::<Vec<_>>().join(", ")
+    );
+    let api = &version.api_server;
+    let api_server = match &api.version {
+        Some(v) => format!("API server {v} {} ({})", api.state, api.evidence),
+        None => "API server unknown".to_owned(),
+    };
+    let counts = kubelets.by_state;
+    let by_state: Vec<String> = [
+        (counts.current, "current"),
+        (counts.patch_behind, "patch-behind"),
+        (counts.end_of_life, "end-of-life"),
+        (counts.unknown, "unknown"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, state)| format!("{n} {state}"))
+    .collect();
+    let nodes = if by_state.is_empty() {
+        "no Node shows one".to_owned()
+    } else {
+        by_state.join(", ")
+    };
+    let _ = writeln!(
+        out,
+        "Kubernetes {}: {api_server}; kubelets: {nodes} (release table of {}).",
+        version.state, version.release_table
+    );
 }
