@@ -171,14 +171,77 @@ impl VersionVerdict {
     }
 }
 
-/// Assesses everything; `today` judges end of life (the table's date when not given).
-pub fn assess(inv: &Inventory, today: Option<Date>) -> ControlPlane {
+/// What the settings declare of a control plane Rampart cannot inspect (a managed one):
+/// used only where no evidence decides, and shown as declared, never as proven.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeclaredControlPlane {
+    /// e.g. `GKE (Google-managed control plane)`.
+    pub platform: String,
+    /// Whether the platform records the API server's audit log.
+    #[serde(default)]
+    pub audit_logging: Option<bool>,
+    /// Whether the platform's API server accepts requests without credentials.
+    #[serde(default)]
+    pub anonymous_auth: Option<bool>,
+}
+
+/// A declared fact as a verdict.
+fn declared(platform: &str, state: &'static str, what: &str) -> Verdict {
+    Verdict {
+        state,
+        evidence: Evidence::Declared,
+        detail: format!(
+            "Declared by the settings ({platform}): {what}; Rampart could not observe it"
+        ),
+        source: None,
+    }
+}
+
+/// Assesses everything; `today` judges end of life (the table's date when not given);
+/// `declared` stands in where no evidence decides.
+pub fn assess(
+    inv: &Inventory,
+    today: Option<Date>,
+    declared: Option<&DeclaredControlPlane>,
+) -> ControlPlane {
     ControlPlane {
-        anonymous: anonymous(inv),
+        anonymous: or_declared(anonymous(inv), declared, |d| {
+            d.anonymous_auth.map(|on| {
+                if on {
+                    ("enabled", "anonymous authentication is on")
+                } else {
+                    ("disabled", "anonymous authentication is off")
+                }
+            })
+        }),
         authorization: authorization(inv),
-        audit: audit(inv),
+        audit: or_declared(audit(inv), declared, |d| {
+            d.audit_logging.map(|on| {
+                if on {
+                    ("on", "the API server's audit log is recorded")
+                } else {
+                    ("off", "the API server's audit log is not recorded")
+                }
+            })
+        }),
         admission: admission(inv),
         version: versions(inv, today),
+    }
+}
+
+/// `found`, unless it is unknown and the settings declare the fact.
+fn or_declared(
+    found: Verdict,
+    declared: Option<&DeclaredControlPlane>,
+    fact: impl Fn(&DeclaredControlPlane) -> Option<(&'static str, &'static str)>,
+) -> Verdict {
+    if found.evidence != Evidence::None {
+        return found;
+    }
+    match declared.and_then(|d| Some((d, fact(d)?))) {
+        Some((d, (state, what))) => self::declared(&d.platform, state, what),
+        None => found,
     }
 }
 
@@ -388,8 +451,10 @@ fn admission(inv: &Inventory) -> Verdict {
 /// The tag of a kube-apiserver pod's image: `registry.k8s.io/kube-apiserver:v1.37.2`.
 fn image_version(api: &ComponentFacts) -> Option<Version> {
     let image = api.line.image.as_deref()?;
-    let tag = image.rsplit_once(':')?.1;
-    Version::parse(tag.split('@').next().unwrap_or(tag))
+    // A digest follows the tag (`:v1.37.2@sha256:...`); a registry's port is not a tag.
+    let named = image.split('@').next().unwrap_or(image);
+    let (_, tag) = named.rsplit_once(':').filter(|(_, t)| !t.contains('/'))?;
+    Version::parse(tag)
 }
 
 fn versions(inv: &Inventory, today: Option<Date>) -> VersionVerdict {
@@ -436,3 +501,6 @@ fn versions(inv: &Inventory, today: Option<Date>) -> VersionVerdict {
         table: table.generated,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -47,8 +47,13 @@ impl<'a> Context<'a> {
 
     /// [`control_plane::assess`] of this inventory, computed once per evaluation.
     pub fn control_plane(&self) -> &ControlPlane {
-        self.control_plane
-            .get_or_init(|| control_plane::assess(self.inventory, self.settings.today))
+        self.control_plane.get_or_init(|| {
+            control_plane::assess(
+                self.inventory,
+                self.settings.today,
+                self.settings.declared_control_plane.as_ref(),
+            )
+        })
     }
 
     /// [`assess`] of this inventory, computed once per evaluation.

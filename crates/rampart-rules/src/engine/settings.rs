@@ -36,6 +36,9 @@ pub struct Settings {
     /// Encryption at rest a managed platform provides, where Rampart cannot observe it.
     /// Reported as declared, never as proven.
     pub declared_encryption: Option<crate::analysis::encryption::DeclaredEncryption>,
+    /// What a managed platform's control plane does where Rampart cannot observe it
+    /// (audit logging, anonymous authentication). Reported as declared, never as proven.
+    pub declared_control_plane: Option<crate::analysis::control_plane::DeclaredControlPlane>,
     /// The ServiceAccount Rampart runs as (namespace, name), whose Secret list and watch
     /// are accepted (`engine::own_grant`). Not read from a settings file: the operator
     /// knows who it runs as, and `rampart scan` assumes the shipped install.
@@ -66,6 +69,7 @@ impl Default for Settings {
                 .collect(),
             allowed_registries: Vec::new(),
             declared_encryption: None,
+            declared_control_plane: None,
             own_service_account: Some(("rampart-system".to_owned(), "rampart".to_owned())),
             today: None,
         }
