@@ -142,6 +142,11 @@ impl Scraper {
     /// Probes again and returns the change, if the answers differ from the last ones.
     async fn reprobe(&mut self, client: &Client) -> Option<Change> {
         let fresh = probe(client, self.anonymous.as_ref()).await;
+        // A server that answered nothing at all taught nothing: the last answers stand (and
+        // a scan of an unreachable cluster still finds it read nothing).
+        if fresh.version.is_none() && fresh.anonymous.is_empty() {
+            return None;
+        }
         if self.probed.as_ref() == Some(&fresh) {
             return None;
         }

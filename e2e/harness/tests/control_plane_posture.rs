@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use rampart_crd::{ClusterPostureReport, ControlPlaneStatus, ReportFinding};
-use rampart_e2e::operator::{Operator, http_get, start_reading_apiserver};
+use rampart_e2e::operator::{Operator, http_get, scan_cluster, start_reading_apiserver};
 use rampart_e2e::{Cluster, ExtraCluster, apply_yaml, wait_for};
 use std::time::Duration;
 
@@ -90,11 +90,29 @@ async fn wait_verdicts(
     })
 }
 
-/// Whether the operator's /metrics set a state-set series to 1.
-fn state_is(metrics: &str, name: &str, labels: &str) -> bool {
-    metrics
-        .lines()
-        .any(|l| l.starts_with(&format!("{name}{{")) && l.contains(labels) && l.ends_with(" 1"))
+/// Waits until the operator's /metrics set each state-set series of `want` (metric,
+/// state) to 1: the report may still be an earlier operator's.
+async fn wait_states(operator: &Operator, want: &[(&str, &str)]) -> Result<()> {
+    let last = std::sync::Mutex::new(String::new());
+    let found = wait_for("the operator's state-set metrics", WAIT, || async {
+        let (_, metrics) = http_get(operator.health, "/metrics")?;
+        let set = |(name, state): &(&str, &str)| {
+            let series = format!("{name}{{state=\"{state}\"}} 1");
+            metrics.lines().any(|l| l == series)
+        };
+        let ok = want.iter().all(set);
+        if let Ok(mut l) = last.lock() {
+            *l = metrics;
+        }
+        Ok(ok.then_some(()))
+    })
+    .await;
+    found.with_context(|| {
+        format!(
+            "last /metrics:\n{}",
+            last.lock().map(|l| l.clone()).unwrap_or_default()
+        )
+    })
 }
 
 fn of<'a>(findings: &'a [ReportFinding], rule: &str) -> Vec<&'a ReportFinding> {
@@ -162,6 +180,15 @@ async fn shared_control_plane_is_judged_from_live_evidence() -> Result<()> {
     let cluster = Cluster::connect().await?;
     let operator = start(&cluster, "control-plane").await?;
     operator.wait_ready().await?;
+    // This operator's own verdicts first: the report may still be an earlier one's.
+    wait_states(
+        &operator,
+        &[
+            ("rampart_audit_logging", "on"),
+            ("rampart_anonymous_access", "public-info-only"),
+        ],
+    )
+    .await?;
 
     // 1. The probe: anonymous authentication is on (the binary's default) but reaches only
     //    the public-info endpoints: an info finding, nothing above. Audit logging is on (the
@@ -207,19 +234,14 @@ async fn shared_control_plane_is_judged_from_live_evidence() -> Result<()> {
         verdicts.version.api_server.state, "current",
         "{verdicts:#?}"
     );
-    let (_, metrics) = http_get(operator.health, "/metrics")?;
-    assert!(
-        state_is(&metrics, "rampart_audit_logging", "state=\"on\""),
-        "{metrics}"
-    );
-    assert!(
-        state_is(
-            &metrics,
-            "rampart_anonymous_access",
-            "state=\"public-info-only\""
-        ),
-        "{metrics}"
-    );
+    wait_states(
+        &operator,
+        &[
+            ("rampart_audit_logging", "on"),
+            ("rampart_anonymous_access", "public-info-only"),
+        ],
+    )
+    .await?;
 
     // 2. Nodes registered through the API with old and too-new kubelets: end of life and
     //    skew, judged against the API server's /version.
@@ -398,14 +420,26 @@ async fn anonymous_reads_and_audit_off_are_reported_from_the_live_api_server() -
         verdicts.audit_logging.evidence, "apiserver-metrics",
         "{verdicts:#?}"
     );
-    let (_, metrics) = http_get(operator.health, "/metrics")?;
-    assert!(
-        state_is(&metrics, "rampart_audit_logging", "state=\"off\""),
-        "{metrics}"
-    );
-    assert!(
-        state_is(&metrics, "rampart_anonymous_access", "state=\"exposed\""),
-        "{metrics}"
+    wait_states(
+        &operator,
+        &[
+            ("rampart_audit_logging", "off"),
+            ("rampart_anonymous_access", "exposed"),
+        ],
+    )
+    .await?;
+    // `rampart scan --cluster` probes the same way, as the admin.
+    let scanned = scan_cluster(&cluster.kubeconfig)?;
+    let ids: Vec<&str> = scanned["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["ruleId"].as_str())
+        .collect();
+    assert!(ids.contains(&"CP023") && ids.contains(&"CP009"), "{ids:?}");
+    assert_eq!(
+        scanned["controlPlane"]["anonymous"]["state"], "exposed",
+        "{scanned}"
     );
     // The RBAC rule sees the binding that explains it.
     assert!(
