@@ -1,7 +1,7 @@
 //! CP001 anonymous-auth-enabled.
 
+use super::{ANONYMOUS_CIS, ANONYMOUS_MITRE, ANONYMOUS_NSA, probed_anonymous};
 use super::{on_flag, pods, shown};
-use crate::analysis::control_plane::Evidence;
 use crate::model::control_plane::Component;
 use crate::rules::prelude::*;
 
@@ -24,17 +24,7 @@ pub const RULE: Rule = Rule {
         AuthenticationConfiguration whose `anonymous` section allows only the health endpoints. \
         Keep no RoleBinding or ClusterRoleBinding to `system:anonymous` or \
         `system:unauthenticated`.",
-    references: &[
-        cis(
-            "1.2.1",
-            "Ensure that the --anonymous-auth argument is set to false",
-        ),
-        nsa(
-            "Authentication and authorization",
-            "Disable anonymous requests to the API server",
-        ),
-        mitre("T1078.001", "Valid Accounts: Default Accounts"),
-    ],
+    references: &[ANONYMOUS_CIS, ANONYMOUS_NSA, ANONYMOUS_MITRE],
     cluster_wide: true,
     check,
 };
@@ -44,8 +34,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
         return;
     }
     // What an anonymous request actually got outranks how the pod looks.
-    let verdict = &ctx.control_plane().anonymous;
-    if verdict.evidence == Evidence::Probe {
+    if let Some(verdict) = probed_anonymous(ctx) {
         if let Some(source) = verdict
             .source
             .clone()

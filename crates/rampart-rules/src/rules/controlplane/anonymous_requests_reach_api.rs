@@ -1,6 +1,6 @@
 //! CP023 anonymous-requests-reach-api.
 
-use crate::analysis::control_plane::Evidence;
+use super::{ANONYMOUS_CIS, ANONYMOUS_MITRE, ANONYMOUS_NSA, probed_anonymous};
 use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
@@ -20,15 +20,9 @@ pub const RULE: Rule = Rule {
         authentication off (`--anonymous-auth=false`) or limit it to the health endpoints with \
         an AuthenticationConfiguration.",
     references: &[
-        cis(
-            "1.2.1",
-            "Ensure that the --anonymous-auth argument is set to false",
-        ),
-        nsa(
-            "Authentication and authorization",
-            "Disable anonymous requests to the API server",
-        ),
-        mitre("T1078.001", "Valid Accounts: Default Accounts"),
+        ANONYMOUS_CIS,
+        ANONYMOUS_NSA,
+        ANONYMOUS_MITRE,
         mitre("T1133", "External Remote Services"),
     ],
     cluster_wide: true,
@@ -36,13 +30,9 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter) {
-    if !ctx.cluster_in_scope() {
+    let Some(verdict) = probed_anonymous(ctx).filter(|v| v.state == "exposed") else {
         return;
-    }
-    let verdict = &ctx.control_plane().anonymous;
-    if verdict.evidence != Evidence::Probe || verdict.state != "exposed" {
-        return;
-    }
+    };
     if let Some(source) = &verdict.source {
         emit.push(Draft::new(source.clone(), verdict.detail.clone()).system(false));
     }

@@ -12,7 +12,7 @@
 //! defaults of kube-apiserver, kube-controller-manager and kube-scheduler are not all
 //! secure (`--profiling`, `--anonymous-auth`, `--bind-address`).
 
-use crate::analysis::control_plane::{Judged, VersionVerdict};
+use crate::analysis::control_plane::{Evidence, Judged, Verdict, VersionVerdict};
 use crate::model::control_plane::{Component, ComponentFacts};
 use crate::model::taxonomy::Reference;
 use crate::rules::prelude::*;
@@ -77,6 +77,23 @@ fn pods<'a>(
     ctx.inventory
         .components(component)
         .filter(move |_| in_scope)
+}
+
+/// The anonymous-access rules' references.
+const ANONYMOUS_CIS: Reference = cis(
+    "1.2.1",
+    "Ensure that the --anonymous-auth argument is set to false",
+);
+const ANONYMOUS_NSA: Reference = nsa(
+    "Authentication and authorization",
+    "Disable anonymous requests to the API server",
+);
+const ANONYMOUS_MITRE: Reference = mitre("T1078.001", "Valid Accounts: Default Accounts");
+
+/// The anonymous-access verdict when the probe decided it and the cluster is in scope.
+fn probed_anonymous<'a>(ctx: &'a Context<'_>) -> Option<&'a Verdict> {
+    let verdict = &ctx.control_plane().anonymous;
+    (ctx.cluster_in_scope() && verdict.evidence == Evidence::Probe).then_some(verdict)
 }
 
 /// The version rules' reference: keeping up with releases.
