@@ -64,7 +64,7 @@ fn main() {
     );
     let namespaces: Vec<String> = inv
         .namespaces()
-        .filter_map(|n| n.metadata.name.clone())
+        .map(|n| n.metadata.name.to_string())
         .collect();
     let names: Vec<&str> = namespaces.iter().map(String::as_str).collect();
     let encryption = Assessment::default();

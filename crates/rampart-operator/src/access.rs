@@ -177,7 +177,7 @@ mod tests {
         let role = inventory
             .cluster_role("rampart-openreports")
             .expect("the rampart-openreports ClusterRole");
-        let granted = expand(true, role.rules.as_deref().unwrap_or_default());
+        let granted = expand(true, &role.rules);
         assert_eq!(granted, needed(openreports()));
         assert!(
             inventory
@@ -196,8 +196,8 @@ mod tests {
         let lease = inventory
             .role("rampart-system", "rampart-leader-election")
             .expect("the leader-election Role");
-        let mut granted = expand(true, role.rules.as_deref().unwrap_or_default());
-        granted.extend(expand(false, lease.rules.as_deref().unwrap_or_default()));
+        let mut granted = expand(true, &role.rules);
+        granted.extend(expand(false, &lease.rules));
         let needed = needed(required());
         let unused: Vec<_> = granted.difference(&needed).collect();
         let missing: Vec<_> = needed.difference(&granted).collect();

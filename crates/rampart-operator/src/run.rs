@@ -900,10 +900,7 @@ fn with_reports(mut scope: Scope, keys: &BTreeSet<String>) -> Scope {
 
 /// Every namespace in the inventory.
 fn names_of(inventory: &Inventory) -> Vec<&str> {
-    inventory
-        .namespaces()
-        .filter_map(|n| n.metadata.name.as_deref())
-        .collect()
+    inventory.namespaces().map(|n| &*n.metadata.name).collect()
 }
 
 /// Sleeps until `deadline`; forever without one.

@@ -168,21 +168,20 @@ fn main() {
     let mut role = inv
         .cluster_roles()
         .find(|r| {
-            r.metadata.name.as_deref().is_some_and(|n| {
-                perms
-                    .bindings_to(&RoleKey::ClusterRole(n.to_owned()))
-                    .next()
-                    .is_some()
-            })
+            perms
+                .bindings_to(&RoleKey::ClusterRole(r.metadata.name.to_string()))
+                .next()
+                .is_some()
         })
         .cloned()
         .expect("the synthetic cluster binds its ClusterRoles");
     let (mut t_role, mut role_scopes) = (vec![], 0);
     for round in 0..runs {
-        role.metadata
-            .labels
-            .get_or_insert_with(Default::default)
-            .insert("bench-round".to_owned(), round.to_string());
+        let round = round.to_string();
+        role.metadata.labels = (role.metadata.labels.iter())
+            .filter(|(k, _)| *k != "bench-round")
+            .chain([("bench-round", round.as_str())])
+            .collect();
         let t = Instant::now();
         let scope = derived.apply(
             &mut inv,

@@ -81,7 +81,7 @@ fn main() {
     let ns = synthetic::namespace_name(sizes.namespaces / 2);
     let mut upserts = Vec::new();
     for round in 0..200 {
-        let b = binding(&ns, round);
+        let b = rampart_rules::rbac::RoleBinding::from(binding(&ns, round));
         let t = Instant::now();
         perms.upsert(RbacObject::RoleBinding(&b));
         upserts.push(t.elapsed());
@@ -93,9 +93,11 @@ fn main() {
     let mut role_changes = Vec::new();
     if let Some(mut view) = edit {
         for round in 0..50 {
-            let mut labels = view.metadata.labels.clone().unwrap_or_default();
-            labels.insert("bench".into(), round.to_string());
-            view.metadata.labels = Some(labels);
+            let round = round.to_string();
+            view.metadata.labels = (view.metadata.labels.iter())
+                .filter(|(k, _)| *k != "bench")
+                .chain([("bench", round.as_str())])
+                .collect();
             let t = Instant::now();
             perms.upsert(RbacObject::ClusterRole(&view));
             role_changes.push(t.elapsed());

@@ -31,6 +31,7 @@ pub use engine::settings::{Settings, SettingsError};
 pub use inventory::{Change, Inventory, KindCounts};
 pub use model::identity::{ObjectRef, RoleKey, Source, Subject};
 pub use model::kinds::{KINDS, KindInfo};
+pub use model::meta::{Meta, Metadata, Pairs};
 pub use model::object::{DecodeError, Decoded, Object, SecretMeta, decode, reference_of};
 pub use model::scope::Scope;
 pub use model::shared::Shared;
@@ -59,6 +60,15 @@ pub mod rbac {
     };
     pub use crate::analysis::rbac::permissions::{
         PRIVILEGED_GROUP, Permissions, RbacObject, Reason, SubjectKey, UserInfo,
+    };
+    /// The RBAC kinds as the engine keeps them.
+    pub use crate::model::rbac::{ClusterRole, ClusterRoleBinding, Role, RoleBinding, Rules};
+}
+
+/// Namespaces, ServiceAccounts, NetworkPolicies and quotas as the engine keeps them.
+pub mod isolation {
+    pub use crate::model::isolation::{
+        LimitRange, Namespace, NetworkPolicy, ResourceQuota, ServiceAccount,
     };
 }
 

@@ -9,6 +9,7 @@ use k8s_openapi::api::rbac::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use rampart_rules::ObjectRef;
+use rampart_rules::rbac as kept;
 use rampart_rules::rbac::ResourceRequest;
 use rampart_rules::rbac::{Permissions, RbacObject, UserInfo};
 use rampart_testkit::Rng;
@@ -16,10 +17,10 @@ use std::collections::BTreeMap;
 
 #[derive(Clone)]
 enum Obj {
-    Role(Role),
-    ClusterRole(ClusterRole),
-    RoleBinding(RoleBinding),
-    ClusterRoleBinding(ClusterRoleBinding),
+    Role(kept::Role),
+    ClusterRole(kept::ClusterRole),
+    RoleBinding(kept::RoleBinding),
+    ClusterRoleBinding(kept::ClusterRoleBinding),
 }
 
 impl Obj {
@@ -103,7 +104,7 @@ fn random_object(rng: &mut Rng) -> (ObjectRef, Obj) {
             };
             (
                 ObjectRef::role(ns, r.metadata.name.as_deref().unwrap_or("")),
-                Obj::Role(r),
+                Obj::Role(r.into()),
             )
         }
         1 => {
@@ -127,7 +128,7 @@ fn random_object(rng: &mut Rng) -> (ObjectRef, Obj) {
                 rules: Some(rules(rng)),
                 aggregation_rule,
             };
-            (ObjectRef::cluster_role(name), Obj::ClusterRole(r))
+            (ObjectRef::cluster_role(name), Obj::ClusterRole(r.into()))
         }
         2 => {
             let name = *rng.pick(&["rb0", "rb1", "rb2"]);
@@ -142,7 +143,7 @@ fn random_object(rng: &mut Rng) -> (ObjectRef, Obj) {
                 Some(ns),
                 name,
             );
-            (r, Obj::RoleBinding(b))
+            (r, Obj::RoleBinding(b.into()))
         }
         _ => {
             let name = *rng.pick(&["crb0", "crb1", "crb2"]);
@@ -157,7 +158,7 @@ fn random_object(rng: &mut Rng) -> (ObjectRef, Obj) {
                 None,
                 name,
             );
-            (r, Obj::ClusterRoleBinding(b))
+            (r, Obj::ClusterRoleBinding(b.into()))
         }
     }
 }
@@ -224,7 +225,7 @@ fn a_missed_update_is_detected() {
     let mut current = BTreeMap::new();
     current.insert(
         ObjectRef::cluster_role("c0"),
-        Obj::ClusterRole(role.clone()),
+        Obj::ClusterRole(role.clone().into()),
     );
     let stale = full_build(&current);
     current.insert(
@@ -234,10 +235,10 @@ fn a_missed_update_is_detected() {
             None,
             "crb0",
         ),
-        Obj::ClusterRoleBinding(binding.clone()),
+        Obj::ClusterRoleBinding(binding.clone().into()),
     );
     let mut fresh = stale.clone();
-    fresh.upsert(RbacObject::ClusterRoleBinding(&binding));
+    fresh.upsert(RbacObject::ClusterRoleBinding(&binding.clone().into()));
     assert!(stale != full_build(&current));
     assert!(fresh == full_build(&current));
     let u0 = UserInfo::new("u0", &[]);
@@ -299,7 +300,9 @@ fn derived_permissions_are_updated_in_place() {
     };
     derived.apply(
         &mut inv,
-        vec![Change::Upsert(Box::new(Object::ClusterRoleBinding(admin)))],
+        vec![Change::Upsert(Box::new(Object::ClusterRoleBinding(
+            admin.into(),
+        )))],
     );
     let new_admin = rampart_rules::Subject::User("new-admin".into());
     assert!(

@@ -1,6 +1,7 @@
 use super::*;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::core::{ObjectMeta, PartialObjectMeta};
+use rampart_rules::Meta;
 
 fn meta(namespace: Option<&str>, name: &str, version: &str) -> ObjectMeta {
     ObjectMeta {
@@ -42,11 +43,8 @@ fn list<K: Watched>(pending: &mut Pending, objects: impl IntoIterator<Item = K>)
     note(pending, events);
 }
 
-fn version_of(meta: &ObjectMeta) -> &str {
-    meta.labels
-        .as_ref()
-        .and_then(|l| l.get("version"))
-        .map_or("", String::as_str)
+fn version_of(meta: &Meta) -> &str {
+    meta.labels.get("version").unwrap_or("")
 }
 
 fn describe(change: &Change) -> String {
@@ -54,7 +52,7 @@ fn describe(change: &Change) -> String {
         Change::Upsert(o) => match o.as_ref() {
             Object::Namespace(n) => format!(
                 "upsert Namespace {} {}",
-                n.metadata.name.as_deref().unwrap_or(""),
+                n.metadata.name,
                 version_of(&n.metadata)
             ),
             Object::Secret(s) => format!(

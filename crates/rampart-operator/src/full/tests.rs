@@ -83,10 +83,7 @@ fn a_full_pass_in_parts_builds_what_one_evaluation_of_everything_builds() {
             filter,
             ..Fixture::default()
         };
-        let names: Vec<&str> = inventory
-            .namespaces()
-            .filter_map(|n| n.metadata.name.as_deref())
-            .collect();
+        let names: Vec<&str> = inventory.namespaces().map(|n| &*n.metadata.name).collect();
         // One evaluation of everything, built at once: what a full pass used to do.
         let whole = evaluate_scope(
             &inventory,

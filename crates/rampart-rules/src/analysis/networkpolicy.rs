@@ -11,11 +11,10 @@
 //! - A rule without peers (`from`/`to` absent or empty) allows every source/destination;
 //!   `ports` narrow it to some ports but still admit everyone on them.
 
+use crate::model::isolation::{NetworkPolicy, NetworkPolicySpec};
 use crate::model::meta::Pairs;
 use crate::model::selector;
-use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
-};
+use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::net::IpAddr;
 use std::sync::LazyLock;

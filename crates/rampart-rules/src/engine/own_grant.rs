@@ -73,7 +73,7 @@ pub(crate) fn covers(
     let Some(role) = inventory.cluster_role(&draft.resource.name) else {
         return false;
     };
-    let rules = role.rules.as_deref().unwrap_or(&[]);
+    let rules = &role.rules[..];
     let only_list_watch = rules
         .iter()
         .filter_map(|r| grants(r, &ANY_SECRET_VERB))

@@ -9,7 +9,7 @@ use crate::model::control_plane::ComponentFacts;
 use crate::model::identity::{BindingId, ObjectRef};
 use crate::model::meta::{Meta, Pairs};
 use crate::model::pod::PodTemplate;
-use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
+use crate::model::rbac::{ClusterRoleBinding, RoleBinding};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -166,9 +166,9 @@ impl Inventory {
         Binding {
             metadata: &b.metadata,
             namespace: Some(b.metadata.namespace.as_deref().unwrap_or("")),
-            name: b.metadata.name.as_deref().unwrap_or(""),
+            name: &b.metadata.name,
             role_ref: &b.role_ref,
-            subjects: b.subjects.as_deref().unwrap_or(&[]),
+            subjects: &b.subjects[..],
         }
     }
 
@@ -176,9 +176,9 @@ impl Inventory {
         Binding {
             metadata: &b.metadata,
             namespace: None,
-            name: b.metadata.name.as_deref().unwrap_or(""),
+            name: &b.metadata.name,
             role_ref: &b.role_ref,
-            subjects: b.subjects.as_deref().unwrap_or(&[]),
+            subjects: &b.subjects[..],
         }
     }
 

@@ -13,15 +13,16 @@ use crate::model::configmap::ConfigMapMeta;
 use crate::model::control_plane::{Component, ComponentFacts};
 use crate::model::encryption_config::EncryptionConfiguration;
 use crate::model::identity::{ObjectRef, Source};
+use crate::model::isolation::{
+    LimitRange, Namespace, NetworkPolicy, ResourceQuota, ServiceAccount,
+};
 use crate::model::manifest::{self, ManifestError};
 use crate::model::meta::Metadata;
 use crate::model::node::Node;
 use crate::model::object::{Object, SecretMeta};
 use crate::model::object::{encryption_config_ref, reference_of};
 use crate::model::pod::Pod;
-use k8s_openapi::api::core::v1::{LimitRange, Namespace, ResourceQuota, ServiceAccount};
-use k8s_openapi::api::networking::v1::NetworkPolicy;
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use crate::model::rbac::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use std::collections::{BTreeMap, HashMap};
 
 mod changes;

@@ -5,18 +5,17 @@
 use crate::model::identity::{ObjectRef, RBAC_V1, RoleKey, Subject};
 use crate::model::meta::{Meta, Pairs};
 use crate::model::pod::PodSpec;
-use k8s_openapi::api::rbac::v1::RoleRef;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use crate::model::rbac::{RoleRef, Subject as BindingSubject};
 
 /// A RoleBinding or ClusterRoleBinding, seen the same way.
 #[derive(Debug, Clone, Copy)]
 pub struct Binding<'a> {
-    pub metadata: &'a ObjectMeta,
+    pub metadata: &'a Meta,
     /// `None` for a ClusterRoleBinding.
     pub namespace: Option<&'a str>,
     pub name: &'a str,
     pub role_ref: &'a RoleRef,
-    pub subjects: &'a [k8s_openapi::api::rbac::v1::Subject],
+    pub subjects: &'a [BindingSubject],
 }
 
 impl<'a> Binding<'a> {

@@ -13,19 +13,19 @@ macro_rules! kubernetes_kinds {
     ($then:ident) => {
         $then! {
             Namespace: k8s_openapi::api::core::v1::Namespace
-                => k8s_openapi::api::core::v1::Namespace, cluster namespaces;
+                => $crate::model::isolation::Namespace, cluster namespaces;
             ServiceAccount: k8s_openapi::api::core::v1::ServiceAccount
-                => k8s_openapi::api::core::v1::ServiceAccount, namespaced service_accounts;
+                => $crate::model::isolation::ServiceAccount, namespaced service_accounts;
             Role: k8s_openapi::api::rbac::v1::Role
-                => k8s_openapi::api::rbac::v1::Role, namespaced roles;
+                => $crate::model::rbac::Role, namespaced roles;
             ClusterRole: k8s_openapi::api::rbac::v1::ClusterRole
-                => k8s_openapi::api::rbac::v1::ClusterRole, cluster cluster_roles;
+                => $crate::model::rbac::ClusterRole, cluster cluster_roles;
             RoleBinding: k8s_openapi::api::rbac::v1::RoleBinding
-                => k8s_openapi::api::rbac::v1::RoleBinding, namespaced role_bindings;
+                => $crate::model::rbac::RoleBinding, namespaced role_bindings;
             ClusterRoleBinding: k8s_openapi::api::rbac::v1::ClusterRoleBinding
-                => k8s_openapi::api::rbac::v1::ClusterRoleBinding, cluster cluster_role_bindings;
+                => $crate::model::rbac::ClusterRoleBinding, cluster cluster_role_bindings;
             NetworkPolicy: k8s_openapi::api::networking::v1::NetworkPolicy
-                => k8s_openapi::api::networking::v1::NetworkPolicy, namespaced network_policies;
+                => $crate::model::isolation::NetworkPolicy, namespaced network_policies;
             Pod: k8s_openapi::api::core::v1::Pod
                 => $crate::model::pod::Pod, namespaced pods;
             Deployment: k8s_openapi::api::apps::v1::Deployment
@@ -45,9 +45,9 @@ macro_rules! kubernetes_kinds {
             PodTemplate: k8s_openapi::api::core::v1::PodTemplate
                 => $crate::model::pod::PodController, namespaced pod_templates;
             ResourceQuota: k8s_openapi::api::core::v1::ResourceQuota
-                => k8s_openapi::api::core::v1::ResourceQuota, namespaced resource_quotas;
+                => $crate::model::isolation::ResourceQuota, namespaced resource_quotas;
             LimitRange: k8s_openapi::api::core::v1::LimitRange
-                => k8s_openapi::api::core::v1::LimitRange, namespaced limit_ranges;
+                => $crate::model::isolation::LimitRange, namespaced limit_ranges;
             ConfigMap: k8s_openapi::api::core::v1::ConfigMap
                 => $crate::model::configmap::ConfigMapMeta, namespaced config_maps;
             Node: k8s_openapi::api::core::v1::Node

@@ -2,8 +2,10 @@ use super::*;
 use serde_json::json;
 
 fn policy(spec: serde_json::Value) -> NetworkPolicy {
-    serde_json::from_value(json!({"metadata": {"name": "p", "namespace": "a"}, "spec": spec}))
-        .expect("valid policy")
+    let api: k8s_openapi::api::networking::v1::NetworkPolicy =
+        serde_json::from_value(json!({"metadata": {"name": "p", "namespace": "a"}, "spec": spec}))
+            .expect("valid policy");
+    api.into()
 }
 
 fn peer(v: serde_json::Value) -> NetworkPolicyPeer {
@@ -38,9 +40,7 @@ fn policy_types_default_from_sections() {
 
 #[test]
 fn policy_without_spec_selects_all_and_denies_ingress() {
-    let p: NetworkPolicy =
-        serde_json::from_value(json!({"metadata": {"name": "p", "namespace": "a"}}))
-            .expect("policy");
+    let p = policy(serde_json::Value::Null);
     let s = spec_of(&p);
     assert!(selects_all_pods(s));
     assert!(affects(s, Direction::Ingress));

@@ -194,8 +194,9 @@ fn what_no_rule_reads_is_dropped_on_the_way_in() {
         panic!("not a role: {role:?}")
     };
     assert_eq!(
-        role.metadata.annotations, None,
-        "an annotation map left empty is dropped"
+        role.metadata.annotations,
+        Default::default(),
+        "the last-applied copy is dropped"
     );
 }
 

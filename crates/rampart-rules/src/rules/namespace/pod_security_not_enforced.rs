@@ -1,8 +1,8 @@
 //! NS001 pod-security-not-enforced.
 
 use crate::model::identity::ObjectRef;
+use crate::model::meta::Pairs;
 use crate::rules::prelude::*;
-use std::collections::BTreeMap;
 
 pub const RULE: Rule = Rule {
     id: "NS001",
@@ -38,15 +38,13 @@ pub const RULE: Rule = Rule {
 
 const PREFIX: &str = "pod-security.kubernetes.io/";
 
-fn label<'a>(labels: Option<&'a BTreeMap<String, String>>, key: &str) -> Option<&'a str> {
-    labels
-        .and_then(|l| l.get(&format!("{PREFIX}{key}")))
-        .map(String::as_str)
+fn label<'a>(labels: &'a Pairs, key: &str) -> Option<&'a str> {
+    labels.get(&format!("{PREFIX}{key}"))
 }
 
 /// What `warn`/`audit` add, for the message: they report but never reject. An invalid
 /// level there fails open: the admission plugin evaluates it as `privileged`.
-fn reporting_modes(labels: Option<&BTreeMap<String, String>>) -> String {
+fn reporting_modes(labels: &Pairs) -> String {
     let modes: Vec<String> = ["warn", "audit"]
         .iter()
         .filter_map(|m| {
@@ -76,7 +74,7 @@ fn minor_version(v: &str) -> Option<u32> {
 
 /// A pinned `enforce-version` older than the Kubernetes version the engine knows (checks added
 /// since are not applied), or an invalid one (the admission plugin evaluates it as `latest`).
-fn pinned_version(labels: Option<&BTreeMap<String, String>>) -> String {
+fn pinned_version(labels: &Pairs) -> String {
     let Some(v) = label(labels, "enforce-version") else {
         return String::new();
     };
@@ -97,7 +95,7 @@ fn pinned_version(labels: Option<&BTreeMap<String, String>>) -> String {
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for ns in ctx.inventory.namespaces() {
-        let name = ns.metadata.name.as_deref().unwrap_or("");
+        let name = &*ns.metadata.name;
         if !ctx.namespace_in_scope(name) {
             continue;
         }
@@ -105,7 +103,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
         if ctx.settings.is_system_namespace(name) {
             continue;
         }
-        let labels = ns.metadata.labels.as_ref();
+        let labels = &ns.metadata.labels;
         let (severity, state) = match label(labels, "enforce") {
             None => (
                 Severity::High,
@@ -146,7 +144,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
 mod tests {
     use super::*;
 
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn labels(pairs: &[(&str, &str)]) -> Pairs {
         pairs
             .iter()
             .map(|(k, v)| (format!("{PREFIX}{k}"), (*v).to_owned()))
@@ -166,29 +164,29 @@ mod tests {
 
     #[test]
     fn mentions_old_or_invalid_pins_only() {
-        let pin = |v: &str| pinned_version(Some(&labels(&[("enforce-version", v)])));
+        let pin = |v: &str| pinned_version(&labels(&[("enforce-version", v)]));
         assert!(pin("v1.25").contains("pinned to the older v1.25"));
         assert!(pin("1.25").contains("invalid and evaluated as latest"));
         assert_eq!(pin("latest"), "");
         assert_eq!(pin(crate::model::bootstrap::KUBERNETES_VERSION), "");
         assert_eq!(pin("v1.99"), "");
-        assert_eq!(pinned_version(None), "");
+        assert_eq!(pinned_version(&Pairs::default()), "");
     }
 
     #[test]
     fn names_reporting_modes_and_their_fail_open_typos() {
         let l = labels(&[("warn", "restricted"), ("audit", "restrcted")]);
-        let text = reporting_modes(Some(&l));
+        let text = reporting_modes(&l);
         assert!(text.contains(
             "warn=restricted and audit=\"restrcted\" (invalid, evaluated as privileged)"
         ));
         assert!(text.contains("they reject nothing"));
         let one = labels(&[("audit", "restricted")]);
         assert_eq!(
-            reporting_modes(Some(&one)),
+            reporting_modes(&one),
             " (audit=restricted only reports, it rejects nothing)"
         );
-        assert_eq!(reporting_modes(None), "");
+        assert_eq!(reporting_modes(&Pairs::default()), "");
     }
 
     fn message(yaml: &str) -> String {

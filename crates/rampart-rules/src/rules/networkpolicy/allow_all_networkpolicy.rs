@@ -38,7 +38,7 @@ pub const RULE: Rule = Rule {
 fn check(ctx: &Context<'_>, emit: &mut Emitter) {
     for ns in namespaces_to_judge(ctx) {
         for np in ctx.inventory.network_policies_in(ns) {
-            let name = np.metadata.name.as_deref().unwrap_or("");
+            let name = &*np.metadata.name;
             for dir in [Direction::Ingress, Direction::Egress] {
                 let (severity, preposition) = match dir {
                     Direction::Ingress => (Severity::Medium, "from"),

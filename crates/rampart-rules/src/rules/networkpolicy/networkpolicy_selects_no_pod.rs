@@ -45,7 +45,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
                 .as_ref()
                 .map(selector::describe)
                 .unwrap_or_default();
-            let name = np.metadata.name.as_deref().unwrap_or_default();
+            let name = &*np.metadata.name;
             emit.push(
                 Draft::new(
                     ObjectRef::new("networking.k8s.io/v1", "NetworkPolicy", Some(ns), name),

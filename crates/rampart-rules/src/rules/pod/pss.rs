@@ -82,13 +82,8 @@ pub fn report(ctx: &Context<'_>, emit: &mut Emitter, rule: &PssRule) {
 /// The level a namespace enforces; `None` for none or `privileged`. An unknown level is
 /// enforced as `restricted` by the admission plugin.
 pub fn enforced_level(inv: &Inventory, ns: &str) -> Option<Level> {
-    let label = inv
-        .namespace(ns)?
-        .metadata
-        .labels
-        .as_ref()?
-        .get(ENFORCE_LABEL)?;
-    match label.as_str() {
+    let label = inv.namespace(ns)?.metadata.labels.get(ENFORCE_LABEL)?;
+    match label {
         "privileged" => None,
         "baseline" => Some(Level::Baseline),
         _ => Some(Level::Restricted),

@@ -73,17 +73,15 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
         return;
     }
     for role in ctx.inventory.cluster_roles() {
-        let name = role.metadata.name.as_deref().unwrap_or("");
+        let name = &*role.metadata.name;
         if is_builtin_cluster_role(ctx, name) {
             continue;
         }
-        let Some(labels) = role.metadata.labels.as_ref() else {
-            continue;
-        };
-        let rules = role.rules.as_deref().unwrap_or(&[]);
+        let labels = &role.metadata.labels;
+        let rules = &role.rules[..];
         for target in TARGETS {
             let label = format!("rbac.authorization.k8s.io/aggregate-to-{target}");
-            if labels.get(&label).map(String::as_str) != Some("true") {
+            if labels.get(&label) != Some("true") {
                 continue;
             }
             let extra: &[Matcher] = if *target == "view" { FOR_VIEW } else { &[] };

@@ -18,9 +18,9 @@ use crate::analysis::rbac::matching::{Permission, is_full_wildcard};
 use crate::inventory::Binding;
 use crate::model::identity::RoleKey;
 use crate::model::identity::{ObjectRef, Subject};
+use crate::model::meta::Meta;
 use crate::rules::prelude::*;
 use k8s_openapi::api::rbac::v1::PolicyRule;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// What a rule's matcher found in a list of PolicyRules.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,12 +37,9 @@ pub struct Matched {
 const MAX_NAMED: usize = 3;
 
 /// Whether an object carries the label the API server puts on the bootstrap policy.
-pub fn bootstrap_labelled(meta: &ObjectMeta) -> bool {
+pub fn bootstrap_labelled(meta: &Meta) -> bool {
     let (k, v) = crate::model::bootstrap::BOOTSTRAP_LABEL;
-    meta.labels
-        .as_ref()
-        .and_then(|l| l.get(k))
-        .is_some_and(|x| x == v)
+    meta.labels.get(k) == Some(v)
 }
 
 /// Whether a ClusterRole is the platform's, not the user's: bootstrap-labelled, known only from
@@ -146,12 +143,12 @@ fn report(
     };
     for ns in namespaces {
         for role in inv.roles_in(ns) {
-            let name = role.metadata.name.as_deref().unwrap_or("");
+            let name = &*role.metadata.name;
             let key = RoleKey::Role {
                 namespace: ns.to_owned(),
                 name: name.to_owned(),
             };
-            let rules = role.rules.as_deref().unwrap_or(&[]);
+            let rules = &role.rules[..];
             if builtin_bindings && rules.iter().any(is_full_wildcard) {
                 continue;
             }
@@ -165,12 +162,12 @@ fn report(
     }
     if ctx.cluster_in_scope() {
         for role in inv.cluster_roles() {
-            let name = role.metadata.name.as_deref().unwrap_or("");
+            let name = &*role.metadata.name;
             if is_builtin_cluster_role(ctx, name) {
                 continue;
             }
             let key = RoleKey::ClusterRole(name.to_owned());
-            let rules = role.rules.as_deref().unwrap_or(&[]);
+            let rules = &role.rules[..];
             if builtin_bindings && rules.iter().any(is_full_wildcard) {
                 continue;
             }
@@ -196,7 +193,7 @@ fn report_role(
     ctx: &Context<'_>,
     emit: &mut Emitter,
     key: &RoleKey,
-    meta: &ObjectMeta,
+    meta: &Meta,
     rules: &[PolicyRule],
     matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
     cluster_scoped: bool,

@@ -31,7 +31,7 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             .map(|w| w.service_account_name())
             .collect();
         for sa in inv.service_accounts_in(ns) {
-            let name = sa.metadata.name.as_deref().unwrap_or("");
+            let name = &*sa.metadata.name;
             if name == "default" || used.contains(name) {
                 continue;
             }

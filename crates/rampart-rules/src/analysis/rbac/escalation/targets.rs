@@ -26,7 +26,7 @@ pub(super) fn targets(inv: &Inventory, perms: &Permissions) -> Targets {
     let mut t = Targets::default();
     for sa in inv.service_accounts() {
         let ns = sa.metadata.namespace.as_deref().unwrap_or("");
-        let name = sa.metadata.name.as_deref().unwrap_or("");
+        let name = &*sa.metadata.name;
         if is_bound(perms, ns, name) {
             t.service_accounts
                 .entry(ns.to_owned())

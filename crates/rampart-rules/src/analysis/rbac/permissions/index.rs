@@ -6,10 +6,12 @@
 use crate::inventory::Inventory;
 use crate::model::bootstrap;
 use crate::model::identity::{BindingId, ObjectRef, RoleKey, SA_USER_PREFIX, SubjectKey};
-use crate::model::selector;
-use k8s_openapi::api::rbac::v1::{
-    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef,
+use crate::model::meta::{Metadata, Pairs};
+use crate::model::rbac::{
+    self as rbac, ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Rules,
+    Subject,
 };
+use crate::model::selector;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -112,25 +114,25 @@ impl BindingsOfSubject {
 
 #[derive(Debug, Clone, PartialEq)]
 struct ClusterRoleDef {
-    labels: BTreeMap<String, String>,
+    labels: Pairs,
     /// `Some` for an aggregated role, whose own rules the controller replaces.
     selectors: Option<Vec<LabelSelector>>,
-    rules: Vec<PolicyRule>,
+    rules: Rules,
 }
 
 impl ClusterRoleDef {
     fn of(role: &ClusterRole) -> Self {
         ClusterRoleDef {
-            labels: role.metadata.labels.clone().unwrap_or_default(),
+            labels: role.metadata.labels.clone(),
             selectors: role
                 .aggregation_rule
                 .as_ref()
                 .map(|a| a.cluster_role_selectors.clone().unwrap_or_default()),
-            rules: role.rules.clone().unwrap_or_default(),
+            rules: role.rules.clone(),
         }
     }
 
-    fn selects(&self, labels: &BTreeMap<String, String>) -> bool {
+    fn selects(&self, labels: &Pairs) -> bool {
         self.selectors
             .iter()
             .flatten()
@@ -154,7 +156,8 @@ pub struct Permissions {
     /// Aggregated ClusterRole -> the other ClusterRoles its selectors match.
     members: BTreeMap<String, BTreeSet<String>>,
     /// Effective rules of every Role and ClusterRole.
-    pub(super) rules: BTreeMap<RoleKey, Vec<PolicyRule>>,
+    /// Shared with the objects (a plain role's) or the other roles whose are equal.
+    pub(super) rules: BTreeMap<RoleKey, Rules>,
     pub(super) bindings: BTreeMap<BindingId, BindingEntry>,
     pub(super) by_subject: BTreeMap<SubjectKey, BindingsOfSubject>,
     pub(super) by_role: BTreeMap<RoleKey, Vec<BindingId>>,
@@ -192,12 +195,11 @@ impl Permissions {
         for o in objects {
             match o {
                 RbacObject::ClusterRole(r) => {
-                    let name = r.metadata.name.clone().unwrap_or_default();
+                    let name = r.metadata.name.to_string();
                     p.cluster_roles.insert(name, ClusterRoleDef::of(r));
                 }
                 RbacObject::Role(r) => {
-                    p.rules
-                        .insert(role_key(r), r.rules.clone().unwrap_or_default());
+                    p.rules.insert(role_key(r), r.rules.clone());
                 }
                 b => bindings.push(b),
             }
@@ -289,41 +291,39 @@ impl Permissions {
             for r in self
                 .cluster_roles
                 .get(leaf)
-                .map(|d| &d.rules)
-                .into_iter()
-                .flatten()
+                .map(|d| &d.rules[..])
+                .unwrap_or(&[])
             {
                 if !rules.contains(r) {
                     rules.push(r.clone());
                 }
             }
         }
-        self.rules.insert(key, rules);
+        self.rules.insert(key, rbac::shared_rules(Some(rules)));
     }
 
     /// Adds or replaces one RBAC object, updating only what depends on it.
     pub fn upsert(&mut self, o: RbacObject<'_>) {
         match o {
             RbacObject::Role(r) => {
-                self.rules
-                    .insert(role_key(r), r.rules.clone().unwrap_or_default());
+                self.rules.insert(role_key(r), r.rules.clone());
             }
             RbacObject::ClusterRole(r) => {
-                let name = r.metadata.name.clone().unwrap_or_default();
+                let name = r.metadata.name.to_string();
                 self.set_cluster_role(&name, Some(ClusterRoleDef::of(r)));
             }
             RbacObject::RoleBinding(b) => {
-                let ns = b.metadata.namespace.clone().unwrap_or_default();
+                let ns = b.metadata.namespace().unwrap_or_default();
                 let id = BindingId::Namespaced {
-                    namespace: ns.clone(),
-                    name: b.metadata.name.clone().unwrap_or_default(),
+                    namespace: ns.to_owned(),
+                    name: b.metadata.name.to_string(),
                 };
-                let entry = binding_entry(&b.role_ref, b.subjects.as_deref(), Some(&ns));
+                let entry = binding_entry(&b.role_ref, &b.subjects, Some(ns));
                 self.set_binding(id, Some(entry));
             }
             RbacObject::ClusterRoleBinding(b) => {
-                let id = BindingId::Cluster(b.metadata.name.clone().unwrap_or_default());
-                let entry = binding_entry(&b.role_ref, b.subjects.as_deref(), None);
+                let id = BindingId::Cluster(b.metadata.name.to_string());
+                let entry = binding_entry(&b.role_ref, &b.subjects, None);
                 self.set_binding(id, Some(entry));
             }
         }
@@ -483,8 +483,8 @@ impl Permissions {
 
 fn role_key(r: &Role) -> RoleKey {
     RoleKey::Role {
-        namespace: r.metadata.namespace.clone().unwrap_or_default(),
-        name: r.metadata.name.clone().unwrap_or_default(),
+        namespace: r.metadata.namespace().unwrap_or_default().to_owned(),
+        name: r.metadata.name.to_string(),
     }
 }
 
@@ -493,12 +493,11 @@ fn role_key(r: &Role) -> RoleKey {
 /// reaches no one; unknown kinds reach no one.
 fn binding_entry(
     role_ref: &RoleRef,
-    subjects: Option<&[k8s_openapi::api::rbac::v1::Subject]>,
+    subjects: &[Subject],
     namespace: Option<&str>,
 ) -> BindingEntry {
     let mut subjects: Vec<SubjectKey> = subjects
-        .into_iter()
-        .flatten()
+        .iter()
         .filter_map(|s| match s.kind.as_str() {
             "User" => Some(SubjectKey::User(s.name.clone())),
             "Group" => Some(SubjectKey::Group(s.name.clone())),

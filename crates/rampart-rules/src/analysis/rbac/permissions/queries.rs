@@ -255,7 +255,7 @@ impl Permissions {
 
     /// Effective rules of a role (aggregation resolved); `None` if it does not exist.
     pub fn role_rules(&self, role: &RoleKey) -> Option<&[PolicyRule]> {
-        self.rules.get(role).map(Vec::as_slice)
+        self.rules.get(role).map(|r| &r[..])
     }
 
     /// The role a binding refers to and the subjects it names.

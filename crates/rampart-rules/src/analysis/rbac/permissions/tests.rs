@@ -2,7 +2,8 @@ use super::*;
 use crate::analysis::rbac::matching::ResourceRequest;
 use crate::inventory::Inventory;
 use crate::model::identity::RoleKey;
-use k8s_openapi::api::rbac::v1::ClusterRole;
+use crate::model::rbac::ClusterRole;
+use k8s_openapi::api::rbac::v1 as rbac;
 
 fn perms(yaml: &str) -> Permissions {
     let inv = Inventory::from_manifest("test.yaml", yaml).expect("the test manifest reads");
@@ -63,26 +64,28 @@ fn privileged_group_is_allowed_everything() {
 #[test]
 fn aggregation_follows_label_changes_incrementally() {
     let mut p = perms(BASE);
-    let agg: ClusterRole = serde_yaml_ng::from_str(
+    let agg: ClusterRole = serde_yaml_ng::from_str::<rbac::ClusterRole>(
         r#"
 metadata: {name: agg}
 aggregationRule:
   clusterRoleSelectors: [{matchLabels: {x: "1"}}]
 "#,
     )
-    .expect("role parses");
-    let mut part: ClusterRole = serde_yaml_ng::from_str(
+    .expect("role parses")
+    .into();
+    let mut part: ClusterRole = serde_yaml_ng::from_str::<rbac::ClusterRole>(
         r#"
 metadata: {name: part, labels: {x: "1"}}
 rules: [{apiGroups: [""], resources: [pods], verbs: [list]}]
 "#,
     )
-    .expect("role parses");
+    .expect("role parses")
+    .into();
     p.upsert(RbacObject::ClusterRole(&agg));
     p.upsert(RbacObject::ClusterRole(&part));
     let key = RoleKey::ClusterRole("agg".into());
     assert_eq!(p.role_rules(&key).map(<[_]>::len), Some(1));
-    part.metadata.labels = None;
+    part.metadata.labels = Default::default();
     p.upsert(RbacObject::ClusterRole(&part));
     assert_eq!(p.role_rules(&key).map(<[_]>::len), Some(0));
 }
