@@ -45,7 +45,7 @@ static EMPTY_SPEC: LazyLock<NetworkPolicySpec> = LazyLock::new(NetworkPolicySpec
 
 /// The policy's spec, an empty one when absent (as the API server stores it).
 pub fn spec_of(np: &NetworkPolicy) -> &NetworkPolicySpec {
-    np.spec.as_ref().unwrap_or(&EMPTY_SPEC)
+    np.spec.as_deref().unwrap_or(&EMPTY_SPEC)
 }
 
 /// Whether a policy applies to `dir`, with the API server's defaulting of `policyTypes`.

@@ -3,12 +3,16 @@
 //! for its metadata and the fields the rules read as the API gives them. Status (a
 //! Namespace's phase, a quota's usage) is dropped: no rule reads it, and it changes often.
 
+use crate::model::interned::Interner;
 use crate::model::meta::Meta;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::networking::v1 as networking;
+use std::sync::{Arc, LazyLock};
 
 pub use core::{LimitRangeSpec, ResourceQuotaSpec};
 pub use networking::NetworkPolicySpec;
+
+static POLICY_SPECS: LazyLock<Interner<NetworkPolicySpec>> = LazyLock::new(Interner::new);
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Namespace {
@@ -24,7 +28,9 @@ pub struct ServiceAccount {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NetworkPolicy {
     pub metadata: Meta,
-    pub spec: Option<NetworkPolicySpec>,
+    /// Shared with every policy whose spec is the same: many namespaces get the same
+    /// default-deny or allow-from-the-ingress policy.
+    pub spec: Option<Arc<NetworkPolicySpec>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -60,7 +66,7 @@ impl From<networking::NetworkPolicy> for NetworkPolicy {
     fn from(p: networking::NetworkPolicy) -> NetworkPolicy {
         NetworkPolicy {
             metadata: p.metadata.into(),
-            spec: p.spec,
+            spec: p.spec.map(|s| POLICY_SPECS.intern(Arc::new(s))),
         }
     }
 }

@@ -11,15 +11,26 @@
 //! [`Metadata`] is what code that handles objects of every kind reads, whichever of the
 //! two an object keeps.
 
+use crate::model::interned::Interner;
 use crate::model::shared::Shared;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::sync::{Arc, LazyLock};
 
 /// The annotation `kubectl apply` writes: a copy of the whole object, read by no rule.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-/// Labels or annotations, sorted by key.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Pairs(Box<[(Shared, Shared)]>);
+/// Labels or annotations, sorted by key; shared with every object that has the same (the
+/// pods of one controller carry the same labels, and most objects none at all).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pairs(Arc<[(Shared, Shared)]>);
+
+static PAIR_LISTS: LazyLock<Interner<[(Shared, Shared)]>> = LazyLock::new(Interner::new);
+
+impl Default for Pairs {
+    fn default() -> Pairs {
+        Pairs(PAIR_LISTS.intern(Arc::from([])))
+    }
+}
 
 impl Pairs {
     /// The value of `key`, if set.
@@ -48,7 +59,7 @@ impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Pairs {
             .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v.dedup_by(|a, b| a.0 == b.0);
-        Pairs(v.into_boxed_slice())
+        Pairs(PAIR_LISTS.intern(Arc::from(v)))
     }
 }
 
@@ -250,6 +261,17 @@ mod tests {
         assert_eq!(m.uid, None);
         assert_eq!(m.owner_references, None);
         assert_eq!(m.name(), "r");
+    }
+
+    #[test]
+    fn equal_labels_are_held_once() {
+        let a: Pairs = [("app", "web"), ("tier", "front")].into_iter().collect();
+        let b: Pairs = [("tier", "front"), ("app", "web")].into_iter().collect();
+        let c: Pairs = [("app", "api")].into_iter().collect();
+        assert!(Arc::ptr_eq(&a.0, &b.0), "the same pairs in another order");
+        assert!(!Arc::ptr_eq(&a.0, &c.0));
+        assert!(Arc::ptr_eq(&Pairs::default().0, &Pairs::default().0));
+        assert_eq!(c.get("app"), Some("api"));
     }
 
     #[test]

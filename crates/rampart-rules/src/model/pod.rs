@@ -23,7 +23,8 @@ use std::sync::{Arc, LazyLock};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Pod {
     pub metadata: Meta,
-    pub spec: Option<PodSpec>,
+    /// Shared with every pod whose spec is the same, as a controller's pods are.
+    pub spec: Option<Arc<PodSpec>>,
     /// The component's command line, for a pod labelled as a control-plane component
     /// (`component: kube-apiserver`, `kube-controller-manager`, `kube-scheduler`, `etcd`:
     /// its static pod): its flags are evidence. Other pods' command lines are not kept.
@@ -44,7 +45,7 @@ pub struct PodController {
 pub struct PodTemplate {
     /// The pods' labels and annotations (Pod Security reads AppArmor annotations there).
     pub metadata: Option<Meta>,
-    pub spec: Option<PodSpec>,
+    pub spec: Option<Arc<PodSpec>>,
 }
 
 /// A pod spec, as the rules read it.
@@ -482,6 +483,12 @@ fn list<T, U: From<T>>(items: Option<Vec<T>>) -> Box<[U]> {
 
 static CONTAINER_LISTS: LazyLock<Interner<[Container]>> = LazyLock::new(Interner::new);
 static POD_CONTEXTS: LazyLock<Interner<PodSecurityContext>> = LazyLock::new(Interner::new);
+static POD_SPECS: LazyLock<Interner<PodSpec>> = LazyLock::new(Interner::new);
+
+/// A pod spec, shared with every pod and template that has the same.
+fn pod_spec(spec: core::PodSpec) -> Arc<PodSpec> {
+    POD_SPECS.intern(Arc::new(PodSpec::from(spec)))
+}
 
 /// A list of containers, shared with every pod that has the same.
 fn containers<T>(items: Option<Vec<T>>) -> Arc<[Container]>
@@ -555,7 +562,7 @@ impl From<core::Pod> for Pod {
             .and_then(|(c, spec)| component_command(c, spec));
         Pod {
             metadata: p.metadata.into(),
-            spec: p.spec.map(PodSpec::from),
+            spec: p.spec.map(pod_spec),
             control_plane,
         }
     }
@@ -565,7 +572,7 @@ impl From<core::PodTemplateSpec> for PodTemplate {
     fn from(t: core::PodTemplateSpec) -> PodTemplate {
         PodTemplate {
             metadata: t.metadata.map(Meta::from),
-            spec: t.spec.map(PodSpec::from),
+            spec: t.spec.map(pod_spec),
         }
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! A cluster repeats its roles: every namespace a chart is installed in gets the same Role,
 //! and aggregated ClusterRoles copy their parts' rules. The rule lists are shared between
-//! objects whose lists are equal (see [`crate::model::interned`]); a binding keeps its role
-//! reference and subjects as the API gives them.
+//! objects whose lists are equal (see [`crate::model::interned`]), and so are bindings'
+//! role references and subject lists: the bindings to one ClusterRole name it alike, and
+//! the same users and groups are bound in many namespaces.
 
 use crate::model::interned::Interner;
 use crate::model::meta::Meta;
@@ -17,10 +18,23 @@ pub use rbac::{AggregationRule, PolicyRule, RoleRef, Subject};
 pub type Rules = Arc<[PolicyRule]>;
 
 static RULE_LISTS: LazyLock<Interner<[PolicyRule]>> = LazyLock::new(Interner::new);
+static ROLE_REFS: LazyLock<Interner<RoleRef>> = LazyLock::new(Interner::new);
+static SUBJECT_LISTS: LazyLock<Interner<[Subject]>> = LazyLock::new(Interner::new);
+
+/// A binding's subjects, shared with every binding that names the same.
+pub type Subjects = Arc<[Subject]>;
 
 /// The shared copy of `rules` (absent rules are an empty list, as the API treats them).
 pub fn shared_rules(rules: Option<Vec<PolicyRule>>) -> Rules {
     RULE_LISTS.intern(Arc::from(rules.unwrap_or_default()))
+}
+
+fn shared_ref(role_ref: RoleRef) -> Arc<RoleRef> {
+    ROLE_REFS.intern(Arc::new(role_ref))
+}
+
+fn shared_subjects(subjects: Option<Vec<Subject>>) -> Subjects {
+    SUBJECT_LISTS.intern(Arc::from(subjects.unwrap_or_default()))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -39,15 +53,15 @@ pub struct ClusterRole {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoleBinding {
     pub metadata: Meta,
-    pub role_ref: RoleRef,
-    pub subjects: Box<[Subject]>,
+    pub role_ref: Arc<RoleRef>,
+    pub subjects: Subjects,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterRoleBinding {
     pub metadata: Meta,
-    pub role_ref: RoleRef,
-    pub subjects: Box<[Subject]>,
+    pub role_ref: Arc<RoleRef>,
+    pub subjects: Subjects,
 }
 
 impl From<rbac::Role> for Role {
@@ -73,8 +87,8 @@ impl From<rbac::RoleBinding> for RoleBinding {
     fn from(b: rbac::RoleBinding) -> RoleBinding {
         RoleBinding {
             metadata: b.metadata.into(),
-            role_ref: b.role_ref,
-            subjects: b.subjects.unwrap_or_default().into(),
+            role_ref: shared_ref(b.role_ref),
+            subjects: shared_subjects(b.subjects),
         }
     }
 }
@@ -83,8 +97,8 @@ impl From<rbac::ClusterRoleBinding> for ClusterRoleBinding {
     fn from(b: rbac::ClusterRoleBinding) -> ClusterRoleBinding {
         ClusterRoleBinding {
             metadata: b.metadata.into(),
-            role_ref: b.role_ref,
-            subjects: b.subjects.unwrap_or_default().into(),
+            role_ref: shared_ref(b.role_ref),
+            subjects: shared_subjects(b.subjects),
         }
     }
 }
@@ -119,6 +133,40 @@ mod tests {
         assert!(!Arc::ptr_eq(&a.rules, &c.rules));
         assert_eq!(c.rules[0].verbs, ["get", "list", "delete"]);
         assert_eq!(&*b.metadata.name, "reader");
+    }
+
+    fn binding(namespace: &str, user: &str) -> RoleBinding {
+        rbac::RoleBinding {
+            metadata: ObjectMeta {
+                name: Some("readers".into()),
+                namespace: Some(namespace.into()),
+                ..ObjectMeta::default()
+            },
+            role_ref: RoleRef {
+                api_group: Some("rbac.authorization.k8s.io".into()),
+                kind: "ClusterRole".into(),
+                name: "view".into(),
+            },
+            subjects: Some(vec![Subject {
+                kind: "User".into(),
+                name: user.into(),
+                ..Subject::default()
+            }]),
+        }
+        .into()
+    }
+
+    #[test]
+    fn equal_role_references_and_subject_lists_are_held_once() {
+        let (a, b, c) = (
+            binding("shop", "ann"),
+            binding("billing", "ann"),
+            binding("shop", "bob"),
+        );
+        assert!(Arc::ptr_eq(&a.role_ref, &c.role_ref));
+        assert!(Arc::ptr_eq(&a.subjects, &b.subjects));
+        assert!(!Arc::ptr_eq(&a.subjects, &c.subjects));
+        assert_eq!(c.subjects[0].name, "bob");
     }
 
     #[test]

@@ -91,7 +91,8 @@ fn volumes_keep_their_source_types_host_path_and_token_projection() {
             {"name": "cm", "projected": {"sources": [{"configMap": {"name": "x"}}]}},
             {"name": "nfs", "nfs": {"server": "s", "path": "/x"}},
             {"name": "bare"}]}}));
-    let volumes = p.spec.expect("a spec").volumes;
+    let spec = p.spec.expect("a spec");
+    let volumes = &spec.volumes;
     let summary: Vec<(String, Vec<&str>, Option<String>, bool)> = volumes
         .iter()
         .map(|v| {
@@ -310,5 +311,8 @@ fn pods_with_the_same_containers_share_them_and_keep_their_own_metadata() {
     assert_eq!(so.containers[0].image.as_deref(), Some("web:2"));
     let context = |s: &PodSpec| s.security_context.clone().expect("context");
     assert!(Arc::ptr_eq(&context(&sa), &context(&so)));
+    // The whole spec and the labels too, where they are the same.
+    assert!(Arc::ptr_eq(&sa, &sb));
+    assert!(!Arc::ptr_eq(&sa, &so));
     assert_eq!((&*a.metadata.name, &*b.metadata.name), ("web-1", "web-2"));
 }
