@@ -61,7 +61,11 @@ fn series_of(f: &Finding, filter: &NamespaceFilter) -> Option<OpenSeries> {
         rule: f.rule_id(),
         severity: f.severity,
         category: f.category(),
-        namespace: ns.to_owned(),
+        // The finding's own copy where it has one: no lookup in the pool per finding.
+        namespace: match (f.namespace(), &f.resource.namespace) {
+            (Some(_), Some(own)) => own.clone(),
+            _ => Shared::new(ns),
+        },
     })
 }
 

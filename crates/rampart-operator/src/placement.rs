@@ -2,7 +2,7 @@
 //! and which namespaces get reports at all. The report builder, the writer, the watch of
 //! written reports and the held findings all place findings the same way.
 
-use rampart_rules::{Category, Finding, Severity};
+use rampart_rules::{Category, Finding, Severity, Shared};
 
 /// The writer's key of a report: its namespace, or `/cluster` for the ClusterPostureReport.
 pub fn report_key(namespace: Option<&str>) -> String {
@@ -11,13 +11,15 @@ pub fn report_key(namespace: Option<&str>) -> String {
 
 /// Where open findings are counted. `namespace` is where a finding shows on a namespace
 /// dashboard: its own namespace, or for a Namespace object's finding (missing Pod Security
-/// labels) the namespace it is about; empty for other cluster-scoped objects.
+/// labels) the namespace it is about; empty for other cluster-scoped objects. The
+/// namespace is the engine's shared copy: the held groups, the totals and the metrics
+/// each keep tens of thousands of series.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct OpenSeries {
     pub rule: &'static str,
     pub severity: Severity,
     pub category: Category,
-    pub namespace: String,
+    pub namespace: Shared,
 }
 
 /// Which namespaces get reports: all but the excluded, or only the included when any are

@@ -59,7 +59,7 @@ impl Metrics {
             series.category.as_str().to_owned(),
         ];
         if self.namespace_label {
-            labels.push(series.namespace.clone());
+            labels.push(series.namespace.to_string());
         }
         labels
     }

@@ -4,6 +4,7 @@ use crate::fixture::{Fixture, control_plane, open_of};
 use crate::placement::{NamespaceFilter, OpenSeries};
 use crate::report::{Built, Reports, Transitions};
 use prometheus::proto::MetricType as ProtoType;
+use rampart_rules::Shared;
 use rampart_rules::control_plane::{
     ADMISSION_STATES, ANONYMOUS_STATES, AUDIT_STATES, AUTHORIZATION_STATES, Support, VERSION_STATES,
 };
@@ -97,7 +98,7 @@ fn record_one_exception(m: &Metrics) {
         rule: "POD003",
         severity: Severity::Critical,
         category: Category::Workload,
-        namespace: "shop".to_owned(),
+        namespace: Shared::new("shop"),
     };
     m.record_exceptions(&tally, &BTreeMap::from([(series, 1)]));
 }
