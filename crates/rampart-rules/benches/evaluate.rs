@@ -169,7 +169,9 @@ fn main() {
         .cluster_roles()
         .find(|r| {
             perms
-                .bindings_to(&RoleKey::ClusterRole(r.metadata.name.to_string()))
+                .bindings_to(&RoleKey::ClusterRole(rampart_rules::Shared::new(
+                    &r.metadata.name,
+                )))
                 .next()
                 .is_some()
         })

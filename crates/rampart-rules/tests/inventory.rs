@@ -11,7 +11,7 @@ fn cluster_role_rules(
     name: &str,
 ) -> Option<Vec<k8s_openapi::api::rbac::v1::PolicyRule>> {
     Permissions::from_inventory(inv)
-        .role_rules(&RoleKey::ClusterRole(name.to_owned()))
+        .role_rules(&RoleKey::ClusterRole(rampart_rules::Shared::new(name)))
         .map(<[_]>::to_vec)
 }
 

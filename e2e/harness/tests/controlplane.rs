@@ -154,7 +154,9 @@ async fn offline_bootstrap_policy_matches_the_api_server() -> Result<()> {
     for role in live.items {
         let name = role.metadata.name.clone().unwrap_or_default();
         let rules = offline
-            .role_rules(&rampart_rules::RoleKey::ClusterRole(name.clone()))
+            .role_rules(&rampart_rules::RoleKey::ClusterRole(
+                rampart_rules::Shared::new(&name),
+            ))
             .unwrap_or_else(|| panic!("ClusterRole {name} is missing from the embedded policy"));
         let norm = |rs: &[k8s_openapi::api::rbac::v1::PolicyRule]| -> BTreeSet<String> {
             rs.iter()

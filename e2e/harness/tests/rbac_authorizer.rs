@@ -588,7 +588,9 @@ async fn aggregation_settled(client: &Client, perms: &Permissions) -> Result<boo
     for cr in crs.iter().filter(|c| c.aggregation_rule.is_some()) {
         let name = cr.metadata.name.clone().unwrap_or_default();
         let live = cr.rules.clone().unwrap_or_default();
-        let ours = perms.role_rules(&RoleKey::ClusterRole(name)).unwrap_or(&[]);
+        let ours = perms
+            .role_rules(&RoleKey::ClusterRole(name.into()))
+            .unwrap_or(&[]);
         let same = live.len() == ours.len() && live.iter().all(|r| ours.contains(r));
         if !same {
             return Ok(false);

@@ -188,7 +188,7 @@ impl Inventory {
             BindingId::Cluster(n) => self
                 .store
                 .cluster_role_bindings
-                .get(n)
+                .get(n.as_str())
                 .map(|b| self.binding_view_crb(b)),
             BindingId::Namespaced { namespace, name } => self
                 .store

@@ -137,18 +137,18 @@ impl fmt::Display for Subject {
 /// A Role or ClusterRole a binding points at.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RoleKey {
-    ClusterRole(String),
-    Role { namespace: String, name: String },
+    ClusterRole(Shared),
+    Role { namespace: Shared, name: Shared },
 }
 
 impl RoleKey {
     /// `namespace` is the binding's: a RoleBinding's `Role` reference lives there.
     pub fn from_ref(role_ref: &RoleRef, namespace: Option<&str>) -> Option<RoleKey> {
         match (role_ref.kind.as_str(), namespace) {
-            ("ClusterRole", _) => Some(RoleKey::ClusterRole(role_ref.name.clone())),
+            ("ClusterRole", _) => Some(RoleKey::ClusterRole(Shared::new(&role_ref.name))),
             ("Role", Some(ns)) => Some(RoleKey::Role {
-                namespace: ns.to_owned(),
-                name: role_ref.name.clone(),
+                namespace: Shared::new(ns),
+                name: Shared::new(&role_ref.name),
             }),
             _ => None,
         }
@@ -168,8 +168,8 @@ pub const SA_USER_PREFIX: &str = "system:serviceaccount:";
 /// An identity as the authorizer matches it: bindings name users and groups.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SubjectKey {
-    User(String),
-    Group(String),
+    User(Shared),
+    Group(Shared),
 }
 
 impl SubjectKey {
@@ -190,15 +190,15 @@ impl SubjectKey {
             };
         }
         match self {
-            SubjectKey::User(u) => Subject::User(u.clone()),
-            SubjectKey::Group(g) => Subject::Group(g.clone()),
+            SubjectKey::User(u) => Subject::User(u.to_string()),
+            SubjectKey::Group(g) => Subject::Group(g.to_string()),
         }
     }
 
     pub fn from_subject(s: &Subject) -> SubjectKey {
         match s {
-            Subject::Group(g) => SubjectKey::Group(g.clone()),
-            other => SubjectKey::User(other.user_name()),
+            Subject::Group(g) => SubjectKey::Group(Shared::new(g)),
+            other => SubjectKey::User(Shared::new(&other.user_name())),
         }
     }
 }
@@ -212,8 +212,8 @@ impl fmt::Display for SubjectKey {
 /// A RoleBinding (with its namespace) or a ClusterRoleBinding.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum BindingId {
-    Cluster(String),
-    Namespaced { namespace: String, name: String },
+    Cluster(Shared),
+    Namespaced { namespace: Shared, name: Shared },
 }
 
 impl BindingId {
@@ -221,10 +221,10 @@ impl BindingId {
     pub fn of(r: &ObjectRef) -> Option<BindingId> {
         match r.kind.as_str() {
             "RoleBinding" => Some(BindingId::Namespaced {
-                namespace: r.namespace.as_deref().unwrap_or_default().to_owned(),
-                name: r.name.clone(),
+                namespace: r.namespace.clone().unwrap_or_default(),
+                name: Shared::new(&r.name),
             }),
-            "ClusterRoleBinding" => Some(BindingId::Cluster(r.name.clone())),
+            "ClusterRoleBinding" => Some(BindingId::Cluster(Shared::new(&r.name))),
             _ => None,
         }
     }

@@ -40,7 +40,10 @@ fn grants_everything(ctx: &Context<'_>, b: &Binding<'_>) -> Option<String> {
         RoleKey::ClusterRole(n) => n,
         RoleKey::Role { name, .. } => name,
     };
-    rules.iter().any(is_full_wildcard).then_some(name)
+    rules
+        .iter()
+        .any(is_full_wildcard)
+        .then_some(name.to_string())
 }
 
 fn report(ctx: &Context<'_>, emit: &mut Emitter, b: &Binding<'_>) {

@@ -19,6 +19,7 @@ use crate::inventory::Binding;
 use crate::model::identity::RoleKey;
 use crate::model::identity::{ObjectRef, Subject};
 use crate::model::meta::Meta;
+use crate::model::shared::Shared;
 use crate::rules::prelude::*;
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
@@ -145,8 +146,8 @@ fn report(
         for role in inv.roles_in(ns) {
             let name = &*role.metadata.name;
             let key = RoleKey::Role {
-                namespace: ns.to_owned(),
-                name: name.to_owned(),
+                namespace: Shared::new(ns),
+                name: Shared::new(name),
             };
             let rules = &role.rules[..];
             if builtin_bindings && rules.iter().any(is_full_wildcard) {
@@ -166,7 +167,7 @@ fn report(
             if is_builtin_cluster_role(ctx, name) {
                 continue;
             }
-            let key = RoleKey::ClusterRole(name.to_owned());
+            let key = RoleKey::ClusterRole(Shared::new(name));
             let rules = &role.rules[..];
             if builtin_bindings && rules.iter().any(is_full_wildcard) {
                 continue;

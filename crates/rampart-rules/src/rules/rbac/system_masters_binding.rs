@@ -40,7 +40,7 @@ fn is_platform_binding(b: &Binding<'_>) -> bool {
     b.namespace.is_none()
         && b.name == "cluster-admin"
         && bootstrap_labelled(b.metadata)
-        && b.role_key() == Some(RoleKey::ClusterRole("cluster-admin".to_owned()))
+        && b.role_key() == Some(RoleKey::ClusterRole("cluster-admin".to_owned().into()))
 }
 
 fn report(emit: &mut Emitter, b: &Binding<'_>) {

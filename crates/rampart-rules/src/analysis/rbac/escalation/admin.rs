@@ -8,6 +8,7 @@ use super::{Escalations, Node, Step};
 use crate::analysis::rbac::matching::ResourceRequest;
 use crate::analysis::rbac::permissions::{Permissions, Reason};
 use crate::model::identity::{ObjectRef, RoleKey};
+use crate::model::shared::Shared;
 
 const CLIENT_SIGNER: &str = "kubernetes.io/kube-apiserver-client";
 
@@ -122,7 +123,7 @@ impl Escalations {
 
     /// `escalate` and update on a ClusterRole bound cluster-wide: the first such role.
     fn escalate_held_role(&mut self, perms: &Permissions, user: &Held<'_>) -> Option<(Node, Step)> {
-        let held: Vec<String> = perms
+        let held: Vec<Shared> = perms
             .roles_held(&user.info)
             .into_iter()
             .filter_map(|(ns, r)| match (ns, r) {

@@ -6,6 +6,7 @@ use super::targets::Targets;
 use super::{Escalations, Node, Step};
 use crate::analysis::rbac::matching::ResourceRequest;
 use crate::analysis::rbac::permissions::{Permissions, SubjectKey};
+use crate::model::shared::Shared;
 
 impl Escalations {
     /// Impersonate the users and groups bindings name, at most the target limit in all.
@@ -31,9 +32,9 @@ impl Escalations {
             };
             for name in names {
                 let key = if resource == "users" {
-                    SubjectKey::User(name.clone())
+                    SubjectKey::User(Shared::new(name))
                 } else {
-                    SubjectKey::Group(name.clone())
+                    SubjectKey::Group(Shared::new(name))
                 };
                 if key == *me {
                     continue;

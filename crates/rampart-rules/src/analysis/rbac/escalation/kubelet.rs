@@ -35,7 +35,7 @@ impl Escalations {
             self.truncated = true;
         }
         for ((ns, sa), workload) in t.workloads.iter().take(self.limits.max_targets) {
-            if SubjectKey::User(format!("system:serviceaccount:{ns}:{sa}")) == *me {
+            if SubjectKey::User(format!("system:serviceaccount:{ns}:{sa}").into()) == *me {
                 continue;
             }
             let mut v = via(&reason);

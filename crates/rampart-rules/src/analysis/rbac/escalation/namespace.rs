@@ -194,7 +194,7 @@ impl Escalations {
         let sas = t.service_accounts.get(ns)?;
         let others: Vec<&String> = sas
             .iter()
-            .filter(|sa| SubjectKey::User(format!("system:serviceaccount:{ns}:{sa}")) != *me)
+            .filter(|sa| SubjectKey::User(format!("system:serviceaccount:{ns}:{sa}").into()) != *me)
             .collect();
         if others.is_empty() {
             return None;

@@ -42,8 +42,8 @@ pub(super) fn targets(inv: &Inventory, perms: &Permissions) -> Targets {
                 .insert(name.to_owned());
         }
         match k {
-            SubjectKey::User(u) => t.users.push(u.clone()),
-            SubjectKey::Group(g) => t.groups.push(g.clone()),
+            SubjectKey::User(u) => t.users.push(u.to_string()),
+            SubjectKey::Group(g) => t.groups.push(g.to_string()),
         }
     }
     for ns in inv.namespace_names() {
@@ -83,7 +83,7 @@ pub fn workload_targets(
 }
 
 fn is_bound(perms: &Permissions, ns: &str, sa: &str) -> bool {
-    perms.is_bound(&SubjectKey::User(format!(
-        "system:serviceaccount:{ns}:{sa}"
-    )))
+    perms.is_bound(&SubjectKey::User(
+        format!("system:serviceaccount:{ns}:{sa}").into(),
+    ))
 }

@@ -2,6 +2,7 @@
 //! the keys bindings name it by are `model::identity::SubjectKey`.
 
 use crate::model::identity::{SA_USER_PREFIX, Subject, SubjectKey};
+use crate::model::shared::Shared;
 
 /// The group the privileged-group authorizer allows everything.
 pub const PRIVILEGED_GROUP: &str = "system:masters";
@@ -50,9 +51,12 @@ impl UserInfo {
 
     /// The keys bindings may name this identity by.
     pub fn keys(&self) -> impl Iterator<Item = SubjectKey> + '_ {
-        let user = (!self.name.is_empty()).then(|| SubjectKey::User(self.name.clone()));
-        user.into_iter()
-            .chain(self.groups.iter().map(|g| SubjectKey::Group(g.clone())))
+        let user = (!self.name.is_empty()).then(|| SubjectKey::User(Shared::new(&self.name)));
+        user.into_iter().chain(
+            self.groups
+                .iter()
+                .map(|g| SubjectKey::Group(Shared::new(g))),
+        )
     }
 
     pub(super) fn is_privileged(&self) -> bool {

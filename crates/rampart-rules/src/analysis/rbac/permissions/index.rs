@@ -12,6 +12,7 @@ use crate::model::rbac::{
     Subject,
 };
 use crate::model::selector;
+use crate::model::shared::Shared;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -259,7 +260,7 @@ impl Permissions {
     /// an aggregated role holds the rules of every plain role reachable through its
     /// selectors, in name order, each rule once (the controller also skips duplicates).
     fn refresh_cluster_role(&mut self, name: &str) {
-        let key = RoleKey::ClusterRole(name.to_owned());
+        let key = RoleKey::ClusterRole(Shared::new(name));
         let Some(def) = self.cluster_roles.get(name) else {
             self.rules.remove(&key);
             return;
@@ -315,14 +316,14 @@ impl Permissions {
             RbacObject::RoleBinding(b) => {
                 let ns = b.metadata.namespace().unwrap_or_default();
                 let id = BindingId::Namespaced {
-                    namespace: ns.to_owned(),
-                    name: b.metadata.name.to_string(),
+                    namespace: Shared::new(ns),
+                    name: Shared::new(&b.metadata.name),
                 };
                 let entry = binding_entry(&b.role_ref, &b.subjects, Some(ns));
                 self.set_binding(id, Some(entry));
             }
             RbacObject::ClusterRoleBinding(b) => {
-                let id = BindingId::Cluster(b.metadata.name.to_string());
+                let id = BindingId::Cluster(Shared::new(&b.metadata.name));
                 let entry = binding_entry(&b.role_ref, &b.subjects, None);
                 self.set_binding(id, Some(entry));
             }
@@ -337,8 +338,8 @@ impl Permissions {
             "Role" => self
                 .rules
                 .remove(&RoleKey::Role {
-                    namespace: ns,
-                    name: r.name.clone(),
+                    namespace: ns.into(),
+                    name: Shared::new(&r.name),
                 })
                 .is_some(),
             "ClusterRole" => {
@@ -353,12 +354,14 @@ impl Permissions {
             }
             "RoleBinding" => self.set_binding(
                 BindingId::Namespaced {
-                    namespace: ns,
-                    name: r.name.clone(),
+                    namespace: ns.into(),
+                    name: Shared::new(&r.name),
                 },
                 None,
             ),
-            "ClusterRoleBinding" => self.set_binding(BindingId::Cluster(r.name.clone()), None),
+            "ClusterRoleBinding" => {
+                self.set_binding(BindingId::Cluster(Shared::new(&r.name)), None)
+            }
             _ => false,
         }
     }
@@ -483,8 +486,8 @@ impl Permissions {
 
 fn role_key(r: &Role) -> RoleKey {
     RoleKey::Role {
-        namespace: r.metadata.namespace().unwrap_or_default().to_owned(),
-        name: r.metadata.name.to_string(),
+        namespace: Shared::new(r.metadata.namespace().unwrap_or_default()),
+        name: Shared::new(&r.metadata.name),
     }
 }
 
@@ -499,8 +502,8 @@ fn binding_entry(
     let mut subjects: Vec<SubjectKey> = subjects
         .iter()
         .filter_map(|s| match s.kind.as_str() {
-            "User" => Some(SubjectKey::User(s.name.clone())),
-            "Group" => Some(SubjectKey::Group(s.name.clone())),
+            "User" => Some(SubjectKey::User(Shared::new(&s.name))),
+            "Group" => Some(SubjectKey::Group(Shared::new(&s.name))),
             "ServiceAccount" => {
                 let ns = s
                     .namespace
@@ -508,7 +511,9 @@ fn binding_entry(
                     .filter(|n| !n.is_empty())
                     .or(namespace)
                     .filter(|n| !n.is_empty())?;
-                Some(SubjectKey::User(format!("{SA_USER_PREFIX}{ns}:{}", s.name)))
+                Some(SubjectKey::User(
+                    format!("{SA_USER_PREFIX}{ns}:{}", s.name).into(),
+                ))
             }
             _ => None,
         })

@@ -6,6 +6,7 @@ use super::identities::UserInfo;
 use super::index::{BindingEntry, Permissions};
 use crate::analysis::rbac::matching::{ResourceRequest, rule_allows, rule_allows_non_resource};
 use crate::model::identity::{BindingId, RoleKey, SubjectKey};
+use crate::model::shared::Shared;
 use k8s_openapi::api::rbac::v1::PolicyRule;
 use std::collections::BTreeSet;
 
@@ -243,8 +244,8 @@ impl Permissions {
             .iter()
             .take_while(|(id, _)| matches!(id, BindingId::Cluster(_)));
         let start = BindingId::Namespaced {
-            namespace: namespace.to_owned(),
-            name: String::new(),
+            namespace: Shared::new(namespace),
+            name: Shared::default(),
         };
         let namespaced = self
             .bindings

@@ -7,6 +7,7 @@
 use super::index::Permissions;
 use crate::model::identity::{BindingId, ObjectRef, RoleKey, SA_USER_PREFIX, SubjectKey};
 use crate::model::scope::Reach;
+use crate::model::shared::Shared;
 use std::collections::BTreeSet;
 
 /// Groups whose members live in every namespace: a binding to one reaches them all.
@@ -36,8 +37,8 @@ impl Permissions {
             }
             "Role" => {
                 let role = RoleKey::Role {
-                    namespace: r.namespace.as_deref().unwrap_or_default().to_owned(),
-                    name: r.name.clone(),
+                    namespace: r.namespace.clone().unwrap_or_default(),
+                    name: Shared::new(&r.name),
                 };
                 self.reach_of_bindings_to(&role, reach);
             }
@@ -45,7 +46,7 @@ impl Permissions {
                 let mut roles = BTreeSet::from([r.name.clone()]);
                 self.add_aggregators(&mut roles);
                 for name in roles {
-                    self.reach_of_bindings_to(&RoleKey::ClusterRole(name), reach);
+                    self.reach_of_bindings_to(&RoleKey::ClusterRole(name.into()), reach);
                 }
             }
             _ => {}
@@ -58,11 +59,11 @@ impl Permissions {
         let prefix = format!("{SA_USER_PREFIX}{ns}:");
         let users = self
             .by_subject
-            .range(SubjectKey::User(prefix.clone())..)
+            .range(SubjectKey::User(Shared::new(&prefix))..)
             .take_while(|(k, _)| matches!(k, SubjectKey::User(u) if u.starts_with(&prefix)));
         let group = self
             .by_subject
-            .get_key_value(&SubjectKey::Group(format!("{SA_GROUP_PREFIX}{ns}")));
+            .get_key_value(&SubjectKey::Group(format!("{SA_GROUP_PREFIX}{ns}").into()));
         for (_, bindings) in users.chain(group) {
             for binding_ns in bindings.namespaces() {
                 reach.add(binding_ns);
