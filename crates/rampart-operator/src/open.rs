@@ -9,12 +9,15 @@ use rampart_crd::{Report, ResourceRef};
 use rampart_rules::{Finding, ObjectRef, Rule, Severity, Shared, registry};
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
 
 /// The findings open in one report, sorted by fingerprint: built once per write and then
 /// only looked up, so a sorted list does what a hash table did without its spare room
-/// (a third again, on average, for a table that grew by doubling).
+/// (a third again, on average, for a table that grew by doubling). Shared, not copied,
+/// between the reports a pass built and what the writer remembers of them: a full pass
+/// would otherwise hold every open finding twice until its reports are written.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct OpenFindings(Box<[(u64, OpenFinding)]>);
+pub struct OpenFindings(Arc<[(u64, OpenFinding)]>);
 
 impl OpenFindings {
     pub fn get(&self, fingerprint: &u64) -> Option<&OpenFinding> {
@@ -53,15 +56,15 @@ impl FromIterator<(u64, OpenFinding)> for OpenFindings {
                 _ => kept.push(item),
             }
         }
-        OpenFindings(kept.into_boxed_slice())
+        OpenFindings(kept.into())
     }
 }
 
 /// As a map's `extend`: a fingerprint given again keeps its last finding.
 impl Extend<(u64, OpenFinding)> for OpenFindings {
     fn extend<I: IntoIterator<Item = (u64, OpenFinding)>>(&mut self, items: I) {
-        let had = std::mem::take(&mut self.0).into_vec();
-        *self = had.into_iter().chain(items).collect();
+        let had = std::mem::take(&mut self.0);
+        *self = had.iter().cloned().chain(items).collect();
     }
 }
 
@@ -70,7 +73,7 @@ impl IntoIterator for OpenFindings {
     type IntoIter = std::vec::IntoIter<(u64, OpenFinding)>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_vec().into_iter()
+        self.0.to_vec().into_iter()
     }
 }
 
