@@ -68,12 +68,13 @@ impl Extend<(u64, OpenFinding)> for OpenFindings {
     }
 }
 
+/// By value: the findings are copied out, as other holders may share them.
 impl IntoIterator for OpenFindings {
     type Item = (u64, OpenFinding);
     type IntoIter = std::vec::IntoIter<(u64, OpenFinding)>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.to_vec().into_iter()
+        Vec::from(&*self.0).into_iter()
     }
 }
 
