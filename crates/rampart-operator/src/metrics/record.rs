@@ -2,7 +2,7 @@
 //! follow the current evaluation; counters count what this process saw.
 
 use super::registry::{Current, Metrics};
-use super::specs::{CONTROL_PLANE_CHECKS, VERSION_COMPONENTS};
+use super::specs::{self, CONTROL_PLANE_CHECKS, VERSION_COMPONENTS};
 use crate::apply::ApplyError;
 use crate::excepting::Tally;
 use crate::placement::OpenSeries;
@@ -19,13 +19,6 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 const NO_LABELS: &[&str] = &[];
-
-pub(super) const ENCRYPTION_STATES: [State; 4] = [
-    State::Encrypted,
-    State::Unencrypted,
-    State::PartiallyMigrated,
-    State::Unknown,
-];
 
 /// Sets a state set: 1 for `current`, 0 for the other `states`, each after `labels`. A
 /// state outside the set (none is) would leave every series at 0 rather than add one.
@@ -134,7 +127,7 @@ impl Metrics {
     /// The engine's verdict on Secrets encryption at rest: the state set, and one info
     /// series naming the provider and the evidence.
     pub fn record_encryption(&self, state: State, provider: Option<&str>, evidence: Evidence) {
-        for s in ENCRYPTION_STATES {
+        for s in specs::ENCRYPTION_STATES {
             if let Ok(g) = self.encryption.get_metric_with_label_values(&[s.as_str()]) {
                 g.set(i64::from(s == state));
             }

@@ -1,5 +1,7 @@
 //! The one table of metrics: what the operator serves, and what `docs/metrics.md` lists.
 
+use rampart_rules::encryption::State;
+
 /// The Prometheus metric type, as `# TYPE` lines and the docs name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricType {
@@ -26,6 +28,14 @@ pub struct Spec {
     pub help: &'static str,
     pub labels: &'static [&'static str],
 }
+
+/// Every state of the encryption verdict, in the order its series are listed.
+pub(super) const ENCRYPTION_STATES: [State; 4] = [
+    State::Encrypted,
+    State::Unencrypted,
+    State::PartiallyMigrated,
+    State::Unknown,
+];
 
 pub(super) const FINDINGS: Spec = Spec {
     name: "rampart_findings",
@@ -311,11 +321,7 @@ pub fn label_values() -> Vec<LabelValues> {
     vec![
         of(&WRITES, "result", &WRITE_RESULTS),
         of(&EXCEPTIONS, "state", &crate::excepting::STATES),
-        of(
-            &ENCRYPTION,
-            "state",
-            &super::record::ENCRYPTION_STATES.map(|s| s.as_str()),
-        ),
+        of(&ENCRYPTION, "state", &ENCRYPTION_STATES.map(|s| s.as_str())),
         of(&ANONYMOUS, "state", ANONYMOUS_STATES),
         of(&AUTHORIZATION, "state", AUTHORIZATION_STATES),
         of(&AUDIT, "state", AUDIT_STATES),
