@@ -127,11 +127,12 @@ impl Metrics {
     /// The engine's verdict on Secrets encryption at rest: the state set, and one info
     /// series naming the provider and the evidence.
     pub fn record_encryption(&self, state: State, provider: Option<&str>, evidence: Evidence) {
-        for s in specs::ENCRYPTION_STATES {
-            if let Ok(g) = self.encryption.get_metric_with_label_values(&[s.as_str()]) {
-                g.set(i64::from(s == state));
-            }
-        }
+        state_set(
+            &self.encryption,
+            &[],
+            &specs::ENCRYPTION_STATES.map(State::as_str),
+            state.as_str(),
+        );
         // One series at a time: a changed verdict replaces the old one.
         self.encryption_info.reset();
         let provider = provider.unwrap_or("none");

@@ -97,6 +97,11 @@ fn opts(spec: &Spec) -> Opts {
     Opts::new(spec.name, spec.help)
 }
 
+/// A gauge per label set, as `spec` names and labels it, registered.
+fn int_gauges(registry: &Registry, spec: &Spec) -> Result<IntGaugeVec, MetricsError> {
+    register(registry, spec, IntGaugeVec::new(opts(spec), spec.labels))
+}
+
 fn register<C: prometheus::core::Collector + Clone + 'static>(
     registry: &Registry,
     spec: &Spec,
@@ -150,11 +155,7 @@ impl Metrics {
                 IntCounterVec::new(opts(&RESOLVED), RESOLVED.labels),
             )?,
             score: register(&r, &SCORE, IntGaugeVec::new(opts(&SCORE), &[]))?,
-            namespace_score: register(
-                &r,
-                &NAMESPACE_SCORE,
-                IntGaugeVec::new(opts(&NAMESPACE_SCORE), NAMESPACE_SCORE.labels),
-            )?,
+            namespace_score: int_gauges(&r, &NAMESPACE_SCORE)?,
             duration: register(
                 &r,
                 &DURATION,
@@ -168,11 +169,7 @@ impl Metrics {
                 &LAST_EVALUATION,
                 GaugeVec::new(opts(&LAST_EVALUATION), &[]),
             )?,
-            watched: register(
-                &r,
-                &WATCHED,
-                IntGaugeVec::new(opts(&WATCHED), WATCHED.labels),
-            )?,
+            watched: int_gauges(&r, &WATCHED)?,
             writes: register(
                 &r,
                 &WRITES,
@@ -195,52 +192,20 @@ impl Metrics {
                 IntCounterVec::new(opts(&WATCH_RELISTS), WATCH_RELISTS.labels),
             )?,
             truncated: register(&r, &TRUNCATED, IntCounter::with_opts(opts(&TRUNCATED)))?,
-            encryption: register(
-                &r,
-                &ENCRYPTION,
-                IntGaugeVec::new(opts(&ENCRYPTION), ENCRYPTION.labels),
-            )?,
-            encryption_info: register(
-                &r,
-                &ENCRYPTION_INFO,
-                IntGaugeVec::new(opts(&ENCRYPTION_INFO), ENCRYPTION_INFO.labels),
-            )?,
-            anonymous: register(
-                &r,
-                &ANONYMOUS,
-                IntGaugeVec::new(opts(&ANONYMOUS), ANONYMOUS.labels),
-            )?,
-            authorization: register(
-                &r,
-                &AUTHORIZATION,
-                IntGaugeVec::new(opts(&AUTHORIZATION), AUTHORIZATION.labels),
-            )?,
-            audit: register(&r, &AUDIT, IntGaugeVec::new(opts(&AUDIT), AUDIT.labels))?,
-            admission: register(
-                &r,
-                &ADMISSION,
-                IntGaugeVec::new(opts(&ADMISSION), ADMISSION.labels),
-            )?,
-            version_status: register(
-                &r,
-                &VERSION_STATUS,
-                IntGaugeVec::new(opts(&VERSION_STATUS), VERSION_STATUS.labels),
-            )?,
-            control_plane_info: register(
-                &r,
-                &CONTROL_PLANE_INFO,
-                IntGaugeVec::new(opts(&CONTROL_PLANE_INFO), CONTROL_PLANE_INFO.labels),
-            )?,
+            encryption: int_gauges(&r, &ENCRYPTION)?,
+            encryption_info: int_gauges(&r, &ENCRYPTION_INFO)?,
+            anonymous: int_gauges(&r, &ANONYMOUS)?,
+            authorization: int_gauges(&r, &AUTHORIZATION)?,
+            audit: int_gauges(&r, &AUDIT)?,
+            admission: int_gauges(&r, &ADMISSION)?,
+            version_status: int_gauges(&r, &VERSION_STATUS)?,
+            control_plane_info: int_gauges(&r, &CONTROL_PLANE_INFO)?,
             excepted: register(
                 &r,
                 &EXCEPTED,
                 IntGaugeVec::new(opts(&EXCEPTED), finding_labels),
             )?,
-            exceptions: register(
-                &r,
-                &EXCEPTIONS,
-                IntGaugeVec::new(opts(&EXCEPTIONS), EXCEPTIONS.labels),
-            )?,
+            exceptions: int_gauges(&r, &EXCEPTIONS)?,
             exceptions_expiring: register(
                 &r,
                 &EXCEPTIONS_EXPIRING,
