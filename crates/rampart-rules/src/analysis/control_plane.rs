@@ -206,41 +206,46 @@ pub fn assess(
     declared: Option<&DeclaredControlPlane>,
 ) -> ControlPlane {
     ControlPlane {
-        anonymous: or_declared(anonymous(inv), declared, |d| {
-            d.anonymous_auth.map(|on| {
-                if on {
-                    ("enabled", "anonymous authentication is on")
-                } else {
-                    ("disabled", "anonymous authentication is off")
-                }
-            })
-        }),
+        anonymous: or_declared(
+            anonymous(inv),
+            declared,
+            |d| d.anonymous_auth,
+            ("enabled", "anonymous authentication is on"),
+            ("disabled", "anonymous authentication is off"),
+        ),
         authorization: authorization(inv),
-        audit: or_declared(audit(inv), declared, |d| {
-            d.audit_logging.map(|on| {
-                if on {
-                    ("on", "the API server's audit log is recorded")
-                } else {
-                    ("off", "the API server's audit log is not recorded")
-                }
-            })
-        }),
+        audit: or_declared(
+            audit(inv),
+            declared,
+            |d| d.audit_logging,
+            ("on", "the API server's audit log is recorded"),
+            ("off", "the API server's audit log is not recorded"),
+        ),
         admission: admission(inv),
         version: versions(inv, today),
     }
 }
 
-/// `found`, unless it is unknown and the settings declare the fact.
+/// A state and what it says.
+type Stated = (&'static str, &'static str);
+
+/// `found`, unless it is unknown and the settings declare the fact: `when_on` or
+/// `when_off` as the declared flag says.
 fn or_declared(
     found: Verdict,
     declared: Option<&DeclaredControlPlane>,
-    fact: impl Fn(&DeclaredControlPlane) -> Option<(&'static str, &'static str)>,
+    flag: impl Fn(&DeclaredControlPlane) -> Option<bool>,
+    when_on: Stated,
+    when_off: Stated,
 ) -> Verdict {
     if found.evidence != Evidence::None {
         return found;
     }
-    match declared.and_then(|d| Some((d, fact(d)?))) {
-        Some((d, (state, what))) => self::declared(&d.platform, state, what),
+    match declared.and_then(|d| Some((d, flag(d)?))) {
+        Some((d, on)) => {
+            let (state, what) = if on { when_on } else { when_off };
+            self::declared(&d.platform, state, what)
+        }
         None => found,
     }
 }

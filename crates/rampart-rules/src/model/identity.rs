@@ -105,9 +105,7 @@ impl Subject {
     pub fn user_name(&self) -> String {
         match self {
             Subject::User(n) | Subject::Group(n) => n.clone(),
-            Subject::ServiceAccount { namespace, name } => {
-                format!("system:serviceaccount:{namespace}:{name}")
-            }
+            Subject::ServiceAccount { namespace, name } => service_account_user(namespace, name),
         }
     }
 
@@ -165,6 +163,11 @@ impl RoleKey {
 /// How a ServiceAccount authenticates: the user `system:serviceaccount:<ns>:<name>`.
 pub const SA_USER_PREFIX: &str = "system:serviceaccount:";
 
+/// The user name a ServiceAccount's token authenticates as.
+pub fn service_account_user(namespace: &str, name: &str) -> String {
+    format!("{SA_USER_PREFIX}{namespace}:{name}")
+}
+
 /// An identity as the authorizer matches it: bindings name users and groups.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SubjectKey {
@@ -179,6 +182,17 @@ impl SubjectKey {
             SubjectKey::User(u) => u.strip_prefix(SA_USER_PREFIX)?.split_once(':'),
             SubjectKey::Group(_) => None,
         }
+    }
+
+    /// The user a ServiceAccount authenticates as.
+    pub fn of_service_account(namespace: &str, name: &str) -> SubjectKey {
+        SubjectKey::User(service_account_user(namespace, name).into())
+    }
+
+    /// Whether this is the user of the ServiceAccount `namespace/name`: compared in place,
+    /// with no user name built.
+    pub fn is_service_account(&self, namespace: &str, name: &str) -> bool {
+        self.service_account() == Some((namespace, name))
     }
 
     /// The subject as findings and the CLI name it.
@@ -249,5 +263,30 @@ impl BindingId {
                 ObjectRef::new(RBAC_V1, "RoleBinding", Some(namespace), name)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_account_key_round_trips_and_is_told_apart_from_its_neighbours() {
+        let key = SubjectKey::of_service_account("team-a", "builder");
+        assert_eq!(
+            key,
+            SubjectKey::User(Shared::new("system:serviceaccount:team-a:builder"))
+        );
+        assert_eq!(key.service_account(), Some(("team-a", "builder")));
+        assert!(key.is_service_account("team-a", "builder"));
+        assert!(!key.is_service_account("team-a", "build"));
+        assert!(!key.is_service_account("team", "a:builder"));
+        let group = SubjectKey::Group(Shared::new("system:serviceaccount:team-a:builder"));
+        assert!(!group.is_service_account("team-a", "builder"));
+        let sa = Subject::ServiceAccount {
+            namespace: "team-a".into(),
+            name: "builder".into(),
+        };
+        assert_eq!(SubjectKey::from_subject(&sa), key);
     }
 }

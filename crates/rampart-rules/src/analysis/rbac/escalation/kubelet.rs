@@ -35,7 +35,7 @@ impl Escalations {
             self.truncated = true;
         }
         for ((ns, sa), workload) in t.workloads.iter().take(self.limits.max_targets) {
-            if SubjectKey::User(format!("system:serviceaccount:{ns}:{sa}").into()) == *me {
+            if me.is_service_account(ns, sa) {
                 continue;
             }
             let mut v = via(&reason);

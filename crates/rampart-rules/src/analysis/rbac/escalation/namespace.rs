@@ -194,7 +194,7 @@ impl Escalations {
         let sas = t.service_accounts.get(ns)?;
         let others: Vec<&String> = sas
             .iter()
-            .filter(|sa| SubjectKey::User(format!("system:serviceaccount:{ns}:{sa}").into()) != *me)
+            .filter(|sa| !me.is_service_account(ns, sa))
             .collect();
         if others.is_empty() {
             return None;

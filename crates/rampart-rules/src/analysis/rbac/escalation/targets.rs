@@ -83,7 +83,5 @@ pub fn workload_targets(
 }
 
 fn is_bound(perms: &Permissions, ns: &str, sa: &str) -> bool {
-    perms.is_bound(&SubjectKey::User(
-        format!("system:serviceaccount:{ns}:{sa}").into(),
-    ))
+    perms.is_bound(&SubjectKey::of_service_account(ns, sa))
 }

@@ -1,7 +1,7 @@
 //! Who is asking ([`UserInfo`]), with the groups each kind of identity authenticates with;
 //! the keys bindings name it by are `model::identity::SubjectKey`.
 
-use crate::model::identity::{SA_USER_PREFIX, Subject, SubjectKey};
+use crate::model::identity::{Subject, SubjectKey, service_account_user};
 use crate::model::shared::Shared;
 
 /// The group the privileged-group authorizer allows everything.
@@ -28,7 +28,7 @@ impl UserInfo {
     /// A ServiceAccount with the groups its token authenticates with.
     pub fn service_account(namespace: &str, name: &str) -> Self {
         UserInfo {
-            name: format!("{SA_USER_PREFIX}{namespace}:{name}"),
+            name: service_account_user(namespace, name),
             groups: vec![
                 ALL_SERVICE_ACCOUNTS.to_owned(),
                 format!("{ALL_SERVICE_ACCOUNTS}:{namespace}"),

@@ -5,7 +5,7 @@
 
 use crate::inventory::Inventory;
 use crate::model::bootstrap;
-use crate::model::identity::{BindingId, ObjectRef, RoleKey, SA_USER_PREFIX, SubjectKey};
+use crate::model::identity::{BindingId, ObjectRef, RoleKey, SubjectKey};
 use crate::model::meta::{Metadata, Pairs};
 use crate::model::rbac::{
     self as rbac, ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Rules,
@@ -511,9 +511,7 @@ fn binding_entry(
                     .filter(|n| !n.is_empty())
                     .or(namespace)
                     .filter(|n| !n.is_empty())?;
-                Some(SubjectKey::User(
-                    format!("{SA_USER_PREFIX}{ns}:{}", s.name).into(),
-                ))
+                Some(SubjectKey::of_service_account(ns, &s.name))
             }
             _ => None,
         })
