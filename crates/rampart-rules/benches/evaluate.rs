@@ -24,6 +24,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 use synthetic::{Cluster, Sizes};
 
+// The allocator the `rampart` binary ships with, with its options (`.cargo/config.toml`):
+// the engine's time and memory as the scanner and the operator have them. Before
+// 2026-12-02 this benchmark ran on glibc's malloc; docs/performance.md says which rounds.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// A reference's own bytes: its API version, kind and namespace are shared, held once for
 /// every reference that names them.
 fn ref_bytes(r: &ObjectRef) -> usize {

@@ -3,16 +3,21 @@
 use crate::analysis::control_plane::{self, ControlPlane};
 use crate::analysis::derived::Derived;
 use crate::analysis::encryption::{Assessment, assess};
+use crate::analysis::pod_security::{Control, Violation, violation};
 use crate::analysis::rbac::escalation::Escalations;
 use crate::analysis::rbac::permissions::Permissions;
 use crate::engine::settings::Settings;
 use crate::inventory::{Binding, Inventory, Workload};
 use crate::model::identity::{RoleKey, Subject, SubjectKey};
+use crate::model::pod::PodSpec;
 use crate::model::scope::Scope;
 use k8s_openapi::api::rbac::v1::PolicyRule;
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
+
+/// A Pod Security control's verdict on a pod spec: `None` when it passes.
+type Verdict = Option<Rc<Violation>>;
 
 pub struct Context<'a> {
     pub inventory: &'a Inventory,
@@ -21,6 +26,10 @@ pub struct Context<'a> {
     pub scope: &'a Scope,
     /// Each namespace's workloads, built once per evaluation: some twenty rules walk them.
     workloads: RefCell<HashMap<&'a str, Rc<[Workload<'a>]>>>,
+    /// Pod Security verdicts by control and pod spec: some twenty rules ask them of every
+    /// workload, and the pods of one ReplicaSet share one spec (the inventory holds
+    /// equal specs once, so the address tells them).
+    violations: RefCell<HashMap<(Control, *const PodSpec), Verdict>>,
     /// The encryption verdict, which four rules read.
     encryption: OnceCell<Assessment>,
     /// The control plane's verdicts, which the version and anonymous-access rules read.
@@ -40,6 +49,7 @@ impl<'a> Context<'a> {
             settings,
             scope,
             workloads: RefCell::new(HashMap::new()),
+            violations: RefCell::new(HashMap::new()),
             encryption: OnceCell::new(),
             control_plane: OnceCell::new(),
         }
@@ -70,6 +80,20 @@ impl<'a> Context<'a> {
         let w: Rc<[Workload<'a>]> = self.inventory.workloads_in(ns).collect();
         self.workloads.borrow_mut().insert(ns, w.clone());
         w
+    }
+
+    /// [`violation`] of one control by a workload, computed once per pod spec.
+    pub fn violation(&self, control: Control, w: &Workload<'a>) -> Option<Rc<Violation>> {
+        if control.reads_metadata() {
+            return violation(control, w.pod_metadata, w.spec).map(Rc::new);
+        }
+        let key = (control, std::ptr::from_ref(w.spec));
+        if let Some(v) = self.violations.borrow().get(&key) {
+            return v.clone();
+        }
+        let v = violation(control, None, w.spec).map(Rc::new);
+        self.violations.borrow_mut().insert(key, v.clone());
+        v
     }
 
     /// Effective permissions of every identity in the inventory, kept across evaluations.

@@ -14,8 +14,40 @@ use std::ops::Deref;
 use std::sync::{Arc, LazyLock, Mutex};
 
 /// A string held once however many refer to it. Compares, orders and hashes as its text.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone)]
 pub struct Shared(Arc<str>);
+
+impl std::hash::Hash for Shared {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+// Equal texts are one copy while any holder lives, so the pointers decide most
+// comparisons without reading the text: sorting a large cluster's findings compares the
+// same few kinds, API versions and namespaces millions of times.
+impl PartialEq for Shared {
+    fn eq(&self, other: &Shared) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl Eq for Shared {}
+
+impl Ord for Shared {
+    fn cmp(&self, other: &Shared) -> std::cmp::Ordering {
+        if Arc::ptr_eq(&self.0, &other.0) {
+            return std::cmp::Ordering::Equal;
+        }
+        self.0.cmp(&other.0)
+    }
+}
+
+impl PartialOrd for Shared {
+    fn partial_cmp(&self, other: &Shared) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 struct Pool {
     strings: HashSet<Arc<str>>,
@@ -181,6 +213,23 @@ mod tests {
         assert_eq!(json, "\"shop\"");
         let back: Shared = serde_json::from_str(&json).expect("deserializes");
         assert!(Arc::ptr_eq(&a.0, &back.0));
+    }
+
+    #[test]
+    fn copies_outside_the_pool_still_compare_and_order_as_text() {
+        // Two copies of one text that are not one allocation (as if one had been made
+        // before a sweep): the pointer is only a shortcut, the text decides.
+        let pooled = Shared::new("team-b");
+        let apart = Shared(Arc::from("team-b"));
+        assert!(!Arc::ptr_eq(&pooled.0, &apart.0));
+        assert_eq!(pooled, apart);
+        assert_eq!(pooled.cmp(&apart), std::cmp::Ordering::Equal);
+        assert_eq!(pooled.cmp(&pooled.clone()), std::cmp::Ordering::Equal);
+        let mut names = [Shared::new("c"), Shared::new("a"), apart, Shared::new("b")];
+        names.sort();
+        let texts: Vec<&str> = names.iter().map(Shared::as_str).collect();
+        assert_eq!(texts, ["a", "b", "c", "team-b"]);
+        assert_ne!(Shared::new("a"), Shared::new("b"));
     }
 
     #[test]

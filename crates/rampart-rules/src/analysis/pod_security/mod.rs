@@ -218,6 +218,13 @@ pub struct Violation {
     pub containers: Vec<String>,
 }
 
+impl Control {
+    /// Whether the verdict reads the pod's metadata (annotations) besides its spec.
+    pub fn reads_metadata(self) -> bool {
+        self == Control::AppArmorProfile
+    }
+}
+
 impl Violation {
     pub fn level(&self) -> Level {
         self.control.level()

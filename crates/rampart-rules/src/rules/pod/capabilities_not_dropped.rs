@@ -30,8 +30,8 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn adds_beyond_default(w: &Workload<'_>, _: &Violation) -> bool {
-    fails(w, Control::CapabilitiesBaseline)
+fn adds_beyond_default<'a>(ctx: &Context<'a>, w: &Workload<'a>, _: &Violation) -> bool {
+    fails(ctx, w, Control::CapabilitiesBaseline)
 }
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter) {

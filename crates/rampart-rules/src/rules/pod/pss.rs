@@ -5,7 +5,7 @@
 //! procMount) reports only what the baseline rule does not already report, so that one
 //! pod with `seccompProfile: Unconfined` is one high finding, not a high and a medium one.
 
-use crate::analysis::pod_security::{Control, Level, Violation, violation};
+use crate::analysis::pod_security::{Control, Level, Violation};
 use crate::inventory::{Inventory, Workload};
 use crate::rules::prelude::*;
 
@@ -17,7 +17,7 @@ pub struct PssRule {
     /// workload fails is reported.
     pub controls: &'static [Control],
     /// Leaves out a violation another rule reports (e.g. the baseline half of a pair).
-    pub skip: fn(&Workload<'_>, &Violation) -> bool,
+    pub skip: for<'a> fn(&Context<'a>, &Workload<'a>, &Violation) -> bool,
     /// A severity other than the level's, e.g. critical for a hostPath of `/`.
     pub severity: fn(&Workload<'_>, &Violation) -> Option<Severity>,
     /// The pod-relative path of the field to fix, when it is not the first field the
@@ -25,7 +25,7 @@ pub struct PssRule {
     pub path: fn(&Workload<'_>, &Violation) -> Option<String>,
 }
 
-pub fn never(_: &Workload<'_>, _: &Violation) -> bool {
+pub fn never(_: &Context<'_>, _: &Workload<'_>, _: &Violation) -> bool {
     false
 }
 
@@ -39,8 +39,8 @@ pub fn at_violation(_: &Workload<'_>, _: &Violation) -> Option<String> {
 
 /// Whether the workload also fails `control`: a restricted rule leaves such a workload to
 /// the baseline rule of the same pair.
-pub fn fails(w: &Workload<'_>, control: Control) -> bool {
-    violation(control, w.pod_metadata, w.spec).is_some()
+pub fn fails<'a>(ctx: &Context<'a>, w: &Workload<'a>, control: Control) -> bool {
+    ctx.violation(control, w).is_some()
 }
 
 pub fn report(ctx: &Context<'_>, emit: &mut Emitter, rule: &PssRule) {
@@ -48,12 +48,9 @@ pub fn report(ctx: &Context<'_>, emit: &mut Emitter, rule: &PssRule) {
     for ns in ctx.namespaces() {
         let enforced = enforced_level(inv, ns);
         for w in ctx.workloads_in(ns).iter() {
-            let found = rule
-                .controls
-                .iter()
-                .find_map(|c| violation(*c, w.pod_metadata, w.spec));
+            let found = rule.controls.iter().find_map(|c| ctx.violation(*c, w));
             let Some(v) = found else { continue };
-            if (rule.skip)(w, &v) {
+            if (rule.skip)(ctx, w, &v) {
                 continue;
             }
             let level = v.level();
@@ -151,6 +148,41 @@ mod tests {
             m[0].0
         );
         assert_eq!(m[0].1.as_deref(), Some("spec.hostPID"));
+    }
+
+    #[test]
+    fn pods_sharing_a_spec_are_judged_by_their_own_annotations() {
+        // The two pods' specs are equal, so the inventory holds one copy and the verdicts
+        // of spec-only controls are reached once; AppArmor reads the annotations too.
+        let pod = |name: &str, annotations: &str| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop{annotations}}}\n\
+                 spec:\n  containers: [{{name: app, image: x, securityContext: {{privileged: true}}}}]\n---\n"
+            )
+        };
+        let yaml = format!(
+            "{NAMESPACE}{}{}",
+            pod(
+                "plain",
+                ", annotations: {container.apparmor.security.beta.kubernetes.io/app: runtime/default}"
+            ),
+            pod(
+                "unconfined",
+                ", annotations: {container.apparmor.security.beta.kubernetes.io/app: unconfined}"
+            ),
+        );
+        let apparmor = messages(&yaml, "POD008");
+        assert_eq!(apparmor.len(), 1, "{apparmor:?}");
+        assert!(
+            apparmor[0].0.starts_with("Pod shop/unconfined:"),
+            "{apparmor:?}"
+        );
+        let privileged = messages(&yaml, "POD003");
+        let objects: Vec<&str> = privileged
+            .iter()
+            .map(|(m, _)| m.split(':').next().unwrap_or(""))
+            .collect();
+        assert_eq!(objects, ["Pod shop/plain", "Pod shop/unconfined"]);
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub const RULE: Rule = Rule {
 };
 
 /// hostPath volumes are POD005's; report only when another type is in use.
-fn only_host_paths(w: &Workload<'_>, _: &Violation) -> bool {
+fn only_host_paths(_: &Context<'_>, w: &Workload<'_>, _: &Violation) -> bool {
     !w.spec
         .volumes
         .iter()

@@ -30,8 +30,8 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn explicitly_unconfined(w: &Workload<'_>, _: &Violation) -> bool {
-    fails(w, Control::SeccompBaseline)
+fn explicitly_unconfined<'a>(ctx: &Context<'a>, w: &Workload<'a>, _: &Violation) -> bool {
+    fails(ctx, w, Control::SeccompBaseline)
 }
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter) {

@@ -22,6 +22,7 @@ use crate::model::meta::Meta;
 use crate::model::shared::Shared;
 use crate::rules::prelude::*;
 use k8s_openapi::api::rbac::v1::PolicyRule;
+use std::collections::HashMap;
 
 /// What a rule's matcher found in a list of PolicyRules.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +130,35 @@ struct Mode {
     cluster_scoped: bool,
 }
 
+/// A matcher's verdict on each list of PolicyRules, reached once per list: the Roles a
+/// chart installs in every namespace share one list (the inventory holds equal lists
+/// once), and every binding of a built-in ClusterRole reads that role's.
+struct Memo<'a, 'm> {
+    matcher: &'m dyn Fn(&[PolicyRule]) -> Option<Matched>,
+    /// By the list's address and length: lists borrowed from the inventory for `'a`
+    /// cannot move or be freed while this lives.
+    seen: HashMap<(*const PolicyRule, usize), Option<Matched>>,
+    lists: std::marker::PhantomData<&'a [PolicyRule]>,
+}
+
+impl<'a, 'm> Memo<'a, 'm> {
+    fn new(matcher: &'m dyn Fn(&[PolicyRule]) -> Option<Matched>) -> Self {
+        Memo {
+            matcher,
+            seen: HashMap::new(),
+            lists: std::marker::PhantomData,
+        }
+    }
+
+    fn matched(&mut self, rules: &'a [PolicyRule]) -> Option<Matched> {
+        let matcher = self.matcher;
+        self.seen
+            .entry((rules.as_ptr(), rules.len()))
+            .or_insert_with(|| matcher(rules))
+            .clone()
+    }
+}
+
 fn report(
     ctx: &Context<'_>,
     emit: &mut Emitter,
@@ -136,6 +166,7 @@ fn report(
     mode: Mode,
 ) {
     let inv = ctx.inventory;
+    let matcher = &mut Memo::new(matcher);
     let builtin_bindings = mode.builtin_bindings;
     let namespaces: Box<dyn Iterator<Item = &str>> = if mode.cluster_scoped {
         Box::new(std::iter::empty())
@@ -190,16 +221,18 @@ fn report(
     }
 }
 
-fn report_role(
-    ctx: &Context<'_>,
+fn report_role<'a>(
+    ctx: &Context<'a>,
     emit: &mut Emitter,
     key: &RoleKey,
     meta: &Meta,
-    rules: &[PolicyRule],
-    matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
+    rules: &'a [PolicyRule],
+    matcher: &mut Memo<'a, '_>,
     cluster_scoped: bool,
 ) {
-    let Some(m) = matcher(rules) else { return };
+    let Some(m) = matcher.matched(rules) else {
+        return;
+    };
     let role = key.to_ref();
     let mut draft =
         Draft::new(role.clone(), String::new()).path(format!("rules[{}]", m.rule_index));
@@ -250,11 +283,11 @@ fn report_role(
     emit.push(draft);
 }
 
-fn report_builtin_binding(
-    ctx: &Context<'_>,
+fn report_builtin_binding<'a>(
+    ctx: &Context<'a>,
     emit: &mut Emitter,
     b: &Binding<'_>,
-    matcher: &dyn Fn(&[PolicyRule]) -> Option<Matched>,
+    matcher: &mut Memo<'a, '_>,
 ) {
     let Some(RoleKey::ClusterRole(role_name)) = b.role_key() else {
         return;
@@ -268,7 +301,9 @@ fn report_builtin_binding(
     if rules.iter().any(is_full_wildcard) {
         return;
     }
-    let Some(m) = matcher(rules) else { return };
+    let Some(m) = matcher.matched(rules) else {
+        return;
+    };
     let subjects: Vec<Subject> = b
         .subjects()
         .filter(|s| !ctx.settings.is_system_subject(s))
