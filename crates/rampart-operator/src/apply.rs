@@ -2,7 +2,7 @@
 //! in the cluster, with server-side apply under one field manager, and counts what it did.
 
 use crate::export::Exporter;
-use crate::open::{Open, read_back};
+use crate::open::{Open, Seen, read_back};
 use crate::placement::report_key;
 use crate::report::{BuiltReport, Reports, control_plane_verdicts, json_hash};
 use crate::written::Vanished;
@@ -193,11 +193,11 @@ fn hash_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) ->
 }
 
 impl Writer {
-    fn remember(&mut self, key: String, report: &Report, detail_from: Severity) {
+    fn remember(&mut self, key: String, report: &Report, detail_from: Severity, read_at: Seen) {
         self.open
             .entry(key)
             .or_default()
-            .extend(read_back(report, detail_from));
+            .extend(read_back(report, detail_from, read_at));
     }
 
     /// Forgets the reports that are gone from the cluster, so the next apply writes them
@@ -247,6 +247,7 @@ impl Writer {
         export: bool,
     ) -> Result<Writer, ApplyError> {
         let mut w = Writer::default();
+        let read_at = Seen::now();
         if export {
             w.export = Some(
                 Exporter::load(client, HASH_ANNOTATION)
@@ -264,7 +265,7 @@ impl Writer {
             if let Some(h) = hash_of(&r.metadata) {
                 w.hashes.insert(key.clone(), h);
             }
-            w.remember(key, &r.spec.report, detail_from);
+            w.remember(key, &r.spec.report, detail_from, read_at);
         }
         let cluster: Api<ClusterPostureReport> = Api::all(client.clone());
         if let Some(r) = cluster
@@ -275,7 +276,7 @@ impl Writer {
             if let Some(h) = hash_of(&r.metadata) {
                 w.hashes.insert(report_key(None), h);
             }
-            w.remember(report_key(None), &r.spec.report, detail_from);
+            w.remember(report_key(None), &r.spec.report, detail_from, read_at);
         }
         Ok(w)
     }

@@ -1,7 +1,7 @@
 //! Reports built from YAML manifests, for the tests of what consumes them (events, metrics).
 
 use crate::held::Held;
-use crate::open::{Open, read_back};
+use crate::open::{self, Open, read_back};
 use crate::placement::NamespaceFilter;
 use crate::report::{self, Accepted, Book, Built, Inputs, Rebuild, Reports};
 use rampart_rules::control_plane::{
@@ -27,7 +27,7 @@ pub fn open_of(reports: &Reports) -> Open {
         .built_reports()
         .expect("built reports read back")
         .iter()
-        .map(|(key, r)| (key.clone(), read_back(r, DETAIL_FROM)))
+        .map(|(key, r)| (key.clone(), read_back(r, DETAIL_FROM, open::Seen::now())))
         .collect()
 }
 

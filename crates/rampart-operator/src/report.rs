@@ -20,7 +20,7 @@
 //! it costs what the change costs, however many findings the rest of the cluster holds.
 
 use crate::held::{Held, Replaced};
-use crate::open::{Open, OpenFinding, OpenFindings, resource_ref};
+use crate::open::{Open, OpenFinding, OpenFindings, Seen, resource_ref};
 use crate::placement::{NamespaceFilter, OpenSeries, report_key};
 use rampart_crd::{
     ApiServerVersion, ControlPlaneCheck, ControlPlaneStatus, EncryptionStatus, ExceptedFinding,
@@ -408,7 +408,7 @@ fn counts(s: &Summary) -> SeverityCounts {
     }
 }
 
-fn to_report_finding(f: &Finding, first_seen: &str) -> ReportFinding {
+fn to_report_finding(f: &Finding, first_seen: Seen) -> ReportFinding {
     ReportFinding {
         rule_id: f.rule_id().to_owned(),
         severity: f.severity.as_str().to_owned(),
@@ -425,13 +425,13 @@ fn to_report_finding(f: &Finding, first_seen: &str) -> ReportFinding {
                 object: resource_ref(&r.object),
             })
             .collect(),
-        first_seen: first_seen.to_owned(),
+        first_seen: first_seen.to_string(),
         fingerprint: f.fingerprint.to_string(),
     }
 }
 
 /// A listed finding and when it was first seen.
-type Listed<'a> = (&'a Finding, Shared);
+type Listed<'a> = (&'a Finding, Seen);
 
 /// The findings exceptions accept, as a report lists them: most severe first, within
 /// `room` bytes; and the bytes they take.
@@ -476,7 +476,7 @@ fn report(
     excepted: &[&Excepted],
     inputs: &Inputs<'_>,
     share: usize,
-    now: &Shared,
+    now: Seen,
     open: &mut BTreeMap<String, OpenFindings>,
 ) -> Report {
     let summary = Summary::of(counted.iter().copied());
@@ -486,14 +486,14 @@ fn report(
         .map(|f| {
             let seen = was
                 .and_then(|o| o.get(&f.fingerprint.value()))
-                .map_or_else(|| now.clone(), |o| o.first_seen.clone());
+                .map_or(now, |o| o.first_seen);
             (*f, seen)
         })
         .collect();
     let stands_for: OpenFindings = listed
         .iter()
         .map(|(f, seen)| {
-            let noted = OpenFinding::of(f, seen.clone(), inputs.detail_from);
+            let noted = OpenFinding::of(f, *seen, inputs.detail_from);
             (f.fingerprint.value(), noted)
         })
         .collect();
@@ -550,7 +550,7 @@ fn fit(listed: &[Listed<'_>], share: usize) -> Fitted {
     let mut sizes = Vec::new();
     let mut total = 0usize;
     for (f, seen) in listed {
-        let rendered = to_report_finding(f, seen);
+        let rendered = to_report_finding(f, *seen);
         let n = json_len(&rendered);
         total = total.saturating_add(n);
         sizes.push(n);
@@ -577,11 +577,12 @@ fn fit(listed: &[Listed<'_>], share: usize) -> Fitted {
         kept += 1;
     }
     whole.truncate(kept);
-    let mut groups: Vec<(FoldedFindings, Vec<&Finding>)> = Vec::new();
+    // Each group with the earliest time one of its findings was first seen.
+    let mut groups: Vec<(FoldedFindings, Seen, Vec<&Finding>)> = Vec::new();
     for (f, seen) in &listed[kept..] {
         let at = groups
             .iter()
-            .position(|(g, _)| g.rule_id == f.rule_id() && g.severity == f.severity.as_str());
+            .position(|(g, _, _)| g.rule_id == f.rule_id() && g.severity == f.severity.as_str());
         let i = at.unwrap_or_else(|| {
             let g = FoldedFindings {
                 rule_id: f.rule_id().to_owned(),
@@ -590,19 +591,20 @@ fn fit(listed: &[Listed<'_>], share: usize) -> Fitted {
                 first_seen: seen.to_string(),
                 ..FoldedFindings::default()
             };
-            groups.push((g, Vec::new()));
+            groups.push((g, *seen, Vec::new()));
             groups.len() - 1
         });
-        let (g, members) = &mut groups[i];
+        let (g, earliest, members) = &mut groups[i];
         g.count += 1;
-        if **seen < *g.first_seen {
+        if seen < earliest {
+            *earliest = *seen;
             g.first_seen = seen.to_string();
         }
         members.push(f);
     }
     let mut truncated = false;
     // Counts and fingerprints first, so that folding is never read as a fix...
-    for (g, members) in &mut groups {
+    for (g, _, members) in &mut groups {
         let cost = json_len(g) + members.len() * FINGERPRINT_BYTES;
         if used + cost > share {
             truncated = true;
@@ -613,7 +615,7 @@ fn fit(listed: &[Listed<'_>], share: usize) -> Fitted {
         g.fingerprints = members.iter().map(|f| f.fingerprint.to_string()).collect();
     }
     // ...then the objects, most severe first, while there is room.
-    for (g, members) in &mut groups {
+    for (g, _, members) in &mut groups {
         for f in members.iter() {
             let name = object_name(&f.resource);
             let cost = name.len() + 3;
@@ -629,7 +631,7 @@ fn fit(listed: &[Listed<'_>], share: usize) -> Fitted {
     }
     Fitted {
         whole,
-        folded: groups.into_iter().map(|(g, _)| g).collect(),
+        folded: groups.into_iter().map(|(g, _, _)| g).collect(),
         truncated,
     }
 }
@@ -659,7 +661,7 @@ pub struct Builder {
     /// Whether every report is built.
     all: bool,
     share: usize,
-    now: Shared,
+    now: Seen,
     open: BTreeMap<String, OpenFindings>,
     namespaces: BTreeMap<String, BuiltReport>,
     /// The excepted findings of the reports built, by fingerprint, with the exception.
@@ -693,7 +695,7 @@ impl Builder {
             share: namespace_share(reported.len()),
             reported,
             all,
-            now: Shared::new(inputs.now),
+            now: Seen::read(inputs.now).unwrap_or_else(Seen::now),
             open: BTreeMap::new(),
             namespaces: BTreeMap::new(),
             excepted: HashMap::new(),
@@ -738,7 +740,7 @@ impl Builder {
             &excepted,
             inputs,
             self.share,
-            &self.now,
+            self.now,
             &mut self.open,
         ));
         if built.truncated {
@@ -792,7 +794,7 @@ impl Builder {
                     &cluster_excepted,
                     inputs,
                     largest_share(),
-                    &now,
+                    now,
                     &mut open,
                 );
                 let hash = content_hash(&r, &());

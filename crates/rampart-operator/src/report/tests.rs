@@ -372,7 +372,7 @@ fn a_small_share_keeps_fingerprints_names_what_fits_and_says_so() {
     let all: Vec<&Finding> = f.iter().filter(|x| x.namespace() == Some("shop")).collect();
     let listed: Vec<Listed<'_>> = all
         .iter()
-        .map(|x| (*x, Shared::new("2026-01-01T00:00:00Z")))
+        .map(|x| (*x, Seen::read("2026-01-01T00:00:00Z").expect("a time")))
         .collect();
     let share = 2 * MIN_SHARE_BYTES;
     let fitted = fit(&listed, share);
@@ -415,7 +415,7 @@ fn folding_is_not_a_fix_and_a_restart_reads_folded_findings_back() {
     assert!(
         later
             .open()
-            .all(|(_, x)| &*x.first_seen == "2026-01-01T00:00:00Z")
+            .all(|(_, x)| x.first_seen.to_string() == "2026-01-01T00:00:00Z")
     );
     assert_eq!(Transitions::between(&open, &later), Transitions::default());
 }
@@ -521,9 +521,13 @@ fn unreadable_severities_are_neither_detected_nor_resolved() {
     old.findings.truncate(1);
     old.findings[0].fingerprint = "from-another-version".to_owned();
     old.findings[0].severity = "catastrophic".to_owned();
-    let read = read_back(&old, Severity::Info);
+    old.findings[0].first_seen = "last tuesday".to_owned();
+    let read_at = Seen::read("2026-02-02T02:02:02Z").expect("a time");
+    let read = read_back(&old, Severity::Info, read_at);
     assert_eq!(read.len(), 1);
     assert!(read.iter().all(|(_, f)| f.severity.is_none()));
+    // A first-seen time that is no time: open since it was read.
+    assert!(read.iter().all(|(_, f)| f.first_seen == read_at));
     // New, with such a severity.
     let now = reports
         .open
@@ -568,7 +572,7 @@ fn the_writer_remembers_what_a_resolved_finding_is_announced_and_counted_with() 
         .get(&fingerprint_key(&written.fingerprint))
         .expect("the written finding is kept");
     assert_eq!(kept.rule.id(), "RBAC001");
-    assert_eq!(&*kept.first_seen, written.first_seen.as_str());
+    assert_eq!(kept.first_seen.to_string(), written.first_seen);
     // Below the events' threshold only rule, severity and first-seen time are kept.
     let low = open
         .values()
