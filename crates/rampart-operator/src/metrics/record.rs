@@ -2,6 +2,7 @@
 //! follow the current evaluation; counters count what this process saw.
 
 use super::registry::{Current, Metrics};
+use super::series::Labels;
 use super::specs::{self, CONTROL_PLANE_CHECKS, VERSION_COMPONENTS};
 use crate::apply::ApplyError;
 use crate::excepting::Tally;
@@ -9,12 +10,12 @@ use crate::placement::OpenSeries;
 use crate::report::{Noted, Posture, Reports, Transitions};
 use prometheus::IntGaugeVec;
 use rampart_crd::CLUSTER_REPORT_NAME;
-use rampart_rules::Severity;
 use rampart_rules::control_plane::{
     ADMISSION_STATES, ANONYMOUS_STATES, AUDIT_STATES, AUTHORIZATION_STATES, ControlPlane,
     Evidence as ControlPlaneEvidence, VERSION_STATES,
 };
 use rampart_rules::encryption::{Evidence, State};
+use rampart_rules::{Severity, Shared};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
@@ -44,19 +45,6 @@ fn tally(findings: &[Noted<'_>]) -> BTreeMap<[String; 3], u64> {
 }
 
 impl Metrics {
-    /// The labels of `rampart_findings` for one series.
-    fn finding_labels(&self, series: &OpenSeries) -> Vec<String> {
-        let mut labels = vec![
-            series.rule.to_owned(),
-            series.severity.as_str().to_owned(),
-            series.category.as_str().to_owned(),
-        ];
-        if self.namespace_label {
-            labels.push(series.namespace.to_string());
-        }
-        labels
-    }
-
     /// Open findings and scores, as the pure builder counted them over the namespaces
     /// that get reports: every series after a full build, only those that changed after
     /// an incremental one (so a pass costs what its change costs).
@@ -70,22 +58,14 @@ impl Metrics {
         };
         if posture.all {
             findings.clear();
-            current.series.clear();
         }
         for (series, n) in &posture.open {
-            let labels = self.finding_labels(series);
-            let was = current.series.get(series).copied().unwrap_or(0);
-            let count = findings.entry(labels.clone()).or_default();
-            *count = *count + i64::try_from(*n).unwrap_or(i64::MAX)
-                - i64::try_from(was).unwrap_or(i64::MAX);
+            let labels = Labels::of(series);
             // A series whose findings all resolved is removed, not left at 0.
-            if *count <= 0 {
-                findings.remove(&labels);
-            }
             if *n == 0 {
-                current.series.remove(series);
+                findings.remove(&labels);
             } else {
-                current.series.insert(series.clone(), *n);
+                findings.insert(labels, *n as f64);
             }
         }
         drop(findings);
@@ -105,14 +85,10 @@ impl Metrics {
         };
         for ns in gone {
             let _ = self.namespace_score.remove_label_values(&[&ns]);
-            if self.namespace_label {
-                current.last_detected.retain(|labels| {
-                    let keep = labels.get(3) != Some(&ns);
-                    if !keep {
-                        let _ = self.last_detected.remove_label_values(labels);
-                    }
-                    keep
-                });
+            if self.namespace_label
+                && let Ok(mut last) = self.last_detected.lock()
+            {
+                last.retain(|labels, _| *labels.namespace != *ns);
             }
             current.namespaces.remove(&ns);
         }
@@ -200,7 +176,7 @@ impl Metrics {
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64().floor());
-        let Ok(mut current) = self.current.lock() else {
+        let Ok(mut last_detected) = self.last_detected.lock() else {
             return;
         };
         // Only the severities the new-finding alerts watch: a namespace adds a few series,
@@ -211,17 +187,19 @@ impl Metrics {
             .filter(|n| n.finding.severity.is_some_and(|s| s >= Severity::High));
         for n in alerted {
             let f = n.finding;
-            let mut labels = vec![f.rule.id(), f.severity_name(), f.rule.category()];
-            if self.namespace_label {
-                labels.push(n.namespace);
-            }
-            if let Ok(g) = self.last_detected.get_metric_with_label_values(&labels) {
-                g.set(now);
-                current
-                    .last_detected
-                    .insert(labels.into_iter().map(str::to_owned).collect());
-            }
+            let labels = Labels {
+                rule: f.rule.id(),
+                severity: f.severity_name(),
+                category: f.rule.category(),
+                namespace: Shared::new(if self.namespace_label {
+                    n.namespace
+                } else {
+                    ""
+                }),
+            };
+            last_detected.insert(labels, now);
         }
+        drop(last_detected);
         // A finding an exception accepted was not fixed: rampart_excepted_findings counts it.
         let fixed: Vec<Noted<'_>> = transitions
             .resolved
@@ -318,13 +296,20 @@ impl Metrics {
         }
         self.exceptions_expiring
             .set(i64::try_from(tally.expiring_soon).unwrap_or(i64::MAX));
-        let mut sums: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+        let mut sums: BTreeMap<Vec<&str>, u64> = BTreeMap::new();
         for (series, n) in excepted {
-            *sums.entry(self.finding_labels(series)).or_default() += n;
+            let mut labels = vec![
+                series.rule,
+                series.severity.as_str(),
+                series.category.as_str(),
+            ];
+            if self.namespace_label {
+                labels.push(&series.namespace);
+            }
+            *sums.entry(labels).or_default() += n;
         }
         self.excepted.reset();
         for (labels, n) in sums {
-            let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
             if let Ok(g) = self.excepted.get_metric_with_label_values(&labels) {
                 g.set(i64::try_from(n).unwrap_or(i64::MAX));
             }
@@ -338,7 +323,9 @@ impl Metrics {
         self.namespace_score.reset();
         self.score.reset();
         self.excepted.reset();
-        self.last_detected.reset();
+        if let Ok(mut last) = self.last_detected.lock() {
+            last.clear();
+        }
         self.last_evaluation.reset();
         if let Ok(mut current) = self.current.lock() {
             *current = Current::default();

@@ -1,14 +1,13 @@
 //! Registration: every metric of [`SPECS`](super::SPECS) registered once, at start-up, and
 //! served from one registry.
 
-use super::series::{Counts, SeriesGauge};
+use super::series::{SeriesGauge, Values};
 use super::specs::{
     ADMISSION, ANONYMOUS, API_ERRORS, AUDIT, AUTHORIZATION, CONTROL_PLANE_INFO, CRDS_MISSING,
     DETECTED, DURATION, ENCRYPTION, ENCRYPTION_INFO, EXCEPTED, EXCEPTIONS, EXCEPTIONS_EXPIRING,
     FINDINGS, LAST_DETECTED, LAST_EVALUATION, NAMESPACE_SCORE, RESOLVED, RULE_INFO, SCORE, Spec,
     TRUNCATED, VERSION_STATUS, WATCH_FLAPS, WATCH_RELISTS, WATCHED, WRITE_RESULTS, WRITES,
 };
-use crate::placement::OpenSeries;
 use prometheus::{
     Encoder as _, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
@@ -16,7 +15,7 @@ use prometheus::{
 use rampart_rules::control_plane::ControlPlane;
 use rampart_rules::encryption::{Evidence, State};
 use rampart_rules::{Severity, registry};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 /// Upper bounds in seconds: from a small cluster's few milliseconds to a huge one's tens
@@ -40,24 +39,19 @@ pub enum MetricsError {
 /// Series currently set, so those that disappear from an evaluation can be removed.
 #[derive(Debug, Default)]
 pub(super) struct Current {
-    /// What each series of the builder counted last: with the namespace label off,
-    /// several add up to one set of labels.
-    pub(super) series: BTreeMap<OpenSeries, u64>,
     pub(super) namespaces: BTreeSet<String>,
-    /// The label sets `rampart_findings_last_detected_timestamp_seconds` has: a
-    /// namespace's go with its report.
-    pub(super) last_detected: BTreeSet<Vec<String>>,
 }
 
 /// Every metric, registered; `record` sets them from what each pass saw and did.
 pub struct Metrics {
     pub(super) registry: Registry,
     pub(super) namespace_label: bool,
-    /// `rampart_findings` by labels, served by a [`SeriesGauge`].
-    pub(super) findings: Arc<Mutex<Counts>>,
+    /// `rampart_findings`: each series the builder counted, by its labels, served by a
+    /// [`SeriesGauge`] (which adds up the namespaces when their label is off).
+    pub(super) findings: Arc<Mutex<Values>>,
     pub(super) detected: IntCounterVec,
-    /// By the labels of `rampart_findings`.
-    pub(super) last_detected: GaugeVec,
+    /// By the labels of `rampart_findings`; the namespace is empty when its label is off.
+    pub(super) last_detected: Arc<Mutex<Values>>,
     pub(super) resolved: IntCounterVec,
     /// Label-less vectors: absent until set, so a standby exports no score.
     pub(super) score: IntGaugeVec,
@@ -126,7 +120,8 @@ impl Metrics {
         } else {
             &FINDINGS.labels[..3]
         };
-        let findings = Arc::new(Mutex::new(Counts::new()));
+        let findings = Arc::new(Mutex::new(Values::new()));
+        let last_detected = Arc::new(Mutex::new(Values::new()));
         register(
             &r,
             &FINDINGS,
@@ -137,6 +132,16 @@ impl Metrics {
                 findings.clone(),
             ),
         )?;
+        register(
+            &r,
+            &LAST_DETECTED,
+            SeriesGauge::new(
+                LAST_DETECTED.name,
+                LAST_DETECTED.help,
+                finding_labels,
+                last_detected.clone(),
+            ),
+        )?;
         let m = Metrics {
             findings,
             detected: register(
@@ -144,11 +149,7 @@ impl Metrics {
                 &DETECTED,
                 IntCounterVec::new(opts(&DETECTED), DETECTED.labels),
             )?,
-            last_detected: register(
-                &r,
-                &LAST_DETECTED,
-                GaugeVec::new(opts(&LAST_DETECTED), finding_labels),
-            )?,
+            last_detected,
             resolved: register(
                 &r,
                 &RESOLVED,

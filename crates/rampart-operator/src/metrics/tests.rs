@@ -297,6 +297,48 @@ fn transitions_are_counted_per_rule_severity_and_category() {
 }
 
 #[test]
+fn new_high_findings_stamp_their_series_until_the_namespace_goes() {
+    const LAST: &str = "rampart_findings_last_detected_timestamp_seconds";
+    let ns = [("shop", true), ("blog", true)];
+    let none = HashMap::new();
+    let m = Metrics::new(true).expect("metrics");
+    let reports = record(&m, &ns);
+    m.record_transitions(&Transitions::between(&none, &reports));
+    let stamped = |m: &Metrics| -> Vec<(String, String)> {
+        series(m, LAST)
+            .into_iter()
+            .filter(|(l, v)| l["rule"] == "RBAC015" && *v > 1.0e9)
+            .map(|(l, _)| {
+                (
+                    l["severity"].clone(),
+                    l.get("namespace").cloned().unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        stamped(&m),
+        [
+            ("critical".to_owned(), "blog".to_owned()),
+            ("critical".to_owned(), "shop".to_owned())
+        ]
+    );
+    // blog is deleted: its report and its stamps go.
+    record(&m, &[("shop", true)]);
+    assert_eq!(stamped(&m), [("critical".to_owned(), "shop".to_owned())]);
+
+    // Without the namespace label, one series per rule and severity.
+    let m = Metrics::new(false).expect("metrics");
+    m.record_transitions(&Transitions::between(&none, &reports));
+    assert_eq!(stamped(&m), [("critical".to_owned(), String::new())]);
+    assert!(
+        series(&m, LAST)
+            .iter()
+            .all(|(l, _)| !l.contains_key("namespace"))
+    );
+}
+
+#[test]
 fn a_standby_exports_no_score_findings_or_evaluation_time() {
     let m = Metrics::new(true).expect("metrics");
     let text = m.encode().expect("encode");
