@@ -7,6 +7,7 @@ use crate::analysis::rbac::matching::{ResourceRequest, rule_allows};
 use crate::analysis::rbac::permissions::{BindingId, Permissions, Reason, SubjectKey, UserInfo};
 use crate::model::identity::{ObjectRef, RoleKey};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub(super) const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 pub(super) const CLUSTER_ADMIN: &str = "cluster-admin";
@@ -122,21 +123,39 @@ impl Escalations {
         perms: &Permissions,
         role: &RoleKey,
         r: &ResourceRequest<'_>,
-    ) -> Vec<usize> {
+    ) -> Arc<[usize]> {
         let Some(rules) = perms.role_rules(role) else {
-            return Vec::new();
+            return Arc::from([]);
         };
-        let next = self.caps.len();
-        let cap = *self
-            .caps
-            .entry((
-                r.verb.to_owned(),
-                r.group.to_owned(),
-                r.resource.to_owned(),
-                r.subresource.to_owned(),
-            ))
-            .or_insert(next);
-        let slots = self.role_caps.entry(role.clone()).or_default();
+        // The key is put together in a buffer kept across calls: thousands of identities ask
+        // the same few capabilities of the same roles.
+        let mut key = std::mem::take(&mut self.cap_key);
+        key.clear();
+        for (i, part) in [r.verb, r.group, r.resource, r.subresource]
+            .into_iter()
+            .enumerate()
+        {
+            if i > 0 {
+                key.push('\0');
+            }
+            key.push_str(part);
+        }
+        let cap = match self.caps.get(key.as_str()) {
+            Some(cap) => *cap,
+            None => {
+                let next = self.caps.len();
+                self.caps.insert(key.as_str().into(), next);
+                next
+            }
+        };
+        self.cap_key = key;
+        // Looked up before inserting: most calls find the role, and need no key of their own.
+        if !self.role_caps.contains_key(role) {
+            self.role_caps.insert(role.clone(), Vec::new());
+        }
+        let Some(slots) = self.role_caps.get_mut(role) else {
+            return Arc::from([]);
+        };
         if slots.len() <= cap {
             slots.resize(cap + 1, None);
         }
@@ -178,7 +197,7 @@ impl Escalations {
                 continue;
             }
             let rules = perms.role_rules(role).unwrap_or(&[]);
-            for i in self.role_matches(perms, role, r) {
+            for &i in self.role_matches(perms, role, r).iter() {
                 let names_ok = match rules.get(i).and_then(|x| x.resource_names.as_deref()) {
                     None | Some([]) => true,
                     Some(names) => names.iter().any(|n| n == r.name),
@@ -211,7 +230,7 @@ impl Escalations {
             for r in rs {
                 let idx = self.role_matches(perms, role, r);
                 matched |= !idx.is_empty();
-                let unnamed = idx.into_iter().find(|&i| {
+                let unnamed = idx.iter().copied().find(|&i| {
                     rules.get(i).is_some_and(|x| {
                         x.resource_names.as_deref().is_none_or(<[String]>::is_empty)
                     })

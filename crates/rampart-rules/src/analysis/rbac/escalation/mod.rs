@@ -52,6 +52,7 @@ use crate::model::identity::RoleKey;
 use crate::model::identity::{ObjectRef, Subject};
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 /// How far and how hard the search goes.
 #[derive(Debug, Clone, Copy)]
@@ -144,10 +145,13 @@ pub struct Escalations {
     /// Identities some binding names: where paths start.
     starts: Vec<usize>,
     checks: usize,
-    /// Capabilities asked about, by (verb, group, resource, subresource).
-    caps: HashMap<(String, String, String, String), usize>,
+    /// Capabilities asked about, by verb, group, resource and subresource joined with
+    /// NULs (no API name holds one), looked up without building a key each time.
+    caps: HashMap<Box<str>, usize>,
+    /// Where a capability's key is put together for the lookup.
+    cap_key: String,
     /// Per role and capability: indexes of the rules that allow it, whatever the name.
-    role_caps: HashMap<RoleKey, Vec<Option<Vec<usize>>>>,
+    role_caps: HashMap<RoleKey, Vec<Option<Arc<[usize]>>>>,
     /// A work bound was hit while building: some edges may be missing.
     pub truncated: bool,
     limits: Limits,
