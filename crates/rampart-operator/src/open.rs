@@ -7,7 +7,7 @@
 
 mod compact;
 
-pub use compact::{RuleOf, Seen};
+pub use compact::{REPORT_TIME, RuleOf, Seen};
 use rampart_crd::{Report, ResourceRef};
 use rampart_rules::{Finding, ObjectRef, Severity};
 use std::collections::HashMap;

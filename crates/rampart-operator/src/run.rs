@@ -34,6 +34,7 @@ use crate::export::Exporter;
 use crate::full;
 use crate::held::{Held, Replaced};
 use crate::metrics::Metrics;
+use crate::open::REPORT_TIME;
 use crate::placement::report_key;
 use crate::report::{self, Accepted, Book, Built, Inputs, Rebuild, Transitions};
 use crate::retry::Retry;
@@ -126,9 +127,9 @@ fn now() -> String {
     format_time(Timestamp::now())
 }
 
-/// A moment as reports write it: RFC 3339, to the second, in UTC.
+/// A moment as reports write it ([`REPORT_TIME`]).
 fn format_time(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    t.strftime(REPORT_TIME).to_string()
 }
 
 /// The monotonic instant of a wall-clock moment, a little after it: a timer that fires

@@ -99,21 +99,18 @@ impl Collector for SeriesGauge {
         let Ok(values) = self.values.lock() else {
             return vec![family];
         };
-        let named = self.desc.variable_labels.len();
-        let metrics = if named >= 4 {
+        let metrics = if self.desc.variable_labels.len() >= 4 {
             values
                 .iter()
                 .map(|(labels, v)| self.metric(&labels.values(), *v))
                 .collect()
         } else {
-            let mut sums: BTreeMap<&[&str], f64> = BTreeMap::new();
-            let kept: Vec<([&str; 4], f64)> =
-                values.iter().map(|(l, v)| (l.values(), *v)).collect();
-            for (labels, v) in &kept {
-                *sums.entry(&labels[..named]).or_default() += v;
+            let mut sums: BTreeMap<[&str; 3], f64> = BTreeMap::new();
+            for (l, v) in values.iter() {
+                *sums.entry([l.rule, l.severity, l.category]).or_default() += v;
             }
             sums.into_iter()
-                .map(|(labels, v)| self.metric(labels, v))
+                .map(|(labels, v)| self.metric(&labels, v))
                 .collect()
         };
         family.set_metric(metrics);

@@ -28,7 +28,7 @@ impl RuleOf {
 
     pub fn named(id: &str) -> RuleOf {
         let rules = registry::rules();
-        if let Some(i) = rules.iter().position(|r| r.id == id) {
+        if let Some(i) = registry::position(id) {
             return RuleOf(number(i));
         }
         // A poisoned table still holds valid ids.
@@ -101,11 +101,14 @@ impl Seen {
     }
 }
 
-/// As reports write it: RFC 3339, to the second, in UTC.
+/// How reports write a moment: RFC 3339, to the second, in UTC.
+pub const REPORT_TIME: &str = "%Y-%m-%dT%H:%M:%SZ";
+
+/// As reports write it ([`REPORT_TIME`]).
 impl fmt::Display for Seen {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match Timestamp::from_second(i64::from(self.0)) {
-            Ok(t) => write!(f, "{}", t.strftime("%Y-%m-%dT%H:%M:%SZ")),
+            Ok(t) => write!(f, "{}", t.strftime(REPORT_TIME)),
             Err(_) => Err(fmt::Error),
         }
     }

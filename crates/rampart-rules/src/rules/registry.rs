@@ -19,10 +19,12 @@ pub fn rules() -> &'static [Rule] {
 
 /// A rule by its exact id, as findings and reports write it.
 pub fn by_id(id: &str) -> Option<&'static Rule> {
-    let all = rules();
-    all.binary_search_by_key(&id, |r| r.id)
-        .ok()
-        .map(|i| &all[i])
+    position(id).map(|i| &rules()[i])
+}
+
+/// Where a rule stands in [`rules`], by its exact id.
+pub fn position(id: &str) -> Option<usize> {
+    rules().binary_search_by_key(&id, |r| r.id).ok()
 }
 
 /// A rule by id (case-insensitive) or name.
