@@ -87,6 +87,9 @@ pub struct Config {
     pub settings: Settings,
     /// Registered once at start-up; also served on the health address.
     pub metrics: Arc<Metrics>,
+    /// Called after each pass, once what the pass built is dropped: the binary's
+    /// allocator hands the freed memory back (a library cannot know the allocator).
+    pub settle: Option<fn()>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -388,6 +391,9 @@ impl Pipeline {
                 continue;
             }
             self.pass().await;
+            if let Some(settle) = self.config.settle {
+                settle();
+            }
             if self.wait_for_change(&mut shutdown).await.is_break() {
                 return Ok(());
             }

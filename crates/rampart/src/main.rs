@@ -9,6 +9,7 @@ mod examples;
 mod exceptions;
 mod input;
 mod leadership;
+mod memory;
 mod operator;
 mod output;
 mod rules_cmd;

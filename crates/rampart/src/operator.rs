@@ -83,6 +83,7 @@ pub fn run(args: &OperatorArgs, kube: &KubeArgs) -> Result<ExitCode> {
             instance,
             leader,
             metrics,
+            settle: Some(crate::memory::settle),
             namespaces: rampart_operator::placement::NamespaceFilter {
                 include: args.include_namespaces.clone(),
                 exclude: args.exclude_namespaces.clone(),
