@@ -25,6 +25,7 @@ pub use analysis::derived::Derived;
 pub use engine::emit::{Draft, Emitter, Related};
 pub use engine::evaluate::{Evaluation, Excepted, evaluate_rules, evaluate_scope};
 pub use engine::finding::{Finding, Fingerprint};
+pub use engine::parallel::evaluate_parallel;
 pub use engine::rule::{Check, Rule};
 pub use engine::score::{self, Summary};
 pub use engine::settings::{Settings, SettingsError};

@@ -2,11 +2,12 @@
 //! changes, applying the batch to a live inventory, evaluating the scope it returns and
 //! merging that into the previous evaluation gives exactly the findings of evaluating a
 //! freshly built inventory. Changes are random (seeded, printed) edits of real manifests:
-//! every fixture and the demo cluster.
+//! every fixture and the demo cluster. The scan's evaluation on several threads, a few
+//! namespaces at a time each, must give the full evaluation too.
 
 use rampart_rules::{
     Change, Decoded, Derived, Evaluation, Finding, Inventory, Object, ObjectRef, Scope, Settings,
-    decode, evaluate, evaluate_scope, registry,
+    decode, evaluate, evaluate_parallel, evaluate_scope, registry,
 };
 use rampart_testkit::{Rng, yaml};
 use serde_json::Value;
@@ -182,6 +183,24 @@ fn diff(merged: &Evaluation, full: &Evaluation) -> String {
     )
 }
 
+fn assert_parallel_is_full(parallel: &Evaluation, full: &Evaluation, seed: u64, step: usize) {
+    assert!(
+        (
+            &parallel.findings,
+            &parallel.excepted,
+            &parallel.summary,
+            parallel.score
+        ) == (&full.findings, &full.excepted, &full.summary, full.score),
+        "seed {seed}, step {step}: the parallel evaluation differs from a full one\n{}",
+        diff(parallel, full)
+    );
+    assert_eq!(
+        (&parallel.encryption, &parallel.control_plane),
+        (&full.encryption, &full.control_plane),
+        "seed {seed}, step {step}: the parallel evaluation's verdicts"
+    );
+}
+
 fn run(seed: u64, steps: usize) {
     let docs = corpus();
     let mut pool = Vec::new();
@@ -267,7 +286,17 @@ fn run(seed: u64, steps: usize) {
             &scope,
             evaluate_scope(&live, &derived, &settings, &scope, rules),
         );
-        let full = evaluate(&build(&truth), &settings);
+        let built = build(&truth);
+        let full = evaluate(&built, &settings);
+        // Every fourth step: a full evaluation more per step would double the test's time.
+        if step % 4 == 0 {
+            assert_parallel_is_full(
+                &evaluate_parallel(&built, &settings, rules, 3),
+                &full,
+                seed,
+                step,
+            );
+        }
         assert!(
             merged.findings == full.findings,
             "seed {seed}, step {step}: incremental evaluation differs from a full one\n\

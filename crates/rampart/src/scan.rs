@@ -7,7 +7,7 @@ use crate::{cluster, demo, exceptions};
 use anyhow::{Context as _, Result};
 use rampart_rules::control_plane::{ApiServerProbe, Version};
 use rampart_rules::encryption::ApiServerMetrics;
-use rampart_rules::{Inventory, Object, Settings, evaluate};
+use rampart_rules::{Inventory, Object, Settings, evaluate_parallel, registry};
 use std::fs;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -91,7 +91,9 @@ pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
     settings.today = Some(now.to_zoned(k8s_openapi::jiff::tz::TimeZone::UTC).date());
     let mut judged = exceptions::judge_all(&settings, read, declared, now);
     settings.exceptions = exceptions::in_force(&judged);
-    let evaluation = evaluate(&inventory, &settings);
+    // A scan has the machine to itself: the evaluation runs on every core.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let evaluation = evaluate_parallel(&inventory, &settings, registry::rules(), workers);
     exceptions::count_matches(&mut judged, &evaluation);
     let encryption = &evaluation.encryption;
 

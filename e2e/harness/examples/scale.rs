@@ -312,11 +312,13 @@ async fn main() -> Result<()> {
     let writes_before = metric_sum_where(health, "rampart_report_writes_total", written)?;
     let passes_before = metric_sum_where(health, "rampart_evaluation_duration_seconds_count", "")?;
     tokio::time::sleep(QUIET_WINDOW).await;
+    // Read before /metrics is: rendering every series allocates for a moment, and that
+    // moment is the scrape's, not what the operator holds.
+    let (rss_steady, _) = memory_kib(pid).unwrap_or_default();
     let quiet_writes =
         metric_sum_where(health, "rampart_report_writes_total", written)? - writes_before;
     let quiet_passes =
         metric_sum_where(health, "rampart_evaluation_duration_seconds_count", "")? - passes_before;
-    let (rss_steady, _) = memory_kib(pid).unwrap_or_default();
     let watched = metric_sum_where(health, "rampart_watched_objects", "")?;
 
     let namespaced: Api<PostureReport> = Api::all(cluster.client.clone());

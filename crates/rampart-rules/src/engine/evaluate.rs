@@ -60,63 +60,78 @@ pub fn evaluate_scope(
     scope: &Scope,
     rules: &'static [Rule],
 ) -> Evaluation {
-    let ctx = Context::new(inventory, derived, settings, scope);
     let mut eval = Evaluation::default();
-    for rule in rules {
-        if settings.is_disabled(rule.id, rule.name) {
-            continue;
-        }
-        let mut emitter = Emitter::new(rule.severity);
-        (rule.check)(&ctx, &mut emitter);
-        for draft in emitter.drafts {
-            let mut severity = settings
-                .severity_override(rule.id, rule.name)
-                .or(draft.severity)
-                .unwrap_or(rule.severity);
-            let system = draft
-                .system
-                .unwrap_or_else(|| settings.is_system_object(&draft.resource));
-            if system {
-                severity = severity.min(settings.system_max_severity);
-            }
-            // A rule may look beyond the scope; what it finds there is judged by the
-            // evaluation of that other scope, so partial results merge exactly.
-            let scope_ns = if rule.cluster_wide {
-                None
-            } else {
-                draft.resource.scope_namespace()
-            };
-            if !scope.covers(scope_ns) {
-                continue;
-            }
-            let exception = if own_grant::covers(settings, inventory, rule, &draft) {
-                Some(Shared::new(own_grant::ID))
-            } else {
-                exceptions::covering(&settings.exceptions, rule, &draft.resource, || {
-                    inventory.metadata(&draft.resource)
-                })
-                .map(|e| Shared::new(&e.id()))
-            };
-            let finding = Finding::new(rule, severity, draft);
-            match exception {
-                Some(exception) => eval.excepted.push(Excepted { finding, exception }),
-                None => eval.findings.push(finding),
-            }
-        }
-    }
-    eval.encryption = ctx.encryption().clone();
-    // Everything the verdicts read (kube-system's pods, Nodes, the probe, /metrics) puts
-    // the cluster-scoped part in scope when it changes; the parts of a full pass that
-    // judge namespaces alone need not walk every Node again.
-    if ctx.cluster_in_scope() {
-        eval.control_plane = ctx.control_plane().clone();
-    }
+    eval.gather(inventory, derived, settings, scope, rules);
     eval.finish();
     eval
 }
 
 impl Evaluation {
-    fn finish(&mut self) {
+    /// Adds what `rules` find in `scope`, unsorted ([`Evaluation::finish`] sorts), with
+    /// the encryption verdict, and the control plane's when the scope holds the
+    /// cluster-scoped part.
+    pub(crate) fn gather(
+        &mut self,
+        inventory: &Inventory,
+        derived: &Derived,
+        settings: &Settings,
+        scope: &Scope,
+        rules: &'static [Rule],
+    ) {
+        let ctx = Context::new(inventory, derived, settings, scope);
+        for rule in rules {
+            if settings.is_disabled(rule.id, rule.name) {
+                continue;
+            }
+            let mut emitter = Emitter::new(rule.severity);
+            (rule.check)(&ctx, &mut emitter);
+            for draft in emitter.drafts {
+                let mut severity = settings
+                    .severity_override(rule.id, rule.name)
+                    .or(draft.severity)
+                    .unwrap_or(rule.severity);
+                let system = draft
+                    .system
+                    .unwrap_or_else(|| settings.is_system_object(&draft.resource));
+                if system {
+                    severity = severity.min(settings.system_max_severity);
+                }
+                // A rule may look beyond the scope; what it finds there is judged by the
+                // evaluation of that other scope, so partial results merge exactly.
+                let scope_ns = if rule.cluster_wide {
+                    None
+                } else {
+                    draft.resource.scope_namespace()
+                };
+                if !scope.covers(scope_ns) {
+                    continue;
+                }
+                let exception = if own_grant::covers(settings, inventory, rule, &draft) {
+                    Some(Shared::new(own_grant::ID))
+                } else {
+                    exceptions::covering(&settings.exceptions, rule, &draft.resource, || {
+                        inventory.metadata(&draft.resource)
+                    })
+                    .map(|e| Shared::new(&e.id()))
+                };
+                let finding = Finding::new(rule, severity, draft);
+                match exception {
+                    Some(exception) => self.excepted.push(Excepted { finding, exception }),
+                    None => self.findings.push(finding),
+                }
+            }
+        }
+        self.encryption = ctx.encryption().clone();
+        // Everything the verdicts read (kube-system's pods, Nodes, the probe, /metrics) puts
+        // the cluster-scoped part in scope when it changes; the parts of a full pass that
+        // judge namespaces alone need not walk every Node again.
+        if ctx.cluster_in_scope() {
+            self.control_plane = ctx.control_plane().clone();
+        }
+    }
+
+    /// Sorts what [`Evaluation::gather`] added, drops repeats, and sums it up.
+    pub(crate) fn finish(&mut self) {
         self.findings
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         self.findings

@@ -7,6 +7,7 @@ pub mod evaluate;
 pub mod exceptions;
 pub mod finding;
 pub mod own_grant;
+pub mod parallel;
 pub mod rule;
 pub mod score;
 pub mod settings;

@@ -33,6 +33,11 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter) {
+    // Only the cluster-scoped part owns these findings: the other parts need not wait
+    // for the graph.
+    if !ctx.cluster_in_scope() {
+        return;
+    }
     let esc = ctx.escalations();
     for subject in esc.subjects() {
         if !in_scope(ctx, subject) {

@@ -35,6 +35,11 @@ const MAX_REACHABLE: usize = 64;
 const MAX_NAMED: usize = 3;
 
 fn check(ctx: &Context<'_>, emit: &mut Emitter) {
+    // Only the cluster-scoped part owns these findings: the other parts need not wait
+    // for the graph.
+    if !ctx.cluster_in_scope() {
+        return;
+    }
     let esc = ctx.escalations();
     let perms = ctx.permissions();
     for subject in esc.subjects() {
