@@ -155,8 +155,48 @@ fn content_line(chunk: &Chunk<'_>) -> usize {
         .map_or(chunk.line, |p| chunk.line + p)
 }
 
+/// `kind` and `apiVersion` of a document, from its top-level lines, when each is there
+/// once as a plain word; `None` sends the document through a value tree instead.
+fn head(text: &str) -> Option<(&str, &str)> {
+    let mut kind = None;
+    let mut api_version = None;
+    for line in text.lines() {
+        let (slot, rest) = if let Some(rest) = line.strip_prefix("kind:") {
+            (&mut kind, rest)
+        } else if let Some(rest) = line.strip_prefix("apiVersion:") {
+            (&mut api_version, rest)
+        } else {
+            continue;
+        };
+        if slot.replace(plain_word(rest)?).is_some() {
+            return None;
+        }
+    }
+    Some((kind?, api_version?))
+}
+
+/// The value after a key, when it is a plain word (`v1`, `apps/v1`, `Pod`) and nothing
+/// else: no quotes, tags, anchors or comments.
+fn plain_word(rest: &str) -> Option<&str> {
+    if !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let word = rest.trim();
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'-' | b'_'));
+    plain.then_some(word)
+}
+
 /// Parses manifest text from `file` (a path or `-`), which may be YAML or JSON.
 pub fn parse(file: &str, text: &str) -> Parsed {
+    parse_documents(file, text, true)
+}
+
+/// [`parse`]; `typed` lets a YAML document of a known kind decode straight into its type
+/// (the same objects, without a value tree; tests compare the two ways).
+fn parse_documents(file: &str, text: &str, typed: bool) -> Parsed {
     let mut out = Parsed::default();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim_start().starts_with(['{', '[']) {
@@ -187,6 +227,19 @@ pub fn parse(file: &str, text: &str) -> Parsed {
             continue;
         }
         let line = content_line(&chunk);
+        let decoded = head(chunk.text)
+            .filter(|_| typed)
+            .and_then(|(kind, api_version)| object::decode_yaml(kind, api_version, chunk.text));
+        if let Some(object) = decoded {
+            out.objects.push((
+                object,
+                Source {
+                    file: file.to_owned(),
+                    line,
+                },
+            ));
+            continue;
+        }
         match serde_yaml_ng::from_str::<serde_json::Value>(chunk.text) {
             Ok(serde_json::Value::Null) => {}
             Ok(v) => accept(&mut out, file, line, v),
@@ -384,5 +437,127 @@ mod tests {
     fn empty_documents_are_ignored() {
         let p = parse("e.yaml", "---\n# only a comment\n---\n...\n");
         assert!(p.objects.is_empty() && p.errors.is_empty());
+    }
+
+    /// Everything a parse yields, as text, to compare two ways of parsing.
+    fn described(p: &Parsed) -> String {
+        format!(
+            "{:#?}\n{:#?}\n{:?}\n{:#?}",
+            p.objects, p.exceptions, p.unknown_kinds, p.errors
+        )
+    }
+
+    fn yaml_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir)
+            .expect("a fixture directory")
+            .flatten()
+        {
+            let path = entry.path();
+            if path.is_dir() {
+                yaml_files(&path, out);
+            } else if path.extension().is_some_and(|x| x == "yaml") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn typed_decoding_gives_what_the_value_tree_gives_for_every_fixture() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        yaml_files(&root.join("tests/fixtures"), &mut files);
+        yaml_files(&root.join("../rampart/demo"), &mut files);
+        let mut typed = 0;
+        for file in &files {
+            let text = std::fs::read_to_string(file).expect("a readable fixture");
+            let name = file.display().to_string();
+            assert_eq!(
+                described(&parse_documents(&name, &text, true)),
+                described(&parse_documents(&name, &text, false)),
+                "{name}"
+            );
+            typed += split_documents(&text)
+                .iter()
+                .filter_map(|chunk| head(chunk.text).map(|h| (h, chunk.text)))
+                .filter(|((kind, version), text)| {
+                    object::decode_yaml(kind, version, text).is_some()
+                })
+                .count();
+        }
+        // Most fixtures are plain manifests: if few went the typed way, this proved little.
+        assert!(typed > 500, "only {typed} documents decoded typed");
+    }
+
+    #[test]
+    fn typed_decoding_refuses_what_json_would() {
+        let pod = |spec: &str| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: a}}\nspec: {spec}\n"
+            )
+        };
+        let documents = [
+            // A name JSON holds as a number; a label value likewise.
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: 123, namespace: a}\n"
+                .to_owned(),
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels: {version: 1.0}\n"
+                .to_owned(),
+            pod("{hostNetwork: yes, containers: [{name: c, image: i}]}"),
+            pod("{containers: [{name: c, image: i, ports: [{containerPort: \"80\"}]}]}"),
+            pod("{containers: [{name: c, image: 7}]}"),
+            // The API server's versions of a kind, and no name at all.
+            "apiVersion: apps/v1beta1\nkind: Deployment\nmetadata: {name: d, namespace: a}\n"
+                .to_owned(),
+            "apiVersion: v1\nkind: Pod\nmetadata: {namespace: a}\n".to_owned(),
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: \"\", namespace: a}\n".to_owned(),
+        ];
+        for text in &documents {
+            let (kind, version) = head(text).expect("plain kind and apiVersion");
+            assert!(
+                object::decode_yaml(kind, version, text).is_none(),
+                "typed decoding took {text}"
+            );
+            let parsed = parse("x.yaml", text);
+            assert!(
+                parsed.objects.is_empty() && parsed.errors.len() == 1,
+                "{text}: {parsed:?}"
+            );
+            assert_eq!(
+                described(&parsed),
+                described(&parse_documents("x.yaml", text, false))
+            );
+        }
+    }
+
+    #[test]
+    fn typed_decoding_reads_numbers_and_nulls_as_json_holds_them() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\n  labels: {app: web, tier: \"1\"}\nspec:\n  hostPID: false\n  nodeName: ~\n  containers:\n  - name: c\n    image: nginx:1.27\n    resources: {limits: {cpu: \"1\", memory: 64Mi}}\n    ports: [{containerPort: 80}]\n    securityContext: {runAsUser: 0, runAsNonRoot: null}\n";
+        let (kind, version) = head(text).expect("plain");
+        assert!(object::decode_yaml(kind, version, text).is_some(), "typed");
+        let typed = parse("p.yaml", text);
+        assert_eq!(typed.objects.len(), 1, "{:?}", typed.errors);
+        assert_eq!(
+            described(&typed),
+            described(&parse_documents("p.yaml", text, false))
+        );
+    }
+
+    #[test]
+    fn only_plain_top_level_kinds_are_read_from_the_text() {
+        assert_eq!(head("apiVersion: v1\nkind: Pod\n"), Some(("Pod", "v1")));
+        assert_eq!(
+            head("kind:\tPod\napiVersion: apps/v1  \n"),
+            Some(("Pod", "apps/v1"))
+        );
+        for text in [
+            "apiVersion: v1\nkind: \"Pod\"\n",
+            "apiVersion: v1\nkind: Pod # a comment\n",
+            "apiVersion: v1\nkind: Pod\nkind: Role\n",
+            "apiVersion: v1\nkind:Pod\n",
+            "apiVersion: v1\n  kind: Pod\n",
+            "{apiVersion: v1, kind: Pod}\n",
+            "kind: Pod\n",
+        ] {
+            assert_eq!(head(text), None, "{text}");
+        }
     }
 }

@@ -26,3 +26,4 @@ pub mod scope;
 pub mod selector;
 pub mod shared;
 pub mod taxonomy;
+pub mod yaml_as_json;

@@ -8,6 +8,7 @@ use crate::model::kinds::{
     self, API_SERVER_METRICS, API_SERVER_PROBE, ENCRYPTION_CONFIGURATION, group_of,
 };
 use crate::model::meta::{Meta, Metadata};
+use crate::model::yaml_as_json::AsJson;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
 
@@ -133,6 +134,19 @@ macro_rules! objects {
                 _ => return Ok(None),
             }))
         }
+
+        /// Decodes one YAML document of a Kubernetes kind the table lists straight into its
+        /// type, read through JSON's types as [`decode`] reads it; `None` when the text
+        /// does not decode as that kind, which [`decode`] then explains.
+        fn decode_kubernetes_yaml(kind: &str, text: &str) -> Option<Object> {
+            let yaml = || AsJson(serde_yaml_ng::Deserializer::from_str(text));
+            Some(match kind {
+                $(stringify!($variant) => <$api as serde::Deserialize>::deserialize(yaml())
+                    .ok()?
+                    .into(),)*
+                _ => return None,
+            })
+        }
     };
 }
 
@@ -234,6 +248,27 @@ pub fn decode(value: serde_json::Value) -> Result<Decoded, DecodeError> {
         return Ok(Decoded::Unknown { kind });
     };
     Ok(Decoded::Object(Box::new(object)))
+}
+
+/// Decodes one YAML document whose `kind` and `apiVersion` were read from its text,
+/// without building a value tree first: the objects [`decode`] gives for the same
+/// document, and `None` for anything else (another kind, a schema mismatch, no name,
+/// malformed YAML), for [`decode`] to decode or explain.
+pub fn decode_yaml(kind: &str, api_version: &str, text: &str) -> Option<Object> {
+    let info = kinds::info(kind).filter(|k| group_of(k.api_version) == group_of(api_version))?;
+    // Evidence that is not a Kubernetes object has shapes of its own.
+    if [
+        ENCRYPTION_CONFIGURATION,
+        API_SERVER_METRICS,
+        API_SERVER_PROBE,
+    ]
+    .contains(info)
+    {
+        return None;
+    }
+    let object = decode_kubernetes_yaml(kind, text)?;
+    let named = object.metadata().is_some_and(|m| !m.name().is_empty());
+    named.then_some(object)
 }
 
 /// The reference findings name an object by; an EncryptionConfiguration has none (its
