@@ -183,13 +183,18 @@ pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
     .with_context(|| format!("writing to {name}"))?;
 
     // Exit code: input problems under --strict, then --fail-on.
-    if args.strict && !parsed.errors.is_empty() {
-        return Ok(ExitCode::from(2));
-    }
-    if let Some(threshold) = args.fail_on
+    let code = if args.strict && !parsed.errors.is_empty() {
+        ExitCode::from(2)
+    } else if let Some(threshold) = args.fail_on
         && evaluation.findings.iter().any(|f| f.severity >= threshold)
     {
-        return Ok(ExitCode::from(1));
-    }
-    Ok(ExitCode::SUCCESS)
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    };
+    // The process ends here, and the system takes its memory back at once: freeing a
+    // large cluster's objects and findings one by one took a tenth of a second.
+    std::mem::forget(evaluation);
+    std::mem::forget(inventory);
+    Ok(code)
 }

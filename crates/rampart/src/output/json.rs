@@ -2,34 +2,13 @@
 //! and the exceptions themselves, the encryption and control-plane verdicts, and what
 //! could not be read.
 
-use super::Report;
+use super::{Report, pretty};
 use anyhow::Result;
-use rampart_crd::ControlPlaneStatus;
 use rampart_operator::report::control_plane_status;
+use rampart_rules::Finding;
 use rampart_rules::exceptions::{State, own_grant};
-use rampart_rules::{Finding, Summary};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::io::Write;
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Json<'a> {
-    rampart_version: &'static str,
-    score: u8,
-    summary: Summary,
-    scanned: BTreeMap<String, usize>,
-    findings: Vec<&'a Finding>,
-    /// Findings an exception covers: out of `findings`, `summary` and `score`.
-    excepted: Vec<JsonExcepted<'a>>,
-    /// Every exception read, with what it became and how many findings it covers.
-    exceptions: Vec<JsonException<'a>>,
-    encryption: &'a rampart_rules::encryption::Assessment,
-    /// As the ClusterPostureReport's `controlPlane`: one shape for both.
-    control_plane: ControlPlaneStatus,
-    unknown_kinds: &'a BTreeMap<String, usize>,
-    errors: Vec<JsonError<'a>>,
-}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -69,64 +48,76 @@ struct JsonError<'a> {
 }
 
 /// Writes the report to `out` as it is serialized: a large cluster's report is hundreds of
-/// megabytes, which a string would hold whole first.
+/// megabytes, which a string would hold whole first. The fields, in order: the version,
+/// `score`, `summary`, `scanned`, `findings`, `excepted` (findings an exception covers:
+/// out of `findings`, `summary` and `score`), `exceptions` (every exception read, with
+/// what it became and how many findings it covers), `encryption`, `controlPlane` (as the
+/// ClusterPostureReport's: one shape for both), `unknownKinds` and `errors`.
 pub fn write<W: Write>(report: &Report<'_>, out: &mut W) -> Result<()> {
-    let doc = Json {
-        rampart_version: env!("CARGO_PKG_VERSION"),
-        score: report.evaluation.score,
-        summary: report.evaluation.summary,
-        scanned: report.inventory.counts(),
-        findings: report.visible().collect(),
-        excepted: report
-            .evaluation
-            .excepted
-            .iter()
-            .map(|x| {
-                let spec = report.exception(&x.exception).map(|j| &j.exception.spec);
-                JsonExcepted {
-                    finding: &x.finding,
-                    exception: &x.exception,
-                    owner: match spec {
-                        Some(s) => s.owner.as_str(),
-                        None if x.exception.as_str() == own_grant::ID => own_grant::OWNER,
-                        None => "",
-                    },
-                    expires: spec.map(|s| s.expires.to_string()).unwrap_or_default(),
-                }
-            })
-            .collect(),
-        exceptions: report
-            .exceptions
-            .iter()
-            .map(|j| JsonException {
-                kind: j.exception.kind(),
-                name: &j.exception.name,
-                namespace: j.exception.namespace.as_deref(),
-                state: j.standing(),
-                invalid: match &j.state {
-                    State::Invalid(why) => Some(why),
-                    _ => None,
+    let findings: Vec<&Finding> = report.visible().collect();
+    let excepted: Vec<JsonExcepted<'_>> = report
+        .evaluation
+        .excepted
+        .iter()
+        .map(|x| {
+            let spec = report.exception(&x.exception).map(|j| &j.exception.spec);
+            JsonExcepted {
+                finding: &x.finding,
+                exception: &x.exception,
+                owner: match spec {
+                    Some(s) => s.owner.as_str(),
+                    None if x.exception.as_str() == own_grant::ID => own_grant::OWNER,
+                    None => "",
                 },
-                matched: j.matched,
-                owner: &j.exception.spec.owner,
-                reason: &j.exception.spec.reason,
-                expires: j.exception.spec.expires.to_string(),
-                ticket: j.exception.spec.ticket.as_deref(),
-                source: &j.origin,
-            })
-            .collect(),
-        encryption: report.encryption,
-        control_plane: control_plane_status(&report.evaluation.control_plane),
-        unknown_kinds: report.unknown_kinds,
-        errors: report
-            .errors
-            .iter()
-            .map(|e| JsonError {
-                file: &e.file,
-                line: e.line,
-                message: &e.message,
-            })
-            .collect(),
-    };
-    super::write_pretty(out, &doc)
+                expires: spec.map(|s| s.expires.to_string()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let exceptions: Vec<JsonException<'_>> = report
+        .exceptions
+        .iter()
+        .map(|j| JsonException {
+            kind: j.exception.kind(),
+            name: &j.exception.name,
+            namespace: j.exception.namespace.as_deref(),
+            state: j.standing(),
+            invalid: match &j.state {
+                State::Invalid(why) => Some(why),
+                _ => None,
+            },
+            matched: j.matched,
+            owner: &j.exception.spec.owner,
+            reason: &j.exception.spec.reason,
+            expires: j.exception.spec.expires.to_string(),
+            ticket: j.exception.spec.ticket.as_deref(),
+            source: &j.origin,
+        })
+        .collect();
+    let errors: Vec<JsonError<'_>> = report
+        .errors
+        .iter()
+        .map(|e| JsonError {
+            file: &e.file,
+            line: e.line,
+            message: &e.message,
+        })
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut doc = pretty::Object::start(out)?;
+    doc.field("rampartVersion", env!("CARGO_PKG_VERSION"))?;
+    doc.field("score", &report.evaluation.score)?;
+    doc.field("summary", &report.evaluation.summary)?;
+    doc.field("scanned", &report.inventory.counts())?;
+    doc.array("findings", &findings, threads)?;
+    doc.array("excepted", &excepted, threads)?;
+    doc.field("exceptions", &exceptions)?;
+    doc.field("encryption", report.encryption)?;
+    doc.field(
+        "controlPlane",
+        &control_plane_status(&report.evaluation.control_plane),
+    )?;
+    doc.field("unknownKinds", report.unknown_kinds)?;
+    doc.field("errors", &errors)?;
+    doc.finish()?;
+    Ok(())
 }

@@ -18,6 +18,7 @@ fn write_pretty<W: Write, T: serde::Serialize>(out: &mut W, doc: &T) -> anyhow::
 pub mod github;
 pub mod json;
 pub mod junit;
+pub mod pretty;
 pub mod sarif;
 pub mod table;
 
