@@ -132,18 +132,24 @@ impl Evaluation {
 
     /// Sorts what [`Evaluation::gather`] added, drops repeats, and sums it up.
     pub(crate) fn finish(&mut self) {
-        self.findings
-            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.sort();
         self.findings
             .dedup_by(|a, b| a.fingerprint == b.fingerprint && a.rule_id() == b.rule_id());
-        self.excepted
-            .sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
         self.excepted.dedup_by(|a, b| {
             a.finding.fingerprint == b.finding.fingerprint
                 && a.finding.rule_id() == b.finding.rule_id()
         });
         self.summary = Summary::of(&self.findings);
         self.score = score::score(&self.findings);
+    }
+
+    /// Puts the findings in report order ([`Finding::sort_key`]). Sorting runs already in
+    /// that order one after the other is a merge: threads sort what they gathered.
+    pub(crate) fn sort(&mut self) {
+        self.findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.excepted
+            .sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
     }
 
     /// Replaces what this evaluation says about `scope` with `fresh`, an evaluation of

@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! parts: the cluster-scoped part, then PART namespaces at a time
-//! each thread: takes the next part -> gathers its findings (unsorted)
-//! all threads' findings -> sorted once -> the evaluation a single thread gives
+//! each thread: takes the next part -> gathers its findings -> sorts them
+//! all threads' findings -> merged in order -> the evaluation a single thread gives
 //! ```
 //! The parts are the operator's full pass's (each finding belongs to the scope of the
 //! object it names), and the analyses both threads read (effective permissions, the
@@ -43,6 +43,7 @@ pub fn evaluate_parallel(
                         cluster |= scope.covers(None);
                         eval.gather(inventory, &derived, settings, scope, rules);
                     }
+                    eval.sort();
                     (eval, cluster)
                 })
             })
@@ -53,6 +54,12 @@ pub fn evaluate_parallel(
             .collect()
     });
     let mut eval = Evaluation::default();
+    // One allocation of the final size: growing by doubling would copy the findings and
+    // hold both copies for a moment, at a large cluster's peak.
+    eval.findings
+        .reserve_exact(gathered.iter().map(|(e, _)| e.findings.len()).sum());
+    eval.excepted
+        .reserve_exact(gathered.iter().map(|(e, _)| e.excepted.len()).sum());
     for (mut part, cluster) in gathered {
         eval.findings.append(&mut part.findings);
         eval.excepted.append(&mut part.excepted);
