@@ -19,11 +19,12 @@ mod source;
 use clap::Parser;
 use std::process::ExitCode;
 
-// The operator's memory follows what it holds: jemalloc, with one arena and freed pages
-// handed back within a second by its background thread (`.cargo/config.toml`), left the
-// least memory resident after each pass of the allocators measured with
-// `scripts/bench-scale` (glibc kept every pass's peak; mimalloc about a quarter more than
-// jemalloc; docs/performance.md).
+// The operator's memory follows what it holds: jemalloc, with one arena and a background
+// thread that hands freed pages back over a second (`.cargo/config.toml`) — once its decay
+// clock runs, which it does as the process allocates; after each pass the operator asks
+// for them at once (`memory::settle`). Of the allocators measured with
+// `scripts/bench-scale` it left the least memory resident after each pass (glibc kept
+// every pass's peak; mimalloc about a quarter more than jemalloc; docs/performance.md).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -5,9 +5,11 @@
 //! each thread: takes the next part -> gathers its findings -> sorts them
 //! all threads' findings -> merged in order -> the evaluation a single thread gives
 //! ```
-//! The parts are the operator's full pass's (each finding belongs to the scope of the
-//! object it names), and the analyses both threads read (effective permissions, the
-//! escalation graph) are built once, by whichever thread asks first.
+//! The parts are cut as the operator's full pass cuts them (with smaller parts here): a
+//! finding belongs to the part of the namespace of the object it names, or to the
+//! cluster-scoped part when its rule judges the whole cluster, so the parts' findings add
+//! up to the whole. The analyses every thread reads (effective permissions, the escalation
+//! graph) are built once, by whichever thread asks first.
 
 use crate::analysis::derived::Derived;
 use crate::engine::evaluate::Evaluation;

@@ -509,6 +509,12 @@ mod tests {
                 .to_owned(),
             "apiVersion: v1\nkind: Pod\nmetadata: {namespace: a}\n".to_owned(),
             "apiVersion: v1\nkind: Pod\nmetadata: {name: \"\", namespace: a}\n".to_owned(),
+            // Lines that read as `kind:` and `apiVersion:` but sit inside a flow mapping or
+            // a quoted string: the document itself names no kind, or no version.
+            "apiVersion: v1\nmetadata: {name: x, namespace: a, labels: {\nkind: Pod\n}}\n"
+                .to_owned(),
+            "kind: Secret\nmetadata: {name: s, namespace: a}\nnote: \"\napiVersion: v1\n\"\n"
+                .to_owned(),
         ];
         for text in &documents {
             let (kind, version) = head(text).expect("plain kind and apiVersion");
@@ -539,6 +545,21 @@ mod tests {
             described(&typed),
             described(&parse_documents("p.yaml", text, false))
         );
+    }
+
+    #[test]
+    fn typed_decoding_skips_the_values_of_fields_no_rule_reads() {
+        // A tag the value tree has no JSON for, in a field the engine does not read: the
+        // value tree refused the document, the typed way skips the value unread.
+        let text = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: s, namespace: a}\nextra: !Custom x\n";
+        let typed = parse("s.yaml", text);
+        assert_eq!(
+            (typed.objects.len(), typed.errors.len()),
+            (1, 0),
+            "{typed:?}"
+        );
+        let tree = parse_documents("s.yaml", text, false);
+        assert_eq!((tree.objects.len(), tree.errors.len()), (0, 1), "{tree:?}");
     }
 
     #[test]

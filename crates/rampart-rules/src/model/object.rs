@@ -8,7 +8,7 @@ use crate::model::kinds::{
     self, API_SERVER_METRICS, API_SERVER_PROBE, ENCRYPTION_CONFIGURATION, group_of,
 };
 use crate::model::meta::{Meta, Metadata};
-use crate::model::yaml_as_json::AsJson;
+use crate::model::yaml_as_json::{Head, decode_document};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
 
@@ -138,12 +138,13 @@ macro_rules! objects {
         /// Decodes one YAML document of a Kubernetes kind the table lists straight into its
         /// type, read through JSON's types as [`decode`] reads it; `None` when the text
         /// does not decode as that kind, which [`decode`] then explains.
-        fn decode_kubernetes_yaml(kind: &str, text: &str) -> Option<Object> {
-            let yaml = || AsJson(serde_yaml_ng::Deserializer::from_str(text));
+        fn decode_kubernetes_yaml(kind: &str, text: &str) -> Option<(Object, Head)> {
+            let yaml = || serde_yaml_ng::Deserializer::from_str(text);
             Some(match kind {
-                $(stringify!($variant) => <$api as serde::Deserialize>::deserialize(yaml())
-                    .ok()?
-                    .into(),)*
+                $(stringify!($variant) => {
+                    let (api, head) = decode_document::<$api, _>(yaml()).ok()?;
+                    (api.into(), head)
+                })*
                 _ => return None,
             })
         }
@@ -266,9 +267,13 @@ pub fn decode_yaml(kind: &str, api_version: &str, text: &str) -> Option<Object> 
     {
         return None;
     }
-    let object = decode_kubernetes_yaml(kind, text)?;
+    let (object, head) = decode_kubernetes_yaml(kind, text)?;
+    // The kind and version the text showed must be the document's own, once each.
+    let own = head.kind.as_deref() == Some(kind)
+        && head.api_version.as_deref() == Some(api_version)
+        && !head.repeated;
     let named = object.metadata().is_some_and(|m| !m.name().is_empty());
-    named.then_some(object)
+    (own && named).then_some(object)
 }
 
 /// The reference findings name an object by; an EncryptionConfiguration has none (its

@@ -5,13 +5,16 @@
 //! the JSON in between makes `123` a number, which a string field refuses. Manifests used
 //! to go through a JSON value tree for that reason, which cost a third of a scan's
 //! parsing. This wrapper asks the YAML deserializer for "anything" wherever the target
-//! asks for a type, and hands the target what the JSON value would have held, so typed
-//! decoding accepts and refuses the same documents without the tree. Map keys stay
-//! strings, as JSON's object keys are.
+//! asks for a type, and hands the target what the JSON value would have held, so every
+//! field the engine reads is accepted or refused as before, without the tree. Map keys
+//! stay strings, as JSON's object keys are. The values of fields no rule reads (and a
+//! Secret's data) are skipped unread: a YAML tag or binary value there, for which the
+//! tree had no JSON, no longer makes the document an error.
 
 use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
 };
+use std::cell::RefCell;
 use std::fmt;
 
 /// A deserializer that reads through JSON's types (see the module's documentation).
@@ -294,5 +297,223 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Variant<A> {
         visitor: V,
     ) -> Result<V::Value, A::Error> {
         self.0.struct_variant(fields, Visit(visitor))
+    }
+}
+
+/// The top-level `kind` and `apiVersion` a document held, as read while decoding it: a
+/// `kind:` line found in the text may sit inside a flow mapping or a quoted string, and a
+/// type may not check its kind at all (a Secret's document does not).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Head {
+    pub kind: Option<String>,
+    pub api_version: Option<String>,
+    /// Either key came more than once.
+    pub repeated: bool,
+}
+
+/// Decodes a whole document into `T` as [`AsJson`] does, and says what its top level held
+/// under `kind` and `apiVersion`.
+pub fn decode_document<'de, T, D>(de: D) -> Result<(T, Head), D::Error>
+where
+    T: de::Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    let head = RefCell::new(Head::default());
+    let value = T::deserialize(Top { de, head: &head })?;
+    Ok((value, head.into_inner()))
+}
+
+/// Which of the two keys a top-level entry is under.
+#[derive(Clone, Copy)]
+enum HeadKey {
+    Kind,
+    ApiVersion,
+}
+
+/// The document itself: a mapping, whose entries are read as [`AsJson`] reads them.
+struct Top<'h, D> {
+    de: D,
+    head: &'h RefCell<Head>,
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Top<'_, D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.de.deserialize_any(TopVisit {
+            visitor,
+            head: self.head,
+        })
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
+    }
+}
+
+/// The target's visitor at the top, which takes a mapping and nothing else.
+struct TopVisit<'h, V> {
+    visitor: V,
+    head: &'h RefCell<Head>,
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for TopVisit<'_, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.visitor.expecting(f)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.visitor.visit_map(TopMap {
+            map,
+            head: self.head,
+            pending: None,
+        })
+    }
+}
+
+/// The document's entries: the values under `kind` and `apiVersion` are read as strings,
+/// noted, and handed on to the target as those strings.
+struct TopMap<'h, A> {
+    map: A,
+    head: &'h RefCell<Head>,
+    pending: Option<HeadKey>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for TopMap<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        self.pending = None;
+        self.map.next_key_seed(KeySeed {
+            seed,
+            pending: &mut self.pending,
+        })
+    }
+
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
+        let Some(key) = self.pending.take() else {
+            return self.map.next_value_seed(Seed(seed));
+        };
+        let text: String = self.map.next_value_seed(Seed(std::marker::PhantomData))?;
+        let mut head = self.head.borrow_mut();
+        let slot = match key {
+            HeadKey::Kind => &mut head.kind,
+            HeadKey::ApiVersion => &mut head.api_version,
+        };
+        if slot.replace(text.clone()).is_some() {
+            head.repeated = true;
+        }
+        drop(head);
+        seed.deserialize(de::value::StringDeserializer::new(text))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.map.size_hint()
+    }
+}
+
+/// A top-level key, noted on its way to the target.
+struct KeySeed<'p, S> {
+    seed: S,
+    pending: &'p mut Option<HeadKey>,
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'_, S> {
+    type Value = S::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<S::Value, D::Error> {
+        self.seed.deserialize(KeySpy {
+            de,
+            pending: self.pending,
+        })
+    }
+}
+
+struct KeySpy<'p, D> {
+    de: D,
+    pending: &'p mut Option<HeadKey>,
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeySpy<'_, D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.de.deserialize_any(KeyVisit {
+            visitor,
+            pending: self.pending,
+        })
+    }
+
+    // A key, which JSON holds as a string.
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.de.deserialize_identifier(KeyVisit {
+            visitor,
+            pending: self.pending,
+        })
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.de.deserialize_str(KeyVisit {
+            visitor,
+            pending: self.pending,
+        })
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.de.deserialize_string(KeyVisit {
+            visitor,
+            pending: self.pending,
+        })
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        ignored_any
+    }
+}
+
+struct KeyVisit<'p, V> {
+    visitor: V,
+    pending: &'p mut Option<HeadKey>,
+}
+
+impl<V> KeyVisit<'_, V> {
+    fn note(&mut self, key: &str) {
+        *self.pending = match key {
+            "kind" => Some(HeadKey::Kind),
+            "apiVersion" => Some(HeadKey::ApiVersion),
+            _ => None,
+        };
+    }
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisit<'_, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.visitor.expecting(f)
+    }
+
+    fn visit_str<E: de::Error>(mut self, v: &str) -> Result<V::Value, E> {
+        self.note(v);
+        self.visitor.visit_str(v)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(mut self, v: &'de str) -> Result<V::Value, E> {
+        self.note(v);
+        self.visitor.visit_borrowed_str(v)
+    }
+
+    fn visit_string<E: de::Error>(mut self, v: String) -> Result<V::Value, E> {
+        self.note(&v);
+        self.visitor.visit_string(v)
     }
 }

@@ -3,8 +3,8 @@
 //!
 //! A large cluster's JSON report holds a quarter of a million findings: rendering them on
 //! one core was a sixth of a scan's time while the other cores idled. The object is
-//! written field by field, and an array's items a few thousand at a time, each batch split
-//! between threads and written in order, so no more than a few batches are ever held.
+//! written field by field, and an array's items a few thousand at a time per thread, on
+//! at most four threads, and written in order, so no more than four batches are held.
 
 use serde::Serialize;
 use serde_json::ser::Formatter;
@@ -12,6 +12,10 @@ use std::io::{self, Write};
 
 /// Items one thread renders at a time.
 const BATCH: usize = 2048;
+
+/// Most threads that render at once: each holds a rendered batch (some 2.5 MB of a large
+/// cluster's findings) until it is written, and the writer's disk is no faster for more.
+const MOST_THREADS: usize = 4;
 
 /// A top-level JSON object being written.
 pub struct Object<W: Write> {
@@ -38,7 +42,8 @@ impl<W: Write> Object<W> {
         write_value(&mut self.out, value, 1)
     }
 
-    /// An array field whose items are rendered `BATCH` at a time on `threads` threads.
+    /// An array field whose items are rendered `BATCH` at a time on `threads` threads
+    /// (at most [`MOST_THREADS`]).
     pub fn array<T: Serialize + Sync>(
         &mut self,
         key: &str,
@@ -51,7 +56,7 @@ impl<W: Write> Object<W> {
         }
         self.out.write_all(b"[")?;
         let mut first = true;
-        for round in items.chunks(BATCH * threads.max(1)) {
+        for round in items.chunks(BATCH * threads.clamp(1, MOST_THREADS)) {
             let rendered: Vec<io::Result<Vec<u8>>> = std::thread::scope(|s| {
                 let handles: Vec<_> = round
                     .chunks(BATCH)

@@ -92,8 +92,12 @@ const ANONYMOUS_MITRE: Reference = mitre("T1078.001", "Valid Accounts: Default A
 
 /// The anonymous-access verdict when the probe decided it and the cluster is in scope.
 fn probed_anonymous<'a>(ctx: &'a Context<'_>) -> Option<&'a Verdict> {
+    // Judged only when the cluster is in scope: the verdicts walk every Node.
+    if !ctx.cluster_in_scope() {
+        return None;
+    }
     let verdict = &ctx.control_plane().anonymous;
-    (ctx.cluster_in_scope() && verdict.evidence == Evidence::Probe).then_some(verdict)
+    (verdict.evidence == Evidence::Probe).then_some(verdict)
 }
 
 /// The version rules' reference: keeping up with releases.
