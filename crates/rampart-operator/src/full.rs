@@ -14,7 +14,6 @@
 use crate::held::Held;
 use crate::report::{Book, Builder, Built, Inputs, Rebuild};
 use rampart_rules::{Derived, Inventory, Scope, Settings, evaluate_scope, registry};
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 /// How many namespaces a full pass evaluates and builds at a time: enough that the rules'
@@ -46,10 +45,7 @@ pub fn evaluate_and_build(
     let rules = registry::rules();
     let filter = template.filter;
     let started = Instant::now();
-    let cluster_part = Scope::Only {
-        namespaces: BTreeSet::new(),
-        cluster: true,
-    };
+    let cluster_part = Scope::cluster_part();
     let mut held = Held::new(
         evaluate_scope(inventory, derived, settings, &cluster_part, rules),
         filter,
@@ -62,10 +58,7 @@ pub fn evaluate_and_build(
     // finding must land in a part.
     let namespaces: Vec<&str> = inventory.namespace_names().collect();
     for names in namespaces.chunks(part.max(1)) {
-        let scope = Scope::Only {
-            namespaces: names.iter().map(|ns| (*ns).to_owned()).collect(),
-            cluster: false,
-        };
+        let scope = Scope::namespaces_only(names.iter().copied());
         let t = Instant::now();
         let fresh = evaluate_scope(inventory, derived, settings, &scope, rules);
         held.replace(&scope, fresh, filter);

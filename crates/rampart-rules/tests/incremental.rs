@@ -12,31 +12,11 @@ use rampart_rules::{
 use rampart_testkit::{Rng, yaml};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::Path;
-
-fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            yaml_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "yaml") {
-            out.push(p);
-        }
-    }
-}
 
 /// Every document of the fixtures and the demo that decodes to an object with a name.
 fn corpus() -> Vec<Value> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    yaml_files(&root.join("tests/fixtures"), &mut files);
-    yaml_files(&root.join("../rampart/demo"), &mut files);
-    files.sort();
     let mut docs = Vec::new();
-    for f in files {
+    for f in rampart_testkit::repo::manifest_corpus() {
         let text = std::fs::read_to_string(&f).expect("fixture is readable");
         docs.extend(
             yaml::documents(&text)

@@ -7,6 +7,31 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// Every `.yaml` file under the rule fixtures and the demo cluster, sorted: the manifests
+/// tests read as a corpus.
+///
+/// # Panics
+/// When a directory cannot be read, naming it.
+pub fn manifest_corpus() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|x| x == "yaml") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for dir in ["crates/rampart-rules/tests/fixtures", "crates/rampart/demo"] {
+        walk(&root().join(dir), &mut files);
+    }
+    files.sort();
+    files
+}
+
 /// The text of the file at `rel` from the repository root.
 ///
 /// # Panics

@@ -19,7 +19,7 @@ pub fn settle() {
         return;
     };
     for arena in 0..count {
-        let name = format!("arena.{arena}.dirty_decay_ms\0");
+        let name = decay_key(arena);
         let key = name.as_bytes().name();
         if let Ok(configured) = Access::<isize>::update(key, 0)
             && configured != 0
@@ -29,6 +29,11 @@ pub fn settle() {
             warn!(arena, error = %e, "could not restore the allocator's decay time");
         }
     }
+}
+
+/// The control that holds an arena's decay time, as jemalloc names it.
+fn decay_key(arena: u32) -> String {
+    format!("arena.{arena}.dirty_decay_ms\0")
 }
 
 #[cfg(test)]
@@ -43,12 +48,12 @@ mod tests {
     }
 
     fn decay_ms(arena: u32) -> isize {
-        let name = format!("arena.{arena}.dirty_decay_ms\0");
+        let name = decay_key(arena);
         Access::<isize>::read(name.as_bytes().name()).expect("dirty_decay_ms")
     }
 
     fn set_decay_ms(arena: u32, ms: isize) {
-        let name = format!("arena.{arena}.dirty_decay_ms\0");
+        let name = decay_key(arena);
         Access::<isize>::write(name.as_bytes().name(), ms).expect("set dirty_decay_ms");
     }
 

@@ -17,7 +17,6 @@ use crate::engine::rule::Rule;
 use crate::engine::settings::Settings;
 use crate::inventory::Inventory;
 use crate::model::scope::Scope;
-use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Namespaces per part: small enough that the threads finish together, large enough
@@ -79,15 +78,12 @@ pub fn evaluate_parallel(
 /// The cluster-scoped part first (it builds the escalation graph, the longest single
 /// step), then every namespace that holds objects, a part at a time.
 fn parts(inventory: &Inventory) -> Vec<Scope> {
-    let cluster = Scope::Only {
-        namespaces: BTreeSet::new(),
-        cluster: true,
-    };
     let names: Vec<&str> = inventory.namespace_names().collect();
-    std::iter::once(cluster)
-        .chain(names.chunks(PART).map(|names| Scope::Only {
-            namespaces: names.iter().map(|ns| (*ns).to_owned()).collect(),
-            cluster: false,
-        }))
+    std::iter::once(Scope::cluster_part())
+        .chain(
+            names
+                .chunks(PART)
+                .map(|names| Scope::namespaces_only(names.iter().copied())),
+        )
         .collect()
 }

@@ -447,28 +447,10 @@ mod tests {
         )
     }
 
-    fn yaml_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir)
-            .expect("a fixture directory")
-            .flatten()
-        {
-            let path = entry.path();
-            if path.is_dir() {
-                yaml_files(&path, out);
-            } else if path.extension().is_some_and(|x| x == "yaml") {
-                out.push(path);
-            }
-        }
-    }
-
     #[test]
     fn typed_decoding_gives_what_the_value_tree_gives_for_every_fixture() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
-        yaml_files(&root.join("tests/fixtures"), &mut files);
-        yaml_files(&root.join("../rampart/demo"), &mut files);
         let mut typed = 0;
-        for file in &files {
+        for file in &rampart_testkit::repo::manifest_corpus() {
             let text = std::fs::read_to_string(file).expect("a readable fixture");
             let name = file.display().to_string();
             assert_eq!(

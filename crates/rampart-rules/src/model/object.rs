@@ -5,7 +5,7 @@ use crate::model::apiserver_probe::ApiServerProbe;
 use crate::model::encryption_config::{EncryptionConfigError, EncryptionConfiguration};
 use crate::model::identity::ObjectRef;
 use crate::model::kinds::{
-    self, API_SERVER_METRICS, API_SERVER_PROBE, ENCRYPTION_CONFIGURATION, group_of,
+    self, API_SERVER_METRICS, API_SERVER_PROBE, ENCRYPTION_CONFIGURATION, KindInfo, group_of,
 };
 use crate::model::meta::{Meta, Metadata};
 use crate::model::yaml_as_json::{Head, decode_document};
@@ -194,6 +194,12 @@ fn typed<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// The table's entry for a kind written with this `apiVersion`: a kind served from another
+/// group is a different kind that shares a name.
+fn known_kind(kind: &str, api_version: &str) -> Option<&'static KindInfo> {
+    kinds::info(kind).filter(|k| group_of(k.api_version) == group_of(api_version))
+}
+
 /// Decodes one (non-list) document. `kind` and `apiVersion` decide the type.
 pub fn decode(value: serde_json::Value) -> Result<Decoded, DecodeError> {
     let kind = value
@@ -206,9 +212,7 @@ pub fn decode(value: serde_json::Value) -> Result<Decoded, DecodeError> {
         .and_then(|k| k.as_str())
         .ok_or_else(|| DecodeError::MissingApiVersion { kind: kind.clone() })?
         .to_owned();
-    // A kind served from another group is a different kind that shares a name.
-    let group = group_of(&api_version);
-    let Some(info) = kinds::info(&kind).filter(|k| group_of(k.api_version) == group) else {
+    let Some(info) = known_kind(&kind, &api_version) else {
         return Ok(Decoded::Unknown { kind });
     };
     // Evidence that is not a Kubernetes object has a shape of its own.
@@ -256,7 +260,7 @@ pub fn decode(value: serde_json::Value) -> Result<Decoded, DecodeError> {
 /// document, and `None` for anything else (another kind, a schema mismatch, no name,
 /// malformed YAML), for [`decode`] to decode or explain.
 pub fn decode_yaml(kind: &str, api_version: &str, text: &str) -> Option<Object> {
-    let info = kinds::info(kind).filter(|k| group_of(k.api_version) == group_of(api_version))?;
+    let info = known_kind(kind, api_version)?;
     // Evidence that is not a Kubernetes object has shapes of its own.
     if [
         ENCRYPTION_CONFIGURATION,

@@ -27,6 +27,23 @@ impl Scope {
 }
 
 impl Scope {
+    /// The cluster-scoped part alone: what a full evaluation judges before any namespace.
+    pub fn cluster_part() -> Scope {
+        Scope::Only {
+            namespaces: BTreeSet::new(),
+            cluster: true,
+        }
+    }
+
+    /// These namespaces alone, without the cluster-scoped part: one part of a full
+    /// evaluation taken a few namespaces at a time.
+    pub fn namespaces_only<'a>(names: impl IntoIterator<Item = &'a str>) -> Scope {
+        Scope::Only {
+            namespaces: names.into_iter().map(str::to_owned).collect(),
+            cluster: false,
+        }
+    }
+
     /// Adds the cluster-scoped part.
     pub fn include_cluster(&mut self) {
         if let Scope::Only { cluster, .. } = self {
