@@ -194,18 +194,25 @@ pub async fn announce(
             by_rule,
         } => vec![summary_event(detected, resolved, &by_rule, min, instance)],
     };
-    let mut created = 0;
-    for event in events {
-        let ns = event.metadata.namespace.clone().unwrap_or_default();
-        match Api::<Event>::namespaced(client.clone(), &ns)
-            .create(&PostParams::default(), &event)
-            .await
-        {
-            Ok(_) => created += 1,
-            Err(e) => warn!(error = %e, reason = ?event.reason, "could not create event"),
+    // All at once: each is one round trip the pass would otherwise wait for in turn, and
+    // there are never more than MAX_EVENTS_PER_EVALUATION of them.
+    let created = futures::future::join_all(events.iter().map(|event| create(client, event)));
+    created.await.into_iter().filter(|done| *done).count()
+}
+
+/// Creates one event; whether it was created.
+async fn create(client: &Client, event: &Event) -> bool {
+    let ns = event.metadata.namespace.as_deref().unwrap_or_default();
+    match Api::<Event>::namespaced(client.clone(), ns)
+        .create(&PostParams::default(), event)
+        .await
+    {
+        Ok(_) => true,
+        Err(e) => {
+            warn!(error = %e, reason = ?event.reason, "could not create event");
+            false
         }
     }
-    created
 }
 
 #[cfg(test)]

@@ -310,6 +310,8 @@ struct Decided {
 struct Done {
     written: u64,
     announced: usize,
+    /// When the reports were written, before the events went out.
+    written_at: Instant,
 }
 
 struct Pipeline {
@@ -494,13 +496,14 @@ impl Pipeline {
                 exception_statuses = statuses,
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 // Where the time went: collecting, evaluating, building (with the
-                // metrics), writing.
+                // metrics), writing the reports, then the events and exception statuses.
                 steps_ms = %format_args!(
-                    "{}/{}/{}/{}",
+                    "{}/{}/{}/{}/{}",
                     (collected_at - started).as_millis(),
                     (evaluated_at - collected_at).as_millis(),
                     (built_at - evaluated_at).as_millis(),
-                    built_at.elapsed().as_millis()
+                    (done.written_at - built_at).as_millis(),
+                    done.written_at.elapsed().as_millis()
                 ),
                 "evaluated"
             );
@@ -807,6 +810,7 @@ impl Pipeline {
                         "reports refused by the API server; the others are written, these are tried again after a wait that doubles"
                     );
                 }
+                let written_at = Instant::now();
                 let transitions = Transitions::between(&applied.before, &built.reports);
                 metrics.record_transitions(&transitions);
                 metrics.record_writes(&built.reports, applied.written, applied.refused.len());
@@ -820,6 +824,7 @@ impl Pipeline {
                 Some(Done {
                     written: applied.written,
                     announced,
+                    written_at,
                 })
             }
             Err(e) => {

@@ -21,9 +21,10 @@
 mod synthetic;
 
 use anyhow::{Context as _, Result, bail};
+use futures::{StreamExt as _, TryStreamExt as _};
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::Api;
-use kube::api::{DeleteParams, ListParams};
+use kube::api::{DeleteParams, ListParams, WatchEvent, WatchParams};
 use rampart_crd::{ClusterPostureReport, PostureReport};
 use rampart_e2e::operator::{
     free_port, http_status, install, memory_kib, metric_sum_where, percentile, repo,
@@ -178,10 +179,12 @@ fn start_operator(
             &health.to_string(),
         ])
         .env("KUBECONFIG", kubeconfig)
-        // RAMPART_OPERATOR_LOG=info shows each pass's scope and what it built.
+        // Each pass's scope and steps are read back from the log (`one_namespace_passes`);
+        // RAMPART_OPERATOR_LOG=info shows everything else too.
         .env(
             "RUST_LOG",
-            std::env::var("RAMPART_OPERATOR_LOG").unwrap_or_else(|_| "warn".to_owned()),
+            std::env::var("RAMPART_OPERATOR_LOG")
+                .unwrap_or_else(|_| "warn,rampart_operator::run=info".to_owned()),
         )
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log)?)
@@ -220,29 +223,64 @@ async fn first_reports(
 }
 
 /// A namespace report's finding count.
-async fn total(reports: &Api<PostureReport>) -> Result<u32> {
-    let s = reports.get("posture").await?.spec.report.summary;
-    Ok(s.critical + s.high + s.medium + s.low + s.info)
+fn total(report: &PostureReport) -> u32 {
+    let s = &report.spec.report.summary;
+    s.critical + s.high + s.medium + s.low + s.info
 }
 
+/// Waits for the report's count to satisfy `want`, watching the report rather than polling
+/// it: reads every few milliseconds would load the API server whose write is being timed.
 async fn wait_total(reports: &Api<PostureReport>, want: impl Fn(u32) -> bool) -> Result<()> {
-    let started = Instant::now();
-    loop {
-        if want(total(reports).await?) {
-            return Ok(());
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            bail!("the report did not move within 60 s");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let current = reports.get("posture").await?;
+    if want(total(&current)) {
+        return Ok(());
     }
+    let version = current.metadata.resource_version.unwrap_or_default();
+    let params = WatchParams::default().fields("metadata.name=posture");
+    let mut events = reports.watch(&params, &version).await?.boxed();
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.try_next())
+            .await
+            .context("the report did not move within 60 s")??;
+        match event {
+            Some(WatchEvent::Added(r) | WatchEvent::Modified(r)) if want(total(&r)) => {
+                return Ok(());
+            }
+            Some(WatchEvent::Error(e)) => bail!("watching the report: {}", e.message),
+            Some(_) => {}
+            None => bail!("the watch of the report ended before it moved"),
+        }
+    }
+}
+
+/// The steps of the operator's passes whose scope was one namespace, from its log
+/// (`steps_ms=collect/evaluate/build/write/announce`, `elapsed_ms`): what a change confined
+/// to one namespace costs the operator, the API server's writes included.
+fn one_namespace_passes(log: &std::path::Path) -> Vec<[u64; 6]> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .filter(|l| l.contains(" evaluated ") && l.contains("scope=1 namespace(s)"))
+        .filter_map(|l| {
+            let field = |name: &str| {
+                let start = l.find(name)? + name.len();
+                l[start..].split_whitespace().next()
+            };
+            let mut steps = [0; 6];
+            steps[0] = field("elapsed_ms=")?.parse().ok()?;
+            for (slot, part) in steps[1..].iter_mut().zip(field("steps_ms=")?.split('/')) {
+                *slot = part.parse().ok()?;
+            }
+            Some(steps)
+        })
+        .collect()
 }
 
 /// Creates and deletes a privileged pod in `ns`, timing each change to its report.
 async fn latency(cluster: &Cluster, ns: &str) -> Result<Vec<Duration>> {
     let reports: Api<PostureReport> = Api::namespaced(cluster.client.clone(), ns);
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), ns);
-    let baseline = total(&reports).await?;
+    let baseline = total(&reports.get("posture").await?);
     let mut times = Vec::new();
     for round in 0..LATENCY_ROUNDS {
         let name = format!("bench-probe-{round}");
@@ -267,6 +305,38 @@ async fn latency(cluster: &Cluster, ns: &str) -> Result<Vec<Duration>> {
     }
     times.sort();
     Ok(times)
+}
+
+/// One table row per step of the one-namespace passes: p50, p99 and max in milliseconds.
+fn print_passes(passes: &[[u64; 6]], ns: &str) {
+    if passes.is_empty() {
+        println!(
+            "| one-namespace passes | none in the operator's log (RAMPART_OPERATOR_LOG hides `rampart_operator::run` at info?) |"
+        );
+        return;
+    }
+    let names = [
+        "whole pass",
+        "collect",
+        "evaluate",
+        "build (with metrics)",
+        "write the report (API server)",
+        "events and exception statuses (API server)",
+    ];
+    for (column, name) in names.iter().enumerate() {
+        let mut ms: Vec<Duration> = passes
+            .iter()
+            .map(|p| Duration::from_millis(p[column]))
+            .collect();
+        ms.sort();
+        println!(
+            "| {} passes for one change in {ns}: {name} | p50 {} ms, p99 {} ms, max {} ms |",
+            passes.len(),
+            percentile(&ms, 0.5).as_millis(),
+            percentile(&ms, 0.99).as_millis(),
+            ms.last().copied().unwrap_or_default().as_millis()
+        );
+    }
 }
 
 #[tokio::main]
@@ -345,9 +415,11 @@ async fn main() -> Result<()> {
         .sum();
 
     let probe = synthetic::namespace_name(sizes.namespaces / 2);
+    let passes_before = one_namespace_passes(&log).len();
     let times = latency(&cluster, &probe).await?;
     let (rss_end, hwm) = memory_kib(pid).unwrap_or_default();
     rampart_e2e::terminate(&mut child);
+    let passes = one_namespace_passes(&log).split_off(passes_before);
     sampler.task.abort();
     // The cluster's directory goes with it: keep the operator's log (with
     // `_RJEM_MALLOC_CONF=stats_print:true`, the allocator's statistics at exit) where asked.
@@ -403,6 +475,7 @@ async fn main() -> Result<()> {
         percentile(&times, 0.99).as_secs_f64(),
         times.last().copied().unwrap_or_default().as_secs_f64()
     );
+    print_passes(&passes, &probe);
 
     println!();
     println!(
