@@ -300,6 +300,9 @@ impl Writer {
     }
 
     async fn write(&mut self, client: &Client, reports: &Reports) -> Result<Applied, ApplyError> {
+        // Every write asks for the object's metadata back, not the whole report: the API
+        // server would encode what it was just sent, and the operator decode it, for
+        // nothing (a sixth of a write's time for a 30 KiB report on the scale bench).
         let params = PatchParams::apply(FIELD_MANAGER).force();
         let mut written = 0;
         let mut refused = Vec::new();
@@ -338,7 +341,7 @@ impl Writer {
         } else if changed {
             let body = cluster_body(reports, &hash);
             let api: Api<ClusterPostureReport> = Api::all(client.clone());
-            api.patch(CLUSTER_REPORT_NAME, &params, &Patch::Apply(&body))
+            api.patch_metadata(CLUSTER_REPORT_NAME, &params, &Patch::Apply(&body))
                 .await
                 .map_err(|source| ApplyError::Write {
                     name: CLUSTER_REPORT_NAME.to_owned(),
@@ -392,7 +395,7 @@ impl Writer {
         });
         let api: Api<PostureReport> = Api::namespaced(client.clone(), ns);
         match api
-            .patch(POSTURE_REPORT_NAME, params, &Patch::Apply(&body))
+            .patch_metadata(POSTURE_REPORT_NAME, params, &Patch::Apply(&body))
             .await
         {
             Ok(_) => {}

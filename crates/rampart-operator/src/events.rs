@@ -175,15 +175,9 @@ fn summary_event(
     }
 }
 
-/// Creates the events for the transitions at or above `min`; failures are logged, never
-/// fatal. Returns how many were created.
-pub async fn announce(
-    client: &Client,
-    transitions: &Transitions<'_>,
-    min: Severity,
-    instance: &str,
-) -> usize {
-    let events: Vec<Event> = match worth_announcing(transitions, min) {
+/// The events the transitions at or above `min` call for.
+pub fn chosen(transitions: &Transitions<'_>, min: Severity, instance: &str) -> Vec<Event> {
+    match worth_announcing(transitions, min) {
         Announcement::Each(chosen) => chosen
             .into_iter()
             .filter_map(|(n, detected)| event_for(&n, detected, instance))
@@ -193,10 +187,14 @@ pub async fn announce(
             resolved,
             by_rule,
         } => vec![summary_event(detected, resolved, &by_rule, min, instance)],
-    };
-    // All at once: each is one round trip the pass would otherwise wait for in turn, and
-    // there are never more than MAX_EVENTS_PER_EVALUATION of them.
-    let created = futures::future::join_all(events.iter().map(|event| create(client, event)));
+    }
+}
+
+/// Creates the events; failures are logged, never fatal. Returns how many were created.
+pub async fn create_all(client: Client, events: Vec<Event>) -> usize {
+    // All at once: each is one round trip, and there are never more than
+    // MAX_EVENTS_PER_EVALUATION of them.
+    let created = futures::future::join_all(events.iter().map(|event| create(&client, event)));
     created.await.into_iter().filter(|done| *done).count()
 }
 

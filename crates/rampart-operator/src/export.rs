@@ -125,13 +125,13 @@ impl Exporter {
         let sent = match namespace {
             Some(ns) => {
                 let api: Api<OpenReport> = Api::namespaced(client.clone(), ns);
-                api.patch(NAME, &params, &Patch::Apply(&body))
+                api.patch_metadata(NAME, &params, &Patch::Apply(&body))
                     .await
                     .map(drop)
             }
             None => {
                 let api: Api<OpenClusterReport> = Api::all(client.clone());
-                api.patch(NAME, &params, &Patch::Apply(&body))
+                api.patch_metadata(NAME, &params, &Patch::Apply(&body))
                     .await
                     .map(drop)
             }

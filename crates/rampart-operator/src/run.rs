@@ -13,6 +13,8 @@
 //!     evaluate                                        -> Evaluated  (findings, the scope evaluated)
 //!     build reports   (pure, report.rs)               -> Decided    (reports, posture, verdicts)
 //!     apply           [API: reports, then events]     -> what was written and announced
+//!                     (the events are sent in the background, the next pass waiting for
+//!                     them if they are still on their way)
 //!   wait for a change (watch events, resync, /metrics due, leadership, shutdown)
 //! ```
 //! Changes are batched by a short debounce, and only the namespaces they can affect are
@@ -331,6 +333,8 @@ struct Pipeline {
     scraper: Scraper,
     live: Live,
     next_resync: tokio::time::Instant,
+    /// The last pass's events, while they are being created.
+    announcing: Option<tokio::task::JoinHandle<usize>>,
 }
 
 impl Pipeline {
@@ -375,6 +379,7 @@ impl Pipeline {
             retry: Retry::default(),
             scraper: Scraper::new(config.apiserver_metrics_interval, config.anonymous.clone()),
             next_resync: tokio::time::Instant::now() + config.resync,
+            announcing: None,
             live,
             client,
             config,
@@ -496,7 +501,8 @@ impl Pipeline {
                 exception_statuses = statuses,
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 // Where the time went: collecting, evaluating, building (with the
-                // metrics), writing the reports, then the events and exception statuses.
+                // metrics), writing the reports, then the exception statuses (the events
+                // go out in the background).
                 steps_ms = %format_args!(
                     "{}/{}/{}/{}/{}",
                     (collected_at - started).as_millis(),
@@ -517,6 +523,20 @@ impl Pipeline {
             held: Some(evaluated.held),
             book,
         };
+    }
+
+    /// Sends a pass's events in the background: they announce what the reports already
+    /// say, and the pass need not wait for their round trips. The previous pass's events
+    /// are waited for first (long sent, normally), so they never pile up.
+    async fn announce(&mut self, chosen: Vec<k8s_openapi::api::events::v1::Event>) {
+        if let Some(previous) = self.announcing.take() {
+            // A panic in a task that only logs loses nothing but its events.
+            drop(previous.await);
+        }
+        if !chosen.is_empty() {
+            let sending = events::create_all(self.client.clone(), chosen);
+            self.announcing = Some(tokio::spawn(sending));
+        }
     }
 
     /// The posture metrics follow the evaluation even when the write fails: they say what
@@ -814,13 +834,13 @@ impl Pipeline {
                 let transitions = Transitions::between(&applied.before, &built.reports);
                 metrics.record_transitions(&transitions);
                 metrics.record_writes(&built.reports, applied.written, applied.refused.len());
-                let announced = events::announce(
-                    &self.client,
+                let chosen = events::chosen(
                     &transitions,
                     self.config.event_min_severity,
                     &self.config.instance,
-                )
-                .await;
+                );
+                let announced = chosen.len();
+                self.announce(chosen).await;
                 Some(Done {
                     written: applied.written,
                     announced,
@@ -872,6 +892,7 @@ impl Pipeline {
             }
             _ = shutdown.changed() => {
                 info!(writes = self.writer.writes, skipped = self.writer.skipped, "shutting down");
+                self.announce(Vec::new()).await;
                 return ControlFlow::Break(());
             }
         }
