@@ -134,6 +134,8 @@ pub struct Held {
     pub control_plane: ControlPlane,
     excepted_by: BTreeMap<Shared, u64>,
     excepted_series: BTreeMap<OpenSeries, u64>,
+    /// The sum of `excepted_series`, kept as groups come and go.
+    excepted_findings: u64,
 }
 
 /// What replacing a scope's groups changed.
@@ -146,6 +148,8 @@ pub struct Replaced {
     pub cluster: bool,
     /// Metric series whose counts changed, with their new counts (0: gone).
     pub series: BTreeMap<OpenSeries, u64>,
+    /// The same for excepted findings.
+    pub excepted_series: BTreeMap<OpenSeries, u64>,
 }
 
 fn fingerprints<'a>(
@@ -212,6 +216,7 @@ impl Held {
                 namespaces: self.groups.keys().flatten().cloned().collect(),
                 cluster: true,
                 series: self.series.clone(),
+                excepted_series: self.excepted_series.clone(),
             };
         };
         let mut by_scope: BTreeMap<GroupKey, (Vec<Finding>, Vec<Excepted>)> = namespaces
@@ -242,15 +247,17 @@ impl Held {
         let mut replaced = Replaced {
             namespaces: namespaces.clone(),
             cluster: *cluster,
-            series: BTreeMap::new(),
+            ..Replaced::default()
         };
         let mut touched: BTreeSet<OpenSeries> = BTreeSet::new();
+        let mut touched_excepted: BTreeSet<OpenSeries> = BTreeSet::new();
         for (key, (findings, excepted)) in by_scope {
             let group = Group::new(findings, excepted, filter);
             let old = self.groups.remove(&key);
             if let Some(old) = &old {
                 self.count(old, false);
                 touched.extend(old.series.keys().cloned());
+                touched_excepted.extend(old.excepted_series.keys().cloned());
             }
             if key.is_some() && !replaced.cluster {
                 let before = old
@@ -261,6 +268,7 @@ impl Held {
             }
             self.count(&group, true);
             touched.extend(group.series.keys().cloned());
+            touched_excepted.extend(group.excepted_series.keys().cloned());
             if !group.keys.is_empty() || !group.excepted_by.is_empty() {
                 self.groups.insert(key, group);
             }
@@ -271,6 +279,13 @@ impl Held {
                 self.series.remove(&s);
             }
             replaced.series.insert(s, n);
+        }
+        for s in touched_excepted {
+            let n = self.excepted_series.get(&s).copied().unwrap_or(0);
+            if n == 0 {
+                self.excepted_series.remove(&s);
+            }
+            replaced.excepted_series.insert(s, n);
         }
         replaced
     }
@@ -285,6 +300,12 @@ impl Held {
         self.summary.combine(&group.summary, add);
         tally(&mut self.series, &group.series, add);
         tally(&mut self.excepted_series, &group.excepted_series, add);
+        let excepted: u64 = group.excepted_series.values().sum();
+        if add {
+            self.excepted_findings += excepted;
+        } else {
+            self.excepted_findings = self.excepted_findings.saturating_sub(excepted);
+        }
         tally(&mut self.excepted_by, &group.excepted_by, add);
     }
 
@@ -300,7 +321,7 @@ impl Held {
 
     /// Excepted findings over what the cluster's posture covers.
     pub fn excepted_total(&self) -> u64 {
-        self.excepted_series.values().sum()
+        self.excepted_findings
     }
 
     /// The excepted findings a namespace's report lists, in report order: none once

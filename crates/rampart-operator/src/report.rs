@@ -123,6 +123,8 @@ pub struct Rebuild {
     pub cluster: bool,
     /// Metric series whose counts changed, with their new counts (0: gone).
     pub series: BTreeMap<OpenSeries, u64>,
+    /// The same for excepted findings.
+    pub excepted_series: BTreeMap<OpenSeries, u64>,
 }
 
 impl Rebuild {
@@ -144,6 +146,7 @@ impl Rebuild {
             namespaces,
             cluster: replaced.cluster || forgotten.contains(&cluster_key),
             series: replaced.series.clone(),
+            excepted_series: replaced.excepted_series.clone(),
         }
     }
 }
@@ -276,6 +279,8 @@ pub struct Posture {
     /// Those findings counted per rule, severity, category and namespace: every series
     /// when `all`, else the series that changed (0: gone).
     pub open: BTreeMap<OpenSeries, u64>,
+    /// Excepted findings counted the same way, every series or those that changed.
+    pub excepted: BTreeMap<OpenSeries, u64>,
     pub all: bool,
 }
 
@@ -813,10 +818,10 @@ impl Builder {
         book.share = share;
         book.could_not_evaluate = inputs.could_not_evaluate.to_vec();
         let score = score::of_summary(held.summary());
-        let series = if all {
-            held.series().clone()
+        let (series, excepted_series) = if all {
+            (held.series().clone(), held.excepted_series().clone())
         } else {
-            rebuild.series.clone()
+            (rebuild.series.clone(), rebuild.excepted_series.clone())
         };
         let kept = reported.len() - namespaces.len();
         book.namespaces = reported;
@@ -841,6 +846,7 @@ impl Builder {
             posture: Posture {
                 score,
                 open: series,
+                excepted: excepted_series,
                 all,
             },
         }

@@ -480,10 +480,9 @@ impl Pipeline {
         self.record(&decided);
         let mut judged = judgement.judged;
         excepting::count(&mut judged, evaluated.held.excepted_by());
-        self.config.metrics.record_exceptions(
-            &excepting::tally(&judged, moment),
-            evaluated.held.excepted_series(),
-        );
+        self.config
+            .metrics
+            .record_exceptions(&excepting::tally(&judged, moment));
         let built_at = Instant::now();
         // API: the reports whose content changed, then events.
         let applied = self.apply(&decided.built).await;

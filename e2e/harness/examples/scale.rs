@@ -22,10 +22,10 @@ mod synthetic;
 
 use anyhow::{Context as _, Result, bail};
 use futures::{StreamExt as _, TryStreamExt as _};
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
 use kube::Api;
-use kube::api::{DeleteParams, ListParams, WatchEvent, WatchParams};
-use rampart_crd::{ClusterPostureReport, PostureReport};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, WatchEvent, WatchParams};
+use rampart_crd::{ClusterPostureReport, POSTURE_REPORT_NAME, PostureReport};
 use rampart_e2e::operator::{
     free_port, http_status, install, memory_kib, metric_sum_where, percentile, repo,
 };
@@ -308,6 +308,87 @@ async fn latency(cluster: &Cluster, ns: &str) -> Result<Vec<Duration>> {
     Ok(times)
 }
 
+/// What one write costs the API server under this load, by how it is made: the probe
+/// namespace's report applied as the operator applies it (with the whole object or its
+/// metadata in the response), a merge patch of one annotation of the same report (what any
+/// write to an object that size costs at least), and a small ConfigMap applied (what any
+/// write costs). Each write changes something, so each is stored. The operator is stopped.
+async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, Vec<Duration>)>> {
+    const ROUNDS: usize = 20;
+    let reports: Api<PostureReport> = Api::namespaced(cluster.client.clone(), ns);
+    let maps: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), ns);
+    let report = reports.get(POSTURE_REPORT_NAME).await?.spec.report;
+    let apply = PatchParams::apply("rampart").force();
+    let applied = |i: usize| {
+        serde_json::json!({
+            "apiVersion": "rampart.dev/v1alpha1",
+            "kind": "PostureReport",
+            "metadata": {"name": POSTURE_REPORT_NAME, "namespace": ns,
+                         "annotations": {"rampart.dev/content-hash": format!("bench-{i}")}},
+            "report": &report,
+        })
+    };
+    let mut costs: Vec<(&'static str, Vec<Duration>)> = vec![
+        ("report applied, whole object back", Vec::new()),
+        (
+            "report applied, metadata back (the operator's way)",
+            Vec::new(),
+        ),
+        ("one annotation of the report merge-patched", Vec::new()),
+        ("a 1 KiB ConfigMap applied", Vec::new()),
+    ];
+    for round in 0..ROUNDS {
+        for (way, (_, times)) in costs.iter_mut().enumerate() {
+            let i = round * 4 + way;
+            let started = Instant::now();
+            match way {
+                0 => drop(
+                    reports
+                        .patch(POSTURE_REPORT_NAME, &apply, &Patch::Apply(applied(i)))
+                        .await?,
+                ),
+                1 => drop(
+                    reports
+                        .patch_metadata(POSTURE_REPORT_NAME, &apply, &Patch::Apply(applied(i)))
+                        .await?,
+                ),
+                2 => {
+                    let patch = serde_json::json!({"metadata": {"annotations": {"rampart.dev/content-hash": format!("bench-{i}")}}});
+                    drop(
+                        reports
+                            .patch_metadata(
+                                POSTURE_REPORT_NAME,
+                                &PatchParams::default(),
+                                &Patch::Merge(patch),
+                            )
+                            .await?,
+                    )
+                }
+                _ => {
+                    let map = serde_json::json!({
+                        "apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": {"name": "bench-write-probe", "namespace": ns},
+                        "data": {"value": format!("{i:01024}")},
+                    });
+                    drop(
+                        maps.patch_metadata(
+                            "bench-write-probe",
+                            &PatchParams::apply("rampart-bench").force(),
+                            &Patch::Apply(map),
+                        )
+                        .await?,
+                    )
+                }
+            }
+            times.push(started.elapsed());
+        }
+    }
+    for (_, times) in &mut costs {
+        times.sort();
+    }
+    Ok(costs)
+}
+
 /// One table row per step of the one-namespace passes that wrote that namespace's report
 /// alone (p50, p99 and max in milliseconds), and one for those that also wrote the
 /// ClusterPostureReport's totals (held back to one write per `TOTALS_INTERVAL`).
@@ -438,6 +519,11 @@ async fn main() -> Result<()> {
     let (rss_end, hwm) = memory_kib(pid).unwrap_or_default();
     rampart_e2e::terminate(&mut child);
     let passes = one_namespace_passes(&log).split_off(passes_before);
+    let report_bytes = reports
+        .iter()
+        .find(|r| r.metadata.namespace.as_deref() == Some(probe.as_str()))
+        .map_or(0, |r| serde_json::to_vec(r).map_or(0, |v| v.len()));
+    let writes = write_costs(&cluster, &probe).await?;
     sampler.task.abort();
     // The cluster's directory goes with it: keep the operator's log (with
     // `_RJEM_MALLOC_CONF=stats_print:true`, the allocator's statistics at exit) where asked.
@@ -494,6 +580,14 @@ async fn main() -> Result<()> {
         times.last().copied().unwrap_or_default().as_secs_f64()
     );
     print_passes(&passes, &probe);
+    for (how, times) in &writes {
+        println!(
+            "| one write in {probe} (report {:.0} KiB), operator stopped: {how} | p50 {:.1} ms, p90 {:.1} ms |",
+            report_bytes as f64 / 1024.0,
+            percentile(times, 0.5).as_secs_f64() * 1000.0,
+            percentile(times, 0.9).as_secs_f64() * 1000.0
+        );
+    }
 
     println!();
     println!(

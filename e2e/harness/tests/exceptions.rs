@@ -219,6 +219,16 @@ async fn an_exception_accepts_a_finding_in_its_namespace_until_it_expires() -> R
         detected_before,
         "accepting a finding detects nothing"
     );
+    // The accepted finding is counted in its own series, in its namespace only.
+    let excepted_in = |ns: &str| {
+        metric_sum_where(
+            operator.health,
+            "rampart_excepted_findings",
+            &format!("namespace=\"{ns}\",rule=\"POD003\""),
+        )
+    };
+    assert_eq!(excepted_in(&a.name)?, 1.0);
+    assert_eq!(excepted_in(&b.name)?, 0.0);
     // `rampart scan --cluster` reads the same exception and agrees.
     let scanned = scan_cluster(&kubeconfig)?;
     let excepted: Vec<(&str, &str)> = scanned["excepted"]
@@ -250,6 +260,11 @@ async fn an_exception_accepts_a_finding_in_its_namespace_until_it_expires() -> R
         expired.elapsed()
     );
     assert_eq!(detected()?, detected_before + 1.0);
+    assert_eq!(
+        excepted_in(&a.name)?,
+        0.0,
+        "an expired exception accepts nothing"
+    );
     wait_for("a second FindingDetected event", WAIT, || async {
         let reasons = pod_event_reasons(&cluster, &a.name, "cni-a").await?;
         Ok((reasons.last().map(String::as_str) == Some("FindingDetected")).then_some(reasons))

@@ -5,6 +5,7 @@
 use super::*;
 use crate::fixture::Fixture;
 use crate::report::{Book, Rebuild};
+use rampart_rules::exceptions::Exception;
 use rampart_rules::{Change, Derived, Inventory, Settings, decode, evaluate_scope, registry};
 use serde_json::json;
 
@@ -26,27 +27,47 @@ fn anonymous_binding() -> Change {
 
 /// Applies [`anonymous_binding`] as the operator does, and evaluates the scope it reaches.
 fn change(inventory: &mut Inventory, derived: &mut Derived) -> (Scope, rampart_rules::Evaluation) {
+    change_under(inventory, derived, &Settings::default())
+}
+
+fn change_under(
+    inventory: &mut Inventory,
+    derived: &mut Derived,
+    settings: &Settings,
+) -> (Scope, rampart_rules::Evaluation) {
     let scope = derived.apply(inventory, vec![anonymous_binding()]);
-    let fresh = evaluate_scope(
-        inventory,
-        derived,
-        &Settings::default(),
-        &scope,
-        registry::rules(),
-    );
+    let fresh = evaluate_scope(inventory, derived, settings, &scope, registry::rules());
     (scope, fresh)
 }
 
 fn full(inventory: &Inventory, filter: &NamespaceFilter) -> Held {
+    full_under(inventory, filter, &Settings::default())
+}
+
+fn full_under(inventory: &Inventory, filter: &NamespaceFilter, settings: &Settings) -> Held {
     let derived = Derived::default();
     let evaluation = evaluate_scope(
         inventory,
         &derived,
-        &Settings::default(),
+        settings,
         &Scope::All,
         registry::rules(),
     );
     Held::new(evaluation, filter)
+}
+
+/// An exception in force that accepts [`anonymous_binding`]'s finding.
+fn accepting_the_binding() -> Settings {
+    let value = json!({
+        "apiVersion": "rampart.dev/v1alpha1", "kind": "PostureException",
+        "metadata": {"name": "anon", "namespace": "shop"},
+        "spec": {"rules": ["RBAC015"], "resources": [{"kind": "RoleBinding", "name": "anon"}],
+                 "reason": "reviewed", "owner": "platform", "expires": "2030-01-01T00:00:00Z"}
+    });
+    Settings {
+        exceptions: vec![Exception::from_document(value).expect("the test exception")],
+        ..Settings::default()
+    }
 }
 
 #[test]
@@ -87,6 +108,35 @@ fn replacing_a_scope_leaves_what_a_full_evaluation_would() {
             .all(|(s, n)| replaced.series.contains_key(s) || expected.series().get(s) == Some(n)),
         "a series that changed was not handed on"
     );
+}
+
+#[test]
+fn excepted_findings_are_counted_by_series_as_a_full_evaluation_would_and_handed_on() {
+    let filter = NamespaceFilter::default();
+    let settings = accepting_the_binding();
+    let mut inventory = Inventory::from_manifest("t.yaml", CLUSTER).expect("reads");
+    let mut derived = Derived::default();
+    let mut held = full_under(&inventory, &filter, &settings);
+    assert_eq!(held.excepted_total(), 0);
+
+    let (scope, fresh) = change_under(&mut inventory, &mut derived, &settings);
+    let replaced = held.replace(&scope, fresh, &filter);
+    let expected = full_under(&inventory, &filter, &settings);
+
+    assert_eq!(held.excepted_series(), expected.excepted_series());
+    assert_eq!(held.excepted_total(), 1);
+    assert_eq!(expected.excepted_total(), 1);
+    // Accepted, so not open: no open series moved, the excepted one did.
+    assert!(
+        replaced.series.keys().all(|s| s.rule != "RBAC015"),
+        "{replaced:?}"
+    );
+    let moved: Vec<(&str, &str, u64)> = replaced
+        .excepted_series
+        .iter()
+        .map(|(s, n)| (s.rule, s.namespace.as_str(), *n))
+        .collect();
+    assert_eq!(moved, [("RBAC015", "shop", 1)]);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! follow the current evaluation; counters count what this process saw.
 
 use super::registry::{Current, Metrics};
-use super::series::Labels;
+use super::series::{Labels, Values};
 use super::specs::{self, CONTROL_PLANE_CHECKS, VERSION_COMPONENTS};
 use crate::apply::ApplyError;
 use crate::excepting::Tally;
@@ -17,6 +17,7 @@ use rampart_rules::control_plane::{
 use rampart_rules::encryption::{Evidence, State};
 use rampart_rules::{Severity, Shared};
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 const NO_LABELS: &[&str] = &[];
@@ -29,6 +30,26 @@ fn state_set(gauge: &IntGaugeVec, labels: &[&str], states: &[&str], current: &st
         all.push(state);
         if let Ok(g) = gauge.get_metric_with_label_values(&all) {
             g.set(i64::from(*state == current));
+        }
+    }
+}
+
+/// Sets the series a pass counted in a served map: every one when `all` (those not counted
+/// go), else only those that changed. A series whose findings all went is removed, not
+/// left at 0.
+fn update(values: &Mutex<Values>, counted: &BTreeMap<OpenSeries, u64>, all: bool) {
+    let Ok(mut values) = values.lock() else {
+        return;
+    };
+    if all {
+        values.clear();
+    }
+    for (series, n) in counted {
+        let labels = Labels::of(series);
+        if *n == 0 {
+            values.remove(&labels);
+        } else {
+            values.insert(labels, *n as f64);
         }
     }
 }
@@ -53,22 +74,8 @@ impl Metrics {
             return;
         };
         let current = &mut *current;
-        let Ok(mut findings) = self.findings.lock() else {
-            return;
-        };
-        if posture.all {
-            findings.clear();
-        }
-        for (series, n) in &posture.open {
-            let labels = Labels::of(series);
-            // A series whose findings all resolved is removed, not left at 0.
-            if *n == 0 {
-                findings.remove(&labels);
-            } else {
-                findings.insert(labels, *n as f64);
-            }
-        }
-        drop(findings);
+        update(&self.findings, &posture.open, posture.all);
+        update(&self.excepted, &posture.excepted, posture.all);
 
         if let Ok(g) = self.score.get_metric_with_label_values(NO_LABELS) {
             g.set(i64::from(posture.score));
@@ -284,11 +291,8 @@ impl Metrics {
         }
     }
 
-    /// A standby evaluates nothing: it drops what it reported as leader, so that only the
-    /// leader's findings raise alerts.
-    /// The exceptions as judged this pass, and the findings they accept: every series
-    /// set again (there are few; a change of one exception can move many).
-    pub fn record_exceptions(&self, tally: &Tally, excepted: &BTreeMap<OpenSeries, u64>) {
+    /// The exceptions as judged this pass, by state.
+    pub fn record_exceptions(&self, tally: &Tally) {
         for (state, n) in &tally.by_state {
             if let Ok(g) = self.exceptions.get_metric_with_label_values(&[state]) {
                 g.set(i64::try_from(*n).unwrap_or(i64::MAX));
@@ -296,33 +300,19 @@ impl Metrics {
         }
         self.exceptions_expiring
             .set(i64::try_from(tally.expiring_soon).unwrap_or(i64::MAX));
-        let mut sums: BTreeMap<Vec<&str>, u64> = BTreeMap::new();
-        for (series, n) in excepted {
-            let mut labels = vec![
-                series.rule,
-                series.severity.as_str(),
-                series.category.as_str(),
-            ];
-            if self.namespace_label {
-                labels.push(&series.namespace);
-            }
-            *sums.entry(labels).or_default() += n;
-        }
-        self.excepted.reset();
-        for (labels, n) in sums {
-            if let Ok(g) = self.excepted.get_metric_with_label_values(&labels) {
-                g.set(i64::try_from(n).unwrap_or(i64::MAX));
-            }
-        }
     }
 
+    /// A standby evaluates nothing: it drops what it reported as leader, so that only the
+    /// leader's findings raise alerts.
     pub fn clear_findings(&self) {
         if let Ok(mut findings) = self.findings.lock() {
             findings.clear();
         }
         self.namespace_score.reset();
         self.score.reset();
-        self.excepted.reset();
+        if let Ok(mut excepted) = self.excepted.lock() {
+            excepted.clear();
+        }
         if let Ok(mut last) = self.last_detected.lock() {
             last.clear();
         }

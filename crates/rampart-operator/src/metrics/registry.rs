@@ -73,7 +73,8 @@ pub struct Metrics {
     pub(super) admission: IntGaugeVec,
     pub(super) version_status: IntGaugeVec,
     pub(super) control_plane_info: IntGaugeVec,
-    pub(super) excepted: IntGaugeVec,
+    /// `rampart_excepted_findings`, by the labels of `rampart_findings`, served the same way.
+    pub(super) excepted: Arc<Mutex<Values>>,
     pub(super) exceptions: IntGaugeVec,
     pub(super) exceptions_expiring: IntGauge,
     pub(super) current: Mutex<Current>,
@@ -122,6 +123,7 @@ impl Metrics {
         };
         let findings = Arc::new(Mutex::new(Values::new()));
         let last_detected = Arc::new(Mutex::new(Values::new()));
+        let excepted = Arc::new(Mutex::new(Values::new()));
         register(
             &r,
             &FINDINGS,
@@ -140,6 +142,16 @@ impl Metrics {
                 LAST_DETECTED.help,
                 finding_labels,
                 last_detected.clone(),
+            ),
+        )?;
+        register(
+            &r,
+            &EXCEPTED,
+            SeriesGauge::new(
+                EXCEPTED.name,
+                EXCEPTED.help,
+                finding_labels,
+                excepted.clone(),
             ),
         )?;
         let m = Metrics {
@@ -201,11 +213,7 @@ impl Metrics {
             admission: int_gauges(&r, &ADMISSION)?,
             version_status: int_gauges(&r, &VERSION_STATUS)?,
             control_plane_info: int_gauges(&r, &CONTROL_PLANE_INFO)?,
-            excepted: register(
-                &r,
-                &EXCEPTED,
-                IntGaugeVec::new(opts(&EXCEPTED), finding_labels),
-            )?,
+            excepted,
             exceptions: int_gauges(&r, &EXCEPTIONS)?,
             exceptions_expiring: register(
                 &r,

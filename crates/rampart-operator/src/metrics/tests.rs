@@ -87,6 +87,24 @@ fn critical_in(m: &Metrics, ns: &str) -> Vec<f64> {
         .collect()
 }
 
+fn excepted_in_shop() -> OpenSeries {
+    OpenSeries {
+        rule: "POD003",
+        severity: Severity::Critical,
+        category: Category::Workload,
+        namespace: Shared::new("shop"),
+    }
+}
+
+/// A pass that counted `excepted` excepted findings per series: every series when `all`,
+/// else those that changed.
+fn record_excepted(m: &Metrics, excepted: BTreeMap<OpenSeries, u64>, all: bool) {
+    let mut built = built(&Fixture::default(), &[], &[("shop", false)]);
+    built.posture.excepted = excepted;
+    built.posture.all = all;
+    m.record_findings(&built.posture, &built.reports);
+}
+
 /// One active exception, expiring soon, that accepts one critical finding in `shop`; and
 /// one expired.
 fn record_one_exception(m: &Metrics) {
@@ -94,13 +112,9 @@ fn record_one_exception(m: &Metrics) {
         by_state: BTreeMap::from([("active", 1), ("stale", 0), ("expired", 1), ("invalid", 0)]),
         expiring_soon: 1,
     };
-    let series = OpenSeries {
-        rule: "POD003",
-        severity: Severity::Critical,
-        category: Category::Workload,
-        namespace: Shared::new("shop"),
-    };
-    m.record_exceptions(&tally, &BTreeMap::from([(series, 1)]));
+    m.record_exceptions(&tally);
+    // Incremental: the findings other tests recorded stay.
+    record_excepted(m, BTreeMap::from([(excepted_in_shop(), 1)]), false);
 }
 
 #[test]
@@ -124,8 +138,14 @@ fn exceptions_are_counted_by_state_and_their_findings_by_series() {
     assert_eq!(labels["rule"], "POD003");
     assert_eq!(labels["namespace"], "shop");
     assert_eq!(*n, 1.0);
-    // The next pass says none are excepted: the series goes.
-    m.record_exceptions(&Tally::default(), &BTreeMap::new());
+    // A pass that changed nothing there leaves it; one that counted none there removes it.
+    record_excepted(&m, BTreeMap::new(), false);
+    assert_eq!(series(&m, "rampart_excepted_findings").len(), 1);
+    record_excepted(&m, BTreeMap::from([(excepted_in_shop(), 0)]), false);
+    assert!(series(&m, "rampart_excepted_findings").is_empty());
+    // A full pass sets every series again: one it did not count goes.
+    record_one_exception(&m);
+    record_excepted(&m, BTreeMap::new(), true);
     assert!(series(&m, "rampart_excepted_findings").is_empty());
 }
 
