@@ -7,6 +7,7 @@ use crate::{cluster, demo, exceptions};
 use anyhow::{Context as _, Result};
 use rampart_rules::control_plane::{ApiServerProbe, Version};
 use rampart_rules::encryption::ApiServerMetrics;
+use rampart_rules::manifest::{Parsed, Placement};
 use rampart_rules::{Inventory, Object, Settings, evaluate_parallel, registry};
 use std::fs;
 use std::io::{IsTerminal, Write};
@@ -24,6 +25,16 @@ pub fn load_settings(path: Option<&std::path::Path>) -> Result<Settings> {
 
 pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
     // Read: files, stdin, the demo or a live cluster; problems are collected, not fatal.
+    // Each file's objects are placed and go into the inventory as soon as the files
+    // before it have, while later files are still being parsed.
+    let mut inventory = Inventory::new();
+    let mut placement = Placement::default();
+    let mut take = |part: &mut Parsed| {
+        placement.absorb(part.place(&args.namespace));
+        for (object, source) in part.objects.drain(..) {
+            inventory.insert(object, Some(source));
+        }
+    };
     let mut loaded = if args.demo || args.cluster {
         let mut l = Loaded::default();
         for (name, text) in demo::PARTS.iter().filter(|_| args.demo) {
@@ -31,7 +42,7 @@ pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
         }
         l
     } else {
-        input::load(&args.paths, args.max_file_size)?
+        input::load(&args.paths, args.max_file_size, &mut take)?
     };
     if let Some(path) = &args.encryption_config {
         let text = fs::read_to_string(path)
@@ -63,15 +74,18 @@ pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
     };
 
     // Build the inventory (the API server is read once, for --cluster) and evaluate.
+    // With --cluster no file was read: the inventory is the cluster's.
     let (mut inventory, declared) = if args.cluster {
         let read = cluster::read(kube, true)?;
         (read.inventory, read.exceptions)
     } else {
-        (Inventory::new(), Vec::new())
+        (inventory, Vec::new())
     };
+    // What the files did not hand over: the demo, the encryption configuration, and the
+    // exceptions (placing again what was placed changes nothing).
     let mut parsed = std::mem::take(&mut loaded.parsed);
-    let placement = parsed.place(&args.namespace);
-    for (object, source) in parsed.objects {
+    placement.absorb(parsed.place(&args.namespace));
+    for (object, source) in std::mem::take(&mut parsed.objects) {
         inventory.insert(object, Some(source));
     }
     for m in metrics {

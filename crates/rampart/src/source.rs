@@ -17,7 +17,7 @@ pub fn inventory(args: &SourceArgs, kube: &KubeArgs, max_file_size: u64) -> Resu
         }
         l
     } else {
-        input::load(&args.paths, max_file_size)?
+        input::load(&args.paths, max_file_size, &mut |_| {})?
     };
     // Where manifests name no namespace, kubectl's default applies.
     let placement = loaded.parsed.place(DEFAULT_NAMESPACE);

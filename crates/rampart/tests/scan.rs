@@ -443,6 +443,60 @@ fn objects_without_a_namespace_are_judged_where_kubectl_would_put_them() {
     );
 }
 
+/// A directory read on every core is placed as one stream: the objects of every file
+/// counted once, the ignored namespaces warned about in the files' order, and a later
+/// file's copy of an object replacing an earlier one's, as in one multi-document file.
+#[test]
+fn a_directory_of_namespace_less_files_is_placed_as_one_stream() {
+    let dir = TempDir::new("placed");
+    for i in 0..24 {
+        let mut text = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: web-{i:02}}}\nspec:\n  containers:\n  \
+             - name: app\n    image: registry.example/app:1\n    securityContext: {{privileged: true}}\n"
+        );
+        if i % 6 == 1 {
+            text.push_str(&format!(
+                "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n\
+                 metadata: {{name: reader-{i:02}, namespace: team}}\nrules: []\n"
+            ));
+        }
+        // The last file says again what the first said, without the privilege.
+        if i == 23 {
+            text.push_str(
+                "---\napiVersion: v1\nkind: Pod\nmetadata: {name: web-00}\nspec:\n  containers:\n  \
+                 - name: app\n    image: registry.example/app:1\n",
+            );
+        }
+        dir.write(&format!("f{i:02}.yaml"), text);
+    }
+    let out = rampart(&["scan", "--format", "json", "-n", "team", dir.path()]);
+    let err = stderr(&out);
+    assert!(err.contains("25 object(s) name no namespace"), "{err}");
+    let ignored: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("which is ignored"))
+        .filter_map(|l| l.split("ClusterRole ").nth(1)?.split(' ').next())
+        .collect();
+    assert_eq!(
+        ignored,
+        ["reader-01", "reader-07", "reader-13", "reader-19"]
+    );
+    let v = json(&out);
+    let mut privileged: Vec<String> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["ruleId"] == "POD003" && f["resource"]["namespace"] == "team")
+        .filter_map(|f| f["resource"]["name"].as_str().map(str::to_owned))
+        .collect();
+    privileged.sort();
+    let expected: Vec<String> = (1..24).map(|i| format!("web-{i:02}")).collect();
+    assert_eq!(
+        privileged, expected,
+        "web-00 was replaced by its later copy"
+    );
+}
+
 /// The demo's control plane (an ApiServerProbe, kube-apiserver pods, two Nodes) in the
 /// JSON report, in the ClusterPostureReport's shape, and in the table's two lines.
 #[test]

@@ -52,6 +52,14 @@ pub struct Placement {
     pub ignored: Vec<ManifestError>,
 }
 
+impl Placement {
+    /// Adds what placing another batch changed.
+    pub fn absorb(&mut self, other: Placement) {
+        self.defaulted += other.defaulted;
+        self.ignored.extend(other.ignored);
+    }
+}
+
 impl Parsed {
     /// Places the objects as `kubectl apply --namespace NAMESPACE` would: a namespaced
     /// object without `metadata.namespace` goes into `namespace`; a cluster-scoped object
