@@ -1,6 +1,7 @@
 //! Reading manifests: files, directories (recursively), stdin. A file that cannot be read
 //! is reported and skipped; the rest are still scanned.
 
+use crate::cores;
 use anyhow::{Context as _, Result, bail};
 use rampart_rules::manifest::{self, ManifestError, Parsed};
 use std::collections::BTreeMap;
@@ -111,7 +112,7 @@ fn read_file(loaded: &mut Loaded, path: &Path, max: u64) {
 /// hands what each yields to `take` in the files' order as soon as those before it are
 /// done: the caller's work on a file overlaps the parsing of the next ones.
 fn read_files(files: &[PathBuf], max: u64, take: &mut Take<'_>) -> Loaded {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cores::count();
     let next = AtomicUsize::new(0);
     let (sender, received) = mpsc::channel::<(usize, Loaded)>();
     std::thread::scope(|s| {
@@ -147,9 +148,7 @@ fn read_files(files: &[PathBuf], max: u64, take: &mut Take<'_>) -> Loaded {
                 due += 1;
             }
         }
-        for h in handles {
-            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-        }
+        handles.into_iter().for_each(cores::join);
         loaded
     })
 }

@@ -3,6 +3,7 @@
 mod access;
 mod cli;
 mod cluster;
+mod cores;
 mod demo;
 mod docs;
 mod examples;

@@ -3,7 +3,7 @@
 use crate::cli::{KubeArgs, ScanArgs, ScanFormat as Format};
 use crate::input::{self, Loaded};
 use crate::output::{self, Report};
-use crate::{cluster, demo, exceptions};
+use crate::{cluster, cores, demo, exceptions};
 use anyhow::{Context as _, Result};
 use rampart_rules::control_plane::{ApiServerProbe, Version};
 use rampart_rules::encryption::ApiServerMetrics;
@@ -106,8 +106,7 @@ pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
     let mut judged = exceptions::judge_all(&settings, read, declared, now);
     settings.exceptions = exceptions::in_force(&judged);
     // A scan has the machine to itself: the evaluation runs on every core.
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let evaluation = evaluate_parallel(&inventory, &settings, registry::rules(), workers);
+    let evaluation = evaluate_parallel(&inventory, &settings, registry::rules(), cores::count());
     exceptions::count_matches(&mut judged, &evaluation);
     let encryption = &evaluation.encryption;
 

@@ -102,7 +102,7 @@ pub fn write<W: Write>(report: &Report<'_>, out: &mut W) -> Result<()> {
             message: &e.message,
         })
         .collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = crate::cores::count();
     let mut doc = pretty::Object::start(out)?;
     doc.field("rampartVersion", env!("CARGO_PKG_VERSION"))?;
     doc.field("score", &report.evaluation.score)?;

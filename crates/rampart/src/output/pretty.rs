@@ -66,10 +66,7 @@ impl<W: Write> Object<W> {
                         s.spawn(move || render_items(batch, leading))
                     })
                     .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                    .collect()
+                handles.into_iter().map(crate::cores::join).collect()
             });
             first = false;
             for part in rendered {
