@@ -211,12 +211,14 @@ impl Held {
             cluster,
         } = scope
         else {
-            *self = Held::new(fresh, filter);
+            let old = std::mem::replace(self, Held::new(fresh, filter));
+            // Every series now, and at 0 those that went: the caller may update what it
+            // serves by difference.
             return Replaced {
                 namespaces: self.groups.keys().flatten().cloned().collect(),
                 cluster: true,
-                series: self.series.clone(),
-                excepted_series: self.excepted_series.clone(),
+                series: moved(&old.series, &self.series),
+                excepted_series: moved(&old.excepted_series, &self.excepted_series),
             };
         };
         let mut by_scope: BTreeMap<GroupKey, (Vec<Finding>, Vec<Excepted>)> = namespaces
@@ -426,6 +428,21 @@ impl Held {
 }
 
 /// Adds counts to totals, or takes them away; a total that reaches 0 goes.
+/// The series `now` holds, with those only `before` held at 0.
+fn moved(
+    before: &BTreeMap<OpenSeries, u64>,
+    now: &BTreeMap<OpenSeries, u64>,
+) -> BTreeMap<OpenSeries, u64> {
+    let gone = before
+        .keys()
+        .filter(|s| !now.contains_key(*s))
+        .map(|s| (s.clone(), 0));
+    now.iter()
+        .map(|(s, n)| (s.clone(), *n))
+        .chain(gone)
+        .collect()
+}
+
 fn tally<K: Ord + Clone>(totals: &mut BTreeMap<K, u64>, counts: &BTreeMap<K, u64>, add: bool) {
     for (k, n) in counts {
         let total = totals.entry(k.clone()).or_default();

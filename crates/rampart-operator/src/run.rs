@@ -311,10 +311,13 @@ struct Decided {
 /// What one successful apply did.
 struct Done {
     written: u64,
-    announced: usize,
+    events: usize,
     /// When the reports were written, before the events went out.
     written_at: Instant,
 }
+
+/// How long the loop waits for the last pass's events before it drops them.
+const EVENTS_WAIT: Duration = Duration::from_secs(10);
 
 struct Pipeline {
     client: Client,
@@ -421,6 +424,11 @@ impl Pipeline {
         &mut self,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<ControlFlow<()>, RunError> {
+        // A standby announces nothing more: events still on their way are dropped (the
+        // reports already say what they would have).
+        if let Some(sending) = self.announcing.take() {
+            sending.abort();
+        }
         // What was concluded as leader goes stale from here; the first pass as leader
         // evaluates everything with fresh caches, so holding them only costs memory.
         self.live.held = None;
@@ -496,12 +504,13 @@ impl Pipeline {
                     + usize::from(decided.built.reports.cluster_built),
                 scope = %describe(&evaluated.scope),
                 written = done.written,
-                announced = done.announced,
+                // Handed to a task that creates them after the pass.
+                events = done.events,
                 exception_statuses = statuses,
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 // Where the time went: collecting, evaluating, building (with the
-                // metrics), writing the reports, then the exception statuses (the events
-                // go out in the background).
+                // metrics), writing the reports, then what follows the write (counting the
+                // transitions, handing the events over, the exception statuses).
                 steps_ms = %format_args!(
                     "{}/{}/{}/{}/{}",
                     (collected_at - started).as_millis(),
@@ -528,13 +537,29 @@ impl Pipeline {
     /// say, and the pass need not wait for their round trips. The previous pass's events
     /// are waited for first (long sent, normally), so they never pile up.
     async fn announce(&mut self, chosen: Vec<k8s_openapi::api::events::v1::Event>) {
-        if let Some(previous) = self.announcing.take() {
-            // A panic in a task that only logs loses nothing but its events.
-            drop(previous.await);
-        }
+        self.finish_announcing().await;
         if !chosen.is_empty() {
             let sending = events::create_all(self.client.clone(), chosen);
             self.announcing = Some(tokio::spawn(sending));
+        }
+    }
+
+    /// Waits for the last pass's events, a while at most: the client sets no timeout on a
+    /// request, and an API server that never answers must not hold the loop or shutdown.
+    async fn finish_announcing(&mut self) {
+        let Some(mut sending) = self.announcing.take() else {
+            return;
+        };
+        // A panic in a task that only logs loses nothing but its events.
+        if tokio::time::timeout(EVENTS_WAIT, &mut sending)
+            .await
+            .is_err()
+        {
+            sending.abort();
+            warn!(
+                wait_s = EVENTS_WAIT.as_secs(),
+                "the last pass's events were not all created in time; left unannounced"
+            );
         }
     }
 
@@ -838,11 +863,11 @@ impl Pipeline {
                     self.config.event_min_severity,
                     &self.config.instance,
                 );
-                let announced = chosen.len();
+                let events = chosen.len();
                 self.announce(chosen).await;
                 Some(Done {
                     written: applied.written,
-                    announced,
+                    events,
                     written_at,
                 })
             }
@@ -891,7 +916,7 @@ impl Pipeline {
             }
             _ = shutdown.changed() => {
                 info!(writes = self.writer.writes, skipped = self.writer.skipped, "shutting down");
-                self.announce(Vec::new()).await;
+                self.finish_announcing().await;
                 return ControlFlow::Break(());
             }
         }

@@ -29,11 +29,13 @@ pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
     // before it have, while later files are still being parsed.
     let mut inventory = Inventory::new();
     let mut placement = Placement::default();
+    let mut placed_exceptions = Vec::new();
     let mut take = |part: &mut Parsed| {
         placement.absorb(part.place(&args.namespace));
         for (object, source) in part.objects.drain(..) {
             inventory.insert(object, Some(source));
         }
+        placed_exceptions.append(&mut part.exceptions);
     };
     let mut loaded = if args.demo || args.cluster {
         let mut l = Loaded::default();
@@ -81,8 +83,7 @@ pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
     } else {
         (inventory, Vec::new())
     };
-    // What the files did not hand over: the demo, the encryption configuration, and the
-    // exceptions (placing again what was placed changes nothing).
+    // What the files did not hand over: the demo and the encryption configuration.
     let mut parsed = std::mem::take(&mut loaded.parsed);
     placement.absorb(parsed.place(&args.namespace));
     for (object, source) in std::mem::take(&mut parsed.objects) {
@@ -99,7 +100,8 @@ pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
     // only those in force reach the evaluation.
     let extra = exceptions::read_files(&args.exceptions, &args.namespace)?;
     parsed.errors.extend(extra.errors);
-    let mut read = std::mem::take(&mut parsed.exceptions);
+    let mut read = placed_exceptions;
+    read.append(&mut parsed.exceptions);
     read.extend(extra.exceptions);
     let now = args.as_of.unwrap_or_else(k8s_openapi::jiff::Timestamp::now);
     settings.today = Some(now.to_zoned(k8s_openapi::jiff::tz::TimeZone::UTC).date());

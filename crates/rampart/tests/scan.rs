@@ -460,6 +460,14 @@ fn a_directory_of_namespace_less_files_is_placed_as_one_stream() {
                  metadata: {{name: reader-{i:02}, namespace: team}}\nrules: []\n"
             ));
         }
+        // A namespace-less exception is placed (and counted) once too.
+        if i == 12 {
+            text.push_str(
+                "---\napiVersion: rampart.dev/v1alpha1\nkind: PostureException\n\
+                 metadata: {name: nothing}\nspec: {rules: [POD001], resources: [{kind: Pod, name: none}], \
+                 reason: reviewed, owner: platform, expires: '2099-01-01T00:00:00Z'}\n",
+            );
+        }
         // The last file says again what the first said, without the privilege.
         if i == 23 {
             text.push_str(
@@ -471,7 +479,7 @@ fn a_directory_of_namespace_less_files_is_placed_as_one_stream() {
     }
     let out = rampart(&["scan", "--format", "json", "-n", "team", dir.path()]);
     let err = stderr(&out);
-    assert!(err.contains("25 object(s) name no namespace"), "{err}");
+    assert!(err.contains("26 object(s) name no namespace"), "{err}");
     let ignored: Vec<&str> = err
         .lines()
         .filter(|l| l.contains("which is ignored"))

@@ -255,7 +255,7 @@ async fn wait_total(reports: &Api<PostureReport>, want: impl Fn(u32) -> bool) ->
 }
 
 /// The steps of the operator's passes whose scope was one namespace, from its log
-/// (`elapsed_ms`, `steps_ms=collect/evaluate/build/write/statuses`, `written`): what a
+/// (`elapsed_ms`, `steps_ms=collect/evaluate/build/write/after`, `written`): what a
 /// change confined to one namespace costs the operator, the API server's writes included.
 fn one_namespace_passes(log: &std::path::Path) -> Vec<[u64; 7]> {
     let text = std::fs::read_to_string(log).unwrap_or_default();
@@ -423,7 +423,7 @@ fn print_passes(all: &[[u64; 7]], ns: &str) {
         "evaluate",
         "build (with metrics)",
         "write the report (API server)",
-        "exception statuses (API server)",
+        "after the write: transitions, events handed over, exception statuses",
     ];
     for (column, name) in names.iter().enumerate() {
         let mut ms: Vec<Duration> = passes

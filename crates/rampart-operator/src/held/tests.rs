@@ -139,6 +139,37 @@ fn excepted_findings_are_counted_by_series_as_a_full_evaluation_would_and_handed
     assert_eq!(moved, [("RBAC015", "shop", 1)]);
 }
 
+/// A cluster-wide exception that goes makes the next evaluation one of everything, which
+/// may still be applied as a replacement: the series it leaves must say which went.
+#[test]
+fn a_replacement_of_everything_hands_on_the_series_that_went_at_zero() {
+    let filter = NamespaceFilter::default();
+    let mut inventory = Inventory::from_manifest("t.yaml", CLUSTER).expect("reads");
+    let mut derived = Derived::default();
+    change_under(&mut inventory, &mut derived, &Settings::default());
+    let mut held = full_under(&inventory, &filter, &accepting_the_binding());
+    assert_eq!(held.excepted_total(), 1);
+
+    let fresh = evaluate_scope(
+        &inventory,
+        &derived,
+        &Settings::default(),
+        &Scope::All,
+        registry::rules(),
+    );
+    let replaced = held.replace(&Scope::All, fresh, &filter);
+    let rbac015 = |series: &BTreeMap<OpenSeries, u64>| -> Vec<(String, u64)> {
+        series
+            .iter()
+            .filter(|(s, _)| s.rule == "RBAC015")
+            .map(|(s, n)| (s.namespace.to_string(), *n))
+            .collect()
+    };
+    assert_eq!(rbac015(&replaced.excepted_series), [("shop".to_owned(), 0)]);
+    assert_eq!(rbac015(&replaced.series), [("shop".to_owned(), 1)]);
+    assert_eq!(held.excepted_total(), 0);
+}
+
 #[test]
 fn an_incremental_build_builds_only_the_reports_in_scope_and_they_equal_a_full_build() {
     let fixture = Fixture::default();
