@@ -217,8 +217,13 @@ impl Held {
             return Replaced {
                 namespaces: self.groups.keys().flatten().cloned().collect(),
                 cluster: true,
-                series: moved(&old.series, &self.series),
-                excepted_series: moved(&old.excepted_series, &self.excepted_series),
+                series: counts_of(&self.series, old.series.keys().chain(self.series.keys())),
+                excepted_series: counts_of(
+                    &self.excepted_series,
+                    old.excepted_series
+                        .keys()
+                        .chain(self.excepted_series.keys()),
+                ),
             };
         };
         let mut by_scope: BTreeMap<GroupKey, (Vec<Finding>, Vec<Excepted>)> = namespaces
@@ -275,20 +280,8 @@ impl Held {
                 self.groups.insert(key, group);
             }
         }
-        for s in touched {
-            let n = self.series.get(&s).copied().unwrap_or(0);
-            if n == 0 {
-                self.series.remove(&s);
-            }
-            replaced.series.insert(s, n);
-        }
-        for s in touched_excepted {
-            let n = self.excepted_series.get(&s).copied().unwrap_or(0);
-            if n == 0 {
-                self.excepted_series.remove(&s);
-            }
-            replaced.excepted_series.insert(s, n);
-        }
+        replaced.series = counts_of(&self.series, &touched);
+        replaced.excepted_series = counts_of(&self.excepted_series, &touched_excepted);
         replaced
     }
 
@@ -427,22 +420,19 @@ impl Held {
     }
 }
 
-/// Adds counts to totals, or takes them away; a total that reaches 0 goes.
-/// The series `now` holds, with those only `before` held at 0.
-fn moved(
-    before: &BTreeMap<OpenSeries, u64>,
-    now: &BTreeMap<OpenSeries, u64>,
+/// Each series' count in `totals`, 0 for one it no longer holds (`tally` keeps no zeros):
+/// what a caller serving the series needs to update them by difference.
+fn counts_of<'s>(
+    totals: &BTreeMap<OpenSeries, u64>,
+    series: impl IntoIterator<Item = &'s OpenSeries>,
 ) -> BTreeMap<OpenSeries, u64> {
-    let gone = before
-        .keys()
-        .filter(|s| !now.contains_key(*s))
-        .map(|s| (s.clone(), 0));
-    now.iter()
-        .map(|(s, n)| (s.clone(), *n))
-        .chain(gone)
+    series
+        .into_iter()
+        .map(|s| (s.clone(), totals.get(s).copied().unwrap_or(0)))
         .collect()
 }
 
+/// Adds counts to totals, or takes them away; a total that reaches 0 goes.
 fn tally<K: Ord + Clone>(totals: &mut BTreeMap<K, u64>, counts: &BTreeMap<K, u64>, add: bool) {
     for (k, n) in counts {
         let total = totals.entry(k.clone()).or_default();
