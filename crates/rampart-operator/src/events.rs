@@ -17,7 +17,7 @@ use kube::{Api, Client};
 use rampart_crd::{CLUSTER_REPORT_NAME, ClusterPostureReport};
 use rampart_rules::Severity;
 use std::collections::BTreeMap;
-use tracing::warn;
+use tracing::{debug, warn};
 
 /// A pass with more changes worth announcing than this sends one summary event instead of
 /// one per finding: a first install or a bulk load must not flood the API server, and a
@@ -190,12 +190,13 @@ pub fn chosen(transitions: &Transitions<'_>, min: Severity, instance: &str) -> V
     }
 }
 
-/// Creates the events; failures are logged, never fatal. Returns how many were created.
-pub async fn create_all(client: Client, events: Vec<Event>) -> usize {
+/// Creates the events; failures are logged, never fatal.
+pub async fn create_all(client: Client, events: Vec<Event>) {
     // All at once: each is one round trip, and there are never more than
     // MAX_EVENTS_PER_EVALUATION of them.
     let created = futures::future::join_all(events.iter().map(|event| create(&client, event)));
-    created.await.into_iter().filter(|done| *done).count()
+    let created = created.await.into_iter().filter(|done| *done).count();
+    debug!(created, of = events.len(), "events created");
 }
 
 /// Creates one event; whether it was created.

@@ -337,7 +337,7 @@ struct Pipeline {
     live: Live,
     next_resync: tokio::time::Instant,
     /// The last pass's events, while they are being created.
-    announcing: Option<tokio::task::JoinHandle<usize>>,
+    announcing: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Pipeline {
