@@ -7,8 +7,9 @@ use crate::{cluster, cores, demo, exceptions};
 use anyhow::{Context as _, Result};
 use rampart_rules::control_plane::{ApiServerProbe, Version};
 use rampart_rules::encryption::ApiServerMetrics;
+use rampart_rules::exceptions::Exception;
 use rampart_rules::manifest::{Parsed, Placement};
-use rampart_rules::{Inventory, Object, Settings, evaluate_parallel, registry};
+use rampart_rules::{Inventory, Object, Settings, Source, evaluate_parallel, registry};
 use std::fs;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -23,20 +24,33 @@ pub fn load_settings(path: Option<&std::path::Path>) -> Result<Settings> {
     Settings::from_yaml(&text).with_context(|| format!("settings {}", path.display()))
 }
 
+/// What the manifests yielded, placed: the objects in the inventory, the exceptions to
+/// judge, and what placing them changed.
+#[derive(Default)]
+struct Taken {
+    inventory: Inventory,
+    placement: Placement,
+    exceptions: Vec<(Exception, Source)>,
+}
+
+impl Taken {
+    /// Places a batch's objects and exceptions as `kubectl apply --namespace` would, and
+    /// takes them out of it.
+    fn take(&mut self, part: &mut Parsed, namespace: &str) {
+        self.placement.absorb(part.place(namespace));
+        for (object, source) in part.objects.drain(..) {
+            self.inventory.insert(object, Some(source));
+        }
+        self.exceptions.append(&mut part.exceptions);
+    }
+}
+
 pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
     // Read: files, stdin, the demo or a live cluster; problems are collected, not fatal.
     // Each file's objects are placed and go into the inventory as soon as the files
     // before it have, while later files are still being parsed.
-    let mut inventory = Inventory::new();
-    let mut placement = Placement::default();
-    let mut placed_exceptions = Vec::new();
-    let mut take = |part: &mut Parsed| {
-        placement.absorb(part.place(&args.namespace));
-        for (object, source) in part.objects.drain(..) {
-            inventory.insert(object, Some(source));
-        }
-        placed_exceptions.append(&mut part.exceptions);
-    };
+    let mut taken = Taken::default();
+    let mut take = |part: &mut Parsed| taken.take(part, &args.namespace);
     let mut loaded = if args.demo || args.cluster {
         let mut l = Loaded::default();
         for (name, text) in demo::PARTS.iter().filter(|_| args.demo) {
@@ -77,18 +91,21 @@ pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
 
     // Build the inventory (the API server is read once, for --cluster) and evaluate.
     // With --cluster no file was read: the inventory is the cluster's.
-    let (mut inventory, declared) = if args.cluster {
+    let declared = if args.cluster {
         let read = cluster::read(kube, true)?;
-        (read.inventory, read.exceptions)
+        taken.inventory = read.inventory;
+        read.exceptions
     } else {
-        (inventory, Vec::new())
+        Vec::new()
     };
     // What the files did not hand over: the demo and the encryption configuration.
     let mut parsed = std::mem::take(&mut loaded.parsed);
-    placement.absorb(parsed.place(&args.namespace));
-    for (object, source) in std::mem::take(&mut parsed.objects) {
-        inventory.insert(object, Some(source));
-    }
+    taken.take(&mut parsed, &args.namespace);
+    let Taken {
+        mut inventory,
+        placement,
+        exceptions: mut read,
+    } = taken;
     for m in metrics {
         inventory.insert(Object::ApiServerMetrics(m), None);
     }
@@ -100,8 +117,6 @@ pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
     // only those in force reach the evaluation.
     let extra = exceptions::read_files(&args.exceptions, &args.namespace)?;
     parsed.errors.extend(extra.errors);
-    let mut read = placed_exceptions;
-    read.append(&mut parsed.exceptions);
     read.extend(extra.exceptions);
     let now = args.as_of.unwrap_or_else(k8s_openapi::jiff::Timestamp::now);
     settings.today = Some(now.to_zoned(k8s_openapi::jiff::tz::TimeZone::UTC).date());
