@@ -9,12 +9,16 @@ use crate::written::Vanished;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
 use rampart_crd::{
-    CLUSTER_REPORT_NAME, ClusterPostureReport, POSTURE_REPORT_NAME, PostureReport, Report,
+    CLUSTER_REPORT_NAME, ClusterPostureReport, ControlPlaneStatus, EncryptionStatus,
+    POSTURE_REPORT_NAME, PostureReport, Report, SeverityCounts,
 };
 use rampart_rules::Severity;
+use serde::{Serialize, Serializer};
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::task::JoinHandle;
 use tracing::warn;
 
 pub const FIELD_MANAGER: &str = "rampart";
@@ -37,6 +41,9 @@ pub enum ApplyError {
         #[source]
         source: kube::Error,
     },
+    /// A write sent in the background whose task ended without an answer (it panicked).
+    #[error("writing report {0}: the write ended without an answer")]
+    Lost(String),
     /// A built report that does not read back as JSON: a bug, not the cluster's doing.
     #[error("encoding report {name}: {source}")]
     Encode {
@@ -104,18 +111,42 @@ fn refuses_one_report(code: u16) -> bool {
     matches!(code, 400 | 403 | 413 | 422)
 }
 
-/// Until when a ClusterPostureReport write waits, given what the last one said apart
-/// from its totals (`sent`, with when) and what this one says (`content`): only a write
-/// that would change the totals alone waits, and only within [`TOTALS_INTERVAL`] of the
-/// last. `None`: write now.
-fn held_back_until(
+/// How a pass writes the ClusterPostureReport.
+#[derive(Debug, PartialEq, Eq)]
+enum ClusterWrite {
+    Unchanged,
+    /// Only its totals changed, within [`TOTALS_INTERVAL`] of the last write: they wait
+    /// until then.
+    HeldBack(Instant),
+    /// Only its totals changed, and they are due: written in the background.
+    Totals,
+    /// What it lists changed, or it is not in the cluster: written in the pass.
+    Now,
+}
+
+/// How the ClusterPostureReport is written, given the hash of the one in the cluster
+/// (`written`), what the last write said apart from its totals and when (`sent`), and
+/// this pass's hashes ([`cluster_hashes`]). Only a report that is in the cluster may wait
+/// or go in the background: one deleted (forgotten), never written, or whose last write
+/// failed goes now.
+fn cluster_write(
+    written: Option<&String>,
     sent: Option<&(String, Instant)>,
-    content: &str,
+    (hash, content): (&str, &str),
     now: Instant,
-) -> Option<Instant> {
-    let (last, at) = sent?;
-    let due = *at + TOTALS_INTERVAL;
-    (last == content && now < due).then_some(due)
+) -> ClusterWrite {
+    match (written, sent) {
+        (Some(w), _) if w == hash => ClusterWrite::Unchanged,
+        (Some(_), Some((last, at))) if last == content => {
+            let due = *at + TOTALS_INTERVAL;
+            if now < due {
+                ClusterWrite::HeldBack(due)
+            } else {
+                ClusterWrite::Totals
+            }
+        }
+        _ => ClusterWrite::Now,
+    }
 }
 
 /// The ClusterPostureReport's hashes: of everything it says, which decides whether it is
@@ -140,19 +171,48 @@ fn cluster_hashes(reports: &Reports) -> (String, String) {
     (hash, content)
 }
 
+/// The ClusterPostureReport as applied: owned, so that its write can go on after the
+/// pass that decided it, and serialized only when sent (the report is shared, not copied).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterBody {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: serde_json::Value,
+    #[serde(serialize_with = "shared")]
+    report: Arc<Report>,
+    cluster_score: u8,
+    cluster_summary: SeverityCounts,
+    cluster_excepted: u32,
+    encryption: EncryptionStatus,
+    control_plane: ControlPlaneStatus,
+}
+
+fn shared<S: Serializer>(report: &Arc<Report>, s: S) -> Result<S::Ok, S::Error> {
+    report.as_ref().serialize(s)
+}
+
 /// The ClusterPostureReport as applied, under its hash.
-fn cluster_body(reports: &Reports, hash: &str) -> serde_json::Value {
-    json!({
-        "apiVersion": "rampart.dev/v1alpha1",
-        "kind": "ClusterPostureReport",
-        "metadata": {"name": CLUSTER_REPORT_NAME, "annotations": {HASH_ANNOTATION: hash}},
-        "report": reports.cluster,
-        "clusterScore": reports.cluster_score,
-        "clusterSummary": reports.cluster_summary,
-        "clusterExcepted": reports.cluster_excepted,
-        "encryption": reports.encryption,
-        "controlPlane": reports.control_plane,
-    })
+fn cluster_body(reports: &Reports, hash: &str) -> ClusterBody {
+    ClusterBody {
+        api_version: "rampart.dev/v1alpha1",
+        kind: "ClusterPostureReport",
+        metadata: json!({"name": CLUSTER_REPORT_NAME, "annotations": {HASH_ANNOTATION: hash}}),
+        report: Arc::clone(&reports.cluster),
+        cluster_score: reports.cluster_score,
+        cluster_summary: reports.cluster_summary,
+        cluster_excepted: reports.cluster_excepted,
+        encryption: reports.encryption.clone(),
+        control_plane: reports.control_plane.clone(),
+    }
+}
+
+/// A write of the ClusterPostureReport whose totals alone changed, on its way.
+#[derive(Debug)]
+struct TotalsWrite {
+    task: JoinHandle<Result<(), kube::Error>>,
+    hash: String,
+    started: Instant,
 }
 
 /// What one successful write did.
@@ -163,6 +223,9 @@ pub struct Applied {
     /// Reports the API server refused (admission, validation, size), by key: left to
     /// write again, while the others were written.
     pub refused: Vec<String>,
+    /// Whether the ClusterPostureReport, its totals alone changed, was handed to a write
+    /// in the background ([`Writer::totals_written`] says how it went).
+    pub totals_in_background: bool,
     /// The findings open before the write in the reports it built or dropped, to tell
     /// what it detected and resolved ([`crate::report::Transitions`]).
     pub before: Open,
@@ -181,6 +244,8 @@ pub struct Writer {
     cluster_sent: Option<(String, Instant)>,
     /// When the totals held back are due.
     totals_due: Option<Instant>,
+    /// The write of the cluster's totals on its way, if one is.
+    totals_writing: Option<TotalsWrite>,
     /// Reports built but not written: skipped as not found (the namespace went away, or
     /// the CRDs did), or left by a write that failed. The next pass builds them again.
     unwritten: BTreeSet<String>,
@@ -235,6 +300,62 @@ impl Writer {
     /// [`TOTALS_INTERVAL`]); `None` when nothing waits.
     pub fn totals_due(&self) -> Option<Instant> {
         self.totals_due
+    }
+
+    /// Waits for the write of the cluster's totals on its way and takes in how it went:
+    /// how long it took, or why it failed. `None` at once when none is on its way. After
+    /// a failure the report is written again in the next pass, where failed writes are
+    /// tried again. Cancel-safe: a write not yet done stays on its way.
+    pub async fn totals_written(&mut self) -> Option<Result<Duration, ApplyError>> {
+        let joined = (&mut self.totals_writing.as_mut()?.task).await;
+        let writing = self.totals_writing.take()?;
+        let key = report_key(None);
+        let result = match joined {
+            Ok(Ok(())) => {
+                self.hashes.insert(key, writing.hash);
+                self.writes += 1;
+                return Some(Ok(writing.started.elapsed()));
+            }
+            Ok(Err(source)) => ApplyError::Write {
+                name: CLUSTER_REPORT_NAME.to_owned(),
+                source,
+            },
+            Err(_) => ApplyError::Lost(CLUSTER_REPORT_NAME.to_owned()),
+        };
+        // Not known to be in the cluster: written in the pass, not in the background.
+        self.hashes.remove(&key);
+        self.cluster_sent = None;
+        Some(Err(result))
+    }
+
+    /// Drops the write of the cluster's totals on its way: a replica that stands by
+    /// writes nothing.
+    pub fn drop_totals(&mut self) {
+        if let Some(writing) = self.totals_writing.take() {
+            writing.task.abort();
+        }
+    }
+
+    /// Sends the ClusterPostureReport in the background.
+    fn write_totals(
+        &mut self,
+        client: &Client,
+        params: &PatchParams,
+        body: ClusterBody,
+        hash: String,
+    ) {
+        let api: Api<ClusterPostureReport> = Api::all(client.clone());
+        let params = params.clone();
+        let task = tokio::spawn(async move {
+            api.patch_metadata(CLUSTER_REPORT_NAME, &params, &Patch::Apply(&body))
+                .await
+                .map(drop)
+        });
+        self.totals_writing = Some(TotalsWrite {
+            task,
+            hash,
+            started: Instant::now(),
+        });
     }
 
     /// Reads the reports already in the cluster, so a restart neither rewrites unchanged
@@ -329,29 +450,42 @@ impl Writer {
         }
         let (hash, content) = cluster_hashes(reports);
         let now = Instant::now();
-        let hold_back = held_back_until(self.cluster_sent.as_ref(), &content, now);
-        let written_before = self.hashes.get(&report_key(None));
-        let changed = written_before != Some(&hash);
-        // Only a report that is in the cluster may wait: one deleted (forgotten) or
-        // never written goes now.
-        let hold_back = hold_back.filter(|_| written_before.is_some());
-        self.totals_due = hold_back.filter(|_| changed);
-        if changed && hold_back.is_some() {
-            self.skipped += 1;
-        } else if changed {
-            let body = cluster_body(reports, &hash);
-            let api: Api<ClusterPostureReport> = Api::all(client.clone());
-            api.patch_metadata(CLUSTER_REPORT_NAME, &params, &Patch::Apply(&body))
-                .await
-                .map_err(|source| ApplyError::Write {
-                    name: CLUSTER_REPORT_NAME.to_owned(),
-                    source,
-                })?;
-            self.hashes.insert(report_key(None), hash);
-            self.cluster_sent = Some((content, now));
-            written += 1;
-        } else {
-            self.skipped += 1;
+        let how = cluster_write(
+            self.hashes.get(&report_key(None)),
+            self.cluster_sent.as_ref(),
+            (&hash, &content),
+            now,
+        );
+        self.totals_due = None;
+        let mut totals_in_background = false;
+        match how {
+            ClusterWrite::Unchanged => self.skipped += 1,
+            ClusterWrite::HeldBack(due) => {
+                self.totals_due = Some(due);
+                self.skipped += 1;
+            }
+            ClusterWrite::Totals => {
+                // The largest report, and nothing in it new but the totals: a pass confined
+                // to one namespace does not wait for the API server to store it (a third of
+                // a second at 100k objects). Nothing is announced from the totals.
+                let body = cluster_body(reports, &hash);
+                self.write_totals(client, &params, body, hash);
+                self.cluster_sent = Some((content, now));
+                totals_in_background = true;
+            }
+            ClusterWrite::Now => {
+                let body = cluster_body(reports, &hash);
+                let api: Api<ClusterPostureReport> = Api::all(client.clone());
+                api.patch_metadata(CLUSTER_REPORT_NAME, &params, &Patch::Apply(&body))
+                    .await
+                    .map_err(|source| ApplyError::Write {
+                        name: CLUSTER_REPORT_NAME.to_owned(),
+                        source,
+                    })?;
+                self.hashes.insert(report_key(None), hash);
+                self.cluster_sent = Some((content, now));
+                written += 1;
+            }
         }
         let cluster_copy_due = self
             .export
@@ -368,6 +502,7 @@ impl Writer {
         Ok(Applied {
             written,
             refused,
+            totals_in_background,
             before,
         })
     }
@@ -474,30 +609,103 @@ mod tests {
     }
 
     #[test]
-    fn only_totals_wait_and_not_past_the_interval() {
+    fn only_totals_wait_then_go_in_the_background_and_only_when_in_the_cluster() {
         let t0 = Instant::now();
         let sent = ("content".to_owned(), t0);
         let soon = t0 + Duration::from_secs(1);
+        let due = t0 + TOTALS_INTERVAL;
+        let old = "old".to_owned();
+        let write =
+            |written, sent, content, now| cluster_write(written, sent, ("new", content), now);
         assert_eq!(
-            held_back_until(Some(&sent), "content", soon),
-            Some(t0 + TOTALS_INTERVAL),
+            cluster_write(
+                Some(&"new".to_owned()),
+                Some(&sent),
+                ("new", "content"),
+                soon
+            ),
+            ClusterWrite::Unchanged
+        );
+        assert_eq!(
+            write(Some(&old), Some(&sent), "content", soon),
+            ClusterWrite::HeldBack(due),
             "the totals alone changed: they wait"
         );
         assert_eq!(
-            held_back_until(Some(&sent), "other", soon),
-            None,
+            write(Some(&old), Some(&sent), "content", due),
+            ClusterWrite::Totals,
+            "due: written, in the background"
+        );
+        assert_eq!(
+            write(Some(&old), Some(&sent), "other", soon),
+            ClusterWrite::Now,
             "what the report lists changed: written now, totals with it"
         );
         assert_eq!(
-            held_back_until(Some(&sent), "content", t0 + TOTALS_INTERVAL),
-            None,
-            "due: written"
+            write(None, Some(&sent), "content", due),
+            ClusterWrite::Now,
+            "not in the cluster (deleted, or the last write failed): written in the pass"
         );
         assert_eq!(
-            held_back_until(None, "content", soon),
-            None,
-            "nothing sent yet"
+            write(Some(&old), None, "content", soon),
+            ClusterWrite::Now,
+            "nothing sent yet (a restart): what it lists is not known to stand"
         );
+    }
+
+    /// A write of the totals on its way, which ends as `ended`.
+    fn writing(
+        ended: impl Future<Output = Result<(), kube::Error>> + Send + 'static,
+    ) -> Option<TotalsWrite> {
+        Some(TotalsWrite {
+            task: tokio::spawn(ended),
+            hash: "new".to_owned(),
+            started: Instant::now(),
+        })
+    }
+
+    #[tokio::test]
+    async fn totals_that_land_are_in_the_cluster_and_totals_that_fail_are_written_in_the_pass() {
+        let cluster = report_key(None);
+        let mut w = Writer::default();
+        assert!(w.totals_written().await.is_none(), "nothing on its way");
+        w.hashes.insert(cluster.clone(), "old".to_owned());
+        w.cluster_sent = Some(("content".to_owned(), Instant::now()));
+        w.totals_writing = writing(async { Ok(()) });
+        assert!(matches!(w.totals_written().await, Some(Ok(_))));
+        assert_eq!(w.hashes.get(&cluster).map(String::as_str), Some("new"));
+        assert!(w.cluster_sent.is_some() && w.totals_writing.is_none());
+        assert_eq!(w.writes, 1);
+
+        let mut unavailable = kube::core::Status::failure("down", "ServiceUnavailable");
+        unavailable.code = 503;
+        w.totals_writing = writing(async move { Err(kube::Error::Api(Box::new(unavailable))) });
+        let failed = w.totals_written().await;
+        assert!(
+            matches!(&failed, Some(Err(ApplyError::Write { name, .. })) if name == CLUSTER_REPORT_NAME),
+            "{failed:?}"
+        );
+        assert_eq!(w.writes, 1);
+        let later = Instant::now() + TOTALS_INTERVAL;
+        assert_eq!(
+            cluster_write(
+                w.hashes.get(&cluster),
+                w.cluster_sent.as_ref(),
+                ("new", "content"),
+                later
+            ),
+            ClusterWrite::Now,
+            "after a failure the report is written in the pass, where failures are retried"
+        );
+
+        // Cancel-safe: a wait given up (another branch of a select) leaves the write on its
+        // way; a standby drops it.
+        w.totals_writing = writing(std::future::pending());
+        let waited = tokio::time::timeout(Duration::from_millis(20), w.totals_written()).await;
+        assert!(waited.is_err() && w.totals_writing.is_some());
+        w.drop_totals();
+        assert!(w.totals_writing.is_none());
+        assert!(w.totals_written().await.is_none());
     }
 
     /// The cluster's reports built with this audit logging and this many Nodes.
@@ -529,7 +737,7 @@ mod tests {
     #[test]
     fn the_cluster_report_sends_the_control_plane_beside_the_encryption() {
         let r = reports("off", 2);
-        let body = cluster_body(&r, "h");
+        let body = serde_json::to_value(cluster_body(&r, "h")).expect("JSON");
         assert_eq!(body["metadata"]["annotations"][HASH_ANNOTATION], "h");
         assert_eq!(body["controlPlane"]["auditLogging"]["state"], "off");
         assert_eq!(body["controlPlane"]["version"]["kubelets"]["nodes"], 2);

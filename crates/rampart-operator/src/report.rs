@@ -32,6 +32,7 @@ use rampart_rules::encryption::Assessment;
 use rampart_rules::{Excepted, Finding, ObjectRef, Severity, Shared, Summary, score};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Room kept for the report's own fields and the object's metadata.
 const OVERHEAD_BYTES: usize = 16 * 1024;
@@ -160,7 +161,7 @@ pub struct Book {
     namespaces: Vec<String>,
     share: usize,
     could_not_evaluate: Vec<String>,
-    cluster: Option<(Report, String)>,
+    cluster: Option<(Arc<Report>, String)>,
     truncated: BTreeSet<String>,
 }
 
@@ -205,7 +206,9 @@ pub struct Reports {
     pub gone: Vec<String>,
     /// Namespace reports not built this pass: nothing in their scope changed.
     pub kept: usize,
-    pub cluster: Report,
+    /// Shared with the book, which carries it over, and with a write of it in the
+    /// background: the largest report, it is not copied each pass.
+    pub cluster: Arc<Report>,
     /// The hash of the cluster report's own content (without the cluster's totals).
     pub cluster_hash: String,
     /// Whether the cluster report was built this pass (else it is the last one, sent
@@ -803,18 +806,19 @@ impl Builder {
                     &mut open,
                 );
                 let hash = content_hash(&r, &());
-                (r, hash)
+                (Arc::new(r), hash)
             }
         };
-        // Sent only when its hash changes; then it says when.
+        // Sent only when its hash changes; then it says when. The last pass's reports are
+        // gone by now, so this copies it only while a write of it is still on its way.
         let mut cluster = cluster;
-        cluster.last_evaluated = inputs.now.to_owned();
+        Arc::make_mut(&mut cluster).last_evaluated = inputs.now.to_owned();
         if cluster.truncated {
             book.truncated.insert(cluster_key);
         } else {
             book.truncated.remove(&cluster_key);
         }
-        book.cluster = Some((cluster.clone(), cluster_hash.clone()));
+        book.cluster = Some((Arc::clone(&cluster), cluster_hash.clone()));
         book.share = share;
         book.could_not_evaluate = inputs.could_not_evaluate.to_vec();
         let score = score::of_summary(held.summary());
@@ -868,7 +872,7 @@ impl Reports {
             out.push((ns.clone(), r.report()?));
         }
         if self.cluster_built {
-            out.push((report_key(None), self.cluster.clone()));
+            out.push((report_key(None), Report::clone(&self.cluster)));
         }
         Ok(out)
     }

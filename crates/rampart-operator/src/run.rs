@@ -316,8 +316,9 @@ struct Done {
     written_at: Instant,
 }
 
-/// How long the loop waits for the last pass's events before it drops them.
-const EVENTS_WAIT: Duration = Duration::from_secs(10);
+/// How long the loop waits for what a pass left in the background (its events, a write
+/// of the cluster's totals) before it drops it: the client sets no timeout on a request.
+const BACKGROUND_WAIT: Duration = Duration::from_secs(10);
 
 struct Pipeline {
     client: Client,
@@ -429,6 +430,7 @@ impl Pipeline {
         if let Some(sending) = self.announcing.take() {
             sending.abort();
         }
+        self.writer.drop_totals();
         // What was concluded as leader goes stale from here; the first pass as leader
         // evaluates everything with fresh caches, so holding them only costs memory.
         self.live.held = None;
@@ -551,13 +553,13 @@ impl Pipeline {
             return;
         };
         // A panic in a task that only logs loses nothing but its events.
-        if tokio::time::timeout(EVENTS_WAIT, &mut sending)
+        if tokio::time::timeout(BACKGROUND_WAIT, &mut sending)
             .await
             .is_err()
         {
             sending.abort();
             warn!(
-                wait_s = EVENTS_WAIT.as_secs(),
+                wait_s = BACKGROUND_WAIT.as_secs(),
                 "the last pass's events were not all created in time; left unannounced"
             );
         }
@@ -836,11 +838,14 @@ impl Pipeline {
     /// announces and counts what the write detected and resolved. `None` when the write
     /// failed: the next pass tries again, and nothing is announced or counted twice.
     async fn apply(&mut self, built: &Built) -> Option<Done> {
-        let metrics = &self.config.metrics;
+        // A write of the cluster's totals still on its way ends first (it normally has, a
+        // pass ago): the writes of one report stay in order.
+        if let Some(written) = self.writer.totals_written().await {
+            self.totals_written(written);
+        }
         let result = self.writer.apply(&self.client, &built.reports).await;
-        let crds_missing = result.as_ref().is_err_and(ApplyError::is_missing_crd);
-        self.config.health.set_crds_missing(crds_missing);
-        metrics.record_crds_missing(crds_missing);
+        self.note_crds(result.as_ref().is_err_and(ApplyError::is_missing_crd));
+        let metrics = &self.config.metrics;
         match result {
             Ok(applied) => {
                 if applied.refused.is_empty() {
@@ -857,7 +862,12 @@ impl Pipeline {
                 let written_at = Instant::now();
                 let transitions = Transitions::between(&applied.before, &built.reports);
                 metrics.record_transitions(&transitions);
-                metrics.record_writes(&built.reports, applied.written, applied.refused.len());
+                metrics.record_writes(
+                    &built.reports,
+                    applied.written,
+                    applied.refused.len(),
+                    applied.totals_in_background,
+                );
                 let chosen = events::chosen(
                     &transitions,
                     self.config.event_min_severity,
@@ -872,18 +882,63 @@ impl Pipeline {
                 })
             }
             Err(e) => {
-                metrics.record_apply_error(&e);
-                if crds_missing {
-                    // The watch of the reports lists them again once the CRDs are back,
-                    // and that brings the next pass: no schedule of evaluations meanwhile.
-                    warn!(error = %e, "the report CRDs are not installed (kubectl apply --server-side -f crds/rampart.yaml); evaluating on, and writing every report once they exist");
-                } else {
-                    let wait = self.retry.failed(Instant::now(), e.retry_after());
-                    let retry_in_s = wait.as_secs_f64();
-                    let failures = self.retry.failures();
-                    warn!(error = %e, retry_in_s, failures, "writing reports failed; trying again after a wait that doubles while writes fail");
-                }
+                self.write_failed(&e);
                 None
+            }
+        }
+    }
+
+    /// Whether the report CRDs are missing, as the last write found: health and metrics.
+    fn note_crds(&self, missing: bool) {
+        self.config.health.set_crds_missing(missing);
+        self.config.metrics.record_crds_missing(missing);
+    }
+
+    /// A write that failed: counted, said, and tried again after a wait that doubles
+    /// (or once the CRDs are back).
+    fn write_failed(&mut self, e: &ApplyError) {
+        self.config.metrics.record_apply_error(e);
+        if e.is_missing_crd() {
+            // The watch of the reports lists them again once the CRDs are back,
+            // and that brings the next pass: no schedule of evaluations meanwhile.
+            warn!(error = %e, "the report CRDs are not installed (kubectl apply --server-side -f crds/rampart.yaml); evaluating on, and writing every report once they exist");
+        } else {
+            let wait = self.retry.failed(Instant::now(), e.retry_after());
+            let retry_in_s = wait.as_secs_f64();
+            let failures = self.retry.failures();
+            warn!(error = %e, retry_in_s, failures, "writing reports failed; trying again after a wait that doubles while writes fail");
+        }
+    }
+
+    /// How the write of the cluster's totals in the background went. A failed one was
+    /// forgotten by the writer: the retry's pass writes the report again.
+    fn totals_written(&mut self, written: Result<Duration, ApplyError>) {
+        match written {
+            Ok(took) => {
+                self.config.metrics.record_background_write();
+                info!(
+                    totals_ms = took.as_millis() as u64,
+                    "the cluster's totals written"
+                );
+            }
+            Err(e) => {
+                self.note_crds(e.is_missing_crd());
+                self.write_failed(&e);
+            }
+        }
+    }
+
+    /// Waits for a write of the cluster's totals still on its way, a while at most.
+    async fn finish_totals(&mut self) {
+        match tokio::time::timeout(BACKGROUND_WAIT, self.writer.totals_written()).await {
+            Ok(Some(written)) => self.totals_written(written),
+            Ok(None) => {}
+            Err(_) => {
+                self.writer.drop_totals();
+                warn!(
+                    wait_s = BACKGROUND_WAIT.as_secs(),
+                    "the cluster's totals were not written in time; left unwritten"
+                );
             }
         }
     }
@@ -891,12 +946,26 @@ impl Pipeline {
     /// Waits for a change (then lets the burst settle), the resync, a due /metrics read,
     /// the end of a failing watch's grace period, a leadership change or shutdown.
     async fn wait_for_change(&mut self, shutdown: &mut watch::Receiver<bool>) -> ControlFlow<()> {
+        loop {
+            if self.wait_once(shutdown).await? {
+                return ControlFlow::Continue(());
+            }
+        }
+    }
+
+    /// One wait of [`Pipeline::wait_for_change`]: `true` when a pass is due, `false` when
+    /// what ended only needed taking in (a write in the background).
+    async fn wait_once(&mut self, shutdown: &mut watch::Receiver<bool>) -> ControlFlow<(), bool> {
         let failure_due = self.watching.state.next_deadline(Instant::now());
         let totals_due = self.writer.totals_due();
         let expiry_due = self.next_expiry.map(instant_of);
         let retry_due = self.retry.due();
         let changed = &mut self.watching.changed;
         tokio::select! {
+            Some(written) = self.writer.totals_written() => {
+                self.totals_written(written);
+                return ControlFlow::Continue(false);
+            }
             Some(()) = changed.recv() => {
                 tokio::time::sleep(self.config.debounce).await;
                 while changed.try_recv().is_ok() {}
@@ -915,12 +984,13 @@ impl Pipeline {
                 }
             }
             _ = shutdown.changed() => {
-                info!(writes = self.writer.writes, skipped = self.writer.skipped, "shutting down");
                 self.finish_announcing().await;
+                self.finish_totals().await;
+                info!(writes = self.writer.writes, skipped = self.writer.skipped, "shutting down");
                 return ControlFlow::Break(());
             }
         }
-        ControlFlow::Continue(())
+        ControlFlow::Continue(true)
     }
 }
 

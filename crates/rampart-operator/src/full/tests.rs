@@ -62,7 +62,7 @@ fn reports_json(built: &report::Built) -> Vec<(String, String)> {
         .collect();
     out.push((
         "/cluster".to_owned(),
-        serde_json::to_string(&built.reports.cluster).expect("JSON"),
+        serde_json::to_string(built.reports.cluster.as_ref()).expect("JSON"),
     ));
     out
 }

@@ -221,20 +221,34 @@ impl Metrics {
         }
     }
 
-    /// One pass's writes: `written` reports were sent, the others were unchanged.
-    pub fn record_writes(&self, reports: &Reports, written: u64, refused: usize) {
+    /// One pass's writes: `written` reports were sent, `refused` refused, one more
+    /// handed to the background when `in_background`; the others were unchanged.
+    pub fn record_writes(
+        &self,
+        reports: &Reports,
+        written: u64,
+        refused: usize,
+        in_background: bool,
+    ) {
         let total = (reports.namespaces.len() + reports.kept) as u64 + 1;
         let refused = refused as u64;
+        // A write in the background counts when it lands, or fails.
+        let later = u64::from(in_background);
         self.writes.with_label_values(&["written"]).inc_by(written);
         self.writes
             .with_label_values(&["unchanged"])
-            .inc_by(total.saturating_sub(written + refused));
+            .inc_by(total.saturating_sub(written + refused + later));
         // Each refused report is a failed write and a failed request.
         self.writes.with_label_values(&["failed"]).inc_by(refused);
         self.api_errors
             .with_label_values(&["PostureReport"])
             .inc_by(refused);
         self.truncated.inc_by(reports.truncated as u64);
+    }
+
+    /// A write in the background that landed.
+    pub fn record_background_write(&self) {
+        self.writes.with_label_values(&["written"]).inc();
     }
 
     /// A pass whose writes failed.

@@ -157,7 +157,7 @@ fn every_documented_metric_is_served_as_documented() {
     let mut transitions = Transitions::between(&none, &reports);
     transitions.resolved = transitions.detected.clone();
     m.record_transitions(&transitions);
-    m.record_writes(&reports, 1, 0);
+    m.record_writes(&reports, 1, 0, false);
     m.record_api_error("Pod");
     m.record_watched(&[("Pod", 3)]);
     m.observe_evaluation(Duration::from_millis(20));
@@ -494,7 +494,7 @@ fn control_plane_verdicts_are_state_sets() {
 fn documented_label_values_are_the_ones_served() {
     let m = Metrics::new(true).expect("metrics");
     let reports = record(&m, &[("shop", true)]);
-    m.record_writes(&reports, 1, 0);
+    m.record_writes(&reports, 1, 0, false);
     record_one_exception(&m);
     for LabelValues {
         metric,

@@ -517,7 +517,7 @@ fn unreadable_severities_are_neither_detected_nor_resolved() {
     let mut open = open_of(&reports);
     let key = crate::placement::report_key(None);
     // Open before, written by another version with a severity this one does not know.
-    let mut old = reports.cluster.clone();
+    let mut old = rampart_crd::Report::clone(&reports.cluster);
     old.findings.truncate(1);
     old.findings[0].fingerprint = "from-another-version".to_owned();
     old.findings[0].severity = "catastrophic".to_owned();
