@@ -207,12 +207,12 @@ fn cluster_body(reports: &Reports, hash: &str) -> ClusterBody {
     }
 }
 
-/// A write of the ClusterPostureReport whose totals alone changed, on its way.
+/// A write of the ClusterPostureReport whose totals alone changed, on its way. The task
+/// times the request itself: the loop may take in its end a debounce later.
 #[derive(Debug)]
 struct TotalsWrite {
-    task: JoinHandle<Result<(), kube::Error>>,
+    task: JoinHandle<(Result<(), kube::Error>, Duration)>,
     hash: String,
-    started: Instant,
 }
 
 /// What one successful write did.
@@ -311,12 +311,12 @@ impl Writer {
         let writing = self.totals_writing.take()?;
         let key = report_key(None);
         let result = match joined {
-            Ok(Ok(())) => {
+            Ok((Ok(()), took)) => {
                 self.hashes.insert(key, writing.hash);
                 self.writes += 1;
-                return Some(Ok(writing.started.elapsed()));
+                return Some(Ok(took));
             }
-            Ok(Err(source)) => ApplyError::Write {
+            Ok((Err(source), _)) => ApplyError::Write {
                 name: CLUSTER_REPORT_NAME.to_owned(),
                 source,
             },
@@ -347,15 +347,14 @@ impl Writer {
         let api: Api<ClusterPostureReport> = Api::all(client.clone());
         let params = params.clone();
         let task = tokio::spawn(async move {
-            api.patch_metadata(CLUSTER_REPORT_NAME, &params, &Patch::Apply(&body))
+            let started = Instant::now();
+            let written = api
+                .patch_metadata(CLUSTER_REPORT_NAME, &params, &Patch::Apply(&body))
                 .await
-                .map(drop)
+                .map(drop);
+            (written, started.elapsed())
         });
-        self.totals_writing = Some(TotalsWrite {
-            task,
-            hash,
-            started: Instant::now(),
-        });
+        self.totals_writing = Some(TotalsWrite { task, hash });
     }
 
     /// Reads the reports already in the cluster, so a restart neither rewrites unchanged
@@ -658,9 +657,8 @@ mod tests {
         ended: impl Future<Output = Result<(), kube::Error>> + Send + 'static,
     ) -> Option<TotalsWrite> {
         Some(TotalsWrite {
-            task: tokio::spawn(ended),
+            task: tokio::spawn(async { (ended.await, Duration::from_millis(1)) }),
             hash: "new".to_owned(),
-            started: Instant::now(),
         })
     }
 
@@ -672,7 +670,11 @@ mod tests {
         w.hashes.insert(cluster.clone(), "old".to_owned());
         w.cluster_sent = Some(("content".to_owned(), Instant::now()));
         w.totals_writing = writing(async { Ok(()) });
-        assert!(matches!(w.totals_written().await, Some(Ok(_))));
+        assert_eq!(
+            w.totals_written().await.map(|r| r.ok()),
+            Some(Some(Duration::from_millis(1))),
+            "how long the request took, as the task timed it"
+        );
         assert_eq!(w.hashes.get(&cluster).map(String::as_str), Some("new"));
         assert!(w.cluster_sent.is_some() && w.totals_writing.is_none());
         assert_eq!(w.writes, 1);

@@ -13,8 +13,8 @@
 //!     evaluate                                        -> Evaluated  (findings, the scope evaluated)
 //!     build reports   (pure, report.rs)               -> Decided    (reports, posture, verdicts)
 //!     apply           [API: reports, then events]     -> what was written and announced
-//!                     (the events are sent in the background, the next pass waiting for
-//!                     them if they are still on their way)
+//!                     (the events, and a write of the cluster's totals alone, go in the
+//!                     background; the next pass waits for them if still on their way)
 //!   wait for a change (watch events, resync, /metrics due, leadership, shutdown)
 //! ```
 //! Changes are batched by a short debounce, and only the namespaces they can affect are
