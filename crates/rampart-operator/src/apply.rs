@@ -6,6 +6,7 @@ use crate::open::{Open, Seen, read_back};
 use crate::placement::report_key;
 use crate::report::{BuiltReport, Reports, control_plane_verdicts, json_hash};
 use crate::written::Vanished;
+use futures::StreamExt;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
 use rampart_crd::{
@@ -204,6 +205,60 @@ fn cluster_body(reports: &Reports, hash: &str) -> ClusterBody {
         cluster_excepted: reports.cluster_excepted,
         encryption: reports.encryption.clone(),
         control_plane: reports.control_plane.clone(),
+    }
+}
+
+/// How many namespace reports are on their way at once: a first pass writes a thousand,
+/// and one at a time leaves the API server idle during each round trip.
+const WRITES_IN_FLIGHT: usize = 4;
+
+/// What became of one namespace's report.
+enum Sent {
+    Written,
+    /// Not in the cluster: its namespace is gone (or going), or the CRDs are.
+    Gone,
+    /// Refused by the API server (admission, validation, size), with why.
+    Refused(String),
+}
+
+/// Sends one namespace's report (API). Only a failure of the API server, not of this
+/// report, is an error.
+async fn send_report(
+    client: &Client,
+    params: &PatchParams,
+    ns: &str,
+    built: &BuiltReport,
+) -> Result<Sent, ApplyError> {
+    let report = built.json().map_err(|source| ApplyError::Encode {
+        name: format!("{ns}/{POSTURE_REPORT_NAME}"),
+        source,
+    })?;
+    let body = json!({
+        "apiVersion": "rampart.dev/v1alpha1",
+        "kind": "PostureReport",
+        "metadata": {"name": POSTURE_REPORT_NAME, "namespace": ns,
+                     "annotations": {HASH_ANNOTATION: built.hash}},
+        "report": report,
+    });
+    let api: Api<PostureReport> = Api::namespaced(client.clone(), ns);
+    match api
+        .patch_metadata(POSTURE_REPORT_NAME, params, &Patch::Apply(&body))
+        .await
+    {
+        Ok(_) => Ok(Sent::Written),
+        Err(kube::Error::Api(e))
+            if e.code == 404
+                || (e.code == 403
+                    && e.reason == "Forbidden"
+                    && e.message.contains("being terminated")) =>
+        {
+            Ok(Sent::Gone)
+        }
+        Err(kube::Error::Api(e)) if refuses_one_report(e.code) => Ok(Sent::Refused(e.message)),
+        Err(source) => Err(ApplyError::Write {
+            name: format!("{ns}/{POSTURE_REPORT_NAME}"),
+            source,
+        }),
     }
 }
 
@@ -426,26 +481,53 @@ impl Writer {
         let params = PatchParams::apply(FIELD_MANAGER).force();
         let mut written = 0;
         let mut refused = Vec::new();
+        let changed: Vec<(&String, &BuiltReport)> = reports
+            .namespaces
+            .iter()
+            .filter(|(ns, built)| self.hashes.get(ns.as_str()) != Some(&built.hash))
+            .collect();
+        self.skipped += (reports.namespaces.len() - changed.len()) as u64;
+        let mut sending = futures::stream::iter(changed.into_iter().map(|(ns, built)| {
+            let params = &params;
+            async move { (ns, built, send_report(client, params, ns, built).await) }
+        }))
+        .buffer_unordered(WRITES_IN_FLIGHT);
+        // Not in the cluster (gone, or refused): no copy of them either.
+        let mut left = BTreeSet::new();
+        while let Some((ns, built, sent)) = sending.next().await {
+            match sent? {
+                Sent::Written => {
+                    self.hashes.insert(ns.clone(), built.hash.clone());
+                    written += 1;
+                }
+                // The namespace went away between evaluation and write, or the CRDs did:
+                // the next pass builds it again, and finds out which.
+                Sent::Gone => {
+                    self.unwritten.insert(ns.clone());
+                    left.insert(ns);
+                }
+                // This report refused, not the API server failing: the others go on.
+                Sent::Refused(message) => {
+                    if refused.is_empty() {
+                        warn!(report = %ns, error = %message, "the API server refused a report; writing the others, and this one again later");
+                    }
+                    refused.push(ns.clone());
+                    self.unwritten.insert(ns.clone());
+                    left.insert(ns);
+                }
+            }
+        }
+        drop(sending);
         for (ns, built) in &reports.namespaces {
             let hash = &built.hash;
-            if self.hashes.get(ns.as_str()) == Some(hash) {
-                self.skipped += 1;
-            } else if self
-                .write_report(client, &params, ns, built, &mut refused)
-                .await?
-            {
-                written += 1;
-            } else {
-                // Not in the cluster: no copy of it either.
+            if left.contains(ns) || !self.export.as_ref().is_some_and(|e| e.due(ns, hash)) {
                 continue;
             }
-            if self.export.as_ref().is_some_and(|e| e.due(ns, hash)) {
-                let report = built.report().map_err(|source| ApplyError::Encode {
-                    name: format!("{ns}/{POSTURE_REPORT_NAME}"),
-                    source,
-                })?;
-                self.write_copy(client, Some(ns), &report, hash).await?;
-            }
+            let report = built.report().map_err(|source| ApplyError::Encode {
+                name: format!("{ns}/{POSTURE_REPORT_NAME}"),
+                source,
+            })?;
+            self.write_copy(client, Some(ns), &report, hash).await?;
         }
         let (hash, content) = cluster_hashes(reports);
         let now = Instant::now();
@@ -504,64 +586,6 @@ impl Writer {
             totals_in_background,
             before,
         })
-    }
-
-    /// Writes one namespace's report; whether it is in the cluster now. A report the API
-    /// server refused, or whose namespace (or CRD) is gone, is left for the next pass.
-    async fn write_report(
-        &mut self,
-        client: &Client,
-        params: &PatchParams,
-        ns: &str,
-        built: &BuiltReport,
-        refused: &mut Vec<String>,
-    ) -> Result<bool, ApplyError> {
-        let report = built.json().map_err(|source| ApplyError::Encode {
-            name: format!("{ns}/{POSTURE_REPORT_NAME}"),
-            source,
-        })?;
-        let body = json!({
-            "apiVersion": "rampart.dev/v1alpha1",
-            "kind": "PostureReport",
-            "metadata": {"name": POSTURE_REPORT_NAME, "namespace": ns,
-                         "annotations": {HASH_ANNOTATION: built.hash}},
-            "report": report,
-        });
-        let api: Api<PostureReport> = Api::namespaced(client.clone(), ns);
-        match api
-            .patch_metadata(POSTURE_REPORT_NAME, params, &Patch::Apply(&body))
-            .await
-        {
-            Ok(_) => {}
-            // The namespace went away between evaluation and write, or the CRDs did:
-            // the next pass builds it again, and finds out which.
-            Err(kube::Error::Api(e))
-                if e.code == 404
-                    || (e.code == 403
-                        && e.reason == "Forbidden"
-                        && e.message.contains("being terminated")) =>
-            {
-                self.unwritten.insert(ns.to_owned());
-                return Ok(false);
-            }
-            // This report refused, not the API server failing: the others go on.
-            Err(kube::Error::Api(e)) if refuses_one_report(e.code) => {
-                if refused.is_empty() {
-                    warn!(report = %ns, error = %e.message, "the API server refused a report; writing the others, and this one again later");
-                }
-                refused.push(ns.to_owned());
-                self.unwritten.insert(ns.to_owned());
-                return Ok(false);
-            }
-            Err(source) => {
-                return Err(ApplyError::Write {
-                    name: format!("{ns}/{POSTURE_REPORT_NAME}"),
-                    source,
-                });
-            }
-        }
-        self.hashes.insert(ns.to_owned(), built.hash.clone());
-        Ok(true)
     }
 
     /// Writes the OpenReports copy of a report: a namespace's, or the cluster's (`None`).
