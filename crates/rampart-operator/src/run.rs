@@ -339,6 +339,8 @@ struct Pipeline {
     next_resync: tokio::time::Instant,
     /// The last pass's events, while they are being created.
     announcing: Option<tokio::task::JoinHandle<()>>,
+    /// The wait ended because kube-apiserver's /metrics are due: this pass reads them.
+    metrics_due: bool,
 }
 
 impl Pipeline {
@@ -384,6 +386,7 @@ impl Pipeline {
             scraper: Scraper::new(config.apiserver_metrics_interval, config.anonymous.clone()),
             next_resync: tokio::time::Instant::now() + config.resync,
             announcing: None,
+            metrics_due: false,
             live,
             client,
             config,
@@ -602,7 +605,14 @@ impl Pipeline {
     async fn collect(&mut self) -> Collected {
         let full = self.live.held.is_none() || tokio::time::Instant::now() >= self.next_resync;
         let batch = self.watching.take();
-        let scraped = self.scraper.refresh(&self.client).await;
+        // A change's pass does not wait for kube-apiserver's /metrics (a probe and three
+        // reads, once a minute): when due meanwhile, they end the next wait at once and
+        // bring a pass of their own.
+        let scraped = if full || std::mem::take(&mut self.metrics_due) {
+            self.scraper.refresh(&self.client).await
+        } else {
+            Vec::new()
+        };
         Collected {
             full,
             batch,
@@ -972,7 +982,10 @@ impl Pipeline {
                 debug!("changes seen");
             }
             _ = tokio::time::sleep_until(self.next_resync) => debug!("periodic resync"),
-            _ = tokio::time::sleep_until(self.scraper.due()) => debug!("reading kube-apiserver /metrics"),
+            _ = tokio::time::sleep_until(self.scraper.due()) => {
+                debug!("reading kube-apiserver /metrics");
+                self.metrics_due = true;
+            }
             _ = sleep_until_some(failure_due) => debug!("a watch has failed for the grace period"),
             _ = sleep_until_some(totals_due) => debug!("the cluster's totals held back are due"),
             _ = sleep_until_some(expiry_due) => info!("an exception expires; evaluating what it covered"),
