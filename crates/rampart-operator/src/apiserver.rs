@@ -122,6 +122,11 @@ impl Scraper {
     }
 
     /// When the next scrape is due (far away when scraping is off).
+    /// Whether /metrics are read on a schedule (else only the probe, until it answers).
+    pub fn is_periodic(&self) -> bool {
+        self.interval.is_some()
+    }
+
     pub fn due(&self) -> Instant {
         match self.interval {
             Some(_) => self.next,

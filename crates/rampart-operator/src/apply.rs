@@ -42,7 +42,8 @@ pub enum ApplyError {
         #[source]
         source: kube::Error,
     },
-    /// A write sent in the background whose task ended without an answer (it panicked).
+    /// A write sent in the background that ended without an answer (its task panicked,
+    /// or it did not end in time).
     #[error("writing report {0}: the write ended without an answer")]
     Lost(String),
     /// A built report that does not read back as JSON: a bug, not the cluster's doing.
@@ -107,7 +108,7 @@ pub fn remember(open: &mut Open, reports: &Reports) -> Open {
 
 /// Whether a failed write says the one report was refused (admission, validation, size),
 /// rather than that the API server is failing or throttling (5xx, 429), after which no
-/// further request should follow at once.
+/// further request should follow at once (only those already on their way).
 fn refuses_one_report(code: u16) -> bool {
     matches!(code, 400 | 403 | 413 | 422)
 }
@@ -121,7 +122,8 @@ enum ClusterWrite {
     HeldBack(Instant),
     /// Only its totals changed, and they are due: written in the background.
     Totals,
-    /// What it lists changed, or it is not in the cluster: written in the pass.
+    /// What it lists changed, it is not in the cluster, or nothing was sent since the
+    /// start: written in the pass.
     Now,
 }
 
@@ -383,11 +385,13 @@ impl Writer {
         Some(Err(result))
     }
 
-    /// Drops the write of the cluster's totals on its way: a replica that stands by
-    /// writes nothing.
+    /// Drops the write of the cluster's totals on its way, which may still land: the
+    /// report is forgotten, so the next write of it is made in the pass.
     pub fn drop_totals(&mut self) {
         if let Some(writing) = self.totals_writing.take() {
             writing.task.abort();
+            self.hashes.remove(&report_key(None));
+            self.cluster_sent = None;
         }
     }
 
@@ -457,7 +461,8 @@ impl Writer {
     }
 
     /// Writes every report whose content changed. After a failure every report built this
-    /// pass is left to build again: the writes stop at the first that fails.
+    /// pass is left to build again: no write starts after the first that fails (those
+    /// already on their way may land, and are sent again unchanged).
     pub async fn apply(
         &mut self,
         client: &Client,
@@ -725,12 +730,16 @@ mod tests {
         );
 
         // Cancel-safe: a wait given up (another branch of a select) leaves the write on its
-        // way; a standby drops it.
+        // way; one dropped (it did not end in time) may still land, so the report is
+        // forgotten and written again in the pass.
+        w.hashes.insert(cluster.clone(), "old".to_owned());
+        w.cluster_sent = Some(("content".to_owned(), Instant::now()));
         w.totals_writing = writing(std::future::pending());
         let waited = tokio::time::timeout(Duration::from_millis(20), w.totals_written()).await;
         assert!(waited.is_err() && w.totals_writing.is_some());
         w.drop_totals();
         assert!(w.totals_writing.is_none());
+        assert!(!w.hashes.contains_key(&cluster) && w.cluster_sent.is_none());
         assert!(w.totals_written().await.is_none());
     }
 

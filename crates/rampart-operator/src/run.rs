@@ -45,6 +45,7 @@ use crate::written::{self, Vanished};
 use futures::StreamExt;
 use k8s_openapi::jiff::Timestamp;
 use kube::Client;
+use rampart_crd::CLUSTER_REPORT_NAME;
 use rampart_rules::control_plane::ControlPlane;
 use rampart_rules::encryption::Assessment;
 use rampart_rules::{Change, Derived, Inventory, Scope, Settings, evaluate_scope, registry};
@@ -433,7 +434,9 @@ impl Pipeline {
         if let Some(sending) = self.announcing.take() {
             sending.abort();
         }
-        self.writer.drop_totals();
+        // A request already sent may still land: it ends (a while at most) before the
+        // new leader's writes can follow it.
+        self.finish_totals().await;
         // What was concluded as leader goes stale from here; the first pass as leader
         // evaluates everything with fresh caches, so holding them only costs memory.
         self.live.held = None;
@@ -477,6 +480,9 @@ impl Pipeline {
         let book = std::mem::take(&mut self.live.book);
         // Read once: what the plan decides and what the reports say must agree.
         let could_not_evaluate = self.watching.state.could_not_evaluate(Instant::now());
+        // A write of the cluster's totals still on its way ends first (it normally has, a
+        // pass ago): what it records must not undo what vanished from the cluster since.
+        self.finish_totals().await;
         let mut forgotten = self.forget_vanished();
         forgotten.append(&mut self.writer.take_unwritten());
         let collected_at = Instant::now();
@@ -608,7 +614,8 @@ impl Pipeline {
         // A change's pass does not wait for kube-apiserver's /metrics (a probe and three
         // reads, once a minute): when due meanwhile, they end the next wait at once and
         // bring a pass of their own.
-        let scraped = if full || std::mem::take(&mut self.metrics_due) {
+        let due = std::mem::take(&mut self.metrics_due);
+        let scraped = if full || due || !self.scraper.is_periodic() {
             self.scraper.refresh(&self.client).await
         } else {
             Vec::new()
@@ -848,11 +855,6 @@ impl Pipeline {
     /// announces and counts what the write detected and resolved. `None` when the write
     /// failed: the next pass tries again, and nothing is announced or counted twice.
     async fn apply(&mut self, built: &Built) -> Option<Done> {
-        // A write of the cluster's totals still on its way ends first (it normally has, a
-        // pass ago): the writes of one report stay in order.
-        if let Some(written) = self.writer.totals_written().await {
-            self.totals_written(written);
-        }
         let result = self.writer.apply(&self.client, &built.reports).await;
         self.note_crds(result.as_ref().is_err_and(ApplyError::is_missing_crd));
         let metrics = &self.config.metrics;
@@ -938,17 +940,16 @@ impl Pipeline {
         }
     }
 
-    /// Waits for a write of the cluster's totals still on its way, a while at most.
+    /// Waits for a write of the cluster's totals still on its way, a while at most: the
+    /// writes of one report stay in order. One that does not end in time is dropped and
+    /// counted as failed; the report is written again in the pass.
     async fn finish_totals(&mut self) {
         match tokio::time::timeout(BACKGROUND_WAIT, self.writer.totals_written()).await {
             Ok(Some(written)) => self.totals_written(written),
             Ok(None) => {}
             Err(_) => {
                 self.writer.drop_totals();
-                warn!(
-                    wait_s = BACKGROUND_WAIT.as_secs(),
-                    "the cluster's totals were not written in time; left unwritten"
-                );
+                self.write_failed(&ApplyError::Lost(CLUSTER_REPORT_NAME.to_owned()));
             }
         }
     }

@@ -255,6 +255,8 @@ impl Metrics {
     pub fn record_apply_error(&self, error: &ApplyError) {
         self.writes.with_label_values(&["failed"]).inc();
         let kind = match error {
+            // No answer from the API server: a failed write, not an API error.
+            ApplyError::Lost(_) => return,
             ApplyError::Write { name, .. } if name == CLUSTER_REPORT_NAME => "ClusterPostureReport",
             _ => "PostureReport",
         };
