@@ -587,3 +587,35 @@ fn an_incremental_pass_moves_only_the_series_it_changed() {
         drop(reports);
     }
 }
+
+#[test]
+fn a_write_in_the_background_counts_when_it_lands_and_one_lost_is_no_api_error() {
+    let m = Metrics::new(true).expect("metrics");
+    // One namespace report and the cluster's: two reports a pass.
+    let reports = record(&m, &[("shop", true)]);
+    let writes = |result: &str| -> f64 {
+        series(&m, "rampart_report_writes_total")
+            .into_iter()
+            .filter(|(labels, _)| labels.get("result").map(String::as_str) == Some(result))
+            .map(|(_, v)| v)
+            .sum()
+    };
+    m.record_writes(&reports, 1, 0, true);
+    assert_eq!(
+        (writes("written"), writes("unchanged")),
+        (1.0, 0.0),
+        "the cluster's report, handed to the background, is neither written nor unchanged yet"
+    );
+    m.record_background_write();
+    assert_eq!(writes("written"), 2.0);
+    m.record_apply_error(&crate::apply::ApplyError::Lost(
+        rampart_crd::CLUSTER_REPORT_NAME.to_owned(),
+    ));
+    assert_eq!(writes("failed"), 1.0);
+    assert!(
+        series(&m, "rampart_api_errors_total")
+            .iter()
+            .all(|(_, v)| *v == 0.0),
+        "no answer is no API error"
+    );
+}
