@@ -379,9 +379,7 @@ impl Writer {
             },
             Err(_) => ApplyError::Lost(CLUSTER_REPORT_NAME.to_owned()),
         };
-        // Not known to be in the cluster: written in the pass, not in the background.
-        self.hashes.remove(&key);
-        self.cluster_sent = None;
+        self.forget_cluster();
         Some(Err(result))
     }
 
@@ -390,9 +388,16 @@ impl Writer {
     pub fn drop_totals(&mut self) {
         if let Some(writing) = self.totals_writing.take() {
             writing.task.abort();
-            self.hashes.remove(&report_key(None));
-            self.cluster_sent = None;
+            self.forget_cluster();
         }
+    }
+
+    /// A ClusterPostureReport not known to be in the cluster (its write failed, or may
+    /// land late): the next write of it is made in the pass, not held back nor sent in
+    /// the background.
+    fn forget_cluster(&mut self) {
+        self.hashes.remove(&report_key(None));
+        self.cluster_sent = None;
     }
 
     /// Sends the ClusterPostureReport in the background.
