@@ -390,6 +390,14 @@ fn a_small_share_keeps_fingerprints_names_what_fits_and_says_so() {
     assert!(named > 0 && named < folded, "{named} of {folded}");
     let fingerprints: usize = fitted.folded.iter().map(|g| g.fingerprints.len()).sum();
     assert_eq!(fingerprints, folded);
+    // Whole findings cost the API server by their fields: they fill a quarter of the
+    // share, no more, and the folded names take the rest.
+    let whole: usize = fitted.whole.iter().map(json_len).sum();
+    let largest = fitted.whole.iter().map(json_len).max().unwrap_or(0);
+    assert!(
+        whole <= share / 4 && whole + largest > share / 4,
+        "{whole} bytes of whole findings for a share of {share}"
+    );
 }
 
 #[test]
