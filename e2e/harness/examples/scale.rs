@@ -25,7 +25,7 @@ use futures::{StreamExt as _, TryStreamExt as _};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, WatchEvent, WatchParams};
-use rampart_crd::{ClusterPostureReport, POSTURE_REPORT_NAME, PostureReport};
+use rampart_crd::{ClusterPostureReport, POSTURE_REPORT_NAME, PostureReport, Report};
 use rampart_e2e::operator::{
     free_port, http_status, install, memory_kib, metric_sum_where, percentile, repo,
 };
@@ -327,6 +327,9 @@ async fn latency(cluster: &Cluster, ns: &str) -> Result<Vec<Duration>> {
 /// metadata in the response), a merge patch of one annotation of the same report (what any
 /// write to an object that size costs at least), and a small ConfigMap applied (what any
 /// write costs). Each write changes something, so each is stored. The operator is stopped.
+/// A report of no finding beside the probe's, written only by the bench.
+const EMPTY_REPORT_NAME: &str = "bench-empty";
+
 async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, Vec<Duration>)>> {
     const ROUNDS: usize = 20;
     let reports: Api<PostureReport> = Api::namespaced(cluster.client.clone(), ns);
@@ -355,6 +358,8 @@ async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, V
             "the report's JSON as one ConfigMap value applied",
             Vec::new(),
         ),
+        // What any report's write costs at least: the floor under a one-namespace pass.
+        ("an empty PostureReport applied, metadata back", Vec::new()),
     ];
     let ways = costs.len();
     let report_json = serde_json::to_string(&report)?;
@@ -382,6 +387,21 @@ async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, V
                                 &PatchParams::default(),
                                 &Patch::Merge(patch),
                             )
+                            .await?,
+                    )
+                }
+                5 => {
+                    let mut empty = serde_json::to_value(Report::default())?;
+                    empty["lastEvaluated"] = serde_json::json!(format!("bench-{i}"));
+                    let applied = serde_json::json!({
+                        "apiVersion": "rampart.dev/v1alpha1",
+                        "kind": "PostureReport",
+                        "metadata": {"name": EMPTY_REPORT_NAME, "namespace": ns},
+                        "report": empty,
+                    });
+                    drop(
+                        reports
+                            .patch_metadata(EMPTY_REPORT_NAME, &apply, &Patch::Apply(applied))
                             .await?,
                     )
                 }
