@@ -121,12 +121,12 @@ impl Scraper {
         }
     }
 
-    /// When the next scrape is due (far away when scraping is off).
     /// Whether /metrics are read on a schedule (else only the probe, until it answers).
     pub fn is_periodic(&self) -> bool {
         self.interval.is_some()
     }
 
+    /// When the next scrape is due (far away when scraping is off).
     pub fn due(&self) -> Instant {
         match self.interval {
             Some(_) => self.next,
