@@ -555,9 +555,9 @@ const FINGERPRINT_BYTES: usize = 16 + 3;
 const WHOLE_PART: usize = 4;
 
 /// Keeps every finding whole when they fit `share`. Otherwise the most severe stay whole
-/// within [`WHOLE_PART`] of it, and the rest fold into one entry per rule and severity, most severe
-/// first: each with its exact count and every fingerprint, then as many object names as
-/// the room left allows. What cannot be named at all is only counted (`truncated`).
+/// within a quarter of it ([`WHOLE_PART`]), and the rest fold into one entry per rule and
+/// severity, most severe first: each with its exact count and every fingerprint, then as
+/// many object names as the room left allows. What cannot be named at all is only counted (`truncated`).
 /// Only the findings kept whole are rendered, and only as far as the share reaches: a
 /// report far over it costs no more to fit than one just over it.
 fn fit(listed: &[Listed<'_>], share: usize) -> Fitted {

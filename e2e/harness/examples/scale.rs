@@ -322,27 +322,30 @@ async fn latency(cluster: &Cluster, ns: &str) -> Result<Vec<Duration>> {
     Ok(times)
 }
 
-/// What one write costs the API server under this load, by how it is made: the probe
-/// namespace's report applied as the operator applies it (with the whole object or its
-/// metadata in the response), a merge patch of one annotation of the same report (what any
-/// write to an object that size costs at least), and a small ConfigMap applied (what any
-/// write costs). Each write changes something, so each is stored. The operator is stopped.
 /// A report of no finding beside the probe's, written only by the bench.
 const EMPTY_REPORT_NAME: &str = "bench-empty";
 
+/// What one write costs the API server under this load, by how it is made: the probe
+/// namespace's report applied as the operator applies it (with the whole object or its
+/// metadata in the response), a merge patch of one annotation of the same report (what any
+/// write to an object that size costs at least), a small ConfigMap applied (what any
+/// write costs), the report's JSON as one ConfigMap value, and an empty report applied
+/// (what any report's write costs). Each write changes something, so each is stored. The
+/// operator is stopped.
 async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, Vec<Duration>)>> {
     const ROUNDS: usize = 20;
     let reports: Api<PostureReport> = Api::namespaced(cluster.client.clone(), ns);
     let maps: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), ns);
     let report = reports.get(POSTURE_REPORT_NAME).await?.spec.report;
     let apply = PatchParams::apply("rampart").force();
-    let applied = |i: usize| {
+    let empty = Report::default();
+    let applied = |name: &str, report: &Report, i: usize| {
         serde_json::json!({
             "apiVersion": "rampart.dev/v1alpha1",
             "kind": "PostureReport",
-            "metadata": {"name": POSTURE_REPORT_NAME, "namespace": ns,
+            "metadata": {"name": name, "namespace": ns,
                          "annotations": {"rampart.dev/content-hash": format!("bench-{i}")}},
-            "report": &report,
+            "report": report,
         })
     };
     let mut costs: Vec<(&'static str, Vec<Duration>)> = vec![
@@ -370,12 +373,20 @@ async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, V
             match way {
                 0 => drop(
                     reports
-                        .patch(POSTURE_REPORT_NAME, &apply, &Patch::Apply(applied(i)))
+                        .patch(
+                            POSTURE_REPORT_NAME,
+                            &apply,
+                            &Patch::Apply(applied(POSTURE_REPORT_NAME, &report, i)),
+                        )
                         .await?,
                 ),
                 1 => drop(
                     reports
-                        .patch_metadata(POSTURE_REPORT_NAME, &apply, &Patch::Apply(applied(i)))
+                        .patch_metadata(
+                            POSTURE_REPORT_NAME,
+                            &apply,
+                            &Patch::Apply(applied(POSTURE_REPORT_NAME, &report, i)),
+                        )
                         .await?,
                 ),
                 2 => {
@@ -390,21 +401,15 @@ async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, V
                             .await?,
                     )
                 }
-                5 => {
-                    let mut empty = serde_json::to_value(Report::default())?;
-                    empty["lastEvaluated"] = serde_json::json!(format!("bench-{i}"));
-                    let applied = serde_json::json!({
-                        "apiVersion": "rampart.dev/v1alpha1",
-                        "kind": "PostureReport",
-                        "metadata": {"name": EMPTY_REPORT_NAME, "namespace": ns},
-                        "report": empty,
-                    });
-                    drop(
-                        reports
-                            .patch_metadata(EMPTY_REPORT_NAME, &apply, &Patch::Apply(applied))
-                            .await?,
-                    )
-                }
+                5 => drop(
+                    reports
+                        .patch_metadata(
+                            EMPTY_REPORT_NAME,
+                            &apply,
+                            &Patch::Apply(applied(EMPTY_REPORT_NAME, &empty, i)),
+                        )
+                        .await?,
+                ),
                 _ => {
                     let value = if way == 3 {
                         format!("{i:01024}")
