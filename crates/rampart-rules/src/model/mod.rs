@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod meta;
 pub mod node;
 pub mod object;
+pub mod plain_yaml;
 pub mod pod;
 pub mod rbac;
 pub mod scope;

@@ -8,6 +8,7 @@ use crate::model::kinds::{
     self, API_SERVER_METRICS, API_SERVER_PROBE, ENCRYPTION_CONFIGURATION, KindInfo, group_of,
 };
 use crate::model::meta::{Meta, Metadata};
+use crate::model::plain_yaml;
 use crate::model::yaml_as_json::{Head, decode_document};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
@@ -142,7 +143,11 @@ macro_rules! objects {
             let yaml = || serde_yaml_ng::Deserializer::from_str(text);
             Some(match kind {
                 $(stringify!($variant) => {
-                    let (api, head) = decode_document::<$api, _>(yaml()).ok()?;
+                    // Most manifests are plain block YAML, read without libyaml; the rest
+                    // (and whatever that reader declines) the way libyaml reads them.
+                    let (api, head) = plain_yaml::read(text, |top| decode_document::<$api, _>(top))
+                        .ok()
+                        .or_else(|| decode_document::<$api, _>(yaml()).ok())?;
                     (api.into(), head)
                 })*
                 _ => return None,
