@@ -57,14 +57,25 @@ impl<'a> Flow<'a> {
                 Ok(Scalar::Text(text))
             }
             Some(&b) if !scalar::indicator(b) => {
-                let end = self.rest.find([',', ']', '}']).ok_or(Declined)?;
+                // Flow indicators end a plain scalar here; an opening bracket in one is
+                // an error libyaml reports.
+                let end = self.rest.find([',', ']', '}', '[', '{']).ok_or(Declined)?;
+                if matches!(self.rest.as_bytes()[end], b'[' | b'{') {
+                    return Err(Declined);
+                }
                 let text = self.rest[..end].trim_end_matches(' ');
-                // `: ` makes a pair of a mapping inside a sequence, ` #` a comment, and a
-                // `:` that ends the text or a `-` alone or before a space are indicators.
+                // `: ` makes a pair of a mapping inside a sequence, and libyaml refuses a
+                // `:` before other indicators: only `:` within a word (`nginx:1.27`,
+                // `unix:/run`) is taken. ` #` starts a comment; `-` alone or before a space
+                // is an entry of a block sequence.
                 let odd = text.is_empty()
-                    || text.contains(": ")
+                    || text.match_indices(':').any(|(i, _)| {
+                        !text
+                            .as_bytes()
+                            .get(i + 1)
+                            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'/')
+                    })
                     || text.contains(" #")
-                    || text.ends_with(':')
                     || (b == b'-' && (text.len() == 1 || text.as_bytes()[1] == b' '));
                 if odd {
                     return Err(Declined);

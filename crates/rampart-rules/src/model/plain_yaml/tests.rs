@@ -453,3 +453,53 @@ fn fixtures_read_as_libyaml_reads_them() {
     }
     assert!(took > 500, "only {took} fixture documents taken");
 }
+
+#[test]
+fn mutated_fixtures_read_as_libyaml_reads_them_or_are_declined() {
+    // Fixture documents with YAML's significant characters inserted, removed or replaced:
+    // whatever this reader still takes must read as libyaml reads it, and nothing panics.
+    const CHARS: &[&str] = &[
+        " ", "\n", ":", "-", "#", "'", "\"", "{", "}", "[", "]", ",", "|", ">", "&", "*", "!", "?",
+        "\\", "0", "x", "é", "  ", "- ", ": ", "\n  ",
+    ];
+    let seed = rampart_testkit::seed_from_env("RAMPART_YAML_SEED");
+    let mut rng = Rng::new(seed);
+    let documents: Vec<String> = rampart_testkit::repo::manifest_corpus()
+        .iter()
+        .flat_map(|file| {
+            let text = std::fs::read_to_string(file).expect("a readable fixture");
+            text.split("\n---\n").map(str::to_owned).collect::<Vec<_>>()
+        })
+        .filter(|document| plain(document).is_some())
+        .collect();
+    let (mut took, mut left) = (0, 0);
+    for _ in 0..3000 {
+        let mut text = rng.pick(&documents).clone();
+        for _ in 0..1 + rng.below(3) {
+            let mut at = rng.below(text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            match rng.below(3) {
+                0 => text.insert_str(at, *rng.pick(CHARS)),
+                1 => {
+                    let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+                    text.replace_range(at..end, "");
+                }
+                _ => {
+                    let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+                    text.replace_range(at..end, *rng.pick(CHARS));
+                }
+            }
+        }
+        if agrees(&text) {
+            took += 1;
+        } else {
+            left += 1;
+        }
+    }
+    assert!(
+        took > 300 && left > 300,
+        "seed {seed}: {took} taken, {left} declined"
+    );
+}
