@@ -480,15 +480,16 @@ fn mutated_fixtures_read_as_libyaml_reads_them_or_are_declined() {
             while !text.is_char_boundary(at) {
                 at -= 1;
             }
+            let piece: &str = rng.pick(CHARS);
             match rng.below(3) {
-                0 => text.insert_str(at, rng.pick(CHARS)),
+                0 => text.insert_str(at, piece),
                 1 => {
                     let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
                     text.replace_range(at..end, "");
                 }
                 _ => {
                     let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
-                    text.replace_range(at..end, rng.pick(CHARS));
+                    text.replace_range(at..end, piece);
                 }
             }
         }
