@@ -480,7 +480,7 @@ fn mutated_fixtures_read_as_libyaml_reads_them_or_are_declined() {
             while !text.is_char_boundary(at) {
                 at -= 1;
             }
-            let piece: &str = rng.pick(CHARS);
+            let piece = *rng.pick(CHARS);
             match rng.below(3) {
                 0 => text.insert_str(at, piece),
                 1 => {
