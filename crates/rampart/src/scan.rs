@@ -190,19 +190,21 @@ pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
     match args.format {
         Format::Table => {
             let colour = to_terminal && std::env::var_os("NO_COLOR").is_none();
-            let mut t = String::new();
-            if args.demo {
-                t.push_str("Scanning Rampart's built-in demo cluster. Scan your own manifests with `rampart scan PATH...` (or `-` for stdin).\n");
-                if args.config.is_none() {
-                    t.push_str(&format!(
-                        "The demo's settings allow images only from {}.\n",
-                        settings.allowed_registries.join(", ")
-                    ));
+            let mut table = || -> std::io::Result<()> {
+                if args.demo {
+                    writeln!(sink, "Scanning Rampart's built-in demo cluster. Scan your own manifests with `rampart scan PATH...` (or `-` for stdin).")?;
+                    if args.config.is_none() {
+                        writeln!(
+                            sink,
+                            "The demo's settings allow images only from {}.",
+                            settings.allowed_registries.join(", ")
+                        )?;
+                    }
+                    writeln!(sink)?;
                 }
-                t.push('\n');
-            }
-            t.push_str(&output::table::render(&report, colour));
-            sink.write_all(t.as_bytes()).map_err(anyhow::Error::from)
+                output::table::write(&report, colour, &mut sink)
+            };
+            table().map_err(anyhow::Error::from)
         }
         Format::Json => output::json::write(&report, &mut sink),
         Format::Sarif => output::sarif::write(&report, &mut sink),

@@ -1,5 +1,5 @@
-//! Report formats. Each renders the same [`Report`]: the table to a string; JSON, SARIF,
-//! JUnit XML and GitHub annotations to a writer as they render.
+//! Report formats. Each renders the same [`Report`] to a writer as it renders: the table,
+//! JSON, SARIF, JUnit XML and GitHub annotations.
 
 use crate::exceptions::Judged;
 use rampart_rules::exceptions::{State, own_grant};

@@ -5,7 +5,7 @@ use rampart_crd::{ControlPlaneCheck, ControlPlaneStatus};
 use rampart_operator::report::control_plane_status;
 use rampart_rules::{Finding, Severity};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::io::{self, Write};
 
 fn colour_of(s: Severity) -> &'static str {
     match s {
@@ -20,7 +20,9 @@ fn colour_of(s: Severity) -> &'static str {
 const RESET: &str = "\x1b[0m";
 const BOLD: &str = "\x1b[1m";
 
-pub fn render(report: &Report<'_>, colour: bool) -> String {
+/// Writes the table as it renders: at 100k objects it is tens of megabytes, which a string
+/// would hold, and copy, before the first byte went out.
+pub fn write<W: Write>(report: &Report<'_>, colour: bool, out: &mut W) -> io::Result<()> {
     let paint = |code: &str, text: &str| {
         if colour {
             format!("{code}{text}{RESET}")
@@ -33,45 +35,44 @@ pub fn render(report: &Report<'_>, colour: bool) -> String {
     for f in report.visible() {
         groups.entry(f.namespace()).or_default().push(f);
     }
-    let mut out = String::new();
     for (ns, mut findings) in groups {
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let title = match ns {
             Some(ns) => format!("namespace {ns}"),
             None => "cluster".to_owned(),
         };
-        let _ = writeln!(out, "{} ({} findings)", paint(BOLD, &title), findings.len());
+        writeln!(out, "{} ({} findings)", paint(BOLD, &title), findings.len())?;
         for f in findings {
             let sev = format!("{:<8}", f.severity.as_str().to_uppercase());
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  {} {:<9} {}",
                 paint(colour_of(f.severity), &sev),
                 f.rule_id(),
                 f.message
-            );
+            )?;
         }
-        out.push('\n');
+        writeln!(out)?;
     }
     let s = &report.evaluation.summary;
     let counts: Vec<String> = Severity::DESCENDING
         .iter()
         .map(|sev| format!("{} {}", s.get(*sev), sev))
         .collect();
-    let _ = writeln!(
+    writeln!(
         out,
         "{} findings: {}. Score {}/100.",
         s.total(),
         counts.join(", "),
         report.evaluation.score
-    );
+    )?;
     let scanned: Vec<String> = report
         .inventory
         .counts()
         .iter()
         .map(|(k, n)| format!("{n} {k}"))
         .collect();
-    let _ = writeln!(
+    writeln!(
         out,
         "Scanned: {}.",
         if scanned.is_empty() {
@@ -79,9 +80,9 @@ pub fn render(report: &Report<'_>, colour: bool) -> String {
         } else {
             scanned.join(", ")
         }
-    );
+    )?;
     let enc = report.encryption;
-    let _ = writeln!(
+    writeln!(
         out,
         "Secrets encryption at rest: {}{} (evidence: {}).",
         enc.state.as_str(),
@@ -90,35 +91,32 @@ pub fn render(report: &Report<'_>, colour: bool) -> String {
             .map(|p| format!(", {p}"))
             .unwrap_or_default(),
         enc.evidence.as_str()
-    );
-    control_plane_lines(
-        &mut out,
-        &control_plane_status(&report.evaluation.control_plane),
-    );
+    )?;
+    control_plane_lines(out, &control_plane_status(&report.evaluation.control_plane))?;
     if let Some(min) = report.min_severity {
         let hidden = s.total() - report.visible().count();
         if hidden > 0 {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "{hidden} findings below {min} not listed (--min-severity)."
-            );
+            )?;
         }
     }
     let excepted = report.evaluation.excepted.len();
     if excepted > 0 {
         let by = report.evaluation.excepted_by_exception().len();
-        let _ = writeln!(
+        writeln!(
             out,
             "{excepted} findings excepted by {by} exception(s), left out of the counts and the \
              score (listed with --format json)."
-        );
+        )?;
     }
-    out
+    Ok(())
 }
 
 /// The control plane's verdicts in two lines, each with its evidence; one line when the
 /// input shows nothing of the control plane (most manifests), rather than five unknowns.
-fn control_plane_lines(out: &mut String, cp: &ControlPlaneStatus) {
+fn control_plane_lines<W: Write>(out: &mut W, cp: &ControlPlaneStatus) -> io::Result<()> {
     let checks = [
         ("anonymous", &cp.anonymous),
         ("authorization", &cp.authorization),
@@ -131,19 +129,19 @@ fn control_plane_lines(out: &mut String, cp: &ControlPlaneStatus) {
         && version.api_server.version.is_none()
         && kubelets.nodes == 0;
     if nothing {
-        let _ = writeln!(
+        writeln!(
             out,
             "Control plane: unknown (no kube-apiserver pod, API server probe or Node in the input)."
-        );
-        return;
+        )?;
+        return Ok(());
     }
     let judged =
         |(name, c): &(&str, &ControlPlaneCheck)| format!("{name} {} ({})", c.state, c.evidence);
-    let _ = writeln!(
+    writeln!(
         out,
         "Control plane: {}.",
         checks.iter().map(judged).collect::<Vec<_>>().join(", ")
-    );
+    )?;
     let api = &version.api_server;
     let api_server = match &api.version {
         Some(v) => format!("API server {v} {} ({})", api.state, api.evidence),
@@ -165,9 +163,9 @@ fn control_plane_lines(out: &mut String, cp: &ControlPlaneStatus) {
     } else {
         by_state.join(", ")
     };
-    let _ = writeln!(
+    writeln!(
         out,
         "Kubernetes {}: {api_server}; kubelets: {nodes} (release table of {}).",
         version.state, version.release_table
-    );
+    )
 }
