@@ -181,14 +181,6 @@ impl<'de> Deserializer<'de> for FlowValue<'_, 'de> {
         self.0.scalar()?.deserialize_option(visitor)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
-        visitor.visit_newtype_struct(self)
-    }
-
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.0.skip_spaces();
         if self.collection().is_some() {
@@ -197,19 +189,7 @@ impl<'de> Deserializer<'de> for FlowValue<'_, 'de> {
         self.0.scalar()?.deserialize_ignored_any(visitor)
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        _visitor: V,
-    ) -> Result<V::Value> {
-        Err(Declined)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct map struct identifier
-    }
+    alike_in_every_value!();
 }
 
 /// The entries of a mapping or the items of a sequence, up to its closing bracket.
