@@ -47,6 +47,7 @@ use flow::Flow;
 use scalar::{Key, Scalar};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 
 /// The document is outside the YAML this reader takes, or does not fit its target: the
@@ -89,6 +90,7 @@ pub fn read<'a, T>(text: &'a str, decode: impl FnOnce(Value<'_, 'a>) -> Result<T
         pos: 0,
         col: 0,
         depth: 0,
+        seen: Cell::new(None),
     };
     let value = decode(reader.top())?;
     match reader.peek() {
@@ -121,6 +123,10 @@ struct Reader<'a> {
     /// The column `pos` is at.
     col: usize,
     depth: usize,
+    /// The line [`Reader::peek`] found last and where it looked from: every collection
+    /// that ends at a line asks for it again, and the comment lines before it are passed
+    /// over once, not once per level.
+    seen: Cell<Option<(usize, usize, Option<Line<'a>>)>>,
 }
 
 /// A line with content; blank lines and comment lines are passed over.
@@ -144,7 +150,19 @@ impl<'a> Reader<'a> {
         Value { reader: self, node }
     }
 
+    /// The next line with content, from where reading is.
     fn peek(&self) -> Option<Line<'a>> {
+        if let Some((pos, col, line)) = self.seen.get()
+            && (pos, col) == (self.pos, self.col)
+        {
+            return line;
+        }
+        let line = self.next_line();
+        self.seen.set(Some((self.pos, self.col, line)));
+        line
+    }
+
+    fn next_line(&self) -> Option<Line<'a>> {
         let mut pos = self.pos;
         let mut col = self.col;
         while pos < self.text.len() {
@@ -239,14 +257,18 @@ impl<'a> Reader<'a> {
         let mut trailing = 0;
         while pos < self.text.len() {
             let rest = &self.text[pos..];
-            let Some(len) = rest.find('\n') else {
-                // A last line without its line break: libyaml's chomping there is not
-                // copied.
-                return Err(Declined);
-            };
-            let line = &rest[..len];
+            let len = rest.find('\n');
+            let line = &rest[..len.unwrap_or(rest.len())];
             let spaces = line.len() - line.trim_start_matches(' ').len();
             let blank = spaces == line.len();
+            let Some(len) = len else {
+                // A last line without its line break ends the block if it is less
+                // indented; libyaml's chomping of one inside the block is not copied.
+                if indent.is_some_and(|n| !blank && spaces < n) {
+                    break;
+                }
+                return Err(Declined);
+            };
             match indent {
                 None if blank => return Err(Declined),
                 None if spaces <= parent => return Err(Declined),

@@ -1,7 +1,7 @@
 //! Flow collections closed on their line: `{name: a, labels: {app: web}}`, `[a, "b"]`.
 
 use super::scalar::{self, Key, Scalar};
-use super::{Declined, MAX_DEPTH, Result};
+use super::{Declined, MAX_DEPTH, MAX_KEY, Result};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 
@@ -90,10 +90,18 @@ impl<'a> Flow<'a> {
     /// A key, quoted or a plain word, and its `: `.
     fn key(&mut self) -> Result<Cow<'a, str>> {
         let key = match self.rest.as_bytes().first() {
-            Some(b'"' | b'\'') => match self.scalar()? {
-                Scalar::Text(key) => key,
-                Scalar::Plain(_) => return Err(Declined),
-            },
+            Some(b'"' | b'\'') => {
+                let before = self.rest.len();
+                let key = match self.scalar()? {
+                    Scalar::Text(key) => key,
+                    Scalar::Plain(_) => return Err(Declined),
+                };
+                // libyaml gives up a key whose text, quotes included, runs past its limit.
+                if before - self.rest.len() > MAX_KEY {
+                    return Err(Declined);
+                }
+                key
+            }
             _ => {
                 let end = self
                     .rest

@@ -119,10 +119,12 @@ pub(super) fn double_quoted(text: &str) -> Result<(Cow<'_, str>, &str)> {
                     Some('r') => '\r',
                     Some('u') => {
                         let hex: String = chars.by_ref().take(4).map(|(_, h)| h).collect();
-                        let code = u32::from_str_radix(&hex, 16)
-                            .ok()
-                            .filter(|_| hex.len() == 4)
-                            .ok_or(Declined)?;
+                        // Four hexadecimal digits exactly: Rust's parser would also take a
+                        // sign, which libyaml refuses.
+                        if hex.len() != 4 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                            return Err(Declined);
+                        }
+                        let code = u32::from_str_radix(&hex, 16).map_err(|_| Declined)?;
                         char::from_u32(code).ok_or(Declined)?
                     }
                     _ => return Err(Declined),

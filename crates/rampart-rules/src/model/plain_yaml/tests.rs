@@ -114,6 +114,7 @@ fn quoted_scalars_are_strings() {
     assert_eq!(value["e"], "");
     assert_eq!(value["f"], "a: b");
     for text in [
+        "a: \"\\u+041\"\n",
         "a: 'open\n  continued'\n",
         "a: \"x\\x41\"\n",
         "a: \"x\"y\n",
@@ -138,6 +139,18 @@ fn flow_collections_on_one_line_read_as_libyaml_reads_them() {
 }
 
 #[test]
+fn keys_are_taken_within_libyamls_length_limit() {
+    for quote in ["\"", "'"] {
+        let key = |n: usize| format!("a: {{{quote}{}{quote}: 1}}\n", "x".repeat(n));
+        // The key's text, quotes included, may run to 1,024 bytes.
+        taken(&key(1022));
+        declined(&key(1023));
+    }
+    taken(&format!("{}: 1\n", "k".repeat(1024)));
+    declined(&format!("{}: 1\n", "k".repeat(1025)));
+}
+
+#[test]
 fn literal_blocks_keep_their_lines_and_chomp_as_asked() {
     let value = taken(
         "clip: |\n  line one\n    indented\n\n  # not a comment\nstrip: |-\n  a\n  b\n\nkeep: |+\n  a\n\n\nlast: |\n  x\n",
@@ -149,11 +162,14 @@ fn literal_blocks_keep_their_lines_and_chomp_as_asked() {
     // In a sequence, and skipped unread by a target (IgnoredAny) as serde_yaml_ng skips it.
     let value = taken("items:\n- |\n  one\n- two\n");
     assert_eq!(value["items"], serde_json::json!(["one\n", "two"]));
+    // A last line without its line break, after the block or in it.
+    let value = taken("items:\n- |\n  one\n- two");
+    assert_eq!(value["items"], serde_json::json!(["one\n", "two"]));
+    declined("a: |\n  one\n  two");
     for text in [
         "a: >\n  folded\n",
         "a: |2\n  explicit\n",
         "a: |\n\n  leading blank\n",
-        "a: |\n  no line break at the end",
         "a: | # comment\n  x\n",
     ] {
         declined(text);
