@@ -6,6 +6,8 @@ use crate::model::exception::{self, Exception};
 use crate::model::identity::Source;
 use crate::model::kinds;
 use crate::model::object::{self, Decoded, Object};
+use crate::model::plain_yaml;
+use crate::model::yaml_as_json::decode_document;
 use std::collections::BTreeMap;
 
 /// A document that could not be read, with where it is.
@@ -203,7 +205,8 @@ pub fn parse(file: &str, text: &str) -> Parsed {
 }
 
 /// [`parse`]; `typed` lets a YAML document of a known kind decode straight into its type
-/// (the same objects, without a value tree; tests compare the two ways).
+/// and plain YAML be read without libyaml (the same objects; tests compare the two ways
+/// with libyaml's value tree alone).
 fn parse_documents(file: &str, text: &str, typed: bool) -> Parsed {
     let mut out = Parsed::default();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -248,7 +251,18 @@ fn parse_documents(file: &str, text: &str, typed: bool) -> Parsed {
             ));
             continue;
         }
-        match serde_yaml_ng::from_str::<serde_json::Value>(chunk.text) {
+        // Lists (`kubectl get -o yaml`), kinds the engine does not read and exceptions
+        // are read as a value tree, from plain YAML without libyaml too.
+        let tree = typed
+            .then(|| {
+                plain_yaml::read(chunk.text, |top| {
+                    decode_document::<serde_json::Value, _>(top)
+                })
+                .ok()
+            })
+            .flatten()
+            .map(|(value, _)| Ok(value));
+        match tree.unwrap_or_else(|| serde_yaml_ng::from_str::<serde_json::Value>(chunk.text)) {
             Ok(serde_json::Value::Null) => {}
             Ok(v) => accept(&mut out, file, line, v),
             Err(e) => {
