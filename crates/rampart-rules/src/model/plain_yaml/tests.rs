@@ -435,6 +435,8 @@ impl Gen {
 #[test]
 fn random_documents_read_as_libyaml_reads_them_or_are_declined() {
     let seed = rampart_testkit::seed_from_env("RAMPART_YAML_SEED");
+    // Shown with a failure: RAMPART_YAML_SEED=<seed> replays the documents.
+    eprintln!("seed {seed}");
     let mut draw = Gen {
         rng: Rng::new(seed),
         out: String::new(),
@@ -479,6 +481,8 @@ fn mutated_fixtures_read_as_libyaml_reads_them_or_are_declined() {
         "\\", "0", "x", "é", "  ", "- ", ": ", "\n  ",
     ];
     let seed = rampart_testkit::seed_from_env("RAMPART_YAML_SEED");
+    // Shown with a failure: RAMPART_YAML_SEED=<seed> replays the documents.
+    eprintln!("seed {seed}");
     let mut rng = Rng::new(seed);
     let documents: Vec<String> = rampart_testkit::repo::manifest_corpus()
         .iter()
