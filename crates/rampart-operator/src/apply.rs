@@ -25,6 +25,18 @@ use tracing::warn;
 pub const FIELD_MANAGER: &str = "rampart";
 const HASH_ANNOTATION: &str = "rampart.dev/content-hash";
 
+/// How every report and every OpenReports copy is applied: forced, under `field_manager`,
+/// and without the API server looking for unknown and duplicate fields in it. By default
+/// it looks (to warn of them), which costs a report's write a tenth of its time (a 15 KiB
+/// report on an idle control plane: 19.0 ms p50 looked through, 16.9 ms not); the reports
+/// are serialized from the CRD's own types, so there is nothing to find, and a field that an
+/// older installed CRD lacks is pruned all the same.
+pub fn report_params(field_manager: &str) -> PatchParams {
+    PatchParams::apply(field_manager)
+        .force()
+        .validation_ignore()
+}
+
 /// The ClusterPostureReport's cluster-wide score and counts move with every finding in
 /// any namespace (and its kubelet counts with every Node that comes or goes), and the
 /// report is the largest there is (up to 1.5 MiB, every byte stored again in etcd at each
@@ -488,7 +500,7 @@ impl Writer {
         // Every write asks for the object's metadata back, not the whole report: the API
         // server would encode what it was just sent, and the operator decode it (a
         // thousand reports in a first pass), only for it to be dropped.
-        let params = PatchParams::apply(FIELD_MANAGER).force();
+        let params = report_params(FIELD_MANAGER);
         let mut written = 0;
         let mut refused = Vec::new();
         let changed: Vec<(&String, &BuiltReport)> = reports
@@ -639,6 +651,21 @@ mod tests {
 
     fn keys(w: &Writer) -> BTreeSet<&str> {
         w.hashes.keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn reports_are_applied_forced_by_their_writer_and_not_searched_for_unknown_fields() {
+        let params = report_params("writer");
+        assert!(params.force, "another manager's fields are taken over");
+        assert_eq!(params.field_manager.as_deref(), Some("writer"));
+        assert!(
+            matches!(
+                params.field_validation,
+                Some(kube::api::ValidationDirective::Ignore)
+            ),
+            "{:?}",
+            params.field_validation
+        );
     }
 
     #[test]

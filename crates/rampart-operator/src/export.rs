@@ -10,7 +10,7 @@
 use crate::openreports::{self, NAME, OpenClusterReport, OpenReport, selector};
 use crate::placement::report_key;
 use crate::written::Gone;
-use kube::api::{ListParams, Patch, PatchParams};
+use kube::api::{ListParams, Patch};
 use kube::core::{ObjectMeta, PartialObjectMeta};
 use kube::{Api, Client};
 use rampart_crd::Report;
@@ -121,7 +121,7 @@ impl Exporter {
     ) -> Result<(), kube::Error> {
         let (field_manager, hash_annotation) = writer;
         let body = openreports::body(namespace, report, hash, hash_annotation);
-        let params = PatchParams::apply(field_manager).force();
+        let params = crate::apply::report_params(field_manager);
         let sent = match namespace {
             Some(ns) => {
                 let api: Api<OpenReport> = Api::namespaced(client.clone(), ns);

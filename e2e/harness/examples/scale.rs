@@ -24,7 +24,9 @@ use anyhow::{Context as _, Result, bail};
 use futures::{StreamExt as _, TryStreamExt as _};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
 use kube::Api;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, WatchEvent, WatchParams};
+use kube::api::{
+    DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
+};
 use rampart_crd::{ClusterPostureReport, POSTURE_REPORT_NAME, PostureReport, Report};
 use rampart_e2e::operator::{
     free_port, http_status, install, memory_kib, metric_sum_where, percentile, repo,
@@ -327,17 +329,19 @@ const EMPTY_REPORT_NAME: &str = "bench-empty";
 
 /// What one write costs the API server under this load, by how it is made: the probe
 /// namespace's report applied as the operator applies it (with the whole object or its
-/// metadata in the response), a merge patch of one annotation of the same report (what any
-/// write to an object that size costs at least), a small ConfigMap applied (what any
-/// write costs), the report's JSON as one ConfigMap value, and an empty report applied
-/// (what any report's write costs). Each write changes something, so each is stored. The
-/// operator is stopped.
+/// metadata in the response), applied with the unknown-field search the operator turns off,
+/// replaced under its resourceVersion (an update, not an apply), a merge patch of one
+/// annotation of the same report (what any write to an object that size costs at least), a
+/// small ConfigMap applied (what any write costs), the report's JSON as one ConfigMap value,
+/// and an empty report applied (what any report's write costs). Each write changes
+/// something, so each is stored. The operator is stopped.
 async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, Vec<Duration>)>> {
     const ROUNDS: usize = 20;
     let reports: Api<PostureReport> = Api::namespaced(cluster.client.clone(), ns);
     let maps: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), ns);
     let report = reports.get(POSTURE_REPORT_NAME).await?.spec.report;
-    let apply = PatchParams::apply("rampart").force();
+    let apply = rampart_operator::apply::report_params("rampart");
+    let looked_through = PatchParams::apply("rampart").force();
     let empty = Report::default();
     let applied = |name: &str, report: &Report, i: usize| {
         serde_json::json!({
@@ -354,6 +358,14 @@ async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, V
             "report applied, metadata back (the operator's way)",
             Vec::new(),
         ),
+        (
+            "report applied, metadata back, unknown fields looked for (the API's default)",
+            Vec::new(),
+        ),
+        (
+            "report replaced under its resourceVersion, whole object back",
+            Vec::new(),
+        ),
         ("one annotation of the report merge-patched", Vec::new()),
         ("a 1 KiB ConfigMap applied", Vec::new()),
         // The same bytes in a handful of fields: what a write costs by its fields.
@@ -366,42 +378,75 @@ async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, V
     ];
     let ways = costs.len();
     let report_json = serde_json::to_string(&report)?;
+    // Of the probe's report, from the last write of it: what a replace is made under.
+    let mut resource_version = None;
     for round in 0..ROUNDS {
         for (way, (_, times)) in costs.iter_mut().enumerate() {
             let i = round * ways + way;
             let started = Instant::now();
             match way {
-                0 => drop(
-                    reports
+                0 => {
+                    resource_version = reports
                         .patch(
                             POSTURE_REPORT_NAME,
                             &apply,
                             &Patch::Apply(applied(POSTURE_REPORT_NAME, &report, i)),
                         )
-                        .await?,
-                ),
-                1 => drop(
-                    reports
+                        .await?
+                        .metadata
+                        .resource_version
+                }
+                1 => {
+                    resource_version = reports
                         .patch_metadata(
                             POSTURE_REPORT_NAME,
                             &apply,
                             &Patch::Apply(applied(POSTURE_REPORT_NAME, &report, i)),
                         )
-                        .await?,
-                ),
-                2 => {
-                    let patch = serde_json::json!({"metadata": {"annotations": {"rampart.dev/content-hash": format!("bench-{i}")}}});
-                    drop(
-                        reports
-                            .patch_metadata(
-                                POSTURE_REPORT_NAME,
-                                &PatchParams::default(),
-                                &Patch::Merge(patch),
-                            )
-                            .await?,
-                    )
+                        .await?
+                        .metadata
+                        .resource_version
                 }
-                5 => drop(
+                2 => {
+                    resource_version = reports
+                        .patch_metadata(
+                            POSTURE_REPORT_NAME,
+                            &looked_through,
+                            &Patch::Apply(applied(POSTURE_REPORT_NAME, &report, i)),
+                        )
+                        .await?
+                        .metadata
+                        .resource_version
+                }
+                3 => {
+                    let mut body: PostureReport =
+                        serde_json::from_value(applied(POSTURE_REPORT_NAME, &report, i))?;
+                    body.metadata.resource_version = resource_version.take();
+                    let stored = reports
+                        .replace(
+                            POSTURE_REPORT_NAME,
+                            &PostParams {
+                                field_manager: Some("rampart".to_owned()),
+                                ..PostParams::default()
+                            },
+                            &body,
+                        )
+                        .await?;
+                    resource_version = stored.metadata.resource_version;
+                }
+                4 => {
+                    let patch = serde_json::json!({"metadata": {"annotations": {"rampart.dev/content-hash": format!("bench-{i}")}}});
+                    resource_version = reports
+                        .patch_metadata(
+                            POSTURE_REPORT_NAME,
+                            &PatchParams::default(),
+                            &Patch::Merge(patch),
+                        )
+                        .await?
+                        .metadata
+                        .resource_version
+                }
+                7 => drop(
                     reports
                         .patch_metadata(
                             EMPTY_REPORT_NAME,
@@ -411,7 +456,7 @@ async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, V
                         .await?,
                 ),
                 _ => {
-                    let value = if way == 3 {
+                    let value = if way == 5 {
                         format!("{i:01024}")
                     } else {
                         format!("{i} {report_json}")
