@@ -3,7 +3,8 @@
 //! `manifests/` to this list, and the e2e tests run the operator under them, so a verb
 //! missing here fails there with 403 and a verb granted but unused fails here.
 //!
-//! Server-side apply is a `patch`, and also needs `create` for the report it writes first.
+//! Server-side apply is a `patch`, and also needs `create` for the report it writes first;
+//! a namespace's report written before is replaced (`update`).
 
 use crate::watched::{KindVisitor, Watched, visit_kinds};
 use kube::Resource;
@@ -60,9 +61,11 @@ pub fn required() -> Vec<Access> {
     let mut all = watches.0;
     all.extend([
         access::<PostureReport>(
-            &["list", "watch", "create", "patch"],
+            &["get", "list", "watch", "create", "update", "patch"],
             true,
-            "apply: Writer::load lists, server-side apply writes; written: watches deletions",
+            "apply: Writer::load lists, server-side apply writes a new report; replace: \
+             updates one written before, gets its metadata when someone changed it; \
+             written: watches deletions",
         ),
         access::<ClusterPostureReport>(
             &["get", "list", "watch", "create", "patch"],

@@ -7,6 +7,7 @@ use crate::placement::report_key;
 use crate::report::{BuiltReport, Reports, control_plane_verdicts, json_hash};
 use crate::written::Vanished;
 use futures::StreamExt;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
 use rampart_crd::{
@@ -23,7 +24,7 @@ use tokio::task::JoinHandle;
 use tracing::warn;
 
 pub const FIELD_MANAGER: &str = "rampart";
-const HASH_ANNOTATION: &str = "rampart.dev/content-hash";
+pub(crate) const HASH_ANNOTATION: &str = "rampart.dev/content-hash";
 
 /// How every report and every OpenReports copy is applied: forced, under `field_manager`,
 /// and without the API server looking for unknown and duplicate fields in it. By default
@@ -228,38 +229,51 @@ const WRITES_IN_FLIGHT: usize = 4;
 
 /// What became of one namespace's report.
 enum Sent {
-    Written,
+    /// Stored: its metadata as the cluster returned it.
+    Written(Box<ObjectMeta>),
     /// Not in the cluster: its namespace is gone (or going), or the CRDs are.
     Gone,
     /// Refused by the API server (admission, validation, size), with why.
     Refused(String),
 }
 
-/// Sends one namespace's report (API). Only a failure of the API server, not of this
-/// report, is an error.
+/// Sends one namespace's report (API): replaced under `stored`, the metadata its last write
+/// returned (see [`crate::replace`]), or applied when there is none or the report is not
+/// in the cluster. Only a failure of the API server, not of this report, is an error.
 async fn send_report(
     client: &Client,
     params: &PatchParams,
     ns: &str,
     built: &BuiltReport,
+    stored: Option<&ObjectMeta>,
 ) -> Result<Sent, ApplyError> {
     let report = built.json().map_err(|source| ApplyError::Encode {
         name: format!("{ns}/{POSTURE_REPORT_NAME}"),
         source,
     })?;
-    let body = json!({
-        "apiVersion": "rampart.dev/v1alpha1",
-        "kind": "PostureReport",
-        "metadata": {"name": POSTURE_REPORT_NAME, "namespace": ns,
-                     "annotations": {HASH_ANNOTATION: built.hash}},
-        "report": report,
-    });
-    let api: Api<PostureReport> = Api::namespaced(client.clone(), ns);
-    match api
-        .patch_metadata(POSTURE_REPORT_NAME, params, &Patch::Apply(&body))
-        .await
-    {
-        Ok(_) => Ok(Sent::Written),
+    let sent = match stored {
+        Some(meta) => crate::replace::report(client, ns, meta, &report, &built.hash).await,
+        None => Ok(None),
+    };
+    let sent = match sent {
+        Ok(Some(meta)) => Ok(meta),
+        Ok(None) => {
+            let body = json!({
+                "apiVersion": "rampart.dev/v1alpha1",
+                "kind": "PostureReport",
+                "metadata": {"name": POSTURE_REPORT_NAME, "namespace": ns,
+                             "annotations": {HASH_ANNOTATION: built.hash}},
+                "report": report,
+            });
+            let api: Api<PostureReport> = Api::namespaced(client.clone(), ns);
+            api.patch_metadata(POSTURE_REPORT_NAME, params, &Patch::Apply(&body))
+                .await
+                .map(|applied| crate::replace::remembered(applied.metadata))
+        }
+        Err(e) => Err(e),
+    };
+    match sent {
+        Ok(meta) => Ok(Sent::Written(meta)),
         Err(kube::Error::Api(e))
             if e.code == 404
                 || (e.code == 403
@@ -305,6 +319,9 @@ pub struct Applied {
 #[derive(Debug, Default)]
 pub struct Writer {
     hashes: HashMap<String, String>,
+    /// The metadata of each namespace's report as the cluster last returned it, to replace
+    /// it under next time ([`crate::replace`]); one missing is applied.
+    stored: HashMap<String, Box<ObjectMeta>>,
     pub open: Open,
     pub writes: u64,
     pub skipped: u64,
@@ -322,7 +339,7 @@ pub struct Writer {
     pub export: Option<Exporter>,
 }
 
-fn hash_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Option<String> {
+fn hash_of(meta: &ObjectMeta) -> Option<String> {
     meta.annotations.as_ref()?.get(HASH_ANNOTATION).cloned()
 }
 
@@ -343,14 +360,17 @@ impl Writer {
         }
         let vanished = &vanished.reports;
         for k in &vanished.deleted {
+            self.stored.remove(k);
             if self.hashes.remove(k).is_some() {
                 forgotten.insert(k.clone());
             }
         }
         let cluster_key = report_key(None);
         for l in &vanished.listed {
+            let kept = |k: &String| (*k == cluster_key) != l.cluster || l.present.contains(k);
+            self.stored.retain(|k, _| kept(k));
             self.hashes.retain(|k, _| {
-                let kept = (*k == cluster_key) != l.cluster || l.present.contains(k);
+                let kept = kept(k);
                 if !kept {
                     forgotten.insert(k.clone());
                 }
@@ -461,6 +481,8 @@ impl Writer {
             if let Some(h) = hash_of(&r.metadata) {
                 w.hashes.insert(key.clone(), h);
             }
+            w.stored
+                .insert(key.clone(), crate::replace::remembered(r.metadata));
             w.remember(key, &r.spec.report, detail_from, read_at);
         }
         let cluster: Api<ClusterPostureReport> = Api::all(client.clone());
@@ -503,22 +525,29 @@ impl Writer {
         let params = report_params(FIELD_MANAGER);
         let mut written = 0;
         let mut refused = Vec::new();
-        let changed: Vec<(&String, &BuiltReport)> = reports
+        // With a copy of what each was last stored under: the writes on their way must not
+        // hold the map their results go to.
+        let changed: Vec<(&String, &BuiltReport, Option<Box<ObjectMeta>>)> = reports
             .namespaces
             .iter()
             .filter(|(ns, built)| self.hashes.get(ns.as_str()) != Some(&built.hash))
+            .map(|(ns, built)| (ns, built, self.stored.get(ns.as_str()).cloned()))
             .collect();
         self.skipped += (reports.namespaces.len() - changed.len()) as u64;
-        let mut sending = futures::stream::iter(changed.into_iter().map(|(ns, built)| {
+        let mut sending = futures::stream::iter(changed.into_iter().map(|(ns, built, stored)| {
             let params = &params;
-            async move { (ns, built, send_report(client, params, ns, built).await) }
+            async move {
+                let sent = send_report(client, params, ns, built, stored.as_deref()).await;
+                (ns, built, sent)
+            }
         }))
         .buffer_unordered(WRITES_IN_FLIGHT);
         // Not in the cluster (gone, or refused): no copy of them either.
         let mut left = BTreeSet::new();
         while let Some((ns, built, sent)) = sending.next().await {
             match sent? {
-                Sent::Written => {
+                Sent::Written(meta) => {
+                    self.stored.insert(ns.clone(), meta);
                     self.hashes.insert(ns.clone(), built.hash.clone());
                     written += 1;
                 }
@@ -820,6 +849,11 @@ mod tests {
         for k in ["shop", "other", "kept", "/cluster"] {
             w.hashes.insert(k.to_owned(), "h".to_owned());
         }
+        // What a report is replaced under goes with it: one gone is applied anew.
+        let stored = |w: &Writer| w.stored.keys().cloned().collect::<BTreeSet<String>>();
+        for k in ["shop", "other", "kept"] {
+            w.stored.insert(k.to_owned(), Box::default());
+        }
         let deleted = Vanished {
             reports: Gone {
                 deleted: BTreeSet::from(["shop".to_owned()]),
@@ -828,6 +862,7 @@ mod tests {
             ..Vanished::default()
         };
         assert_eq!(w.forget(&deleted), BTreeSet::from(["shop".to_owned()]));
+        assert_eq!(stored(&w), BTreeSet::from(["kept".into(), "other".into()]));
         // A list of PostureReports says nothing about the ClusterPostureReport.
         let listed = Vanished {
             reports: Gone {
@@ -841,6 +876,7 @@ mod tests {
         };
         assert_eq!(w.forget(&listed).len(), 1);
         assert_eq!(keys(&w), BTreeSet::from(["kept", "/cluster"]));
+        assert_eq!(stored(&w), BTreeSet::from(["kept".into()]));
         // Re-created CRDs: the cluster's list is empty too.
         let recreated = Vanished {
             reports: Gone {
@@ -854,5 +890,6 @@ mod tests {
         };
         assert_eq!(w.forget(&recreated).len(), 1);
         assert_eq!(keys(&w), BTreeSet::from(["kept"]));
+        assert_eq!(stored(&w), BTreeSet::from(["kept".into()]));
     }
 }

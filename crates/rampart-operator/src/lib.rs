@@ -5,7 +5,7 @@
 //!   -> `collect` (watches [API], `apiserver` /metrics [API]) -> Inventory
 //!   -> `rampart_rules::evaluate` -> `held` (findings by scope) -> `report::build` (pure)
 //!   -> `apply::Writer` (server-side
-//!      apply of what changed [API]) -> `report::Transitions` -> `events` [API], `metrics`
+//!      apply of what changed, `replace` of a report written before [API]) -> `report::Transitions` -> `events` [API], `metrics`
 //! ```
 //! `open` is the writer's compact memory of the findings open in what it wrote (first-seen
 //! times, what resolved). `written` watches the reports themselves, so one that
@@ -34,6 +34,7 @@ pub mod metrics;
 pub mod open;
 pub mod openreports;
 pub mod placement;
+pub mod replace;
 pub mod report;
 pub mod retry;
 pub mod run;

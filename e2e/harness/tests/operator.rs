@@ -1,7 +1,7 @@
 //! The operator on the real control plane, running as a local process under exactly the
 //! RBAC that `manifests/` grants its ServiceAccount.
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, ensure};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
@@ -313,6 +313,75 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
         "{}",
         operator.log()
     );
+
+    // 8. A report someone labelled and annotated since Rampart wrote it keeps what they
+    //    gave it when Rampart writes it again: a report written before is replaced under
+    //    the resourceVersion its last write returned, which the API server refuses once
+    //    someone changed it, and then under what the cluster holds now.
+    let theirs = serde_json::json!({"metadata": {
+        "labels": {"team": "payments"},
+        "annotations": {"example.com/owner": "payments"},
+    }});
+    let someone = PatchParams {
+        field_manager: Some("e2e-someone".to_owned()),
+        ..PatchParams::default()
+    };
+    reports
+        .patch("posture", &someone, &Patch::Merge(&theirs))
+        .await?;
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(cluster.client.clone(), &ns);
+    apply_yaml(
+        &cluster.client,
+        Some(&ns),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web2}\nspec:\n  serviceAccountName: app\n  containers: [{name: web, image: registry.example/web:1.0}]\n",
+    )
+    .await?;
+    let names_web2 = |r: &PostureReport| {
+        r.spec
+            .report
+            .findings
+            .iter()
+            .any(|f| f.resource.name == "web2")
+    };
+    let kept_theirs = |r: &PostureReport| {
+        let m = &r.metadata;
+        let label = m.labels.as_ref().and_then(|l| l.get("team"));
+        let note = m
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("example.com/owner"));
+        ensure!(
+            label.map(String::as_str) == Some("payments")
+                && note.map(String::as_str) == Some("payments"),
+            "the report lost the label or annotation someone gave it: {m:?}"
+        );
+        Ok(())
+    };
+    let replaced = wait_for("the second pod's findings in the report", WAIT, || async {
+        Ok(reports.get_opt("posture").await?.filter(|r| names_web2(r)))
+    })
+    .await
+    .with_context(|| operator.log())?;
+    kept_theirs(&replaced)?;
+    let writes: Vec<(Option<&str>, Option<&str>)> = replaced
+        .metadata
+        .managed_fields
+        .iter()
+        .flatten()
+        .map(|m| (m.manager.as_deref(), m.operation.as_deref()))
+        .collect();
+    ensure!(
+        writes.contains(&(Some("rampart"), Some("Update"))),
+        "the report was not replaced: {writes:?}"
+    );
+    // Replaced, not merged: what went from the namespace goes from the report.
+    pods.delete("web2", &DeleteParams::default()).await?;
+    let replaced = wait_for("the second pod's findings to go", WAIT, || async {
+        Ok(reports.get_opt("posture").await?.filter(|r| !names_web2(r)))
+    })
+    .await
+    .with_context(|| operator.log())?;
+    kept_theirs(&replaced)?;
 
     // 5. Restart kube-apiserver under the running operator; the changes below must still
     //    reach the reports, so its watches recovered.
