@@ -400,24 +400,13 @@ async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, V
                             .metadata,
                     ))
                 }
-                1 => {
+                1 | 2 => {
+                    let params = if way == 1 { &apply } else { &looked_through };
                     stored = Some(replace::remembered(
                         reports
                             .patch_metadata(
                                 POSTURE_REPORT_NAME,
-                                &apply,
-                                &Patch::Apply(applied(POSTURE_REPORT_NAME, &report, i)),
-                            )
-                            .await?
-                            .metadata,
-                    ))
-                }
-                2 => {
-                    stored = Some(replace::remembered(
-                        reports
-                            .patch_metadata(
-                                POSTURE_REPORT_NAME,
-                                &looked_through,
+                                params,
                                 &Patch::Apply(applied(POSTURE_REPORT_NAME, &report, i)),
                             )
                             .await?
