@@ -19,6 +19,7 @@ use serde::{Serialize, Serializer};
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 use tracing::warn;
@@ -122,8 +123,9 @@ pub fn remember(open: &mut Open, reports: &Reports) -> Open {
 /// Whether a failed write says the one report was refused (admission, validation, size),
 /// rather than that the API server is failing or throttling (5xx, 429), after which no
 /// further request should follow at once (only those already on their way).
+/// A conflict (409) is one report that someone kept changing while it was replaced.
 fn refuses_one_report(code: u16) -> bool {
-    matches!(code, 400 | 403 | 413 | 422)
+    matches!(code, 400 | 403 | 409 | 413 | 422)
 }
 
 /// How a pass writes the ClusterPostureReport.
@@ -239,20 +241,35 @@ enum Sent {
 
 /// Sends one namespace's report (API): replaced under `stored`, the metadata its last write
 /// returned (see [`crate::replace`]), or applied when there is none or the report is not
-/// in the cluster. Only a failure of the API server, not of this report, is an error.
+/// in the cluster. `update_forbidden`: the operator found it may not update reports, only
+/// apply them (set by the first write that finds it). Only a failure of the API server, not
+/// of this report, is an error.
 async fn send_report(
     client: &Client,
     params: &PatchParams,
     ns: &str,
     built: &BuiltReport,
-    stored: Option<&ObjectMeta>,
+    (stored, update_forbidden): (Option<&ObjectMeta>, &AtomicBool),
 ) -> Result<Sent, ApplyError> {
     let report = built.json().map_err(|source| ApplyError::Encode {
         name: format!("{ns}/{POSTURE_REPORT_NAME}"),
         source,
     })?;
-    let sent = match stored {
-        Some(meta) => crate::replace::report(client, ns, meta, &report, &built.hash).await,
+    let sent = match stored.filter(|_| !update_forbidden.load(Ordering::Relaxed)) {
+        Some(meta) => match crate::replace::report(client, ns, meta, &report, &built.hash).await {
+            // Granted `patch` and not `update` (RBAC of one's own, or an install older than
+            // this operator): applied as before. No report was replaced then, so none has
+            // fields an apply would leave behind.
+            Err(kube::Error::Api(e))
+                if e.code == 403 && e.message.contains("cannot update resource") =>
+            {
+                if !update_forbidden.swap(true, Ordering::Relaxed) {
+                    warn!(error = %e.message, "the operator may not update PostureReports: applying them instead (the install grants `update` on posturereports)");
+                }
+                Ok(None)
+            }
+            replaced => replaced,
+        },
         None => Ok(None),
     };
     let sent = match sent {
@@ -320,8 +337,14 @@ pub struct Applied {
 pub struct Writer {
     hashes: HashMap<String, String>,
     /// The metadata of each namespace's report as the cluster last returned it, to replace
-    /// it under next time ([`crate::replace`]); one missing is applied.
+    /// it under next time ([`crate::replace`]); one missing is applied. Kept when a report
+    /// vanishes: a replace of a deleted report is refused and it is applied, one written
+    /// again since (by another replica) is read back and replaced; an apply over a report
+    /// that was replaced would leave behind the optional fields it omits. Dropped with the
+    /// namespace's report.
     stored: HashMap<String, Box<ObjectMeta>>,
+    /// Whether the operator may not update reports (RBAC), so applies them all.
+    update_forbidden: bool,
     pub open: Open,
     pub writes: u64,
     pub skipped: u64,
@@ -360,17 +383,14 @@ impl Writer {
         }
         let vanished = &vanished.reports;
         for k in &vanished.deleted {
-            self.stored.remove(k);
             if self.hashes.remove(k).is_some() {
                 forgotten.insert(k.clone());
             }
         }
         let cluster_key = report_key(None);
         for l in &vanished.listed {
-            let kept = |k: &String| (*k == cluster_key) != l.cluster || l.present.contains(k);
-            self.stored.retain(|k, _| kept(k));
             self.hashes.retain(|k, _| {
-                let kept = kept(k);
+                let kept = (*k == cluster_key) != l.cluster || l.present.contains(k);
                 if !kept {
                     forgotten.insert(k.clone());
                 }
@@ -534,10 +554,12 @@ impl Writer {
             .map(|(ns, built)| (ns, built, self.stored.get(ns.as_str()).cloned()))
             .collect();
         self.skipped += (reports.namespaces.len() - changed.len()) as u64;
+        let update_forbidden = AtomicBool::new(self.update_forbidden);
         let mut sending = futures::stream::iter(changed.into_iter().map(|(ns, built, stored)| {
-            let params = &params;
+            let (params, update_forbidden) = (&params, &update_forbidden);
             async move {
-                let sent = send_report(client, params, ns, built, stored.as_deref()).await;
+                let how = (stored.as_deref(), update_forbidden);
+                let sent = send_report(client, params, ns, built, how).await;
                 (ns, built, sent)
             }
         }))
@@ -569,6 +591,10 @@ impl Writer {
             }
         }
         drop(sending);
+        self.update_forbidden = update_forbidden.into_inner();
+        for ns in &reports.gone {
+            self.stored.remove(ns);
+        }
         for (ns, built) in &reports.namespaces {
             let hash = &built.hash;
             if left.contains(ns) || !self.export.as_ref().is_some_and(|e| e.due(ns, hash)) {
@@ -849,11 +875,13 @@ mod tests {
         for k in ["shop", "other", "kept", "/cluster"] {
             w.hashes.insert(k.to_owned(), "h".to_owned());
         }
-        // What a report is replaced under goes with it: one gone is applied anew.
+        // What a report is replaced under stays: a replace of a deleted report is refused
+        // and it is applied, one written again since is read back and replaced.
         let stored = |w: &Writer| w.stored.keys().cloned().collect::<BTreeSet<String>>();
         for k in ["shop", "other", "kept"] {
             w.stored.insert(k.to_owned(), Box::default());
         }
+        let all_stored = stored(&w);
         let deleted = Vanished {
             reports: Gone {
                 deleted: BTreeSet::from(["shop".to_owned()]),
@@ -862,7 +890,7 @@ mod tests {
             ..Vanished::default()
         };
         assert_eq!(w.forget(&deleted), BTreeSet::from(["shop".to_owned()]));
-        assert_eq!(stored(&w), BTreeSet::from(["kept".into(), "other".into()]));
+        assert_eq!(stored(&w), all_stored);
         // A list of PostureReports says nothing about the ClusterPostureReport.
         let listed = Vanished {
             reports: Gone {
@@ -876,7 +904,7 @@ mod tests {
         };
         assert_eq!(w.forget(&listed).len(), 1);
         assert_eq!(keys(&w), BTreeSet::from(["kept", "/cluster"]));
-        assert_eq!(stored(&w), BTreeSet::from(["kept".into()]));
+        assert_eq!(stored(&w), all_stored);
         // Re-created CRDs: the cluster's list is empty too.
         let recreated = Vanished {
             reports: Gone {
@@ -890,6 +918,6 @@ mod tests {
         };
         assert_eq!(w.forget(&recreated).len(), 1);
         assert_eq!(keys(&w), BTreeSet::from(["kept"]));
-        assert_eq!(stored(&w), BTreeSet::from(["kept".into()]));
+        assert_eq!(stored(&w), all_stored);
     }
 }

@@ -27,10 +27,15 @@ pub fn remembered(mut meta: ObjectMeta) -> Box<ObjectMeta> {
     Box::new(meta)
 }
 
+/// How many times a report someone keeps changing is read back and replaced again before
+/// its write is left for a later pass.
+const CONFLICTS: usize = 3;
+
 /// Replaces namespace `ns`'s report with `report` under `hash`, made under `meta` (what the
-/// cluster last returned of it); when someone changed the report since, once more under
-/// the metadata it holds now. Returns the metadata of what is stored, or `None` when the
-/// report is not in the cluster (deleted since): the caller's to apply anew.
+/// cluster last returned of it); when someone changed the report since, again under the
+/// metadata it holds now, up to [`CONFLICTS`] times (then the conflict is the caller's).
+/// Returns the metadata of what is stored, or `None` when the report is not in the cluster
+/// (deleted since): the caller's to apply anew.
 pub async fn report(
     client: &Client,
     ns: &str,
@@ -38,16 +43,18 @@ pub async fn report(
     report: &serde_json::Value,
     hash: &str,
 ) -> Result<Option<Box<ObjectMeta>>, kube::Error> {
-    let replaced = match once(client, ns, meta.clone(), report, hash).await {
-        Err(kube::Error::Api(status)) if status.code == 409 => {
-            let api: Api<PostureReport> = Api::namespaced(client.clone(), ns);
-            match api.get_metadata_opt(POSTURE_REPORT_NAME).await? {
-                Some(now) => once(client, ns, *remembered(now.metadata), report, hash).await,
-                None => return Ok(None),
-            }
+    let mut replaced = once(client, ns, meta.clone(), report, hash).await;
+    for _ in 0..CONFLICTS {
+        match replaced {
+            Err(kube::Error::Api(ref status)) if status.code == 409 => {}
+            _ => break,
         }
-        done => done,
-    };
+        let api: Api<PostureReport> = Api::namespaced(client.clone(), ns);
+        let Some(now) = api.get_metadata_opt(POSTURE_REPORT_NAME).await? else {
+            return Ok(None);
+        };
+        replaced = once(client, ns, *remembered(now.metadata), report, hash).await;
+    }
     match replaced {
         Ok(meta) => Ok(Some(meta)),
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),

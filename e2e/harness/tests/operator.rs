@@ -11,7 +11,7 @@ use rampart_crd::{ClusterPostureReport, PostureReport};
 use rampart_e2e::operator::{
     Operator, WAIT, env_dir, http_status, install, repo, token_kubeconfig,
 };
-use rampart_e2e::{Cluster, apply_yaml, wait_for};
+use rampart_e2e::{Cluster, TestNamespace, apply_yaml, wait_for};
 use rampart_testkit::yaml;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -475,12 +475,22 @@ async fn forbidden_kind_is_reported_as_not_evaluated_until_granted() -> Result<(
     let cluster = Cluster::connect().await?;
     install(&cluster).await?;
     let sa = format!("limited-{}", std::process::id());
-    // The install's ClusterRole without Secrets.
+    // The install's ClusterRole without Secrets, and without `update` on PostureReports
+    // throughout (RBAC of one's own, or an install older than the operator): reports are
+    // applied instead of replaced.
     let rbac = std::fs::read_to_string(repo().join("manifests/10-rbac.yaml"))?;
-    let role = yaml::documents(&rbac)
+    let mut role = yaml::documents(&rbac)
         .into_iter()
         .find(|v| v["kind"] == "ClusterRole")
         .context("the install's ClusterRole")?;
+    for rule in role["rules"].as_array_mut().context("rules")? {
+        if rule["resources"] == serde_json::json!(["posturereports"]) {
+            let verbs = rule["verbs"].as_array_mut().context("verbs")?;
+            let before = verbs.len();
+            verbs.retain(|v| v != "update");
+            ensure!(verbs.len() < before, "the install grants no update: {rule}");
+        }
+    }
     let mut limited = role.clone();
     limited["metadata"] = serde_json::json!({"name": sa});
     for rule in limited["rules"].as_array_mut().context("rules")? {
@@ -543,6 +553,40 @@ async fn forbidden_kind_is_reported_as_not_evaluated_until_granted() -> Result<(
         Ok(http_status(operator.health, "/readyz").filter(|l| l.contains(" 200 ")))
     })
     .await?;
+
+    // A namespace's report, written, then written again over itself: applied, since the
+    // operator may not update it, and said once.
+    let ns = TestNamespace::create(&cluster, "no-update").await?;
+    let posture: Api<PostureReport> = Api::namespaced(cluster.client.clone(), &ns.name);
+    let pod = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  containers: [{{name: web, image: registry.example/web:1.0}}]\n"
+        )
+    };
+    for name in ["web", "web2"] {
+        apply_yaml(&cluster.client, Some(&ns.name), &pod(name)).await?;
+        wait_for(
+            &format!("{name}'s findings in the report"),
+            WAIT,
+            || async {
+                Ok(posture.get_opt("posture").await?.filter(|r| {
+                    r.spec
+                        .report
+                        .findings
+                        .iter()
+                        .any(|f| f.resource.name == name)
+                }))
+            },
+        )
+        .await
+        .with_context(|| operator.log())?;
+    }
+    let log = operator.log();
+    ensure!(
+        log.matches("may not update PostureReports").count() == 1,
+        "the missing grant is not said once:\n{log}"
+    );
+    ns.delete().await?;
     drop(operator);
     Api::<ClusterRoleBinding>::all(cluster.client.clone())
         .delete(&sa, &DeleteParams::default())
