@@ -9,7 +9,7 @@ use crate::written::Vanished;
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{ListParams, Patch, PatchParams};
-use kube::{Api, Client};
+use kube::{Api, Client, Resource};
 use rampart_crd::{
     CLUSTER_REPORT_NAME, ClusterPostureReport, ControlPlaneStatus, EncryptionStatus,
     POSTURE_REPORT_NAME, PostureReport, Report, SeverityCounts,
@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 use tracing::warn;
 
 pub const FIELD_MANAGER: &str = "rampart";
-pub(crate) const HASH_ANNOTATION: &str = "rampart.dev/content-hash";
+const HASH_ANNOTATION: &str = "rampart.dev/content-hash";
 
 /// How every report and every OpenReports copy is applied: forced, under `field_manager`,
 /// and without the API server looking for unknown and duplicate fields in it. By default
@@ -275,13 +275,12 @@ async fn send_report(
     let sent = match sent {
         Ok(Some(meta)) => Ok(meta),
         Ok(None) => {
-            let body = json!({
-                "apiVersion": "rampart.dev/v1alpha1",
-                "kind": "PostureReport",
-                "metadata": {"name": POSTURE_REPORT_NAME, "namespace": ns,
-                             "annotations": {HASH_ANNOTATION: built.hash}},
-                "report": report,
-            });
+            let meta = ObjectMeta {
+                name: Some(POSTURE_REPORT_NAME.to_owned()),
+                namespace: Some(ns.to_owned()),
+                ..ObjectMeta::default()
+            };
+            let body = report_body(meta, &report, &built.hash);
             let api: Api<PostureReport> = Api::namespaced(client.clone(), ns);
             api.patch_metadata(POSTURE_REPORT_NAME, params, &Patch::Apply(&body))
                 .await
@@ -305,6 +304,24 @@ async fn send_report(
             source,
         }),
     }
+}
+
+/// A namespace's report as written, applied or replaced: `report` under `meta`, with its
+/// content hash among the annotations.
+pub(crate) fn report_body(
+    mut meta: ObjectMeta,
+    report: &serde_json::Value,
+    hash: &str,
+) -> serde_json::Value {
+    meta.annotations
+        .get_or_insert_default()
+        .insert(HASH_ANNOTATION.to_owned(), hash.to_owned());
+    json!({
+        "apiVersion": PostureReport::api_version(&()),
+        "kind": PostureReport::kind(&()),
+        "metadata": meta,
+        "report": report,
+    })
 }
 
 /// A write of the ClusterPostureReport whose totals alone changed, on its way. The task

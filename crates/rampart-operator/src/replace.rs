@@ -10,7 +10,7 @@
 //! refuses it (409) rather than lose their change, and the report is replaced under what
 //! it holds now. The field ownership is left out, which keeps what the API server has.
 
-use crate::apply::{FIELD_MANAGER, HASH_ANNOTATION};
+use crate::apply::{FIELD_MANAGER, report_body};
 use http::header::{ACCEPT, CONTENT_TYPE};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::core::PartialObjectMeta;
@@ -66,19 +66,11 @@ pub async fn report(
 async fn once(
     client: &Client,
     ns: &str,
-    mut meta: ObjectMeta,
+    meta: ObjectMeta,
     report: &serde_json::Value,
     hash: &str,
 ) -> Result<Box<ObjectMeta>, kube::Error> {
-    meta.annotations
-        .get_or_insert_default()
-        .insert(HASH_ANNOTATION.to_owned(), hash.to_owned());
-    let body = serde_json::json!({
-        "apiVersion": PostureReport::api_version(&()),
-        "kind": PostureReport::kind(&()),
-        "metadata": meta,
-        "report": report,
-    });
+    let body = report_body(meta, report, hash);
     // As the applies are made (`apply::report_params`): no search for unknown fields in
     // what comes from the CRD's own types.
     let url = format!(
