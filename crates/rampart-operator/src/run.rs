@@ -315,6 +315,8 @@ struct Done {
     events: usize,
     /// When the reports were written, before the events went out.
     written_at: Instant,
+    /// Whether the ClusterPostureReport's totals went to a write in the background.
+    totals_in_background: bool,
 }
 
 /// How long the loop waits for what a pass left in the background (its events, a write
@@ -515,6 +517,9 @@ impl Pipeline {
                     + usize::from(decided.built.reports.cluster_built),
                 scope = %describe(&evaluated.scope),
                 written = done.written,
+                // The API server stores them while the next passes write: a write that
+                // is slow soon after says what it met.
+                totals_in_background = done.totals_in_background,
                 // Handed to a task that creates them after the pass.
                 events = done.events,
                 exception_statuses = statuses,
@@ -891,6 +896,7 @@ impl Pipeline {
                     written: applied.written,
                     events,
                     written_at,
+                    totals_in_background: applied.totals_in_background,
                 })
             }
             Err(e) => {

@@ -17,8 +17,14 @@
 //! control plane and runs it; CI runs the small correctness version (`tests/scale.rs`).
 
 #[allow(dead_code)]
-#[path = "../../../crates/rampart-rules/benches/synthetic/mod.rs"]
+#[path = "../../../../crates/rampart-rules/benches/synthetic/mod.rs"]
 mod synthetic;
+
+mod passes;
+use passes::{
+    Met, apiserver_collections, one_namespace_passes, print_passes, totals_handed_over,
+    totals_writes,
+};
 
 use anyhow::{Context as _, Result, bail};
 use futures::{StreamExt as _, TryStreamExt as _};
@@ -255,43 +261,6 @@ async fn wait_total(reports: &Api<PostureReport>, want: impl Fn(u32) -> bool) ->
     }
 }
 
-/// The steps of the operator's passes whose scope was one namespace, from its log
-/// (`elapsed_ms`, `steps_ms=collect/evaluate/build/write/after`, `written`): what a
-/// change confined to one namespace costs the operator, the API server's writes included.
-fn one_namespace_passes(log: &std::path::Path) -> Vec<[u64; 7]> {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    text.lines()
-        .filter(|l| l.contains(" evaluated ") && l.contains("scope=1 namespace(s)"))
-        .filter_map(|l| {
-            let field = |name: &str| {
-                let start = l.find(name)? + name.len();
-                l[start..].split_whitespace().next()
-            };
-            let mut steps = [0; 7];
-            steps[0] = field("elapsed_ms=")?.parse().ok()?;
-            steps[6] = field("written=")?.parse().ok()?;
-            for (slot, part) in steps[1..].iter_mut().zip(field("steps_ms=")?.split('/')) {
-                *slot = part.parse().ok()?;
-            }
-            Some(steps)
-        })
-        .collect()
-}
-
-/// How long each write of the ClusterPostureReport's totals in the background took
-/// (`totals_ms`), from the operator's log.
-fn totals_writes(log: &std::path::Path) -> Vec<Duration> {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    text.lines()
-        .filter(|l| l.contains("the cluster's totals written"))
-        .filter_map(|l| {
-            let start = l.find("totals_ms=")? + "totals_ms=".len();
-            let ms = l[start..].split_whitespace().next()?.parse().ok()?;
-            Some(Duration::from_millis(ms))
-        })
-        .collect()
-}
-
 /// Creates and deletes a privileged pod in `ns`, timing each change to its report.
 async fn latency(cluster: &Cluster, ns: &str) -> Result<Vec<Duration>> {
     let reports: Api<PostureReport> = Api::namespaced(cluster.client.clone(), ns);
@@ -479,66 +448,6 @@ async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, V
     Ok(costs)
 }
 
-/// One table row per step of the one-namespace passes that wrote that namespace's report
-/// alone (p50, p99 and max in milliseconds), one for those that also wrote the
-/// ClusterPostureReport in the pass (what it lists changed), and one for the writes of its
-/// totals alone, which go in the background (held back to one per `TOTALS_INTERVAL`).
-fn print_passes(all: &[[u64; 7]], totals: &mut [Duration], ns: &str) {
-    let (passes, with_cluster): (Vec<[u64; 7]>, Vec<[u64; 7]>) =
-        all.iter().partition(|p| p[6] <= 1);
-    if !with_cluster.is_empty() {
-        let mut ms: Vec<Duration> = with_cluster
-            .iter()
-            .map(|p| Duration::from_millis(p[4]))
-            .collect();
-        ms.sort();
-        println!(
-            "| {} of the {} passes also wrote the ClusterPostureReport: those writes | p50 {} ms, max {} ms |",
-            with_cluster.len(),
-            all.len(),
-            percentile(&ms, 0.5).as_millis(),
-            ms.last().copied().unwrap_or_default().as_millis()
-        );
-    }
-    if !totals.is_empty() {
-        totals.sort();
-        println!(
-            "| the cluster's totals written in the background meanwhile, {} times | p50 {} ms, max {} ms |",
-            totals.len(),
-            percentile(totals, 0.5).as_millis(),
-            totals.last().copied().unwrap_or_default().as_millis()
-        );
-    }
-    if passes.is_empty() {
-        println!(
-            "| one-namespace passes | none in the operator's log (RAMPART_OPERATOR_LOG hides `rampart_operator::run` at info?) |"
-        );
-        return;
-    }
-    let names = [
-        "whole pass",
-        "collect",
-        "evaluate",
-        "build (with metrics)",
-        "write the report (API server)",
-        "after the write: transitions, events handed over, exception statuses",
-    ];
-    for (column, name) in names.iter().enumerate() {
-        let mut ms: Vec<Duration> = passes
-            .iter()
-            .map(|p| Duration::from_millis(p[column]))
-            .collect();
-        ms.sort();
-        println!(
-            "| {} passes for one change in {ns}: {name} | p50 {} ms, p99 {} ms, max {} ms |",
-            passes.len(),
-            percentile(&ms, 0.5).as_millis(),
-            percentile(&ms, 0.99).as_millis(),
-            ms.last().copied().unwrap_or_default().as_millis()
-        );
-    }
-}
-
 #[tokio::main]
 async fn main() -> Result<()> {
     let cluster = Cluster::connect().await?;
@@ -622,6 +531,8 @@ async fn main() -> Result<()> {
     rampart_e2e::terminate(&mut child);
     let passes = one_namespace_passes(&log).split_off(passes_before);
     let mut totals = totals_writes(&log).split_off(totals_before);
+    let handed_over = totals_handed_over(&log);
+    let collections = apiserver_collections(&cluster.dir);
     let report_bytes = reports
         .iter()
         .find(|r| r.metadata.namespace.as_deref() == Some(probe.as_str()))
@@ -682,7 +593,11 @@ async fn main() -> Result<()> {
         percentile(&times, 0.99).as_secs_f64(),
         times.last().copied().unwrap_or_default().as_secs_f64()
     );
-    print_passes(&passes, &mut totals, &probe);
+    let met = Met {
+        handed_over: &handed_over,
+        collections: &collections,
+    };
+    print_passes(&passes, &mut totals, &met, &probe);
     for (how, times) in &writes {
         println!(
             "| one write in {probe} (report {:.0} KiB), operator stopped: {how} | p50 {:.1} ms, p90 {:.1} ms |",
