@@ -295,16 +295,28 @@ async fn latency(cluster: &Cluster, ns: &str) -> Result<Vec<Duration>> {
 /// A report of no finding beside the probe's, written only by the bench.
 const EMPTY_REPORT_NAME: &str = "bench-empty";
 
+/// How many values (strings, numbers, booleans) a JSON document holds: what the API
+/// server's cost of storing a report follows (tenth round).
+fn values(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::Array(items) => items.iter().map(values).sum(),
+        serde_json::Value::Object(fields) => fields.values().map(values).sum(),
+        _ => 1,
+    }
+}
+
 /// What one write costs the API server under this load, by how it is made: the probe
-/// namespace's report applied as the operator applies it (with the whole object or its
-/// metadata in the response), applied with the unknown-field search the operator turns off,
-/// replaced under its resourceVersion as the operator replaces a report it wrote before (an
-/// update, not an apply), a merge patch of one
-/// annotation of the same report (what any write to an object that size costs at least), a
-/// small ConfigMap applied (what any write costs), the report's JSON as one ConfigMap value,
-/// and an empty report applied (what any report's write costs). Each write changes
-/// something, so each is stored. The operator is stopped.
-async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, Vec<Duration>)>> {
+/// namespace's report applied as the operator applies a new report, and replaced under its
+/// resourceVersion as it replaces a report written before; the same report with what its
+/// folded entries list left out (each fold's fingerprints; then its objects too), replaced
+/// in two other namespaces' reports (what those values cost); an empty report applied
+/// (what any report's write costs) and a small ConfigMap applied (what any write costs).
+/// Each write changes something, so each is stored. The operator is stopped.
+async fn write_costs(
+    cluster: &Cluster,
+    ns: &str,
+    others: [String; 2],
+) -> Result<Vec<(String, Vec<Duration>)>> {
     // Forty rounds: two ways of writing the same report differ by a few milliseconds, the
     // hour by more.
     const ROUNDS: usize = 40;
@@ -312,7 +324,6 @@ async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, V
     let maps: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), ns);
     let report = reports.get(POSTURE_REPORT_NAME).await?.spec.report;
     let apply = rampart_operator::apply::report_params("rampart");
-    let looked_through = PatchParams::apply("rampart").force();
     let empty = Report::default();
     let applied = |name: &str, report: &Report, i: usize| {
         serde_json::json!({
@@ -323,35 +334,48 @@ async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, V
             "report": report,
         })
     };
-    let mut costs: Vec<(&'static str, Vec<Duration>)> = vec![
-        ("report applied, whole object back", Vec::new()),
-        (
-            "report applied, metadata back (the operator's way for a new report)",
-            Vec::new(),
+    let without = |objects: bool| -> Result<serde_json::Value> {
+        let mut lighter = report.clone();
+        for fold in &mut lighter.folded {
+            fold.fingerprints.clear();
+            if objects {
+                fold.resources.clear();
+            }
+        }
+        Ok(serde_json::to_value(lighter)?)
+    };
+    let report_value = serde_json::to_value(&report)?;
+    // The replaced variants, each in a namespace of its own (the report there is replaced
+    // by it), from the stored metadata of that report.
+    let mut variants = Vec::new();
+    for (other, objects) in others.into_iter().zip([false, true]) {
+        let api: Api<PostureReport> = Api::namespaced(cluster.client.clone(), &other);
+        let meta = replace::remembered(api.get(POSTURE_REPORT_NAME).await?.metadata);
+        variants.push((other, without(objects)?, Some(meta)));
+    }
+    let mut costs: Vec<(String, Vec<Duration>)> = [
+        format!(
+            "report applied, metadata back (the operator's way for a new report; {} values)",
+            values(&report_value)
         ),
-        (
-            "report applied, metadata back, unknown fields looked for (the API's default)",
-            Vec::new(),
+        "report replaced under its resourceVersion, metadata back (the operator's way for a report written before)".to_owned(),
+        format!(
+            "the report, its folds' fingerprints left out, replaced ({} values)",
+            values(&variants[0].1)
         ),
-        (
-            "report replaced under its resourceVersion, metadata back (the operator's way for a report written before)",
-            Vec::new(),
+        format!(
+            "the report, its folds' fingerprints and objects left out, replaced ({} values)",
+            values(&variants[1].1)
         ),
-        ("one annotation of the report merge-patched", Vec::new()),
-        ("a 1 KiB ConfigMap applied", Vec::new()),
-        // The same bytes in a handful of fields: what a write costs by its fields.
-        (
-            "the report's JSON as one ConfigMap value applied",
-            Vec::new(),
-        ),
-        // What any report's write costs at least: the floor under a one-namespace pass.
-        ("an empty PostureReport applied, metadata back", Vec::new()),
-    ];
+        "an empty PostureReport applied, metadata back".to_owned(),
+        "a 1 KiB ConfigMap applied".to_owned(),
+    ]
+    .into_iter()
+    .map(|how| (how, Vec::new()))
+    .collect();
     let ways = costs.len();
-    let report_json = serde_json::to_string(&report)?;
     // The probe's report's metadata from the last write of it: what a replace is made under.
     let mut stored = None;
-    let report_value = serde_json::to_value(&report)?;
     for round in 0..ROUNDS {
         for (way, (_, times)) in costs.iter_mut().enumerate() {
             let i = round * ways + way;
@@ -360,7 +384,7 @@ async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, V
                 0 => {
                     stored = Some(replace::remembered(
                         reports
-                            .patch(
+                            .patch_metadata(
                                 POSTURE_REPORT_NAME,
                                 &apply,
                                 &Patch::Apply(applied(POSTURE_REPORT_NAME, &report, i)),
@@ -369,20 +393,7 @@ async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, V
                             .metadata,
                     ))
                 }
-                1 | 2 => {
-                    let params = if way == 1 { &apply } else { &looked_through };
-                    stored = Some(replace::remembered(
-                        reports
-                            .patch_metadata(
-                                POSTURE_REPORT_NAME,
-                                params,
-                                &Patch::Apply(applied(POSTURE_REPORT_NAME, &report, i)),
-                            )
-                            .await?
-                            .metadata,
-                    ))
-                }
-                3 => {
+                1 => {
                     let meta = stored.take().context("the probe's report's metadata")?;
                     stored = replace::report(
                         &cluster.client,
@@ -393,20 +404,19 @@ async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, V
                     )
                     .await?;
                 }
-                4 => {
-                    let patch = serde_json::json!({"metadata": {"annotations": {"rampart.dev/content-hash": format!("bench-{i}")}}});
-                    stored = Some(replace::remembered(
-                        reports
-                            .patch_metadata(
-                                POSTURE_REPORT_NAME,
-                                &PatchParams::default(),
-                                &Patch::Merge(patch),
-                            )
-                            .await?
-                            .metadata,
-                    ))
+                2 | 3 => {
+                    let (other, value, meta) = &mut variants[way - 2];
+                    let made_under = meta.take().context("the other report's metadata")?;
+                    *meta = replace::report(
+                        &cluster.client,
+                        other,
+                        &made_under,
+                        value,
+                        &format!("bench-{i}"),
+                    )
+                    .await?;
                 }
-                7 => drop(
+                4 => drop(
                     reports
                         .patch_metadata(
                             EMPTY_REPORT_NAME,
@@ -416,15 +426,10 @@ async fn write_costs(cluster: &Cluster, ns: &str) -> Result<Vec<(&'static str, V
                         .await?,
                 ),
                 _ => {
-                    let value = if way == 5 {
-                        format!("{i:01024}")
-                    } else {
-                        format!("{i} {report_json}")
-                    };
                     let map = serde_json::json!({
                         "apiVersion": "v1", "kind": "ConfigMap",
                         "metadata": {"name": "bench-write-probe", "namespace": ns},
-                        "data": {"value": value},
+                        "data": {"value": format!("{i:01024}")},
                     });
                     drop(
                         maps.patch_metadata(
@@ -537,7 +542,8 @@ async fn main() -> Result<()> {
         .iter()
         .find(|r| r.metadata.namespace.as_deref() == Some(probe.as_str()))
         .map_or(0, |r| serde_json::to_vec(r).map_or(0, |v| v.len()));
-    let writes = write_costs(&cluster, &probe).await?;
+    let neighbour = |k| synthetic::namespace_name((sizes.namespaces / 2 + k) % sizes.namespaces);
+    let writes = write_costs(&cluster, &probe, [neighbour(1), neighbour(2)]).await?;
     sampler.task.abort();
     // The cluster's directory goes with it: keep the operator's log (with
     // `_RJEM_MALLOC_CONF=stats_print:true`, the allocator's statistics at exit) where asked.

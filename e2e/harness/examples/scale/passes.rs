@@ -5,7 +5,7 @@
 
 use rampart_e2e::operator::percentile;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A one-namespace pass, from the operator's log.
 pub struct Pass {
@@ -90,18 +90,22 @@ pub struct Collection {
 }
 
 /// Seconds since the epoch at which process `pid` started: its start in clock ticks after
-/// boot (`/proc/PID/stat`, field 22) and the boot time (`btime` of `/proc/stat`).
+/// boot (`/proc/PID/stat`, field 22), and the boot from the time since it (`/proc/uptime`,
+/// to the hundredth of a second; `btime` of `/proc/stat` is whole seconds).
 fn process_start(pid: &str) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces: fields are counted after its closing parenthesis,
     // where field 3 (the state) comes first.
     let after = stat.rsplit_once(')')?.1;
     let ticks: f64 = after.split_whitespace().nth(19)?.parse().ok()?;
-    let boot: f64 = std::fs::read_to_string("/proc/stat")
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
         .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix("btime "))?
-        .trim()
+        .as_secs_f64();
+    let up: f64 = std::fs::read_to_string("/proc/uptime")
+        .ok()?
+        .split_whitespace()
+        .next()?
         .parse()
         .ok()?;
     let tick = std::process::Command::new("getconf")
@@ -111,7 +115,7 @@ fn process_start(pid: &str) -> Option<f64> {
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .and_then(|s| s.trim().parse::<f64>().ok())
         .unwrap_or(100.0);
-    Some(boot + ticks / tick)
+    Some(now - up + ticks / tick)
 }
 
 /// kube-apiserver's garbage collections from its log in `dir` (the state directory of
