@@ -207,7 +207,7 @@ pub fn read_back(report: &Report, detail_from: Severity, read_at: Seen) -> OpenF
         let rule = RuleOf::named(&g.rule_id);
         let severity = g.severity.parse::<Severity>().ok();
         let first_seen = Seen::read(&g.first_seen).unwrap_or(read_at);
-        for fp in &g.fingerprints {
+        for fp in g.every_fingerprint() {
             open.push((
                 fingerprint_key(fp),
                 OpenFinding {

@@ -11,7 +11,9 @@
 
 use kube::Resource;
 use kube::core::{ClusterResourceScope, NamespaceResourceScope, ObjectMeta};
-use rampart_crd::{ExceptedFinding, FoldedFindings, Report, ReportFinding, ResourceRef};
+use rampart_crd::{
+    ExceptedFinding, FoldedFindings, OBJECT_SEPARATOR, Report, ReportFinding, ResourceRef,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::borrow::Cow;
@@ -233,7 +235,7 @@ fn folded(f: &FoldedFindings) -> Value {
             "folded": f.count.to_string(),
             "firstSeen": f.first_seen,
             "title": f.title,
-            "objects": f.resources.join(", "),
+            "objects": f.named_objects().collect::<Vec<_>>().join(OBJECT_SEPARATOR),
         }),
     );
     Value::Object(o)

@@ -30,8 +30,8 @@ fn keys_of(report: &Report, out: &mut BTreeSet<Key>) {
         out.insert((f.rule_id.clone(), f.fingerprint.clone()));
     }
     for g in &report.folded {
-        for fp in &g.fingerprints {
-            out.insert((g.rule_id.clone(), fp.clone()));
+        for fp in g.every_fingerprint() {
+            out.insert((g.rule_id.clone(), fp.to_owned()));
         }
     }
 }

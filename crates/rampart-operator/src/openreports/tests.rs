@@ -44,9 +44,10 @@ fn report() -> Report {
             severity: "medium".into(),
             title: "Runs as root".into(),
             count: 3,
-            resources: vec!["Pod shop/a".into()],
-            fingerprints: vec!["f1".into(), "f2".into(), "f3".into()],
+            objects: "Pod shop/a, Pod shop/b".into(),
+            fingerprint_list: "f1 f2 f3".into(),
             first_seen: "2026-11-29T00:00:00Z".into(),
+            ..FoldedFindings::default()
         }],
         excepted_count: 1,
         excepted: vec![ExceptedFinding {
@@ -120,6 +121,7 @@ fn a_namespace_report_says_what_the_posture_report_says() {
     assert_eq!(folded["rule"], "POD003");
     assert_eq!(folded["severity"], "medium");
     assert_eq!(folded["properties"]["folded"], "3");
+    assert_eq!(folded["properties"]["objects"], "Pod shop/a, Pod shop/b");
     assert!(
         folded["message"]
             .as_str()

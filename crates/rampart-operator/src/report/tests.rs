@@ -334,15 +334,22 @@ fn oversized_reports_fold_the_least_severe_and_keep_exact_counts() {
     assert!(folded > 0, "a report this large folds");
     assert_eq!(shop.findings.len() as u32 + folded, total);
     for g in &shop.folded {
-        assert_eq!(g.fingerprints.len() as u32, g.count, "{}", g.rule_id);
-        assert!(g.resources.iter().all(|r| r.contains(" shop/")), "{g:?}");
+        assert_eq!(
+            g.every_fingerprint().count() as u32,
+            g.count,
+            "{}",
+            g.rule_id
+        );
+        assert!(g.named_objects().all(|r| r.contains(" shop/")), "{g:?}");
+        // Written in one string each, none in the lists of earlier versions.
+        assert!(g.fingerprints.is_empty() && g.resources.is_empty(), "{g:?}");
     }
     // One namespace has the room of a whole report: every folded object is still named.
     assert!(!shop.truncated);
     assert!(
         shop.folded
             .iter()
-            .all(|g| g.resources.len() as u32 == g.count)
+            .all(|g| g.named_objects().count() as u32 == g.count)
     );
 }
 
@@ -386,10 +393,20 @@ fn a_small_share_keeps_fingerprints_names_what_fits_and_says_so() {
     let folded: usize = fitted.folded.iter().map(|g| g.count as usize).sum();
     assert_eq!(fitted.whole.len() + folded, listed.len());
     assert!(fitted.truncated, "not every object could be named");
-    let named: usize = fitted.folded.iter().map(|g| g.resources.len()).sum();
+    let named: usize = fitted
+        .folded
+        .iter()
+        .map(|g| g.named_objects().count())
+        .sum();
     assert!(named > 0 && named < folded, "{named} of {folded}");
-    let fingerprints: usize = fitted.folded.iter().map(|g| g.fingerprints.len()).sum();
-    assert_eq!(fingerprints, folded);
+    let fingerprints: BTreeSet<&str> = fitted
+        .folded
+        .iter()
+        .flat_map(|g| g.every_fingerprint())
+        .collect();
+    assert_eq!(fingerprints.len(), folded, "each folded finding's, once");
+    let kept: BTreeSet<String> = all.iter().map(|f| f.fingerprint.to_string()).collect();
+    assert!(fingerprints.iter().all(|fp| kept.contains(*fp)));
     // Whole findings cost the API server by their fields: they fill a quarter of the
     // share, no more, and the folded names take the rest.
     let whole: usize = fitted.whole.iter().map(json_len).sum();

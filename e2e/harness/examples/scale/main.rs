@@ -56,9 +56,8 @@ fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
-/// kube-apiserver's request counters by "VERB resource[/subresource]", read with kubectl
-/// as the cluster's admin.
-fn apiserver_requests(cluster: &Cluster) -> Result<BTreeMap<String, f64>> {
+/// kube-apiserver's /metrics, read with kubectl as the cluster's admin.
+fn apiserver_metrics(cluster: &Cluster) -> Result<String> {
     let out = Command::new(cluster.bin.join("kubectl"))
         .arg("--kubeconfig")
         .arg(&cluster.kubeconfig)
@@ -71,7 +70,22 @@ fn apiserver_requests(cluster: &Cluster) -> Result<BTreeMap<String, f64>> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The bytes kube-apiserver has allocated since it started (`go_memstats_alloc_bytes_total`):
+/// what it allocates decides how often its garbage collector marks its heap.
+fn apiserver_allocated(cluster: &Cluster) -> Result<f64> {
+    let text = apiserver_metrics(cluster)?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("go_memstats_alloc_bytes_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .context("go_memstats_alloc_bytes_total in kube-apiserver's /metrics")
+}
+
+/// kube-apiserver's request counters by "VERB resource[/subresource]".
+fn apiserver_requests(cluster: &Cluster) -> Result<BTreeMap<String, f64>> {
+    let text = apiserver_metrics(cluster)?;
     let mut counts = BTreeMap::new();
     for line in text.lines() {
         let Some(rest) = line.strip_prefix("apiserver_request_total{") else {
@@ -307,9 +321,10 @@ fn values(v: &serde_json::Value) -> usize {
 
 /// What one write costs the API server under this load, by how it is made: the probe
 /// namespace's report applied as the operator applies a new report, and replaced under its
-/// resourceVersion as it replaces a report written before; the same report with what its
-/// folded entries list left out (each fold's fingerprints; then its objects too), replaced
-/// in two other namespaces' reports (what those values cost); an empty report applied
+/// resourceVersion as it replaces a report written before; the same report with its
+/// folded entries' objects and fingerprints listed a value each (as the version before
+/// wrote them), and with neither, replaced in two other namespaces' reports (what those
+/// values cost); an empty report applied
 /// (what any report's write costs) and a small ConfigMap applied (what any write costs).
 /// Each write changes something, so each is stored. The operator is stopped.
 async fn write_costs(
@@ -334,24 +349,30 @@ async fn write_costs(
             "report": report,
         })
     };
-    let without = |objects: bool| -> Result<serde_json::Value> {
-        let mut lighter = report.clone();
-        for fold in &mut lighter.folded {
-            fold.fingerprints.clear();
-            if objects {
-                fold.resources.clear();
+    // The report's folded entries as the version before wrote them (a list value per
+    // object and per fingerprint), or with neither.
+    let variant = |listed: bool| -> Result<serde_json::Value> {
+        let mut other = report.clone();
+        for fold in &mut other.folded {
+            if listed {
+                let objects = fold.named_objects().map(str::to_owned).collect();
+                let fingerprints = fold.every_fingerprint().map(str::to_owned).collect();
+                fold.resources = objects;
+                fold.fingerprints = fingerprints;
             }
+            fold.objects.clear();
+            fold.fingerprint_list.clear();
         }
-        Ok(serde_json::to_value(lighter)?)
+        Ok(serde_json::to_value(other)?)
     };
     let report_value = serde_json::to_value(&report)?;
     // The replaced variants, each in a namespace of its own (the report there is replaced
     // by it), from the stored metadata of that report.
     let mut variants = Vec::new();
-    for (other, objects) in others.into_iter().zip([false, true]) {
+    for (other, listed) in others.into_iter().zip([true, false]) {
         let api: Api<PostureReport> = Api::namespaced(cluster.client.clone(), &other);
         let meta = replace::remembered(api.get(POSTURE_REPORT_NAME).await?.metadata);
-        variants.push((other, without(objects)?, Some(meta)));
+        variants.push((other, variant(listed)?, Some(meta)));
     }
     let mut costs: Vec<(String, Vec<Duration>)> = [
         format!(
@@ -360,11 +381,11 @@ async fn write_costs(
         ),
         "report replaced under its resourceVersion, metadata back (the operator's way for a report written before)".to_owned(),
         format!(
-            "the report, its folds' fingerprints left out, replaced ({} values)",
+            "the report, its folds' objects and fingerprints listed a value each (the version before), replaced ({} values)",
             values(&variants[0].1)
         ),
         format!(
-            "the report, its folds' fingerprints and objects left out, replaced ({} values)",
+            "the report, its folds' objects and fingerprints left out, replaced ({} values)",
             values(&variants[1].1)
         ),
         "an empty PostureReport applied, metadata back".to_owned(),
@@ -453,6 +474,84 @@ async fn write_costs(
     Ok(costs)
 }
 
+/// What kube-apiserver allocates for one write, in MB, by what is written: the probe
+/// namespace's report replaced as the operator replaces it, an empty report applied, and
+/// the ClusterPostureReport's totals applied as the operator applies them (its score
+/// changed). Each kind is written [`ALLOCATION_WRITES`] times, 250 ms apart, between two
+/// reads of the counter; a block of as many waits without a write, before and after,
+/// measures what the API server allocates meanwhile on its own (and the reads themselves).
+/// The operator is stopped.
+async fn allocations(cluster: &Cluster, ns: &str) -> Result<Vec<(String, f64)>> {
+    const ALLOCATION_WRITES: usize = 10;
+    let reports: Api<PostureReport> = Api::namespaced(cluster.client.clone(), ns);
+    let stored = reports.get(POSTURE_REPORT_NAME).await?;
+    let report = serde_json::to_value(&stored.spec.report)?;
+    let mut meta = Some(replace::remembered(stored.metadata));
+    let apply = rampart_operator::apply::report_params("rampart");
+    let whole: Api<ClusterPostureReport> = Api::all(cluster.client.clone());
+    let mut totals = serde_json::to_value(whole.get("cluster").await?)?;
+    let score = totals["clusterScore"].as_u64().unwrap_or(50);
+    let kinds = [
+        "nothing (the API server on its own, and the reads of the counter)",
+        "ns report replaced",
+        "an empty PostureReport applied",
+        "the ClusterPostureReport's totals applied",
+        "nothing, again",
+    ];
+    let mut blocks = Vec::new();
+    for (kind, what) in kinds.iter().enumerate() {
+        let before = apiserver_allocated(cluster)?;
+        for i in 0..ALLOCATION_WRITES {
+            let hash = format!("bench-alloc-{kind}-{i}");
+            match kind {
+                1 => {
+                    let made_under = meta.take().context("the probe's report's metadata")?;
+                    meta =
+                        replace::report(&cluster.client, ns, &made_under, &report, &hash).await?;
+                }
+                2 => {
+                    let empty = serde_json::json!({
+                        "apiVersion": "rampart.dev/v1alpha1",
+                        "kind": "PostureReport",
+                        "metadata": {"name": EMPTY_REPORT_NAME, "namespace": ns,
+                                     "annotations": {"rampart.dev/content-hash": hash}},
+                        "report": Report::default(),
+                    });
+                    drop(
+                        reports
+                            .patch_metadata(EMPTY_REPORT_NAME, &apply, &Patch::Apply(empty))
+                            .await?,
+                    );
+                }
+                3 => {
+                    totals["metadata"] = serde_json::json!({"name": "cluster",
+                        "annotations": {"rampart.dev/content-hash": hash}});
+                    totals["clusterScore"] = (score.saturating_sub((i % 2) as u64)).into();
+                    drop(
+                        whole
+                            .patch_metadata("cluster", &apply, &Patch::Apply(&totals))
+                            .await?,
+                    );
+                }
+                _ => {}
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        blocks.push((*what, apiserver_allocated(cluster)? - before));
+    }
+    let alone = (blocks[0].1 + blocks[4].1) / 2.0;
+    Ok(blocks
+        .iter()
+        .map(|(what, bytes)| {
+            let per_write = (bytes - alone) / ALLOCATION_WRITES as f64 / 1e6;
+            (
+                what.replace("ns report", &format!("{ns}'s report")),
+                per_write,
+            )
+        })
+        .collect())
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let cluster = Cluster::connect().await?;
@@ -495,7 +594,9 @@ async fn main() -> Result<()> {
     let written = r#"result="written""#;
     let writes_before = metric_sum_where(health, "rampart_report_writes_total", written)?;
     let passes_before = metric_sum_where(health, "rampart_evaluation_duration_seconds_count", "")?;
+    let allocated_before_quiet = apiserver_allocated(&cluster)?;
     tokio::time::sleep(QUIET_WINDOW).await;
+    let quiet_allocated = apiserver_allocated(&cluster)? - allocated_before_quiet;
     // Read before /metrics is: rendering every series allocates for a moment, and that
     // moment is the scrape's, not what the operator holds.
     let (rss_steady, _) = memory_kib(pid).unwrap_or_default();
@@ -531,7 +632,11 @@ async fn main() -> Result<()> {
     let probe = synthetic::namespace_name(sizes.namespaces / 2);
     let passes_before = one_namespace_passes(&log).len();
     let totals_before = totals_writes(&log).len();
+    let allocated_before_rounds = apiserver_allocated(&cluster)?;
+    let rounds_started = Instant::now();
     let times = latency(&cluster, &probe).await?;
+    let rounds_allocated = apiserver_allocated(&cluster)? - allocated_before_rounds;
+    let rounds_lasted = rounds_started.elapsed();
     let (rss_end, hwm) = memory_kib(pid).unwrap_or_default();
     rampart_e2e::terminate(&mut child);
     let passes = one_namespace_passes(&log).split_off(passes_before);
@@ -544,6 +649,7 @@ async fn main() -> Result<()> {
         .map_or(0, |r| serde_json::to_vec(r).map_or(0, |v| v.len()));
     let neighbour = |k| synthetic::namespace_name((sizes.namespaces / 2 + k) % sizes.namespaces);
     let writes = write_costs(&cluster, &probe, [neighbour(1), neighbour(2)]).await?;
+    let allocated = allocations(&cluster, &probe).await?;
     sampler.task.abort();
     // The cluster's directory goes with it: keep the operator's log (with
     // `_RJEM_MALLOC_CONF=stats_print:true`, the allocator's statistics at exit) where asked.
@@ -604,6 +710,14 @@ async fn main() -> Result<()> {
         collections: &collections,
     };
     print_passes(&passes, &mut totals, &met, &probe);
+    println!(
+        "| kube-apiserver allocated, quiet / during the latency rounds | {:.1} / {:.1} MB/s |",
+        quiet_allocated / 1e6 / QUIET_WINDOW.as_secs_f64(),
+        rounds_allocated / 1e6 / rounds_lasted.as_secs_f64()
+    );
+    for (what, mb) in &allocated {
+        println!("| kube-apiserver allocated per write: {what} | {mb:.1} MB |");
+    }
     for (how, times) in &writes {
         println!(
             "| one write in {probe} (report {:.0} KiB), operator stopped: {how} | p50 {:.1} ms, p90 {:.1} ms |",
