@@ -397,45 +397,38 @@ pub struct FoldedFindings {
     pub title: String,
     /// How many findings the entry stands for.
     pub count: u32,
-    /// The objects of those findings as `Kind namespace/name`, separated by `, `, as many
-    /// as fit. One string, not a list: what the API server pays to store a report follows
-    /// the values in it, not its bytes.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub objects: String,
-    /// The fingerprint of every folded finding, separated by spaces, so folding is never
-    /// mistaken for a fix.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub fingerprint_list: String,
-    /// The objects as a list, as reports written before `objects` had them: read, never
-    /// written.
+    /// The objects of those findings as `Kind namespace/name`, as many as fit, joined by
+    /// `, ` into one string (the only item): what the API server pays to store a report
+    /// follows the values in it, not its bytes. Reports of earlier versions listed one
+    /// object per item.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<String>,
-    /// The fingerprints as a list, as reports written before `fingerprintList` had them:
-    /// read, never written.
+    /// The fingerprint of every folded finding, so folding is never mistaken for a fix:
+    /// joined by spaces into one string (the only item; one per item in reports of earlier
+    /// versions).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fingerprints: Vec<String>,
     /// The earliest firstSeen of the folded findings (RFC 3339).
     pub first_seen: String,
 }
 
-/// Separates the objects of [`FoldedFindings::objects`].
+/// Separates the objects in [`FoldedFindings::resources`].
 pub const OBJECT_SEPARATOR: &str = ", ";
 
 impl FoldedFindings {
     /// Every folded finding's fingerprint, from a report written by this version or an
     /// earlier one.
     pub fn every_fingerprint(&self) -> impl Iterator<Item = &str> {
-        self.fingerprint_list
-            .split_whitespace()
-            .chain(self.fingerprints.iter().map(String::as_str))
+        self.fingerprints.iter().flat_map(|f| f.split_whitespace())
     }
 
-    /// The objects named, from a report written by this version or an earlier one.
+    /// The objects named, from a report written by this version or an earlier one. A name
+    /// holding the separator itself (a Role may be called `a, b`) reads as two.
     pub fn named_objects(&self) -> impl Iterator<Item = &str> {
-        self.objects
-            .split(OBJECT_SEPARATOR)
+        self.resources
+            .iter()
+            .flat_map(|r| r.split(OBJECT_SEPARATOR))
             .filter(|o| !o.is_empty())
-            .chain(self.resources.iter().map(String::as_str))
     }
 }
 

@@ -546,8 +546,8 @@ fn object_name(r: &ObjectRef) -> String {
     }
 }
 
-/// Bytes a fingerprint adds to a folded entry's `fingerprintList`: 16 hex digits and a
-/// space.
+/// Bytes a fingerprint adds to a folded entry's `fingerprints` (one string): 16 hex
+/// digits and a space.
 const FINGERPRINT_BYTES: usize = 16 + 1;
 
 /// The part of a share that a report which folds keeps for whole findings. The API server
@@ -638,10 +638,11 @@ fn fit(listed: &[Listed<'_>], share: usize) -> Fitted {
             // Writing to a String cannot fail.
             let _ = write!(list, "{}", f.fingerprint);
         }
-        g.fingerprint_list = list;
+        g.fingerprints = vec![list];
     }
     // ...then the objects, most severe first, while there is room.
     for (g, _, members) in &mut groups {
+        let mut objects = String::new();
         let mut named = 0;
         for f in members.iter() {
             let name = object_name(&f.resource);
@@ -651,10 +652,13 @@ fn fit(listed: &[Listed<'_>], share: usize) -> Fitted {
             }
             used += cost;
             if named > 0 {
-                g.objects.push_str(OBJECT_SEPARATOR);
+                objects.push_str(OBJECT_SEPARATOR);
             }
-            g.objects.push_str(&name);
+            objects.push_str(&name);
             named += 1;
+        }
+        if named > 0 {
+            g.resources = vec![objects];
         }
         if named < members.len() {
             truncated = true;

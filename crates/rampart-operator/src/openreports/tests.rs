@@ -44,10 +44,9 @@ fn report() -> Report {
             severity: "medium".into(),
             title: "Runs as root".into(),
             count: 3,
-            objects: "Pod shop/a, Pod shop/b".into(),
-            fingerprint_list: "f1 f2 f3".into(),
+            resources: vec!["Pod shop/a, Pod shop/b".into()],
+            fingerprints: vec!["f1 f2 f3".into()],
             first_seen: "2026-11-29T00:00:00Z".into(),
-            ..FoldedFindings::default()
         }],
         excepted_count: 1,
         excepted: vec![ExceptedFinding {

@@ -349,19 +349,21 @@ async fn write_costs(
             "report": report,
         })
     };
-    // The report's folded entries as the version before wrote them (a list value per
+    // The report's folded entries as the version before wrote them (a list item per
     // object and per fingerprint), or with neither.
     let variant = |listed: bool| -> Result<serde_json::Value> {
         let mut other = report.clone();
         for fold in &mut other.folded {
-            if listed {
-                let objects = fold.named_objects().map(str::to_owned).collect();
-                let fingerprints = fold.every_fingerprint().map(str::to_owned).collect();
-                fold.resources = objects;
-                fold.fingerprints = fingerprints;
-            }
-            fold.objects.clear();
-            fold.fingerprint_list.clear();
+            let (objects, fingerprints) = if listed {
+                (
+                    fold.named_objects().map(str::to_owned).collect(),
+                    fold.every_fingerprint().map(str::to_owned).collect(),
+                )
+            } else {
+                (Vec::new(), Vec::new())
+            };
+            fold.resources = objects;
+            fold.fingerprints = fingerprints;
         }
         Ok(serde_json::to_value(other)?)
     };
@@ -556,6 +558,9 @@ async fn allocations(cluster: &Cluster, ns: &str) -> Result<Vec<(String, f64)>> 
 async fn main() -> Result<()> {
     let cluster = Cluster::connect().await?;
     let sizes = synthetic::Sizes::from_env();
+    if sizes.namespaces < 3 {
+        bail!("the write costs need three namespaces: the probe's and two neighbours'");
+    }
     println!("# Rampart operator at scale: {sizes:?}");
     let kubeconfig = install(&cluster).await?;
 

@@ -129,6 +129,8 @@ pub fn apiserver_collections(dir: &Path) -> Vec<Collection> {
     else {
         return Vec::new();
     };
+    // Times of day, as the operator's log has them (a bench run across midnight UTC would
+    // match no collection).
     let day = start - start.rem_euclid(86_400.0);
     let text = std::fs::read_to_string(dir.join("logs/kube-apiserver.log")).unwrap_or_default();
     text.lines()
@@ -247,8 +249,10 @@ pub fn print_passes(all: &[Pass], totals: &mut [Duration], met: &Met<'_>, ns: &s
             "| kube-apiserver garbage collections during the rounds ({:.0} s) | {}: {} |",
             last - first,
             during.len(),
-            if marking.is_empty() {
-                "none logged (GODEBUG=gctrace=1 unset?)".to_owned()
+            if met.collections.is_empty() {
+                "none logged at all (GODEBUG=gctrace=1 unset?)".to_owned()
+            } else if marking.is_empty() {
+                "none".to_owned()
             } else {
                 marking.join("; ")
             }
