@@ -308,7 +308,7 @@ async fn send_report(
 
 /// A namespace's report as written, applied or replaced: `report` under `meta`, with its
 /// content hash among the annotations.
-pub(crate) fn report_body(
+pub fn report_body(
     mut meta: ObjectMeta,
     report: &serde_json::Value,
     hash: &str,

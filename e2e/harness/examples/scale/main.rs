@@ -29,6 +29,7 @@ use passes::{
 use anyhow::{Context as _, Result, bail};
 use futures::{StreamExt as _, TryStreamExt as _};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, WatchEvent, WatchParams};
 use rampart_crd::{ClusterPostureReport, POSTURE_REPORT_NAME, PostureReport, Report};
@@ -36,6 +37,7 @@ use rampart_e2e::operator::{
     free_port, http_status, install, memory_kib, metric_sum_where, percentile, repo,
 };
 use rampart_e2e::{Cluster, apply_generated, apply_yaml};
+use rampart_operator::apply::{FIELD_MANAGER, report_body};
 use rampart_operator::replace;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -309,6 +311,16 @@ async fn latency(cluster: &Cluster, ns: &str) -> Result<Vec<Duration>> {
 /// A report of no finding beside the probe's, written only by the bench.
 const EMPTY_REPORT_NAME: &str = "bench-empty";
 
+/// A PostureReport named `name` in `ns` holding `report`, as the operator applies one.
+fn applied(ns: &str, name: &str, report: &serde_json::Value, hash: &str) -> serde_json::Value {
+    let meta = ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: Some(ns.to_owned()),
+        ..ObjectMeta::default()
+    };
+    report_body(meta, report, hash)
+}
+
 /// How many values (strings, numbers, booleans) a JSON document holds: what the API
 /// server's cost of storing a report follows (tenth round).
 fn values(v: &serde_json::Value) -> usize {
@@ -338,17 +350,8 @@ async fn write_costs(
     let reports: Api<PostureReport> = Api::namespaced(cluster.client.clone(), ns);
     let maps: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), ns);
     let report = reports.get(POSTURE_REPORT_NAME).await?.spec.report;
-    let apply = rampart_operator::apply::report_params("rampart");
-    let empty = Report::default();
-    let applied = |name: &str, report: &Report, i: usize| {
-        serde_json::json!({
-            "apiVersion": "rampart.dev/v1alpha1",
-            "kind": "PostureReport",
-            "metadata": {"name": name, "namespace": ns,
-                         "annotations": {"rampart.dev/content-hash": format!("bench-{i}")}},
-            "report": report,
-        })
-    };
+    let apply = rampart_operator::apply::report_params(FIELD_MANAGER);
+    let empty = serde_json::to_value(Report::default())?;
     // The report's folded entries as the version before wrote them (a list item per
     // object and per fingerprint), or with neither.
     let variant = |listed: bool| -> Result<serde_json::Value> {
@@ -410,7 +413,12 @@ async fn write_costs(
                             .patch_metadata(
                                 POSTURE_REPORT_NAME,
                                 &apply,
-                                &Patch::Apply(applied(POSTURE_REPORT_NAME, &report, i)),
+                                &Patch::Apply(applied(
+                                    ns,
+                                    POSTURE_REPORT_NAME,
+                                    &report_value,
+                                    &format!("bench-{i}"),
+                                )),
                             )
                             .await?
                             .metadata,
@@ -444,7 +452,12 @@ async fn write_costs(
                         .patch_metadata(
                             EMPTY_REPORT_NAME,
                             &apply,
-                            &Patch::Apply(applied(EMPTY_REPORT_NAME, &empty, i)),
+                            &Patch::Apply(applied(
+                                ns,
+                                EMPTY_REPORT_NAME,
+                                &empty,
+                                &format!("bench-{i}"),
+                            )),
                         )
                         .await?,
                 ),
@@ -489,7 +502,8 @@ async fn allocations(cluster: &Cluster, ns: &str) -> Result<Vec<(String, f64)>> 
     let stored = reports.get(POSTURE_REPORT_NAME).await?;
     let report = serde_json::to_value(&stored.spec.report)?;
     let mut meta = Some(replace::remembered(stored.metadata));
-    let apply = rampart_operator::apply::report_params("rampart");
+    let apply = rampart_operator::apply::report_params(FIELD_MANAGER);
+    let empty = serde_json::to_value(Report::default())?;
     let whole: Api<ClusterPostureReport> = Api::all(cluster.client.clone());
     let mut totals = serde_json::to_value(whole.get("cluster").await?)?;
     let score = totals["clusterScore"].as_u64().unwrap_or(50);
@@ -512,13 +526,7 @@ async fn allocations(cluster: &Cluster, ns: &str) -> Result<Vec<(String, f64)>> 
                         replace::report(&cluster.client, ns, &made_under, &report, &hash).await?;
                 }
                 2 => {
-                    let empty = serde_json::json!({
-                        "apiVersion": "rampart.dev/v1alpha1",
-                        "kind": "PostureReport",
-                        "metadata": {"name": EMPTY_REPORT_NAME, "namespace": ns,
-                                     "annotations": {"rampart.dev/content-hash": hash}},
-                        "report": Report::default(),
-                    });
+                    let empty = applied(ns, EMPTY_REPORT_NAME, &empty, &hash);
                     drop(
                         reports
                             .patch_metadata(EMPTY_REPORT_NAME, &apply, &Patch::Apply(empty))
