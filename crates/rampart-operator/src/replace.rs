@@ -8,11 +8,21 @@
 //! cluster last returned (labels, annotations, owners and finalizers anyone gave the
 //! report) under that resourceVersion: if anyone changed the report since, the API server
 //! refuses it (409) rather than lose their change, and the report is replaced under what
-//! it holds now. The field ownership is left out, which keeps what the API server has.
+//! it holds now.
+//!
+//! The field ownership is sent as one empty entry, which the API server reads as "reset":
+//! it drops what the report had, and an update of an object that has none is not tracked,
+//! so from then on it neither works out nor stores who owns each field of the report. A
+//! report is Rampart's alone, the annotations and labels others give it are sent back
+//! whole, and an apply (a new report) never meets a field this would leave to nobody,
+//! because a report known to the writer is replaced, not applied; tracking cost the API
+//! server about a tenth of each write (`docs/performance.md`, fifteenth round). The price:
+//! someone who server-side applies a label to a report loses their claim to it at
+//! Rampart's next write (not the label).
 
 use crate::apply::{FIELD_MANAGER, report_body};
 use http::header::{ACCEPT, CONTENT_TYPE};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ManagedFieldsEntry, ObjectMeta};
 use kube::core::PartialObjectMeta;
 use kube::{Api, Client, Resource};
 use rampart_crd::{POSTURE_REPORT_NAME, PostureReport};
@@ -62,7 +72,15 @@ pub async fn report(
     }
 }
 
-/// One replace under `meta`, with the report's hash in its annotations.
+/// What a replace sends: `report` under `meta` with `hash`, as any report is written, and
+/// as its field ownership one empty entry (the API server's sign to drop it and, on an
+/// update, to keep none).
+fn replace_body(mut meta: ObjectMeta, report: &serde_json::Value, hash: &str) -> serde_json::Value {
+    meta.managed_fields = Some(vec![ManagedFieldsEntry::default()]);
+    report_body(meta, report, hash)
+}
+
+/// One replace under `meta`.
 async fn once(
     client: &Client,
     ns: &str,
@@ -70,7 +88,17 @@ async fn once(
     report: &serde_json::Value,
     hash: &str,
 ) -> Result<Box<ObjectMeta>, kube::Error> {
-    let body = report_body(meta, report, hash);
+    put(client, ns, &replace_body(meta, report, hash)).await
+}
+
+/// Stores `body` as namespace `ns`'s report (an update: the resourceVersion in its
+/// metadata is what it is made under) and returns the stored metadata. Public for the
+/// scale bench, which pairs a replace with one that keeps the field ownership.
+pub async fn put(
+    client: &Client,
+    ns: &str,
+    body: &serde_json::Value,
+) -> Result<Box<ObjectMeta>, kube::Error> {
     // As the applies are made (`apply::report_params`): no search for unknown fields in
     // what comes from the CRD's own types.
     let url = format!(
@@ -80,8 +108,35 @@ async fn once(
     let request = http::Request::put(url)
         .header(CONTENT_TYPE, "application/json")
         .header(ACCEPT, METADATA_BACK)
-        .body(serde_json::to_vec(&body).map_err(kube::Error::SerdeError)?)
+        .body(serde_json::to_vec(body).map_err(kube::Error::SerdeError)?)
         .map_err(kube::Error::HttpError)?;
     let stored: PartialObjectMeta<PostureReport> = client.request(request).await?;
     Ok(remembered(stored.metadata))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_replace_resets_the_field_ownership_and_sends_back_the_rest_of_the_metadata() {
+        let meta = ObjectMeta {
+            name: Some(POSTURE_REPORT_NAME.to_owned()),
+            namespace: Some("team-a".to_owned()),
+            resource_version: Some("41".to_owned()),
+            labels: Some(BTreeMap::from([("team".to_owned(), "payments".to_owned())])),
+            ..ObjectMeta::default()
+        };
+        let body = replace_body(meta, &json!({"score": 90}), "abc");
+        assert_eq!(body["metadata"]["managedFields"], json!([{}]));
+        assert_eq!(body["metadata"]["resourceVersion"], "41");
+        assert_eq!(body["metadata"]["labels"], json!({"team": "payments"}));
+        assert_eq!(
+            body["metadata"]["annotations"]["rampart.dev/content-hash"],
+            "abc"
+        );
+        assert_eq!(body["report"], json!({"score": 90}));
+    }
 }

@@ -333,12 +333,12 @@ fn values(v: &serde_json::Value) -> usize {
 
 /// What one write costs the API server under this load, by how it is made: the probe
 /// namespace's report applied as the operator applies a new report, and replaced under its
-/// resourceVersion as it replaces a report written before; the same report with its
-/// folded entries' objects and fingerprints listed a value each (as the version before
-/// wrote them), and with neither, replaced in two other namespaces' reports (what those
-/// values cost); an empty report applied
-/// (what any report's write costs) and a small ConfigMap applied (what any write costs).
-/// Each write changes something, so each is stored. The operator is stopped.
+/// resourceVersion as it replaces a report written before (its field ownership reset);
+/// the same report replaced keeping its field ownership (as the version before replaced
+/// it), and with its folded entries' objects and fingerprints left out (what those values
+/// cost), in two other namespaces' reports; an empty report applied (what any report's
+/// write costs) and a small ConfigMap applied (what any write costs). Each write changes
+/// something, so each is stored. The operator is stopped.
 async fn write_costs(
     cluster: &Cluster,
     ns: &str,
@@ -352,32 +352,33 @@ async fn write_costs(
     let report = reports.get(POSTURE_REPORT_NAME).await?.spec.report;
     let apply = rampart_operator::apply::report_params(FIELD_MANAGER);
     let empty = serde_json::to_value(Report::default())?;
-    // The report's folded entries as the version before wrote them (a list item per
-    // object and per fingerprint), or with neither.
-    let variant = |listed: bool| -> Result<serde_json::Value> {
-        let mut other = report.clone();
-        for fold in &mut other.folded {
-            let (objects, fingerprints) = if listed {
-                (
-                    fold.named_objects().map(str::to_owned).collect(),
-                    fold.every_fingerprint().map(str::to_owned).collect(),
-                )
-            } else {
-                (Vec::new(), Vec::new())
-            };
-            fold.resources = objects;
-            fold.fingerprints = fingerprints;
-        }
-        Ok(serde_json::to_value(other)?)
-    };
     let report_value = serde_json::to_value(&report)?;
+    // The report with its folded entries' objects and fingerprints left out.
+    let mut bare = report.clone();
+    for fold in &mut bare.folded {
+        fold.resources.clear();
+        fold.fingerprints.clear();
+    }
+    let bare = serde_json::to_value(bare)?;
     // The replaced variants, each in a namespace of its own (the report there is replaced
-    // by it), from the stored metadata of that report.
+    // by it), from the stored metadata of that report. The one that keeps its field
+    // ownership is applied first, so that it has some to keep (the operator's replaces
+    // have reset it).
     let mut variants = Vec::new();
-    for (other, listed) in others.into_iter().zip([true, false]) {
+    for (other, (value, keeps)) in others
+        .into_iter()
+        .zip([(report_value.clone(), true), (bare, false)])
+    {
         let api: Api<PostureReport> = Api::namespaced(cluster.client.clone(), &other);
-        let meta = replace::remembered(api.get(POSTURE_REPORT_NAME).await?.metadata);
-        variants.push((other, variant(listed)?, Some(meta)));
+        let meta = if keeps {
+            let body = applied(&other, POSTURE_REPORT_NAME, &value, "bench-owned");
+            api.patch_metadata(POSTURE_REPORT_NAME, &apply, &Patch::Apply(body))
+                .await?
+                .metadata
+        } else {
+            api.get(POSTURE_REPORT_NAME).await?.metadata
+        };
+        variants.push((other, value, Some(replace::remembered(meta)), keeps));
     }
     let mut costs: Vec<(String, Vec<Duration>)> = [
         format!(
@@ -385,10 +386,7 @@ async fn write_costs(
             values(&report_value)
         ),
         "report replaced under its resourceVersion, metadata back (the operator's way for a report written before)".to_owned(),
-        format!(
-            "the report, its folds' objects and fingerprints listed a value each (the version before), replaced ({} values)",
-            values(&variants[0].1)
-        ),
+        "the report replaced keeping its field ownership (the version before)".to_owned(),
         format!(
             "the report, its folds' objects and fingerprints left out, replaced ({} values)",
             values(&variants[1].1)
@@ -436,16 +434,16 @@ async fn write_costs(
                     .await?;
                 }
                 2 | 3 => {
-                    let (other, value, meta) = &mut variants[way - 2];
+                    let (other, value, meta, keeps) = &mut variants[way - 2];
                     let made_under = meta.take().context("the other report's metadata")?;
-                    *meta = replace::report(
-                        &cluster.client,
-                        other,
-                        &made_under,
-                        value,
-                        &format!("bench-{i}"),
-                    )
-                    .await?;
+                    let hash = format!("bench-{i}");
+                    *meta = if *keeps {
+                        // Sent without field ownership: the API server keeps what it has.
+                        let body = report_body(*made_under, value, &hash);
+                        Some(replace::put(&cluster.client, other, &body).await?)
+                    } else {
+                        replace::report(&cluster.client, other, &made_under, value, &hash).await?
+                    };
                 }
                 4 => drop(
                     reports
