@@ -550,6 +550,11 @@ fn object_name(r: &ObjectRef) -> String {
 /// digits and a space.
 const FINGERPRINT_BYTES: usize = 16 + 1;
 
+/// Bytes a folded entry's `fingerprints` and `resources` add around their one string (left
+/// out while empty).
+const FINGERPRINTS_LIST_BYTES: usize = r#","fingerprints":[""]"#.len();
+const RESOURCES_LIST_BYTES: usize = r#","resources":[""]"#.len();
+
 /// The part of a share that a report which folds keeps for whole findings. The API server
 /// pays for each value it stores: a finding kept whole (some 14 fields in nested maps)
 /// costs it about a quarter of a millisecond, a folded one (its name and fingerprint added
@@ -623,7 +628,7 @@ fn fit(listed: &[Listed<'_>], share: usize) -> Fitted {
     let mut truncated = false;
     // Counts and fingerprints first, so that folding is never read as a fix...
     for (g, _, members) in &mut groups {
-        let cost = json_len(g) + members.len() * FINGERPRINT_BYTES;
+        let cost = json_len(g) + FINGERPRINTS_LIST_BYTES + members.len() * FINGERPRINT_BYTES;
         if used + cost > share {
             truncated = true;
             used += json_len(g);
@@ -646,7 +651,8 @@ fn fit(listed: &[Listed<'_>], share: usize) -> Fitted {
         let mut named = 0;
         for f in members.iter() {
             let name = object_name(&f.resource);
-            let cost = name.len() + OBJECT_SEPARATOR.len();
+            let list = if named == 0 { RESOURCES_LIST_BYTES } else { 0 };
+            let cost = list + name.len() + OBJECT_SEPARATOR.len();
             if used + cost > share {
                 break;
             }

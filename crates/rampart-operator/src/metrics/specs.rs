@@ -150,8 +150,8 @@ pub(super) const TRUNCATED: Spec = Spec {
     name: "rampart_reports_truncated_total",
     kind: MetricType::Counter,
     help: "Reports whose folded findings could not all be named by object within the \
-           report's share of the size budget (counts and fingerprints stay exact), counted at \
-           every pass while that lasts.",
+           report's share of the size budget (counts stay exact, fingerprints while they fit), \
+           counted at every pass while that lasts.",
     labels: &[],
 };
 pub(super) const ENCRYPTION: Spec = Spec {

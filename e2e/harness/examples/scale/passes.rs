@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub struct Pass {
     /// `elapsed_ms`, `steps_ms=collect/evaluate/build/write/after`, `written`.
     steps: [u64; 7],
-    /// When it started, in seconds of the day (UTC).
+    /// When it started, in seconds since the epoch.
     started: f64,
 }
 
@@ -21,15 +21,29 @@ impl Pass {
     }
 }
 
-/// When a log line was written, in seconds of its day (UTC): the line starts with the
-/// time, `2026-12-03T07:30:00.123456Z`.
+/// Days from 1970-01-01 to the date `year`-`month`-`day` of the Gregorian calendar
+/// (counted in eras of 400 years from a year that starts in March, so that a leap day
+/// ends its year).
+fn days_since_epoch(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let of_era = year - era * 400;
+    let of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let days_of_era = of_era * 365 + of_era / 4 - of_era / 100 + of_year;
+    era * 146_097 + days_of_era - 719_468
+}
+
+/// When a log line was written, in seconds since the epoch: the line starts with the
+/// time, `2026-12-03T07:30:00.123456Z` (UTC).
 fn logged_at(line: &str) -> Option<f64> {
-    let (_, time) = line.split_whitespace().next()?.split_once('T')?;
+    let (date, time) = line.split_whitespace().next()?.split_once('T')?;
+    let mut ymd = date.split('-').map(str::parse::<i64>);
+    let days = days_since_epoch(ymd.next()?.ok()?, ymd.next()?.ok()?, ymd.next()?.ok()?);
     let mut parts = time.trim_end_matches('Z').split(':');
     let hours: f64 = parts.next()?.parse().ok()?;
     let minutes: f64 = parts.next()?.parse().ok()?;
     let seconds: f64 = parts.next()?.parse().ok()?;
-    Some(hours * 3600.0 + minutes * 60.0 + seconds)
+    Some(days as f64 * 86_400.0 + hours * 3600.0 + minutes * 60.0 + seconds)
 }
 
 /// The steps of the operator's passes whose scope was one namespace, from its log: what
@@ -56,7 +70,7 @@ pub fn one_namespace_passes(log: &Path) -> Vec<Pass> {
 }
 
 /// When passes handed the ClusterPostureReport's totals to a write in the background, in
-/// seconds of the day (the pass's line comes right after).
+/// seconds since the epoch (the pass's line comes right after).
 pub fn totals_handed_over(log: &Path) -> Vec<f64> {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     text.lines()
@@ -81,7 +95,7 @@ pub fn totals_writes(log: &Path) -> Vec<Duration> {
 
 /// One garbage collection of kube-apiserver: from its start to the end of its marking
 /// (while it marks, every request the API server serves shares the cores with it and
-/// helps it mark what it allocates), in seconds of the day (UTC).
+/// helps it mark what it allocates), in seconds since the epoch.
 pub struct Collection {
     from: f64,
     to: f64,
@@ -129,9 +143,6 @@ pub fn apiserver_collections(dir: &Path) -> Vec<Collection> {
     else {
         return Vec::new();
     };
-    // Times of day, as the operator's log has them (a bench run across midnight UTC would
-    // match no collection).
-    let day = start - start.rem_euclid(86_400.0);
     let text = std::fs::read_to_string(dir.join("logs/kube-apiserver.log")).unwrap_or_default();
     text.lines()
         .filter_map(|l| {
@@ -142,7 +153,7 @@ pub fn apiserver_collections(dir: &Path) -> Vec<Collection> {
             let heap = rest
                 .split(", ")
                 .find(|p| p.ends_with(" MB") && p.contains("->"))?;
-            let from = start + at - day;
+            let from = start + at;
             Some(Collection {
                 from,
                 to: from + lasted / 1000.0,
@@ -183,7 +194,7 @@ impl Met<'_> {
 }
 
 /// One table row per step of the one-namespace passes that wrote that namespace's report
-/// alone (p50, p99 and max in milliseconds), one for those that also wrote the
+/// alone (p50, p90, p99 and max in milliseconds), one for those that also wrote the
 /// ClusterPostureReport in the pass (what it lists changed), and one for the writes of its
 /// totals alone, which go in the background (held back to one per `TOTALS_INTERVAL`); then
 /// the whole pass and its write again for the passes that overlapped a garbage collection
@@ -308,7 +319,7 @@ pub fn print_passes(all: &[Pass], totals: &mut [Duration], met: &Met<'_>, ns: &s
     }
 }
 
-/// One table row: p50, p99 and max of one step of `passes`, in milliseconds.
+/// One table row: p50, p90, p99 and max of one step of `passes`, in milliseconds.
 fn print_steps(what: &str, passes: &[&Pass], column: usize) {
     let mut ms: Vec<Duration> = passes
         .iter()
@@ -316,8 +327,9 @@ fn print_steps(what: &str, passes: &[&Pass], column: usize) {
         .collect();
     ms.sort();
     println!(
-        "| {what} | p50 {} ms, p99 {} ms, max {} ms |",
+        "| {what} | p50 {} ms, p90 {} ms, p99 {} ms, max {} ms |",
         percentile(&ms, 0.5).as_millis(),
+        percentile(&ms, 0.9).as_millis(),
         percentile(&ms, 0.99).as_millis(),
         ms.last().copied().unwrap_or_default().as_millis()
     );
