@@ -363,6 +363,13 @@ pub struct Report {
     pub excepted: Vec<ExceptedFinding>,
 }
 
+impl Report {
+    /// The report's lists its JSON leaves out while they are empty. A report applied over
+    /// one that was replaced names them all (empty), or the API server would keep what
+    /// they held: nobody owns a replaced report's fields (`rampart-operator`'s `replace`).
+    pub const LISTS_LEFT_OUT_EMPTY: [&'static str; 3] = ["couldNotEvaluate", "folded", "excepted"];
+}
+
 /// A finding an exception accepts.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]

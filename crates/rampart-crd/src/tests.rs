@@ -145,3 +145,24 @@ fn a_folded_entry_reads_its_fingerprints_and_objects_in_either_form() {
     // Nothing named: no empty object.
     assert_eq!(FoldedFindings::default().named_objects().count(), 0);
 }
+
+/// Every list of a report that its JSON leaves out while empty is named: the array
+/// properties of the schema that an empty report's JSON lacks.
+#[test]
+fn the_lists_a_report_leaves_out_while_empty_are_all_named() {
+    let crd = PostureReport::crd();
+    let schema = serde_json::to_value(&crd.spec.versions[0].schema).expect("serializes");
+    let properties = schema["openAPIV3Schema"]["properties"]["report"]["properties"]
+        .as_object()
+        .expect("the report's properties");
+    let empty = serde_json::to_value(Report::default()).expect("serializes");
+    let mut left_out: Vec<&str> = properties
+        .iter()
+        .filter(|(name, p)| p["type"] == "array" && empty.get(name.as_str()).is_none())
+        .map(|(name, _)| name.as_str())
+        .collect();
+    left_out.sort_unstable();
+    let mut named = Report::LISTS_LEFT_OUT_EMPTY.to_vec();
+    named.sort_unstable();
+    assert_eq!(left_out, named);
+}

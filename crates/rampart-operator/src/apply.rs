@@ -258,8 +258,8 @@ async fn send_report(
     let sent = match stored.filter(|_| !update_forbidden.load(Ordering::Relaxed)) {
         Some(meta) => match crate::replace::report(client, ns, meta, &report, &built.hash).await {
             // Granted `patch` and not `update` (RBAC of one's own, or an install older than
-            // this operator): applied as before. No report was replaced then, so none has
-            // fields an apply would leave behind.
+            // this operator): applied as before, every list named (`applied`), since a
+            // report replaced before (by this run or an earlier one) has fields nobody owns.
             Err(kube::Error::Api(e))
                 if e.code == 403 && e.message.contains("cannot update resource") =>
             {
@@ -280,7 +280,7 @@ async fn send_report(
                 namespace: Some(ns.to_owned()),
                 ..ObjectMeta::default()
             };
-            let body = report_body(meta, &report, &built.hash);
+            let body = applied_body(meta, &report, &built.hash);
             let api: Api<PostureReport> = Api::namespaced(client.clone(), ns);
             api.patch_metadata(POSTURE_REPORT_NAME, params, &Patch::Apply(&body))
                 .await
@@ -304,6 +304,24 @@ async fn send_report(
             source,
         }),
     }
+}
+
+/// A namespace's report as it is applied: as [`report_body`] writes it, with every list
+/// the report's JSON leaves out while empty named, empty. An apply keeps the fields it
+/// does not name that its field manager did not apply before, and a replaced report's
+/// fields have no manager ([`crate::replace`]): an apply over one (the report went from
+/// the writer's memory, or it may not update) would otherwise keep, say, the folded
+/// entries of findings that are gone.
+pub fn applied_body(meta: ObjectMeta, report: &serde_json::Value, hash: &str) -> serde_json::Value {
+    let mut body = report_body(meta, report, hash);
+    if let Some(fields) = body["report"].as_object_mut() {
+        for list in Report::LISTS_LEFT_OUT_EMPTY {
+            fields
+                .entry(list)
+                .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        }
+    }
+    body
 }
 
 /// A namespace's report as written, applied or replaced: `report` under `meta`, with its
@@ -723,6 +741,24 @@ mod tests {
 
     fn keys(w: &Writer) -> BTreeSet<&str> {
         w.hashes.keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn an_applied_report_names_every_list_it_would_leave_out_and_keeps_those_it_has() {
+        let meta = ObjectMeta {
+            name: Some(POSTURE_REPORT_NAME.to_owned()),
+            ..ObjectMeta::default()
+        };
+        let report = json!({"score": 90, "excepted": [{"ruleId": "RBAC001"}]});
+        let body = applied_body(meta, &report, "abc");
+        assert_eq!(body["report"]["folded"], json!([]));
+        assert_eq!(body["report"]["couldNotEvaluate"], json!([]));
+        assert_eq!(body["report"]["excepted"], json!([{"ruleId": "RBAC001"}]));
+        assert_eq!(body["report"]["score"], 90);
+        assert_eq!(
+            body["metadata"]["annotations"][HASH_ANNOTATION],
+            json!("abc")
+        );
     }
 
     #[test]

@@ -37,7 +37,7 @@ use rampart_e2e::operator::{
     free_port, http_status, install, memory_kib, metric_sum_where, percentile, repo,
 };
 use rampart_e2e::{Cluster, apply_generated, apply_yaml};
-use rampart_operator::apply::{FIELD_MANAGER, report_body};
+use rampart_operator::apply::{FIELD_MANAGER, applied_body, report_body};
 use rampart_operator::replace;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -318,7 +318,7 @@ fn applied(ns: &str, name: &str, report: &serde_json::Value, hash: &str) -> serd
         namespace: Some(ns.to_owned()),
         ..ObjectMeta::default()
     };
-    report_body(meta, report, hash)
+    applied_body(meta, report, hash)
 }
 
 /// How many values (strings, numbers, booleans) a JSON document holds: what the API
