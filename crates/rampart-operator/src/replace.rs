@@ -12,13 +12,13 @@
 //!
 //! The field ownership is sent as one empty entry, which the API server reads as "reset":
 //! it drops what the report had, and an update of an object that has none is not tracked,
-//! so from then on it neither works out nor stores who owns each field of the report. A
-//! report is Rampart's alone, the annotations and labels others give it are sent back
-//! whole, and an apply (a new report) never meets a field this would leave to nobody,
-//! because a report known to the writer is replaced, not applied; tracking cost the API
-//! server about a tenth of each write (`docs/performance.md`, fifteenth round). The price:
-//! someone who server-side applies a label to a report loses their claim to it at
-//! Rampart's next write (not the label).
+//! so from then on it neither works out nor stores who owns each field of the report.
+//! Tracking cost the API server a tenth to a sixth of each write (`docs/performance.md`,
+//! fifteenth round). A report is Rampart's alone and the annotations and labels others give
+//! it are sent back whole. A replaced report's fields then have no owner, which an apply
+//! over it would keep where it does not name them: the operator's applies name every list
+//! (`apply::applied_body`). The price: someone who server-side applies a label to a report
+//! loses their claim to it at Rampart's next write (not the label).
 
 use crate::apply::{FIELD_MANAGER, report_body};
 use http::header::{ACCEPT, CONTENT_TYPE};
