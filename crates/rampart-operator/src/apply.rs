@@ -258,7 +258,7 @@ async fn send_report(
     let sent = match stored.filter(|_| !update_forbidden.load(Ordering::Relaxed)) {
         Some(meta) => match crate::replace::report(client, ns, meta, &report, &built.hash).await {
             // Granted `patch` and not `update` (RBAC of one's own, or an install older than
-            // this operator): applied as before, every list named (`applied`), since a
+            // this operator): applied as before, every list named (`applied_body`), since a
             // report replaced before (by this run or an earlier one) has fields nobody owns.
             Err(kube::Error::Api(e))
                 if e.code == 403 && e.message.contains("cannot update resource") =>

@@ -332,8 +332,10 @@ fn values(v: &serde_json::Value) -> usize {
 }
 
 /// What one write costs the API server under this load, by how it is made: the probe
-/// namespace's report applied as the operator applies a new report, and replaced under its
-/// resourceVersion as it replaces a report written before (its field ownership reset);
+/// namespace's report applied as the operator applies one (over the report the replace
+/// that follows each round has left without field ownership, so kube-apiserver first gives
+/// every field to `before-first-apply`), and replaced under its resourceVersion as it
+/// replaces a report written before (its field ownership reset);
 /// the same report replaced keeping its field ownership (as the version before replaced
 /// it), and with its folded entries' objects and fingerprints left out (what those values
 /// cost), in two other namespaces' reports; an empty report applied (what any report's
@@ -382,7 +384,7 @@ async fn write_costs(
     }
     let mut costs: Vec<(String, Vec<Duration>)> = [
         format!(
-            "report applied, metadata back (the operator's way for a new report; {} values)",
+            "report applied over itself replaced (its ownership reset), metadata back ({} values)",
             values(&report_value)
         ),
         "report replaced under its resourceVersion, metadata back (the operator's way for a report written before)".to_owned(),
