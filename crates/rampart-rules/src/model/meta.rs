@@ -4,9 +4,9 @@
 //! A `k8s-openapi` `ObjectMeta` is about 340 bytes inline, and its labels and annotations
 //! are B-trees whose first node holds eleven entries whatever the count: a pod with three
 //! labels carried over 900 bytes of metadata before a single string. [`Meta`] keeps what
-//! the rules read — name, namespace, labels, annotations and the controller — in 72 bytes,
-//! with label and annotation keys and values taken from the shared pool (a Deployment's
-//! pods repeat the same few).
+//! the rules read — name, namespace, labels, the few annotations some rule reads and the
+//! controller — in 72 bytes, with label and annotation keys and values taken from the
+//! shared pool (a Deployment's pods repeat the same few).
 //!
 //! [`Metadata`] is what code that handles objects of every kind reads, whichever of the
 //! two an object keeps.
@@ -16,8 +16,23 @@ use crate::model::shared::Shared;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::sync::{Arc, LazyLock};
 
-/// The annotation `kubectl apply` writes: a copy of the whole object, read by no rule.
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+/// The annotations some rule reads. Every other is dropped as the object arrives: real
+/// clusters hang kilobytes of them on pods and controllers (a service mesh's sidecar
+/// status, a CNI's addresses, a chart's release, `kubectl apply`'s copy of the whole
+/// object), and a rule that reads one more annotation adds it here.
+pub mod annotation {
+    /// Which ServiceAccount a legacy token Secret belongs to.
+    pub const SERVICE_ACCOUNT_NAME: &str = "kubernetes.io/service-account.name";
+    /// A static pod's mirror in the API server (the kubelet sets it).
+    pub const MIRROR_POD: &str = "kubernetes.io/config.mirror";
+    /// A container's AppArmor profile, the way before the `appArmorProfile` field.
+    pub const APPARMOR_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
+
+    /// Whether a rule reads annotation `key`.
+    pub fn read(key: &str) -> bool {
+        key == SERVICE_ACCOUNT_NAME || key == MIRROR_POD || key.starts_with(APPARMOR_PREFIX)
+    }
+}
 
 /// Labels or annotations, sorted by key; shared with every object that has the same (the
 /// pods of one controller carry the same labels, and most objects none at all).
@@ -76,7 +91,7 @@ pub struct Meta {
     pub name: Box<str>,
     pub namespace: Option<Shared>,
     pub labels: Pairs,
-    /// Every annotation but the last-applied copy of the object.
+    /// The annotations some rule reads ([`annotation::read`]).
     pub annotations: Pairs,
     pub controller: Option<Box<Controller>>,
 }
@@ -102,7 +117,7 @@ impl From<ObjectMeta> for Meta {
                 .annotations
                 .into_iter()
                 .flatten()
-                .filter(|(k, _)| k != LAST_APPLIED)
+                .filter(|(k, _)| annotation::read(k))
                 .collect(),
             controller,
         }
@@ -156,10 +171,10 @@ impl Metadata for ObjectMeta {
         self.labels.as_ref()?.get(key).map(String::as_str)
     }
 
-    /// Drops managed fields and the last-applied copy (each can be as large as the
-    /// object), the uid, resourceVersion, generateName, finalizers and selfLink; owner
-    /// references keep only the controller's kind and name, which tell whether an object
-    /// is its controller's.
+    /// Drops managed fields and the annotations no rule reads (the last-applied copy among
+    /// them: each can be as large as the object), the uid, resourceVersion, generateName,
+    /// finalizers and selfLink; owner references keep only the controller's kind and name,
+    /// which tell whether an object is its controller's.
     fn prune(&mut self) {
         self.managed_fields = None;
         self.uid = None;
@@ -168,7 +183,7 @@ impl Metadata for ObjectMeta {
         self.finalizers = None;
         self.self_link = None;
         if let Some(a) = self.annotations.as_mut() {
-            a.remove(LAST_APPLIED);
+            a.retain(|k, _| annotation::read(k));
             if a.is_empty() {
                 self.annotations = None;
             }
@@ -193,6 +208,8 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
     use std::collections::BTreeMap;
 
+    const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
     fn map(pairs: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
         Some(
             pairs
@@ -203,7 +220,7 @@ mod tests {
     }
 
     #[test]
-    fn keeps_what_rules_read_and_drops_the_last_applied_copy() {
+    fn keeps_what_rules_read_and_drops_the_annotations_none_reads() {
         let owner = |kind: &str, name: &str, controller| OwnerReference {
             api_version: "apps/v1".into(),
             kind: kind.into(),
@@ -216,7 +233,18 @@ mod tests {
             name: Some("web-1".into()),
             namespace: Some("shop".into()),
             labels: map(&[("tier", "front"), ("app", "web")]),
-            annotations: map(&[(LAST_APPLIED, "{...}"), ("note", "x")]),
+            annotations: map(&[
+                (LAST_APPLIED, "{...}"),
+                ("note", "x"),
+                ("sidecar.istio.io/status", "{...}"),
+                (
+                    "container.apparmor.security.beta.kubernetes.io/app",
+                    "unconfined",
+                ),
+                ("kubernetes.io/config.mirror", "abc"),
+                ("kubernetes.io/service-account.name", "deployer"),
+                ("kubernetes.io/service-account.uid", "u"),
+            ]),
             owner_references: Some(vec![
                 owner("Deployment", "other", None),
                 owner("ReplicaSet", "web", Some(true)),
@@ -232,7 +260,17 @@ mod tests {
         );
         assert_eq!(meta.labels.get("tier"), Some("front"));
         assert_eq!(meta.labels.get("zone"), None);
-        assert_eq!(meta.annotations.iter().collect::<Vec<_>>(), [("note", "x")]);
+        assert_eq!(
+            meta.annotations.iter().collect::<Vec<_>>(),
+            [
+                (
+                    "container.apparmor.security.beta.kubernetes.io/app",
+                    "unconfined"
+                ),
+                ("kubernetes.io/config.mirror", "abc"),
+                ("kubernetes.io/service-account.name", "deployer"),
+            ]
+        );
         let c = meta
             .controller
             .as_deref()
@@ -244,7 +282,7 @@ mod tests {
     fn pruning_object_metadata_keeps_only_the_controller_reference() {
         let mut m = ObjectMeta {
             name: Some("r".into()),
-            annotations: map(&[(LAST_APPLIED, "{...}")]),
+            annotations: map(&[(LAST_APPLIED, "{...}"), ("note", "x")]),
             uid: Some("uid".into()),
             owner_references: Some(vec![OwnerReference {
                 kind: "Deployment".into(),

@@ -4,7 +4,7 @@
 
 use super::containers::{ContainerView, containers};
 use super::{Control, Violation};
-use crate::model::meta::Meta;
+use crate::model::meta::{Meta, annotation};
 use crate::model::pod::{PodSpec, Volume, VolumeType};
 use k8s_openapi::api::core::v1::{PodSecurityContext, SELinuxOptions};
 use std::collections::BTreeSet;
@@ -56,8 +56,6 @@ const SELINUX_TYPES: &[&str] = &[
     "container_kvm_t",
     "container_engine_t",
 ];
-
-const APPARMOR_ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
 
 /// Evaluates one control; `None` when the pod passes it.
 pub fn violation(control: Control, metadata: Option<&Meta>, spec: &PodSpec) -> Option<Violation> {
@@ -492,7 +490,7 @@ fn apparmor<'a>(
     let mut first_annotation = None;
     for (k, v) in metadata.into_iter().flat_map(|m| m.annotations.iter()) {
         let allowed = v.is_empty() || v == "runtime/default" || v.starts_with("localhost/");
-        if k.starts_with(APPARMOR_ANNOTATION_PREFIX) && !allowed {
+        if k.starts_with(annotation::APPARMOR_PREFIX) && !allowed {
             annotations.push(format!("{k}={v:?}"));
             first_annotation.get_or_insert_with(|| format!("metadata.annotations[{k}]"));
         }

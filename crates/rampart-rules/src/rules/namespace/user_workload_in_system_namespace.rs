@@ -1,6 +1,7 @@
 //! NS005 user-workload-in-system-namespace.
 
 use crate::inventory::Workload;
+use crate::model::meta::annotation::MIRROR_POD as MIRROR_ANNOTATION;
 use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
@@ -26,8 +27,6 @@ pub const RULE: Rule = Rule {
     cluster_wide: false,
     check,
 };
-
-const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
 
 /// A static pod's mirror: the kubelet creates it, owned by the Node.
 fn is_mirror_pod(w: &Workload<'_>) -> bool {

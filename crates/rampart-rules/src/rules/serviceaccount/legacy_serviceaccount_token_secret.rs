@@ -1,6 +1,7 @@
 //! SA003 legacy-serviceaccount-token-secret.
 
 use crate::model::identity::ObjectRef;
+use crate::model::meta::annotation::SERVICE_ACCOUNT_NAME as SA_ANNOTATION;
 use crate::rules::prelude::*;
 
 pub const RULE: Rule = Rule {
@@ -31,7 +32,6 @@ pub const RULE: Rule = Rule {
 };
 
 const TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
-const SA_ANNOTATION: &str = "kubernetes.io/service-account.name";
 const LAST_USED: &str = "kubernetes.io/legacy-token-last-used";
 const INVALID_SINCE: &str = "kubernetes.io/legacy-token-invalid-since";
 

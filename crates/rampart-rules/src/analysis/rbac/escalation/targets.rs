@@ -4,10 +4,10 @@
 use crate::analysis::rbac::permissions::{Permissions, SubjectKey};
 use crate::inventory::Inventory;
 use crate::model::identity::ObjectRef;
+use crate::model::meta::annotation::SERVICE_ACCOUNT_NAME as SA_ANNOTATION;
 use std::collections::{BTreeMap, BTreeSet};
 
 const TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
-const SA_ANNOTATION: &str = "kubernetes.io/service-account.name";
 
 /// What a namespace offers an identity that gets in.
 #[derive(Debug, Default)]
