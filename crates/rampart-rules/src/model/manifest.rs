@@ -5,6 +5,7 @@
 use crate::model::exception::{self, Exception};
 use crate::model::identity::Source;
 use crate::model::kinds;
+use crate::model::list_items;
 use crate::model::object::{self, Decoded, Object};
 use crate::model::plain_yaml;
 use crate::model::yaml_as_json::decode_document;
@@ -251,8 +252,15 @@ fn parse_documents(file: &str, text: &str, typed: bool) -> Parsed {
             ));
             continue;
         }
-        // Lists (`kubectl get -o yaml`), kinds the engine does not read and exceptions
-        // are read as a value tree, from plain YAML without libyaml too.
+        let list = head(chunk.text)
+            .filter(|(kind, _)| typed && kind.ends_with("List"))
+            .and_then(|list| Some((list, list_items::split(chunk.text)?)));
+        if let Some((list, items)) = list {
+            read_items(&mut out, file, (&chunk, line), list, &items);
+            continue;
+        }
+        // Lists laid out otherwise, kinds the engine does not read and exceptions are
+        // read as a value tree, from plain YAML without libyaml too.
         let tree = typed
             .then(|| {
                 plain_yaml::read(chunk.text, |top| {
@@ -276,6 +284,61 @@ fn parse_documents(file: &str, text: &str, typed: bool) -> Parsed {
         }
     }
     out
+}
+
+/// Reads the `items` of list document `chunk` (kind and apiVersion `list`) one at a time,
+/// each as a document of its own: what `accept` makes of the whole list, without its value
+/// tree. Every item is placed at the list's first `line`, as the whole list places them; a
+/// malformed item is an error at its own line, and the other items are read.
+fn read_items(
+    out: &mut Parsed,
+    file: &str,
+    (chunk, line): (&Chunk<'_>, usize),
+    (kind, api_version): (&str, &str),
+    items: &[list_items::Item],
+) {
+    // `kubectl get -o yaml` items carry their kind; API `*List` items do not.
+    let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
+    let mut item_line = chunk.line;
+    let mut counted = 0;
+    for item in items {
+        item_line += chunk.text[counted..item.text.start].matches('\n').count();
+        counted = item.text.start;
+        let document = item.document(chunk.text);
+        let typed = head(&document)
+            .and_then(|(kind, version)| object::decode_yaml(kind, version, &document));
+        if let Some(object) = typed {
+            out.objects.push((
+                object,
+                Source {
+                    file: file.to_owned(),
+                    line,
+                },
+            ));
+            continue;
+        }
+        let tree = plain_yaml::read(&document, |top| {
+            decode_document::<serde_json::Value, _>(top)
+        })
+        .ok()
+        .map(|(value, _)| Ok(value));
+        match tree.unwrap_or_else(|| serde_yaml_ng::from_str::<serde_json::Value>(&document)) {
+            Ok(mut value) => {
+                if let (Some(k), Some(fields)) = (item_kind, value.as_object_mut()) {
+                    fields.entry("kind").or_insert_with(|| k.into());
+                    fields
+                        .entry("apiVersion")
+                        .or_insert_with(|| api_version.into());
+                }
+                accept(out, file, line, value);
+            }
+            Err(e) => out.errors.push(ManifestError {
+                file: file.to_owned(),
+                line: e.location().map_or(item_line, |l| item_line + l.line() - 1),
+                message: format!("malformed YAML document: {e}"),
+            }),
+        }
+    }
 }
 
 /// Takes one parsed document: an object, a `List`/`*List`, or an error.
@@ -490,6 +553,90 @@ mod tests {
         }
         // Most fixtures are plain manifests: if few went the typed way, this proved little.
         assert!(typed > 500, "only {typed} documents decoded typed");
+    }
+
+    /// `documents` as one `List`, laid out as `kubectl get -o yaml` writes it.
+    fn as_list(documents: &[&str]) -> String {
+        let mut list = String::from("apiVersion: v1\nitems:\n");
+        for document in documents {
+            for (i, line) in document.lines().enumerate() {
+                let lead = match (i, line.is_empty()) {
+                    (0, _) => "- ",
+                    (_, true) => "",
+                    _ => "  ",
+                };
+                list.push_str(lead);
+                list.push_str(line);
+                list.push('\n');
+            }
+        }
+        list.push_str("kind: List\nmetadata:\n  resourceVersion: \"\"\n");
+        list
+    }
+
+    #[test]
+    fn a_list_read_item_by_item_gives_what_its_value_tree_gives() {
+        // Every document of the fixtures and the demo that starts with a key, as one list.
+        let texts: Vec<String> = rampart_testkit::repo::manifest_corpus()
+            .iter()
+            .map(|file| std::fs::read_to_string(file).expect("a readable fixture"))
+            .collect();
+        let documents: Vec<&str> = texts
+            .iter()
+            .flat_map(|text| split_documents(text))
+            .map(|chunk| {
+                // From its first key: leading comments are the file's, not the object's.
+                let text = chunk.text;
+                let skipped: usize = text
+                    .split_inclusive('\n')
+                    .take_while(|l| l.trim().is_empty() || l.starts_with('#'))
+                    .map(str::len)
+                    .sum();
+                &text[skipped..]
+            })
+            .filter(|text| {
+                let first = text.lines().next().unwrap_or("");
+                let malformed = parse_documents("d.yaml", text, false)
+                    .errors
+                    .iter()
+                    .any(|e| e.message.starts_with("malformed YAML"));
+                !first.starts_with([' ', '#', '{', '-'])
+                    && !first.is_empty()
+                    && !malformed
+                    && list_items::split(&as_list(&[text])).is_some()
+            })
+            .collect();
+        assert!(documents.len() > 500, "only {} documents", documents.len());
+        let list = as_list(&documents);
+        assert_eq!(
+            list_items::split(&list).map(|items| items.len()),
+            Some(documents.len()),
+            "the list is read item by item"
+        );
+        let by_item = parse_documents("l.yaml", &list, true);
+        assert!(by_item.objects.len() > 500, "{}", by_item.objects.len());
+        assert_eq!(
+            described(&by_item),
+            described(&parse_documents("l.yaml", &list, false))
+        );
+    }
+
+    #[test]
+    fn typed_list_items_take_the_list_kind_and_a_malformed_item_loses_only_itself() {
+        let text = "apiVersion: rbac.authorization.k8s.io/v1\nitems:\n- metadata: {name: r, namespace: a}\n  rules: []\n- metadata: {name: [unclosed\n- apiVersion: rbac.authorization.k8s.io/v1\n  kind: Role\n  metadata: {name: s, namespace: a}\nkind: RoleList\n";
+        let p = parse("l.yaml", text);
+        let names: Vec<(&str, &str)> = p
+            .objects
+            .iter()
+            .map(|(o, source)| {
+                assert_eq!(source.line, 1);
+                (o.kind(), o.metadata().map_or("", |m| m.name()))
+            })
+            .collect();
+        assert_eq!(names, [("Role", "r"), ("Role", "s")]);
+        assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
+        assert!((5..=6).contains(&p.errors[0].line), "{:?}", p.errors[0]);
+        assert!(p.errors[0].message.starts_with("malformed YAML document"));
     }
 
     #[test]

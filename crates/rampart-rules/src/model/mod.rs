@@ -16,6 +16,7 @@ pub mod interned;
 pub mod isolation;
 pub mod kinds;
 pub mod kubernetes_version;
+pub mod list_items;
 pub mod manifest;
 pub mod meta;
 pub mod node;
