@@ -4,6 +4,7 @@
 
 use crate::model::exception::{self, Exception};
 use crate::model::identity::Source;
+use crate::model::json_documents;
 use crate::model::kinds;
 use crate::model::list_items;
 use crate::model::object::{self, Decoded, Object};
@@ -212,21 +213,14 @@ fn parse_documents(file: &str, text: &str, typed: bool) -> Parsed {
     let mut out = Parsed::default();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim_start().starts_with(['{', '[']) {
-        match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(v) => {
-                let values = match v {
-                    serde_json::Value::Array(items) => items,
-                    other => vec![other],
-                };
-                for v in values {
-                    accept(&mut out, file, 1, v);
-                }
-            }
-            Err(e) => out.errors.push(ManifestError {
+        // One document at a time; those read before an error are kept.
+        let read = json_documents::read(text, |document| accept(&mut out, file, 1, document));
+        if let Err(e) = read {
+            out.errors.push(ManifestError {
                 file: file.to_owned(),
                 line: e.line(),
                 message: format!("malformed JSON: {e}"),
-            }),
+            });
         }
         return out;
     }
@@ -619,6 +613,102 @@ mod tests {
             described(&by_item),
             described(&parse_documents("l.yaml", &list, false))
         );
+    }
+
+    /// What a JSON text gives read whole, as one value tree (the way before it was read
+    /// one document at a time).
+    fn read_whole(file: &str, text: &str) -> Parsed {
+        let mut out = Parsed::default();
+        let values = match serde_json::from_str::<serde_json::Value>(text).expect("JSON") {
+            serde_json::Value::Array(items) => items,
+            other => vec![other],
+        };
+        for v in values {
+            accept(&mut out, file, 1, v);
+        }
+        out
+    }
+
+    #[test]
+    fn json_lists_and_arrays_read_document_by_document_give_what_their_value_tree_gives() {
+        let documents: Vec<serde_json::Value> = rampart_testkit::repo::manifest_corpus()
+            .iter()
+            .map(|file| std::fs::read_to_string(file).expect("a readable fixture"))
+            .flat_map(|text| {
+                split_documents(&text)
+                    .iter()
+                    .filter_map(|chunk| serde_yaml_ng::from_str(chunk.text).ok())
+                    .filter(|v: &serde_json::Value| v.is_object())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(documents.len() > 500, "only {} documents", documents.len());
+        // As kubectl writes a list: its kind after its items.
+        let list = serde_json::json!({"apiVersion": "v1", "items": documents, "kind": "List"});
+        for text in [
+            list.to_string(),
+            serde_json::Value::Array(documents).to_string(),
+        ] {
+            let by_document = parse("l.json", &text);
+            assert!(by_document.objects.len() > 500 && by_document.errors.len() < 50);
+            assert_eq!(
+                described(&by_document),
+                described(&read_whole("l.json", &text))
+            );
+        }
+    }
+
+    #[test]
+    fn json_list_items_take_the_list_kind_and_an_object_with_items_is_one_object() {
+        let roles = r#"{"apiVersion": "rbac.authorization.k8s.io/v1", "items": [{"metadata": {"name": "r", "namespace": "a"}, "rules": []}], "kind": "RoleList", "metadata": {}}"#;
+        let p = parse("r.json", roles);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert!(matches!(&p.objects[..], [(Object::Role(r), _)] if &*r.metadata.name == "r"));
+        // Not a list: items of an object of another kind, and a kind given twice.
+        for text in [
+            r#"{"apiVersion": "example.com/v1", "items": [{"kind": "Namespace"}], "kind": "Basket", "metadata": {"name": "b"}}"#,
+            r#"{"apiVersion": "v1", "kind": "List", "items": [], "kind": "Namespace", "metadata": {"name": "n"}}"#,
+        ] {
+            assert_eq!(
+                described(&parse("o.json", text)),
+                described(&read_whole("o.json", text))
+            );
+        }
+        let p = parse(
+            "o.json",
+            r#"{"apiVersion": "example.com/v1", "items": [{"kind": "Namespace"}], "kind": "Basket", "metadata": {"name": "b"}}"#,
+        );
+        assert_eq!(p.unknown_kinds.get("Basket"), Some(&1));
+    }
+
+    #[test]
+    fn a_cut_json_array_keeps_the_documents_before_the_cut_and_a_cut_list_is_one_error() {
+        let namespaces = r#"
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}},
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "b"}},
+            {"apiVersion": "v1", "kind": "Namespace", "metad"#;
+        let array = parse("cut.json", &format!("[{namespaces}"));
+        let names: Vec<&str> = array
+            .objects
+            .iter()
+            .filter_map(|(o, _)| o.metadata().map(|m| m.name()))
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        // A list's kind may follow its items: it is read through for its kind first.
+        let list = parse(
+            "cut.json",
+            &format!(r#"{{"apiVersion": "v1", "items": [{namespaces}"#),
+        );
+        assert!(list.objects.is_empty());
+        for p in [array, list] {
+            assert_eq!(p.errors.len(), 1);
+            assert_eq!(p.errors[0].line, 4, "{:?}", p.errors[0]);
+            assert!(
+                p.errors[0].message.starts_with("malformed JSON"),
+                "{:?}",
+                p.errors[0]
+            );
+        }
     }
 
     #[test]

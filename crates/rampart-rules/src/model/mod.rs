@@ -14,6 +14,7 @@ pub mod identity;
 pub mod image;
 pub mod interned;
 pub mod isolation;
+pub mod json_documents;
 pub mod kinds;
 pub mod kubernetes_version;
 pub mod list_items;
