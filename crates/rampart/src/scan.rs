@@ -122,6 +122,9 @@ pub fn run(args: &ScanArgs, kube: &KubeArgs) -> Result<ExitCode> {
     settings.today = Some(now.to_zoned(k8s_openapi::jiff::tz::TimeZone::UTC).date());
     let mut judged = exceptions::judge_all(&settings, read, declared, now);
     settings.exceptions = exceptions::in_force(&judged);
+    // The manifests' text and what reading them built are freed: their pages go back to
+    // the system before the evaluation, the scan's peak, rather than over its decay time.
+    crate::memory::settle();
     // A scan has the machine to itself: the evaluation runs on every core.
     let evaluation = evaluate_parallel(&inventory, &settings, registry::rules(), cores::count());
     exceptions::count_matches(&mut judged, &evaluation);

@@ -100,7 +100,8 @@ impl<'de, F: FnMut(Value)> Visitor<'de> for Items<'_, F> {
 /// items (given the list's item kind where they name none, as [`super::manifest`] does
 /// for a list's value tree), or the one object. A list is read through once for its kind
 /// first (`kubectl` writes it after the items), so a malformed one hands over nothing; the
-/// elements of an array read before an error have been handed over.
+/// elements of an array, and the items of a list that read through (one nested deeper
+/// than `serde_json` decodes), read before an error have been handed over.
 pub fn read(text: &str, mut each: impl FnMut(Value)) -> Result<(), serde_json::Error> {
     let mut json = serde_json::Deserializer::from_str(text);
     if text.trim_start().starts_with('[') {

@@ -6,9 +6,12 @@
 //!
 //! Only the block layout serializers write is cut: `items:` at the top level followed by a
 //! block sequence of mappings, every line of an item indented to its first key or blank,
-//! comments aside. Anything else — flow style, an item that starts on the line after its
-//! dash, a tab, anchors and aliases (an alias may name an anchor in another item) — is
-//! `None`, and the list is read whole as before.
+//! comments aside, and every line but a block scalar's closing the quotes and brackets it
+//! opens. Anything else — flow style, an item that starts on the line after its dash, a
+//! quoted or flow value that goes on to the next line (libyaml does not hold its lines to
+//! the indentation), tabs, line breaks other than `\n` and `\r\n`, anchors and aliases (an
+//! alias may name an anchor in another item) — is `None`, and the list is read whole as
+//! before.
 
 use std::ops::Range;
 
@@ -27,11 +30,16 @@ impl Item {
         let text = &list[self.text.clone()];
         let mut out = String::with_capacity(text.len());
         for (i, line) in text.split_inclusive('\n').enumerate() {
+            let spaces = indent_of(line);
+            let blank = line[spaces..].trim_start_matches(['\r', '\n']).is_empty();
             if i == 0 {
                 out.push_str(line);
-            } else if line.trim().is_empty() || is_comment_outside(line, self.indent) {
-                // Blank lines are kept (a block scalar counts them); comments set further
-                // left than the item belong to no value.
+            } else if blank {
+                // Kept, and what spaces it has beyond the item's indentation (a literal
+                // block scalar counts them).
+                out.push_str(&line[spaces.min(self.indent)..]);
+            } else if is_comment_outside(line, self.indent) {
+                // A comment further left than the item belongs to no value.
                 out.push_str(if line.ends_with('\n') { "\n" } else { "" });
             } else {
                 out.push_str(&line[self.indent..]);
@@ -59,10 +67,89 @@ fn is_comment_outside(line: &str, indent: usize) -> bool {
 fn may_alias(text: &str) -> bool {
     let bytes = text.as_bytes();
     bytes.windows(3).any(|w| {
-        matches!(w[0], b' ' | b'[' | b'{' | b',' | b'\n')
+        matches!(w[0], b' ' | b'[' | b'{' | b',' | b':' | b'\n')
             && matches!(w[1], b'&' | b'*')
             && (w[2].is_ascii_alphanumeric() || matches!(w[2], b'_' | b'-' | b'.'))
     })
+}
+
+/// Whether the text breaks lines other than with `\n` or `\r\n`, which libyaml also reads
+/// as line breaks (a lone `\r`, NEL, the Unicode line and paragraph separators).
+fn has_other_line_breaks(text: &str) -> bool {
+    text.contains(['\u{85}', '\u{2028}', '\u{2029}'])
+        || text
+            .as_bytes()
+            .iter()
+            .enumerate()
+            .any(|(i, b)| *b == b'\r' && text.as_bytes().get(i + 1) != Some(&b'\n'))
+}
+
+/// How a line's value ends.
+#[derive(Debug, PartialEq, Eq)]
+enum LineEnd {
+    /// Every quote and bracket it opens, it closes.
+    Closed,
+    /// A block scalar (`|`, `>-`, ...) starts after it: the lines indented further are its
+    /// text.
+    BlockScalar,
+    /// A quoted or flow value goes on to the next line, or may: read whole.
+    Open,
+}
+
+/// How `rest` (a line from its first character, its indentation left out) ends: quotes and
+/// brackets counted outside quotes, up to a comment. A quote inside a plain word
+/// (`don't`) counts as opening one: a false alarm only reads the list whole.
+fn line_end(rest: &str) -> LineEnd {
+    // Bytes, not characters: every byte that matters is ASCII, and no byte of a longer
+    // UTF-8 character is.
+    let bytes = rest.as_bytes();
+    if !bytes.iter().any(|b| {
+        matches!(
+            b,
+            b'"' | b'\'' | b'[' | b'{' | b']' | b'}' | b'#' | b'|' | b'>'
+        )
+    }) {
+        return LineEnd::Closed;
+    }
+    let mut depth = 0i32;
+    let mut quote = None;
+    let mut escaped = false;
+    let mut previous = b' ';
+    let mut end = rest.len();
+    for (i, &c) in bytes.iter().enumerate() {
+        match quote {
+            Some(b'"') if escaped => escaped = false,
+            Some(b'"') if c == b'\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                b'"' | b'\'' => quote = Some(c),
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' => depth -= 1,
+                b'#' if previous == b' ' => {
+                    end = i;
+                    break;
+                }
+                _ => {}
+            },
+        }
+        previous = c;
+    }
+    if quote.is_some() || depth != 0 {
+        return LineEnd::Open;
+    }
+    let value = rest[..end].trim_end();
+    let (before, last) = value.rsplit_once(' ').unwrap_or(("", value));
+    let block = last.starts_with(['|', '>'])
+        && last[1..]
+            .bytes()
+            .all(|b| matches!(b, b'+' | b'-' | b'1'..=b'9'))
+        && (before.is_empty() || before.ends_with(':') || before.trim_end() == "-");
+    if block {
+        LineEnd::BlockScalar
+    } else {
+        LineEnd::Closed
+    }
 }
 
 /// Whether a top-level line is a plain key and its colon (`kind: List`, `metadata:`).
@@ -80,13 +167,15 @@ fn is_plain_key(line: &str) -> bool {
 /// The items of a `List` document laid out in block style (see the module doc), in order;
 /// `None` when the document is laid out any other way.
 pub fn split(text: &str) -> Option<Vec<Item>> {
-    if text.contains('\t') || may_alias(text) {
+    if text.contains('\t') || has_other_line_breaks(text) || may_alias(text) {
         return None;
     }
     let mut items: Vec<Item> = Vec::new();
     let mut seen_items_key = false;
     // The column of the sequence's dashes, while in it (`Some(None)` until the first).
     let mut sequence: Option<Option<usize>> = None;
+    // The indentation of the line a block scalar started after, while in its text.
+    let mut block: Option<usize> = None;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let start = offset;
@@ -94,9 +183,27 @@ pub fn split(text: &str) -> Option<Vec<Item>> {
         let bare = line.trim_end_matches(['\n', '\r']);
         let indent = indent_of(bare);
         let rest = &bare[indent..];
-        if rest.is_empty() || rest.starts_with('#') {
+        // Blank lines, a block scalar's text and comments as far in as the item are the
+        // item's (its last one's too); comments further left are nobody's.
+        let in_block = block.is_some_and(|parent| rest.is_empty() || indent > parent);
+        let comment = !in_block && rest.starts_with('#');
+        if comment {
+            // Further left than a block scalar's text: it ended.
+            block = None;
+        }
+        if in_block || rest.is_empty() || comment {
+            if let Some(last) = items.last_mut().filter(|_| sequence.is_some())
+                && (!comment || indent >= last.indent)
+            {
+                last.text.end = offset;
+            }
             continue;
         }
+        block = match line_end(rest) {
+            LineEnd::Open => return None,
+            LineEnd::BlockScalar => Some(indent),
+            LineEnd::Closed => None,
+        };
         if let Some(dashes) = sequence {
             let starts_item = rest == "-" || rest.starts_with("- ");
             let column = match dashes {
@@ -117,6 +224,9 @@ pub fn split(text: &str) -> Option<Vec<Item>> {
                     return None;
                 }
                 let at = indent + 1 + (after.len() - key.len());
+                // A block scalar after the item's first key: its text is indented past the
+                // key, not the dash.
+                block = block.map(|_| at);
                 if let Some(last) = items.last_mut() {
                     last.text.end = start;
                 }
@@ -205,11 +315,52 @@ mod tests {
             "kind: List\nitems:\n  - kind: Namespace\n metadata: {}\n",
             "kind: List\nitems:\n- kind: Namespace\n\tmetadata: {}\n",
             "kind: List\nitems:\n- kind: Role\n  rules: &r []\n- kind: Role\n  rules: *r\n",
+            // A quoted or flow value that goes on to the next line, further left than
+            // its item (libyaml allows it) or not.
+            "kind: List\nitems:\n- kind: Namespace\n  metadata: {name: \"a\n#b\"}\n",
+            "kind: List\nitems:\n- kind: Role\n  rules: [\nc: d]\n",
+            "kind: List\nitems:\n- kind: Namespace\n  note: 'it''s\n   more'\n",
+            // Line breaks libyaml reads and the cut would not, an alias right after a colon.
+            "kind: List\nitems:\n- kind: Namespace\r  metadata: {}\n",
+            "kind: List\nitems:\n- kind: Namespace\u{2028}  metadata: {}\n",
+            "kind: List\nitems:\n- kind: Role\n  rules: {\"a\":*x}\n",
             // `items` twice, or quoted.
             "kind: List\nitems:\n- kind: Namespace\nitems:\n- kind: Namespace\n",
             "kind: List\n\"items\":\n- kind: Namespace\n",
         ] {
             assert_eq!(split(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_last_item_keeps_its_block_scalar_to_its_last_line() {
+        let text = "kind: List\nitems:\n- kind: ConfigMap\n  data:\n    run: |+\n      echo hi\n      # done\n        \n\n- kind: ConfigMap\n  data:\n    run: |\n      echo bye\n      # done\n# the end\nmetadata: {}\n";
+        assert_eq!(
+            documents(text).expect("cut"),
+            [
+                "kind: ConfigMap\ndata:\n  run: |+\n    echo hi\n    # done\n      \n\n",
+                "kind: ConfigMap\ndata:\n  run: |\n    echo bye\n    # done\n",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_line_ends_closed_open_or_before_a_block_scalar() {
+        for (line, end) in [
+            ("key: |", LineEnd::BlockScalar),
+            ("key: >-  # folded", LineEnd::BlockScalar),
+            ("- |2", LineEnd::BlockScalar),
+            ("- key: |", LineEnd::BlockScalar),
+            ("key: a |", LineEnd::Closed),
+            ("key: \"a # b\" # c", LineEnd::Closed),
+            ("key: 'it''s'", LineEnd::Closed),
+            ("key: {a: [b, c]}", LineEnd::Closed),
+            ("key: \"x\\\"y\"", LineEnd::Closed),
+            ("key: don't", LineEnd::Open),
+            ("key: [a, b", LineEnd::Open),
+            ("key: \"x\\\"", LineEnd::Open),
+        ] {
+            assert_eq!(line_end(line), end, "{line}");
         }
     }
 
