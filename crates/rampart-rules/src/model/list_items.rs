@@ -6,8 +6,8 @@
 //!
 //! Only the block layout serializers write is cut: `items:` at the top level followed by a
 //! block sequence of mappings, every line of an item indented to its first key or blank,
-//! comments aside, and every line but a block scalar's closing the quotes and brackets it
-//! opens. Anything else — flow style, an item that starts on the line after its dash, a
+//! comments aside, and every line but a block scalar's closing the quotes and brackets
+//! that start its values. Anything else — flow style, an item that starts on the line after its dash, a
 //! quoted or flow value that goes on to the next line (libyaml does not hold its lines to
 //! the indentation), tabs, line breaks other than `\n` and `\r\n`, anchors and aliases (an
 //! alias may name an anchor in another item) — is `None`, and the list is read whole as
@@ -39,8 +39,9 @@ impl Item {
                 // block scalar counts them).
                 out.push_str(&line[spaces.min(self.indent)..]);
             } else if is_comment_outside(line, self.indent) {
-                // A comment further left than the item belongs to no value.
-                out.push_str(if line.ends_with('\n') { "\n" } else { "" });
+                // A comment further left than the item belongs to no value; at the
+                // document's left edge it ends a block scalar as it did in the list.
+                out.push_str(&line[spaces..]);
             } else {
                 out.push_str(&line[self.indent..]);
             }
@@ -89,65 +90,96 @@ fn has_other_line_breaks(text: &str) -> bool {
 enum LineEnd {
     /// Every quote and bracket it opens, it closes.
     Closed,
-    /// A block scalar (`|`, `>-`, ...) starts after it: the lines indented further are its
-    /// text.
-    BlockScalar,
+    /// A block scalar (`|`, `>-`, ...) starts after it; its text is indented past the
+    /// column this far into the line (the key's, or a bare `- |`'s dash).
+    BlockScalar(usize),
     /// A quoted or flow value goes on to the next line, or may: read whole.
     Open,
 }
 
+/// Whether a quote or bracket at `i` starts a value rather than sitting inside a plain
+/// one (`don't`, `a[0]`): at the line's start, after `- `, `? ` or `: `, after a tag, and
+/// inside brackets after `[`, `{`, `,` or `:`.
+fn starts_value(bytes: &[u8], i: usize, in_flow: bool) -> bool {
+    let before = &bytes[..i];
+    let trimmed = before.trim_ascii_end();
+    let spaced = trimmed.len() < before.len();
+    let Some(&previous) = trimmed.last() else {
+        return true;
+    };
+    let token = trimmed.rsplit(|b| *b == b' ').next().unwrap_or(trimmed);
+    match previous {
+        b'[' | b'{' | b',' => in_flow,
+        b':' => spaced || in_flow,
+        b'-' | b'?' => spaced && token.len() == 1,
+        _ => spaced && token.first() == Some(&b'!'),
+    }
+}
+
 /// How `rest` (a line from its first character, its indentation left out) ends: quotes and
-/// brackets counted outside quotes, up to a comment. A quote inside a plain word
-/// (`don't`) counts as opening one: a false alarm only reads the list whole.
+/// brackets that start values, followed to their ends, up to a comment.
 fn line_end(rest: &str) -> LineEnd {
     // Bytes, not characters: every byte that matters is ASCII, and no byte of a longer
     // UTF-8 character is.
     let bytes = rest.as_bytes();
-    if !bytes.iter().any(|b| {
-        matches!(
-            b,
-            b'"' | b'\'' | b'[' | b'{' | b']' | b'}' | b'#' | b'|' | b'>'
-        )
-    }) {
+    if !bytes
+        .iter()
+        .any(|b| matches!(b, b'"' | b'\'' | b'[' | b'{' | b'#' | b'|' | b'>'))
+    {
         return LineEnd::Closed;
     }
-    let mut depth = 0i32;
+    let mut depth = 0usize;
     let mut quote = None;
     let mut escaped = false;
-    let mut previous = b' ';
     let mut end = rest.len();
     for (i, &c) in bytes.iter().enumerate() {
         match quote {
-            Some(b'"') if escaped => escaped = false,
+            // The byte after `\` in double quotes, the second of `''` in single ones.
+            Some(_) if escaped => escaped = false,
             Some(b'"') if c == b'\\' => escaped = true,
+            Some(b'\'') if c == b'\'' && bytes.get(i + 1) == Some(&b'\'') => escaped = true,
             Some(q) if c == q => quote = None,
             Some(_) => {}
             None => match c {
-                b'"' | b'\'' => quote = Some(c),
-                b'[' | b'{' => depth += 1,
-                b']' | b'}' => depth -= 1,
-                b'#' if previous == b' ' => {
+                b'"' | b'\'' if starts_value(bytes, i, depth > 0) => quote = Some(c),
+                b'[' | b'{' if depth > 0 || starts_value(bytes, i, false) => depth += 1,
+                b']' | b'}' if depth > 0 => depth -= 1,
+                b'#' if i == 0 || bytes[i - 1] == b' ' => {
                     end = i;
                     break;
                 }
                 _ => {}
             },
         }
-        previous = c;
     }
     if quote.is_some() || depth != 0 {
         return LineEnd::Open;
     }
     let value = rest[..end].trim_end();
-    let (before, last) = value.rsplit_once(' ').unwrap_or(("", value));
+    // A lone `|` (its key on the line before) is checked as any other line too.
+    let Some((before, last)) = value.rsplit_once(' ') else {
+        return LineEnd::Closed;
+    };
     let block = last.starts_with(['|', '>'])
         && last[1..]
             .bytes()
-            .all(|b| matches!(b, b'+' | b'-' | b'1'..=b'9'))
-        && (before.is_empty() || before.ends_with(':') || before.trim_end() == "-");
-    if block {
-        LineEnd::BlockScalar
+            .all(|b| matches!(b, b'+' | b'-' | b'1'..=b'9'));
+    if !block {
+        return LineEnd::Closed;
+    }
+    // The column the block's text is indented past: its key's, after the dashes of the
+    // sequences it is in; a bare `- |`'s dash.
+    let mut key = rest;
+    while let Some(after) = key.strip_prefix("- ") {
+        key = after.trim_start_matches(' ');
+    }
+    if before.trim_end() == "-" {
+        LineEnd::BlockScalar(0)
+    } else if before.ends_with(':') {
+        LineEnd::BlockScalar(rest.len() - key.len())
     } else {
+        // A plain value that ends in `|`, or a block after a tag: its lines, if any, are
+        // then checked as any other (a quote in them only reads the list whole).
         LineEnd::Closed
     }
 }
@@ -201,7 +233,7 @@ pub fn split(text: &str) -> Option<Vec<Item>> {
         }
         block = match line_end(rest) {
             LineEnd::Open => return None,
-            LineEnd::BlockScalar => Some(indent),
+            LineEnd::BlockScalar(key) => Some(indent + key),
             LineEnd::Closed => None,
         };
         if let Some(dashes) = sequence {
@@ -224,9 +256,6 @@ pub fn split(text: &str) -> Option<Vec<Item>> {
                     return None;
                 }
                 let at = indent + 1 + (after.len() - key.len());
-                // A block scalar after the item's first key: its text is indented past the
-                // key, not the dash.
-                block = block.map(|_| at);
                 if let Some(last) = items.last_mut() {
                     last.text.end = start;
                 }
@@ -280,7 +309,7 @@ mod tests {
         assert_eq!(
             documents(text).expect("cut"),
             [
-                "apiVersion: v1\nkind: ConfigMap\ndata:\n  script: |\n    one\n\n    # not a comment\n# a comment\nmetadata:\n  name: a\n\n",
+                "apiVersion: v1\nkind: ConfigMap\ndata:\n  script: |\n    one\n\n    # not a comment\n# a comment\nmetadata:\n  name: a\n# between items\n",
                 "apiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n",
             ]
         );
@@ -347,21 +376,46 @@ mod tests {
     #[test]
     fn a_line_ends_closed_open_or_before_a_block_scalar() {
         for (line, end) in [
-            ("key: |", LineEnd::BlockScalar),
-            ("key: >-  # folded", LineEnd::BlockScalar),
-            ("- |2", LineEnd::BlockScalar),
-            ("- key: |", LineEnd::BlockScalar),
+            ("key: |", LineEnd::BlockScalar(0)),
+            ("key: >-  # folded", LineEnd::BlockScalar(0)),
+            ("- |2", LineEnd::BlockScalar(0)),
+            ("- key: |", LineEnd::BlockScalar(2)),
+            ("-   - k: |", LineEnd::BlockScalar(6)),
             ("key: a |", LineEnd::Closed),
             ("key: \"a # b\" # c", LineEnd::Closed),
             ("key: 'it''s'", LineEnd::Closed),
             ("key: {a: [b, c]}", LineEnd::Closed),
             ("key: \"x\\\"y\"", LineEnd::Closed),
-            ("key: don't", LineEnd::Open),
+            // Quotes and brackets inside plain words open nothing.
+            ("key: don't", LineEnd::Closed),
+            ("name: a[0] and b{", LineEnd::Closed),
+            ("it's: 'x", LineEnd::Open),
+            ("a]: [x", LineEnd::Open),
+            ("- 'x", LineEnd::Open),
+            ("key: !!str \"a", LineEnd::Open),
+            ("{\"a\":\"b", LineEnd::Open),
             ("key: [a, b", LineEnd::Open),
             ("key: \"x\\\"", LineEnd::Open),
         ] {
             assert_eq!(line_end(line), end, "{line}");
         }
+    }
+
+    #[test]
+    fn a_block_after_a_nested_key_and_a_comment_ending_a_block_keep_their_meaning() {
+        // The block's text must pass the nested key, not its dash: the quote left open
+        // at the key's column is a value's, and the list is read whole.
+        let nested = "kind: List\nitems:\n- kind: ConfigMap\n  list:\n  - k: |\n    x: \"z\n- kind: Secret\n  metadata: {name: ghost} # \"\n";
+        assert_eq!(split(nested), None);
+        // A comment further left than the block ends it, in the item as in the list.
+        let text = "kind: List\nitems:\n- kind: ConfigMap\n  data:\n    run: |+\n      echo hi\n# the end\n\nmetadata: {}\n";
+        assert_eq!(
+            documents(text).expect("cut"),
+            ["kind: ConfigMap\ndata:\n  run: |+\n    echo hi\n# the end\n\n"]
+        );
+        // Plain words with quotes and brackets no longer read the list whole.
+        let plain = "kind: List\nitems:\n- kind: Namespace\n  metadata:\n    name: a\n    labels: {note: don't}\n  description: it's a[0]\n";
+        assert!(split(plain).is_some());
     }
 
     #[test]
