@@ -28,6 +28,17 @@ impl Head {
     }
 }
 
+/// Gives a `*List`'s item the list's kind (`Role` for a `RoleList`) and apiVersion where
+/// it names none, as API lists leave them out (`kubectl get -o yaml` items carry theirs).
+pub fn give_list_kind(item: &mut Value, kind: &str, api_version: Option<&Value>) {
+    if let Some(fields) = item.as_object_mut() {
+        fields.entry("kind").or_insert_with(|| kind.into());
+        if let Some(v) = api_version {
+            fields.entry("apiVersion").or_insert_with(|| v.clone());
+        }
+    }
+}
+
 /// Hands each element of an array to the callback, one at a time; `null` has none.
 struct Each<'a, F> {
     each: &'a mut F,
@@ -48,13 +59,8 @@ impl<'de, F: FnMut(Value)> Visitor<'de> for Each<'_, F> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(mut item) = seq.next_element::<Value>()? {
-            if let (Some((kind, api_version)), Some(fields)) =
-                (self.item_kind, item.as_object_mut())
-            {
-                fields.entry("kind").or_insert_with(|| kind.into());
-                if let Some(v) = api_version {
-                    fields.entry("apiVersion").or_insert_with(|| v.clone());
-                }
+            if let Some((kind, api_version)) = self.item_kind {
+                give_list_kind(&mut item, kind, api_version);
             }
             (self.each)(item);
         }

@@ -233,19 +233,7 @@ fn parse_documents(file: &str, text: &str, typed: bool) -> Parsed {
             continue;
         }
         let line = content_line(&chunk);
-        let decoded = head(chunk.text)
-            .filter(|_| typed)
-            .and_then(|(kind, api_version)| object::decode_yaml(kind, api_version, chunk.text));
-        if let Some(object) = decoded {
-            out.objects.push((
-                object,
-                Source {
-                    file: file.to_owned(),
-                    line,
-                },
-            ));
-            continue;
-        }
+        // No kind the engine reads ends in `List`: a list is never decoded typed.
         let list = head(chunk.text)
             .filter(|(kind, _)| typed && kind.ends_with("List"))
             .and_then(|list| Some((list, list_items::split(chunk.text)?)));
@@ -253,31 +241,59 @@ fn parse_documents(file: &str, text: &str, typed: bool) -> Parsed {
             read_items(&mut out, file, (&chunk, line), list, &items);
             continue;
         }
-        // Lists laid out otherwise, kinds the engine does not read and exceptions are
-        // read as a value tree, from plain YAML without libyaml too.
-        let tree = typed
-            .then(|| {
-                plain_yaml::read(chunk.text, |top| {
-                    decode_document::<serde_json::Value, _>(top)
-                })
-                .ok()
-            })
-            .flatten()
-            .map(|(value, _)| Ok(value));
-        match tree.unwrap_or_else(|| serde_yaml_ng::from_str::<serde_json::Value>(chunk.text)) {
-            Ok(serde_json::Value::Null) => {}
-            Ok(v) => accept(&mut out, file, line, v),
-            Err(e) => {
-                let at = e.location().map_or(line, |l| chunk.line + l.line() - 1);
-                out.errors.push(ManifestError {
-                    file: file.to_owned(),
-                    line: at,
-                    message: format!("malformed YAML document: {e}"),
-                });
-            }
-        }
+        read_document(&mut out, file, chunk.text, (line, chunk.line), typed, None);
     }
     out
+}
+
+/// Reads one YAML document, `text`, whose object starts on `line` and whose text on
+/// `first_line`: straight into its type where `typed` allows and the text shows a kind the
+/// engine reads, else as a value tree (lists laid out otherwise, kinds the engine does not
+/// read, exceptions), from plain YAML without libyaml too. `list_kind`: the kind and
+/// apiVersion of the `*List` the document is an item of.
+fn read_document(
+    out: &mut Parsed,
+    file: &str,
+    text: &str,
+    (line, first_line): (usize, usize),
+    typed: bool,
+    list_kind: Option<(&str, &serde_json::Value)>,
+) {
+    let decoded = head(text)
+        .filter(|_| typed)
+        .and_then(|(kind, api_version)| object::decode_yaml(kind, api_version, text));
+    if let Some(object) = decoded {
+        out.objects.push((
+            object,
+            Source {
+                file: file.to_owned(),
+                line,
+            },
+        ));
+        return;
+    }
+    let tree = typed
+        .then(|| plain_yaml::read(text, |top| decode_document::<serde_json::Value, _>(top)).ok())
+        .flatten()
+        .map(|(value, _)| Ok(value));
+    match tree.unwrap_or_else(|| serde_yaml_ng::from_str::<serde_json::Value>(text)) {
+        Ok(serde_json::Value::Null) => {}
+        Ok(mut value) => {
+            if let Some((kind, api_version)) = list_kind {
+                json_documents::give_list_kind(&mut value, kind, Some(api_version));
+            }
+            accept(out, file, line, value);
+        }
+        Err(e) => out.errors.push(ManifestError {
+            file: file.to_owned(),
+            // Without a location: where the object starts, or, for a list's item (placed
+            // at the list's start), where the item does; the later of the two either way.
+            line: e
+                .location()
+                .map_or(line.max(first_line), |l| first_line + l.line() - 1),
+            message: format!("malformed YAML document: {e}"),
+        }),
+    }
 }
 
 /// Reads the `items` of list document `chunk` (kind and apiVersion `list`) one at a time,
@@ -292,46 +308,18 @@ fn read_items(
     items: &[list_items::Item],
 ) {
     // `kubectl get -o yaml` items carry their kind; API `*List` items do not.
-    let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
+    let api_version = serde_json::Value::from(api_version);
+    let list_kind = kind
+        .strip_suffix("List")
+        .filter(|k| !k.is_empty())
+        .map(|k| (k, &api_version));
     let mut item_line = chunk.line;
     let mut counted = 0;
     for item in items {
         item_line += chunk.text[counted..item.text.start].matches('\n').count();
         counted = item.text.start;
         let document = item.document(chunk.text);
-        let typed = head(&document)
-            .and_then(|(kind, version)| object::decode_yaml(kind, version, &document));
-        if let Some(object) = typed {
-            out.objects.push((
-                object,
-                Source {
-                    file: file.to_owned(),
-                    line,
-                },
-            ));
-            continue;
-        }
-        let tree = plain_yaml::read(&document, |top| {
-            decode_document::<serde_json::Value, _>(top)
-        })
-        .ok()
-        .map(|(value, _)| Ok(value));
-        match tree.unwrap_or_else(|| serde_yaml_ng::from_str::<serde_json::Value>(&document)) {
-            Ok(mut value) => {
-                if let (Some(k), Some(fields)) = (item_kind, value.as_object_mut()) {
-                    fields.entry("kind").or_insert_with(|| k.into());
-                    fields
-                        .entry("apiVersion")
-                        .or_insert_with(|| api_version.into());
-                }
-                accept(out, file, line, value);
-            }
-            Err(e) => out.errors.push(ManifestError {
-                file: file.to_owned(),
-                line: e.location().map_or(item_line, |l| item_line + l.line() - 1),
-                message: format!("malformed YAML document: {e}"),
-            }),
-        }
+        read_document(out, file, &document, (line, item_line), true, list_kind);
     }
 }
 
@@ -366,12 +354,8 @@ fn accept(out: &mut Parsed, file: &str, line: usize, mut value: serde_json::Valu
             }
         };
         for mut item in items {
-            // `kubectl get -o yaml` items carry their kind; API `*List` items do not.
-            if let (Some(k), Some(obj)) = (item_kind, item.as_object_mut()) {
-                obj.entry("kind").or_insert_with(|| k.into());
-                if let Some(av) = &api_version {
-                    obj.entry("apiVersion").or_insert_with(|| av.clone());
-                }
+            if let Some(k) = item_kind {
+                json_documents::give_list_kind(&mut item, k, api_version.as_ref());
             }
             accept(out, file, line, item);
         }
