@@ -4,7 +4,7 @@
 //! missing here fails there with 403 and a verb granted but unused fails here.
 //!
 //! Server-side apply is a `patch`, and also needs `create` for the report it writes first;
-//! a namespace's report written before is replaced (`update`).
+//! a report written before is replaced (`update`).
 
 use crate::watched::{KindVisitor, Watched, visit_kinds};
 use kube::Resource;
@@ -68,9 +68,10 @@ pub fn required() -> Vec<Access> {
              written: watches deletions",
         ),
         access::<ClusterPostureReport>(
-            &["get", "list", "watch", "create", "patch"],
+            &["get", "list", "watch", "create", "update", "patch"],
             true,
-            "apply: Writer::load gets, server-side apply writes; written: watches deletions",
+            "apply: Writer::load gets, server-side apply writes the first; replace: updates \
+             it after, gets its metadata when someone changed it; written: watches deletions",
         ),
         access::<PostureException>(
             &["list", "watch"],

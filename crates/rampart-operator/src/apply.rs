@@ -4,6 +4,7 @@
 use crate::export::Exporter;
 use crate::open::{Open, Seen, read_back};
 use crate::placement::report_key;
+use crate::replace::Target;
 use crate::report::{BuiltReport, Reports, control_plane_verdicts, json_hash};
 use crate::written::Vanished;
 use futures::StreamExt;
@@ -189,14 +190,14 @@ fn cluster_hashes(reports: &Reports) -> (String, String) {
     (hash, content)
 }
 
-/// The ClusterPostureReport as applied: owned, so that its write can go on after the
-/// pass that decided it, and serialized only when sent (the report is shared, not copied).
+/// What the ClusterPostureReport says, as written: owned, so that its write can go on after
+/// the pass that decided it, and serialized only when sent (the report is shared, not
+/// copied).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ClusterBody {
-    api_version: &'static str,
-    kind: &'static str,
-    metadata: serde_json::Value,
+    #[serde(skip)]
+    hash: String,
     #[serde(serialize_with = "shared")]
     report: Arc<Report>,
     cluster_score: u8,
@@ -210,18 +211,100 @@ fn shared<S: Serializer>(report: &Arc<Report>, s: S) -> Result<S::Ok, S::Error> 
     report.as_ref().serialize(s)
 }
 
-/// The ClusterPostureReport as applied, under its hash.
+/// The ClusterPostureReport as sent: its fields under `metadata`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterSent<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: ObjectMeta,
+    #[serde(flatten)]
+    fields: &'a ClusterBody,
+}
+
+impl ClusterBody {
+    /// The report as sent under `meta`, with its content hash among the annotations.
+    fn under(&self, mut meta: ObjectMeta) -> ClusterSent<'_> {
+        meta.annotations
+            .get_or_insert_default()
+            .insert(HASH_ANNOTATION.to_owned(), self.hash.clone());
+        ClusterSent {
+            api_version: "rampart.dev/v1alpha1",
+            kind: "ClusterPostureReport",
+            metadata: meta,
+            fields: self,
+        }
+    }
+}
+
+/// What the ClusterPostureReport says, under its hash.
 fn cluster_body(reports: &Reports, hash: &str) -> ClusterBody {
     ClusterBody {
-        api_version: "rampart.dev/v1alpha1",
-        kind: "ClusterPostureReport",
-        metadata: json!({"name": CLUSTER_REPORT_NAME, "annotations": {HASH_ANNOTATION: hash}}),
+        hash: hash.to_owned(),
         report: Arc::clone(&reports.cluster),
         cluster_score: reports.cluster_score,
         cluster_summary: reports.cluster_summary,
         cluster_excepted: reports.cluster_excepted,
         encryption: reports.encryption.clone(),
         control_plane: reports.control_plane.clone(),
+    }
+}
+
+/// Sends the ClusterPostureReport (API), as a namespace's report is sent: replaced under
+/// `stored`, the metadata its last write returned, or applied (every list named, see
+/// [`applied_body`]) when there is none, the report is not in the cluster, or the operator
+/// may not update it (`update_forbidden`, set by the first write that finds it). Returns
+/// the metadata stored.
+async fn send_cluster(
+    client: &Client,
+    params: &PatchParams,
+    body: &ClusterBody,
+    (stored, update_forbidden): (Option<&ObjectMeta>, &AtomicBool),
+) -> Result<Box<ObjectMeta>, kube::Error> {
+    if let Some(meta) = stored.filter(|_| !update_forbidden.load(Ordering::Relaxed)) {
+        let replaced = crate::replace::replace(client, Target::Cluster, meta, |meta| {
+            serde_json::to_vec(&body.under(meta))
+        })
+        .await;
+        match replaced {
+            Ok(Some(meta)) => return Ok(meta),
+            // Deleted since: applied anew.
+            Ok(None) => {}
+            Err(kube::Error::Api(e)) if forbids_update(&e) => {
+                note_update_forbidden(update_forbidden, &e)
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let applied = cluster_applied(body).map_err(kube::Error::SerdeError)?;
+    let api: Api<ClusterPostureReport> = Api::all(client.clone());
+    let stored = api
+        .patch_metadata(CLUSTER_REPORT_NAME, params, &Patch::Apply(&applied))
+        .await?;
+    Ok(crate::replace::remembered(stored.metadata))
+}
+
+/// The ClusterPostureReport as applied: under its name alone, every list named.
+fn cluster_applied(body: &ClusterBody) -> serde_json::Result<serde_json::Value> {
+    let meta = ObjectMeta {
+        name: Some(CLUSTER_REPORT_NAME.to_owned()),
+        ..ObjectMeta::default()
+    };
+    let mut applied = serde_json::to_value(body.under(meta))?;
+    name_empty_lists(&mut applied);
+    Ok(applied)
+}
+
+/// Whether a refused replace says the operator was granted `patch` and not `update` (RBAC
+/// of one's own, or an install older than this operator).
+fn forbids_update(e: &kube::core::Status) -> bool {
+    e.code == 403 && e.message.contains("cannot update resource")
+}
+
+/// Remembers that the operator may not update its reports, saying so the first time.
+fn note_update_forbidden(update_forbidden: &AtomicBool, e: &kube::core::Status) {
+    if !update_forbidden.swap(true, Ordering::Relaxed) {
+        warn!(error = %e.message, "the operator may not update its reports: applying them instead (the install grants `update` on posturereports and clusterposturereports)");
     }
 }
 
@@ -257,15 +340,10 @@ async fn send_report(
     })?;
     let sent = match stored.filter(|_| !update_forbidden.load(Ordering::Relaxed)) {
         Some(meta) => match crate::replace::report(client, ns, meta, &report, &built.hash).await {
-            // Granted `patch` and not `update` (RBAC of one's own, or an install older than
-            // this operator): applied as before, every list named (`applied_body`), since a
-            // report replaced before (by this run or an earlier one) has fields nobody owns.
-            Err(kube::Error::Api(e))
-                if e.code == 403 && e.message.contains("cannot update resource") =>
-            {
-                if !update_forbidden.swap(true, Ordering::Relaxed) {
-                    warn!(error = %e.message, "the operator may not update PostureReports: applying them instead (the install grants `update` on posturereports)");
-                }
+            // Applied as before, every list named (`applied_body`), since a report
+            // replaced before (by this run or an earlier one) has fields nobody owns.
+            Err(kube::Error::Api(e)) if forbids_update(&e) => {
+                note_update_forbidden(update_forbidden, &e);
                 Ok(None)
             }
             replaced => replaced,
@@ -314,6 +392,12 @@ async fn send_report(
 /// entries of findings that are gone.
 pub fn applied_body(meta: ObjectMeta, report: &serde_json::Value, hash: &str) -> serde_json::Value {
     let mut body = report_body(meta, report, hash);
+    name_empty_lists(&mut body);
+    body
+}
+
+/// Names, empty, every list a report's JSON leaves out while empty, in `body`'s report.
+fn name_empty_lists(body: &mut serde_json::Value) {
     if let Some(fields) = body["report"].as_object_mut() {
         for list in Report::LISTS_LEFT_OUT_EMPTY {
             fields
@@ -321,7 +405,6 @@ pub fn applied_body(meta: ObjectMeta, report: &serde_json::Value, hash: &str) ->
                 .or_insert_with(|| serde_json::Value::Array(Vec::new()));
         }
     }
-    body
 }
 
 /// A namespace's report as written, applied or replaced: `report` under `meta`, with its
@@ -342,11 +425,15 @@ pub fn report_body(
     })
 }
 
-/// A write of the ClusterPostureReport whose totals alone changed, on its way. The task
-/// times the request itself: the loop may take in its end a debounce later.
+/// How a write of the cluster's totals in the background ended: what the cluster stored,
+/// how long the request took (the loop may take in its end a debounce later), and whether
+/// the operator found it may not update reports.
+type TotalsEnd = (Result<Box<ObjectMeta>, kube::Error>, Duration, bool);
+
+/// A write of the ClusterPostureReport whose totals alone changed, on its way.
 #[derive(Debug)]
 struct TotalsWrite {
-    task: JoinHandle<(Result<(), kube::Error>, Duration)>,
+    task: JoinHandle<TotalsEnd>,
     hash: String,
 }
 
@@ -455,15 +542,21 @@ impl Writer {
         let writing = self.totals_writing.take()?;
         let key = report_key(None);
         let result = match joined {
-            Ok((Ok(()), took)) => {
-                self.hashes.insert(key, writing.hash);
-                self.writes += 1;
-                return Some(Ok(took));
+            Ok((written, took, update_forbidden)) => {
+                self.update_forbidden |= update_forbidden;
+                match written {
+                    Ok(meta) => {
+                        self.stored.insert(key.clone(), meta);
+                        self.hashes.insert(key, writing.hash);
+                        self.writes += 1;
+                        return Some(Ok(took));
+                    }
+                    Err(source) => ApplyError::Write {
+                        name: CLUSTER_REPORT_NAME.to_owned(),
+                        source,
+                    },
+                }
             }
-            Ok((Err(source), _)) => ApplyError::Write {
-                name: CLUSTER_REPORT_NAME.to_owned(),
-                source,
-            },
             Err(_) => ApplyError::Lost(CLUSTER_REPORT_NAME.to_owned()),
         };
         self.forget_cluster();
@@ -488,22 +581,17 @@ impl Writer {
     }
 
     /// Sends the ClusterPostureReport in the background.
-    fn write_totals(
-        &mut self,
-        client: &Client,
-        params: &PatchParams,
-        body: ClusterBody,
-        hash: String,
-    ) {
-        let api: Api<ClusterPostureReport> = Api::all(client.clone());
+    fn write_totals(&mut self, client: &Client, params: &PatchParams, body: ClusterBody) {
+        let client = client.clone();
         let params = params.clone();
+        let stored = self.stored.get(&report_key(None)).cloned();
+        let update_forbidden = AtomicBool::new(self.update_forbidden);
+        let hash = body.hash.clone();
         let task = tokio::spawn(async move {
             let started = Instant::now();
-            let written = api
-                .patch_metadata(CLUSTER_REPORT_NAME, &params, &Patch::Apply(&body))
-                .await
-                .map(drop);
-            (written, started.elapsed())
+            let how = (stored.as_deref(), &update_forbidden);
+            let written = send_cluster(&client, &params, &body, how).await;
+            (written, started.elapsed(), update_forbidden.into_inner())
         });
         self.totals_writing = Some(TotalsWrite { task, hash });
     }
@@ -550,6 +638,8 @@ impl Writer {
                 w.hashes.insert(report_key(None), h);
             }
             w.remember(report_key(None), &r.spec.report, detail_from, read_at);
+            w.stored
+                .insert(report_key(None), crate::replace::remembered(r.metadata));
         }
         Ok(w)
     }
@@ -661,21 +751,23 @@ impl Writer {
                 // The largest report, and nothing in it new but the totals: a pass confined
                 // to one namespace does not wait for the API server to store it (a third of
                 // a second at 100k objects). Nothing is announced from the totals.
-                let body = cluster_body(reports, &hash);
-                self.write_totals(client, &params, body, hash);
+                self.write_totals(client, &params, cluster_body(reports, &hash));
                 self.cluster_sent = Some((content, now));
                 totals_in_background = true;
             }
             ClusterWrite::Now => {
                 let body = cluster_body(reports, &hash);
-                let api: Api<ClusterPostureReport> = Api::all(client.clone());
-                api.patch_metadata(CLUSTER_REPORT_NAME, &params, &Patch::Apply(&body))
-                    .await
-                    .map_err(|source| ApplyError::Write {
-                        name: CLUSTER_REPORT_NAME.to_owned(),
-                        source,
-                    })?;
-                self.hashes.insert(report_key(None), hash);
+                let key = report_key(None);
+                let update_forbidden = AtomicBool::new(self.update_forbidden);
+                let how = (self.stored.get(&key).map(|m| &**m), &update_forbidden);
+                let sent = send_cluster(client, &params, &body, how).await;
+                self.update_forbidden = update_forbidden.into_inner();
+                let meta = sent.map_err(|source| ApplyError::Write {
+                    name: CLUSTER_REPORT_NAME.to_owned(),
+                    source,
+                })?;
+                self.stored.insert(key.clone(), meta);
+                self.hashes.insert(key, hash);
                 self.cluster_sent = Some((content, now));
                 written += 1;
             }
@@ -821,13 +913,26 @@ mod tests {
         );
     }
 
-    /// A write of the totals on its way, which ends as `ended`.
+    /// A write of the totals on its way, which ends as `ended`, having found the operator
+    /// may not update reports or not.
     fn writing(
-        ended: impl Future<Output = Result<(), kube::Error>> + Send + 'static,
+        ended: impl Future<Output = Result<Box<ObjectMeta>, kube::Error>> + Send + 'static,
+        update_forbidden: bool,
     ) -> Option<TotalsWrite> {
         Some(TotalsWrite {
-            task: tokio::spawn(async { (ended.await, Duration::from_millis(1)) }),
+            task: tokio::spawn(
+                async move { (ended.await, Duration::from_millis(1), update_forbidden) },
+            ),
             hash: "new".to_owned(),
+        })
+    }
+
+    /// Metadata as the cluster returns it after a write, at `version`.
+    fn stored_at(version: &str) -> Box<ObjectMeta> {
+        Box::new(ObjectMeta {
+            name: Some(CLUSTER_REPORT_NAME.to_owned()),
+            resource_version: Some(version.to_owned()),
+            ..ObjectMeta::default()
         })
     }
 
@@ -838,19 +943,33 @@ mod tests {
         assert!(w.totals_written().await.is_none(), "nothing on its way");
         w.hashes.insert(cluster.clone(), "old".to_owned());
         w.cluster_sent = Some(("content".to_owned(), Instant::now()));
-        w.totals_writing = writing(async { Ok(()) });
+        w.totals_writing = writing(async { Ok(stored_at("7")) }, true);
         assert_eq!(
             w.totals_written().await.map(|r| r.ok()),
             Some(Some(Duration::from_millis(1))),
             "how long the request took, as the task timed it"
         );
         assert_eq!(w.hashes.get(&cluster).map(String::as_str), Some("new"));
+        assert_eq!(
+            w.stored
+                .get(&cluster)
+                .and_then(|m| m.resource_version.as_deref()),
+            Some("7"),
+            "the next replace is made under what this write stored"
+        );
+        assert!(
+            w.update_forbidden,
+            "a write that found it may not update says so to the writes after it"
+        );
         assert!(w.cluster_sent.is_some() && w.totals_writing.is_none());
         assert_eq!(w.writes, 1);
 
         let mut unavailable = kube::core::Status::failure("down", "ServiceUnavailable");
         unavailable.code = 503;
-        w.totals_writing = writing(async move { Err(kube::Error::Api(Box::new(unavailable))) });
+        w.totals_writing = writing(
+            async move { Err(kube::Error::Api(Box::new(unavailable))) },
+            false,
+        );
         let failed = w.totals_written().await;
         assert!(
             matches!(&failed, Some(Err(ApplyError::Write { name, .. })) if name == CLUSTER_REPORT_NAME),
@@ -874,7 +993,7 @@ mod tests {
         // forgotten and written again in the pass.
         w.hashes.insert(cluster.clone(), "old".to_owned());
         w.cluster_sent = Some(("content".to_owned(), Instant::now()));
-        w.totals_writing = writing(std::future::pending());
+        w.totals_writing = writing(std::future::pending(), false);
         let waited = tokio::time::timeout(Duration::from_millis(20), w.totals_written()).await;
         assert!(waited.is_err() && w.totals_writing.is_some());
         w.drop_totals();
@@ -912,14 +1031,40 @@ mod tests {
     #[test]
     fn the_cluster_report_sends_the_control_plane_beside_the_encryption() {
         let r = reports("off", 2);
-        let body = serde_json::to_value(cluster_body(&r, "h")).expect("JSON");
+        let body = cluster_applied(&cluster_body(&r, "h")).expect("JSON");
+        assert_eq!(body["metadata"]["name"], CLUSTER_REPORT_NAME);
         assert_eq!(body["metadata"]["annotations"][HASH_ANNOTATION], "h");
+        for list in Report::LISTS_LEFT_OUT_EMPTY {
+            assert_eq!(
+                body["report"][list],
+                json!([]),
+                "an apply names {list}, which a replace left without an owner"
+            );
+        }
         assert_eq!(body["controlPlane"]["auditLogging"]["state"], "off");
         assert_eq!(body["controlPlane"]["version"]["kubelets"]["nodes"], 2);
         assert_eq!(body["encryption"]["state"], "unknown");
         let sent: ClusterPostureReport =
             serde_json::from_value(body).expect("the body is a ClusterPostureReport");
         assert_eq!(sent.spec.control_plane, Some(r.control_plane));
+    }
+
+    #[test]
+    fn the_cluster_report_is_replaced_under_what_the_cluster_returned() {
+        let r = reports("on", 1);
+        let body = cluster_body(&r, "h");
+        let mut meta = *stored_at("41");
+        meta.labels = Some([("team".to_owned(), "platform".to_owned())].into());
+        let sent = serde_json::to_value(body.under(meta)).expect("JSON");
+        assert_eq!(sent["kind"], "ClusterPostureReport");
+        assert_eq!(sent["metadata"]["resourceVersion"], "41");
+        assert_eq!(sent["metadata"]["labels"]["team"], "platform");
+        assert_eq!(sent["metadata"]["annotations"][HASH_ANNOTATION], "h");
+        assert_eq!(sent["clusterScore"], r.cluster_score);
+        let read: ClusterPostureReport =
+            serde_json::from_value(sent).expect("the body is a ClusterPostureReport");
+        assert_eq!(read.spec.report, *r.cluster);
+        assert_eq!(read.spec.cluster_summary, r.cluster_summary);
     }
 
     #[test]

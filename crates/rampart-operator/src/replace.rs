@@ -1,5 +1,6 @@
-//! Replacing a namespace's report that Rampart wrote before (API): an update under the
-//! resourceVersion the last write returned, instead of a server-side apply.
+//! Replacing a report that Rampart wrote before (API): an update under the resourceVersion
+//! the last write returned, instead of a server-side apply. A namespace's report and the
+//! ClusterPostureReport are replaced alike.
 //!
 //! An apply makes the API server merge what it is sent into what it stores, field by field
 //! and owner by owner; a replace stores what it is sent. For a report of a few hundred
@@ -25,7 +26,7 @@ use http::header::{ACCEPT, CONTENT_TYPE};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ManagedFieldsEntry, ObjectMeta};
 use kube::core::PartialObjectMeta;
 use kube::{Api, Client, Resource};
-use rampart_crd::{POSTURE_REPORT_NAME, PostureReport};
+use rampart_crd::{CLUSTER_REPORT_NAME, ClusterPostureReport, POSTURE_REPORT_NAME, PostureReport};
 
 /// The response the writer reads: the report's metadata, not the report it just sent.
 const METADATA_BACK: &str = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
@@ -41,11 +42,48 @@ pub fn remembered(mut meta: ObjectMeta) -> Box<ObjectMeta> {
 /// its write is left for a later pass.
 const CONFLICTS: usize = 3;
 
+/// Which report is replaced: a namespace's, or the ClusterPostureReport.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    Namespace(&'a str),
+    Cluster,
+}
+
+impl Target<'_> {
+    fn url(self) -> String {
+        let path = match self {
+            Target::Namespace(ns) => format!(
+                "{}/{POSTURE_REPORT_NAME}",
+                PostureReport::url_path(&(), Some(ns))
+            ),
+            Target::Cluster => format!(
+                "{}/{CLUSTER_REPORT_NAME}",
+                ClusterPostureReport::url_path(&(), None)
+            ),
+        };
+        // As the applies are made (`apply::report_params`): no search for unknown fields
+        // in what comes from the CRD's own types.
+        format!("{path}?fieldManager={FIELD_MANAGER}&fieldValidation=Ignore")
+    }
+
+    /// The report's metadata as the cluster holds it now, `None` when it is not there.
+    async fn stored(self, client: &Client) -> Result<Option<ObjectMeta>, kube::Error> {
+        let found = match self {
+            Target::Namespace(ns) => Api::<PostureReport>::namespaced(client.clone(), ns)
+                .get_metadata_opt(POSTURE_REPORT_NAME)
+                .await?
+                .map(|m| m.metadata),
+            Target::Cluster => Api::<ClusterPostureReport>::all(client.clone())
+                .get_metadata_opt(CLUSTER_REPORT_NAME)
+                .await?
+                .map(|m| m.metadata),
+        };
+        Ok(found)
+    }
+}
+
 /// Replaces namespace `ns`'s report with `report` under `hash`, made under `meta` (what the
-/// cluster last returned of it); when someone changed the report since, again under the
-/// metadata it holds now, up to [`CONFLICTS`] times (then the conflict is the caller's).
-/// Returns the metadata of what is stored, or `None` when the report is not in the cluster
-/// (deleted since): the caller's to apply anew.
+/// cluster last returned of it); see [`replace`].
 pub async fn report(
     client: &Client,
     ns: &str,
@@ -53,17 +91,36 @@ pub async fn report(
     report: &serde_json::Value,
     hash: &str,
 ) -> Result<Option<Box<ObjectMeta>>, kube::Error> {
-    let mut replaced = once(client, ns, meta.clone(), report, hash).await;
+    replace(client, Target::Namespace(ns), meta, |meta| {
+        serde_json::to_vec(&report_body(meta, report, hash))
+    })
+    .await
+}
+
+/// Replaces `target` with what `body` makes of the metadata it is given (the field
+/// ownership already reset), made under `meta`, what the cluster last returned of it; when
+/// someone changed the report since, again under the metadata it holds now, up to
+/// [`CONFLICTS`] times (then the conflict is the caller's). Returns the metadata of what
+/// is stored, or `None` when the report is not in the cluster (deleted since): the
+/// caller's to apply anew.
+pub async fn replace(
+    client: &Client,
+    target: Target<'_>,
+    meta: &ObjectMeta,
+    body: impl Fn(ObjectMeta) -> serde_json::Result<Vec<u8>>,
+) -> Result<Option<Box<ObjectMeta>>, kube::Error> {
+    let url = target.url();
+    let sent = |meta: ObjectMeta| body(reset(meta)).map_err(kube::Error::SerdeError);
+    let mut replaced = put(client, &url, sent(meta.clone())?).await;
     for _ in 0..CONFLICTS {
         match replaced {
             Err(kube::Error::Api(ref status)) if status.code == 409 => {}
             _ => break,
         }
-        let api: Api<PostureReport> = Api::namespaced(client.clone(), ns);
-        let Some(now) = api.get_metadata_opt(POSTURE_REPORT_NAME).await? else {
+        let Some(now) = target.stored(client).await? else {
             return Ok(None);
         };
-        replaced = once(client, ns, *remembered(now.metadata), report, hash).await;
+        replaced = put(client, &url, sent(*remembered(now))?).await;
     }
     match replaced {
         Ok(meta) => Ok(Some(meta)),
@@ -72,43 +129,31 @@ pub async fn report(
     }
 }
 
-/// What a replace sends: `report` under `meta` with `hash`, as any report is written, and
-/// as its field ownership one empty entry (the API server's sign to drop it and, on an
-/// update, to keep none).
-fn replace_body(mut meta: ObjectMeta, report: &serde_json::Value, hash: &str) -> serde_json::Value {
+/// `meta` as a replace sends it: its field ownership one empty entry (the API server's
+/// sign to drop it and, on an update, to keep none).
+fn reset(mut meta: ObjectMeta) -> ObjectMeta {
     meta.managed_fields = Some(vec![ManagedFieldsEntry::default()]);
-    report_body(meta, report, hash)
-}
-
-/// One replace under `meta`.
-async fn once(
-    client: &Client,
-    ns: &str,
-    meta: ObjectMeta,
-    report: &serde_json::Value,
-    hash: &str,
-) -> Result<Box<ObjectMeta>, kube::Error> {
-    put(client, ns, &replace_body(meta, report, hash)).await
+    meta
 }
 
 /// Stores `body` as namespace `ns`'s report (an update: the resourceVersion in its
 /// metadata is what it is made under) and returns the stored metadata. Public for the
 /// scale bench, which pairs a replace with one that keeps the field ownership.
-pub async fn put(
+pub async fn put_report(
     client: &Client,
     ns: &str,
     body: &serde_json::Value,
 ) -> Result<Box<ObjectMeta>, kube::Error> {
-    // As the applies are made (`apply::report_params`): no search for unknown fields in
-    // what comes from the CRD's own types.
-    let url = format!(
-        "{}/{POSTURE_REPORT_NAME}?fieldManager={FIELD_MANAGER}&fieldValidation=Ignore",
-        PostureReport::url_path(&(), Some(ns)),
-    );
+    let body = serde_json::to_vec(body).map_err(kube::Error::SerdeError)?;
+    put(client, &Target::Namespace(ns).url(), body).await
+}
+
+/// Stores `body` at `url` (an update) and returns the stored metadata.
+async fn put(client: &Client, url: &str, body: Vec<u8>) -> Result<Box<ObjectMeta>, kube::Error> {
     let request = http::Request::put(url)
         .header(CONTENT_TYPE, "application/json")
         .header(ACCEPT, METADATA_BACK)
-        .body(serde_json::to_vec(body).map_err(kube::Error::SerdeError)?)
+        .body(body)
         .map_err(kube::Error::HttpError)?;
     let stored: PartialObjectMeta<PostureReport> = client.request(request).await?;
     Ok(remembered(stored.metadata))
@@ -129,7 +174,7 @@ mod tests {
             labels: Some(BTreeMap::from([("team".to_owned(), "payments".to_owned())])),
             ..ObjectMeta::default()
         };
-        let body = replace_body(meta, &json!({"score": 90}), "abc");
+        let body = report_body(reset(meta), &json!({"score": 90}), "abc");
         assert_eq!(body["metadata"]["managedFields"], json!([{}]));
         assert_eq!(body["metadata"]["resourceVersion"], "41");
         assert_eq!(body["metadata"]["labels"], json!({"team": "payments"}));

@@ -412,6 +412,22 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
         "fixes were reflected {:?} after the change",
         started.elapsed()
     );
+    // The ClusterPostureReport, written before and again since, is replaced as a
+    // namespace's report is: its field ownership reset, none kept.
+    let whole = Api::<ClusterPostureReport>::all(cluster.client.clone())
+        .get("cluster")
+        .await?;
+    let owners: Vec<(Option<&str>, Option<&str>)> = whole
+        .metadata
+        .managed_fields
+        .iter()
+        .flatten()
+        .map(|m| (m.manager.as_deref(), m.operation.as_deref()))
+        .collect();
+    ensure!(
+        owners.is_empty(),
+        "the ClusterPostureReport was not replaced with its field ownership reset: {owners:?}"
+    );
     Api::<Namespace>::all(cluster.client.clone())
         .delete(&ns, &DeleteParams::default())
         .await?;
@@ -477,7 +493,7 @@ async fn forbidden_kind_is_reported_as_not_evaluated_until_granted() -> Result<(
     let cluster = Cluster::connect().await?;
     install(&cluster).await?;
     let sa = format!("limited-{}", std::process::id());
-    // The install's ClusterRole without Secrets, and without `update` on PostureReports
+    // The install's ClusterRole without Secrets, and without `update` on either report kind
     // throughout (RBAC of one's own, or an install older than the operator): reports are
     // applied instead of replaced.
     let rbac = std::fs::read_to_string(repo().join("manifests/10-rbac.yaml"))?;
@@ -486,7 +502,11 @@ async fn forbidden_kind_is_reported_as_not_evaluated_until_granted() -> Result<(
         .find(|v| v["kind"] == "ClusterRole")
         .context("the install's ClusterRole")?;
     for rule in role["rules"].as_array_mut().context("rules")? {
-        if rule["resources"] == serde_json::json!(["posturereports"]) {
+        let reports = ["posturereports", "clusterposturereports"].map(serde_json::Value::from);
+        if reports
+            .iter()
+            .any(|r| rule["resources"] == serde_json::json!([r]))
+        {
             let verbs = rule["verbs"].as_array_mut().context("verbs")?;
             let before = verbs.len();
             verbs.retain(|v| v != "update");
@@ -585,7 +605,7 @@ async fn forbidden_kind_is_reported_as_not_evaluated_until_granted() -> Result<(
     }
     let log = operator.log();
     ensure!(
-        log.matches("may not update PostureReports").count() == 1,
+        log.matches("may not update its reports").count() == 1,
         "the missing grant is not said once:\n{log}"
     );
     ns.delete().await?;

@@ -38,7 +38,7 @@ use rampart_e2e::operator::{
 };
 use rampart_e2e::{Cluster, apply_generated, apply_yaml};
 use rampart_operator::apply::{FIELD_MANAGER, applied_body, report_body};
-use rampart_operator::replace;
+use rampart_operator::replace::{self, Target};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -442,7 +442,7 @@ async fn write_costs(
                     *meta = if *keeps {
                         // Sent without field ownership: the API server keeps what it has.
                         let body = report_body(*made_under, value, &hash);
-                        Some(replace::put(&cluster.client, other, &body).await?)
+                        Some(replace::put_report(&cluster.client, other, &body).await?)
                     } else {
                         replace::report(&cluster.client, other, &made_under, value, &hash).await?
                     };
@@ -491,8 +491,8 @@ async fn write_costs(
 
 /// What kube-apiserver allocates for one write, in MB, by what is written: the probe
 /// namespace's report replaced as the operator replaces it, an empty report applied, and
-/// the ClusterPostureReport's totals applied as the operator applies them (its score
-/// changed). Each kind is written [`ALLOCATION_WRITES`] times, 250 ms apart, between two
+/// the ClusterPostureReport's totals (its score changed) applied as the operator's version
+/// before applied them, then replaced as it replaces them now. Each kind is written [`ALLOCATION_WRITES`] times, 250 ms apart, between two
 /// reads of the counter; a block of as many waits without a write, before and after,
 /// measures what the API server allocates meanwhile on its own (and the reads themselves).
 /// The operator is stopped.
@@ -511,9 +511,11 @@ async fn allocations(cluster: &Cluster, ns: &str) -> Result<Vec<(String, f64)>> 
         "nothing (the API server on its own, and the reads of the counter)",
         "ns report replaced",
         "an empty PostureReport applied",
-        "the ClusterPostureReport's totals applied",
+        "the ClusterPostureReport's totals applied (the version before)",
+        "the ClusterPostureReport's totals replaced, its ownership reset (this version)",
         "nothing, again",
     ];
+    let mut cluster_meta = None;
     let mut blocks = Vec::new();
     for (kind, what) in kinds.iter().enumerate() {
         let before = apiserver_allocated(cluster)?;
@@ -537,11 +539,27 @@ async fn allocations(cluster: &Cluster, ns: &str) -> Result<Vec<(String, f64)>> 
                     totals["metadata"] = serde_json::json!({"name": "cluster",
                         "annotations": {"rampart.dev/content-hash": hash}});
                     totals["clusterScore"] = (score.saturating_sub((i % 2) as u64)).into();
-                    drop(
-                        whole
-                            .patch_metadata("cluster", &apply, &Patch::Apply(&totals))
-                            .await?,
-                    );
+                    let applied = whole
+                        .patch_metadata("cluster", &apply, &Patch::Apply(&totals))
+                        .await?;
+                    cluster_meta = Some(replace::remembered(applied.metadata));
+                }
+                4 => {
+                    let made_under = cluster_meta
+                        .take()
+                        .context("the cluster report's metadata")?;
+                    totals["clusterScore"] = (score.saturating_sub((i % 2) as u64)).into();
+                    let body = |mut meta: ObjectMeta| {
+                        meta.annotations
+                            .get_or_insert_default()
+                            .insert("rampart.dev/content-hash".to_owned(), hash.clone());
+                        let mut sent = totals.clone();
+                        sent["metadata"] = serde_json::to_value(meta)?;
+                        serde_json::to_vec(&sent)
+                    };
+                    cluster_meta =
+                        replace::replace(&cluster.client, Target::Cluster, &made_under, body)
+                            .await?;
                 }
                 _ => {}
             }
@@ -549,7 +567,7 @@ async fn allocations(cluster: &Cluster, ns: &str) -> Result<Vec<(String, f64)>> 
         }
         blocks.push((*what, apiserver_allocated(cluster)? - before));
     }
-    let alone = (blocks[0].1 + blocks[4].1) / 2.0;
+    let alone = (blocks[0].1 + blocks[5].1) / 2.0;
     Ok(blocks
         .iter()
         .map(|(what, bytes)| {
