@@ -9,9 +9,13 @@
 //! watch events --note--> Pending (latest state per object, relists per kind)
 //!              --take--> Batch --into_changes(inventory)--> Change::Upsert / Change::Delete
 //! ```
-//! A relist (`Init`, `InitApply`..., `InitDone`) lands whole, as a reflector store's did:
-//! its objects wait in `Pending` until it ends, and the next pass deletes what the
-//! inventory holds of that kind that neither the relist nor a later event saw.
+//! A kind's first list (`Init`, `InitApply`..., `InitDone`) lands whole, as a reflector
+//! store's did: its objects wait in `Pending` until it ends, so no pass sees part of a kind.
+//! A later relist (a watch that expired, an API server that restarted) passes its objects
+//! on as they come, each replacing its own older state (what did not change reaches
+//! nothing), so the operator never holds a kind twice; it remembers only a hash of each
+//! object's name, and the pass after its end deletes what the inventory holds of that kind
+//! that neither the relist nor a later event saw.
 
 use crate::watched::{KindVisitor, Watched, visit_kinds};
 use futures::StreamExt;
@@ -19,7 +23,8 @@ use futures::stream::BoxStream;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource};
 use rampart_rules::{Change, Inventory, Object, ObjectRef};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::hash::{BuildHasher, RandomState};
 use tokio::sync::watch;
 
 /// One watch event, its object already the engine's.
@@ -68,12 +73,6 @@ impl Event {
             watcher::Event::InitDone => Event::InitDone,
         }
     }
-
-    /// Whether the event can change what the next pass applies. Objects of a relist in
-    /// progress wait for its end, so only the end is worth a pass.
-    pub fn is_applicable(&self) -> bool {
-        !matches!(self, Event::Init | Event::InitApply(..))
-    }
 }
 
 /// A watch event (or a watch error) of one kind.
@@ -102,10 +101,19 @@ struct Noted {
 struct Relists {
     /// How many relists began; an object noted since the last one began was seen by it.
     started: u64,
-    /// A relist began and has not ended: its objects wait for the end.
+    /// A relist began and has not ended: the objects of the kind's first list wait for
+    /// its end, those of a later one pass on.
     listing: bool,
     /// A relist ended since the last pass: the next one deletes what it did not see.
     ended: bool,
+    /// A list of the kind ended once: its relists pass their objects on.
+    listed_once: bool,
+    /// The objects the relist in progress (or ended, and not yet applied) passed on, by
+    /// [`Pending::name_hash`]: what its end must not delete. A hash rather than the name:
+    /// 8 bytes an object instead of two strings. Two names that hash alike (one chance in
+    /// about 2^64 / n for n objects; the hasher's keys are random) would keep an object
+    /// that was deleted while the watch was down, until the next relist.
+    passed: HashSet<u64>,
 }
 
 /// What changed since the last pass, gathered from watch events: the latest state of each
@@ -115,14 +123,18 @@ struct Relists {
 pub struct Pending {
     objects: BTreeMap<Key, Noted>,
     kinds: BTreeMap<&'static str, Relists>,
+    hasher: RandomState,
 }
 
 impl Pending {
-    pub fn note(&mut self, kind: &'static str, event: Event) {
+    /// Notes one event of `kind`; returns whether it is worth a pass: the objects of a
+    /// kind's first list wait for its end, so only the end is.
+    pub fn note(&mut self, kind: &'static str, event: Event) -> bool {
         let relists = self.kinds.entry(kind).or_default();
-        let (named, latest) = match event {
-            Event::Apply(named, o) | Event::InitApply(named, o) => (named, Latest::Upsert(o)),
-            Event::Delete(named) => (named, Latest::Delete),
+        let (named, latest, worth_a_pass) = match event {
+            Event::Apply(named, o) => (named, Latest::Upsert(o), true),
+            Event::InitApply(named, o) => (named, Latest::Upsert(o), relists.listed_once),
+            Event::Delete(named) => (named, Latest::Delete, true),
             Event::Init => {
                 // A relist that did not end (the list failed part way) is superseded: the new
                 // one sees everything that still exists. One that ended but was not applied
@@ -130,12 +142,14 @@ impl Pending {
                 relists.started += 1;
                 relists.listing = true;
                 relists.ended = false;
-                return;
+                relists.passed.clear();
+                return false;
             }
             Event::InitDone => {
                 relists.listing = false;
                 relists.ended = true;
-                return;
+                relists.listed_once = true;
+                return true;
             }
         };
         let noted = Noted {
@@ -144,17 +158,30 @@ impl Pending {
         };
         self.objects
             .insert((kind, named.namespace, named.name), noted);
+        worth_a_pass
     }
 
-    /// Takes what the next pass applies, leaving the objects of relists in progress.
+    /// Takes what the next pass applies, leaving the objects of first lists in progress.
     pub fn take(&mut self) -> Batch {
-        let mut batch = Batch::default();
-        let idle = Relists::default();
+        let mut batch = Batch {
+            hasher: self.hasher.clone(),
+            ..Batch::default()
+        };
         for (key, noted) in std::mem::take(&mut self.objects) {
-            let relists = self.kinds.get(key.0).unwrap_or(&idle);
+            let Some(relists) = self.kinds.get_mut(key.0) else {
+                batch.objects.insert(key, noted.latest);
+                continue;
+            };
             let seen_by_relist = noted.relist == relists.started;
             if relists.listing && seen_by_relist {
-                self.objects.insert(key, noted);
+                if relists.listed_once {
+                    relists
+                        .passed
+                        .insert(name_hash(&self.hasher, key.1.as_deref(), &key.2));
+                    batch.objects.insert(key, noted.latest);
+                } else {
+                    self.objects.insert(key, noted);
+                }
             } else if relists.ended && !seen_by_relist {
                 // Noted before the relist, which did not list it: it is gone, and the
                 // sweep (`Batch::into_changes`) deletes it if the inventory holds it.
@@ -164,11 +191,18 @@ impl Pending {
         }
         for (kind, relists) in &mut self.kinds {
             if std::mem::take(&mut relists.ended) {
-                batch.swept.insert(kind);
+                batch
+                    .swept
+                    .insert(kind, std::mem::take(&mut relists.passed));
             }
         }
         batch
     }
+}
+
+/// An object's name within its kind, hashed under `hasher`.
+fn name_hash(hasher: &RandomState, namespace: Option<&str>, name: &str) -> u64 {
+    hasher.hash_one((namespace, name))
 }
 
 /// What one pass applies: the latest state of each object changed since the last pass, and
@@ -176,16 +210,21 @@ impl Pending {
 #[derive(Debug, Default)]
 pub struct Batch {
     objects: BTreeMap<Key, Latest>,
-    /// Objects of these kinds that the inventory holds and `objects` does not name were
-    /// not seen by a relist: they are gone.
-    swept: BTreeSet<&'static str>,
+    /// Objects of these kinds that the inventory holds, that `objects` does not name and
+    /// that the relist did not pass on before (by name hash) were not seen by a relist:
+    /// they are gone.
+    swept: BTreeMap<&'static str, HashSet<u64>>,
+    hasher: RandomState,
 }
 
 impl Batch {
     /// The batch as changes to `inventory`, in (kind, namespace, name) order.
     pub fn into_changes(mut self, inventory: &Inventory) -> Vec<Change> {
-        for kind in &self.swept {
+        for (kind, passed) in &self.swept {
             for meta in inventory.metadata_of_kind(kind) {
+                if passed.contains(&name_hash(&self.hasher, meta.namespace(), meta.name())) {
+                    continue;
+                }
                 let key = (
                     *kind,
                     meta.namespace().map(str::to_owned),

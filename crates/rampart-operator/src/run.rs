@@ -203,10 +203,10 @@ fn start_watches(
                     if done {
                         state.listed(kind);
                     }
-                    let applicable = event.is_applicable();
-                    if let Ok(mut p) = pending.lock() {
-                        p.note(kind, event);
-                    }
+                    let applicable = pending
+                        .lock()
+                        .map(|mut p| p.note(kind, event))
+                        .unwrap_or(false);
                     // After the list is in `pending`: whoever sees the kind synced must find
                     // its objects there.
                     if done {

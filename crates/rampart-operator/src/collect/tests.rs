@@ -28,11 +28,15 @@ fn secret(name: &str, version: &str) -> PartialObjectMeta<Secret> {
     }
 }
 
-/// Notes watch events of one kind as the watch task does.
-fn note<K: Watched>(pending: &mut Pending, events: impl IntoIterator<Item = watcher::Event<K>>) {
-    for e in events {
-        pending.note(K::KIND, Event::from_watcher(e));
-    }
+/// Notes watch events of one kind as the watch task does; which were worth a pass.
+fn note<K: Watched>(
+    pending: &mut Pending,
+    events: impl IntoIterator<Item = watcher::Event<K>>,
+) -> Vec<bool> {
+    events
+        .into_iter()
+        .map(|e| pending.note(K::KIND, Event::from_watcher(e)))
+        .collect()
 }
 
 /// A kind's complete list.
@@ -41,6 +45,33 @@ fn list<K: Watched>(pending: &mut Pending, objects: impl IntoIterator<Item = K>)
     events.extend(objects.into_iter().map(watcher::Event::InitApply));
     events.push(watcher::Event::InitDone);
     note(pending, events);
+}
+
+#[test]
+fn a_first_list_lands_whole_when_it_ends() {
+    let mut pending = Pending::default();
+    let mut inventory = indexed_empty();
+    let worth = note(
+        &mut pending,
+        [
+            watcher::Event::Init,
+            watcher::Event::InitApply(namespace("a", "1")),
+        ],
+    );
+    assert_eq!(worth, [false, false], "no pass sees part of a kind");
+    assert!(pass(&mut pending, &mut inventory).is_empty());
+    let worth = note(
+        &mut pending,
+        [
+            watcher::Event::InitApply(namespace("b", "1")),
+            watcher::Event::InitDone,
+        ],
+    );
+    assert_eq!(worth, [false, true]);
+    assert_eq!(
+        pass(&mut pending, &mut inventory),
+        ["upsert Namespace a 1", "upsert Namespace b 1"]
+    );
 }
 
 fn version_of(meta: &Meta) -> &str {
@@ -187,9 +218,9 @@ fn a_delete_then_an_apply_of_the_same_object_is_an_upsert() {
 }
 
 #[test]
-fn a_relist_in_progress_lands_whole_when_it_ends() {
-    let (mut pending, mut inventory) = synced_with(&[("a", "1"), ("b", "1")]);
-    note(
+fn a_relist_passes_its_objects_on_and_its_end_deletes_what_it_did_not_see() {
+    let (mut pending, mut inventory) = synced_with(&[("a", "1"), ("b", "1"), ("d", "1")]);
+    let worth = note(
         &mut pending,
         [
             watcher::Event::Apply(namespace("c", "2")),
@@ -197,24 +228,65 @@ fn a_relist_in_progress_lands_whole_when_it_ends() {
             watcher::Event::InitApply(namespace("a", "3")),
         ],
     );
-    // What came before the relist applies; what it listed so far waits.
-    assert_eq!(pass(&mut pending, &mut inventory), ["upsert Namespace c 2"]);
+    assert_eq!(
+        worth,
+        [true, false, true],
+        "a relist's objects are worth a pass"
+    );
+    // What came before the relist and what it listed so far apply: the inventory does not
+    // hold the kind twice while the relist goes on.
+    assert_eq!(
+        pass(&mut pending, &mut inventory),
+        ["upsert Namespace a 3", "upsert Namespace c 2"]
+    );
+    assert!(pending.objects.is_empty());
     note(
         &mut pending,
         [
             watcher::Event::InitApply(namespace("c", "2")),
+            watcher::Event::InitApply(namespace("d", "1")),
+        ],
+    );
+    // Passed on as they come (unchanged, they reach nothing).
+    assert_eq!(
+        pass(&mut pending, &mut inventory),
+        ["upsert Namespace c 2", "upsert Namespace d 1"]
+    );
+    note(
+        &mut pending,
+        [
+            watcher::Event::InitApply(namespace("e", "1")),
             watcher::Event::InitDone,
         ],
     );
+    // "a", "c" and "d" were passed on in earlier passes and stay; "b" was not listed.
     assert_eq!(
         pass(&mut pending, &mut inventory),
-        [
-            "upsert Namespace a 3",
-            "delete Namespace b",
-            "upsert Namespace c 2"
-        ]
+        ["delete Namespace b", "upsert Namespace e 1"]
     );
-    assert_eq!(names(&inventory, "Namespace"), ["a", "c"]);
+    assert_eq!(names(&inventory, "Namespace"), ["a", "c", "d", "e"]);
+    // The names passed on went with the relist's end.
+    assert!(pending.kinds.values().all(|r| r.passed.is_empty()));
+}
+
+#[test]
+fn a_relist_superseded_part_way_forgets_what_it_passed_on() {
+    let (mut pending, mut inventory) = synced_with(&[("a", "1"), ("b", "1")]);
+    note(
+        &mut pending,
+        [
+            watcher::Event::Init,
+            watcher::Event::InitApply(namespace("b", "1")),
+        ],
+    );
+    assert_eq!(pass(&mut pending, &mut inventory), ["upsert Namespace b 1"]);
+    // The list failed; "b" is deleted before the next relist, which does not see it.
+    list(&mut pending, [namespace("a", "1")]);
+    assert_eq!(
+        pass(&mut pending, &mut inventory),
+        ["upsert Namespace a 1", "delete Namespace b"]
+    );
+    assert_eq!(names(&inventory, "Namespace"), ["a"]);
 }
 
 #[test]

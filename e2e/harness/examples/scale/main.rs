@@ -580,6 +580,88 @@ async fn allocations(cluster: &Cluster, ns: &str) -> Result<Vec<(String, f64)>> 
         .collect())
 }
 
+/// What an API-server restart under a settled operator costs it: every watch relists.
+struct Relisted {
+    /// VmRSS before the restart, settled.
+    rss_before: u64,
+    /// The highest VmRSS from the restart until the operator is quiet again (VmHWM, reset
+    /// before the restart), and VmRSS then.
+    hwm_during: u64,
+    rss_after: u64,
+    /// How long kube-apiserver took to come back, and the operator's relists to be applied.
+    restart: Duration,
+    settled: Duration,
+    relists: f64,
+    flaps: f64,
+    passes: f64,
+    /// Reports written meanwhile: nothing changed, so none should be.
+    writes: f64,
+}
+
+/// Starts the operator again, waits for its reports to settle, then restarts kube-apiserver
+/// under it and measures what the relists cost (see [`Relisted`]).
+async fn relist(cluster: &Cluster, kubeconfig: &std::path::Path) -> Result<Relisted> {
+    let health: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+    let log = cluster.dir.join("operator-bench-relist.log");
+    let started = Instant::now();
+    let mut child = start_operator(kubeconfig, health, &log)?;
+    first_reports(health, started, &mut child).await?;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let pid = child.id();
+    let (rss_before, _) = memory_kib(pid).unwrap_or_default();
+    // Resets VmHWM to the present VmRSS (proc(5), clear_refs).
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5")
+        .context("resetting the operator's VmHWM")?;
+    let count = |name: &str| metric_sum_where(health, name, "");
+    let (relists, flaps) = (
+        count("rampart_watch_relists_total")?,
+        count("rampart_watch_flaps_total")?,
+    );
+    let writes = metric_sum_where(health, "rampart_report_writes_total", r#"result="written""#)?;
+    let passes = count("rampart_evaluation_duration_seconds_count")?;
+    let restarting = Instant::now();
+    cluster.restart_apiserver().await?;
+    let restart = restarting.elapsed();
+    // Quiet: no pass for five seconds after the relists began.
+    let mut last = (
+        count("rampart_evaluation_duration_seconds_count")?,
+        Instant::now(),
+    );
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if let Some(status) = child.try_wait()? {
+            bail!("the operator exited with {status}: see {}", log.display());
+        }
+        let now = count("rampart_evaluation_duration_seconds_count")?;
+        let relisted = count("rampart_watch_relists_total")? + count("rampart_watch_flaps_total")?
+            > relists + flaps;
+        if now != last.0 {
+            last = (now, Instant::now());
+        } else if relisted && last.1.elapsed() >= Duration::from_secs(5) {
+            break;
+        }
+        if restarting.elapsed() > Duration::from_secs(600) {
+            bail!("the operator did not settle within 10 minutes of the restart");
+        }
+    }
+    let settled = last.1 - restarting;
+    let (rss_after, hwm_during) = memory_kib(pid).unwrap_or_default();
+    let figures = Relisted {
+        rss_before,
+        hwm_during,
+        rss_after,
+        restart,
+        settled,
+        relists: count("rampart_watch_relists_total")? - relists,
+        flaps: count("rampart_watch_flaps_total")? - flaps,
+        passes: count("rampart_evaluation_duration_seconds_count")? - passes,
+        writes: metric_sum_where(health, "rampart_report_writes_total", r#"result="written""#)?
+            - writes,
+    };
+    rampart_e2e::terminate(&mut child);
+    Ok(figures)
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let cluster = Cluster::connect().await?;
@@ -682,6 +764,8 @@ async fn main() -> Result<()> {
     let writes = write_costs(&cluster, &probe, [neighbour(1), neighbour(2)]).await?;
     let allocated = allocations(&cluster, &probe).await?;
     sampler.task.abort();
+    // Last, and not fatal: the figures above stand whatever becomes of it.
+    let relisted = relist(&cluster, &kubeconfig).await;
     // The cluster's directory goes with it: keep the operator's log (with
     // `_RJEM_MALLOC_CONF=stats_print:true`, the allocator's statistics at exit) where asked.
     if let Ok(keep) = std::env::var("RAMPART_BENCH_KEEP_LOG") {
@@ -756,6 +840,29 @@ async fn main() -> Result<()> {
             percentile(times, 0.5).as_secs_f64() * 1000.0,
             percentile(times, 0.9).as_secs_f64() * 1000.0
         );
+    }
+
+    match relisted {
+        Ok(relisted) => {
+            println!(
+                "| kube-apiserver restarted under the settled operator (back in {:.1} s) | {:.0} relists, {:.0} watches resumed; {:.0} passes, the last {:.1} s after the restart began; {:.0} reports written |",
+                relisted.restart.as_secs_f64(),
+                relisted.relists,
+                relisted.flaps,
+                relisted.passes,
+                relisted.settled.as_secs_f64(),
+                relisted.writes
+            );
+            println!(
+                "| the operator's memory across those relists: VmRSS before / highest / after | {:.0} / {:.0} / {:.0} MiB |",
+                mib(relisted.rss_before),
+                mib(relisted.hwm_during),
+                mib(relisted.rss_after)
+            );
+        }
+        Err(e) => {
+            println!("| kube-apiserver restarted under the settled operator | failed: {e:#} |")
+        }
     }
 
     println!();
