@@ -1,5 +1,6 @@
 //! Apply: the one writer. Sends a report only when its content hash differs from what is
-//! in the cluster, with server-side apply under one field manager, and counts what it did.
+//! in the cluster, under one field manager: server-side apply for a report's first write,
+//! a replace after ([`crate::replace`]); and counts what it did.
 
 use crate::export::Exporter;
 use crate::open::{Open, Seen, read_back};
@@ -271,7 +272,7 @@ async fn send_cluster(
             // Deleted since: applied anew.
             Ok(None) => {}
             Err(kube::Error::Api(e)) if forbids_update(&e) => {
-                note_update_forbidden(update_forbidden, &e)
+                note_update_forbidden(update_forbidden, &e, "clusterposturereports")
             }
             Err(e) => return Err(e),
         }
@@ -284,15 +285,56 @@ async fn send_cluster(
     Ok(crate::replace::remembered(stored.metadata))
 }
 
-/// The ClusterPostureReport as applied: under its name alone, every list named.
+/// The ClusterPostureReport as applied: under its name alone, every field its JSON may
+/// leave out named ([`name_left_out_of_cluster`]).
 fn cluster_applied(body: &ClusterBody) -> serde_json::Result<serde_json::Value> {
     let meta = ObjectMeta {
         name: Some(CLUSTER_REPORT_NAME.to_owned()),
         ..ObjectMeta::default()
     };
     let mut applied = serde_json::to_value(body.under(meta))?;
-    name_empty_lists(&mut applied);
+    name_left_out_of_cluster(&mut applied);
     Ok(applied)
+}
+
+/// The ClusterPostureReport's fields beside its report that its JSON leaves out while empty
+/// or unknown, by path, with what an apply names each as: null (the schema lets them be) or
+/// empty.
+fn cluster_fields_left_out() -> [(&'static [&'static str], serde_json::Value); 5] {
+    use serde_json::Value;
+    [
+        (&["encryption", "provider"], Value::Null),
+        (&["encryption", "notes"], json!([])),
+        (
+            &["controlPlane", "version", "apiServer", "version"],
+            Value::Null,
+        ),
+        (
+            &["controlPlane", "version", "kubelets", "versions"],
+            json!([]),
+        ),
+        (
+            &["controlPlane", "version", "kubelets", "omittedVersions"],
+            json!(0),
+        ),
+    ]
+}
+
+/// Names every field a ClusterPostureReport's JSON (`body`) may leave out, as
+/// [`applied_body`] does a namespace's report's lists: an apply over a replaced report,
+/// whose fields have no owner, keeps those it does not name (an encryption provider, or a
+/// kubelet version, that are no more).
+pub fn name_left_out_of_cluster(body: &mut serde_json::Value) {
+    name_empty_lists(body);
+    for (path, empty) in cluster_fields_left_out() {
+        let Some((last, parents)) = path.split_last() else {
+            continue;
+        };
+        let parent = parents.iter().try_fold(&mut *body, |v, k| v.get_mut(*k));
+        if let Some(fields) = parent.and_then(serde_json::Value::as_object_mut) {
+            fields.entry(*last).or_insert(empty);
+        }
+    }
 }
 
 /// Whether a refused replace says the operator was granted `patch` and not `update` (RBAC
@@ -301,10 +343,12 @@ fn forbids_update(e: &kube::core::Status) -> bool {
     e.code == 403 && e.message.contains("cannot update resource")
 }
 
-/// Remembers that the operator may not update its reports, saying so the first time.
-fn note_update_forbidden(update_forbidden: &AtomicBool, e: &kube::core::Status) {
+/// Remembers that the operator may not update reports of one kind (`plural`), saying so
+/// the first time. Each kind has its own: an install one version behind grants `update` on
+/// posturereports and not on clusterposturereports.
+fn note_update_forbidden(update_forbidden: &AtomicBool, e: &kube::core::Status, plural: &str) {
     if !update_forbidden.swap(true, Ordering::Relaxed) {
-        warn!(error = %e.message, "the operator may not update its reports: applying them instead (the install grants `update` on posturereports and clusterposturereports)");
+        warn!(error = %e.message, "the operator may not update {plural}: applying them instead (the install grants `update` on {plural})");
     }
 }
 
@@ -343,7 +387,7 @@ async fn send_report(
             // Applied as before, every list named (`applied_body`), since a report
             // replaced before (by this run or an earlier one) has fields nobody owns.
             Err(kube::Error::Api(e)) if forbids_update(&e) => {
-                note_update_forbidden(update_forbidden, &e);
+                note_update_forbidden(update_forbidden, &e, "posturereports");
                 Ok(None)
             }
             replaced => replaced,
@@ -458,15 +502,18 @@ pub struct Applied {
 #[derive(Debug, Default)]
 pub struct Writer {
     hashes: HashMap<String, String>,
-    /// The metadata of each namespace's report as the cluster last returned it, to replace
-    /// it under next time ([`crate::replace`]); one missing is applied. Kept when a report
-    /// vanishes: a replace of a deleted report is refused and it is applied, one written
-    /// again since (by another replica) is read back and replaced; an apply over a report
-    /// that was replaced would leave behind the optional fields it omits. Dropped with the
-    /// namespace's report.
+    /// The metadata of each report (a namespace's, and the ClusterPostureReport's under
+    /// `/cluster`) as the cluster last returned it, to replace it under next time
+    /// ([`crate::replace`]); one missing is applied. Kept when a report vanishes: a replace
+    /// of a deleted report is refused and it is applied, one written again since (by
+    /// another replica) is read back and replaced; an apply over a report that was
+    /// replaced would leave behind the optional fields it omits. A namespace's is dropped
+    /// with the namespace's report.
     stored: HashMap<String, Box<ObjectMeta>>,
-    /// Whether the operator may not update reports (RBAC), so applies them all.
+    /// Whether the operator may not update namespaces' reports (RBAC), so applies them all.
     update_forbidden: bool,
+    /// The same of the ClusterPostureReport.
+    cluster_update_forbidden: bool,
     pub open: Open,
     pub writes: u64,
     pub skipped: u64,
@@ -543,7 +590,7 @@ impl Writer {
         let key = report_key(None);
         let result = match joined {
             Ok((written, took, update_forbidden)) => {
-                self.update_forbidden |= update_forbidden;
+                self.cluster_update_forbidden |= update_forbidden;
                 match written {
                     Ok(meta) => {
                         self.stored.insert(key.clone(), meta);
@@ -585,7 +632,7 @@ impl Writer {
         let client = client.clone();
         let params = params.clone();
         let stored = self.stored.get(&report_key(None)).cloned();
-        let update_forbidden = AtomicBool::new(self.update_forbidden);
+        let update_forbidden = AtomicBool::new(self.cluster_update_forbidden);
         let hash = body.hash.clone();
         let task = tokio::spawn(async move {
             let started = Instant::now();
@@ -758,18 +805,33 @@ impl Writer {
             ClusterWrite::Now => {
                 let body = cluster_body(reports, &hash);
                 let key = report_key(None);
-                let update_forbidden = AtomicBool::new(self.update_forbidden);
+                let update_forbidden = AtomicBool::new(self.cluster_update_forbidden);
                 let how = (self.stored.get(&key).map(|m| &**m), &update_forbidden);
                 let sent = send_cluster(client, &params, &body, how).await;
-                self.update_forbidden = update_forbidden.into_inner();
-                let meta = sent.map_err(|source| ApplyError::Write {
-                    name: CLUSTER_REPORT_NAME.to_owned(),
-                    source,
-                })?;
-                self.stored.insert(key.clone(), meta);
-                self.hashes.insert(key, hash);
-                self.cluster_sent = Some((content, now));
-                written += 1;
+                self.cluster_update_forbidden = update_forbidden.into_inner();
+                match sent {
+                    Ok(meta) => {
+                        self.stored.insert(key.clone(), meta);
+                        self.hashes.insert(key, hash);
+                        self.cluster_sent = Some((content, now));
+                        written += 1;
+                    }
+                    // Refused, not the API server failing (a conflict that outlasted the
+                    // replace's tries, admission, size): the namespaces' reports stand,
+                    // and this one is written in a later pass, as a refused namespace's is.
+                    Err(kube::Error::Api(e)) if refuses_one_report(e.code) => {
+                        warn!(report = CLUSTER_REPORT_NAME, error = %e.message, "the API server refused the ClusterPostureReport; writing it again later");
+                        self.forget_cluster();
+                        self.unwritten.insert(key.clone());
+                        refused.push(key);
+                    }
+                    Err(source) => {
+                        return Err(ApplyError::Write {
+                            name: CLUSTER_REPORT_NAME.to_owned(),
+                            source,
+                        });
+                    }
+                }
             }
         }
         let cluster_copy_due = self
@@ -828,6 +890,7 @@ mod tests {
     use super::*;
     use crate::fixture::{Fixture, control_plane};
     use crate::written::{Gone, Listed};
+    use kube::CustomResourceExt;
     use rampart_rules::control_plane::Support;
     use std::collections::BTreeSet;
 
@@ -958,8 +1021,8 @@ mod tests {
             "the next replace is made under what this write stored"
         );
         assert!(
-            w.update_forbidden,
-            "a write that found it may not update says so to the writes after it"
+            w.cluster_update_forbidden && !w.update_forbidden,
+            "a write that found it may not update says so to the writes of its kind after it"
         );
         assert!(w.cluster_sent.is_some() && w.totals_writing.is_none());
         assert_eq!(w.writes, 1);
@@ -1047,6 +1110,61 @@ mod tests {
         let sent: ClusterPostureReport =
             serde_json::from_value(body).expect("the body is a ClusterPostureReport");
         assert_eq!(sent.spec.control_plane, Some(r.control_plane));
+    }
+
+    /// The paths of the properties `schema` declares, objects followed into and arrays not.
+    fn property_paths(schema: &serde_json::Value, at: &[String], out: &mut BTreeSet<Vec<String>>) {
+        let Some(properties) = schema["properties"].as_object() else {
+            out.insert(at.to_vec());
+            return;
+        };
+        for (name, property) in properties {
+            let mut path = at.to_vec();
+            path.push(name.clone());
+            property_paths(property, &path, out);
+        }
+    }
+
+    #[test]
+    fn an_applied_cluster_report_names_every_field_its_json_may_leave_out() {
+        let crd = serde_json::to_value(ClusterPostureReport::crd()).expect("JSON");
+        let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+        let mut declared = BTreeSet::new();
+        for (name, property) in schema["properties"].as_object().expect("properties") {
+            if !["apiVersion", "kind", "metadata", "report"].contains(&name.as_str()) {
+                property_paths(property, std::slice::from_ref(name), &mut declared);
+            }
+        }
+        let least = ClusterBody {
+            hash: "h".to_owned(),
+            report: Arc::new(Report::default()),
+            cluster_score: 0,
+            cluster_summary: SeverityCounts::default(),
+            cluster_excepted: 0,
+            encryption: EncryptionStatus::default(),
+            control_plane: ControlPlaneStatus::default(),
+        };
+        let sent = serde_json::to_value(least.under(ObjectMeta::default())).expect("JSON");
+        let lacks = |body: &serde_json::Value| -> BTreeSet<Vec<String>> {
+            declared
+                .iter()
+                .filter(|path| path.iter().try_fold(body, |v, k| v.get(k)).is_none())
+                .cloned()
+                .collect()
+        };
+        let named: BTreeSet<Vec<String>> = cluster_fields_left_out()
+            .iter()
+            .map(|(path, _)| path.iter().map(|k| (*k).to_owned()).collect())
+            .collect();
+        assert_eq!(
+            lacks(&sent),
+            named,
+            "the fields a report may leave out, and only those"
+        );
+        let applied = cluster_applied(&least).expect("JSON");
+        assert!(lacks(&applied).is_empty(), "{:?}", lacks(&applied));
+        assert_eq!(applied["encryption"]["provider"], serde_json::Value::Null);
+        assert_eq!(applied["report"]["excepted"], json!([]));
     }
 
     #[test]

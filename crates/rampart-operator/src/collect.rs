@@ -109,7 +109,7 @@ struct Relists {
     /// A list of the kind ended once: its relists pass their objects on.
     listed_once: bool,
     /// The objects the relist in progress (or ended, and not yet applied) passed on, by
-    /// [`Pending::name_hash`]: what its end must not delete. A hash rather than the name:
+    /// [`name_hash`]: what its end must not delete. A hash rather than the name:
     /// 8 bytes an object instead of two strings. Two names that hash alike (one chance in
     /// about 2^64 / n for n objects; the hasher's keys are random) would keep an object
     /// that was deleted while the watch was down, until the next relist.
@@ -118,7 +118,7 @@ struct Relists {
 
 /// What changed since the last pass, gathered from watch events: the latest state of each
 /// object (an upsert with its object, or a delete), and each kind's relists. Objects of a
-/// relist still in progress stay here across passes.
+/// kind's first list still in progress stay here across passes.
 #[derive(Debug, Default)]
 pub struct Pending {
     objects: BTreeMap<Key, Noted>,
@@ -173,15 +173,16 @@ impl Pending {
                 continue;
             };
             let seen_by_relist = noted.relist == relists.started;
-            if relists.listing && seen_by_relist {
-                if relists.listed_once {
-                    relists
-                        .passed
-                        .insert(name_hash(&self.hasher, key.1.as_deref(), &key.2));
-                    batch.objects.insert(key, noted.latest);
-                } else {
-                    self.objects.insert(key, noted);
-                }
+            if relists.listing && !relists.listed_once {
+                // A first list, or what an attempt at it that failed part way listed (the
+                // next attempt's end drops what it does not list again): no pass sees part
+                // of a kind.
+                self.objects.insert(key, noted);
+            } else if relists.listing && seen_by_relist {
+                relists
+                    .passed
+                    .insert(name_hash(&self.hasher, key.1.as_deref(), &key.2));
+                batch.objects.insert(key, noted.latest);
             } else if relists.ended && !seen_by_relist {
                 // Noted before the relist, which did not list it: it is gone, and the
                 // sweep (`Batch::into_changes`) deletes it if the inventory holds it.

@@ -604,10 +604,12 @@ async fn forbidden_kind_is_reported_as_not_evaluated_until_granted() -> Result<(
         .with_context(|| operator.log())?;
     }
     let log = operator.log();
-    ensure!(
-        log.matches("may not update its reports").count() == 1,
-        "the missing grant is not said once:\n{log}"
-    );
+    for kind in ["posturereports", "clusterposturereports"] {
+        ensure!(
+            log.matches(&format!("may not update {kind}:")).count() == 1,
+            "the missing grant on {kind} is not said once:\n{log}"
+        );
+    }
     ns.delete().await?;
     drop(operator);
     Api::<ClusterRoleBinding>::all(cluster.client.clone())

@@ -270,6 +270,27 @@ fn a_relist_passes_its_objects_on_and_its_end_deletes_what_it_did_not_see() {
 }
 
 #[test]
+fn a_first_list_that_failed_part_way_waits_for_the_next_attempt_to_end() {
+    let mut pending = Pending::default();
+    let mut inventory = indexed_empty();
+    note(
+        &mut pending,
+        [
+            watcher::Event::Init,
+            watcher::Event::InitApply(namespace("gone", "1")),
+            watcher::Event::Init,
+            watcher::Event::InitApply(namespace("a", "1")),
+        ],
+    );
+    assert!(
+        pass(&mut pending, &mut inventory).is_empty(),
+        "a pass for another kind sees no part of this one"
+    );
+    note(&mut pending, [watcher::Event::<Namespace>::InitDone]);
+    assert_eq!(pass(&mut pending, &mut inventory), ["upsert Namespace a 1"]);
+}
+
+#[test]
 fn a_relist_superseded_part_way_forgets_what_it_passed_on() {
     let (mut pending, mut inventory) = synced_with(&[("a", "1"), ("b", "1")]);
     note(
