@@ -423,3 +423,74 @@ fn a_workload_reaches_the_escalation_paths_only_when_it_changes_what_they_read()
         assert!(names_pod(&full, through), "no path goes through {through}");
     }
 }
+
+/// Every object of the corpus once, by reference (a later document of the same name wins,
+/// as it would in the API server).
+fn corpus_objects() -> Vec<Object> {
+    let by_ref: BTreeMap<ObjectRef, Object> = corpus()
+        .iter()
+        .filter_map(object_of)
+        .map(|(o, r)| (r, o))
+        .collect();
+    by_ref.into_values().collect()
+}
+
+#[test]
+fn objects_passed_on_as_they_are_stored_reach_nothing() {
+    // What a relist after an API-server restart brings: every object again, unchanged.
+    let mut objects = corpus_objects();
+    let mut live = Inventory::from_objects(objects.iter().cloned());
+    // Not the evidence read from kube-apiserver's endpoints (rampart.dev kinds): no watch
+    // passes it on, and each read of it is new evidence.
+    objects.retain(|o| {
+        rampart_rules::reference_of(o).is_some_and(|r| !r.api_version.starts_with("rampart.dev/"))
+    });
+    let mut derived = Derived::default();
+    let settings = Settings::default();
+    let before = evaluate_scope(&live, &derived, &settings, &Scope::All, registry::rules());
+    assert!(
+        before
+            .findings
+            .iter()
+            .any(|f| f.rule_id().starts_with("RBAC")),
+        "the corpus has RBAC findings, so the permissions and the graph were built"
+    );
+    let scope = derived.apply(
+        &mut live,
+        objects
+            .iter()
+            .map(|o| Change::Upsert(Box::new(o.clone())))
+            .collect(),
+    );
+    assert_eq!(
+        scope,
+        Scope::Only {
+            namespaces: Default::default(),
+            cluster: false,
+        },
+        "{} objects passed on unchanged evaluate nothing again, and keep the escalation graph",
+        objects.len()
+    );
+}
+
+#[test]
+fn an_object_changed_and_changed_back_in_one_batch_ends_as_it_was() {
+    let mut live = Inventory::from_objects([pod("b-pod")].into_iter().filter_map(|c| match c {
+        Change::Upsert(o) => Some(*o),
+        Change::Delete(_) => None,
+    }));
+    let mut derived = Derived::default();
+    // The second upsert equals what the store held before the batch, not what the first
+    // left: it is applied.
+    let scope = derived.apply(&mut live, vec![pod_as("b-pod", "other"), pod("b-pod")]);
+    assert!(scope.covers(Some("shop")), "{scope:?}");
+    assert!(
+        live.without_held(vec![pod("b-pod")]).is_empty(),
+        "the pod is stored as the batch's last change left it"
+    );
+    assert_eq!(
+        live.without_held(vec![pod_as("b-pod", "other")]).len(),
+        1,
+        "and not as its first"
+    );
+}

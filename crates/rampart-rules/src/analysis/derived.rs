@@ -4,7 +4,8 @@
 //! through [`Derived::apply`].
 //!
 //! ```text
-//! changes --reach_of (before)--> namespaces that read the objects now ─────────┐
+//! changes --without_held--> those that change what the inventory holds
+//!         --reach_of (before)--> namespaces that read the objects now ─────────┐
 //!         --track--> permissions upserted / removed, escalation graph kept or dropped
 //!         --Inventory::apply--> store and indexes, where the objects are ──────┤
 //!         --reach_of (after)--> namespaces that read them now ─────────────────┤
@@ -53,6 +54,10 @@ impl Derived {
     /// escalation graph. Evaluating that scope and merging it into the previous evaluation
     /// gives what a full evaluation would.
     pub fn apply(&mut self, inventory: &mut Inventory, changes: Vec<Change>) -> Scope {
+        // An object passed on as it is stored reaches nothing; left in, it would put where
+        // RBAC reads it in the scope and drop the escalation graph (a relist of every
+        // object, unchanged, evaluated everything at once).
+        let changes = inventory.without_held(changes);
         let graph_before = self.escalations.get().is_some();
         let refs: Vec<ObjectRef> = changes.iter().filter_map(Change::reference).collect();
         let mut reach = Reach::default();

@@ -86,6 +86,26 @@ pub struct Applied {
 }
 
 impl Inventory {
+    /// The changes of a batch that would change something: an upsert of an object stored
+    /// as it is (a pod's status update, an object a relist passes on again) is left out,
+    /// so that nothing downstream (where RBAC reads it, the escalation graph) sees it.
+    /// Only while no earlier change of the batch touched the object: after one, the store
+    /// no longer shows what the upsert would replace.
+    pub fn without_held(&self, changes: Vec<Change>) -> Vec<Change> {
+        let mut touched = BTreeSet::new();
+        changes
+            .into_iter()
+            .filter(|change| {
+                let Some(r) = change.reference() else {
+                    return true;
+                };
+                let first = touched.insert(r);
+                let held = matches!(change, Change::Upsert(o) if self.store.holds(o));
+                !(first && held)
+            })
+            .collect()
+    }
+
     /// Applies a batch of changes and says where they reach (see [`Applied`]).
     pub fn apply(&mut self, changes: Vec<Change>) -> Applied {
         let mut reach = Reach::default();

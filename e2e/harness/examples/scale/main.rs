@@ -52,7 +52,19 @@ const CONCURRENCY: usize = 16;
 /// How long the operator's writes must stand still to call its reports complete.
 const SETTLED: Duration = Duration::from_secs(5);
 const QUIET_WINDOW: Duration = Duration::from_secs(30);
+/// Rounds of the change → report latency (a pod created and deleted: two changes each)
+/// unless `RAMPART_BENCH_LATENCY_ROUNDS` says otherwise: 20 rounds make a p99 of 40 passes
+/// their slowest one; 100 tell the tail from one outlier.
 const LATENCY_ROUNDS: usize = 20;
+
+fn latency_rounds() -> Result<usize> {
+    match std::env::var("RAMPART_BENCH_LATENCY_ROUNDS") {
+        Ok(rounds) => rounds
+            .parse()
+            .with_context(|| format!("RAMPART_BENCH_LATENCY_ROUNDS={rounds:?} is not a count")),
+        Err(_) => Ok(LATENCY_ROUNDS),
+    }
+}
 
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
@@ -278,12 +290,12 @@ async fn wait_total(reports: &Api<PostureReport>, want: impl Fn(u32) -> bool) ->
 }
 
 /// Creates and deletes a privileged pod in `ns`, timing each change to its report.
-async fn latency(cluster: &Cluster, ns: &str) -> Result<Vec<Duration>> {
+async fn latency(cluster: &Cluster, ns: &str, rounds: usize) -> Result<Vec<Duration>> {
     let reports: Api<PostureReport> = Api::namespaced(cluster.client.clone(), ns);
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), ns);
     let baseline = total(&reports.get("posture").await?);
     let mut times = Vec::new();
-    for round in 0..LATENCY_ROUNDS {
+    for round in 0..rounds {
         let name = format!("bench-probe-{round}");
         let started = Instant::now();
         apply_yaml(
@@ -580,6 +592,9 @@ async fn allocations(cluster: &Cluster, ns: &str) -> Result<Vec<(String, f64)>> 
         .collect())
 }
 
+/// The log of the operator whose relists [`relist`] measures, in the cluster's directory.
+const RELIST_LOG: &str = "operator-bench-relist.log";
+
 /// What an API-server restart under a settled operator costs it: every watch relists.
 struct Relisted {
     /// VmRSS before the restart, settled.
@@ -602,7 +617,7 @@ struct Relisted {
 /// under it and measures what the relists cost (see [`Relisted`]).
 async fn relist(cluster: &Cluster, kubeconfig: &std::path::Path) -> Result<Relisted> {
     let health: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
-    let log = cluster.dir.join("operator-bench-relist.log");
+    let log = cluster.dir.join(RELIST_LOG);
     let started = Instant::now();
     let mut child = start_operator(kubeconfig, health, &log)?;
     first_reports(health, started, &mut child).await?;
@@ -666,6 +681,7 @@ async fn relist(cluster: &Cluster, kubeconfig: &std::path::Path) -> Result<Relis
 async fn main() -> Result<()> {
     let cluster = Cluster::connect().await?;
     let sizes = synthetic::Sizes::from_env();
+    let rounds = latency_rounds()?;
     if sizes.namespaces < 3 {
         bail!("the write costs need three namespaces: the probe's and two neighbours'");
     }
@@ -747,7 +763,7 @@ async fn main() -> Result<()> {
     let totals_before = totals_writes(&log).len();
     let allocated_before_rounds = apiserver_allocated(&cluster)?;
     let rounds_started = Instant::now();
-    let times = latency(&cluster, &probe).await?;
+    let times = latency(&cluster, &probe, rounds).await?;
     let rounds_allocated = apiserver_allocated(&cluster)? - allocated_before_rounds;
     let rounds_lasted = rounds_started.elapsed();
     let (rss_end, hwm) = memory_kib(pid).unwrap_or_default();
@@ -766,10 +782,17 @@ async fn main() -> Result<()> {
     sampler.task.abort();
     // Last, and not fatal: the figures above stand whatever becomes of it.
     let relisted = relist(&cluster, &kubeconfig).await;
-    // The cluster's directory goes with it: keep the operator's log (with
-    // `_RJEM_MALLOC_CONF=stats_print:true`, the allocator's statistics at exit) where asked.
+    // The cluster's directory goes with it: keep the operator's logs (with
+    // `_RJEM_MALLOC_CONF=stats_print:true`, the allocator's statistics at exit) where asked,
+    // the relists' beside the first as `<file>.relist`.
     if let Ok(keep) = std::env::var("RAMPART_BENCH_KEEP_LOG") {
         std::fs::copy(&log, &keep).with_context(|| format!("copying the log to {keep}"))?;
+        let relist_log = cluster.dir.join(RELIST_LOG);
+        if relist_log.exists() {
+            let kept = format!("{keep}.relist");
+            std::fs::copy(&relist_log, &kept)
+                .with_context(|| format!("copying the relists' log to {kept}"))?;
+        }
     }
 
     println!();
