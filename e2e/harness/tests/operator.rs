@@ -24,6 +24,17 @@ fn rule_ids(r: &rampart_crd::Report) -> Vec<String> {
     r.findings.iter().map(|f| f.rule_id.clone()).collect()
 }
 
+/// Who owns the fields of an object, and by what operation: none once a replace reset them.
+fn field_owners(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> Vec<(Option<&str>, Option<&str>)> {
+    meta.managed_fields
+        .iter()
+        .flatten()
+        .map(|m| (m.manager.as_deref(), m.operation.as_deref()))
+        .collect()
+}
+
 /// Reasons of the events about ClusterRoleBinding `name` (cluster-scoped: in `default`).
 async fn binding_event_reasons(cluster: &Cluster, name: &str) -> Result<Vec<String>> {
     let events: Api<k8s_openapi::api::events::v1::Event> =
@@ -365,13 +376,7 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
     kept_theirs(&replaced)?;
     // Replaced with its field ownership reset: the API server keeps none for it, neither
     // the apply that created it nor the merge patch above.
-    let owners: Vec<(Option<&str>, Option<&str>)> = replaced
-        .metadata
-        .managed_fields
-        .iter()
-        .flatten()
-        .map(|m| (m.manager.as_deref(), m.operation.as_deref()))
-        .collect();
+    let owners = field_owners(&replaced.metadata);
     ensure!(
         owners.is_empty(),
         "the report was not replaced with its field ownership reset: {owners:?}"
@@ -417,13 +422,7 @@ subjects: [{{kind: ServiceAccount, name: app, namespace: {ns}}}]
     let whole = Api::<ClusterPostureReport>::all(cluster.client.clone())
         .get("cluster")
         .await?;
-    let owners: Vec<(Option<&str>, Option<&str>)> = whole
-        .metadata
-        .managed_fields
-        .iter()
-        .flatten()
-        .map(|m| (m.manager.as_deref(), m.operation.as_deref()))
-        .collect();
+    let owners = field_owners(&whole.metadata);
     ensure!(
         owners.is_empty(),
         "the ClusterPostureReport was not replaced with its field ownership reset: {owners:?}"
