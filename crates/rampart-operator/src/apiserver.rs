@@ -14,8 +14,8 @@ use kube::Client;
 use rampart_rules::Change;
 use rampart_rules::Object;
 use rampart_rules::control_plane::{ANONYMOUS_PATHS, ApiServerProbe};
-use rampart_rules::encryption::ApiServerMetrics;
 use rampart_rules::encryption::apiserver_metrics_ref;
+use rampart_rules::encryption::{ApiServerMetrics, MetricsView};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -23,6 +23,43 @@ use tracing::{debug, warn};
 
 /// The name of the entry that stands for API servers that cannot be told apart.
 const ANY: &str = "apiserver";
+
+/// What one read of `/metrics` brought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// What the verdicts read changed: the reading goes into the inventory.
+    Changed,
+    /// Only counters ran on: the held reading stands for it.
+    Unchanged,
+    Forbidden,
+    /// No answer: the last reading stands.
+    Failed,
+}
+
+impl Read {
+    pub const ALL: [Read; 4] = [
+        Read::Changed,
+        Read::Unchanged,
+        Read::Forbidden,
+        Read::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Read::Changed => "changed",
+            Read::Unchanged => "unchanged",
+            Read::Forbidden => "forbidden",
+            Read::Failed => "failed",
+        }
+    }
+}
+
+/// What a refresh brought: the inventory changes, and each read of `/metrics`.
+#[derive(Debug, Default)]
+pub struct Refreshed {
+    pub changes: Vec<Change>,
+    pub reads: Vec<Read>,
+}
 
 pub struct Scraper {
     interval: Option<Duration>,
@@ -160,18 +197,22 @@ impl Scraper {
     }
 
     /// Scrapes when due and returns the inventory changes it made.
-    pub async fn refresh(&mut self, client: &Client) -> Vec<Change> {
+    pub async fn refresh(&mut self, client: &Client) -> Refreshed {
         let Some(interval) = self.interval else {
+            let mut refreshed = Refreshed::default();
             if self.probed.is_none() {
-                return self.reprobe(client).await.into_iter().collect();
+                refreshed.changes.extend(self.reprobe(client).await);
             }
-            return Vec::new();
+            return refreshed;
         };
         if Instant::now() < self.next {
-            return Vec::new();
+            return Refreshed::default();
         }
         self.next = Instant::now() + interval;
-        let mut changes: Vec<Change> = self.reprobe(client).await.into_iter().collect();
+        let mut refreshed = Refreshed {
+            changes: self.reprobe(client).await.into_iter().collect(),
+            reads: Vec::new(),
+        };
         // A few requests, so that replicas behind the Service are likely all seen.
         for _ in 0..3 {
             let request = http::Request::get("/metrics").body(Vec::new());
@@ -179,7 +220,7 @@ impl Scraper {
                 Ok(r) => client.request_text(r).await,
                 Err(e) => {
                     warn!(error = %e, "building the /metrics request");
-                    return changes;
+                    return refreshed;
                 }
             };
             let metrics = match result {
@@ -199,29 +240,50 @@ impl Scraper {
                 ),
                 Err(e) => {
                     warn!(error = %e, "reading kube-apiserver /metrics failed; keeping the last reading");
-                    return changes;
+                    refreshed.reads.push(Read::Failed);
+                    return refreshed;
                 }
             };
-            // A failure replaces every replica's reading; a success replaces a failure.
-            let stale: Vec<String> = self
-                .current
-                .iter()
-                .filter(|(n, old)| {
-                    *n != &metrics.name
-                        && (metrics.unavailable.is_some() || old.unavailable.is_some())
-                })
-                .map(|(n, _)| n.clone())
-                .collect();
-            for n in stale {
-                self.current.remove(&n);
-                changes.push(Change::Delete(apiserver_metrics_ref(&n)));
-            }
-            if self.current.get(&metrics.name) != Some(&metrics) {
-                self.current.insert(metrics.name.clone(), metrics.clone());
-                changes.push(Change::Upsert(Box::new(Object::ApiServerMetrics(metrics))));
-            }
+            let read = self.keep(metrics, &mut refreshed.changes);
+            refreshed.reads.push(read);
         }
-        changes
+        refreshed
+    }
+
+    /// Holds a reading in place of the last, when the verdicts would read it differently.
+    fn keep(&mut self, metrics: ApiServerMetrics, changes: &mut Vec<Change>) -> Read {
+        // A failure replaces every replica's reading; a success replaces a failure.
+        let stale: Vec<String> = self
+            .current
+            .iter()
+            .filter(|(n, old)| {
+                *n != &metrics.name && (metrics.unavailable.is_some() || old.unavailable.is_some())
+            })
+            .map(|(n, _)| n.clone())
+            .collect();
+        for n in stale {
+            self.current.remove(&n);
+            changes.push(Change::Delete(apiserver_metrics_ref(&n)));
+        }
+        let read = if metrics.unavailable.is_some() {
+            Read::Forbidden
+        } else {
+            Read::Changed
+        };
+        // Counters run on with every request the API server serves: a reading the
+        // verdicts read as the held one's is left out, and the held one stands for it.
+        let others = self.current.values().filter(|m| m.name != metrics.name);
+        let fresh = MetricsView::of(others.chain(std::iter::once(&metrics)));
+        if fresh == MetricsView::of(self.current.values()) {
+            return if read == Read::Forbidden {
+                read
+            } else {
+                Read::Unchanged
+            };
+        }
+        self.current.insert(metrics.name.clone(), metrics.clone());
+        changes.push(Change::Upsert(Box::new(Object::ApiServerMetrics(metrics))));
+        read
     }
 }
 

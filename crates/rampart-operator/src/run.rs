@@ -621,7 +621,9 @@ impl Pipeline {
         // bring a pass of their own.
         let due = std::mem::take(&mut self.metrics_due);
         let scraped = if full || due || !self.scraper.is_periodic() {
-            self.scraper.refresh(&self.client).await
+            let refreshed = self.scraper.refresh(&self.client).await;
+            self.config.metrics.record_scrapes(&refreshed.reads);
+            refreshed.changes
         } else {
             Vec::new()
         };

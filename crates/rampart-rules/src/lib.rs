@@ -75,6 +75,7 @@ pub mod isolation {
 
 /// Encryption at rest: the evidence and the verdict.
 pub mod encryption {
+    pub use crate::analysis::apiserver_evidence::MetricsView;
     pub use crate::analysis::encryption::{
         Assessment, DeclaredEncryption, Evidence, State, assess,
     };

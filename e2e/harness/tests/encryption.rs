@@ -9,7 +9,7 @@ use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
 use kube::Api;
 use kube::api::DeleteParams;
 use rampart_crd::{ClusterPostureReport, EncryptionStatus};
-use rampart_e2e::operator::{Operator, http_get, start_reading_apiserver};
+use rampart_e2e::operator::{Operator, http_get, metric_sum_where, start_reading_apiserver};
 use rampart_e2e::{Cluster, ExtraCluster, TestNamespace, apply_yaml, wait_for};
 use std::time::Duration;
 
@@ -72,6 +72,45 @@ async fn write_secret(cluster: &Cluster, ns: &str) -> Result<()> {
     .map(drop)
 }
 
+/// Reads of kube-apiserver's /metrics the operator counted with `result`.
+fn scrapes(operator: &Operator, result: &str) -> Result<f64> {
+    metric_sum_where(
+        operator.health,
+        "rampart_apiserver_scrapes_total",
+        &format!("result=\"{result}\""),
+    )
+}
+
+/// Scrapes while Secrets are written and every request is audited: the counters run on,
+/// the verdicts read the same, and nearly every read is left out of the inventory (a
+/// counter seen for the first time, an admission plugin seen at work for the first time,
+/// may still change what they read).
+async fn quiet_scrapes(cluster: &Cluster, operator: &Operator, ns: &str) -> Result<()> {
+    // The report read before may be an earlier operator's.
+    operator.wait_ready().await?;
+    let changed = scrapes(operator, "changed")?;
+    let unchanged = scrapes(operator, "unchanged")?;
+    wait_for("nine more reads of /metrics", WAIT, || async {
+        write_secret(cluster, ns).await?;
+        let reads = scrapes(operator, "changed")? + scrapes(operator, "unchanged")?;
+        Ok((reads >= changed + unchanged + 9.0).then_some(()))
+    })
+    .await?;
+    let (changed, unchanged) = (
+        scrapes(operator, "changed")? - changed,
+        scrapes(operator, "unchanged")? - unchanged,
+    );
+    eprintln!(
+        "reads of /metrics while Secrets were written: {changed} changed, {unchanged} unchanged"
+    );
+    anyhow::ensure!(
+        changed <= 2.0 && unchanged >= 7.0,
+        "reads that changed what the verdicts read: {changed}, that did not: {unchanged}\n{}",
+        operator.log()
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn shared_cluster_metrics_then_fallbacks() -> Result<()> {
     let _one = SHARED.lock().await;
@@ -93,6 +132,7 @@ async fn shared_cluster_metrics_then_fallbacks() -> Result<()> {
         }
         _ => assert_eq!(status.state, "unencrypted", "{status:?}"),
     }
+    quiet_scrapes(&cluster, &operator, &ns.name).await?;
 
     // 2. Without the grant: the metrics are forbidden, the report says so and falls back.
     Api::<ClusterRoleBinding>::all(cluster.client.clone())

@@ -283,6 +283,15 @@ impl Metrics {
         self.watch_relists.with_label_values(&[kind]).inc();
     }
 
+    /// Reads of kube-apiserver's /metrics, by what each brought.
+    pub fn record_scrapes(&self, reads: &[crate::apiserver::Read]) {
+        for read in reads {
+            self.apiserver_scrapes
+                .with_label_values(&[read.as_str()])
+                .inc();
+        }
+    }
+
     /// Objects held in the inventory per watched kind.
     pub fn record_watched(&self, counts: &[(&'static str, usize)]) {
         for (kind, n) in counts {

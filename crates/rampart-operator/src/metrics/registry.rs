@@ -3,10 +3,11 @@
 
 use super::series::{SeriesGauge, Values};
 use super::specs::{
-    ADMISSION, ANONYMOUS, API_ERRORS, AUDIT, AUTHORIZATION, CONTROL_PLANE_INFO, CRDS_MISSING,
-    DETECTED, DURATION, ENCRYPTION, ENCRYPTION_INFO, EXCEPTED, EXCEPTIONS, EXCEPTIONS_EXPIRING,
-    FINDINGS, LAST_DETECTED, LAST_EVALUATION, NAMESPACE_SCORE, RESOLVED, RULE_INFO, SCORE, Spec,
-    TRUNCATED, VERSION_STATUS, WATCH_FLAPS, WATCH_RELISTS, WATCHED, WRITE_RESULTS, WRITES,
+    ADMISSION, ANONYMOUS, API_ERRORS, APISERVER_SCRAPES, AUDIT, AUTHORIZATION, CONTROL_PLANE_INFO,
+    CRDS_MISSING, DETECTED, DURATION, ENCRYPTION, ENCRYPTION_INFO, EXCEPTED, EXCEPTIONS,
+    EXCEPTIONS_EXPIRING, FINDINGS, LAST_DETECTED, LAST_EVALUATION, NAMESPACE_SCORE, RESOLVED,
+    RULE_INFO, SCORE, Spec, TRUNCATED, VERSION_STATUS, WATCH_FLAPS, WATCH_RELISTS, WATCHED,
+    WRITE_RESULTS, WRITES,
 };
 use prometheus::{
     Encoder as _, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge,
@@ -64,6 +65,7 @@ pub struct Metrics {
     pub(super) crds_missing: IntGauge,
     pub(super) watch_flaps: IntCounterVec,
     pub(super) watch_relists: IntCounterVec,
+    pub(super) apiserver_scrapes: IntCounterVec,
     pub(super) truncated: IntCounter,
     pub(super) encryption: IntGaugeVec,
     pub(super) encryption_info: IntGaugeVec,
@@ -204,6 +206,11 @@ impl Metrics {
                 &WATCH_RELISTS,
                 IntCounterVec::new(opts(&WATCH_RELISTS), WATCH_RELISTS.labels),
             )?,
+            apiserver_scrapes: register(
+                &r,
+                &APISERVER_SCRAPES,
+                IntCounterVec::new(opts(&APISERVER_SCRAPES), APISERVER_SCRAPES.labels),
+            )?,
             truncated: register(&r, &TRUNCATED, IntCounter::with_opts(opts(&TRUNCATED)))?,
             encryption: int_gauges(&r, &ENCRYPTION)?,
             encryption_info: int_gauges(&r, &ENCRYPTION_INFO)?,
@@ -248,6 +255,11 @@ impl Metrics {
         // Known from the first scrape, so absence never reads as "no counts yet".
         for result in WRITE_RESULTS {
             let _ = m.writes.get_metric_with_label_values(&[result]);
+        }
+        for read in crate::apiserver::Read::ALL {
+            let _ = m
+                .apiserver_scrapes
+                .get_metric_with_label_values(&[read.as_str()]);
         }
         m.record_encryption(State::Unknown, None, Evidence::None);
         m.record_control_plane(&ControlPlane::default());

@@ -146,6 +146,15 @@ pub(super) const WATCH_RELISTS: Spec = Spec {
            after a restart or etcd compaction): normal operation, not an error.",
     labels: &["kind"],
 };
+pub(super) const APISERVER_SCRAPES: Spec = Spec {
+    name: "rampart_apiserver_scrapes_total",
+    kind: MetricType::Counter,
+    help: "Reads of kube-apiserver's /metrics by result: changed (what the verdicts read of \
+           them changed, so kube-system and the cluster-scoped part are judged again), \
+           unchanged (only counters ran on: nothing is judged again), forbidden (no get on \
+           the nonResourceURL /metrics) or failed (no answer: the last reading stands).",
+    labels: &["result"],
+};
 pub(super) const TRUNCATED: Spec = Spec {
     name: "rampart_reports_truncated_total",
     kind: MetricType::Counter,
@@ -260,6 +269,7 @@ pub const SPECS: &[Spec] = &[
     CRDS_MISSING,
     WATCH_FLAPS,
     WATCH_RELISTS,
+    APISERVER_SCRAPES,
     TRUNCATED,
     ENCRYPTION,
     ENCRYPTION_INFO,
@@ -320,6 +330,11 @@ pub fn label_values() -> Vec<LabelValues> {
     .map(Evidence::as_str);
     vec![
         of(&WRITES, "result", &WRITE_RESULTS),
+        of(
+            &APISERVER_SCRAPES,
+            "result",
+            &crate::apiserver::Read::ALL.map(crate::apiserver::Read::as_str),
+        ),
         of(&EXCEPTIONS, "state", &crate::excepting::STATES),
         of(&ENCRYPTION, "state", &ENCRYPTION_STATES.map(|s| s.as_str())),
         of(&ANONYMOUS, "state", ANONYMOUS_STATES),

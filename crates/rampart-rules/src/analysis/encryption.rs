@@ -136,11 +136,22 @@ pub fn assess(inventory: &Inventory, declared: Option<&DeclaredEncryption>) -> A
     }
 }
 
-fn busiest(counts: &std::collections::BTreeMap<String, f64>) -> Option<String> {
+/// The provider with the most operations counted (the last of equals).
+pub(crate) fn busiest(counts: &std::collections::BTreeMap<String, f64>) -> Option<String> {
     counts
         .iter()
         .max_by(|a, b| a.1.total_cmp(b.1))
         .map(|(p, _)| p.clone())
+}
+
+/// Several API servers each count their own operations: one plaintext write anywhere is a
+/// plaintext Secret in etcd.
+pub(crate) fn summed<'a>(readable: impl Iterator<Item = &'a ApiServerMetrics>) -> Transformations {
+    let mut sum = Transformations::default();
+    for m in readable {
+        sum.merge(&m.secrets);
+    }
+    sum
 }
 
 fn from_metrics(inv: &Inventory, notes: &mut Vec<String>) -> Option<Assessment> {
@@ -167,12 +178,7 @@ fn from_metrics(inv: &Inventory, notes: &mut Vec<String>) -> Option<Assessment> 
         }
     }
     let first = readable.first()?;
-    // Several API servers each count their own operations: one plaintext write anywhere
-    // is a plaintext Secret in etcd.
-    let mut sum = Transformations::default();
-    for m in &readable {
-        sum.merge(&m.secrets);
-    }
+    let sum = summed(readable.iter().map(|m| &***m));
     // The finding names the server that showed the evidence, so its owner knows which
     // replica to fix; the first server read when they all agree.
     let showing = |shows: fn(&Transformations) -> bool| {

@@ -3,6 +3,7 @@
 //! [`derived`] holds the analyses that outlive one evaluation and the inventory changes
 //! that invalidate them.
 
+pub mod apiserver_evidence;
 pub mod control_plane;
 pub mod derived;
 pub mod encryption;
