@@ -18,6 +18,7 @@
 pub mod alerting;
 pub mod operator;
 pub mod prometheus;
+pub mod refusal;
 pub mod server;
 
 use anyhow::{Context as _, Result, anyhow, bail};

@@ -5,35 +5,15 @@
 
 use anyhow::{Context as _, Result, ensure};
 use kube::Api;
-use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams};
-use kube::core::{ApiResource, GroupVersionKind};
 use rampart_crd::PostureReport;
-use rampart_e2e::operator::{Operator, WAIT, env_dir, install, metric_sum_where};
+use rampart_e2e::operator::{Operator, WAIT, env_dir, install};
+use rampart_e2e::refusal::{
+    failed_writes, lift, privileged_pod, refuse, refused_twice, wait_refused,
+};
 use rampart_e2e::{Cluster, TestNamespace, apply_yaml, wait_for};
 use std::time::{Duration, Instant};
 
 const REFUSAL: &str = "refused by the write-retry e2e test";
-
-fn policy(name: &str, ns: &str) -> String {
-    format!(
-        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\n\
-         metadata: {{name: {name}}}\n\
-         spec:\n  failurePolicy: Fail\n  matchConstraints:\n    resourceRules:\n\
-         \x20   - {{apiGroups: [rampart.dev], apiVersions: ['*'], operations: [CREATE, UPDATE], resources: [posturereports]}}\n\
-         \x20 validations: [{{expression: 'false', message: '{REFUSAL}'}}]\n---\n\
-         apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\n\
-         metadata: {{name: {name}}}\n\
-         spec:\n  policyName: {name}\n  validationActions: [Deny]\n\
-         \x20 matchResources: {{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {ns}}}}}}}\n"
-    )
-}
-
-fn privileged_pod(ns: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: Pod\nmetadata: {{name: app, namespace: {ns}}}\n\
-         spec: {{containers: [{{name: c, image: registry.example/app:1.0, securityContext: {{privileged: true}}}}]}}\n"
-    )
-}
 
 /// The namespace's report, once it lists the privileged pod.
 async fn privileged_report(reports: &Api<PostureReport>) -> Result<Option<PostureReport>> {
@@ -41,17 +21,6 @@ async fn privileged_report(reports: &Api<PostureReport>) -> Result<Option<Postur
         .get_opt("posture")
         .await?
         .filter(|r| r.spec.report.findings.iter().any(|f| f.rule_id == "POD003")))
-}
-
-/// Deletes an admission object by kind and name.
-async fn delete(cluster: &Cluster, kind: &str, plural: &str, name: &str) -> Result<()> {
-    let gvk = GroupVersionKind::gvk("admissionregistration.k8s.io", "v1", kind);
-    let api: Api<DynamicObject> = Api::all_with(
-        cluster.client.clone(),
-        &ApiResource::from_gvk_with_plural(&gvk, plural),
-    );
-    api.delete(name, &DeleteParams::default()).await?;
-    Ok(())
 }
 
 #[tokio::test]
@@ -63,8 +32,7 @@ async fn a_refused_report_write_is_tried_again_until_it_lands() -> Result<()> {
     // same, while the refused one waits.
     let other = TestNamespace::create(&cluster, "write-retry-ok").await?;
     let name = format!("refuse-{}", ns.name);
-    apply_yaml(&cluster.client, None, &policy(&name, &ns.name)).await?;
-    // The API server loads a policy a moment after it is created: wait until it refuses.
+    refuse(&cluster, &name, "posturereports", REFUSAL, Some(&ns.name)).await?;
     let reports: Api<PostureReport> = Api::namespaced(cluster.client.clone(), &ns.name);
     let probe = serde_json::json!({
         "apiVersion": "rampart.dev/v1alpha1", "kind": "PostureReport",
@@ -72,28 +40,7 @@ async fn a_refused_report_write_is_tried_again_until_it_lands() -> Result<()> {
         "report": {"score": 100, "summary": {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0},
                    "lastEvaluated": "2026-01-01T00:00:00Z", "rampartVersion": "e2e"},
     });
-    wait_for(
-        "the policy to refuse PostureReport writes",
-        WAIT,
-        || async {
-            let sent = reports
-                .patch(
-                    "probe",
-                    &PatchParams::apply("e2e").force(),
-                    &Patch::Apply(&probe),
-                )
-                .await;
-            Ok(match sent {
-                Err(e) if e.to_string().contains(REFUSAL) => Some(()),
-                Ok(_) => {
-                    reports.delete("probe", &DeleteParams::default()).await?;
-                    None
-                }
-                Err(_) => None,
-            })
-        },
-    )
-    .await?;
+    wait_refused(&reports, "probe", &probe, REFUSAL, WAIT).await?;
 
     let state = env_dir("RAMPART_E2E_DIR");
     let operator = Operator::start_with(
@@ -108,19 +55,7 @@ async fn a_refused_report_write_is_tried_again_until_it_lands() -> Result<()> {
         privileged_pod(&other.name)
     );
     apply_yaml(&cluster.client, None, &pods).await?;
-    let failed = || {
-        metric_sum_where(
-            operator.health,
-            "rampart_report_writes_total",
-            "result=\"failed\"",
-        )
-    };
-    // Refused, then tried again on its own: nothing in the cluster changes meanwhile.
-    wait_for("two refused writes", WAIT * 2, || async {
-        Ok((failed()? >= 2.0).then_some(()))
-    })
-    .await
-    .with_context(|| operator.log())?;
+    refused_twice(&operator, WAIT * 2).await?;
     ensure!(
         reports.get_opt("posture").await?.is_none(),
         "the refused report is not there"
@@ -140,20 +75,7 @@ async fn a_refused_report_write_is_tried_again_until_it_lands() -> Result<()> {
     );
 
     let lifted = Instant::now();
-    delete(
-        &cluster,
-        "ValidatingAdmissionPolicyBinding",
-        "validatingadmissionpolicybindings",
-        &name,
-    )
-    .await?;
-    delete(
-        &cluster,
-        "ValidatingAdmissionPolicy",
-        "validatingadmissionpolicies",
-        &name,
-    )
-    .await?;
+    lift(&cluster, &name).await?;
     // The next try (at most a minute away; a few seconds here) writes it.
     let report = wait_for(
         "the report once the refusal is lifted",
@@ -165,7 +87,7 @@ async fn a_refused_report_write_is_tried_again_until_it_lands() -> Result<()> {
     eprintln!(
         "written {:?} after the refusal was lifted, after {} refused writes",
         lifted.elapsed(),
-        failed()?
+        failed_writes(&operator)?
     );
     ensure!(report.spec.report.summary.critical >= 1);
     ns.delete().await?;

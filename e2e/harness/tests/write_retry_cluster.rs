@@ -6,54 +6,17 @@
 
 use anyhow::{Context as _, Result, ensure};
 use kube::Api;
-use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams};
-use kube::core::{ApiResource, GroupVersionKind};
+use kube::api::DeleteParams;
 use rampart_crd::{CLUSTER_REPORT_NAME, ClusterPostureReport, PostureReport};
 use rampart_e2e::operator::{Operator, WAIT, env_dir, install, metric_sum_where};
+use rampart_e2e::refusal::{
+    failed_writes, lift, privileged_pod, refuse, refused_twice, wait_refused,
+};
 use rampart_e2e::{Cluster, TestNamespace, apply_yaml, wait_for};
 use std::time::{Duration, Instant};
 
 const REFUSAL: &str = "cluster report refused by the write-retry e2e test";
 const POLICY: &str = "rampart-e2e-refuse-cluster-report";
-
-fn policy() -> String {
-    format!(
-        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\n\
-         metadata: {{name: {POLICY}}}\n\
-         spec:\n  failurePolicy: Fail\n  matchConstraints:\n    resourceRules:\n\
-         \x20   - {{apiGroups: [rampart.dev], apiVersions: ['*'], operations: [CREATE, UPDATE], resources: [clusterposturereports]}}\n\
-         \x20 validations: [{{expression: 'false', message: '{REFUSAL}'}}]\n---\n\
-         apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\n\
-         metadata: {{name: {POLICY}}}\n\
-         spec:\n  policyName: {POLICY}\n  validationActions: [Deny]\n"
-    )
-}
-
-fn privileged_pod(ns: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: Pod\nmetadata: {{name: app, namespace: {ns}}}\n\
-         spec: {{containers: [{{name: c, image: registry.example/app:1.0, securityContext: {{privileged: true}}}}]}}\n"
-    )
-}
-
-/// Deletes the policy and its binding.
-async fn lift(cluster: &Cluster) -> Result<()> {
-    for (kind, plural) in [
-        (
-            "ValidatingAdmissionPolicyBinding",
-            "validatingadmissionpolicybindings",
-        ),
-        ("ValidatingAdmissionPolicy", "validatingadmissionpolicies"),
-    ] {
-        let gvk = GroupVersionKind::gvk("admissionregistration.k8s.io", "v1", kind);
-        let api: Api<DynamicObject> = Api::all_with(
-            cluster.client.clone(),
-            &ApiResource::from_gvk_with_plural(&gvk, plural),
-        );
-        api.delete(POLICY, &DeleteParams::default()).await?;
-    }
-    Ok(())
-}
 
 #[tokio::test]
 async fn a_refused_cluster_report_is_tried_again_while_the_namespaces_are_written() -> Result<()> {
@@ -70,8 +33,7 @@ async fn a_refused_cluster_report_is_tried_again_while_the_namespaces_are_writte
     // Lifted however the refused part ends: left behind, the policy would refuse the
     // later tests' reports.
     let refused = async {
-        apply_yaml(&cluster.client, None, &policy()).await?;
-        // The API server loads a policy a moment after it is created: wait until it refuses.
+        refuse(&cluster, POLICY, "clusterposturereports", REFUSAL, None).await?;
         let probe = serde_json::json!({
             "apiVersion": "rampart.dev/v1alpha1", "kind": "ClusterPostureReport",
             "metadata": {"name": "write-retry-probe"},
@@ -80,30 +42,7 @@ async fn a_refused_cluster_report_is_tried_again_while_the_namespaces_are_writte
             "clusterScore": 100,
             "clusterSummary": {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0},
         });
-        wait_for(
-            "the policy to refuse ClusterPostureReport writes",
-            WAIT,
-            || async {
-                let sent = clusters
-                    .patch(
-                        "write-retry-probe",
-                        &PatchParams::apply("e2e").force(),
-                        &Patch::Apply(&probe),
-                    )
-                    .await;
-                Ok(match sent {
-                    Err(e) if e.to_string().contains(REFUSAL) => Some(()),
-                    Ok(_) => {
-                        clusters
-                            .delete("write-retry-probe", &DeleteParams::default())
-                            .await?;
-                        None
-                    }
-                    Err(_) => None,
-                })
-            },
-        )
-        .await?;
+        wait_refused(&clusters, "write-retry-probe", &probe, REFUSAL, WAIT).await?;
 
         let state = env_dir("RAMPART_E2E_DIR");
         let operator = Operator::start_with(
@@ -114,19 +53,7 @@ async fn a_refused_cluster_report_is_tried_again_while_the_namespaces_are_writte
         operator.wait_ready().await?;
         let ns = TestNamespace::create(&cluster, "write-retry-cluster").await?;
         apply_yaml(&cluster.client, None, &privileged_pod(&ns.name)).await?;
-        let failed = || {
-            metric_sum_where(
-                operator.health,
-                "rampart_report_writes_total",
-                "result=\"failed\"",
-            )
-        };
-        // Refused, then tried again on its own: nothing in the cluster changes meanwhile.
-        wait_for("two refused writes", WAIT * 2, || async {
-            Ok((failed()? >= 2.0).then_some(()))
-        })
-        .await
-        .with_context(|| operator.log())?;
+        refused_twice(&operator, WAIT * 2).await?;
         let reports: Api<PostureReport> = Api::namespaced(cluster.client.clone(), &ns.name);
         let report = wait_for(
             "the namespace's report, while the cluster's is refused",
@@ -167,7 +94,7 @@ async fn a_refused_cluster_report_is_tried_again_while_the_namespaces_are_writte
     }
     .await;
     let lifted = Instant::now();
-    let removed = lift(&cluster).await;
+    let removed = lift(&cluster, POLICY).await;
     let (operator, ns, report) = refused?;
     removed?;
     // The next try (at most a minute away; a few seconds here) writes it, and it counts
@@ -182,11 +109,7 @@ async fn a_refused_cluster_report_is_tried_again_while_the_namespaces_are_writte
     eprintln!(
         "written {:?} after the refusal was lifted, after {} refused writes",
         lifted.elapsed(),
-        metric_sum_where(
-            operator.health,
-            "rampart_report_writes_total",
-            "result=\"failed\"",
-        )?
+        failed_writes(&operator)?
     );
     let counted = &written.spec.cluster_summary;
     ensure!(
