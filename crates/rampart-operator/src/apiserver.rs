@@ -297,4 +297,78 @@ mod tests {
         assert_eq!(replica(text).as_deref(), Some("apiserver-73095bbbe8f3"));
         assert_eq!(replica("apiserver_storage_x 1\n"), None);
     }
+
+    fn reading(
+        name: &str,
+        aescbc_writes: f64,
+        plaintext_writes: f64,
+        audit: f64,
+    ) -> ApiServerMetrics {
+        let mut m = ApiServerMetrics {
+            name: name.to_owned(),
+            config_loaded: true,
+            audit_events: Some(audit),
+            ..ApiServerMetrics::default()
+        };
+        m.secrets
+            .encrypted_writes
+            .insert("aescbc".to_owned(), aescbc_writes);
+        m.secrets.plaintext_writes = plaintext_writes;
+        m
+    }
+
+    fn upserted(changes: &[Change]) -> Vec<f64> {
+        changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Upsert(o) => match &**o {
+                    Object::ApiServerMetrics(m) => Some(m.secrets.encrypted_writes["aescbc"]),
+                    _ => None,
+                },
+                Change::Delete(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_reading_is_kept_only_when_the_verdicts_would_read_it_differently() {
+        let mut scraper = Scraper::new(Duration::from_secs(60), None);
+        let mut changes = Vec::new();
+        assert_eq!(
+            scraper.keep(reading("a", 5.0, 0.0, 100.0), &mut changes),
+            Read::Changed
+        );
+        assert_eq!(upserted(&changes), [5.0]);
+        // Counters ran on: nothing goes in, the first reading stands.
+        changes.clear();
+        let later = reading("a", 9.0, 0.0, 250.0);
+        assert_eq!(scraper.keep(later, &mut changes), Read::Unchanged);
+        assert!(changes.is_empty(), "{changes:?}");
+        assert_eq!(scraper.current["a"].secrets.encrypted_writes["aescbc"], 5.0);
+        // A first plaintext write is what the encryption verdict reads.
+        let plaintext = reading("a", 9.0, 1.0, 260.0);
+        assert_eq!(scraper.keep(plaintext, &mut changes), Read::Changed);
+        assert_eq!(upserted(&changes), [9.0]);
+        // Another replica is a change too; then forbidden replaces both readings.
+        changes.clear();
+        assert_eq!(
+            scraper.keep(reading("b", 1.0, 0.0, 3.0), &mut changes),
+            Read::Changed
+        );
+        changes.clear();
+        let forbidden = ApiServerMetrics::unavailable(ANY, "forbidden");
+        assert_eq!(
+            scraper.keep(forbidden.clone(), &mut changes),
+            Read::Forbidden
+        );
+        let deleted = changes
+            .iter()
+            .filter(|c| matches!(c, Change::Delete(_)))
+            .count();
+        assert_eq!((deleted, changes.len()), (2, 3), "{changes:?}");
+        // Forbidden again: nothing new.
+        changes.clear();
+        assert_eq!(scraper.keep(forbidden, &mut changes), Read::Forbidden);
+        assert!(changes.is_empty(), "{changes:?}");
+    }
 }
