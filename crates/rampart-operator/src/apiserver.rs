@@ -196,7 +196,8 @@ impl Scraper {
         Some(Change::Upsert(Box::new(Object::ApiServerProbe(fresh))))
     }
 
-    /// Scrapes when due and returns the inventory changes it made.
+    /// Scrapes when due: the inventory changes it made, and what each read of `/metrics`
+    /// brought.
     pub async fn refresh(&mut self, client: &Client) -> Refreshed {
         let Some(interval) = self.interval else {
             let mut refreshed = Refreshed::default();
@@ -265,25 +266,21 @@ impl Scraper {
             self.current.remove(&n);
             changes.push(Change::Delete(apiserver_metrics_ref(&n)));
         }
-        let read = if metrics.unavailable.is_some() {
-            Read::Forbidden
-        } else {
-            Read::Changed
-        };
+        let forbidden = metrics.unavailable.is_some();
         // Counters run on with every request the API server serves: a reading the
         // verdicts read as the held one's is left out, and the held one stands for it.
         let others = self.current.values().filter(|m| m.name != metrics.name);
         let fresh = MetricsView::of(others.chain(std::iter::once(&metrics)));
-        if fresh == MetricsView::of(self.current.values()) {
-            return if read == Read::Forbidden {
-                read
-            } else {
-                Read::Unchanged
-            };
+        let changed = fresh != MetricsView::of(self.current.values());
+        if changed {
+            self.current.insert(metrics.name.clone(), metrics.clone());
+            changes.push(Change::Upsert(Box::new(Object::ApiServerMetrics(metrics))));
         }
-        self.current.insert(metrics.name.clone(), metrics.clone());
-        changes.push(Change::Upsert(Box::new(Object::ApiServerMetrics(metrics))));
-        read
+        match (forbidden, changed) {
+            (true, _) => Read::Forbidden,
+            (false, true) => Read::Changed,
+            (false, false) => Read::Unchanged,
+        }
     }
 }
 

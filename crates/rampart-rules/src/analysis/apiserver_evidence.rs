@@ -96,7 +96,7 @@ impl MetricsView {
     pub fn of<'a>(scrapes: impl IntoIterator<Item = &'a ApiServerMetrics>) -> MetricsView {
         let mut all: Vec<&ApiServerMetrics> = scrapes.into_iter().collect();
         all.sort_by(|a, b| a.name.cmp(&b.name));
-        let sum = summed(all.iter().copied().filter(|m| m.unavailable.is_none()));
+        let sum = summed(all.iter().copied());
         MetricsView {
             servers: all.into_iter().map(ServerView::of).collect(),
             busiest_writer: busiest(&sum.encrypted_writes),

@@ -144,11 +144,13 @@ pub(crate) fn busiest(counts: &std::collections::BTreeMap<String, f64>) -> Optio
         .map(|(p, _)| p.clone())
 }
 
-/// Several API servers each count their own operations: one plaintext write anywhere is a
-/// plaintext Secret in etcd.
-pub(crate) fn summed<'a>(readable: impl Iterator<Item = &'a ApiServerMetrics>) -> Transformations {
+/// The counts of the scrapes that could be read, added up: several API servers each count
+/// their own operations, and one plaintext write anywhere is a plaintext Secret in etcd.
+pub(crate) fn summed<'a>(
+    scrapes: impl IntoIterator<Item = &'a ApiServerMetrics>,
+) -> Transformations {
     let mut sum = Transformations::default();
-    for m in readable {
+    for m in scrapes.into_iter().filter(|m| m.unavailable.is_none()) {
         sum.merge(&m.secrets);
     }
     sum
@@ -178,7 +180,7 @@ fn from_metrics(inv: &Inventory, notes: &mut Vec<String>) -> Option<Assessment> 
         }
     }
     let first = readable.first()?;
-    let sum = summed(readable.iter().map(|m| &***m));
+    let sum = summed(all.iter().copied());
     // The finding names the server that showed the evidence, so its owner knows which
     // replica to fix; the first server read when they all agree.
     let showing = |shows: fn(&Transformations) -> bool| {

@@ -37,6 +37,7 @@ use rampart_e2e::operator::{
     free_port, http_status, install_with, memory_kib, metric_sum_where, percentile, repo,
 };
 use rampart_e2e::{Cluster, apply_generated, apply_yaml};
+use rampart_operator::apiserver::Read;
 use rampart_operator::apply::{FIELD_MANAGER, applied_body, report_body};
 use rampart_operator::replace::{self, Target};
 use std::collections::BTreeMap;
@@ -773,11 +774,11 @@ async fn main() -> Result<()> {
     let rounds_allocated = apiserver_allocated(&cluster)? - allocated_before_rounds;
     let rounds_lasted = rounds_started.elapsed();
     let (rss_end, hwm) = memory_kib(pid).unwrap_or_default();
-    let scrapes = ["changed", "unchanged", "forbidden", "failed"].map(|result| {
+    let scrapes = Read::ALL.map(|read| {
         metric_sum_where(
             health,
             "rampart_apiserver_scrapes_total",
-            &format!("result=\"{result}\""),
+            &format!("result=\"{}\"", read.as_str()),
         )
         .unwrap_or(f64::NAN)
     });
