@@ -18,6 +18,10 @@ pub struct MetricsView {
     /// counts summed over the servers, so it can change while each server's order does not.
     busiest_writer: Option<String>,
     busiest_reader: Option<String>,
+    /// Plaintext operations summed over the servers: a count that is not a number or below
+    /// zero on one server lets the sum's sign change while each server's does not.
+    plaintext_writes: Count,
+    plaintext_reads: Count,
 }
 
 /// Whether a count is above zero, zero, or neither (negative or not a number, which the
@@ -101,6 +105,8 @@ impl MetricsView {
             servers: all.into_iter().map(ServerView::of).collect(),
             busiest_writer: busiest(&sum.encrypted_writes),
             busiest_reader: busiest(&sum.encrypted_reads),
+            plaintext_writes: sum.plaintext_writes.into(),
+            plaintext_reads: sum.plaintext_reads.into(),
         }
     }
 }
