@@ -32,7 +32,7 @@ use rampart_rules::control_plane::{ControlPlane, Judged, Support, Verdict};
 use rampart_rules::encryption::Assessment;
 use rampart_rules::{Excepted, Finding, ObjectRef, Severity, Shared, Summary, score};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -589,9 +589,10 @@ fn fit(listed: &[Listed<'_>], share: usize) -> Fitted {
         };
     }
     // Room for whole findings: its part of the share at most, and never the room the
-    // fingerprints of the folded findings need.
+    // folded entries need to carry every fingerprint.
     let fingerprints = listed.len().saturating_mul(FINGERPRINT_BYTES);
-    let whole_room = (share / WHOLE_PART).min(share.saturating_sub(fingerprints));
+    let reserved = fingerprints.saturating_add(entries_len(listed));
+    let whole_room = (share / WHOLE_PART).min(share.saturating_sub(reserved));
     let mut used = 0usize;
     let mut kept = 0usize;
     // `sizes` covers more than `whole_room`: the loop ends inside it.
@@ -675,6 +676,31 @@ fn fit(listed: &[Listed<'_>], share: usize) -> Fitted {
         folded: groups.into_iter().map(|(g, _, _)| g).collect(),
         truncated,
     }
+}
+
+/// Bytes the folded entries of `listed` would take before their lists' items, were every
+/// rule and severity among them to fold: what a folding report reserves for them, with
+/// the fingerprints, before it keeps any finding whole. A report of many rules in a small
+/// share would otherwise fill the room with whole findings and leave the last entries
+/// without their fingerprints, which reads as a fix at the next start.
+fn entries_len(listed: &[Listed<'_>]) -> usize {
+    let count = u32::try_from(listed.len()).unwrap_or(u32::MAX);
+    let mut seen = HashSet::new();
+    let mut bytes = 0usize;
+    for (f, first_seen) in listed {
+        if seen.insert((f.rule_id(), f.severity)) {
+            let entry = FoldedFindings {
+                rule_id: f.rule_id().to_owned(),
+                severity: f.severity.as_str().to_owned(),
+                title: f.title().to_owned(),
+                count,
+                first_seen: first_seen.to_string(),
+                ..FoldedFindings::default()
+            };
+            bytes = bytes.saturating_add(json_len(&entry) + FINGERPRINTS_LIST_BYTES);
+        }
+    }
+    bytes
 }
 
 /// Builds the reports `rebuild` names (all of them when `book` cannot carry the others

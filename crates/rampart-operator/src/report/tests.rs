@@ -424,6 +424,56 @@ fn a_small_share_keeps_fingerprints_names_what_fits_and_says_so() {
     );
 }
 
+/// Namespace `shop` with `n` pods, each breaking a dozen or more rules of its own.
+fn many_rules(n: usize) -> String {
+    let mut yaml = String::from("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n");
+    for i in 0..n {
+        yaml.push_str(&format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: everything-wrong-{i:03}, namespace: shop}}\n\
+             spec: {{hostPID: true, hostNetwork: true, serviceAccount: gone, \
+             securityContext: {{runAsUser: 0, runAsGroup: 0, sysctls: [{{name: kernel.msgmax, value: '1'}}]}}, \
+             volumes: [{{name: h, hostPath: {{path: /var/run}}}}], \
+             containers: [{{name: c, image: 'elsewhere.example/app', \
+             ports: [{{containerPort: 80, hostPort: 80}}], \
+             env: [{{name: K, valueFrom: {{secretKeyRef: {{name: s, key: k}}}}}}], \
+             securityContext: {{privileged: true, procMount: Unmasked, \
+             capabilities: {{add: [SYS_ADMIN]}}, seccompProfile: {{type: Unconfined}}}}}}]}}\n"
+        ));
+    }
+    yaml
+}
+
+#[test]
+fn a_small_share_of_many_rules_keeps_every_fingerprint_before_whole_findings() {
+    let f = findings(&many_rules(3));
+    let listed: Vec<Listed<'_>> = f
+        .iter()
+        .filter(|x| x.namespace() == Some("shop"))
+        .map(|x| (x, Seen::read("2026-01-01T00:00:00Z").expect("a time")))
+        .collect();
+    let rules: BTreeSet<&str> = listed.iter().map(|(x, _)| x.rule_id()).collect();
+    assert!(rules.len() >= 15, "{rules:?}");
+    // Room for every folded entry with its fingerprints, and a little more: not for a
+    // quarter of the share of whole findings as well.
+    let share = 4 * 1024;
+    let fitted = fit(&listed, share);
+    let used = fitted.whole.iter().map(json_len).sum::<usize>()
+        + fitted.folded.iter().map(json_len).sum::<usize>();
+    assert!(used <= share, "{used} bytes for a share of {share}");
+    assert!(!fitted.folded.is_empty());
+    let folded: usize = fitted.folded.iter().map(|g| g.count as usize).sum();
+    assert_eq!(fitted.whole.len() + folded, listed.len());
+    for g in &fitted.folded {
+        assert_eq!(
+            g.every_fingerprint().count(),
+            g.count as usize,
+            "{} folded without its fingerprints ({} whole findings)",
+            g.rule_id,
+            fitted.whole.len()
+        );
+    }
+}
+
 #[test]
 fn folding_is_not_a_fix_and_a_restart_reads_folded_findings_back() {
     let f = findings(&many_low_and_one_high(3000));
