@@ -351,13 +351,14 @@ fn values(v: &serde_json::Value) -> usize {
 /// replaces a report written before (its field ownership reset);
 /// the same report replaced keeping its field ownership (as the version before replaced
 /// it), and with its folded entries' objects and fingerprints left out (what those values
-/// cost), in two other namespaces' reports; an empty report applied (what any report's
+/// cost), and with only the first half of its whole findings (what the other half costs),
+/// in three other namespaces' reports; an empty report applied (what any report's
 /// write costs) and a small ConfigMap applied (what any write costs). Each write changes
 /// something, so each is stored. The operator is stopped.
 async fn write_costs(
     cluster: &Cluster,
     ns: &str,
-    others: [String; 2],
+    others: [String; 3],
 ) -> Result<Vec<(String, Vec<Duration>)>> {
     // Forty rounds: two ways of writing the same report differ by a few milliseconds, the
     // hour by more.
@@ -375,14 +376,20 @@ async fn write_costs(
         fold.fingerprints.clear();
     }
     let bare = serde_json::to_value(bare)?;
+    // The report with the second half of its whole findings left out.
+    let mut halved = report.clone();
+    halved.findings.truncate(report.findings.len() / 2);
+    let halved_findings = halved.findings.len();
+    let halved = serde_json::to_value(halved)?;
     // The replaced variants, each in a namespace of its own (the report there is replaced
     // by it), from the stored metadata of that report. The one that keeps its field
     // ownership is applied first, so that it has some to keep (the operator's replaces
     // have reset it).
     let mut variants = Vec::new();
-    for (other, (value, keeps)) in others
-        .into_iter()
-        .zip([(report_value.clone(), true), (bare, false)])
+    for (other, (value, keeps)) in
+        others
+            .into_iter()
+            .zip([(report_value.clone(), true), (bare, false), (halved, false)])
     {
         let api: Api<PostureReport> = Api::namespaced(cluster.client.clone(), &other);
         let meta = if keeps {
@@ -405,6 +412,11 @@ async fn write_costs(
         format!(
             "the report, its folds' objects and fingerprints left out, replaced ({} values)",
             values(&variants[1].1)
+        ),
+        format!(
+            "the report with {halved_findings} of its {} whole findings, replaced ({} values)",
+            report.findings.len(),
+            values(&variants[2].1)
         ),
         "an empty PostureReport applied, metadata back".to_owned(),
         "a 1 KiB ConfigMap applied".to_owned(),
@@ -448,7 +460,7 @@ async fn write_costs(
                     )
                     .await?;
                 }
-                2 | 3 => {
+                2..=4 => {
                     let (other, value, meta, keeps) = &mut variants[way - 2];
                     let made_under = meta.take().context("the other report's metadata")?;
                     let hash = format!("bench-{i}");
@@ -460,7 +472,7 @@ async fn write_costs(
                         replace::report(&cluster.client, other, &made_under, value, &hash).await?
                     };
                 }
-                4 => drop(
+                5 => drop(
                     reports
                         .patch_metadata(
                             EMPTY_REPORT_NAME,
@@ -792,7 +804,7 @@ async fn main() -> Result<()> {
         .find(|r| r.metadata.namespace.as_deref() == Some(probe.as_str()))
         .map_or(0, |r| serde_json::to_vec(r).map_or(0, |v| v.len()));
     let neighbour = |k| synthetic::namespace_name((sizes.namespaces / 2 + k) % sizes.namespaces);
-    let writes = write_costs(&cluster, &probe, [neighbour(1), neighbour(2)]).await?;
+    let writes = write_costs(&cluster, &probe, [neighbour(1), neighbour(2), neighbour(3)]).await?;
     let allocated = allocations(&cluster, &probe).await?;
     sampler.task.abort();
     // Last, and not fatal: the figures above stand whatever becomes of it.
