@@ -3,6 +3,7 @@
 use crate::model::identity::ObjectRef;
 use crate::model::taxonomy::Severity;
 use serde::Serialize;
+use std::fmt::Write as _;
 
 /// Another object in a finding's chain of evidence (binding -> role -> subject).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -75,6 +76,18 @@ impl Draft {
         self.system = Some(system);
         self
     }
+}
+
+/// A message naming `object` and then saying `parts`, in a string made at its size: one
+/// grown by `format!` is copied a few times over, and a full evaluation writes hundreds of
+/// thousands of messages.
+pub fn message_about(object: &ObjectRef, parts: &[&str]) -> String {
+    let len = object.display_len() + parts.iter().map(|p| p.len()).sum::<usize>();
+    let mut out = String::with_capacity(len);
+    // Writing into a String cannot fail.
+    let _ = write!(out, "{object}");
+    parts.iter().for_each(|p| out.push_str(p));
+    out
 }
 
 /// Collects the drafts of one rule.

@@ -47,6 +47,9 @@ pub fn report(ctx: &Context<'_>, emit: &mut Emitter, rule: &PssRule) {
     let inv = ctx.inventory;
     for ns in ctx.namespaces() {
         let enforced = enforced_level(inv, ns);
+        // What the labels make of a failure depends on its level and on whether the
+        // workload is a pod alone: said once per namespace, not once per finding.
+        let mut said: [[Option<String>; 2]; 2] = Default::default();
         for w in ctx.workloads_in(ns).iter() {
             let found = rule.controls.iter().find_map(|c| ctx.violation(*c, w));
             let Some(v) = found else { continue };
@@ -58,18 +61,17 @@ pub fn report(ctx: &Context<'_>, emit: &mut Emitter, rule: &PssRule) {
                 Level::Baseline => Severity::High,
                 Level::Restricted => Severity::Medium,
             });
-            let message = format!(
-                "{}: {}; {}",
-                w.object,
-                v.detail,
-                consequence(w, enforced, level)
-            );
+            let is_pod = w.object.kind == "Pod";
+            let consequence = said[usize::from(level == Level::Restricted)][usize::from(is_pod)]
+                .get_or_insert_with(|| consequence(w, enforced, level));
+            let message = message_about(&w.object, &[": ", &v.detail, "; ", consequence]);
+            let path = match (rule.path)(w, &v) {
+                Some(path) => object_path(w, &path),
+                None => object_path(w, &v.path),
+            };
             emit.push(
                 Draft::new(w.object.clone(), message)
-                    .path(object_path(
-                        w,
-                        &(rule.path)(w, &v).unwrap_or_else(|| v.path.clone()),
-                    ))
+                    .path(path)
                     .severity(severity),
             );
         }
@@ -105,13 +107,11 @@ pub fn consequence(w: &Workload<'_>, enforced: Option<Level>, level: Level) -> S
 pub fn object_path(w: &Workload<'_>, pod_path: &str) -> String {
     let spec_prefix = w.spec_path;
     if let Some(rest) = pod_path.strip_prefix("spec") {
-        return format!("{spec_prefix}{rest}");
+        return [spec_prefix, rest].concat();
     }
     if let Some(rest) = pod_path.strip_prefix("metadata") {
-        let meta_prefix = spec_prefix
-            .strip_suffix("spec")
-            .map_or_else(|| "metadata".to_owned(), |p| format!("{p}metadata"));
-        return format!("{meta_prefix}{rest}");
+        let outer = spec_prefix.strip_suffix("spec").unwrap_or("");
+        return [outer, "metadata", rest].concat();
     }
     pod_path.to_owned()
 }

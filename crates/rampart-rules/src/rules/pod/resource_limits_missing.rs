@@ -67,11 +67,15 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             }]
         },
         |w, details| {
-            format!(
-                "{}: container {} and no LimitRange in namespace {} supplies one",
-                w.object,
-                details.join(", container "),
-                w.namespace()
+            message_about(
+                &w.object,
+                &[
+                    ": container ",
+                    &details.join(", container "),
+                    " and no LimitRange in namespace ",
+                    w.namespace(),
+                    " supplies one",
+                ],
             )
         },
     );

@@ -44,11 +44,14 @@ fn check(ctx: &Context<'_>, emit: &mut Emitter) {
             }]
         },
         |w, names| {
-            format!(
-                "{}: container(s) {} can write to their root filesystem \
-                 (securityContext.readOnlyRootFilesystem is not true)",
-                w.object,
-                names.join(", ")
+            message_about(
+                &w.object,
+                &[
+                    ": container(s) ",
+                    &names.join(", "),
+                    " can write to their root filesystem \
+                     (securityContext.readOnlyRootFilesystem is not true)",
+                ],
             )
         },
     );
