@@ -47,8 +47,8 @@ pub fn report(ctx: &Context<'_>, emit: &mut Emitter, rule: &PssRule) {
     let inv = ctx.inventory;
     for ns in ctx.namespaces() {
         let enforced = enforced_level(inv, ns);
-        // What the labels make of a failure depends on its level and on whether the
-        // workload is a pod alone: said once per namespace, not once per finding.
+        // Within a namespace, what its labels make of a failure varies with the level
+        // failed and whether the workload is a pod: said once for each, not per finding.
         let mut said: [[Option<String>; 2]; 2] = Default::default();
         for w in ctx.workloads_in(ns).iter() {
             let found = rule.controls.iter().find_map(|c| ctx.violation(*c, w));
@@ -61,9 +61,9 @@ pub fn report(ctx: &Context<'_>, emit: &mut Emitter, rule: &PssRule) {
                 Level::Baseline => Severity::High,
                 Level::Restricted => Severity::Medium,
             });
-            let is_pod = w.object.kind == "Pod";
-            let consequence = said[usize::from(level == Level::Restricted)][usize::from(is_pod)]
-                .get_or_insert_with(|| consequence(w, enforced, level));
+            let pod = w.object.kind == "Pod";
+            let consequence = said[usize::from(level == Level::Restricted)][usize::from(pod)]
+                .get_or_insert_with(|| consequence(ns, pod, enforced, level));
             let message = message_about(&w.object, &[": ", &v.detail, "; ", consequence]);
             let path = match (rule.path)(w, &v) {
                 Some(path) => object_path(w, &path),
@@ -89,11 +89,11 @@ pub fn enforced_level(inv: &Inventory, ns: &str) -> Option<Level> {
     }
 }
 
-/// What the namespace's labels mean for a workload that fails `level`.
-pub fn consequence(w: &Workload<'_>, enforced: Option<Level>, level: Level) -> String {
-    let ns = w.namespace();
+/// What the labels of namespace `ns`, which enforces `enforced`, mean for a workload that
+/// fails `level`; `pod`: the workload is a pod, not a controller of pods.
+pub fn consequence(ns: &str, pod: bool, enforced: Option<Level>, level: Level) -> String {
     match enforced {
-        Some(e) if e >= level && w.object.kind == "Pod" => {
+        Some(e) if e >= level && pod => {
             format!("running although namespace {ns} enforces {e} (admitted before the label)")
         }
         Some(e) if e >= level => {
